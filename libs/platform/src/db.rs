@@ -1,0 +1,217 @@
+//! Each service's own database: PostgreSQL in production (`xingfu_<service>` on the
+//! configured server, created if missing), a SQLite file as the embedded default. Both
+//! sit behind sqlx's `Any` driver, so a service writes its SQL once against a portable
+//! schema (TEXT ids, BIGINT fen and epoch-microsecond times, SMALLINT flags).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
+
+use crate::service::ServiceName;
+use crate::settings::Settings;
+
+/// Which server a database lives on; the few statements that differ look here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite (the embedded default).
+    Sqlite,
+}
+
+/// A service's connection pool and the backend behind it.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// One embedded migration: version, description and the SQL for each backend.
+#[derive(Debug, Clone, Copy)]
+pub struct MigrationSource {
+    /// Ascending version; platform tables use 1–99, services 100 and up.
+    pub version: i64,
+    /// Short description, as sqlx records it.
+    pub description: &'static str,
+    /// The PostgreSQL script.
+    pub postgres: &'static str,
+    /// The SQLite script.
+    pub sqlite: &'static str,
+}
+
+/// The platform's own tables (outbox, inbox), migrated into every service's database
+/// before the service's migrations.
+pub const PLATFORM_MIGRATIONS: &[MigrationSource] = &[MigrationSource {
+    version: 1,
+    description: "outbox and inbox",
+    postgres: include_str!("../migrations/postgres/0001_outbox_inbox.sql"),
+    sqlite: include_str!("../migrations/sqlite/0001_outbox_inbox.sql"),
+}];
+
+impl Database {
+    /// Opens (creating it when missing) the database of `service` as `settings` say.
+    pub async fn open(settings: &Settings, service: ServiceName) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let own = settings.service(service).database.url.as_ref();
+        match (own, settings.database.url.as_ref()) {
+            (Some(url), _) => Self::open_postgres(url.expose(), None, settings).await,
+            (None, Some(server)) => {
+                let name = format!("xingfu_{}", service.as_str());
+                Self::open_postgres(server.expose(), Some(&name), settings).await
+            }
+            (None, None) => {
+                let path = settings.data_dir.join(format!("{}.db", service.as_str()));
+                Self::open_sqlite(&path, settings).await
+            }
+        }
+        .with_context(|| format!("opening the {service} database"))
+    }
+
+    async fn open_postgres(
+        url: &str,
+        database: Option<&str>,
+        settings: &Settings,
+    ) -> anyhow::Result<Self> {
+        let mut options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+        if let Some(database) = database {
+            options = options.database(database);
+        }
+        let name = options
+            .get_database()
+            .map(str::to_owned)
+            .context("the PostgreSQL URL names no database")?;
+        create_postgres_database(&options, &name).await?;
+        let url = options.to_url_lossy();
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.database.max_connections)
+            .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+            .connect(url.as_str())
+            .await
+            .with_context(|| format!("connecting to PostgreSQL database {name}"))?;
+        Ok(Self {
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    async fn open_sqlite(path: &Path, settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        }
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.database.max_connections.min(4))
+            .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .with_context(|| format!("opening SQLite file {}", path.display()))?;
+        // WAL lets readers proceed while one writer commits; it is kept in the file.
+        pool.execute("PRAGMA journal_mode = WAL").await?;
+        Ok(Self {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing on lock upgrade.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+        }
+    }
+
+    /// Applies the platform's migrations and then `service`'s, each once. On PostgreSQL
+    /// sqlx holds an advisory lock meanwhile, so replicas starting together take turns.
+    pub async fn migrate(&self, service: &[MigrationSource]) -> anyhow::Result<()> {
+        let migrations = PLATFORM_MIGRATIONS
+            .iter()
+            .chain(service)
+            .map(|m| {
+                let sql = match self.backend {
+                    Backend::Postgres => m.postgres,
+                    Backend::Sqlite => m.sqlite,
+                };
+                Migration::new(
+                    m.version,
+                    m.description.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await
+            .context("running migrations")?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates database `name` on the server of `options` unless it exists; safe when
+/// several processes race to do it.
+async fn create_postgres_database(options: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+    let mut conn = options
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to the PostgreSQL server")?;
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await?;
+    if exists.is_none() {
+        let quoted = name.replace('"', "\"\"");
+        let create = format!("CREATE DATABASE \"{quoted}\"");
+        if let Err(err) = conn.execute(sqlx::AssertSqlSafe(create)).await {
+            // Another process created it in between: fine.
+            let raced = err
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| code == "42P04" || code == "23505");
+            if !raced {
+                return Err(err).with_context(|| format!("creating database {name}"));
+            }
+        }
+    }
+    conn.close().await.ok();
+    Ok(())
+}
+
+/// True when `err` says a unique constraint was violated (an insert raced another).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}

@@ -1,0 +1,204 @@
+//! The one error type every service returns and its single mapping to `tonic::Status`
+//! with google.rpc error details. Internal causes are logged here, never returned.
+
+use std::time::Duration;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// One invalid field of a request: its path (`page.page_token`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// The field path, as in the proto (`title`, `page.page_size`).
+    pub field: String,
+    /// What is wrong with it, for the caller.
+    pub description: String,
+}
+
+impl FieldViolation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Collects the violations of a whole request, so the caller hears of every bad field
+/// at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// Keeps the value of `result`, or records its violation.
+    pub fn check<T>(&mut self, result: Result<T, FieldViolation>) -> Option<T> {
+        result.map_err(|v| self.0.push(v)).ok()
+    }
+
+    /// Records a violation.
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// `Ok` when nothing was recorded, else INVALID_ARGUMENT with every violation.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self.0))
+        }
+    }
+}
+
+/// Everything a service call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request itself is wrong: INVALID_ARGUMENT with a BadRequest of the fields.
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<FieldViolation>),
+    /// NOT_FOUND with the resource named.
+    #[error("{resource} {id} not found")]
+    NotFound {
+        /// Kind of resource (`project`).
+        resource: &'static str,
+        /// Its id as given.
+        id: String,
+    },
+    /// ALREADY_EXISTS: a unique thing already exists, or an idempotency key was reused
+    /// for a different request.
+    #[error("{resource} {id}: {message}")]
+    AlreadyExists {
+        /// Kind of resource.
+        resource: &'static str,
+        /// Its id or key.
+        id: String,
+        /// What collided.
+        message: String,
+    },
+    /// FAILED_PRECONDITION: the system is not in a state that allows the call.
+    #[error("{message}")]
+    FailedPrecondition {
+        /// Machine-readable kind (`PROJECT_NOT_PUBLISHED`).
+        kind: &'static str,
+        /// Subject of the check (`projects/<id>`).
+        subject: String,
+        /// For the caller.
+        message: String,
+    },
+    /// ABORTED: a concurrent change won (stale version); the caller may re-read and retry.
+    #[error("{0}")]
+    Aborted(String),
+    /// UNAVAILABLE: a dependency is down; the caller may retry after a while.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// INTERNAL: a bug or an unexpected failure; the cause is logged, not returned.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// INVALID_ARGUMENT for a single field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldViolation::new(field, description)])
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Error::Unavailable("the database is not answering".into())
+            }
+            other => Error::Unexpected(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Invalid(violations) => {
+                let mut details = ErrorDetails::new();
+                for v in &violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                let message = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            Error::NotFound { resource, id } => Status::with_error_details(
+                Code::NotFound,
+                format!("{resource} {id} not found"),
+                ErrorDetails::with_resource_info(resource, id, "", "not found"),
+            ),
+            Error::AlreadyExists {
+                resource,
+                id,
+                message,
+            } => Status::with_error_details(
+                Code::AlreadyExists,
+                format!("{resource} {id}: {message}"),
+                ErrorDetails::with_resource_info(resource, id, "", message.clone()),
+            ),
+            Error::FailedPrecondition {
+                kind,
+                subject,
+                message,
+            } => Status::with_error_details(
+                Code::FailedPrecondition,
+                message.clone(),
+                ErrorDetails::with_precondition_failure_violation(kind, subject, message),
+            ),
+            Error::Aborted(message) => Status::aborted(message),
+            Error::Unavailable(message) => Status::with_error_details(
+                Code::Unavailable,
+                message,
+                ErrorDetails::with_retry_info(Some(Duration::from_secs(1))),
+            ),
+            Error::Unexpected(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "internal error");
+                Status::internal("internal error; the server log has the details")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_carries_each_field_as_a_violation() {
+        let status = Status::from(Error::Invalid(vec![
+            FieldViolation::new("title", "must not be empty"),
+            FieldViolation::new("category", "must be set"),
+        ]));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let fields: Vec<_> = details
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["title", "category"]);
+    }
+
+    #[test]
+    fn unexpected_hides_its_cause() {
+        let status = Status::from(Error::Unexpected(anyhow::anyhow!("password=hunter2")));
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn pool_timeouts_are_unavailable() {
+        let status = Status::from(Error::from(sqlx::Error::PoolTimedOut));
+        assert_eq!(status.code(), Code::Unavailable);
+    }
+}

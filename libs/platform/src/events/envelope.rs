@@ -1,0 +1,63 @@
+//! An event as it travels: the protobuf payload and its CloudEvents attributes.
+
+use bytes::Bytes;
+
+/// NATS header names (CloudEvents NATS binding, W3C trace context, JetStream de-dup).
+pub mod headers {
+    /// JetStream de-duplication id: the event id.
+    pub const MSG_ID: &str = "Nats-Msg-Id";
+    /// CloudEvents spec version.
+    pub const SPEC_VERSION: &str = "ce-specversion";
+    /// CloudEvents id: the event id.
+    pub const ID: &str = "ce-id";
+    /// CloudEvents type: the protobuf message name.
+    pub const TYPE: &str = "ce-type";
+    /// CloudEvents source: `/xingfu/<service>`.
+    pub const SOURCE: &str = "ce-source";
+    /// CloudEvents time (RFC 3339).
+    pub const TIME: &str = "ce-time";
+    /// CloudEvents subject: the aggregate id.
+    pub const SUBJECT: &str = "ce-subject";
+    /// Content type of the payload.
+    pub const CONTENT_TYPE: &str = "content-type";
+    /// W3C trace context.
+    pub const TRACEPARENT: &str = "traceparent";
+    /// The protobuf content type.
+    pub const PROTOBUF: &str = "application/protobuf";
+}
+
+/// One event, published or received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// Unique event id (a UUID), also the de-duplication key.
+    pub id: String,
+    /// Full subject (`xingfu.projects.project_created.v1`).
+    pub subject: String,
+    /// Protobuf message name.
+    pub event_type: String,
+    /// The producing service (`projects`).
+    pub source: String,
+    /// Id of the thing that changed (`ce-subject`).
+    pub aggregate_id: String,
+    /// Commit time, microseconds since the epoch.
+    pub time_micros: i64,
+    /// Trace context of the change that caused it.
+    pub traceparent: Option<String>,
+    /// The encoded protobuf message.
+    pub payload: Bytes,
+}
+
+impl Envelope {
+    /// Decodes the payload as `M`.
+    pub fn decode<M: prost::Message + Default>(&self) -> Result<M, prost::DecodeError> {
+        M::decode(self.payload.clone())
+    }
+
+    /// The name used for spans: the message name without its package.
+    pub fn short_type(&self) -> &str {
+        self.event_type
+            .rsplit('.')
+            .next()
+            .unwrap_or(&self.event_type)
+    }
+}

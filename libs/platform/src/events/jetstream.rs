@@ -1,0 +1,220 @@
+//! NATS JetStream: one stream per producing service (`<PREFIX>_<SERVICE>` over
+//! `<prefix>.<service>.>`), durable pull consumers with explicit acks.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
+use futures_util::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use super::{Envelope, Subscription, apply, backoff, headers};
+use crate::service::ServiceName;
+use crate::settings::NatsSettings;
+use crate::time::to_rfc3339;
+
+/// A JetStream connection and the settings its streams and consumers are made with.
+#[derive(Clone, Debug)]
+pub struct JetStreamBus {
+    context: jetstream::Context,
+    settings: NatsSettings,
+}
+
+impl JetStreamBus {
+    /// Connects to the NATS server at `url`.
+    pub async fn connect(url: &str, settings: &NatsSettings) -> anyhow::Result<Self> {
+        let client = async_nats::ConnectOptions::new()
+            .name("xingfu")
+            .retry_on_initial_connect()
+            .connect(url)
+            .await
+            .context("connecting to NATS (nats.url)")?;
+        Ok(Self {
+            context: jetstream::new(client),
+            settings: settings.clone(),
+        })
+    }
+
+    /// The subject prefix.
+    pub fn prefix(&self) -> &str {
+        &self.settings.prefix
+    }
+
+    /// The JetStream context, for tools and tests.
+    pub fn context(&self) -> &jetstream::Context {
+        &self.context
+    }
+
+    /// The stream name of `service`: `XINGFU_PROJECTS`.
+    pub fn stream_name(&self, service: ServiceName) -> String {
+        format!("{}_{}", self.prefix(), service.as_str())
+            .to_uppercase()
+            .replace('-', "_")
+    }
+
+    /// Creates or updates `service`'s stream.
+    pub async fn ensure_stream(&self, service: ServiceName) -> anyhow::Result<()> {
+        let config = stream::Config {
+            name: self.stream_name(service),
+            description: Some(format!("xingfu {service} events")),
+            subjects: vec![format!("{}.{}.>", self.prefix(), service.as_str())],
+            max_age: Duration::from_secs(self.settings.max_age_days * 24 * 3600),
+            storage: stream::StorageType::File,
+            num_replicas: self.settings.replicas,
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        };
+        self.context
+            .create_or_update_stream(config)
+            .await
+            .with_context(|| format!("creating the {service} event stream"))?;
+        Ok(())
+    }
+
+    /// Sends every event, then waits for the acks in order; returns the acked prefix.
+    pub async fn publish(&self, batch: &[Envelope]) -> usize {
+        let mut pending = Vec::with_capacity(batch.len());
+        for envelope in batch {
+            match self
+                .context
+                .publish_with_headers(
+                    envelope.subject.clone(),
+                    nats_headers(envelope),
+                    envelope.payload.clone(),
+                )
+                .await
+            {
+                Ok(ack) => pending.push(ack),
+                Err(err) => {
+                    tracing::warn!(error = %err, subject = %envelope.subject, "publish failed");
+                    break;
+                }
+            }
+        }
+        let mut acked = 0;
+        for ack in pending {
+            match ack.await {
+                Ok(_) => acked += 1,
+                Err(err) => {
+                    tracing::warn!(error = %err, "publish not acknowledged");
+                    break;
+                }
+            }
+        }
+        acked
+    }
+
+    /// Consumes `subscription` with a durable pull consumer until `shutdown`,
+    /// reconnecting after errors.
+    pub fn spawn_consumer(
+        &self,
+        subscription: Subscription,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let bus = self.clone();
+        tokio::spawn(async move {
+            while !shutdown.is_cancelled() {
+                if let Err(err) = bus.consume(&subscription, &shutdown).await {
+                    tracing::warn!(consumer = %subscription.consumer, error = %err, "consumer stopped; restarting");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        })
+    }
+
+    async fn consume(
+        &self,
+        sub: &Subscription,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        self.ensure_stream(sub.source).await?;
+        let stream = self
+            .context
+            .get_stream(self.stream_name(sub.source))
+            .await?;
+        let consumer = stream
+            .create_consumer(pull::Config {
+                durable_name: Some(sub.consumer.clone()),
+                filter_subjects: sub
+                    .subjects
+                    .iter()
+                    .map(|s| format!("{}.{s}", self.prefix()))
+                    .collect(),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(self.settings.ack_wait_secs),
+                max_deliver: self.settings.max_deliver,
+                ..Default::default()
+            })
+            .await
+            .with_context(|| format!("creating consumer {}", sub.consumer))?;
+        let mut messages = consumer.messages().await?;
+        loop {
+            let message = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                next = messages.next() => match next {
+                    Some(message) => message.map_err(|e| anyhow::anyhow!(e))?,
+                    None => anyhow::bail!("message stream ended"),
+                },
+            };
+            let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+            let Some(envelope) = envelope_of(&message) else {
+                tracing::error!(subject = %message.subject, "event without an id; discarding");
+                message
+                    .ack_with(AckKind::Term)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                continue;
+            };
+            match apply(sub, &envelope).await {
+                Ok(_) => message.ack().await.map_err(|e| anyhow::anyhow!(e))?,
+                Err(err) => {
+                    tracing::warn!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
+                        error = %err, "event failed; it will be redelivered");
+                    message
+                        .ack_with(AckKind::Nak(Some(backoff(delivered))))
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                }
+            }
+        }
+    }
+}
+
+fn nats_headers(envelope: &Envelope) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    map.insert(headers::MSG_ID, envelope.id.as_str());
+    map.insert(headers::SPEC_VERSION, "1.0");
+    map.insert(headers::ID, envelope.id.as_str());
+    map.insert(headers::TYPE, envelope.event_type.as_str());
+    map.insert(
+        headers::SOURCE,
+        format!("/xingfu/{}", envelope.source).as_str(),
+    );
+    map.insert(headers::TIME, to_rfc3339(envelope.time_micros).as_str());
+    map.insert(headers::SUBJECT, envelope.aggregate_id.as_str());
+    map.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+    if let Some(traceparent) = &envelope.traceparent {
+        map.insert(headers::TRACEPARENT, traceparent.as_str());
+    }
+    map
+}
+
+fn envelope_of(message: &jetstream::Message) -> Option<Envelope> {
+    let h = message.headers.as_ref()?;
+    let get = |name: &str| h.get(name).map(|v| v.as_str().to_owned());
+    let source = get(headers::SOURCE).unwrap_or_default();
+    Some(Envelope {
+        id: get(headers::ID).or_else(|| get(headers::MSG_ID))?,
+        subject: message.subject.to_string(),
+        event_type: get(headers::TYPE).unwrap_or_default(),
+        source: source.trim_start_matches("/xingfu/").to_owned(),
+        aggregate_id: get(headers::SUBJECT).unwrap_or_default(),
+        time_micros: 0,
+        traceparent: get(headers::TRACEPARENT),
+        payload: message.payload.clone(),
+    })
+}

@@ -1,0 +1,70 @@
+//! The transactional outbox: an event row written in the same transaction as the change.
+
+use std::sync::Arc;
+
+use sqlx::{Any, Transaction};
+use tokio::sync::Notify;
+
+use super::Event;
+use crate::service::ServiceName;
+use crate::telemetry;
+use crate::time::now_micros;
+
+/// A service's outbox; cloning shares the relay's wake-up signal.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    service: ServiceName,
+    committed: Arc<Notify>,
+}
+
+impl Outbox {
+    /// The outbox of `service`.
+    pub fn new(service: ServiceName) -> Self {
+        Self {
+            service,
+            committed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Writes `event` about `aggregate_id` into `tx`, with the current trace context.
+    /// Returns the event id.
+    pub async fn enqueue<E: Event>(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        aggregate_id: &str,
+        event: &E,
+    ) -> Result<String, sqlx::Error> {
+        debug_assert!(E::SUBJECT.starts_with(self.service.as_str()));
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(E::SUBJECT)
+        .bind(E::TYPE)
+        .bind(aggregate_id)
+        .bind(event.encode_to_vec())
+        .bind(telemetry::current_traceparent())
+        .bind(now_micros())
+        .execute(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Commits `tx` and wakes the relay, so the event leaves at once.
+    pub async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        self.committed.notify_one();
+        Ok(())
+    }
+
+    /// The service this outbox belongs to.
+    pub fn service(&self) -> ServiceName {
+        self.service
+    }
+
+    pub(super) fn committed(&self) -> &Notify {
+        &self.committed
+    }
+}

@@ -1,0 +1,187 @@
+//! The relay: publishes a service's pending outbox rows in commit order and marks them
+//! sent once the bus acknowledged them. Rows left pending by a crash are simply sent
+//! again (consumers de-duplicate). On PostgreSQL one replica relays at a time, chosen by
+//! an advisory lock, so commit order survives scaling out.
+
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Row};
+use tokio_util::sync::CancellationToken;
+
+use super::{Envelope, EventBus, Outbox};
+use crate::db::{Backend, Database};
+use crate::telemetry;
+use crate::time::now_micros;
+
+const BATCH: i64 = 256;
+const IDLE_POLL: Duration = Duration::from_millis(500);
+const RETENTION_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
+
+/// Moves one service's outbox onto the bus.
+pub struct Relay {
+    db: Database,
+    outbox: Outbox,
+    bus: EventBus,
+}
+
+impl Relay {
+    /// A relay for `outbox`, stored in `db`, publishing to `bus`.
+    pub fn new(db: Database, outbox: Outbox, bus: EventBus) -> Self {
+        Self { db, outbox, bus }
+    }
+
+    /// Relays until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let service = self.outbox.service();
+        let mut leader: Option<PoolConnection<Any>> = None;
+        let mut failures: i64 = 0;
+        let mut last_cleanup = 0;
+        while !shutdown.is_cancelled() {
+            if self.db.backend() == Backend::Postgres && !self.hold_leadership(&mut leader).await {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                }
+            }
+            match self.relay_batch().await {
+                Ok(sent) if sent > 0 => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(_) => failures = 0,
+                Err(err) => {
+                    failures += 1;
+                    tracing::warn!(%service, error = %err, "outbox relay failed; will retry");
+                }
+            }
+            if now_micros() - last_cleanup > 3_600_000_000 {
+                last_cleanup = now_micros();
+                self.delete_old_rows().await;
+            }
+            let wait = if failures > 0 {
+                super::backoff(failures)
+            } else {
+                IDLE_POLL
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.outbox.committed().notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Publishes one batch; returns how many rows were marked sent.
+    async fn relay_batch(&self) -> anyhow::Result<usize> {
+        let rows = sqlx::query(
+            "SELECT seq, event_id, subject, event_type, aggregate_id, payload, traceparent, created_at \
+             FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+        )
+        .bind(BATCH)
+        .fetch_all(self.db.pool())
+        .await?;
+        metrics::gauge!("xingfu_outbox_pending", "service" => self.outbox.service().as_str())
+            .set(rows.len() as f64);
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut seqs = Vec::with_capacity(rows.len());
+        let mut batch = Vec::with_capacity(rows.len());
+        for row in rows {
+            seqs.push(row.try_get::<i64, _>("seq")?);
+            let subject: String = row.try_get("subject")?;
+            batch.push(Envelope {
+                id: row.try_get("event_id")?,
+                subject: self.bus.subject(&subject),
+                event_type: row.try_get("event_type")?,
+                source: self.outbox.service().as_str().to_owned(),
+                aggregate_id: row.try_get("aggregate_id")?,
+                time_micros: row.try_get("created_at")?,
+                traceparent: row.try_get("traceparent")?,
+                payload: row.try_get::<Vec<u8>, _>("payload")?.into(),
+            });
+        }
+        let spans: Vec<_> = batch.iter().map(publish_span).collect();
+        for (envelope, span) in batch.iter_mut().zip(&spans) {
+            envelope.traceparent = telemetry::traceparent_of(span).or(envelope.traceparent.take());
+        }
+        let published = self.bus.publish(&batch).await;
+        drop(spans);
+        if published == 0 {
+            anyhow::bail!("the bus acknowledged none of {} events", batch.len());
+        }
+        let last = seqs[published - 1];
+        sqlx::query("UPDATE outbox SET published_at = $1 WHERE seq <= $2 AND published_at IS NULL")
+            .bind(now_micros())
+            .bind(last)
+            .execute(self.db.pool())
+            .await?;
+        metrics::counter!("xingfu_outbox_published_total", "service" => self.outbox.service().as_str())
+            .increment(published as u64);
+        if published < batch.len() {
+            anyhow::bail!("the bus acknowledged {published} of {} events", batch.len());
+        }
+        Ok(published)
+    }
+
+    /// True while this process holds the relay lock of its service (PostgreSQL).
+    async fn hold_leadership(&self, leader: &mut Option<PoolConnection<Any>>) -> bool {
+        if let Some(conn) = leader.as_mut() {
+            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
+                return true;
+            }
+            *leader = None;
+        }
+        let Ok(mut conn) = self.db.pool().acquire().await else {
+            return false;
+        };
+        let key = advisory_key(self.outbox.service().as_str());
+        let locked: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await;
+        if matches!(locked, Ok(true)) {
+            // The lock lives as long as this connection; keep it out of the pool.
+            *leader = Some(conn);
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn delete_old_rows(&self) {
+        let cutoff = now_micros() - RETENTION_MICROS;
+        if let Err(err) =
+            sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
+                .bind(cutoff)
+                .execute(self.db.pool())
+                .await
+        {
+            tracing::warn!(error = %err, "cleaning the outbox failed");
+        }
+    }
+}
+
+fn publish_span(envelope: &Envelope) -> tracing::Span {
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = format!("{} publish", envelope.short_type()),
+        otel.kind = "producer",
+        messaging.system = "nats",
+        messaging.operation.type = "send",
+        messaging.destination.name = %envelope.subject,
+        messaging.message.id = %envelope.id,
+    );
+    telemetry::set_parent_from_traceparent(&span, envelope.traceparent.as_deref());
+    span
+}
+
+/// A stable 64-bit lock key for a service's relay.
+fn advisory_key(service: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("xingfu-outbox-relay/{service}").as_bytes());
+    let mut bytes = [0; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}

@@ -1,0 +1,7 @@
+//! gRPC serving: health, reflection, the common tower layers and graceful shutdown.
+
+mod layers;
+mod server;
+
+pub use layers::{GrpcMetricsLayer, make_server_span};
+pub use server::{GrpcServer, HEALTH_SERVICE};

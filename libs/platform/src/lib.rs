@@ -1,0 +1,22 @@
+//! The plumbing every xingfu service shares, written once: typed settings, telemetry,
+//! databases and migrations, gRPC serving, the error-to-status mapping, and events
+//! (transactional outbox, relay, consumers with an inbox) over NATS JetStream or an
+//! in-process bus.
+
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod http;
+pub mod paging;
+pub mod runner;
+pub mod secret;
+pub mod service;
+pub mod settings;
+pub mod shutdown;
+pub mod telemetry;
+pub mod time;
+
+pub use error::{Error, FieldViolation, Violations};
+pub use service::{ServiceContext, ServiceName, ServiceParts};
+pub use settings::Settings;

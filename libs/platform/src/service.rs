@@ -1,0 +1,93 @@
+//! What a domain service hands to the runner: its gRPC routes, the names it reports
+//! health for, and the event subscriptions it consumes.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use tonic::service::Routes;
+
+use crate::db::Database;
+use crate::events::{Outbox, Subscription};
+use crate::settings::Settings;
+
+/// The five services of the suite; their names are also folder, crate, database,
+/// Kubernetes and stream names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceName {
+    /// The front door.
+    Gateway,
+    /// The shared project library.
+    Projects,
+    /// The directory and the volunteers.
+    Volunteers,
+    /// The charity ledger.
+    Funds,
+    /// Common-prosperity workshops.
+    Workshops,
+}
+
+impl ServiceName {
+    /// Every service, in start-up order (domain services before the gateway).
+    pub const ALL: [ServiceName; 5] = [
+        ServiceName::Projects,
+        ServiceName::Volunteers,
+        ServiceName::Funds,
+        ServiceName::Workshops,
+        ServiceName::Gateway,
+    ];
+
+    /// The lower-case name, as in `services/<name>`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Gateway => "gateway",
+            ServiceName::Projects => "projects",
+            ServiceName::Volunteers => "volunteers",
+            ServiceName::Funds => "funds",
+            ServiceName::Workshops => "workshops",
+        }
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ServiceName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ServiceName::ALL
+            .into_iter()
+            .find(|name| name.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown service {s:?}; expected one of gateway, projects, volunteers, funds, workshops")
+            })
+    }
+}
+
+/// What a domain service is built from: its database (migrated), its outbox, settings.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// Which service this is.
+    pub name: ServiceName,
+    /// Its own database, migrated.
+    pub db: Database,
+    /// Its outbox, for writes that emit events.
+    pub outbox: Outbox,
+    /// The whole configuration.
+    pub settings: Arc<Settings>,
+}
+
+/// What a built service hands to the runner.
+pub struct ServiceParts {
+    /// Its gRPC services.
+    pub routes: Routes,
+    /// Full names of its gRPC services (`xingfu.projects.v1.ProjectsService`), reported
+    /// by the health service and listed by reflection.
+    pub grpc_services: Vec<&'static str>,
+    /// The events it consumes from other services.
+    pub subscriptions: Vec<Subscription>,
+}

@@ -1,0 +1,360 @@
+//! Typed settings: built-in defaults, then an optional file, then the environment
+//! (`XINGFU__SECTION__KEY`). A bad value fails at start-up with the key in the message.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+use crate::secret::Secret;
+use crate::service::ServiceName;
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+/// Everything xingfu can be configured with; `defaults.toml` documents each key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Folder of the embedded default's SQLite files.
+    pub data_dir: PathBuf,
+    /// Logging.
+    pub log: LogSettings,
+    /// The shared PostgreSQL server, when there is one.
+    pub database: DatabaseSettings,
+    /// NATS JetStream, when configured.
+    pub nats: NatsSettings,
+    /// OpenTelemetry export.
+    pub otel: OtelSettings,
+    /// gRPC serving, common to every service.
+    pub grpc: GrpcSettings,
+    /// The HTTP port (metrics, liveness).
+    pub http: HttpSettings,
+    /// The gateway.
+    pub gateway: ServiceSettings,
+    /// The projects service.
+    pub projects: ServiceSettings,
+    /// The volunteers service.
+    pub volunteers: ServiceSettings,
+    /// The funds service.
+    pub funds: ServiceSettings,
+    /// The workshops service.
+    pub workshops: ServiceSettings,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// Line format.
+    pub format: LogFormat,
+    /// A `tracing` filter directive (`RUST_LOG` wins when set).
+    pub filter: String,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+    /// Lines captured by the test harness (shown only for failing tests).
+    Test,
+}
+
+/// The shared database server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// PostgreSQL server URL; each service uses its own database `xingfu_<service>` on it.
+    pub url: Option<Secret>,
+    /// Pool size per service.
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection.
+    pub acquire_timeout_secs: u64,
+}
+
+/// NATS JetStream.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NatsSettings {
+    /// Server URL; unset means the in-process bus.
+    pub url: Option<Secret>,
+    /// First subject token and stream-name prefix.
+    pub prefix: String,
+    /// Deliveries before a consumer gives an event up.
+    pub max_deliver: i64,
+    /// Seconds before an unacknowledged event is redelivered.
+    pub ack_wait_secs: u64,
+    /// Days an event is kept in its stream.
+    pub max_age_days: u64,
+    /// Stream replicas.
+    pub replicas: usize,
+}
+
+/// OpenTelemetry export.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OtelSettings {
+    /// OTLP/gRPC endpoint; unset means no export (trace context still propagates).
+    pub endpoint: Option<String>,
+}
+
+/// gRPC serving.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GrpcSettings {
+    /// Longest time a call may take.
+    pub request_timeout_secs: u64,
+    /// Calls served at once per service.
+    pub concurrency_limit: usize,
+    /// Seconds between NOT_SERVING and closing the listener.
+    pub drain_delay_secs: u64,
+    /// Seconds in-flight calls get after the listener closes.
+    pub shutdown_grace_secs: u64,
+}
+
+/// The HTTP port.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// Listen address; port 0 picks a free port.
+    pub listen: SocketAddr,
+}
+
+/// One service's own settings (`XINGFU__<SERVICE>__…`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceSettings {
+    /// gRPC listen address; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// How the gateway and other services reach it (`http://projects:50061`); defaults to
+    /// the listen address when the service runs in the same process.
+    pub endpoint: Option<String>,
+    /// This service's own database.
+    #[serde(default)]
+    pub database: ServiceDatabaseSettings,
+}
+
+/// A service's own database, overriding the shared server.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ServiceDatabaseSettings {
+    /// Full PostgreSQL URL of this service's database (created if missing).
+    pub url: Option<Secret>,
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The sources could not be read or a value has the wrong type (the message names it).
+    #[error("invalid configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value has the right type but is not allowed.
+    #[error("invalid configuration: {key}: {reason}")]
+    Invalid {
+        /// The dotted key, e.g. `nats.prefix`.
+        key: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Settings {
+    /// Defaults, then `file` (TOML) when given, then `XINGFU__…` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_with(file, Environment::with_prefix("XINGFU").separator("__"))
+    }
+
+    /// As [`Settings::load`], from an explicit environment (for tests).
+    pub fn load_with(file: Option<&Path>, env: Environment) -> Result<Self, SettingsError> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(File::from(file).required(true));
+        }
+        let settings: Settings = builder.add_source(env).build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The built-in defaults alone.
+    pub fn defaults() -> Result<Self, SettingsError> {
+        Self::load_with(
+            None,
+            Environment::with_prefix("XINGFU")
+                .separator("__")
+                .source(Some(Default::default())),
+        )
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let token_ok = !self.nats.prefix.is_empty()
+            && self
+                .nats
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !token_ok {
+            return Err(SettingsError::Invalid {
+                key: "nats.prefix",
+                reason: "must be one subject token of letters, digits, '_' or '-'".into(),
+            });
+        }
+        if self.nats.max_deliver < 1 {
+            return Err(SettingsError::Invalid {
+                key: "nats.max_deliver",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.grpc.concurrency_limit == 0 {
+            return Err(SettingsError::Invalid {
+                key: "grpc.concurrency_limit",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(SettingsError::Invalid {
+                key: "database.max_connections",
+                reason: "must be at least 1".into(),
+            });
+        }
+        for (key, url) in [
+            ("database.url", &self.database.url),
+            ("projects.database.url", &self.projects.database.url),
+            ("volunteers.database.url", &self.volunteers.database.url),
+            ("funds.database.url", &self.funds.database.url),
+            ("workshops.database.url", &self.workshops.database.url),
+            ("gateway.database.url", &self.gateway.database.url),
+        ] {
+            if let Some(url) = url {
+                let url = url.expose();
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(SettingsError::Invalid {
+                        key,
+                        reason: "must be a postgres:// URL (leave unset for SQLite)".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One service's own settings.
+    pub fn service(&self, name: ServiceName) -> &ServiceSettings {
+        match name {
+            ServiceName::Gateway => &self.gateway,
+            ServiceName::Projects => &self.projects,
+            ServiceName::Volunteers => &self.volunteers,
+            ServiceName::Funds => &self.funds,
+            ServiceName::Workshops => &self.workshops,
+        }
+    }
+
+    /// Mutable access to one service's settings (the suite fills in endpoints it bound).
+    pub fn service_mut(&mut self, name: ServiceName) -> &mut ServiceSettings {
+        match name {
+            ServiceName::Gateway => &mut self.gateway,
+            ServiceName::Projects => &mut self.projects,
+            ServiceName::Volunteers => &mut self.volunteers,
+            ServiceName::Funds => &mut self.funds,
+            ServiceName::Workshops => &mut self.workshops,
+        }
+    }
+
+    /// Longest time one gRPC call may take.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.grpc.request_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Environment {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Environment::with_prefix("XINGFU")
+            .separator("__")
+            .source(Some(map))
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = Settings::load_with(None, env(&[])).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert!(s.database.url.is_none());
+        assert!(s.nats.url.is_none());
+        assert_eq!(s.gateway.listen.port(), 50051);
+        assert_eq!(s.projects.listen.port(), 50061);
+        assert_eq!(s.workshops.listen.port(), 50064);
+        assert_eq!(s.http.listen.port(), 8080);
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let s = Settings::load_with(
+            None,
+            env(&[
+                ("XINGFU__DATA_DIR", "/var/lib/xingfu"),
+                ("XINGFU__DATABASE__URL", "postgres://root@127.0.0.1:5432"),
+                ("XINGFU__FUNDS__DATABASE__URL", "postgres://root@db/funds"),
+                ("XINGFU__NATS__URL", "nats://127.0.0.1:4222"),
+                ("XINGFU__PROJECTS__LISTEN", "0.0.0.0:9000"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/xingfu"));
+        assert_eq!(
+            s.funds.database.url.as_ref().unwrap().expose(),
+            "postgres://root@db/funds"
+        );
+        assert_eq!(s.projects.listen.port(), 9000);
+        assert!(s.nats.url.is_some());
+    }
+
+    #[test]
+    fn a_file_sits_between_defaults_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("xingfu.toml");
+        std::fs::write(
+            &path,
+            "[grpc]\nconcurrency_limit = 7\nrequest_timeout_secs = 9\n",
+        )
+        .unwrap();
+        let s = Settings::load_with(
+            Some(&path),
+            env(&[("XINGFU__GRPC__REQUEST_TIMEOUT_SECS", "3")]),
+        )
+        .unwrap();
+        assert_eq!(s.grpc.concurrency_limit, 7);
+        assert_eq!(s.grpc.request_timeout_secs, 3);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = Settings::load_with(None, env(&[("XINGFU__PROJECTS__LISTEN", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("projects.listen"), "{err}");
+
+        let err = Settings::load_with(None, env(&[("XINGFU__GRPC__CONCURRENCY_LIMIT", "lots")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("grpc.concurrency_limit"), "{err}");
+
+        let err = Settings::load_with(None, env(&[("XINGFU__NATS__PREFIX", "a.b")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nats.prefix"), "{err}");
+
+        let err = Settings::load_with(None, env(&[("XINGFU__DATABASE__URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = Settings::load_with(Some(Path::new("/nonexistent/xingfu.toml")), env(&[]));
+        assert!(err.is_err());
+    }
+}

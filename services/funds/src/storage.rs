@@ -1,0 +1,54 @@
+//! The funds service's SQL.
+
+use sqlx::{Any, AnyPool, Row, Transaction};
+use xingfu_platform::time::now_micros;
+
+use crate::domain::KnownProject;
+
+/// Records (or refreshes) a known project; `revision` counts the events applied to it.
+pub async fn upsert_known_project(
+    tx: &mut Transaction<'static, Any>,
+    project: &KnownProject,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO known_projects (project_id, title, category, community_id, created_at, revision, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6) \
+         ON CONFLICT (project_id) DO UPDATE SET title = excluded.title, category = excluded.category, \
+         community_id = excluded.community_id, revision = known_projects.revision + 1, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(&project.project_id)
+    .bind(&project.title)
+    .bind(project.category)
+    .bind(&project.community_id)
+    .bind(project.created_at)
+    .bind(now_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A known project and how many events were applied to it.
+pub async fn known_project(
+    pool: &AnyPool,
+    id: &str,
+) -> Result<Option<(KnownProject, i64)>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT project_id, title, category, community_id, created_at, revision \
+         FROM known_projects WHERE project_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let project = KnownProject {
+        project_id: row.try_get("project_id")?,
+        title: row.try_get("title")?,
+        category: row.try_get("category")?,
+        community_id: row.try_get("community_id")?,
+        created_at: row.try_get("created_at")?,
+    };
+    Ok(Some((project, row.try_get("revision")?)))
+}

@@ -1,0 +1,96 @@
+//! A transparent gRPC proxy: the body, metadata (`grpc-timeout` included) and the
+//! upstream's status and trailers pass through untouched; only the trace context is
+//! replaced by the gateway's own span, so the trace continues through it.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use anyhow::Context as _;
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use tonic::Status;
+use tonic::body::Body;
+use tonic::transport::{Channel, Endpoint};
+use tower::{Service, ServiceExt as _};
+use xingfu_platform::settings::Settings;
+use xingfu_platform::{ServiceName, telemetry};
+
+/// Forwards calls by gRPC service name to the owning service.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    upstreams: Arc<HashMap<&'static str, Channel>>,
+}
+
+impl Proxy {
+    /// A proxy for `services`, each reached at its owner's configured endpoint.
+    /// Connections are made on first use, so the gateway starts before its upstreams.
+    pub fn new(
+        settings: &Settings,
+        services: &[(&'static str, ServiceName)],
+    ) -> anyhow::Result<Self> {
+        let mut upstreams = HashMap::new();
+        for (grpc_name, owner) in services {
+            let own = settings.service(*owner);
+            let url = match &own.endpoint {
+                Some(url) => url.clone(),
+                None => format!("http://{}", loopback_if_unspecified(own.listen)),
+            };
+            let channel = Endpoint::from_shared(url.clone())
+                .with_context(|| format!("{owner}.endpoint {url:?} is not a URL"))?
+                .connect_lazy();
+            upstreams.insert(*grpc_name, channel);
+        }
+        Ok(Self {
+            upstreams: Arc::new(upstreams),
+        })
+    }
+}
+
+fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    if addr.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
+}
+
+impl Service<Request<axum::body::Body>> for Proxy {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<axum::body::Body>) -> Self::Future {
+        let service = request
+            .uri()
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let Some(channel) = self.upstreams.get(service).cloned() else {
+            let status =
+                Status::unimplemented(format!("no service {service:?} behind this gateway"));
+            return Box::pin(async move { Ok(status.into_http()) });
+        };
+        let mut request = request.map(Body::new);
+        telemetry::inject_into_headers(&tracing::Span::current(), request.headers_mut());
+        Box::pin(async move {
+            match channel.oneshot(request).await {
+                Ok(response) => Ok(response),
+                Err(err) => {
+                    tracing::warn!(error = %err, "upstream unavailable");
+                    Ok(
+                        Status::unavailable("the service behind the gateway is not answering")
+                            .into_http(),
+                    )
+                }
+            }
+        })
+    }
+}

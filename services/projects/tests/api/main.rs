@@ -1,0 +1,6 @@
+//! API tests of the projects service: a real server on port 0 over a fresh database on
+//! the real PostgreSQL.
+
+mod create;
+mod helpers;
+mod read;

@@ -1,0 +1,28 @@
+//! The workshops service (`xingfu.workshops.v1`): common-prosperity workshops (共富工坊)
+//! and the income they bring.
+//!
+//! It runs today with its own database, health and reflection; its calls arrive with
+//! its own issue, laid out like its siblings (`domain`, `storage`, `grpc`, `events`).
+
+pub mod grpc;
+
+use xingfu_platform::db::MigrationSource;
+use xingfu_platform::{ServiceContext, ServiceParts};
+use xingfu_proto::workshops::workshops_service_server::WorkshopsServiceServer;
+
+/// The workshops database's migrations, for PostgreSQL and SQLite.
+pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
+    version: 100,
+    description: "workshops",
+    postgres: include_str!("../migrations/postgres/0100_workshops.sql"),
+    sqlite: include_str!("../migrations/sqlite/0100_workshops.sql"),
+}];
+
+/// Builds the service on its migrated database.
+pub async fn build(_ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    Ok(ServiceParts {
+        routes: tonic::service::Routes::new(WorkshopsServiceServer::new(grpc::WorkshopsApi)),
+        grpc_services: vec![grpc::SERVICE_NAME],
+        subscriptions: Vec::new(),
+    })
+}
