@@ -1,6 +1,7 @@
 //! xingfu (幸福): the community well-being programme's services, any set of them in one
 //! process. `xingfu serve` runs all five; Kubernetes runs one per pod.
 
+use tokio_util::sync::CancellationToken;
 use xingfu_platform::runner::{Runner, RunningSuite};
 use xingfu_platform::{ServiceName, Settings};
 
@@ -8,7 +9,16 @@ pub use xingfu_platform::ServiceName as Service;
 
 /// Starts `services` (every one when empty) on `settings` and returns once all listen.
 pub async fn start(settings: Settings, services: &[ServiceName]) -> anyhow::Result<RunningSuite> {
-    let mut runner = Runner::new(settings).await?;
+    start_with_shutdown(settings, services, CancellationToken::new()).await
+}
+
+/// As [`start`]; cancelling `shutdown` (from a signal handler) stops the suite.
+pub async fn start_with_shutdown(
+    settings: Settings,
+    services: &[ServiceName],
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunningSuite> {
+    let mut runner = Runner::with_shutdown(settings, shutdown).await?;
     for name in selected(services) {
         match name {
             ServiceName::Projects => {

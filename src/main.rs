@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
 use xingfu_platform::{ServiceName, Settings, shutdown, telemetry};
 
 /// xingfu (幸福): the community well-being programme's services.
@@ -56,9 +57,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let telemetry = telemetry::init(&settings, "xingfu")?;
     let result = match cli.command {
         Command::Serve { services } => {
-            let suite = xingfu::start(settings, &services).await?;
-            shutdown::cancel_on_signal(suite.shutdown_token());
-            suite.wait().await
+            let stop = CancellationToken::new();
+            shutdown::cancel_on_signal(stop.clone())?;
+            xingfu::start_with_shutdown(settings, &services, stop)
+                .await?
+                .wait()
+                .await
         }
         Command::Migrate { services } => xingfu::migrate(settings, &services).await,
     };

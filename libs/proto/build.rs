@@ -15,7 +15,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", file.display());
     }
 
-    let fds = protox::compile(&files, [&root])?;
+    // Imports (google/protobuf/*) and doc comments are kept, so reflection clients get a
+    // complete, documented description.
+    let fds = protox::Compiler::new([&root])?
+        .include_imports(true)
+        .include_source_info(true)
+        .open_files(&files)?
+        .file_descriptor_set();
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("xingfu_descriptor.bin"), fds.encode_to_vec())?;
     tonic_prost_build::configure()

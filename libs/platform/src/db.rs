@@ -1,5 +1,5 @@
-//! Each service's own database: PostgreSQL in production (`xingfu_<service>` on the
-//! configured server, created if missing), a SQLite file as the embedded default. Both
+//! Each service's own database: PostgreSQL in production (`<name_prefix>_<service>` on
+//! the configured server, `xingfu_<service>` by default, created if missing), a SQLite file as the embedded default. Both
 //! sit behind sqlx's `Any` driver, so a service writes its SQL once against a portable
 //! schema (TEXT ids, BIGINT fen and epoch-microsecond times, SMALLINT flags).
 
@@ -62,7 +62,7 @@ impl Database {
         match (own, settings.database.url.as_ref()) {
             (Some(url), _) => Self::open_postgres(url.expose(), None, settings).await,
             (None, Some(server)) => {
-                let name = format!("xingfu_{}", service.as_str());
+                let name = format!("{}_{}", settings.database.name_prefix, service.as_str());
                 Self::open_postgres(server.expose(), Some(&name), settings).await
             }
             (None, None) => {

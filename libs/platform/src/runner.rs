@@ -43,11 +43,19 @@ pub struct RunningSuite {
 impl Runner {
     /// A runner on `settings`, connected to the configured event bus.
     pub async fn new(settings: Settings) -> anyhow::Result<Self> {
+        Self::with_shutdown(settings, CancellationToken::new()).await
+    }
+
+    /// As [`Runner::new`], stopping when `shutdown` is cancelled (a signal handler's token).
+    pub async fn with_shutdown(
+        settings: Settings,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
         let bus = EventBus::connect(&settings).await?;
         Ok(Self {
             settings,
             bus,
-            shutdown: CancellationToken::new(),
+            shutdown,
             servers: Vec::new(),
             subscriptions: Vec::new(),
             relays: Vec::new(),
@@ -171,6 +179,11 @@ impl Runner {
             crate::http::router(),
             shutdown.clone(),
         ));
+        tracing::info!(
+            services = ?addrs.keys().collect::<Vec<_>>(),
+            http = %http_addr,
+            "xingfu ready"
+        );
         Ok(RunningSuite {
             addrs,
             http_addr,

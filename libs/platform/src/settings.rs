@@ -68,6 +68,8 @@ pub enum LogFormat {
 pub struct DatabaseSettings {
     /// PostgreSQL server URL; each service uses its own database `xingfu_<service>` on it.
     pub url: Option<Secret>,
+    /// Database names on that server are `<name_prefix>_<service>`.
+    pub name_prefix: String,
     /// Pool size per service.
     pub max_connections: u32,
     /// Seconds to wait for a pooled connection.
@@ -192,6 +194,19 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 key: "nats.prefix",
                 reason: "must be one subject token of letters, digits, '_' or '-'".into(),
+            });
+        }
+        let name_ok = !self.database.name_prefix.is_empty()
+            && self.database.name_prefix.len() <= 40
+            && self
+                .database
+                .name_prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok {
+            return Err(SettingsError::Invalid {
+                key: "database.name_prefix",
+                reason: "must be 1 to 40 lower-case letters, digits or '_'".into(),
             });
         }
         if self.nats.max_deliver < 1 {

@@ -2,36 +2,31 @@
 
 use tokio_util::sync::CancellationToken;
 
-/// Cancels `token` when the process receives SIGTERM or SIGINT.
-pub fn cancel_on_signal(token: CancellationToken) {
+/// Cancels `token` when the process receives SIGTERM or SIGINT. The handlers are in
+/// place when this returns, so a signal sent during start-up is not lost. Must be called
+/// within a Tokio runtime.
+#[cfg(unix)]
+pub fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     tokio::spawn(async move {
-        wait_for_signal().await;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
         tracing::info!("shutdown signal received");
         token.cancel();
     });
+    Ok(())
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        _ => {
-            tracing::warn!("cannot listen for signals; falling back to ctrl-c");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
+/// Cancels `token` on ctrl-c.
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+pub fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> {
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        token.cancel();
+    });
+    Ok(())
 }

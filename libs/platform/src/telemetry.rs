@@ -50,7 +50,11 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
     // Without an exporter spans still get ids, so trace context propagates either way.
     let provider = builder.build();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("xingfu"));
+    // Spans feed tracing at INFO whatever the log filter says, so trace context keeps
+    // propagating when logs are quiet.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("xingfu"))
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
 
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log.filter))
@@ -71,8 +75,7 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
     };
     // Another subscriber may already be set (a test harness); then ours is not installed.
     let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
+        .with(fmt.with_filter(filter))
         .with(otel)
         .try_init();
     let telemetry = Telemetry { provider };

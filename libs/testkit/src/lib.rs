@@ -39,6 +39,7 @@ pub struct TestEnv {
     /// The run's unique token (database names and NATS prefix derive from it).
     pub token: String,
     databases: Vec<String>,
+    cleaned: bool,
     _data_dir: Option<tempfile::TempDir>,
 }
 
@@ -58,6 +59,27 @@ impl TestEnv {
             settings,
             token,
             databases,
+            cleaned: false,
+            _data_dir: None,
+        }
+    }
+
+    /// Every service on the one PostgreSQL server URL (`database.url`), each creating its
+    /// own database `<unique prefix>_<service>` there, as production does.
+    pub fn postgres_shared_server() -> Self {
+        let token = unique_token();
+        let mut settings = base_settings();
+        settings.database.url = Some(Secret::new(postgres_url()));
+        settings.database.name_prefix = format!("xt_{token}");
+        let databases = ServiceName::ALL
+            .iter()
+            .map(|name| format!("xt_{token}_{name}"))
+            .collect();
+        Self {
+            settings,
+            token,
+            databases,
+            cleaned: false,
             _data_dir: None,
         }
     }
@@ -79,6 +101,7 @@ impl TestEnv {
             settings,
             token: unique_token(),
             databases: Vec::new(),
+            cleaned: false,
             _data_dir: Some(dir),
         }
     }
@@ -88,31 +111,65 @@ impl TestEnv {
         format!("{}_{}", self.settings.nats.prefix, service.as_str()).to_uppercase()
     }
 
-    /// Drops the run's databases and deletes its streams.
-    pub async fn cleanup(self) -> anyhow::Result<()> {
-        if !self.databases.is_empty() {
-            let options = PgConnectOptions::from_str(&postgres_url())?.database("postgres");
-            let mut conn = options
-                .connect()
-                .await
-                .context("connecting to PostgreSQL")?;
-            for database in &self.databases {
-                let drop = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-                conn.execute(sqlx::AssertSqlSafe(drop)).await?;
-            }
-            conn.close().await?;
-        }
-        if self.settings.nats.url.is_some() {
-            let client = async_nats::connect(nats_url()).await?;
-            let js = async_nats::jetstream::new(client);
-            let prefix = format!("{}_", self.settings.nats.prefix.to_uppercase());
-            let names: Vec<String> = js.stream_names().try_collect().await?;
-            for name in names.into_iter().filter(|n| n.starts_with(&prefix)) {
-                js.delete_stream(&name).await?;
-            }
-        }
-        Ok(())
+    /// Drops the run's databases and deletes its streams. Dropping a `TestEnv` that was
+    /// not cleaned up (a failed test) does the same.
+    pub async fn cleanup(mut self) -> anyhow::Result<()> {
+        self.cleaned = true;
+        remove(std::mem::take(&mut self.databases), self.stream_prefix()).await
     }
+
+    fn stream_prefix(&self) -> Option<String> {
+        self.settings
+            .nats
+            .url
+            .is_some()
+            .then(|| format!("{}_", self.settings.nats.prefix.to_uppercase()))
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let databases = std::mem::take(&mut self.databases);
+        let prefix = self.stream_prefix();
+        if self.cleaned || (databases.is_empty() && prefix.is_none()) {
+            return;
+        }
+        // Drop may run inside a runtime (or while unwinding a failed test): clean up on a
+        // thread of its own.
+        let cleaner = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(remove(databases, prefix))
+        });
+        if let Ok(Err(err)) = cleaner.join() {
+            eprintln!("test cleanup failed: {err:#}");
+        }
+    }
+}
+
+async fn remove(databases: Vec<String>, stream_prefix: Option<String>) -> anyhow::Result<()> {
+    if !databases.is_empty() {
+        let options = PgConnectOptions::from_str(&postgres_url())?.database("postgres");
+        let mut conn = options
+            .connect()
+            .await
+            .context("connecting to PostgreSQL")?;
+        for database in &databases {
+            let drop = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            conn.execute(sqlx::AssertSqlSafe(drop)).await?;
+        }
+        conn.close().await?;
+    }
+    if let Some(prefix) = stream_prefix {
+        let client = async_nats::connect(nats_url()).await?;
+        let js = async_nats::jetstream::new(client);
+        let names: Vec<String> = js.stream_names().try_collect().await?;
+        for name in names.into_iter().filter(|n| n.starts_with(&prefix)) {
+            js.delete_stream(&name).await?;
+        }
+    }
+    Ok(())
 }
 
 fn base_settings() -> Settings {

@@ -51,7 +51,7 @@ impl MemoryBus {
                 let consumers = self.consumers.lock().unwrap_or_else(|e| e.into_inner());
                 consumers
                     .iter()
-                    .filter(|c| c.subjects.iter().any(|s| *s == envelope.subject))
+                    .filter(|c| c.subjects.contains(&envelope.subject))
                     .map(|c| c.queue.clone())
                     .collect()
             };

@@ -62,7 +62,7 @@ pub struct Subscription {
 #[derive(Clone, Debug)]
 pub enum EventBus {
     /// NATS JetStream, one stream per producing service.
-    JetStream(JetStreamBus),
+    JetStream(Box<JetStreamBus>),
     /// In this process only (the embedded default).
     Memory(MemoryBus),
 }
@@ -71,9 +71,9 @@ impl EventBus {
     /// JetStream when `nats.url` is set, else the in-process bus.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
         Ok(match &settings.nats.url {
-            Some(url) => {
-                EventBus::JetStream(JetStreamBus::connect(url.expose(), &settings.nats).await?)
-            }
+            Some(url) => EventBus::JetStream(Box::new(
+                JetStreamBus::connect(url.expose(), &settings.nats).await?,
+            )),
             None => EventBus::Memory(MemoryBus::new(settings.nats.max_deliver)),
         })
     }
