@@ -105,10 +105,13 @@ async fn a_request_id_reused_for_another_project_is_already_exists() {
     app.stop().await;
 }
 
+/// Makes one field of a request bad.
+type Spoil = Box<dyn Fn(&mut pb::CreateProjectRequest)>;
+
 #[tokio::test]
 async fn bad_input_names_each_field_and_writes_nothing() {
     let mut app = spawn_app().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut pb::CreateProjectRequest)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         ("request_id", Box::new(|r| r.request_id.clear())),
         ("title", Box::new(|r| r.title = "   ".into())),
         ("title", Box::new(|r| r.title = "长".repeat(201))),

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Everything CI checks, in the order it checks it: the servers the tests need, then
+# formatting, lints and every test against the real PostgreSQL and NATS JetStream.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+source scripts/services.sh
+ensure_postgres
+ensure_nats
+
+export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+export XINGFU_TEST_NATS_URL="${XINGFU_TEST_NATS_URL:-nats://127.0.0.1:4222}"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  # nextest does not run doc tests; they go first so its summary closes the output.
+  cargo test --workspace --locked --doc --quiet
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi

@@ -1,0 +1,6 @@
+//! Tests of the funds service on a fresh database on the real PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
+mod helpers;
+mod read_model;

@@ -1,0 +1,96 @@
+//! The `xingfu` binary as ops run it: version, configuration errors, SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xingfu");
+
+#[test]
+fn version_prints_the_package_version() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("xingfu {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn a_bad_setting_fails_at_start_up_naming_its_key() {
+    let data = tempfile_dir();
+    let out = Command::new(BIN)
+        .args(["serve"])
+        .env("XINGFU__DATA_DIR", &data)
+        .env("XINGFU__GRPC__CONCURRENCY_LIMIT", "lots")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("grpc.concurrency_limit"), "{stderr}");
+
+    let out = Command::new(BIN)
+        .args(["serve", "--services", "nowhere"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown service"));
+}
+
+#[test]
+fn sigterm_drains_and_exits_zero_within_ten_seconds() {
+    let data = tempfile_dir();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("XINGFU__DATA_DIR", &data)
+        .env("XINGFU__LOG__FORMAT", "json")
+        .env("XINGFU__LOG__FILTER", "info")
+        .env("XINGFU__HTTP__LISTEN", "127.0.0.1:0")
+        .envs(
+            ["GATEWAY", "PROJECTS", "VOLUNTEERS", "FUNDS", "WORKSHOPS"]
+                .map(|s| (format!("XINGFU__{s}__LISTEN"), "127.0.0.1:0")),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let (lines, ready) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("xingfu ready") {
+                let _ = lines.send(());
+            }
+        }
+    });
+    if ready.recv_timeout(Duration::from_secs(30)).is_err() {
+        child.kill().ok();
+        panic!("the suite did not come up within 30 s");
+    }
+
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_dir_all(&data).ok();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("xingfu-bin-{}", xingfu_testkit::unique_token()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

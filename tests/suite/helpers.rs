@@ -1,0 +1,97 @@
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use xingfu::Service;
+use xingfu_platform::db::Database;
+use xingfu_platform::runner::RunningSuite;
+use xingfu_proto::projects as pb;
+
+/// A request for a project the tests create.
+pub fn new_project(request_id: &str) -> pb::CreateProjectRequest {
+    pb::CreateProjectRequest {
+        request_id: request_id.into(),
+        title: "幸福敲门 · 老年食堂送餐".into(),
+        category: pb::Category::Convenience as i32,
+        community_id: "niaoyu-village".into(),
+        description: "A 15-minute meal circle for the village's elderly".into(),
+    }
+}
+
+/// Asserts that every gRPC service of `name` reports SERVING.
+pub async fn assert_serving(suite: &RunningSuite, name: Service, grpc_services: &[&str]) {
+    let channel = xingfu_testkit::channel(suite.addr(name).expect("service runs")).await;
+    let mut health = HealthClient::new(channel);
+    for service in grpc_services.iter().chain(&[""]) {
+        let status = health
+            .check(HealthCheckRequest {
+                service: (*service).to_owned(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{name} health of {service:?}: {e}"))
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{name}: {service:?}");
+    }
+}
+
+/// Every service's health, as `xingfu serve` promises.
+pub async fn assert_all_serving(suite: &RunningSuite) {
+    assert_serving(
+        suite,
+        Service::Projects,
+        &["xingfu.projects.v1.ProjectsService"],
+    )
+    .await;
+    assert_serving(
+        suite,
+        Service::Volunteers,
+        &["xingfu.volunteers.v1.VolunteersService"],
+    )
+    .await;
+    assert_serving(suite, Service::Funds, &["xingfu.funds.v1.FundsService"]).await;
+    assert_serving(
+        suite,
+        Service::Workshops,
+        &["xingfu.workshops.v1.WorkshopsService"],
+    )
+    .await;
+    assert_serving(
+        suite,
+        Service::Gateway,
+        &["xingfu.projects.v1.ProjectsService"],
+    )
+    .await;
+}
+
+/// A channel to the gateway.
+pub async fn gateway(suite: &RunningSuite) -> Channel {
+    xingfu_testkit::channel(suite.addr(Service::Gateway).expect("gateway runs")).await
+}
+
+/// Waits until the funds read model knows `project_id`; returns its revision.
+pub async fn wait_for_known_project(funds: &Database, project_id: &str) -> i64 {
+    for _ in 0..200 {
+        if let Some((_, revision)) = xingfu_funds::storage::known_project(funds.pool(), project_id)
+            .await
+            .expect("funds database answers")
+        {
+            return revision;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("funds never learnt of project {project_id}");
+}
+
+/// How many times funds' consumer recorded `event_id` in its inbox.
+pub async fn inbox_count(funds: &Database, event_id: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM inbox WHERE consumer = 'funds-projects' AND event_id = $1",
+    )
+    .bind(event_id)
+    .fetch_one(funds.pool())
+    .await
+    .expect("inbox query")
+}

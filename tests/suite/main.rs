@@ -1,0 +1,12 @@
+//! End-to-end tests of the whole suite in one process: on PostgreSQL + JetStream, on the
+//! embedded default (SQLite + in-process bus), and of the `xingfu` binary itself.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
+mod binary;
+mod embedded;
+mod helpers;
+mod jetstream;
+mod otlp;
+mod outbox;
+mod reflection;

@@ -1,0 +1,101 @@
+//! The outbox relay on PostgreSQL and JetStream: rows left pending (as by a crash before
+//! they were published) are sent at the next start, in commit order.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::pull;
+use futures_util::StreamExt as _;
+use prost::Message as _;
+use xingfu::Service;
+use xingfu_platform::db::Database;
+use xingfu_platform::events::Outbox;
+use xingfu_proto::projects as pb;
+use xingfu_testkit::TestEnv;
+
+#[tokio::test]
+async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
+    let env = TestEnv::postgres_jetstream();
+    let db = Database::open(&env.settings, Service::Projects)
+        .await
+        .unwrap();
+    db.migrate(xingfu_projects::MIGRATIONS).await.unwrap();
+    let outbox = Outbox::new(Service::Projects);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut tx = db.begin().await.unwrap();
+        let event = pb::ProjectCreated {
+            project_id: format!("p{i}"),
+            ..Default::default()
+        };
+        ids.push(
+            outbox
+                .enqueue(&mut tx, &format!("p{i}"), &event)
+                .await
+                .unwrap(),
+        );
+        tx.commit().await.unwrap();
+    }
+
+    let suite = xingfu::start(env.settings.clone(), &[Service::Projects, Service::Funds])
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let stream = js
+        .get_stream(env.stream_name(Service::Projects))
+        .await
+        .unwrap();
+    let reader = stream
+        .create_consumer(pull::Config::default())
+        .await
+        .unwrap();
+    let mut messages = reader.messages().await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < ids.len() {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("every pending row is published")
+            .unwrap()
+            .unwrap();
+        let event = pb::ProjectCreated::decode(message.payload.clone()).unwrap();
+        let id = message
+            .headers
+            .as_ref()
+            .unwrap()
+            .get("ce-id")
+            .unwrap()
+            .as_str()
+            .to_owned();
+        seen.push((id, event.project_id));
+        message.ack().await.unwrap();
+    }
+    let expected: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), format!("p{i}")))
+        .collect();
+    assert_eq!(seen, expected, "published once each, in commit order");
+
+    for _ in 0..100 {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "every row is marked sent");
+    db.close().await;
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
