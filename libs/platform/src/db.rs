@@ -78,22 +78,29 @@ impl Database {
         database: Option<&str>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
-        let mut options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+        // The configured URL is kept as given (its options, application name, TLS
+        // settings); only the database name in its path may change.
+        let mut url = url::Url::parse(url).context("the PostgreSQL URL is not a URL")?;
         if let Some(database) = database {
-            options = options.database(database);
+            url.set_path(&format!("/{database}"));
         }
-        let name = options
-            .get_database()
-            .map(str::to_owned)
-            .context("the PostgreSQL URL names no database")?;
-        create_postgres_database(&options, &name).await?;
-        let url = options.to_url_lossy();
-        let pool = AnyPoolOptions::new()
-            .max_connections(settings.database.max_connections)
-            .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
-            .connect(url.as_str())
-            .await
-            .with_context(|| format!("connecting to PostgreSQL database {name}"))?;
+        let name = url.path().trim_start_matches('/').to_owned();
+        if name.is_empty() {
+            anyhow::bail!("the PostgreSQL URL names no database");
+        }
+        let options = || {
+            AnyPoolOptions::new()
+                .max_connections(settings.database.max_connections)
+                .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        };
+        let pool = match options().connect(url.as_str()).await {
+            Err(err) if is_missing_database(&err) => {
+                create_postgres_database(url.as_str(), &name).await?;
+                options().connect(url.as_str()).await
+            }
+            other => other,
+        }
+        .with_context(|| format!("connecting to PostgreSQL database {name}"))?;
         Ok(Self {
             pool,
             backend: Backend::Postgres,
@@ -166,7 +173,10 @@ impl Database {
                 )
             })
             .collect();
-        Migrator::with_migrations(migrations)
+        let mut migrator = Migrator::with_migrations(migrations);
+        // During a rolling upgrade older replicas meet migrations newer than they know.
+        migrator.set_ignore_missing(true);
+        migrator
             .run(&self.pool)
             .await
             .context("running migrations")?;
@@ -179,35 +189,37 @@ impl Database {
     }
 }
 
-/// Creates database `name` on the server of `options` unless it exists; safe when
-/// several processes race to do it.
-async fn create_postgres_database(options: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
-    let mut conn = options
-        .clone()
+/// Creates database `name` through the server's `postgres` database; safe when several
+/// processes race to do it. Only called when the database is missing, so a user without
+/// access to `postgres` is fine as long as the database exists.
+async fn create_postgres_database(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnectOptions::from_str(url)
+        .context("parsing the PostgreSQL URL")?
         .database("postgres")
         .connect()
         .await
-        .context("connecting to the PostgreSQL server")?;
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_optional(&mut conn)
-        .await?;
-    if exists.is_none() {
-        let quoted = name.replace('"', "\"\"");
-        let create = format!("CREATE DATABASE \"{quoted}\"");
-        if let Err(err) = conn.execute(sqlx::AssertSqlSafe(create)).await {
-            // Another process created it in between: fine.
-            let raced = err
-                .as_database_error()
-                .and_then(|e| e.code())
-                .is_some_and(|code| code == "42P04" || code == "23505");
-            if !raced {
-                return Err(err).with_context(|| format!("creating database {name}"));
-            }
+        .context("connecting to the PostgreSQL server to create the database")?;
+    let quoted = name.replace('"', "\"\"");
+    let create = format!("CREATE DATABASE \"{quoted}\"");
+    if let Err(err) = conn.execute(sqlx::AssertSqlSafe(create)).await {
+        // Another process created it in between: fine.
+        let raced = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "42P04" || code == "23505");
+        if !raced {
+            return Err(err).with_context(|| format!("creating database {name}"));
         }
     }
     conn.close().await.ok();
+    tracing::info!(database = %name, "created database");
     Ok(())
+}
+
+fn is_missing_database(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "3D000")
 }
 
 /// True when `err` says a unique constraint was violated (an insert raced another).

@@ -104,12 +104,29 @@ impl Error {
     }
 }
 
+impl From<FieldViolation> for Error {
+    fn from(violation: FieldViolation) -> Self {
+        Error::Invalid(vec![violation])
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 Error::Unavailable("the database is not answering".into())
             }
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                // Serialization failure, deadlock; SQLite busy or locked past its timeout.
+                Some("40001" | "40P01" | "5" | "6" | "517") => {
+                    Error::Aborted("a concurrent change got in the way; retry the call".into())
+                }
+                // Admin shutdown, cannot connect now, too many connections.
+                Some("57P01" | "57P02" | "57P03" | "53300") => {
+                    Error::Unavailable("the database is not answering".into())
+                }
+                _ => Error::Unexpected(anyhow::Error::new(sqlx::Error::Database(db))),
+            },
             other => Error::Unexpected(anyhow::Error::new(other)),
         }
     }

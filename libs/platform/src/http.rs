@@ -9,6 +9,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::runner::HTTP_GRACE;
+
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process's metrics recorder, installed on first use.
@@ -33,14 +35,18 @@ pub fn router() -> Router {
         .route("/healthz", get(|| std::future::ready("ok")))
 }
 
-/// Serves `router` on `listener` until `shutdown`.
+/// Serves `router` on `listener` until `shutdown`, then gives open connections a short
+/// grace period.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .context("HTTP server failed")
+    let stopped = shutdown.clone();
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move { stopped.cancelled().await });
+    tokio::select! {
+        result = server => result.context("HTTP server failed"),
+        _ = async { shutdown.cancelled().await; tokio::time::sleep(HTTP_GRACE).await } => Ok(()),
+    }
 }

@@ -16,7 +16,8 @@ pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
 pub mod time;
+pub mod validate;
 
 pub use error::{Error, FieldViolation, Violations};
-pub use service::{ServiceContext, ServiceName, ServiceParts};
+pub use service::{Background, ServiceContext, ServiceDef, ServiceName, ServiceParts};
 pub use settings::Settings;

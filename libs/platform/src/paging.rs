@@ -53,6 +53,32 @@ pub fn parse(request: Option<&PageRequest>, filters: &str, field: &str) -> Resul
     Ok(Page { size, after })
 }
 
+/// Cuts `items` (fetched with one extra row, see [`Page::fetch_limit`]) to the page and
+/// returns the token of the next page, empty when there is none.
+pub fn finish<T>(
+    items: &mut Vec<T>,
+    page: &Page,
+    filters: &str,
+    key: impl Fn(&T) -> &str,
+) -> String {
+    if items.len() > page.size {
+        items.truncate(page.size);
+        items
+            .last()
+            .map(|last| next_token(key(last), filters))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+impl Page {
+    /// Rows to fetch: one more than the page, to learn whether another page follows.
+    pub fn fetch_limit(&self) -> i64 {
+        i64::try_from(self.size + 1).unwrap_or(i64::MAX)
+    }
+}
+
 /// The token for the page after an item whose sort key is `last_key`.
 pub fn next_token(last_key: &str, filters: &str) -> String {
     let mut bytes = Vec::with_capacity(9 + last_key.len());
@@ -80,7 +106,8 @@ fn fingerprint(filters: &str) -> [u8; 8] {
     out
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     bytes
         .iter()

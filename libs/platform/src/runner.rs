@@ -1,21 +1,23 @@
-//! Runs any set of services in one process: binds each listener (port 0 works, for
-//! tests), opens and migrates each service's database, builds the service, wires its
-//! event subscriptions and outbox relay, and serves until shutdown.
+//! Runs any set of services in one process: binds every listener first (port 0 works,
+//! for tests), opens and migrates each service's database, builds the service, wires its
+//! event subscriptions and outbox relay, and serves until shutdown. Shutdown goes in
+//! order: servers drain, then relays make a last pass, then consumers stop, then the
+//! HTTP port closes.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Database, MigrationSource};
+use crate::db::Database;
 use crate::events::{EventBus, Outbox, Relay, Subscription};
 use crate::grpc::GrpcServer;
-use crate::service::{ServiceContext, ServiceName, ServiceParts};
+use crate::service::{Background, ServiceContext, ServiceDef, ServiceName};
 use crate::settings::Settings;
 
 /// Builds the runner's services one at a time, then starts them all.
@@ -23,7 +25,8 @@ pub struct Runner {
     settings: Settings,
     bus: EventBus,
     shutdown: CancellationToken,
-    servers: Vec<(ServiceName, GrpcServer)>,
+    http: TcpListener,
+    servers: Vec<(ServiceName, GrpcServer, Vec<Background>)>,
     subscriptions: Vec<Subscription>,
     relays: Vec<Relay>,
     databases: Vec<Database>,
@@ -35,7 +38,10 @@ pub struct RunningSuite {
     addrs: BTreeMap<ServiceName, SocketAddr>,
     http_addr: SocketAddr,
     shutdown: CancellationToken,
-    tasks: JoinSet<anyhow::Result<()>>,
+    servers: JoinSet<anyhow::Result<()>>,
+    relays: (CancellationToken, JoinSet<anyhow::Result<()>>),
+    consumers: (CancellationToken, JoinSet<anyhow::Result<()>>),
+    http: (CancellationToken, JoinSet<anyhow::Result<()>>),
     databases: Vec<Database>,
     bus: EventBus,
 }
@@ -51,11 +57,20 @@ impl Runner {
         settings: Settings,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
+        let http = TcpListener::bind(settings.http.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "binding the HTTP port {} (http.listen)",
+                    settings.http.listen
+                )
+            })?;
         let bus = EventBus::connect(&settings).await?;
         Ok(Self {
             settings,
             bus,
             shutdown,
+            http,
             servers: Vec::new(),
             subscriptions: Vec::new(),
             relays: Vec::new(),
@@ -71,23 +86,15 @@ impl Runner {
 
     /// Binds, migrates and builds one service. Services that others call (the domain
     /// services) must be added before the gateway, which learns their bound addresses.
-    pub async fn add<F, Fut>(
-        &mut self,
-        name: ServiceName,
-        migrations: &[MigrationSource],
-        build: F,
-    ) -> anyhow::Result<SocketAddr>
-    where
-        F: FnOnce(ServiceContext) -> Fut,
-        Fut: Future<Output = anyhow::Result<ServiceParts>>,
-    {
+    pub async fn add(&mut self, service: ServiceDef) -> anyhow::Result<SocketAddr> {
+        let name = service.name;
         let listen = self.settings.service(name).listen;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {name} to {listen} ({name}.listen)"))?;
         let addr = listener.local_addr()?;
         let db = Database::open(&self.settings, name).await?;
-        db.migrate(migrations)
+        db.migrate(service.migrations)
             .await
             .with_context(|| format!("migrating the {name} database"))?;
         self.bus.ensure_stream(name).await?;
@@ -98,12 +105,12 @@ impl Runner {
             outbox: outbox.clone(),
             settings: Arc::new(self.settings.clone()),
         };
-        let parts = build(context)
+        let parts = (service.build)(context)
             .await
             .with_context(|| format!("building the {name} service"))?;
         let server =
             GrpcServer::new(name.as_str(), listener, parts.routes, &parts.grpc_services).await?;
-        self.servers.push((name, server));
+        self.servers.push((name, server, parts.background));
         self.subscriptions.extend(parts.subscriptions);
         self.relays
             .push(Relay::new(db.clone(), outbox, self.bus.clone()));
@@ -117,25 +124,22 @@ impl Runner {
         Ok(addr)
     }
 
-    /// Migrates one service's database and stops (`xingfu migrate`).
-    pub async fn migrate_only(
-        &self,
-        name: ServiceName,
-        migrations: &[MigrationSource],
-    ) -> anyhow::Result<()> {
-        let db = Database::open(&self.settings, name).await?;
-        db.migrate(migrations).await?;
+    /// Creates and migrates one service's database, then closes it (`xingfu migrate`).
+    pub async fn migrate_only(&self, service: ServiceDef) -> anyhow::Result<()> {
+        let db = Database::open(&self.settings, service.name).await?;
+        db.migrate(service.migrations).await?;
         db.close().await;
         Ok(())
     }
 
-    /// Starts consumers, then relays (so no in-process event finds no consumer), then
-    /// the servers and the HTTP port.
+    /// Starts consumers, then relays (so no in-process event finds no consumer), then the
+    /// servers, their background tasks and the HTTP port.
     pub async fn start(self) -> anyhow::Result<RunningSuite> {
         let Runner {
             settings,
             bus,
             shutdown,
+            http,
             servers,
             subscriptions,
             relays,
@@ -143,41 +147,47 @@ impl Runner {
             addrs,
         } = self;
         let settings = Arc::new(settings);
-        let mut tasks = JoinSet::new();
+
+        let consumers_token = CancellationToken::new();
+        let mut consumers = JoinSet::new();
         for subscription in subscriptions {
-            let handle = bus.spawn_consumer(subscription, shutdown.child_token());
-            tasks.spawn(async move { handle.await.context("consumer task") });
+            let handle = bus.spawn_consumer(subscription, consumers_token.clone());
+            consumers.spawn(async move { handle.await.context("consumer task") });
         }
+        let relays_token = CancellationToken::new();
+        let mut relay_tasks = JoinSet::new();
         for relay in relays {
-            let token = shutdown.child_token();
-            tasks.spawn(async move {
+            let token = relays_token.clone();
+            relay_tasks.spawn(async move {
                 relay.run(token).await;
                 Ok(())
             });
         }
-        for (name, server) in servers {
+        let mut server_tasks = JoinSet::new();
+        for (name, server, background) in servers {
+            for task in background {
+                let (health, token) = (server.health(), shutdown.clone());
+                server_tasks.spawn(async move {
+                    task(health, token).await;
+                    Ok(())
+                });
+            }
             let settings = settings.clone();
             let token = shutdown.clone();
-            tasks.spawn(async move {
+            server_tasks.spawn(async move {
                 server
                     .serve(&settings, token)
                     .await
                     .with_context(|| format!("{name} server"))
             });
         }
-        let http = TcpListener::bind(settings.http.listen)
-            .await
-            .with_context(|| {
-                format!(
-                    "binding the HTTP port {} (http.listen)",
-                    settings.http.listen
-                )
-            })?;
         let http_addr = http.local_addr()?;
-        tasks.spawn(crate::http::serve(
+        let http_token = CancellationToken::new();
+        let mut http_task = JoinSet::new();
+        http_task.spawn(crate::http::serve(
             http,
             crate::http::router(),
-            shutdown.clone(),
+            http_token.clone(),
         ));
         tracing::info!(
             services = ?addrs.keys().collect::<Vec<_>>(),
@@ -188,7 +198,10 @@ impl Runner {
             addrs,
             http_addr,
             shutdown,
-            tasks,
+            servers: server_tasks,
+            relays: (relays_token, relay_tasks),
+            consumers: (consumers_token, consumers),
+            http: (http_token, http_task),
             databases,
             bus,
         })
@@ -216,18 +229,13 @@ impl RunningSuite {
         self.shutdown.clone()
     }
 
-    /// Runs until shutdown is requested or a part fails; then stops everything.
+    /// Runs until shutdown is requested or a server fails; then stops everything in order.
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let mut result = Ok(());
-        while let Some(joined) = self.tasks.join_next().await {
-            let outcome = joined.context("task panicked").and_then(|r| r);
-            if let Err(err) = outcome {
-                if result.is_ok() {
-                    tracing::error!(error = ?err, "a part of the suite failed; shutting down");
-                    result = Err(err);
-                }
-                self.shutdown.cancel();
-            }
+        join_all(&mut self.servers, &self.shutdown, &mut result).await;
+        for (token, tasks) in [&mut self.relays, &mut self.consumers, &mut self.http] {
+            token.cancel();
+            join_all(tasks, &self.shutdown, &mut result).await;
         }
         for db in &self.databases {
             db.close().await;
@@ -241,3 +249,23 @@ impl RunningSuite {
         self.wait().await
     }
 }
+
+/// Joins every task; the first failure is kept and shuts the rest down.
+async fn join_all(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    shutdown: &CancellationToken,
+    result: &mut anyhow::Result<()>,
+) {
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(err) = joined.context("task panicked").and_then(|r| r) {
+            tracing::error!(error = %format!("{err:#}"), "a part of the suite failed; shutting down");
+            if result.is_ok() {
+                *result = Err(err);
+            }
+            shutdown.cancel();
+        }
+    }
+}
+
+/// How long the HTTP port waits for open connections after shutdown.
+pub(crate) const HTTP_GRACE: Duration = Duration::from_secs(2);

@@ -5,9 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
+use tonic_health::server::HealthReporter;
 
-use crate::db::Database;
+use crate::db::{Database, MigrationSource};
 use crate::events::{Outbox, Subscription};
 use crate::settings::Settings;
 
@@ -90,4 +93,34 @@ pub struct ServiceParts {
     pub grpc_services: Vec<&'static str>,
     /// The events it consumes from other services.
     pub subscriptions: Vec<Subscription>,
+    /// Work it does in the background (expiry sweeps, health watches) until shutdown.
+    pub background: Vec<Background>,
+}
+
+impl ServiceParts {
+    /// Parts with `routes` serving `grpc_services`, and nothing else yet.
+    pub fn new(routes: Routes, grpc_services: Vec<&'static str>) -> Self {
+        Self {
+            routes,
+            grpc_services,
+            subscriptions: Vec::new(),
+            background: Vec::new(),
+        }
+    }
+}
+
+/// A background task of a service: given the service's health reporter, it runs until
+/// the token is cancelled.
+pub type Background =
+    Box<dyn FnOnce(HealthReporter, CancellationToken) -> BoxFuture<'static, ()> + Send>;
+
+/// How to build a service: what the binary's table of services holds.
+#[derive(Clone, Copy)]
+pub struct ServiceDef {
+    /// Which service.
+    pub name: ServiceName,
+    /// Its database migrations.
+    pub migrations: &'static [MigrationSource],
+    /// Builds it on its migrated database.
+    pub build: fn(ServiceContext) -> BoxFuture<'static, anyhow::Result<ServiceParts>>,
 }

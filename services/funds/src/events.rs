@@ -6,6 +6,7 @@ use futures_util::future::BoxFuture;
 use sqlx::{Any, Transaction};
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event, Handler, Subscription};
+use xingfu_platform::time::from_timestamp;
 use xingfu_platform::{Error, ServiceName};
 use xingfu_proto::projects::ProjectCreated;
 
@@ -36,9 +37,11 @@ impl Handler for ProjectsHandler {
             let created: ProjectCreated = event.decode().map_err(|e| {
                 Error::Unexpected(anyhow::anyhow!("undecodable {}: {e}", event.event_type))
             })?;
-            let created_at = created.create_time.map_or(0, |t| {
-                t.seconds.saturating_mul(1_000_000) + i64::from(t.nanos / 1_000)
-            });
+            let created_at = created
+                .create_time
+                .as_ref()
+                .and_then(from_timestamp)
+                .unwrap_or(0);
             let project = KnownProject {
                 project_id: created.project_id,
                 title: created.title,

@@ -2,9 +2,6 @@
 
 use xingfu_proto::funds::funds_service_server::FundsService;
 
-/// The gRPC service's full name.
-pub const SERVICE_NAME: &str = "xingfu.funds.v1.FundsService";
-
 /// The API (no calls yet).
 #[derive(Clone, Copy, Debug)]
 pub struct FundsApi;

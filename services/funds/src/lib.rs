@@ -10,8 +10,8 @@ pub mod grpc;
 pub mod storage;
 
 use xingfu_platform::db::MigrationSource;
-use xingfu_platform::{ServiceContext, ServiceParts};
-use xingfu_proto::funds::funds_service_server::FundsServiceServer;
+use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
+use xingfu_proto::funds::funds_service_server::{self, FundsServiceServer};
 
 /// The funds database's migrations, for PostgreSQL and SQLite.
 pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
@@ -21,11 +21,17 @@ pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
     sqlite: include_str!("../migrations/sqlite/0100_known_projects.sql"),
 }];
 
+/// The funds service, as the binary's table of services lists it.
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: ServiceName::Funds,
+    migrations: MIGRATIONS,
+    build: |ctx| Box::pin(build(ctx)),
+};
+
 /// Builds the service on its migrated database.
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    Ok(ServiceParts {
-        routes: tonic::service::Routes::new(FundsServiceServer::new(grpc::FundsApi)),
-        grpc_services: vec![grpc::SERVICE_NAME],
-        subscriptions: events::subscriptions(&ctx.db),
-    })
+    let routes = tonic::service::Routes::new(FundsServiceServer::new(grpc::FundsApi));
+    let mut parts = ServiceParts::new(routes, vec![funds_service_server::SERVICE_NAME]);
+    parts.subscriptions = events::subscriptions(&ctx.db);
+    Ok(parts)
 }

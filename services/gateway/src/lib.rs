@@ -3,10 +3,11 @@
 //! metadata, deadlines, status codes and error details, and describes every API by its
 //! own reflection so a client needs no `.proto` files.
 
+pub mod health;
 pub mod proxy;
 
 use xingfu_platform::db::MigrationSource;
-use xingfu_platform::{ServiceContext, ServiceName, ServiceParts};
+use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 
 /// The gateway database's migrations.
 pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
@@ -30,13 +31,22 @@ pub const PUBLIC_SERVICES: &[(&str, ServiceName)] = &[
     ),
 ];
 
+/// The gateway, as the binary's table of services lists it.
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: ServiceName::Gateway,
+    migrations: MIGRATIONS,
+    build: |ctx| Box::pin(build(ctx)),
+};
+
 /// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let proxy = proxy::Proxy::new(&ctx.settings, PUBLIC_SERVICES)?;
+    let upstreams = proxy.upstreams();
     let router = axum::Router::new().fallback_service(proxy);
-    Ok(ServiceParts {
-        routes: tonic::service::Routes::from(router),
-        grpc_services: PUBLIC_SERVICES.iter().map(|(name, _)| *name).collect(),
-        subscriptions: Vec::new(),
-    })
+    let names = PUBLIC_SERVICES.iter().map(|(name, _)| *name).collect();
+    let mut parts = ServiceParts::new(tonic::service::Routes::from(router), names);
+    parts.background.push(Box::new(move |reporter, shutdown| {
+        Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
+    }));
+    Ok(parts)
 }

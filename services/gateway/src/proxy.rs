@@ -46,6 +46,14 @@ impl Proxy {
             upstreams: Arc::new(upstreams),
         })
     }
+
+    /// Each public service with the channel to its owner.
+    pub fn upstreams(&self) -> Vec<(&'static str, Channel)> {
+        self.upstreams
+            .iter()
+            .map(|(name, channel)| (*name, channel.clone()))
+            .collect()
+    }
 }
 
 fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {

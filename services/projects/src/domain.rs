@@ -1,14 +1,12 @@
 //! Projects as the programme knows them, and the rules their fields obey. Values are
 //! parsed at the edge into these types, so the rest of the service never sees bad input.
 
-use xingfu_platform::FieldViolation;
+use xingfu_platform::{FieldViolation, validate};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
-/// Longest idempotency key, in characters.
-pub const MAX_REQUEST_ID_CHARS: usize = 128;
 
 /// The seven categories (类别) of the shared library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,18 +86,7 @@ pub struct DirectoryId(String);
 impl DirectoryId {
     /// Checks `value`; `field` names it in the violation.
     pub fn parse(value: &str, field: &str) -> Result<Self, FieldViolation> {
-        let ok = (1..=64).contains(&value.len())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if ok {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(FieldViolation::new(
-                field,
-                "must be 1 to 64 letters, digits, '_' or '-'",
-            ))
-        }
+        validate::directory_id(value, field).map(Self)
     }
 
     /// The id.
@@ -127,22 +114,12 @@ impl NewProject {
     /// A digest of everything asked, to tell a retry from a different request that
     /// reuses the same idempotency key.
     pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for part in [
+        validate::fingerprint([
             self.title.as_str(),
             self.category.as_str(),
             self.community.as_str(),
             self.description.as_str(),
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0x1f]);
-        }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        ])
     }
 }
 
@@ -169,48 +146,14 @@ pub struct Project {
     pub updated_at: i64,
 }
 
-/// Checks a title: trimmed, 1 to [`MAX_TITLE_CHARS`] characters.
+/// Checks a title: one line, 1 to [`MAX_TITLE_CHARS`] characters.
 pub fn parse_title(value: &str, field: &str) -> Result<String, FieldViolation> {
-    let title = value.trim();
-    if title.is_empty() {
-        Err(FieldViolation::new(field, "must not be empty"))
-    } else if title.chars().count() > MAX_TITLE_CHARS {
-        Err(FieldViolation::new(
-            field,
-            format!("must be at most {MAX_TITLE_CHARS} characters"),
-        ))
-    } else {
-        Ok(title.to_owned())
-    }
+    validate::single_line(value, field, MAX_TITLE_CHARS)
 }
 
-/// Checks a description: at most [`MAX_DESCRIPTION_CHARS`] characters.
+/// Checks a description: free text of at most [`MAX_DESCRIPTION_CHARS`] characters.
 pub fn parse_description(value: &str, field: &str) -> Result<String, FieldViolation> {
-    let text = value.trim();
-    if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        Err(FieldViolation::new(
-            field,
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        ))
-    } else {
-        Ok(text.to_owned())
-    }
-}
-
-/// Checks an idempotency key: 1 to [`MAX_REQUEST_ID_CHARS`] visible characters.
-pub fn parse_request_id(value: &str, field: &str) -> Result<String, FieldViolation> {
-    let ok = !value.is_empty()
-        && value.chars().count() <= MAX_REQUEST_ID_CHARS
-        && !value.chars().any(char::is_control)
-        && value.trim() == value;
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(FieldViolation::new(
-            field,
-            format!("must be 1 to {MAX_REQUEST_ID_CHARS} characters without surrounding spaces"),
-        ))
-    }
+    validate::multi_line(value, field, MAX_DESCRIPTION_CHARS)
 }
 
 #[cfg(test)]
@@ -234,22 +177,6 @@ mod tests {
         assert!(parse_title("   ", "title").is_err());
         assert!(parse_title(&"灯".repeat(200), "title").is_ok());
         assert!(parse_title(&"灯".repeat(201), "title").is_err());
-    }
-
-    #[test]
-    fn directory_ids_are_plain_tokens() {
-        assert!(DirectoryId::parse("dongtou-beiao_01", "c").is_ok());
-        for bad in ["", "a b", "村", &"a".repeat(65), "a/b"] {
-            assert!(DirectoryId::parse(bad, "c").is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn request_ids_reject_blank_and_padded_keys() {
-        assert!(parse_request_id("req-1", "request_id").is_ok());
-        for bad in ["", " req", "req\n", &"r".repeat(129)] {
-            assert!(parse_request_id(bad, "request_id").is_err(), "{bad:?}");
-        }
     }
 
     #[test]

@@ -4,16 +4,13 @@
 use tonic::{Request, Response, Status};
 use xingfu_platform::events::Outbox;
 use xingfu_platform::time::{now_micros, to_timestamp};
-use xingfu_platform::{Error, FieldViolation, Violations, db::Database, paging};
+use xingfu_platform::{Error, FieldViolation, Violations, db::Database, paging, validate};
 use xingfu_proto::common::{CommunityRef, PageResponse};
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_server::ProjectsService;
 
 use crate::domain::{self, Category, DirectoryId, NewProject, Project, Status as ProjectStatus};
 use crate::storage::{self, Inserted};
-
-/// The gRPC service's full name.
-pub const SERVICE_NAME: &str = "xingfu.projects.v1.ProjectsService";
 
 /// The API over the service's database and outbox.
 #[derive(Clone)]
@@ -62,7 +59,7 @@ impl ProjectsApi {
     }
 
     async fn get_project(&self, request: pb::GetProjectRequest) -> Result<pb::Project, Error> {
-        let id = parse_project_id(&request.id, "id")?;
+        let id = validate::uuid(&request.id, "id")?;
         storage::get_project(self.db.pool(), &id)
             .await?
             .map(project_to_proto)
@@ -78,22 +75,12 @@ impl ProjectsApi {
     ) -> Result<pb::ListProjectsResponse, Error> {
         let category = match request.category {
             0 => None,
-            value => {
-                Some(category_from_proto(value, "category").map_err(|v| Error::Invalid(vec![v]))?)
-            }
+            value => Some(category_from_proto(value, "category")?),
         };
         let filters = format!("category={}", category.map_or("", Category::as_str));
         let page = paging::parse(request.page.as_ref(), &filters, "page")?;
         let mut projects = storage::list_projects(self.db.pool(), category, &page).await?;
-        let next_page_token = if projects.len() > page.size {
-            projects.truncate(page.size);
-            projects
-                .last()
-                .map(|p| paging::next_token(&p.id, &filters))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::finish(&mut projects, &page, &filters, |p| &p.id);
         Ok(pb::ListProjectsResponse {
             projects: projects.into_iter().map(project_to_proto).collect(),
             page: Some(PageResponse { next_page_token }),
@@ -134,7 +121,7 @@ impl TryFrom<pb::CreateProjectRequest> for NewProject {
 
     fn try_from(request: pb::CreateProjectRequest) -> Result<Self, Error> {
         let mut v = Violations::default();
-        let request_id = v.check(domain::parse_request_id(&request.request_id, "request_id"));
+        let request_id = v.check(validate::request_id(&request.request_id, "request_id"));
         let title = v.check(domain::parse_title(&request.title, "title"));
         let category = v.check(category_from_proto(request.category, "category"));
         let community = v.check(DirectoryId::parse(&request.community_id, "community_id"));
@@ -158,12 +145,6 @@ impl TryFrom<pb::CreateProjectRequest> for NewProject {
                 .unwrap_or_else(|| Error::invalid("", "invalid request"))),
         }
     }
-}
-
-fn parse_project_id(value: &str, field: &str) -> Result<String, Error> {
-    uuid::Uuid::try_parse(value)
-        .map(|id| id.to_string())
-        .map_err(|_| Error::invalid(field, "must be a project id (a UUID)"))
 }
 
 fn category_from_proto(value: i32, field: &str) -> Result<Category, FieldViolation> {

@@ -11,8 +11,8 @@ pub mod grpc;
 pub mod storage;
 
 use xingfu_platform::db::MigrationSource;
-use xingfu_platform::{ServiceContext, ServiceParts};
-use xingfu_proto::projects::projects_service_server::ProjectsServiceServer;
+use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
+use xingfu_proto::projects::projects_service_server::{self, ProjectsServiceServer};
 
 /// The projects database's migrations, for PostgreSQL and SQLite.
 pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
@@ -22,12 +22,18 @@ pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
     sqlite: include_str!("../migrations/sqlite/0100_projects.sql"),
 }];
 
+/// The projects service, as the binary's table of services lists it.
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: ServiceName::Projects,
+    migrations: MIGRATIONS,
+    build: |ctx| Box::pin(build(ctx)),
+};
+
 /// Builds the service on its migrated database.
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let api = grpc::ProjectsApi::new(ctx.db, ctx.outbox);
-    Ok(ServiceParts {
-        routes: tonic::service::Routes::new(ProjectsServiceServer::new(api)),
-        grpc_services: vec![grpc::SERVICE_NAME],
-        subscriptions: events::subscriptions(),
-    })
+    let routes = tonic::service::Routes::new(ProjectsServiceServer::new(api));
+    let mut parts = ServiceParts::new(routes, vec![projects_service_server::SERVICE_NAME]);
+    parts.subscriptions = events::subscriptions();
+    Ok(parts)
 }

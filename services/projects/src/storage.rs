@@ -99,7 +99,7 @@ pub async fn list_projects(
         query = query.bind(after.clone());
     }
     query
-        .bind(i64::try_from(page.size + 1).unwrap_or(i64::MAX))
+        .bind(page.fetch_limit())
         .fetch_all(pool)
         .await?
         .iter()

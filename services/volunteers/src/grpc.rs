@@ -2,9 +2,6 @@
 
 use xingfu_proto::volunteers::volunteers_service_server::VolunteersService;
 
-/// The gRPC service's full name.
-pub const SERVICE_NAME: &str = "xingfu.volunteers.v1.VolunteersService";
-
 /// The API (no calls yet).
 #[derive(Clone, Copy, Debug)]
 pub struct VolunteersApi;

@@ -7,8 +7,8 @@
 pub mod grpc;
 
 use xingfu_platform::db::MigrationSource;
-use xingfu_platform::{ServiceContext, ServiceParts};
-use xingfu_proto::volunteers::volunteers_service_server::VolunteersServiceServer;
+use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
+use xingfu_proto::volunteers::volunteers_service_server::{self, VolunteersServiceServer};
 
 /// The volunteers database's migrations, for PostgreSQL and SQLite.
 pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
@@ -18,11 +18,16 @@ pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
     sqlite: include_str!("../migrations/sqlite/0100_volunteers.sql"),
 }];
 
+/// The volunteers service, as the binary's table of services lists it.
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: ServiceName::Volunteers,
+    migrations: MIGRATIONS,
+    build: |ctx| Box::pin(build(ctx)),
+};
+
 /// Builds the service on its migrated database.
 pub async fn build(_ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    Ok(ServiceParts {
-        routes: tonic::service::Routes::new(VolunteersServiceServer::new(grpc::VolunteersApi)),
-        grpc_services: vec![grpc::SERVICE_NAME],
-        subscriptions: Vec::new(),
-    })
+    let routes = tonic::service::Routes::new(VolunteersServiceServer::new(grpc::VolunteersApi));
+    let parts = ServiceParts::new(routes, vec![volunteers_service_server::SERVICE_NAME]);
+    Ok(parts)
 }

@@ -2,9 +2,6 @@
 
 use xingfu_proto::workshops::workshops_service_server::WorkshopsService;
 
-/// The gRPC service's full name.
-pub const SERVICE_NAME: &str = "xingfu.workshops.v1.WorkshopsService";
-
 /// The API (no calls yet).
 #[derive(Clone, Copy, Debug)]
 pub struct WorkshopsApi;

@@ -39,7 +39,8 @@ pub struct Envelope {
     pub source: String,
     /// Id of the thing that changed (`ce-subject`).
     pub aggregate_id: String,
-    /// Commit time, microseconds since the epoch.
+    /// When the event was written (in the change's transaction), microseconds since the
+    /// epoch; 0 when a received message carried no readable `ce-time`.
     pub time_micros: i64,
     /// Trace context of the change that caused it.
     pub traceparent: Option<String>,

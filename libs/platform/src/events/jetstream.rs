@@ -22,12 +22,23 @@ pub struct JetStreamBus {
 }
 
 impl JetStreamBus {
-    /// Connects to the NATS server at `url`.
+    /// Connects to the NATS server at `url`. Credentials in the URL are handed to the
+    /// client separately, so the address it logs carries none.
     pub async fn connect(url: &str, settings: &NatsSettings) -> anyhow::Result<Self> {
-        let client = async_nats::ConnectOptions::new()
+        let mut parsed = url::Url::parse(url).context("nats.url is not a URL")?;
+        let mut options = async_nats::ConnectOptions::new()
             .name("xingfu")
-            .retry_on_initial_connect()
-            .connect(url)
+            .retry_on_initial_connect();
+        let user = parsed.username().to_owned();
+        match parsed.password().map(str::to_owned) {
+            Some(password) => options = options.user_and_password(user, password),
+            None if !user.is_empty() => options = options.token(user),
+            None => {}
+        }
+        let _ = parsed.set_username("");
+        let _ = parsed.set_password(None);
+        let client = options
+            .connect(parsed.as_str())
             .await
             .context("connecting to NATS (nats.url)")?;
         Ok(Self {
@@ -213,7 +224,9 @@ fn envelope_of(message: &jetstream::Message) -> Option<Envelope> {
         event_type: get(headers::TYPE).unwrap_or_default(),
         source: source.trim_start_matches("/xingfu/").to_owned(),
         aggregate_id: get(headers::SUBJECT).unwrap_or_default(),
-        time_micros: 0,
+        time_micros: get(headers::TIME)
+            .and_then(|t| crate::time::from_rfc3339(&t))
+            .unwrap_or(0),
         traceparent: get(headers::TRACEPARENT),
         payload: message.payload.clone(),
     })

@@ -1,12 +1,14 @@
-//! The relay: publishes a service's pending outbox rows in commit order and marks them
-//! sent once the bus acknowledged them. Rows left pending by a crash are simply sent
-//! again (consumers de-duplicate). On PostgreSQL one replica relays at a time, chosen by
-//! an advisory lock, so commit order survives scaling out.
+//! The relay: publishes a service's pending outbox rows in insertion order and marks
+//! exactly the rows the bus acknowledged as sent. Rows left pending by a crash are simply
+//! sent again (consumers de-duplicate). A row whose transaction commits after a later row
+//! was published is sent on the next pass, so no row is ever skipped; events of one
+//! aggregate keep their commit order because writers to an aggregate lock its row before
+//! writing the outbox. On PostgreSQL one replica relays at a time, chosen by an advisory
+//! lock held on a connection of its own.
 
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, Row};
+use sqlx::{AnyConnection, Connection as _, Row};
 use tokio_util::sync::CancellationToken;
 
 use super::{Envelope, EventBus, Outbox};
@@ -16,6 +18,7 @@ use crate::time::now_micros;
 
 const BATCH: i64 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+const FINAL_PASS: Duration = Duration::from_secs(2);
 const RETENTION_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
 
 /// Moves one service's outbox onto the bus.
@@ -34,7 +37,7 @@ impl Relay {
     /// Relays until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
         let service = self.outbox.service();
-        let mut leader: Option<PoolConnection<Any>> = None;
+        let mut leader: Option<AnyConnection> = None;
         let mut failures: i64 = 0;
         let mut last_cleanup = 0;
         while !shutdown.is_cancelled() {
@@ -69,6 +72,13 @@ impl Relay {
                 _ = self.outbox.committed().notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
+        }
+        // Calls that committed while the servers drained still leave, if the bus lets them.
+        if leader.is_some() || self.db.backend() == Backend::Sqlite {
+            let _ = tokio::time::timeout(FINAL_PASS, self.relay_batch()).await;
+        }
+        if let Some(conn) = leader {
+            let _ = conn.close().await;
         }
     }
 
@@ -111,12 +121,21 @@ impl Relay {
         if published == 0 {
             anyhow::bail!("the bus acknowledged none of {} events", batch.len());
         }
-        let last = seqs[published - 1];
-        sqlx::query("UPDATE outbox SET published_at = $1 WHERE seq <= $2 AND published_at IS NULL")
-            .bind(now_micros())
-            .bind(last)
-            .execute(self.db.pool())
-            .await?;
+        // Exactly the rows published: a lower seq may belong to a transaction that had not
+        // committed when this batch was read, and must still be sent.
+        let mut sql = String::from("UPDATE outbox SET published_at = $1 WHERE seq IN (");
+        for i in 0..published {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i + 2));
+        }
+        sql.push(')');
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_micros());
+        for seq in &seqs[..published] {
+            update = update.bind(*seq);
+        }
+        update.execute(self.db.pool()).await?;
         metrics::counter!("xingfu_outbox_published_total", "service" => self.outbox.service().as_str())
             .increment(published as u64);
         if published < batch.len() {
@@ -125,27 +144,30 @@ impl Relay {
         Ok(published)
     }
 
-    /// True while this process holds the relay lock of its service (PostgreSQL).
-    async fn hold_leadership(&self, leader: &mut Option<PoolConnection<Any>>) -> bool {
+    /// True while this process holds the relay lock of its service (PostgreSQL). The lock
+    /// lives on a connection detached from the pool: it costs the pool no capacity and is
+    /// never handed back still holding the lock.
+    async fn hold_leadership(&self, leader: &mut Option<AnyConnection>) -> bool {
         if let Some(conn) = leader.as_mut() {
-            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
+            if conn.ping().await.is_ok() {
                 return true;
             }
             *leader = None;
         }
-        let Ok(mut conn) = self.db.pool().acquire().await else {
+        let Ok(conn) = self.db.pool().acquire().await else {
             return false;
         };
+        let mut conn = conn.detach();
         let key = advisory_key(self.outbox.service().as_str());
         let locked: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut conn)
             .await;
         if matches!(locked, Ok(true)) {
-            // The lock lives as long as this connection; keep it out of the pool.
             *leader = Some(conn);
             true
         } else {
+            let _ = conn.close().await;
             false
         }
     }

@@ -77,7 +77,7 @@ where
         let future = self.inner.call(request);
         Box::pin(async move {
             let result = future.await;
-            let code = match &result {
+            let code: &'static str = match &result {
                 Ok(response) => response
                     .headers()
                     .get("grpc-status")
@@ -85,6 +85,12 @@ where
                     .and_then(|v| v.parse::<i32>().ok())
                     .map_or("OK", |c| code_name(tonic::Code::from_i32(c))),
                 Err(_) => "UNAVAILABLE",
+            };
+            // Paths of no known method would grow the series without bound.
+            let method = if code == "UNIMPLEMENTED" {
+                "unknown".to_owned()
+            } else {
+                method
             };
             metrics::counter!("xingfu_grpc_server_calls_total", "method" => method.clone(), "code" => code)
                 .increment(1);

@@ -19,11 +19,7 @@ pub async fn spawn_app(max_deliver: i64) -> TestApp {
     env.settings.nats.max_deliver = max_deliver;
     let mut runner = Runner::new(env.settings.clone()).await.expect("runner");
     runner
-        .add(
-            ServiceName::Funds,
-            xingfu_funds::MIGRATIONS,
-            xingfu_funds::build,
-        )
+        .add(xingfu_funds::SERVICE)
         .await
         .expect("funds builds");
     let suite = runner.start().await.expect("suite starts");

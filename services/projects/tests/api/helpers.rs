@@ -19,11 +19,7 @@ pub async fn spawn_app() -> TestApp {
     let env = TestEnv::postgres();
     let mut runner = Runner::new(env.settings.clone()).await.expect("runner");
     let addr = runner
-        .add(
-            ServiceName::Projects,
-            xingfu_projects::MIGRATIONS,
-            xingfu_projects::build,
-        )
+        .add(xingfu_projects::SERVICE)
         .await
         .expect("projects service builds");
     let suite = runner.start().await.expect("suite starts");
