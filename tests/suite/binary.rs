@@ -1,7 +1,7 @@
 //! The `xingfu` binary as ops run it: version, configuration errors, SIGTERM.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xingfu");
@@ -40,20 +40,7 @@ fn a_bad_setting_fails_at_start_up_naming_its_key() {
 #[test]
 fn sigterm_drains_and_exits_zero_within_ten_seconds() {
     let data = tempfile_dir();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env("XINGFU__DATA_DIR", &data)
-        .env("XINGFU__LOG__FORMAT", "json")
-        .env("XINGFU__LOG__FILTER", "info")
-        .env("XINGFU__HTTP__LISTEN", "127.0.0.1:0")
-        .envs(
-            ["GATEWAY", "PROJECTS", "VOLUNTEERS", "FUNDS", "WORKSHOPS"]
-                .map(|s| (format!("XINGFU__{s}__LISTEN"), "127.0.0.1:0")),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = crate::helpers::serve_command(&data).spawn().unwrap();
     let (lines, ready) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {

@@ -95,3 +95,20 @@ pub async fn inbox_count(funds: &Database, event_id: &str) -> i64 {
     .await
     .expect("inbox query")
 }
+
+/// `xingfu serve` with its data in `data`, JSON logs on stdout and every port 0.
+pub fn serve_command(data: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_xingfu"));
+    command
+        .arg("serve")
+        .env("XINGFU__DATA_DIR", data)
+        .env("XINGFU__LOG__FORMAT", "json")
+        .env("XINGFU__LOG__FILTER", "info")
+        .env("XINGFU__HTTP__LISTEN", "127.0.0.1:0")
+        .envs(
+            ["GATEWAY", "PROJECTS", "VOLUNTEERS", "FUNDS", "WORKSHOPS"]
+                .map(|s| (format!("XINGFU__{s}__LISTEN"), "127.0.0.1:0")),
+        )
+        .stdout(std::process::Stdio::piped());
+    command
+}

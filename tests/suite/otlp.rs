@@ -3,7 +3,7 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,17 +56,8 @@ async fn one_trace_runs_from_the_caller_to_the_consumer_and_is_exported() {
     tokio::spawn(server);
 
     let data = std::env::temp_dir().join(format!("xingfu-otlp-{}", xingfu_testkit::unique_token()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xingfu"))
-        .arg("serve")
-        .env("XINGFU__DATA_DIR", &data)
+    let mut child = crate::helpers::serve_command(&data)
         .env("XINGFU__OTEL__ENDPOINT", format!("http://{otlp_addr}"))
-        .env("XINGFU__LOG__FORMAT", "json")
-        .env("XINGFU__HTTP__LISTEN", "127.0.0.1:0")
-        .envs(
-            ["GATEWAY", "PROJECTS", "VOLUNTEERS", "FUNDS", "WORKSHOPS"]
-                .map(|s| (format!("XINGFU__{s}__LISTEN"), "127.0.0.1:0")),
-        )
-        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
