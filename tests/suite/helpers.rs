@@ -15,8 +15,9 @@ pub fn new_project(request_id: &str) -> pb::CreateProjectRequest {
         request_id: request_id.into(),
         title: "幸福敲门 · 老年食堂送餐".into(),
         category: pb::Category::Convenience as i32,
-        community_id: "niaoyu-village".into(),
+        community_ids: vec!["niaoyu-village".into()],
         description: "A 15-minute meal circle for the village's elderly".into(),
+        ..Default::default()
     }
 }
 

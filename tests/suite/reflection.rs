@@ -168,7 +168,10 @@ async fn a_reflection_only_client_creates_and_reads_a_project_through_the_gatewa
         .unwrap()
         .number();
     input.set_field_by_name("category", Value::EnumNumber(public_service));
-    input.set_field_by_name("community_id", Value::String("dongtou-town".into()));
+    input.set_field_by_name(
+        "community_ids",
+        Value::List(vec![Value::String("dongtou-town".into())]),
+    );
     let created = call(channel.clone(), &create, input)
         .await
         .expect("created");
@@ -205,7 +208,7 @@ async fn a_reflection_only_client_creates_and_reads_a_project_through_the_gatewa
         .iter()
         .map(|v| v.field.clone())
         .collect();
-    assert_eq!(fields, ["title", "category", "community_id"]);
+    assert_eq!(fields, ["title", "category", "community_ids"]);
 
     // A service the gateway does not front is UNIMPLEMENTED, not an error of ours.
     let mut grpc = tonic::client::Grpc::new(channel);

@@ -9,6 +9,7 @@ pub mod events;
 pub mod grpc;
 pub mod http;
 pub mod paging;
+pub mod pii;
 pub mod runner;
 pub mod secret;
 pub mod service;

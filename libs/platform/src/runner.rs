@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::db::Database;
 use crate::events::{EventBus, Outbox, Relay, Subscription};
 use crate::grpc::GrpcServer;
+use crate::pii::Protector;
 use crate::service::{Background, ServiceContext, ServiceDef, ServiceName};
 use crate::settings::Settings;
 
@@ -26,6 +27,7 @@ pub struct Runner {
     bus: EventBus,
     shutdown: CancellationToken,
     http: TcpListener,
+    pii: Protector,
     servers: Vec<(ServiceName, GrpcServer, Vec<Background>)>,
     subscriptions: Vec<Subscription>,
     relays: Vec<Relay>,
@@ -65,12 +67,14 @@ impl Runner {
                     settings.http.listen
                 )
             })?;
+        let pii = Protector::load(&settings)?;
         let bus = EventBus::connect(&settings).await?;
         Ok(Self {
             settings,
             bus,
             shutdown,
             http,
+            pii,
             servers: Vec::new(),
             subscriptions: Vec::new(),
             relays: Vec::new(),
@@ -103,6 +107,7 @@ impl Runner {
             name,
             db: db.clone(),
             outbox: outbox.clone(),
+            pii: self.pii.clone(),
             settings: Arc::new(self.settings.clone()),
         };
         let parts = (service.build)(context)
@@ -145,6 +150,7 @@ impl Runner {
             relays,
             databases,
             addrs,
+            pii: _,
         } = self;
         let settings = Arc::new(settings);
 

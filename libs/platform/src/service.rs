@@ -12,6 +12,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::db::{Database, MigrationSource};
 use crate::events::{Outbox, Subscription};
+use crate::pii::Protector;
 use crate::settings::Settings;
 
 /// The five services of the suite; their names are also folder, crate, database,
@@ -80,6 +81,8 @@ pub struct ServiceContext {
     pub db: Database,
     /// Its outbox, for writes that emit events.
     pub outbox: Outbox,
+    /// Seals personal data at rest.
+    pub pii: Protector,
     /// The whole configuration.
     pub settings: Arc<Settings>,
 }

@@ -24,6 +24,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// NATS JetStream, when configured.
     pub nats: NatsSettings,
+    /// Personal data protection.
+    pub pii: PiiSettings,
     /// OpenTelemetry export.
     pub otel: OtelSettings,
     /// gRPC serving, common to every service.
@@ -91,6 +93,13 @@ pub struct NatsSettings {
     pub max_age_days: u64,
     /// Stream replicas.
     pub replicas: usize,
+}
+
+/// Personal data protection.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PiiSettings {
+    /// 64 hex digits; unset means `<data_dir>/pii.key`, generated once.
+    pub key: Option<Secret>,
 }
 
 /// OpenTelemetry export.

@@ -27,6 +27,21 @@ macro_rules! catalogue {
 
 catalogue! {
     "xingfu.projects.v1" projects::ProjectCreated => "projects.project_created.v1";
+    "xingfu.projects.v1" projects::NeedSubmitted => "projects.need_submitted.v1";
+    "xingfu.projects.v1" projects::NeedReviewed => "projects.need_reviewed.v1";
+    "xingfu.projects.v1" projects::ProjectPublished => "projects.project_published.v1";
+    "xingfu.projects.v1" projects::ProjectClaimed => "projects.project_claimed.v1";
+    "xingfu.projects.v1" projects::ProjectDispatched => "projects.project_dispatched.v1";
+    "xingfu.projects.v1" projects::ProjectStatusChanged => "projects.project_status_changed.v1";
+    "xingfu.projects.v1" projects::VisitRecorded => "projects.visit_recorded.v1";
+    "xingfu.projects.v1" projects::ContractSigned => "projects.contract_signed.v1";
+    "xingfu.projects.v1" projects::ContractEnded => "projects.contract_ended.v1";
+    "xingfu.volunteers.v1" volunteers::OrganisationRegistered => "volunteers.organisation_registered.v1";
+    "xingfu.volunteers.v1" volunteers::OrganisationUpdated => "volunteers.organisation_updated.v1";
+    "xingfu.volunteers.v1" volunteers::CommunityRegistered => "volunteers.community_registered.v1";
+    "xingfu.volunteers.v1" volunteers::CommunityUpdated => "volunteers.community_updated.v1";
+    "xingfu.volunteers.v1" volunteers::HoursVerified => "volunteers.hours_verified.v1";
+    "xingfu.funds.v1" funds::GrantDisbursed => "funds.grant_disbursed.v1";
 }
 
 #[cfg(test)]

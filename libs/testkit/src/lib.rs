@@ -182,6 +182,10 @@ fn base_settings() -> Settings {
     settings.grpc.shutdown_grace_secs = 2;
     settings.log.filter = "warn".into();
     settings.log.format = LogFormat::Test;
+    let key: String = (0..2)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    settings.pii.key = Some(Secret::new(key));
     let _ = xingfu_platform::telemetry::init(&settings, "xingfu-test");
     settings
 }

@@ -1,13 +1,17 @@
 //! The projects service (`xingfu.projects.v1`): the shared library of "happiness matters"
-//! (幸福要事), public-benefit projects in seven categories for villages and communities.
+//! (幸福要事). Residents' needs become public-benefit projects in seven categories;
+//! organisations claim and lead them; visits deliver them into villages and communities;
+//! teams keep service contracts with communities.
 //!
 //! Layout, shared by every service: `domain` holds the types and rules (no SQL, no
-//! gRPC), `storage` the only SQL, `grpc` the API translating to and from the domain,
-//! `events` what the service publishes and consumes.
+//! gRPC), `storage` the only SQL, `ops` the operations (one transaction each, with its
+//! outbox event), `grpc` the API translating to and from the domain, `events` what the
+//! service consumes.
 
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod ops;
 pub mod storage;
 
 use xingfu_platform::db::MigrationSource;
@@ -15,12 +19,20 @@ use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::projects::projects_service_server::{self, ProjectsServiceServer};
 
 /// The projects database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
-    version: 100,
-    description: "projects",
-    postgres: include_str!("../migrations/postgres/0100_projects.sql"),
-    sqlite: include_str!("../migrations/sqlite/0100_projects.sql"),
-}];
+pub const MIGRATIONS: &[MigrationSource] = &[
+    MigrationSource {
+        version: 100,
+        description: "projects",
+        postgres: include_str!("../migrations/postgres/0100_projects.sql"),
+        sqlite: include_str!("../migrations/sqlite/0100_projects.sql"),
+    },
+    MigrationSource {
+        version: 101,
+        description: "the shared library",
+        postgres: include_str!("../migrations/postgres/0101_library.sql"),
+        sqlite: include_str!("../migrations/sqlite/0101_library.sql"),
+    },
+];
 
 /// The projects service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -31,9 +43,14 @@ pub const SERVICE: ServiceDef = ServiceDef {
 
 /// Builds the service on its migrated database.
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let api = grpc::ProjectsApi::new(ctx.db, ctx.outbox);
-    let routes = tonic::service::Routes::new(ProjectsServiceServer::new(api));
+    let library = ops::Library::new(ctx.db.clone(), ctx.outbox, ctx.pii);
+    let routes = tonic::service::Routes::new(ProjectsServiceServer::new(grpc::ProjectsApi::new(
+        library.clone(),
+    )));
     let mut parts = ServiceParts::new(routes, vec![projects_service_server::SERVICE_NAME]);
-    parts.subscriptions = events::subscriptions();
+    parts.subscriptions = events::subscriptions(&ctx.db);
+    parts.background.push(Box::new(move |_health, shutdown| {
+        Box::pin(library.sweep_expired_contracts(shutdown))
+    }));
     Ok(parts)
 }

@@ -61,6 +61,8 @@ pub fn project_created(project_id: &str, title: &str) -> Vec<u8> {
         title: title.into(),
         category: projects_pb::Category::PairedAssistance as i32,
         community_id: "shuangzhu-village".into(),
+        community_ids: vec!["shuangzhu-village".into()],
+        planned_budget_fen: 0,
         create_time: Some(prost_types::Timestamp {
             seconds: 1_795_910_400,
             nanos: 5_000,

@@ -17,7 +17,11 @@ async fn create_stores_a_draft_and_its_event_in_one_go() {
 
     assert_eq!(project.title, "共享幸福小课堂 · 书法");
     assert_eq!(project.status, pb::ProjectStatus::Draft as i32);
-    assert_eq!(project.community.as_ref().unwrap().id, "beiao-xiaoqu-01");
+    assert_eq!(project.communities[0].id, "beiao-xiaoqu-01");
+    assert!(
+        !project.communities[0].verified,
+        "unknown to the directory yet"
+    );
     assert_eq!(project.version, 1);
     assert!(uuid::Uuid::try_parse(&project.id).is_ok());
 
@@ -118,8 +122,8 @@ async fn bad_input_names_each_field_and_writes_nothing() {
         ("category", Box::new(|r| r.category = 0)),
         ("category", Box::new(|r| r.category = 42)),
         (
-            "community_id",
-            Box::new(|r| r.community_id = "no spaces please".into()),
+            "community_ids[0]",
+            Box::new(|r| r.community_ids = vec!["no spaces please".into()]),
         ),
         (
             "description",
@@ -142,7 +146,7 @@ async fn bad_input_names_each_field_and_writes_nothing() {
         .unwrap_err();
     assert_eq!(
         violated_fields(&status),
-        ["request_id", "title", "category", "community_id"],
+        ["request_id", "title", "category", "community_ids"],
         "every bad field is reported at once"
     );
     assert_eq!(app.count("projects").await, 0);

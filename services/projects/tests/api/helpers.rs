@@ -11,8 +11,8 @@ use xingfu_testkit::TestEnv;
 pub struct TestApp {
     pub client: ProjectsServiceClient<Channel>,
     pub db: Database,
-    suite: RunningSuite,
-    env: TestEnv,
+    pub suite: RunningSuite,
+    pub env: TestEnv,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -36,6 +36,84 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// The operations on the same database, for what no RPC triggers (the expiry sweep).
+    pub fn library(&self) -> xingfu_projects::ops::Library {
+        let pii = xingfu_platform::pii::Protector::load(&self.env.settings).unwrap();
+        xingfu_projects::ops::Library::new(
+            self.db.clone(),
+            xingfu_platform::events::Outbox::new(ServiceName::Projects),
+            pii,
+        )
+    }
+
+    /// The key the service seals personal data with.
+    pub fn library_protector(&self) -> xingfu_platform::pii::Protector {
+        xingfu_platform::pii::Protector::load(&self.env.settings).unwrap()
+    }
+
+    /// Subjects of the outbox, in order.
+    pub async fn events(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT subject FROM outbox ORDER BY seq")
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    /// The payloads of the outbox events with `subject`, in order.
+    pub async fn payloads(&self, subject: &str) -> Vec<Vec<u8>> {
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE subject = $1 ORDER BY seq")
+            .bind(subject)
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Delivers an event of another service on the bus, as its producer would.
+    pub async fn deliver<E: xingfu_platform::events::Event>(&self, event: &E) {
+        let envelope = xingfu_platform::events::Envelope {
+            id: uuid::Uuid::now_v7().to_string(),
+            subject: self.suite.bus().subject(E::SUBJECT),
+            event_type: E::TYPE.into(),
+            source: E::SUBJECT.split('.').next().unwrap().into(),
+            aggregate_id: String::new(),
+            time_micros: 0,
+            traceparent: None,
+            payload: prost::Message::encode_to_vec(event).into(),
+        };
+        assert_eq!(self.suite.bus().publish(&[envelope]).await, 1);
+    }
+
+    /// A new project, published.
+    pub async fn published(&mut self, request_id: &str) -> pb::Project {
+        let project = self
+            .client
+            .create_project(new_project(request_id))
+            .await
+            .unwrap()
+            .into_inner();
+        self.client
+            .publish_project(pb::TransitionRequest {
+                id: project.id,
+                version: 1,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// A new project, claimed by `org`.
+    pub async fn claimed(&mut self, request_id: &str, org: &str) -> pb::Project {
+        let project = self.published(request_id).await;
+        self.client
+            .claim_project(pb::ClaimProjectRequest {
+                id: project.id,
+                organisation_id: org.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     pub async fn stop(self) {
         self.db.close().await;
         self.suite.stop().await.expect("clean shutdown");
@@ -58,9 +136,15 @@ pub fn new_project(request_id: &str) -> pb::CreateProjectRequest {
         request_id: request_id.into(),
         title: "共享幸福小课堂 · 书法".into(),
         category: pb::Category::CommunityActivity as i32,
-        community_id: "beiao-xiaoqu-01".into(),
+        community_ids: vec!["beiao-xiaoqu-01".into()],
         description: "Little Orange Lamp calligraphy classes for the compound's children".into(),
+        ..Default::default()
     }
+}
+
+/// A calendar date.
+pub fn date(year: i32, month: i32, day: i32) -> Option<xingfu_proto::common::Date> {
+    Some(xingfu_proto::common::Date { year, month, day })
 }
 
 /// The fields named by the status's BadRequest details.

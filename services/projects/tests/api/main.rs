@@ -3,6 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod claims;
+mod consumed;
+mod contracts;
 mod create;
 mod helpers;
+mod lifecycle;
+mod needs;
 mod read;
+mod visits;

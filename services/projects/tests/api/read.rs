@@ -58,6 +58,7 @@ async fn list(
                 page_token: token.into(),
             }),
             category: category as i32,
+            ..Default::default()
         })
         .await
         .map(tonic::Response::into_inner)
@@ -148,8 +149,8 @@ async fn list_refuses_malformed_or_foreign_page_tokens() {
     let status = app
         .client
         .list_projects(pb::ListProjectsRequest {
-            page: None,
             category: 99,
+            ..Default::default()
         })
         .await
         .unwrap_err();

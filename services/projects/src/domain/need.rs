@@ -1,0 +1,224 @@
+//! Residents' needs (群众需求 / 问需) and how they are decided.
+
+use xingfu_platform::{FieldViolation, validate};
+
+use super::project::named_enum;
+use super::{Category, DirectoryId};
+
+/// Longest need description, in characters.
+pub const MAX_NEED_CHARS: usize = 2000;
+
+named_enum! {
+    /// How a need reached the programme.
+    Channel {
+        /// 调研走访: a field visit.
+        Visit = "VISIT",
+        /// 问卷征集: a questionnaire.
+        Survey = "SURVEY",
+        /// 线上问需: an online request.
+        Online = "ONLINE",
+    }
+}
+
+named_enum! {
+    /// Where a need stands.
+    NeedStatus {
+        /// Waiting for review.
+        Submitted = "SUBMITTED",
+        /// Accepted into a new project.
+        Accepted = "ACCEPTED",
+        /// Attached to an existing project.
+        Attached = "ATTACHED",
+        /// A duplicate of another need.
+        Duplicate = "DUPLICATE",
+        /// Declined.
+        Declined = "DECLINED",
+    }
+}
+
+/// A person to contact about a need (personal data: sealed at rest, shown masked).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Name, possibly empty.
+    pub name: String,
+    /// Phone, possibly empty.
+    pub phone: String,
+}
+
+impl std::fmt::Debug for Contact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Contact(***)")
+    }
+}
+
+impl Contact {
+    /// Checks a contact; `None` when both parts are empty.
+    pub fn parse(name: &str, phone: &str, field: &str) -> Result<Option<Self>, FieldViolation> {
+        let name = name.trim();
+        let phone = phone.trim();
+        if name.is_empty() && phone.is_empty() {
+            return Ok(None);
+        }
+        let name = if name.is_empty() {
+            String::new()
+        } else {
+            validate::single_line(name, &format!("{field}.name"), 50)?
+        };
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let phone_ok = phone.is_empty()
+            || ((5..=20).contains(&digits)
+                && phone.chars().enumerate().all(|(i, c)| {
+                    c.is_ascii_digit() || c == ' ' || c == '-' || (c == '+' && i == 0)
+                }));
+        if !phone_ok {
+            return Err(FieldViolation::new(
+                format!("{field}.phone"),
+                "must be 5 to 20 digits, optionally with a leading + and spaces or dashes",
+            ));
+        }
+        Ok(Some(Self {
+            name: name.to_owned(),
+            phone: phone.to_owned(),
+        }))
+    }
+
+    /// The contact as it may be shown: 张* · 138****5678.
+    pub fn masked(&self) -> String {
+        let parts: Vec<String> = [
+            xingfu_platform::pii::mask_name(&self.name),
+            xingfu_platform::pii::mask_phone(&self.phone),
+        ]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+        parts.join(" · ")
+    }
+
+    /// One string to seal: name and phone separated by a unit separator.
+    pub fn to_clear(&self) -> String {
+        format!("{}\u{1f}{}", self.name, self.phone)
+    }
+}
+
+/// A validated need to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNeed {
+    /// Idempotency key: `req:<request_id>` from the API, `csv:…` from an import.
+    pub key: String,
+    /// How it reached the programme.
+    pub channel: Channel,
+    /// Its community.
+    pub community: DirectoryId,
+    /// What is needed.
+    pub description: String,
+    /// The suggested category.
+    pub suggested_category: Option<Category>,
+    /// Who to contact.
+    pub contact: Option<Contact>,
+}
+
+impl NewNeed {
+    /// A digest of everything asked (the contact included, never stored in clear).
+    pub fn fingerprint(&self) -> String {
+        let contact = self
+            .contact
+            .as_ref()
+            .map(Contact::to_clear)
+            .unwrap_or_default();
+        validate::fingerprint([
+            self.channel.as_str(),
+            self.community.as_str(),
+            self.description.as_str(),
+            self.suggested_category.map_or("", Category::as_str),
+            contact.as_str(),
+        ])
+    }
+}
+
+/// Checks a need's description: 1 to [`MAX_NEED_CHARS`] characters.
+pub fn parse_need_description(value: &str, field: &str) -> Result<String, FieldViolation> {
+    let text = validate::multi_line(value, field, MAX_NEED_CHARS)?;
+    if text.is_empty() {
+        return Err(FieldViolation::new(field, "must not be empty"));
+    }
+    Ok(text)
+}
+
+/// A recorded need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// Id (UUIDv7).
+    pub id: String,
+    /// Channel.
+    pub channel: Channel,
+    /// Community.
+    pub community_id: String,
+    /// Description.
+    pub description: String,
+    /// Suggested category.
+    pub suggested_category: Option<Category>,
+    /// The contact, masked; empty when none.
+    pub contact_masked: String,
+    /// Review state.
+    pub status: NeedStatus,
+    /// Project accepted into or attached to.
+    pub project_id: Option<String>,
+    /// Need it duplicates.
+    pub duplicate_of: Option<String>,
+    /// Why declined.
+    pub decline_reason: Option<String>,
+    /// Submitted, microseconds since the epoch.
+    pub created_at: i64,
+    /// Reviewed, microseconds since the epoch.
+    pub reviewed_at: Option<i64>,
+}
+
+/// How a need is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Into a new DRAFT project with this title and category (the need's suggestion when
+    /// `None`).
+    Accept {
+        /// Title of the new project.
+        title: String,
+        /// Its category.
+        category: Option<Category>,
+    },
+    /// Onto an existing project.
+    Attach {
+        /// The project.
+        project_id: String,
+    },
+    /// A duplicate of another need.
+    Duplicate {
+        /// The need it repeats.
+        need_id: String,
+    },
+    /// Declined.
+    Decline {
+        /// Why.
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contacts_are_checked_and_masked() {
+        let c = Contact::parse("王小明", "138 1234 5678", "contact")
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.masked(), "王** · 138******5678");
+        assert!(Contact::parse("", "", "contact").unwrap().is_none());
+        let err = Contact::parse("x", "call me", "contact").unwrap_err();
+        assert_eq!(err.field, "contact.phone");
+        assert!(Contact::parse("x", "+86-138-1234-5678", "contact").is_ok());
+        assert_eq!(
+            format!("{c:?}"),
+            "Contact(***)",
+            "Debug never shows personal data"
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! Visits (幸福敲门): service delivered into a community.
+
+use super::{Date, DirectoryId};
+
+/// Most volunteers named on one visit.
+pub const MAX_VOLUNTEERS: usize = 200;
+/// Most person-times on one visit.
+pub const MAX_PERSON_TIMES: i64 = 100_000;
+
+/// A validated visit to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    /// Idempotency key.
+    pub request_id: String,
+    /// The project delivered.
+    pub project_id: String,
+    /// The community visited.
+    pub community: DirectoryId,
+    /// The day.
+    pub date: Date,
+    /// Kind of service.
+    pub kind: String,
+    /// Person-times served.
+    pub person_times: i64,
+    /// Volunteers involved.
+    pub volunteer_ids: Vec<DirectoryId>,
+}
+
+impl NewVisit {
+    /// A digest of everything asked.
+    pub fn fingerprint(&self) -> String {
+        let date = self.date.to_string();
+        let count = self.person_times.to_string();
+        let volunteers: Vec<&str> = self.volunteer_ids.iter().map(DirectoryId::as_str).collect();
+        let volunteers = volunteers.join(",");
+        xingfu_platform::validate::fingerprint([
+            self.project_id.as_str(),
+            self.community.as_str(),
+            date.as_str(),
+            self.kind.as_str(),
+            count.as_str(),
+            volunteers.as_str(),
+        ])
+    }
+}
+
+/// A recorded visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    /// Id (UUIDv7).
+    pub id: String,
+    /// The project delivered.
+    pub project_id: String,
+    /// The community visited.
+    pub community_id: String,
+    /// The day.
+    pub date: Date,
+    /// Kind of service.
+    pub kind: String,
+    /// Person-times served.
+    pub person_times: i64,
+    /// Volunteers involved.
+    pub volunteer_ids: Vec<String>,
+    /// Recorded, microseconds since the epoch.
+    pub created_at: i64,
+}

@@ -1,0 +1,735 @@
+//! `xingfu.projects.v1.ProjectsService`: each call parses its request into the domain
+//! (`parse`), runs the operation (`crate::ops`) and answers through `convert`; errors are
+//! mapped once by the platform.
+
+pub mod convert;
+mod import;
+mod parse;
+
+use futures_util::StreamExt as _;
+use sqlx::AnyConnection;
+use tonic::{Request, Response, Status, Streaming};
+use xingfu_platform::{Error, Violations, paging};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::projects as pb;
+use xingfu_proto::projects::projects_service_server::ProjectsService;
+
+use self::convert::{
+    Verified, category_from_proto, channel_from_proto, contract_status_from_proto,
+    contract_to_proto, date_from_proto, history_to_proto, need_status_from_proto, need_to_proto,
+    project_to_proto, status_from_proto, visit_to_proto,
+};
+use crate::domain::{
+    Category, ContractStatus, Date, HistoryKind, Need, Project, Status as ProjectStatus, Visit,
+};
+use crate::ops::Library;
+use crate::storage::{self, directory};
+
+/// The API over the shared library.
+#[derive(Clone)]
+pub struct ProjectsApi {
+    library: Library,
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+impl ProjectsApi {
+    /// The API over `library`.
+    pub fn new(library: Library) -> Self {
+        Self { library }
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, Error> {
+        Ok(self.library.db().pool().acquire().await?)
+    }
+
+    /// Which of the directory ids mentioned by `projects`, `needs` and `visits` are known.
+    async fn verified(
+        &self,
+        conn: &mut AnyConnection,
+        orgs: Vec<&str>,
+        communities: Vec<&str>,
+    ) -> Result<Verified, Error> {
+        Ok(Verified {
+            organisations: directory::known(conn, directory::Kind::Organisation, &orgs).await?,
+            communities: directory::known(conn, directory::Kind::Community, &communities).await?,
+        })
+    }
+
+    async fn projects_out(&self, projects: Vec<Project>) -> Result<Vec<pb::Project>, Error> {
+        let mut conn = self.conn().await?;
+        let orgs: Vec<&str> = projects
+            .iter()
+            .flat_map(|p| {
+                p.lead_organisation
+                    .iter()
+                    .chain(&p.co_organisers)
+                    .chain(&p.pending_dispatch)
+                    .map(String::as_str)
+            })
+            .collect();
+        let communities: Vec<&str> = projects
+            .iter()
+            .flat_map(|p| p.communities.iter().map(String::as_str))
+            .collect();
+        let verified = self.verified(&mut conn, orgs, communities).await?;
+        drop(conn);
+        Ok(projects
+            .into_iter()
+            .map(|p| project_to_proto(p, &verified))
+            .collect())
+    }
+
+    async fn project_out(&self, project: Project) -> Answer<pb::Project> {
+        let mut out = self.projects_out(vec![project]).await?;
+        out.pop()
+            .map(Response::new)
+            .ok_or_else(|| Status::internal("internal error"))
+    }
+
+    async fn needs_out(&self, needs: Vec<Need>) -> Result<Vec<pb::Need>, Error> {
+        let mut conn = self.conn().await?;
+        let communities = needs.iter().map(|n| n.community_id.as_str()).collect();
+        let verified = self.verified(&mut conn, Vec::new(), communities).await?;
+        Ok(needs
+            .into_iter()
+            .map(|n| need_to_proto(n, &verified))
+            .collect())
+    }
+
+    async fn visits_out(&self, visits: Vec<Visit>) -> Result<Vec<pb::Visit>, Error> {
+        let mut conn = self.conn().await?;
+        let communities = visits.iter().map(|v| v.community_id.as_str()).collect();
+        let verified = self.verified(&mut conn, Vec::new(), communities).await?;
+        Ok(visits
+            .into_iter()
+            .map(|v| visit_to_proto(v, &verified))
+            .collect())
+    }
+
+    async fn contract_out(&self, contract: crate::domain::Contract) -> Answer<pb::Contract> {
+        let mut conn = self.conn().await?;
+        let verified = self
+            .verified(&mut conn, Vec::new(), vec![contract.community_id.as_str()])
+            .await?;
+        Ok(Response::new(contract_to_proto(contract, &verified)))
+    }
+
+    async fn need_out(&self, need: Need) -> Answer<pb::Need> {
+        let mut out = self.needs_out(vec![need]).await?;
+        out.pop()
+            .map(Response::new)
+            .ok_or_else(|| Status::internal("internal error"))
+    }
+}
+
+#[tonic::async_trait]
+impl ProjectsService for ProjectsApi {
+    async fn submit_need(&self, request: Request<pb::SubmitNeedRequest>) -> Answer<pb::Need> {
+        let new = parse::submit_need(request.get_ref())?;
+        self.need_out(self.library.submit_need(new).await?).await
+    }
+
+    async fn get_need(&self, request: Request<pb::GetNeedRequest>) -> Answer<pb::Need> {
+        let id = parse::id(&request.get_ref().id, "id")?;
+        self.need_out(self.library.need(&id).await?).await
+    }
+
+    async fn list_needs(
+        &self,
+        request: Request<pb::ListNeedsRequest>,
+    ) -> Answer<pb::ListNeedsResponse> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let filter = storage::needs::Filter {
+            status: v
+                .check(need_status_from_proto(request.status, "status"))
+                .flatten(),
+            channel: v
+                .check(channel_from_proto(request.channel, "channel"))
+                .flatten(),
+            community_id: parse::optional_directory_id(
+                &request.community_id,
+                "community_id",
+                &mut v,
+            ),
+            category: v
+                .check(category_from_proto(request.category, "category"))
+                .flatten(),
+        };
+        v.finish()?;
+        let filters = format!("{filter:?}");
+        let page = paging::parse(request.page.as_ref(), &filters, "page")?;
+        let mut conn = self.conn().await?;
+        let mut needs = storage::needs::list(
+            &mut conn,
+            &filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
+        drop(conn);
+        let next_page_token = paging::finish(&mut needs, &page, &filters, |n| &n.id);
+        Ok(Response::new(pb::ListNeedsResponse {
+            needs: self.needs_out(needs).await?,
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn review_need(&self, request: Request<pb::ReviewNeedRequest>) -> Answer<pb::Need> {
+        let (id, decision) = parse::review_need(request.get_ref())?;
+        self.need_out(self.library.review_need(&id, decision).await?)
+            .await
+    }
+
+    async fn import_needs(
+        &self,
+        request: Request<Streaming<pb::ImportNeedsChunk>>,
+    ) -> Answer<pb::ImportNeedsResponse> {
+        let mut stream = request.into_inner();
+        let mut data = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            data.extend_from_slice(&chunk?.data);
+            if data.len() > import::MAX_FILE_BYTES {
+                return Err(Error::invalid(
+                    "data",
+                    format!("the file is larger than {} bytes", import::MAX_FILE_BYTES),
+                )
+                .into());
+            }
+        }
+        let (rows, report) = import::parse(&data).map_err(Error::from)?;
+        let report = self.library.import_needs(rows, report).await?;
+        Ok(Response::new(pb::ImportNeedsResponse {
+            imported: report.imported,
+            already_imported: report.already_imported,
+            rejected: report
+                .rejected
+                .into_iter()
+                .map(|(line, reason)| pb::RowError { line, reason })
+                .collect(),
+        }))
+    }
+
+    async fn create_project(
+        &self,
+        request: Request<pb::CreateProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let new = parse::create_project(request.get_ref())?;
+        self.project_out(self.library.create_project(new).await?)
+            .await
+    }
+
+    async fn get_project(&self, request: Request<pb::GetProjectRequest>) -> Answer<pb::Project> {
+        let id = parse::id(&request.get_ref().id, "id")?;
+        self.project_out(self.library.project(&id).await?).await
+    }
+
+    async fn list_projects(
+        &self,
+        request: Request<pb::ListProjectsRequest>,
+    ) -> Answer<pb::ListProjectsResponse> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let text = request.text.trim().to_lowercase();
+        if text.chars().count() > 100 {
+            v.add("text", "must be at most 100 characters");
+        }
+        let filter = storage::projects::Filter {
+            category: v
+                .check(category_from_proto(request.category, "category"))
+                .flatten(),
+            status: v
+                .check(status_from_proto(request.status, "status"))
+                .flatten(),
+            community_id: parse::optional_directory_id(
+                &request.community_id,
+                "community_id",
+                &mut v,
+            ),
+            lead_organisation: parse::optional_directory_id(
+                &request.lead_organisation_id,
+                "lead_organisation_id",
+                &mut v,
+            ),
+            text: (!text.is_empty()).then_some(text),
+        };
+        v.finish()?;
+        let filters = format!("{filter:?}");
+        let page = paging::parse(request.page.as_ref(), &filters, "page")?;
+        let mut conn = self.conn().await?;
+        let mut projects = storage::projects::list(
+            &mut conn,
+            &filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
+        drop(conn);
+        let next_page_token = paging::finish(&mut projects, &page, &filters, |p| &p.id);
+        Ok(Response::new(pb::ListProjectsResponse {
+            projects: self.projects_out(projects).await?,
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn update_project(
+        &self,
+        request: Request<pb::UpdateProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let (id, version, patch) = parse::update_project(request.get_ref())?;
+        self.project_out(self.library.update_project(&id, version, patch).await?)
+            .await
+    }
+
+    async fn publish_project(
+        &self,
+        request: Request<pb::TransitionRequest>,
+    ) -> Answer<pb::Project> {
+        let (id, version) = parse::transition(&request.get_ref().id, request.get_ref().version)?;
+        self.project_out(self.library.publish_project(&id, version).await?)
+            .await
+    }
+
+    async fn start_project(&self, request: Request<pb::TransitionRequest>) -> Answer<pb::Project> {
+        let (id, version) = parse::transition(&request.get_ref().id, request.get_ref().version)?;
+        self.project_out(self.library.start_project(&id, version).await?)
+            .await
+    }
+
+    async fn complete_project(
+        &self,
+        request: Request<pb::CompleteProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let (id, version, outcome) = parse::complete(request.get_ref())?;
+        self.project_out(self.library.complete_project(&id, version, outcome).await?)
+            .await
+    }
+
+    async fn cancel_project(
+        &self,
+        request: Request<pb::CancelProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));
+        let reason = v.check(crate::domain::parse_reason(&request.reason, "reason"));
+        if request.version < 0 {
+            v.add("version", "must not be negative");
+        }
+        v.finish()?;
+        let (id, reason) = id.zip(reason).unwrap_or_default();
+        self.project_out(
+            self.library
+                .cancel_project(&id, request.version, reason)
+                .await?,
+        )
+        .await
+    }
+
+    async fn claim_project(
+        &self,
+        request: Request<pb::ClaimProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let (id, org) = parse::project_and_organisation(
+            &request.get_ref().id,
+            &request.get_ref().organisation_id,
+        )?;
+        self.project_out(self.library.claim_project(&id, &org).await?)
+            .await
+    }
+
+    async fn dispatch_project(
+        &self,
+        request: Request<pb::DispatchProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let (id, org) = parse::project_and_organisation(
+            &request.get_ref().id,
+            &request.get_ref().organisation_id,
+        )?;
+        self.project_out(self.library.dispatch_project(&id, &org).await?)
+            .await
+    }
+
+    async fn respond_to_dispatch(
+        &self,
+        request: Request<pb::RespondToDispatchRequest>,
+    ) -> Answer<pb::Project> {
+        let request = request.into_inner();
+        let (id, org) = parse::project_and_organisation(&request.id, &request.organisation_id)?;
+        let reason = if request.accept {
+            String::new()
+        } else {
+            parse::reason(&request.reason, "reason")?
+        };
+        self.project_out(
+            self.library
+                .respond_to_dispatch(&id, &org, request.accept, &reason)
+                .await?,
+        )
+        .await
+    }
+
+    async fn hand_over_project(
+        &self,
+        request: Request<pb::HandOverProjectRequest>,
+    ) -> Answer<pb::Project> {
+        let request = request.into_inner();
+        let (id, org) = parse::project_and_organisation(&request.id, &request.organisation_id)?;
+        let reason = parse::reason(&request.reason, "reason")?;
+        self.project_out(self.library.hand_over_project(&id, &org, &reason).await?)
+            .await
+    }
+
+    async fn add_co_organiser(
+        &self,
+        request: Request<pb::AddCoOrganiserRequest>,
+    ) -> Answer<pb::Project> {
+        let (id, org) = parse::project_and_organisation(
+            &request.get_ref().id,
+            &request.get_ref().organisation_id,
+        )?;
+        self.project_out(self.library.add_co_organiser(&id, &org).await?)
+            .await
+    }
+
+    async fn record_visit(&self, request: Request<pb::RecordVisitRequest>) -> Answer<pb::Visit> {
+        let new = parse::record_visit(request.get_ref())?;
+        let visit = self.library.record_visit(new).await?;
+        let mut out = self.visits_out(vec![visit]).await?;
+        out.pop()
+            .map(Response::new)
+            .ok_or_else(|| Status::internal("internal error"))
+    }
+
+    async fn list_visits(
+        &self,
+        request: Request<pb::ListVisitsRequest>,
+    ) -> Answer<pb::ListVisitsResponse> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let project_id = if request.project_id.is_empty() {
+            None
+        } else {
+            v.check(xingfu_platform::validate::uuid(
+                &request.project_id,
+                "project_id",
+            ))
+        };
+        let community_id =
+            parse::optional_directory_id(&request.community_id, "community_id", &mut v);
+        v.finish()?;
+        let filters = format!("{project_id:?}/{community_id:?}");
+        let page = paging::parse(request.page.as_ref(), &filters, "page")?;
+        let mut conn = self.conn().await?;
+        let mut visits = storage::visits::list(
+            &mut conn,
+            project_id.as_deref(),
+            community_id.as_deref(),
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
+        drop(conn);
+        let next_page_token = paging::finish(&mut visits, &page, &filters, |v| &v.id);
+        Ok(Response::new(pb::ListVisitsResponse {
+            visits: self.visits_out(visits).await?,
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn get_community_summary(
+        &self,
+        request: Request<pb::GetCommunitySummaryRequest>,
+    ) -> Answer<pb::CommunitySummary> {
+        let community =
+            crate::domain::DirectoryId::parse(&request.get_ref().community_id, "community_id")
+                .map_err(Error::from)?;
+        let id = community.as_str();
+        let mut conn = self.conn().await?;
+        let projects: i64 = storage::stats::counters(&mut conn)
+            .await
+            .map_err(Error::from)?
+            .get(&("community".to_owned(), id.to_owned()))
+            .copied()
+            .unwrap_or(0);
+        let (visits, person_times) = storage::visits::community_totals(&mut conn, id)
+            .await
+            .map_err(Error::from)?;
+        let active_contracts = storage::contracts::active_count(&mut conn, id, Date::today())
+            .await
+            .map_err(Error::from)?;
+        let verified = self.verified(&mut conn, Vec::new(), vec![id]).await?;
+        Ok(Response::new(pb::CommunitySummary {
+            community: Some(xingfu_proto::common::CommunityRef {
+                id: id.to_owned(),
+                verified: verified.communities.contains(id),
+            }),
+            projects,
+            visits,
+            person_times,
+            active_contracts,
+        }))
+    }
+
+    async fn sign_contract(
+        &self,
+        request: Request<pb::SignContractRequest>,
+    ) -> Answer<pb::Contract> {
+        let new = parse::sign_contract(request.get_ref())?;
+        self.contract_out(self.library.sign_contract(new).await?)
+            .await
+    }
+
+    async fn get_contract(&self, request: Request<pb::GetContractRequest>) -> Answer<pb::Contract> {
+        let id = parse::id(&request.get_ref().id, "id")?;
+        self.contract_out(self.library.contract(&id).await?).await
+    }
+
+    async fn list_contracts(
+        &self,
+        request: Request<pb::ListContractsRequest>,
+    ) -> Answer<pb::ListContractsResponse> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let community_id =
+            parse::optional_directory_id(&request.community_id, "community_id", &mut v);
+        let provider_id = parse::optional_directory_id(&request.provider_id, "provider_id", &mut v);
+        let status: Option<ContractStatus> = v
+            .check(contract_status_from_proto(request.status, "status"))
+            .flatten();
+        v.finish()?;
+        let filters = format!("{community_id:?}/{provider_id:?}/{status:?}");
+        let page = paging::parse(request.page.as_ref(), &filters, "page")?;
+        let today = Date::today();
+        let mut conn = self.conn().await?;
+        let mut contracts = storage::contracts::list(
+            &mut conn,
+            community_id.as_deref(),
+            provider_id.as_deref(),
+            status,
+            today,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
+        let next_page_token = paging::finish(&mut contracts, &page, &filters, |c| &c.id);
+        let communities = contracts.iter().map(|c| c.community_id.as_str()).collect();
+        let verified = self.verified(&mut conn, Vec::new(), communities).await?;
+        Ok(Response::new(pb::ListContractsResponse {
+            contracts: contracts
+                .into_iter()
+                .map(|mut c| {
+                    c.status = c.status_on(today);
+                    contract_to_proto(c, &verified)
+                })
+                .collect(),
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn renew_contract(
+        &self,
+        request: Request<pb::RenewContractRequest>,
+    ) -> Answer<pb::Contract> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));
+        let end = v.check(
+            date_from_proto(request.end_date.as_ref(), "end_date").and_then(|d| {
+                d.ok_or_else(|| xingfu_platform::FieldViolation::new("end_date", "must be set"))
+            }),
+        );
+        v.finish()?;
+        let (id, end) = id
+            .zip(end)
+            .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        self.contract_out(self.library.renew_contract(&id, end).await?)
+            .await
+    }
+
+    async fn terminate_contract(
+        &self,
+        request: Request<pb::TerminateContractRequest>,
+    ) -> Answer<pb::Contract> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));
+        let reason = v.check(crate::domain::parse_reason(&request.reason, "reason"));
+        v.finish()?;
+        let (id, reason) = id
+            .zip(reason)
+            .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        self.contract_out(self.library.terminate_contract(&id, reason).await?)
+            .await
+    }
+
+    async fn add_progress_update(
+        &self,
+        request: Request<pb::AddProgressUpdateRequest>,
+    ) -> Answer<pb::HistoryEntry> {
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let request_id = v.check(xingfu_platform::validate::request_id(
+            &request.request_id,
+            "request_id",
+        ));
+        let project_id = v.check(xingfu_platform::validate::uuid(
+            &request.project_id,
+            "project_id",
+        ));
+        let text = v.check(crate::domain::need::parse_need_description(
+            &request.text,
+            "text",
+        ));
+        v.finish()?;
+        let (Some(request_id), Some(project_id), Some(text)) = (request_id, project_id, text)
+        else {
+            return Err(Error::invalid("", "invalid request").into());
+        };
+        let entry = self
+            .library
+            .add_progress(&request_id, &project_id, &text, request.milestone)
+            .await?;
+        Ok(Response::new(history_to_proto(entry)))
+    }
+
+    async fn list_project_history(
+        &self,
+        request: Request<pb::ListProjectHistoryRequest>,
+    ) -> Answer<pb::ListProjectHistoryResponse> {
+        let request = request.into_inner();
+        let project_id = parse::id(&request.project_id, "project_id")?;
+        let page = paging::parse(request.page.as_ref(), &project_id, "page")?;
+        let after: i64 = match page.after.as_deref().map(str::parse) {
+            None => 0,
+            Some(Ok(seq)) => seq,
+            Some(Err(_)) => {
+                return Err(Error::invalid(
+                    "page.page_token",
+                    "is not a token this query returned",
+                )
+                .into());
+            }
+        };
+        let project = self.library.project(&project_id).await?;
+        let mut conn = self.conn().await?;
+        let mut entries =
+            storage::history::list(&mut conn, &project.id, after, page.fetch_limit(), &[])
+                .await
+                .map_err(Error::from)?;
+        let next = if entries.len() > page.size {
+            entries.truncate(page.size);
+            entries
+                .last()
+                .map(|e| paging::next_token(&e.sequence.to_string(), &project_id))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListProjectHistoryResponse {
+            entries: entries.into_iter().map(history_to_proto).collect(),
+            page: Some(PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+
+    async fn trace_project(
+        &self,
+        request: Request<pb::GetProjectRequest>,
+    ) -> Answer<pb::ProjectTrace> {
+        let id = parse::id(&request.get_ref().id, "id")?;
+        let project = self.library.project(&id).await?;
+        let mut conn = self.conn().await?;
+        let needs = storage::needs::of_project(&mut conn, &id)
+            .await
+            .map_err(Error::from)?;
+        let claims = storage::history::list(
+            &mut conn,
+            &id,
+            0,
+            10_000,
+            &[
+                HistoryKind::Claimed,
+                HistoryKind::Dispatched,
+                HistoryKind::DispatchAccepted,
+                HistoryKind::DispatchDeclined,
+                HistoryKind::HandedOver,
+            ],
+        )
+        .await
+        .map_err(Error::from)?;
+        let mut visits = storage::visits::list(&mut conn, Some(&id), None, None, 10_000)
+            .await
+            .map_err(Error::from)?;
+        drop(conn);
+        visits.reverse();
+        let outcome = project.outcome.clone().map(|o| pb::Outcome {
+            beneficiaries: o.beneficiaries,
+            summary: o.summary,
+        });
+        Ok(Response::new(pb::ProjectTrace {
+            needs: self.needs_out(needs).await?,
+            project: self.projects_out(vec![project]).await?.pop(),
+            claims: claims.into_iter().map(history_to_proto).collect(),
+            visits: self.visits_out(visits).await?,
+            outcome,
+        }))
+    }
+
+    async fn get_project_stats(
+        &self,
+        _request: Request<pb::GetProjectStatsRequest>,
+    ) -> Answer<pb::ProjectStats> {
+        let mut conn = self.conn().await?;
+        let counters = storage::stats::counters(&mut conn)
+            .await
+            .map_err(Error::from)?;
+        let by_community = storage::stats::dimension(&mut conn, "community", 100)
+            .await
+            .map_err(Error::from)?;
+        let count = |dimension: &str, key: &str| {
+            counters
+                .get(&(dimension.to_owned(), key.to_owned()))
+                .copied()
+                .unwrap_or(0)
+        };
+        let counts = |dimension: &str, keys: Vec<&str>| {
+            keys.into_iter()
+                .map(|key| pb::Count {
+                    key: key.to_owned(),
+                    count: count(dimension, key),
+                })
+                .collect()
+        };
+        Ok(Response::new(pb::ProjectStats {
+            total: count("total", ""),
+            by_category: counts(
+                "category",
+                Category::ALL.iter().map(|c| c.as_str()).collect(),
+            ),
+            by_status: counts(
+                "status",
+                ProjectStatus::ALL.iter().map(|s| s.as_str()).collect(),
+            ),
+            by_community: by_community
+                .into_iter()
+                .map(|(key, count)| pb::Count { key, count })
+                .collect(),
+            needs_by_channel: counts(
+                "need_channel",
+                crate::domain::Channel::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect(),
+            ),
+            visits: count("visits", ""),
+            person_times: count("person_times", ""),
+        }))
+    }
+}

@@ -1,0 +1,253 @@
+//! Claim and dispatch (领办 / 派单): one lead organisation at a time, co-organisers
+//! allowed, every hand-over in the timeline.
+
+use xingfu_platform::Error;
+use xingfu_proto::projects as pb;
+
+use super::{Changed, Library, wrong_state};
+use crate::domain::{DirectoryId, HistoryKind, Project, Status};
+use crate::storage::{self, history};
+
+impl Library {
+    /// `organisation` claims a PUBLISHED project. Claiming again as its lead is a no-op.
+    pub async fn claim_project(
+        &self,
+        id: &str,
+        organisation: &DirectoryId,
+    ) -> Result<Project, Error> {
+        let org = organisation.as_str();
+        let current = self.project(id).await?;
+        if current.lead_organisation.as_deref() == Some(org) && current.status.is_led() {
+            return Ok(current);
+        }
+        let changed = self
+            .change(id, 0, |p| {
+                if p.status != Status::Published {
+                    return Err(wrong_state(p, "only PUBLISHED projects can be claimed"));
+                }
+                if let Some(pending) = &p.pending_dispatch
+                    && pending != org
+                {
+                    return Err(wrong_state(
+                        p,
+                        &format!("it is dispatched to {pending}, awaiting its answer"),
+                    ));
+                }
+                let mut next = p.clone();
+                next.status = Status::Claimed;
+                next.lead_organisation = Some(org.to_owned());
+                next.pending_dispatch = None;
+                Ok(next)
+            })
+            .await?;
+        self.finish_claim(changed, HistoryKind::Claimed, "claimed", "claim", None)
+            .await
+    }
+
+    /// The programme office dispatches a PUBLISHED project to `organisation`.
+    pub async fn dispatch_project(
+        &self,
+        id: &str,
+        organisation: &DirectoryId,
+    ) -> Result<Project, Error> {
+        let org = organisation.as_str().to_owned();
+        let Changed { mut tx, now, .. } = self
+            .change(id, 0, |p| {
+                if p.status != Status::Published {
+                    return Err(wrong_state(p, "only PUBLISHED projects can be dispatched"));
+                }
+                let mut next = p.clone();
+                next.pending_dispatch = Some(org.clone());
+                Ok(next)
+            })
+            .await?;
+        history::append(
+            &mut tx,
+            id,
+            HistoryKind::Dispatched,
+            "dispatched",
+            Some(&org),
+            None,
+            now,
+        )
+        .await?;
+        let event = pb::ProjectDispatched {
+            project_id: id.to_owned(),
+            organisation_id: org,
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.project(id).await
+    }
+
+    /// The dispatched organisation accepts (and leads) or declines (with `reason`).
+    pub async fn respond_to_dispatch(
+        &self,
+        id: &str,
+        organisation: &DirectoryId,
+        accept: bool,
+        reason: &str,
+    ) -> Result<Project, Error> {
+        let org = organisation.as_str();
+        let changed = self
+            .change(id, 0, |p| {
+                if p.status != Status::Published || p.pending_dispatch.as_deref() != Some(org) {
+                    return Err(Error::FailedPrecondition {
+                        kind: "NOT_DISPATCHED",
+                        subject: format!("projects/{}", p.id),
+                        message: format!(
+                            "project {} is {} and not awaiting an answer from {org}",
+                            p.id,
+                            p.status.as_str()
+                        ),
+                    });
+                }
+                let mut next = p.clone();
+                next.pending_dispatch = None;
+                if accept {
+                    next.status = Status::Claimed;
+                    next.lead_organisation = Some(org.to_owned());
+                }
+                Ok(next)
+            })
+            .await?;
+        if accept {
+            return self
+                .finish_claim(
+                    changed,
+                    HistoryKind::DispatchAccepted,
+                    "accepted the dispatch",
+                    "dispatch",
+                    None,
+                )
+                .await;
+        }
+        let Changed { mut tx, now, .. } = changed;
+        history::append(
+            &mut tx,
+            id,
+            HistoryKind::DispatchDeclined,
+            reason,
+            Some(org),
+            None,
+            now,
+        )
+        .await?;
+        let event = pb::ProjectStatusChanged {
+            project_id: id.to_owned(),
+            from: pb::ProjectStatus::Published as i32,
+            to: pb::ProjectStatus::Published as i32,
+            reason: format!("dispatch declined by {org}: {reason}"),
+            beneficiaries: 0,
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.project(id).await
+    }
+
+    /// Hands the lead of a CLAIMED or IN_PROGRESS project to `organisation`.
+    pub async fn hand_over_project(
+        &self,
+        id: &str,
+        organisation: &DirectoryId,
+        reason: &str,
+    ) -> Result<Project, Error> {
+        let org = organisation.as_str();
+        let changed = self
+            .change(id, 0, |p| {
+                if !p.status.is_led() {
+                    return Err(wrong_state(
+                        p,
+                        "only CLAIMED and IN_PROGRESS projects can be handed over",
+                    ));
+                }
+                if p.lead_organisation.as_deref() == Some(org) {
+                    return Err(Error::invalid(
+                        "organisation_id",
+                        "already leads the project",
+                    ));
+                }
+                let mut next = p.clone();
+                next.lead_organisation = Some(org.to_owned());
+                Ok(next)
+            })
+            .await?;
+        let previous = changed.before.lead_organisation.clone();
+        let detail = format!("from {}: {reason}", previous.as_deref().unwrap_or("-"));
+        self.finish_claim(
+            changed,
+            HistoryKind::HandedOver,
+            &detail,
+            "hand_over",
+            previous,
+        )
+        .await
+    }
+
+    /// Adds a co-organiser to a project that has a lead.
+    pub async fn add_co_organiser(
+        &self,
+        id: &str,
+        organisation: &DirectoryId,
+    ) -> Result<Project, Error> {
+        let org = organisation.as_str();
+        let Changed { mut tx, now, .. } = self
+            .change(id, 0, |p| {
+                if !p.status.is_led() {
+                    return Err(wrong_state(
+                        p,
+                        "co-organisers join CLAIMED or IN_PROGRESS projects",
+                    ));
+                }
+                if p.lead_organisation.as_deref() == Some(org) {
+                    return Err(Error::invalid(
+                        "organisation_id",
+                        "is the lead organisation",
+                    ));
+                }
+                Ok(p.clone())
+            })
+            .await?;
+        if storage::projects::add_co_organiser(&mut tx, id, org, now).await? {
+            history::append(
+                &mut tx,
+                id,
+                HistoryKind::CoOrganiserAdded,
+                "co-organiser",
+                Some(org),
+                None,
+                now,
+            )
+            .await?;
+            self.outbox.commit(tx).await?;
+        } else {
+            tx.rollback().await?;
+        }
+        self.project(id).await
+    }
+
+    async fn finish_claim(
+        &self,
+        changed: Changed,
+        kind: HistoryKind,
+        detail: &str,
+        via: &str,
+        previous: Option<String>,
+    ) -> Result<Project, Error> {
+        let Changed {
+            mut tx, after, now, ..
+        } = changed;
+        let lead = after.lead_organisation.clone().unwrap_or_default();
+        history::append(&mut tx, &after.id, kind, detail, Some(&lead), None, now).await?;
+        let event = pb::ProjectClaimed {
+            project_id: after.id.clone(),
+            organisation_id: lead.clone(),
+            via: via.to_owned(),
+            previous_organisation_id: previous.unwrap_or_default(),
+        };
+        self.outbox.enqueue(&mut tx, &after.id, &event).await?;
+        self.outbox.commit(tx).await?;
+        tracing::info!(project_id = %after.id, organisation_id = %lead, via, "project lead set");
+        self.project(&after.id).await
+    }
+}

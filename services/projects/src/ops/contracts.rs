@@ -1,0 +1,204 @@
+//! Service contracts (服务契约), and their expiry by date.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::projects as pb;
+
+use super::projects::reused_key;
+use super::{Library, not_found};
+use crate::domain::{Contract, ContractStatus, Date, NewContract};
+use crate::grpc::convert::{contract_status_to_proto, provider_kind_to_proto};
+use crate::storage::{self, contracts::Inserted};
+
+/// How often the expiry sweep looks for contracts past their end.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+impl Library {
+    /// Signs a contract; a retry returns the first.
+    pub async fn sign_contract(&self, new: NewContract) -> Result<Contract, Error> {
+        let mut tx = self.db.begin().await?;
+        if let Some(project_id) = &new.project_id
+            && storage::projects::get(&mut tx, project_id).await?.is_none()
+        {
+            return Err(not_found(project_id));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        match storage::contracts::insert(&mut tx, &id, &new, now_micros()).await? {
+            Inserted::New(mut contract) => {
+                self.outbox
+                    .enqueue(&mut tx, &contract.id, &signed_event(&contract, false))
+                    .await?;
+                self.outbox.commit(tx).await?;
+                contract.status = contract.status_on(Date::today());
+                Ok(contract)
+            }
+            Inserted::Existing(mut contract, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                contract.status = contract.status_on(Date::today());
+                Ok(contract)
+            }
+            Inserted::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+        }
+    }
+
+    /// Reads contract `id`, with its status as of today.
+    pub async fn contract(&self, id: &str) -> Result<Contract, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut contract = storage::contracts::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "contract",
+                id: id.to_owned(),
+            })?;
+        contract.status = contract.status_on(Date::today());
+        Ok(contract)
+    }
+
+    /// Extends an ACTIVE or EXPIRED contract to `end_date`.
+    pub async fn renew_contract(&self, id: &str, end_date: Date) -> Result<Contract, Error> {
+        let mut tx = self.db.begin().await?;
+        let stored =
+            storage::contracts::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    resource: "contract",
+                    id: id.to_owned(),
+                })?;
+        if stored.status == ContractStatus::Terminated {
+            return Err(contract_state(
+                &stored,
+                "a terminated contract cannot be renewed",
+            ));
+        }
+        if end_date <= stored.end_date {
+            return Err(Error::invalid(
+                "end_date",
+                format!("must be after the current end, {}", stored.end_date),
+            ));
+        }
+        let mut renewed = stored.clone();
+        renewed.end_date = end_date;
+        renewed.status = ContractStatus::Active;
+        renewed.renewals += 1;
+        if !storage::contracts::save(&mut tx, &renewed, stored.status, now_micros()).await? {
+            return Err(Error::Aborted(format!(
+                "contract {id} changed meanwhile; read it again"
+            )));
+        }
+        self.outbox
+            .enqueue(&mut tx, id, &signed_event(&renewed, true))
+            .await?;
+        self.outbox.commit(tx).await?;
+        self.contract(id).await
+    }
+
+    /// Ends an ACTIVE contract early.
+    pub async fn terminate_contract(&self, id: &str, reason: String) -> Result<Contract, Error> {
+        let mut tx = self.db.begin().await?;
+        let stored =
+            storage::contracts::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    resource: "contract",
+                    id: id.to_owned(),
+                })?;
+        let current = stored.status_on(Date::today());
+        if current != ContractStatus::Active {
+            return Err(contract_state(
+                &Contract {
+                    status: current,
+                    ..stored
+                },
+                "only ACTIVE contracts can be terminated",
+            ));
+        }
+        let mut ended = stored.clone();
+        ended.status = ContractStatus::Terminated;
+        ended.termination_reason = Some(reason.clone());
+        if !storage::contracts::save(&mut tx, &ended, stored.status, now_micros()).await? {
+            return Err(Error::Aborted(format!(
+                "contract {id} changed meanwhile; read it again"
+            )));
+        }
+        let event = pb::ContractEnded {
+            contract_id: id.to_owned(),
+            status: contract_status_to_proto(ContractStatus::Terminated) as i32,
+            reason,
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.contract(id).await
+    }
+
+    /// Records every ACTIVE contract past its last day as EXPIRED, with its event; returns
+    /// how many. Readers already see such contracts as EXPIRED; this makes it a fact.
+    pub async fn expire_contracts(&self, today: Date) -> Result<usize, Error> {
+        let mut expired = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            let overdue = storage::contracts::overdue(&mut tx, today, 100).await?;
+            if overdue.is_empty() {
+                tx.rollback().await?;
+                return Ok(expired);
+            }
+            for contract in &overdue {
+                let mut ended = contract.clone();
+                ended.status = ContractStatus::Expired;
+                if storage::contracts::save(&mut tx, &ended, ContractStatus::Active, now_micros())
+                    .await?
+                {
+                    let event = pb::ContractEnded {
+                        contract_id: contract.id.clone(),
+                        status: contract_status_to_proto(ContractStatus::Expired) as i32,
+                        reason: format!("ended on {}", contract.end_date),
+                    };
+                    self.outbox.enqueue(&mut tx, &contract.id, &event).await?;
+                    expired += 1;
+                }
+            }
+            self.outbox.commit(tx).await?;
+        }
+    }
+
+    /// Runs [`Library::expire_contracts`] every minute until `shutdown`.
+    pub async fn sweep_expired_contracts(self, shutdown: CancellationToken) {
+        loop {
+            match self.expire_contracts(Date::today()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(contracts = n, "service contracts expired"),
+                Err(err) => tracing::warn!(error = %err, "expiring contracts failed; will retry"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            }
+        }
+    }
+}
+
+fn signed_event(contract: &Contract, renewal: bool) -> pb::ContractSigned {
+    pb::ContractSigned {
+        contract_id: contract.id.clone(),
+        provider_kind: provider_kind_to_proto(contract.provider_kind) as i32,
+        provider_id: contract.provider_id.clone(),
+        community_id: contract.community_id.clone(),
+        start_date: contract.start_date.to_string(),
+        end_date: contract.end_date.to_string(),
+        renewal,
+    }
+}
+
+fn contract_state(contract: &Contract, wanted: &str) -> Error {
+    Error::FailedPrecondition {
+        kind: "CONTRACT_STATE",
+        subject: format!("contracts/{}", contract.id),
+        message: format!(
+            "contract {} is {}; {wanted}",
+            contract.id,
+            contract.status.as_str()
+        ),
+    }
+}

@@ -1,0 +1,232 @@
+//! Residents' needs: submitted, imported from questionnaires, reviewed into projects.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::projects as pb;
+
+use super::projects::reused_key;
+use super::{Library, not_found};
+use crate::domain::{Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject};
+use crate::grpc::convert::{category_to_proto, channel_to_proto, need_status_to_proto};
+use crate::storage::{self, history, needs::Inserted};
+
+/// What an import came to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// New needs.
+    pub imported: i64,
+    /// Rows imported before.
+    pub already_imported: i64,
+    /// (line, reason) of refused rows.
+    pub rejected: Vec<(i64, String)>,
+}
+
+impl Library {
+    /// Records a need, or returns the one its key recorded before.
+    pub async fn submit_need(&self, new: NewNeed) -> Result<Need, Error> {
+        let mut tx = self.db.begin().await?;
+        let (need, fresh) = self.insert_need(&mut tx, &new).await?;
+        if fresh {
+            self.outbox.commit(tx).await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(need)
+    }
+
+    /// Imports parsed rows: all new ones in one transaction, each with its event.
+    pub async fn import_needs(
+        &self,
+        rows: Vec<(i64, NewNeed)>,
+        mut report: ImportReport,
+    ) -> Result<ImportReport, Error> {
+        let mut tx = self.db.begin().await?;
+        for (line, new) in rows {
+            match self.insert_need(&mut tx, &new).await {
+                Ok((_, true)) => report.imported += 1,
+                Ok((_, false)) => report.already_imported += 1,
+                Err(Error::AlreadyExists { .. }) => report
+                    .rejected
+                    .push((line, "its id was imported before with other content".into())),
+                Err(other) => return Err(other),
+            }
+        }
+        self.outbox.commit(tx).await?;
+        tracing::info!(
+            imported = report.imported,
+            already = report.already_imported,
+            rejected = report.rejected.len(),
+            "needs imported"
+        );
+        Ok(report)
+    }
+
+    async fn insert_need(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        new: &NewNeed,
+    ) -> Result<(Need, bool), Error> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let sealed = new.contact.as_ref().map(|c| self.pii.seal(&c.to_clear()));
+        match storage::needs::insert(tx, &id, new, sealed, now_micros()).await? {
+            Inserted::New(need) => {
+                let event = pb::NeedSubmitted {
+                    need_id: need.id.clone(),
+                    channel: channel_to_proto(need.channel) as i32,
+                    community_id: need.community_id.clone(),
+                    suggested_category: need
+                        .suggested_category
+                        .map_or(0, |c| category_to_proto(c) as i32),
+                    has_contact: new.contact.is_some(),
+                };
+                self.outbox.enqueue(tx, &need.id, &event).await?;
+                Ok((need, true))
+            }
+            Inserted::Existing(need, fingerprint) if fingerprint == new.fingerprint() => {
+                Ok((need, false))
+            }
+            Inserted::Existing(..) => {
+                Err(reused_key("request_id", new.key.trim_start_matches("req:")))
+            }
+        }
+    }
+
+    /// Reads need `id`.
+    pub async fn need(&self, id: &str) -> Result<Need, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        storage::needs::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "need",
+                id: id.to_owned(),
+            })
+    }
+
+    /// Decides a SUBMITTED need.
+    pub async fn review_need(&self, id: &str, decision: Decision) -> Result<Need, Error> {
+        let mut tx = self.db.begin().await?;
+        let need = storage::needs::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "need",
+                id: id.to_owned(),
+            })?;
+        if need.status != NeedStatus::Submitted {
+            return Err(Error::FailedPrecondition {
+                kind: "NEED_DECIDED",
+                subject: format!("needs/{id}"),
+                message: format!("need {id} is {} already", need.status.as_str()),
+            });
+        }
+        let now = now_micros();
+        let mut decided = need.clone();
+        decided.reviewed_at = Some(now);
+        let mut project_event = None;
+        match decision {
+            Decision::Accept { title, category } => {
+                let category = category.or(need.suggested_category).ok_or_else(|| {
+                    Error::invalid(
+                        "accept.category",
+                        "must be set: the need suggests no category",
+                    )
+                })?;
+                let new = NewProject {
+                    request_id: format!("need:{id}"),
+                    title,
+                    category,
+                    communities: vec![crate::domain::DirectoryId::parse(
+                        &need.community_id,
+                        "community_id",
+                    )?],
+                    description: need.description.clone(),
+                    planned_budget_fen: 0,
+                    start_date: None,
+                    end_date: None,
+                };
+                let project_id = uuid::Uuid::now_v7().to_string();
+                let project =
+                    match storage::projects::insert(&mut tx, &project_id, &new, now).await? {
+                        storage::projects::Inserted::New(project) => project,
+                        storage::projects::Inserted::Existing(project, _) => project,
+                    };
+                history::append(
+                    &mut tx,
+                    &project.id,
+                    HistoryKind::Created,
+                    "created from a need",
+                    None,
+                    None,
+                    now,
+                )
+                .await?;
+                project_event = Some(super::projects::created_event(&project));
+                decided.status = NeedStatus::Accepted;
+                decided.project_id = Some(project.id);
+            }
+            Decision::Attach { project_id } => {
+                let project = storage::projects::get(&mut tx, &project_id)
+                    .await?
+                    .ok_or_else(|| not_found(&project_id))?;
+                if project.status.is_final() {
+                    return Err(super::wrong_state(
+                        &project,
+                        "needs attach to open projects only",
+                    ));
+                }
+                decided.status = NeedStatus::Attached;
+                decided.project_id = Some(project_id);
+            }
+            Decision::Duplicate { need_id } => {
+                if need_id == id {
+                    return Err(Error::invalid(
+                        "duplicate.need_id",
+                        "must name another need",
+                    ));
+                }
+                if storage::needs::get(&mut tx, &need_id).await?.is_none() {
+                    return Err(Error::NotFound {
+                        resource: "need",
+                        id: need_id,
+                    });
+                }
+                decided.status = NeedStatus::Duplicate;
+                decided.duplicate_of = Some(need_id);
+            }
+            Decision::Decline { reason } => {
+                decided.status = NeedStatus::Declined;
+                decided.decline_reason = Some(reason);
+            }
+        }
+        if !storage::needs::decide(&mut tx, &decided).await? {
+            return Err(Error::Aborted(format!(
+                "need {id} was reviewed meanwhile; read it again"
+            )));
+        }
+        if let Some(project_id) = &decided.project_id {
+            history::append(
+                &mut tx,
+                project_id,
+                HistoryKind::NeedAttached,
+                id,
+                None,
+                None,
+                now,
+            )
+            .await?;
+        }
+        if let Some(event) = project_event {
+            self.outbox
+                .enqueue(&mut tx, &event.project_id.clone(), &event)
+                .await?;
+        }
+        let event = pb::NeedReviewed {
+            need_id: id.to_owned(),
+            status: need_status_to_proto(decided.status) as i32,
+            project_id: decided.project_id.clone().unwrap_or_default(),
+            duplicate_of: decided.duplicate_of.clone().unwrap_or_default(),
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.need(id).await
+    }
+}

@@ -1,0 +1,246 @@
+//! Creating, editing and moving projects through their lifecycle.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_proto::projects as pb;
+
+use super::{Changed, Library, transition, wrong_state};
+use crate::domain::{HistoryKind, NewProject, Outcome, Patch, Project, Status};
+use crate::grpc::convert::{category_to_proto, status_to_proto};
+use crate::storage::{self, history, projects::Inserted};
+
+impl Library {
+    /// Creates a DRAFT project, or returns the one its request id created before.
+    pub async fn create_project(&self, new: NewProject) -> Result<Project, Error> {
+        let mut tx = self.db.begin().await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_micros();
+        match storage::projects::insert(&mut tx, &id, &new, now).await? {
+            Inserted::New(project) => {
+                history::append(
+                    &mut tx,
+                    &project.id,
+                    HistoryKind::Created,
+                    "created",
+                    None,
+                    None,
+                    now,
+                )
+                .await?;
+                self.outbox
+                    .enqueue(&mut tx, &project.id, &created_event(&project))
+                    .await?;
+                self.outbox.commit(tx).await?;
+                tracing::info!(project_id = %project.id, "project created");
+                Ok(project)
+            }
+            Inserted::Existing(project, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(project)
+            }
+            Inserted::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+        }
+    }
+
+    /// Edits the fields `patch` names, if the project is still at `version` and editable.
+    pub async fn update_project(
+        &self,
+        id: &str,
+        version: i64,
+        patch: Patch,
+    ) -> Result<Project, Error> {
+        let changed = self
+            .change(id, version, |project| {
+                if !project.status.editable() {
+                    return Err(wrong_state(
+                        project,
+                        "only DRAFT and PUBLISHED projects can be edited",
+                    ));
+                }
+                let mut next = project.clone();
+                if let Some(title) = &patch.title {
+                    next.title = title.clone();
+                }
+                if let Some(category) = patch.category {
+                    next.category = category;
+                }
+                if let Some(description) = &patch.description {
+                    next.description = description.clone();
+                }
+                if let Some(communities) = &patch.communities {
+                    next.communities = communities.iter().map(|c| c.as_str().to_owned()).collect();
+                }
+                if let Some(budget) = patch.planned_budget_fen {
+                    next.planned_budget_fen = budget;
+                }
+                if let Some(start) = patch.start_date {
+                    next.start_date = start;
+                }
+                if let Some(end) = patch.end_date {
+                    next.end_date = end;
+                }
+                crate::domain::project_schedule_ok(&next)?;
+                Ok(next)
+            })
+            .await?;
+        let fields = changed_fields(&changed.before, &changed.after);
+        let Changed { mut tx, now, .. } = changed;
+        history::append(&mut tx, id, HistoryKind::Updated, &fields, None, None, now).await?;
+        self.outbox.commit(tx).await?;
+        self.project(id).await
+    }
+
+    /// DRAFT → PUBLISHED.
+    pub async fn publish_project(&self, id: &str, version: i64) -> Result<Project, Error> {
+        let changed = self
+            .change(id, version, |p| transition(p, Status::Published))
+            .await?;
+        let event = pb::ProjectPublished {
+            project_id: id.to_owned(),
+            title: changed.after.title.clone(),
+            category: category_to_proto(changed.after.category) as i32,
+            community_ids: changed.after.communities.clone(),
+            planned_budget_fen: changed.after.planned_budget_fen,
+        };
+        self.finish_transition(changed, "", 0, Some(event)).await
+    }
+
+    /// CLAIMED → IN_PROGRESS.
+    pub async fn start_project(&self, id: &str, version: i64) -> Result<Project, Error> {
+        let changed = self
+            .change(id, version, |p| transition(p, Status::InProgress))
+            .await?;
+        self.finish_transition(changed, "", 0, None).await
+    }
+
+    /// IN_PROGRESS → COMPLETED with `outcome`.
+    pub async fn complete_project(
+        &self,
+        id: &str,
+        version: i64,
+        outcome: Outcome,
+    ) -> Result<Project, Error> {
+        let beneficiaries = outcome.beneficiaries;
+        let changed = self
+            .change(id, version, |p| {
+                let mut next = transition(p, Status::Completed)?;
+                next.outcome = Some(outcome.clone());
+                Ok(next)
+            })
+            .await?;
+        self.finish_transition(changed, "", beneficiaries, None)
+            .await
+    }
+
+    /// Any open state → CANCELLED with `reason`.
+    pub async fn cancel_project(
+        &self,
+        id: &str,
+        version: i64,
+        reason: String,
+    ) -> Result<Project, Error> {
+        let changed = self
+            .change(id, version, |p| {
+                let mut next = transition(p, Status::Cancelled)?;
+                next.cancel_reason = Some(reason.clone());
+                next.pending_dispatch = None;
+                Ok(next)
+            })
+            .await?;
+        self.finish_transition(changed, &reason, 0, None).await
+    }
+
+    /// Records a status change in the timeline and as events, then commits.
+    async fn finish_transition(
+        &self,
+        changed: Changed,
+        reason: &str,
+        beneficiaries: i64,
+        published: Option<pb::ProjectPublished>,
+    ) -> Result<Project, Error> {
+        let Changed {
+            mut tx,
+            before,
+            after,
+            now,
+        } = changed;
+        let detail = format!("{} → {}", before.status.as_str(), after.status.as_str());
+        let detail = if reason.is_empty() {
+            detail
+        } else {
+            format!("{detail}: {reason}")
+        };
+        history::append(
+            &mut tx,
+            &after.id,
+            HistoryKind::StatusChanged,
+            &detail,
+            None,
+            None,
+            now,
+        )
+        .await?;
+        if let Some(published) = published {
+            self.outbox.enqueue(&mut tx, &after.id, &published).await?;
+        }
+        let event = pb::ProjectStatusChanged {
+            project_id: after.id.clone(),
+            from: status_to_proto(before.status) as i32,
+            to: status_to_proto(after.status) as i32,
+            reason: reason.to_owned(),
+            beneficiaries,
+        };
+        self.outbox.enqueue(&mut tx, &after.id, &event).await?;
+        self.outbox.commit(tx).await?;
+        tracing::info!(project_id = %after.id, from = before.status.as_str(), to = after.status.as_str(), "project status changed");
+        self.project(&after.id).await
+    }
+}
+
+pub(crate) fn created_event(project: &Project) -> pb::ProjectCreated {
+    pb::ProjectCreated {
+        project_id: project.id.clone(),
+        title: project.title.clone(),
+        category: category_to_proto(project.category) as i32,
+        community_id: project.communities.first().cloned().unwrap_or_default(),
+        create_time: Some(to_timestamp(project.created_at)),
+        community_ids: project.communities.clone(),
+        planned_budget_fen: project.planned_budget_fen,
+    }
+}
+
+fn changed_fields(before: &Project, after: &Project) -> String {
+    let mut fields = Vec::new();
+    if before.title != after.title {
+        fields.push("title");
+    }
+    if before.category != after.category {
+        fields.push("category");
+    }
+    if before.description != after.description {
+        fields.push("description");
+    }
+    if before.communities != after.communities {
+        fields.push("communities");
+    }
+    if before.planned_budget_fen != after.planned_budget_fen {
+        fields.push("planned budget");
+    }
+    if before.start_date != after.start_date || before.end_date != after.end_date {
+        fields.push("schedule");
+    }
+    if fields.is_empty() {
+        "nothing changed".into()
+    } else {
+        format!("edited {}", fields.join(", "))
+    }
+}
+
+/// ALREADY_EXISTS for an idempotency key reused with a different request.
+pub(crate) fn reused_key(field: &'static str, key: &str) -> Error {
+    Error::AlreadyExists {
+        resource: field,
+        id: key.to_owned(),
+        message: "was already used for a different request; use a new one".into(),
+    }
+}

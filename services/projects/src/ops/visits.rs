@@ -1,0 +1,112 @@
+//! Visits (幸福敲门), progress updates and the read side of the timeline.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::projects as pb;
+
+use super::projects::reused_key;
+use super::{Library, not_found, wrong_state};
+use crate::domain::{HistoryEntry, HistoryKind, NewVisit, Visit};
+use crate::storage::{self, history, visits::Inserted};
+
+impl Library {
+    /// Records a visit for a CLAIMED or IN_PROGRESS project; a retry returns the first.
+    pub async fn record_visit(&self, new: NewVisit) -> Result<Visit, Error> {
+        let mut tx = self.db.begin().await?;
+        let project = storage::projects::get(&mut tx, &new.project_id)
+            .await?
+            .ok_or_else(|| not_found(&new.project_id))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_micros();
+        match storage::visits::insert(&mut tx, &id, &new, now).await? {
+            Inserted::New(visit) => {
+                if !project.status.is_led() {
+                    return Err(wrong_state(
+                        &project,
+                        "visits are recorded for CLAIMED or IN_PROGRESS projects",
+                    ));
+                }
+                let detail = format!(
+                    "{} in {} on {}: {} person-times",
+                    visit.kind, visit.community_id, visit.date, visit.person_times
+                );
+                history::append(
+                    &mut tx,
+                    &project.id,
+                    HistoryKind::Visit,
+                    &detail,
+                    None,
+                    None,
+                    now,
+                )
+                .await?;
+                let event = pb::VisitRecorded {
+                    visit_id: visit.id.clone(),
+                    project_id: visit.project_id.clone(),
+                    community_id: visit.community_id.clone(),
+                    date: visit.date.to_string(),
+                    person_times: visit.person_times,
+                    volunteer_ids: visit.volunteer_ids.clone(),
+                    kind: visit.kind.clone(),
+                };
+                // The project row was written above (history), so events of one project
+                // keep their order.
+                self.outbox.enqueue(&mut tx, &project.id, &event).await?;
+                self.outbox.commit(tx).await?;
+                Ok(visit)
+            }
+            Inserted::Existing(visit, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(visit)
+            }
+            Inserted::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+        }
+    }
+
+    /// Adds a progress update or milestone; a retry with the same request id returns the
+    /// entry written first.
+    pub async fn add_progress(
+        &self,
+        request_id: &str,
+        project_id: &str,
+        text: &str,
+        milestone: bool,
+    ) -> Result<HistoryEntry, Error> {
+        let mut tx = self.db.begin().await?;
+        if let Some(used_for) = history::request_project(&mut tx, request_id).await?
+            && used_for != project_id
+        {
+            return Err(reused_key("request_id", request_id));
+        }
+        let project = storage::projects::get(&mut tx, project_id)
+            .await?
+            .ok_or_else(|| not_found(project_id))?;
+        let kind = if milestone {
+            HistoryKind::Milestone
+        } else {
+            HistoryKind::Progress
+        };
+        let (entry, fresh) = history::append(
+            &mut tx,
+            &project.id,
+            kind,
+            text,
+            None,
+            Some(request_id),
+            now_micros(),
+        )
+        .await?;
+        if fresh && project.status.is_final() {
+            return Err(wrong_state(
+                &project,
+                "updates go to projects that are not over",
+            ));
+        }
+        if fresh {
+            self.outbox.commit(tx).await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(entry)
+    }
+}

@@ -1,0 +1,217 @@
+//! Service contracts.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::corrupt;
+use crate::domain::{Contract, ContractStatus, Date, NewContract, ProviderKind};
+
+const COLUMNS: &str = "id, provider_kind, provider_id, community_id, services, start_date, end_date, \
+    status, termination_reason, project_id, renewals, created_at";
+const SEPARATOR: char = '\u{1f}';
+
+/// What signing came to.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new contract.
+    New(Contract),
+    /// The key was used before: that contract and its fingerprint.
+    Existing(Contract, String),
+}
+
+/// Inserts `new` as ACTIVE unless its request id is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewContract,
+    now: i64,
+) -> Result<Inserted, sqlx::Error> {
+    let services: String = new.services.join(&SEPARATOR.to_string());
+    let inserted = sqlx::query(
+        "INSERT INTO contracts (id, request_id, request_hash, provider_kind, provider_id, community_id, \
+         services, start_date, end_date, status, project_id, renewals, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(new.provider_kind.as_str())
+    .bind(new.provider.as_str())
+    .bind(new.community.as_str())
+    .bind(services)
+    .bind(new.start_date.to_string())
+    .bind(new.end_date.to_string())
+    .bind(ContractStatus::Active.as_str())
+    .bind(new.project_id.clone())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Inserted::New(
+            get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?,
+        ));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, request_hash FROM contracts WHERE request_id = $1"
+    )))
+    .bind(&new.request_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Inserted::Existing(
+        contract_of(&row)?,
+        row.try_get("request_hash")?,
+    ))
+}
+
+/// The contract `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Contract>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contracts WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| contract_of(&row))
+    .transpose()
+}
+
+/// Writes a contract's status, end date and renewals if its stored status is still
+/// `expected`; false when it changed meanwhile.
+pub async fn save(
+    conn: &mut AnyConnection,
+    contract: &Contract,
+    expected: ContractStatus,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE contracts SET status = $1, end_date = $2, renewals = $3, termination_reason = $4, \
+         updated_at = $5 WHERE id = $6 AND status = $7",
+    )
+    .bind(contract.status.as_str())
+    .bind(contract.end_date.to_string())
+    .bind(contract.renewals)
+    .bind(contract.termination_reason.clone())
+    .bind(now)
+    .bind(&contract.id)
+    .bind(expected.as_str())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// ACTIVE contracts whose last day is before `today`, at most `limit`.
+pub async fn overdue(
+    conn: &mut AnyConnection,
+    today: Date,
+    limit: i64,
+) -> Result<Vec<Contract>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contracts WHERE status = $1 AND end_date < $2 ORDER BY end_date, id LIMIT $3"
+    )))
+    .bind(ContractStatus::Active.as_str())
+    .bind(today.to_string())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(contract_of)
+    .collect()
+}
+
+/// Contracts newest first by community, provider and stored status, after `after`.
+/// `active_on` narrows ACTIVE to those not yet past their end, EXPIRED to stored
+/// EXPIRED plus ACTIVE ones past their end (the sweep may not have run yet).
+pub async fn list(
+    conn: &mut AnyConnection,
+    community_id: Option<&str>,
+    provider_id: Option<&str>,
+    status: Option<ContractStatus>,
+    today: Date,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Contract>, sqlx::Error> {
+    let mut sql = format!("SELECT {COLUMNS} FROM contracts WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let mut push = |clause: &str, value: String, sql: &mut String| {
+        binds.push(value);
+        sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
+    };
+    if let Some(community) = community_id {
+        push(" AND community_id = $?", community.to_owned(), &mut sql);
+    }
+    if let Some(provider) = provider_id {
+        push(" AND provider_id = $?", provider.to_owned(), &mut sql);
+    }
+    match status {
+        Some(ContractStatus::Active) => push(
+            " AND status = 'ACTIVE' AND end_date >= $?",
+            today.to_string(),
+            &mut sql,
+        ),
+        Some(ContractStatus::Expired) => push(
+            " AND (status = 'EXPIRED' OR (status = 'ACTIVE' AND end_date < $?))",
+            today.to_string(),
+            &mut sql,
+        ),
+        Some(ContractStatus::Terminated) => sql.push_str(" AND status = 'TERMINATED'"),
+        None => {}
+    }
+    if let Some(after) = after {
+        push(" AND id < $?", after.to_owned(), &mut sql);
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(value);
+    }
+    query
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(contract_of)
+        .collect()
+}
+
+/// Contracts in force with `community_id` on `today`.
+pub async fn active_count(
+    conn: &mut AnyConnection,
+    community_id: &str,
+    today: Date,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM contracts WHERE community_id = $1 AND status = 'ACTIVE' AND end_date >= $2",
+    )
+    .bind(community_id)
+    .bind(today.to_string())
+    .fetch_one(conn)
+    .await
+}
+
+fn contract_of(row: &AnyRow) -> Result<Contract, sqlx::Error> {
+    let kind: String = row.try_get("provider_kind")?;
+    let status: String = row.try_get("status")?;
+    let services: String = row.try_get("services")?;
+    let date = |column: &str| -> Result<Date, sqlx::Error> {
+        let text: String = row.try_get(column)?;
+        Date::parse(&text).ok_or_else(|| corrupt("contracts", column, &text))
+    };
+    Ok(Contract {
+        id: row.try_get("id")?,
+        provider_kind: ProviderKind::parse(&kind)
+            .ok_or_else(|| corrupt("contracts", "provider_kind", &kind))?,
+        provider_id: row.try_get("provider_id")?,
+        community_id: row.try_get("community_id")?,
+        services: services.split(SEPARATOR).map(str::to_owned).collect(),
+        start_date: date("start_date")?,
+        end_date: date("end_date")?,
+        status: ContractStatus::parse(&status)
+            .ok_or_else(|| corrupt("contracts", "status", &status))?,
+        termination_reason: row.try_get("termination_reason")?,
+        project_id: row.try_get("project_id")?,
+        renewals: row.try_get("renewals")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

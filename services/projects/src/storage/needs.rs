@@ -1,0 +1,188 @@
+//! Residents' needs.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{bump, corrupt};
+use crate::domain::{Category, Channel, Need, NeedStatus, NewNeed};
+
+const COLUMNS: &str = "id, channel, community_id, description, suggested_category, contact_masked, \
+    status, project_id, duplicate_of, decline_reason, created_at, reviewed_at";
+
+/// What inserting a need came to.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new need.
+    New(Need),
+    /// The key was used before: that need and the fingerprint it was asked with.
+    Existing(Need, String),
+}
+
+/// Inserts `new` (its contact already sealed) unless its key is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewNeed,
+    contact_sealed: Option<String>,
+    now: i64,
+) -> Result<Inserted, sqlx::Error> {
+    let masked = new.contact.as_ref().map(|c| c.masked()).unwrap_or_default();
+    let inserted = sqlx::query(
+        "INSERT INTO needs (id, request_key, request_hash, channel, community_id, description, \
+         suggested_category, contact_sealed, contact_masked, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (request_key) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.key)
+    .bind(new.fingerprint())
+    .bind(new.channel.as_str())
+    .bind(new.community.as_str())
+    .bind(&new.description)
+    .bind(new.suggested_category.map(Category::as_str))
+    .bind(contact_sealed)
+    .bind(masked)
+    .bind(NeedStatus::Submitted.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        bump(conn, "need_channel", new.channel.as_str(), 1).await?;
+        let need = get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        return Ok(Inserted::New(need));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, request_hash FROM needs WHERE request_key = $1"
+    )))
+    .bind(&new.key)
+    .fetch_one(conn)
+    .await?;
+    Ok(Inserted::Existing(
+        need_of(&row)?,
+        row.try_get("request_hash")?,
+    ))
+}
+
+/// The need `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Need>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM needs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| need_of(&row))
+    .transpose()
+}
+
+/// Needs of a project, oldest first.
+pub async fn of_project(
+    conn: &mut AnyConnection,
+    project_id: &str,
+) -> Result<Vec<Need>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM needs WHERE project_id = $1 ORDER BY id"
+    )))
+    .bind(project_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(need_of)
+    .collect()
+}
+
+/// Records a decision on a SUBMITTED need; false when it was decided meanwhile.
+pub async fn decide(conn: &mut AnyConnection, need: &Need) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE needs SET status = $1, project_id = $2, duplicate_of = $3, decline_reason = $4, \
+         reviewed_at = $5 WHERE id = $6 AND status = $7",
+    )
+    .bind(need.status.as_str())
+    .bind(need.project_id.clone())
+    .bind(need.duplicate_of.clone())
+    .bind(need.decline_reason.clone())
+    .bind(need.reviewed_at)
+    .bind(&need.id)
+    .bind(NeedStatus::Submitted.as_str())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Filters of [`list`].
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Status.
+    pub status: Option<NeedStatus>,
+    /// Channel.
+    pub channel: Option<Channel>,
+    /// Community.
+    pub community_id: Option<String>,
+    /// Suggested category.
+    pub category: Option<Category>,
+}
+
+/// Needs newest first after `after`, at most `limit`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Need>, sqlx::Error> {
+    let mut sql = format!("SELECT {COLUMNS} FROM needs WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    for (column, value) in [
+        ("status", filter.status.map(|s| s.as_str().to_owned())),
+        ("channel", filter.channel.map(|c| c.as_str().to_owned())),
+        ("community_id", filter.community_id.clone()),
+        (
+            "suggested_category",
+            filter.category.map(|c| c.as_str().to_owned()),
+        ),
+        ("id <", after.map(str::to_owned)),
+    ] {
+        if let Some(value) = value {
+            binds.push(value);
+            let op = if column.ends_with('<') { "" } else { " =" };
+            sql.push_str(&format!(" AND {column}{op} ${}", binds.len()));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(value);
+    }
+    query
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(need_of)
+        .collect()
+}
+
+fn need_of(row: &AnyRow) -> Result<Need, sqlx::Error> {
+    let channel: String = row.try_get("channel")?;
+    let status: String = row.try_get("status")?;
+    let category: Option<String> = row.try_get("suggested_category")?;
+    Ok(Need {
+        id: row.try_get("id")?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("needs", "channel", &channel))?,
+        community_id: row.try_get("community_id")?,
+        description: row.try_get("description")?,
+        suggested_category: match category {
+            Some(c) => Some(
+                Category::parse(&c).ok_or_else(|| corrupt("needs", "suggested_category", &c))?,
+            ),
+            None => None,
+        },
+        contact_masked: row.try_get("contact_masked")?,
+        status: NeedStatus::parse(&status).ok_or_else(|| corrupt("needs", "status", &status))?,
+        project_id: row.try_get("project_id")?,
+        duplicate_of: row.try_get("duplicate_of")?,
+        decline_reason: row.try_get("decline_reason")?,
+        created_at: row.try_get("created_at")?,
+        reviewed_at: row.try_get("reviewed_at")?,
+    })
+}

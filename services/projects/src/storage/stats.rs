@@ -1,0 +1,41 @@
+//! The maintained counters behind the library's figures.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, Row};
+
+/// Every counter: (dimension, key) → count.
+pub async fn counters(
+    conn: &mut AnyConnection,
+) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
+    let rows = sqlx::query("SELECT dimension, key, count FROM project_counts")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                (row.try_get("dimension")?, row.try_get("key")?),
+                row.try_get("count")?,
+            ))
+        })
+        .collect()
+}
+
+/// Counters of one dimension, largest first.
+pub async fn dimension(
+    conn: &mut AnyConnection,
+    dimension: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT key, count FROM project_counts WHERE dimension = $1 AND count > 0 \
+         ORDER BY count DESC, key LIMIT $2",
+    )
+    .bind(dimension)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("key")?, row.try_get("count")?)))
+        .collect()
+}

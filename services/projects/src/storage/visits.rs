@@ -1,0 +1,150 @@
+//! Visits and the per-community totals they roll up into.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::bump;
+use super::projects::{Total, add_totals};
+use crate::domain::{Date, NewVisit, Visit};
+
+const COLUMNS: &str =
+    "id, project_id, community_id, visit_date, kind, person_times, volunteer_ids, created_at";
+
+/// What inserting a visit came to.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new visit; the totals were rolled up.
+    New(Visit),
+    /// The key was used before: that visit and its fingerprint.
+    Existing(Visit, String),
+}
+
+/// Inserts `new` unless its request id is known, and rolls the totals up onto the project,
+/// the community and the library.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewVisit,
+    now: i64,
+) -> Result<Inserted, sqlx::Error> {
+    let volunteers: Vec<&str> = new.volunteer_ids.iter().map(|v| v.as_str()).collect();
+    let inserted = sqlx::query(
+        "INSERT INTO visits (id, request_id, request_hash, project_id, community_id, visit_date, \
+         kind, person_times, volunteer_ids, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(&new.project_id)
+    .bind(new.community.as_str())
+    .bind(new.date.to_string())
+    .bind(&new.kind)
+    .bind(new.person_times)
+    .bind(volunteers.join(","))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, request_hash FROM visits WHERE request_id = $1"
+        )))
+        .bind(&new.request_id)
+        .fetch_one(conn)
+        .await?;
+        return Ok(Inserted::Existing(
+            visit_of(&row)?,
+            row.try_get("request_hash")?,
+        ));
+    }
+    add_totals(conn, &new.project_id, Total::Visits, 1).await?;
+    add_totals(conn, &new.project_id, Total::PersonTimes, new.person_times).await?;
+    sqlx::query(
+        "INSERT INTO community_totals (community_id, visits, person_times) VALUES ($1, 1, $2) \
+         ON CONFLICT (community_id) DO UPDATE SET visits = community_totals.visits + 1, \
+         person_times = community_totals.person_times + excluded.person_times",
+    )
+    .bind(new.community.as_str())
+    .bind(new.person_times)
+    .execute(&mut *conn)
+    .await?;
+    bump(conn, "visits", "", 1).await?;
+    bump(conn, "person_times", "", new.person_times).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM visits WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Inserted::New(visit_of(&row)?))
+}
+
+/// Visits newest first, of a project and/or a community, after `after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    project_id: Option<&str>,
+    community_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Visit>, sqlx::Error> {
+    let mut sql = format!("SELECT {COLUMNS} FROM visits WHERE 1 = 1");
+    let mut binds = Vec::new();
+    for (clause, value) in [
+        ("project_id =", project_id),
+        ("community_id =", community_id),
+        ("id <", after),
+    ] {
+        if let Some(value) = value {
+            binds.push(value.to_owned());
+            sql.push_str(&format!(" AND {clause} ${}", binds.len()));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(value);
+    }
+    query
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(visit_of)
+        .collect()
+}
+
+/// A community's visits and person-times.
+pub async fn community_totals(
+    conn: &mut AnyConnection,
+    community_id: &str,
+) -> Result<(i64, i64), sqlx::Error> {
+    let row =
+        sqlx::query("SELECT visits, person_times FROM community_totals WHERE community_id = $1")
+            .bind(community_id)
+            .fetch_optional(conn)
+            .await?;
+    match row {
+        Some(row) => Ok((row.try_get("visits")?, row.try_get("person_times")?)),
+        None => Ok((0, 0)),
+    }
+}
+
+fn visit_of(row: &AnyRow) -> Result<Visit, sqlx::Error> {
+    let date: String = row.try_get("visit_date")?;
+    let volunteers: String = row.try_get("volunteer_ids")?;
+    Ok(Visit {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        community_id: row.try_get("community_id")?,
+        date: Date::parse(&date).ok_or_else(|| super::corrupt("visits", "visit_date", &date))?,
+        kind: row.try_get("kind")?,
+        person_times: row.try_get("person_times")?,
+        volunteer_ids: volunteers
+            .split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_at: row.try_get("created_at")?,
+    })
+}
