@@ -1,6 +1,8 @@
 //! xingfu (幸福): the community well-being programme's services, any set of them in one
 //! process. `xingfu serve` runs all five; Kubernetes runs one per pod.
 
+pub mod import;
+
 use tokio_util::sync::CancellationToken;
 use xingfu_platform::runner::{Runner, RunningSuite};
 use xingfu_platform::{ServiceDef, ServiceName, Settings};

@@ -32,10 +32,34 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         services: Vec<ServiceName>,
     },
+    /// Loads data into a running suite through the gateway.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Residents' needs from a questionnaire's CSV export (see ImportNeeds in the API).
+    /// Exits 2 when some rows were rejected.
+    Needs {
+        /// The CSV file.
+        file: PathBuf,
+        /// The gateway (default: http://<gateway.listen>).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Import {
+        what: Import::Needs { file, endpoint },
+    } = &cli.command
+    {
+        return import_needs(cli.config.as_deref(), file, endpoint.clone());
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -65,7 +89,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::Migrate { services } => xingfu::migrate(settings, &services).await,
+        Command::Import { .. } => Ok(()),
     };
     telemetry.shutdown();
     result
+}
+
+/// Imports needs and prints the report: one line of totals, then each rejected row.
+fn import_needs(
+    config: Option<&std::path::Path>,
+    file: &std::path::Path,
+    endpoint: Option<String>,
+) -> ExitCode {
+    use std::io::Write as _;
+    let run = async {
+        let settings = Settings::load(config)?;
+        let endpoint = endpoint.unwrap_or_else(|| format!("http://{}", settings.gateway.listen));
+        xingfu::import::import_needs(&endpoint, file).await
+    };
+    let report = match tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run))
+    {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "imported {}, already imported {}, rejected {}",
+        report.imported,
+        report.already_imported,
+        report.rejected.len()
+    );
+    for row in &report.rejected {
+        let _ = writeln!(out, "line {}: {}", row.line, row.reason);
+    }
+    if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
 }

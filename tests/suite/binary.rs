@@ -81,3 +81,41 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn import_needs_streams_a_csv_file_through_the_gateway() {
+    let env = xingfu_testkit::TestEnv::embedded();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let endpoint = format!("http://{}", suite.addr(xingfu::Service::Gateway).unwrap());
+    let file = env.settings.data_dir.join("needs.csv");
+    std::fs::write(
+        &file,
+        "id,channel,community_id,description\nq-1,SURVEY,beiao,路灯坏了\nq-2,FAX,beiao,x\n",
+    )
+    .unwrap();
+    let run = |file: std::path::PathBuf, endpoint: String| {
+        tokio::task::spawn_blocking(move || {
+            Command::new(BIN)
+                .args(["import", "needs"])
+                .arg(&file)
+                .args(["--endpoint", &endpoint])
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(file.clone(), endpoint.clone()).await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a rejected row makes the exit code 2"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 1, already imported 0, rejected 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("line 3: channel"), "{stdout}");
+    let again = run(file, endpoint).await.unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("imported 0, already imported 1"));
+    suite.stop().await.unwrap();
+}

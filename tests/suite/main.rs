@@ -9,4 +9,5 @@ mod helpers;
 mod jetstream;
 mod otlp;
 mod outbox;
+mod projects_flow;
 mod reflection;

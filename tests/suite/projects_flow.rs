@@ -1,0 +1,233 @@
+//! The shared library end to end through the gateway, on the embedded default and on
+//! PostgreSQL + JetStream: every capability of the projects service answers, and on
+//! JetStream each of its events is on the stream.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::pull;
+use futures_util::StreamExt as _;
+use tonic::Code;
+use tonic::transport::Channel;
+use xingfu::Service;
+use xingfu_proto::common::Date;
+use xingfu_proto::projects as pb;
+use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_proto::projects::review_need_request::Decision;
+use xingfu_testkit::TestEnv;
+
+use crate::helpers::gateway;
+
+/// Runs the whole flow; returns the project it completed.
+async fn flow(channel: Channel) -> pb::Project {
+    let mut client = ProjectsServiceClient::new(channel);
+    let need = client
+        .submit_need(pb::SubmitNeedRequest {
+            request_id: "flow-need-1".into(),
+            channel: pb::Channel::Online as i32,
+            community_id: "beiao-xiaoqu".into(),
+            description: "Children need somewhere to learn calligraphy after school".into(),
+            suggested_category: pb::Category::CommunityActivity as i32,
+            contact: Some(pb::Contact {
+                name: "林老师".into(),
+                phone: "13700001111".into(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let csv = "id,channel,community_id,description\nq-1,SURVEY,beiao-xiaoqu,More study corners\n";
+    let report = client
+        .import_needs(futures_util::stream::iter([pb::ImportNeedsChunk {
+            data: csv.as_bytes().to_vec(),
+        }]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(report.imported, 1);
+    let accepted = client
+        .review_need(pb::ReviewNeedRequest {
+            need_id: need.id.clone(),
+            decision: Some(Decision::Accept(pb::AcceptNeed {
+                title: "共享幸福小课堂".into(),
+                category: 0,
+            })),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = accepted.project_id.clone();
+    let project = client
+        .publish_project(pb::TransitionRequest {
+            id: id.clone(),
+            version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(project.status, pb::ProjectStatus::Published as i32);
+
+    let claims = (0..4).map(|i| {
+        let mut client = client.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            client
+                .claim_project(pb::ClaimProjectRequest {
+                    id,
+                    organisation_id: format!("org-{i}"),
+                })
+                .await
+        })
+    });
+    let mut winners = 0;
+    for claim in claims {
+        match claim.await.unwrap() {
+            Ok(_) => winners += 1,
+            Err(status) => assert_eq!(status.code(), Code::FailedPrecondition),
+        }
+    }
+    assert_eq!(winners, 1, "exactly one claim wins");
+    client
+        .start_project(pb::TransitionRequest {
+            id: id.clone(),
+            version: 0,
+        })
+        .await
+        .unwrap();
+    let day = Some(Date {
+        year: 2026,
+        month: 11,
+        day: 22,
+    });
+    client
+        .record_visit(pb::RecordVisitRequest {
+            request_id: "flow-visit-1".into(),
+            project_id: id.clone(),
+            community_id: "beiao-xiaoqu".into(),
+            date: day,
+            kind: "calligraphy class".into(),
+            person_times: 24,
+            volunteer_ids: vec!["vol-lamp-1".into()],
+        })
+        .await
+        .unwrap();
+    client
+        .sign_contract(pb::SignContractRequest {
+            request_id: "flow-contract-1".into(),
+            provider_kind: pb::ProviderKind::Team as i32,
+            provider_id: "little-orange-lamp".into(),
+            community_id: "beiao-xiaoqu".into(),
+            services: vec!["calligraphy class".into()],
+            start_date: day,
+            end_date: Some(Date {
+                year: 2027,
+                month: 11,
+                day: 21,
+            }),
+            project_id: id.clone(),
+        })
+        .await
+        .unwrap();
+    client
+        .add_progress_update(pb::AddProgressUpdateRequest {
+            request_id: "flow-progress-1".into(),
+            project_id: id.clone(),
+            text: "First term finished".into(),
+            milestone: true,
+        })
+        .await
+        .unwrap();
+    let done = client
+        .complete_project(pb::CompleteProjectRequest {
+            id: id.clone(),
+            version: 0,
+            outcome: Some(pb::Outcome {
+                beneficiaries: 24,
+                summary: "24 children learnt calligraphy".into(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let trace = client
+        .trace_project(pb::GetProjectRequest { id: id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(trace.needs.len(), 1);
+    assert_eq!(trace.claims.len(), 1);
+    assert_eq!(trace.visits.len(), 1);
+    assert_eq!(trace.outcome.unwrap().beneficiaries, 24);
+    let stats = client
+        .get_project_stats(pb::GetProjectStatsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((stats.total, stats.person_times), (1, 24));
+    done
+}
+
+#[tokio::test]
+async fn the_library_works_through_the_gateway_on_the_embedded_default() {
+    let env = TestEnv::embedded();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let done = flow(gateway(&suite).await).await;
+    assert_eq!(done.status, pb::ProjectStatus::Completed as i32);
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_library_works_through_the_gateway_on_postgres_and_jetstream() {
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let done = flow(gateway(&suite).await).await;
+    assert_eq!(done.status, pb::ProjectStatus::Completed as i32);
+
+    let expected: BTreeSet<&str> = [
+        "need_submitted",
+        "need_reviewed",
+        "project_created",
+        "project_published",
+        "project_claimed",
+        "project_status_changed",
+        "visit_recorded",
+        "contract_signed",
+    ]
+    .into_iter()
+    .collect();
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let stream = js
+        .get_stream(env.stream_name(Service::Projects))
+        .await
+        .unwrap();
+    let reader = stream
+        .create_consumer(pull::Config::default())
+        .await
+        .unwrap();
+    let mut messages = reader.messages().await.unwrap();
+    let mut seen = BTreeSet::new();
+    while seen.len() < expected.len() {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .unwrap_or_else(|_| panic!("events missing from the stream; saw {seen:?}"))
+            .unwrap()
+            .unwrap();
+        let fact = message
+            .subject
+            .as_str()
+            .split('.')
+            .nth(2)
+            .unwrap()
+            .to_owned();
+        message.ack().await.unwrap();
+        if expected.contains(fact.as_str()) {
+            seen.insert(fact);
+        }
+    }
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
