@@ -32,6 +32,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0101_library.sql"),
         sqlite: include_str!("../migrations/sqlite/0101_library.sql"),
     },
+    MigrationSource {
+        version: 102,
+        description: "versions",
+        postgres: include_str!("../migrations/postgres/0102_versions.sql"),
+        sqlite: include_str!("../migrations/sqlite/0102_versions.sql"),
+    },
 ];
 
 /// The projects service, as the binary's table of services lists it.

@@ -95,6 +95,8 @@ pub struct Contract {
     pub renewals: i64,
     /// Signed, microseconds since the epoch.
     pub created_at: i64,
+    /// Optimistic-concurrency version.
+    pub version: i64,
 }
 
 impl Contract {

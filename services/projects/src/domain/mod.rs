@@ -7,7 +7,7 @@ pub mod project;
 pub mod visit;
 
 pub use contract::{Contract, ContractStatus, NewContract, ProviderKind};
-pub use need::{Channel, Contact, Decision, Need, NeedStatus, NewNeed};
+pub use need::{Channel, Contact, Decision, Need, NeedKey, NeedStatus, NewNeed};
 pub use project::{
     Category, HistoryEntry, HistoryKind, NewProject, Outcome, Patch, Project, Status,
     project_schedule_ok,

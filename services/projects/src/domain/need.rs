@@ -100,11 +100,22 @@ impl Contact {
     }
 }
 
+/// What makes a need's submission unique, so a retry or a re-import adds nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NeedKey {
+    /// The caller's idempotency key.
+    Request(String),
+    /// The `id` column of an imported file.
+    FileRow(String),
+    /// An imported row without an id: its content.
+    Content,
+}
+
 /// A validated need to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNeed {
-    /// Idempotency key: `req:<request_id>` from the API, `csv:…` from an import.
-    pub key: String,
+    /// What makes it unique.
+    pub key: NeedKey,
     /// How it reached the programme.
     pub channel: Channel,
     /// Its community.
@@ -118,20 +129,21 @@ pub struct NewNeed {
 }
 
 impl NewNeed {
-    /// A digest of everything asked (the contact included, never stored in clear).
-    pub fn fingerprint(&self) -> String {
-        let contact = self
-            .contact
-            .as_ref()
-            .map(Contact::to_clear)
-            .unwrap_or_default();
-        validate::fingerprint([
-            self.channel.as_str(),
-            self.community.as_str(),
-            self.description.as_str(),
-            self.suggested_category.map_or("", Category::as_str),
-            contact.as_str(),
-        ])
+    /// Everything asked, the contact included, for a keyed digest: the contact is personal
+    /// data, so these parts must only ever be hashed with the deployment's key.
+    pub fn fingerprint_parts(&self) -> [String; 5] {
+        [
+            self.channel.as_str().to_owned(),
+            self.community.as_str().to_owned(),
+            self.description.clone(),
+            self.suggested_category
+                .map_or("", Category::as_str)
+                .to_owned(),
+            self.contact
+                .as_ref()
+                .map(Contact::to_clear)
+                .unwrap_or_default(),
+        ]
     }
 }
 

@@ -4,7 +4,7 @@
 use xingfu_platform::FieldViolation;
 
 use crate::domain::{
-    Category, Channel, Contact, DirectoryId, NewNeed, need::parse_need_description,
+    Category, Channel, Contact, DirectoryId, NeedKey, NewNeed, need::parse_need_description,
 };
 use crate::ops::ImportReport;
 
@@ -41,15 +41,27 @@ pub fn parse(data: &[u8]) -> Result<(Vec<(i64, NewNeed)>, ImportReport), FieldVi
     );
     let mut rows = Vec::new();
     let mut report = ImportReport::default();
-    for (index, record) in reader.records().enumerate() {
-        let line = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(2);
+    // The line a record starts on, counted from its byte offset, so blank lines and line
+    // breaks inside quoted fields count as the file shows them.
+    let line_at = |byte: u64| {
+        let mut end = usize::try_from(byte).unwrap_or(data.len()).min(data.len());
+        // A record's position is where reading began, before any blank lines it skipped.
+        while end < data.len() && (data[end] == b'\n' || data[end] == b'\r') {
+            end += 1;
+        }
+        let breaks = data[..end].iter().filter(|b| **b == b'\n').count();
+        i64::try_from(breaks).unwrap_or(i64::MAX).saturating_add(1)
+    };
+    for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(err) => {
+                let line = err.position().map_or(0, |p| line_at(p.byte()));
                 report.rejected.push((line, format!("unreadable: {err}")));
                 continue;
             }
         };
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         let cell = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").trim();
         match row(
             cell(id_at),
@@ -97,20 +109,19 @@ fn row(
             "must be at most 128 printable characters",
         ));
     }
-    let mut need = NewNeed {
-        key: String::new(),
+    let key = if id.is_empty() {
+        NeedKey::Content
+    } else {
+        NeedKey::FileRow(id.to_owned())
+    };
+    Ok(NewNeed {
+        key,
         channel,
         community,
         description,
         suggested_category,
         contact,
-    };
-    need.key = if id.is_empty() {
-        format!("csv:sha:{}", need.fingerprint())
-    } else {
-        format!("csv:id:{id}")
-    };
-    Ok(need)
+    })
 }
 
 #[cfg(test)]
@@ -127,11 +138,23 @@ mod tests {
         let (rows, report) = parse(csv.as_bytes()).unwrap();
         let lines: Vec<i64> = rows.iter().map(|(line, _)| *line).collect();
         assert_eq!(lines, [2, 4]);
-        assert_eq!(rows[0].1.key, "csv:id:q-1");
-        assert!(rows[1].1.key.starts_with("csv:sha:"));
+        assert_eq!(rows[0].1.key, NeedKey::FileRow("q-1".into()));
+        assert_eq!(rows[1].1.key, NeedKey::Content);
         let rejected: Vec<i64> = report.rejected.iter().map(|(line, _)| *line).collect();
         assert_eq!(rejected, [3, 5]);
         assert!(report.rejected[0].1.starts_with("channel"));
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_quoted_line_breaks() {
+        let csv = "channel,community_id,description\n\
+                   VISIT,beiao,\"two\nlines\"\n\
+                   \n\
+                   FAX,beiao,x\n";
+        let (rows, report) = parse(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(report.rejected[0].0, 5, "{report:?}");
     }
 
     #[test]

@@ -357,16 +357,12 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::RespondToDispatchRequest>,
     ) -> Answer<pb::Project> {
-        let request = request.into_inner();
-        let (id, org) = parse::project_and_organisation(&request.id, &request.organisation_id)?;
-        let reason = if request.accept {
-            String::new()
-        } else {
-            parse::reason(&request.reason, "reason")?
-        };
+        let r = request.into_inner();
+        let (id, org, reason) =
+            parse::project_organisation_reason(&r.id, &r.organisation_id, &r.reason, !r.accept)?;
         self.project_out(
             self.library
-                .respond_to_dispatch(&id, &org, request.accept, &reason)
+                .respond_to_dispatch(&id, &org, r.accept, &reason)
                 .await?,
         )
         .await
@@ -376,9 +372,9 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::HandOverProjectRequest>,
     ) -> Answer<pb::Project> {
-        let request = request.into_inner();
-        let (id, org) = parse::project_and_organisation(&request.id, &request.organisation_id)?;
-        let reason = parse::reason(&request.reason, "reason")?;
+        let r = request.into_inner();
+        let (id, org, reason) =
+            parse::project_organisation_reason(&r.id, &r.organisation_id, &r.reason, true)?;
         self.project_out(self.library.hand_over_project(&id, &org, &reason).await?)
             .await
     }
@@ -450,12 +446,9 @@ impl ProjectsService for ProjectsApi {
                 .map_err(Error::from)?;
         let id = community.as_str();
         let mut conn = self.conn().await?;
-        let projects: i64 = storage::stats::counters(&mut conn)
+        let projects = storage::stats::get(&mut conn, "community", id)
             .await
-            .map_err(Error::from)?
-            .get(&("community".to_owned(), id.to_owned()))
-            .copied()
-            .unwrap_or(0);
+            .map_err(Error::from)?;
         let (visits, person_times) = storage::visits::community_totals(&mut conn, id)
             .await
             .map_err(Error::from)?;

@@ -7,8 +7,8 @@ use super::convert::{
     category_from_proto, channel_from_proto, date_from_proto, provider_kind_from_proto,
 };
 use crate::domain::{
-    self, Contact, Decision, DirectoryId, NewContract, NewNeed, NewProject, NewVisit, Outcome,
-    Patch, parse_reason,
+    self, Contact, Decision, DirectoryId, NeedKey, NewContract, NewNeed, NewProject, NewVisit,
+    Outcome, Patch, parse_reason,
 };
 
 /// A required enum: UNSPECIFIED is a violation.
@@ -24,7 +24,18 @@ pub fn new_project(
 ) -> Option<NewProject> {
     let f = |name: &str| format!("{prefix}{name}");
     let request_id = if prefix.is_empty() {
-        v.check(validate::request_id(&request.request_id, "request_id"))
+        v.check(
+            validate::request_id(&request.request_id, "request_id").and_then(|id| {
+                if id.starts_with("need:") {
+                    Err(FieldViolation::new(
+                        "request_id",
+                        "must not start with \"need:\" (reserved)",
+                    ))
+                } else {
+                    Ok(id)
+                }
+            }),
+        )
     } else {
         Some(String::new())
     };
@@ -193,9 +204,26 @@ pub fn complete(request: &pb::CompleteProjectRequest) -> Result<(String, i64, Ou
     ))
 }
 
-/// A reason field.
-pub fn reason(value: &str, field: &str) -> Result<String, Error> {
-    Ok(parse_reason(value, field)?)
+/// A project id, an organisation and, when `needs_reason`, a reason: every bad field at once.
+pub fn project_organisation_reason(
+    id: &str,
+    organisation: &str,
+    reason: &str,
+    needs_reason: bool,
+) -> Result<(String, DirectoryId, String), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(id, "id"));
+    let org = v.check(DirectoryId::parse(organisation, "organisation_id"));
+    let reason = if needs_reason {
+        v.check(parse_reason(reason, "reason"))
+    } else {
+        Some(String::new())
+    };
+    v.finish()?;
+    match (id, org, reason) {
+        (Some(id), Some(org), Some(reason)) => Ok((id, org, reason)),
+        _ => Err(Error::invalid("", "invalid request")),
+    }
 }
 
 /// `SubmitNeedRequest`.
@@ -234,7 +262,7 @@ pub fn submit_need(request: &pb::SubmitNeedRequest) -> Result<NewNeed, Error> {
             Some(suggested_category),
             Some(contact),
         ) => Ok(NewNeed {
-            key: format!("req:{request_id}"),
+            key: NeedKey::Request(request_id),
             channel,
             community,
             description,

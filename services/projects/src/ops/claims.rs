@@ -8,6 +8,9 @@ use super::{Changed, Library, wrong_state};
 use crate::domain::{DirectoryId, HistoryKind, Project, Status};
 use crate::storage::{self, history};
 
+/// Most co-organisers of one project.
+pub const MAX_CO_ORGANISERS: usize = 50;
+
 impl Library {
     /// `organisation` claims a PUBLISHED project. Claiming again as its lead is a no-op.
     pub async fn claim_project(
@@ -51,10 +54,22 @@ impl Library {
         organisation: &DirectoryId,
     ) -> Result<Project, Error> {
         let org = organisation.as_str().to_owned();
+        let current = self.project(id).await?;
+        if current.status == Status::Published
+            && current.pending_dispatch.as_deref() == Some(org.as_str())
+        {
+            return Ok(current);
+        }
         let Changed { mut tx, now, .. } = self
             .change(id, 0, |p| {
                 if p.status != Status::Published {
                     return Err(wrong_state(p, "only PUBLISHED projects can be dispatched"));
+                }
+                if let Some(pending) = &p.pending_dispatch {
+                    return Err(wrong_state(
+                        p,
+                        &format!("it is dispatched to {pending}, awaiting its answer"),
+                    ));
                 }
                 let mut next = p.clone();
                 next.pending_dispatch = Some(org.clone());
@@ -67,7 +82,6 @@ impl Library {
             HistoryKind::Dispatched,
             "dispatched",
             Some(&org),
-            None,
             now,
         )
         .await?;
@@ -129,7 +143,6 @@ impl Library {
             HistoryKind::DispatchDeclined,
             reason,
             Some(org),
-            None,
             now,
         )
         .await?;
@@ -174,6 +187,9 @@ impl Library {
             .await?;
         let previous = changed.before.lead_organisation.clone();
         let detail = format!("from {}: {reason}", previous.as_deref().unwrap_or("-"));
+        let mut changed = changed;
+        // A co-organiser that takes the lead is no longer a co-organiser.
+        storage::projects::remove_co_organiser(&mut changed.tx, id, org).await?;
         self.finish_claim(
             changed,
             HistoryKind::HandedOver,
@@ -205,6 +221,13 @@ impl Library {
                         "is the lead organisation",
                     ));
                 }
+                let full = p.co_organisers.len() >= MAX_CO_ORGANISERS;
+                if full && !p.co_organisers.iter().any(|o| o == org) {
+                    return Err(wrong_state(
+                        p,
+                        &format!("it has {MAX_CO_ORGANISERS} co-organisers, the most allowed"),
+                    ));
+                }
                 Ok(p.clone())
             })
             .await?;
@@ -215,7 +238,6 @@ impl Library {
                 HistoryKind::CoOrganiserAdded,
                 "co-organiser",
                 Some(org),
-                None,
                 now,
             )
             .await?;
@@ -238,7 +260,7 @@ impl Library {
             mut tx, after, now, ..
         } = changed;
         let lead = after.lead_organisation.clone().unwrap_or_default();
-        history::append(&mut tx, &after.id, kind, detail, Some(&lead), None, now).await?;
+        history::append(&mut tx, &after.id, kind, detail, Some(&lead), now).await?;
         let event = pb::ProjectClaimed {
             project_id: after.id.clone(),
             organisation_id: lead.clone(),

@@ -57,37 +57,33 @@ impl Library {
         Ok(contract)
     }
 
-    /// Extends an ACTIVE or EXPIRED contract to `end_date`.
+    /// Extends an ACTIVE or EXPIRED contract to `end_date` (today or later).
     pub async fn renew_contract(&self, id: &str, end_date: Date) -> Result<Contract, Error> {
-        let mut tx = self.db.begin().await?;
-        let stored =
-            storage::contracts::get(&mut tx, id)
-                .await?
-                .ok_or_else(|| Error::NotFound {
-                    resource: "contract",
-                    id: id.to_owned(),
-                })?;
-        if stored.status == ContractStatus::Terminated {
-            return Err(contract_state(
-                &stored,
-                "a terminated contract cannot be renewed",
-            ));
-        }
-        if end_date <= stored.end_date {
-            return Err(Error::invalid(
-                "end_date",
-                format!("must be after the current end, {}", stored.end_date),
-            ));
-        }
-        let mut renewed = stored.clone();
-        renewed.end_date = end_date;
-        renewed.status = ContractStatus::Active;
-        renewed.renewals += 1;
-        if !storage::contracts::save(&mut tx, &renewed, stored.status, now_micros()).await? {
-            return Err(Error::Aborted(format!(
-                "contract {id} changed meanwhile; read it again"
-            )));
-        }
+        let today = Date::today();
+        let (mut tx, renewed) = self
+            .change_contract(id, |stored| {
+                if stored.status == ContractStatus::Terminated {
+                    return Err(contract_state(
+                        stored,
+                        "a terminated contract cannot be renewed",
+                    ));
+                }
+                if end_date <= stored.end_date || end_date < today {
+                    return Err(Error::invalid(
+                        "end_date",
+                        format!(
+                            "must be after the current end, {}, and not before today",
+                            stored.end_date
+                        ),
+                    ));
+                }
+                let mut renewed = stored.clone();
+                renewed.end_date = end_date;
+                renewed.status = ContractStatus::Active;
+                renewed.renewals += 1;
+                Ok(renewed)
+            })
+            .await?;
         self.outbox
             .enqueue(&mut tx, id, &signed_event(&renewed, true))
             .await?;
@@ -97,32 +93,26 @@ impl Library {
 
     /// Ends an ACTIVE contract early.
     pub async fn terminate_contract(&self, id: &str, reason: String) -> Result<Contract, Error> {
-        let mut tx = self.db.begin().await?;
-        let stored =
-            storage::contracts::get(&mut tx, id)
-                .await?
-                .ok_or_else(|| Error::NotFound {
-                    resource: "contract",
-                    id: id.to_owned(),
-                })?;
-        let current = stored.status_on(Date::today());
-        if current != ContractStatus::Active {
-            return Err(contract_state(
-                &Contract {
-                    status: current,
-                    ..stored
-                },
-                "only ACTIVE contracts can be terminated",
-            ));
-        }
-        let mut ended = stored.clone();
-        ended.status = ContractStatus::Terminated;
-        ended.termination_reason = Some(reason.clone());
-        if !storage::contracts::save(&mut tx, &ended, stored.status, now_micros()).await? {
-            return Err(Error::Aborted(format!(
-                "contract {id} changed meanwhile; read it again"
-            )));
-        }
+        let today = Date::today();
+        let (mut tx, _) = self
+            .change_contract(id, |stored| {
+                let current = stored.status_on(today);
+                if current != ContractStatus::Active {
+                    let shown = Contract {
+                        status: current,
+                        ..stored.clone()
+                    };
+                    return Err(contract_state(
+                        &shown,
+                        "only ACTIVE contracts can be terminated",
+                    ));
+                }
+                let mut ended = stored.clone();
+                ended.status = ContractStatus::Terminated;
+                ended.termination_reason = Some(reason.clone());
+                Ok(ended)
+            })
+            .await?;
         let event = pb::ContractEnded {
             contract_id: id.to_owned(),
             status: contract_status_to_proto(ContractStatus::Terminated) as i32,
@@ -131,6 +121,35 @@ impl Library {
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         self.contract(id).await
+    }
+
+    /// Reads contract `id`, applies `change` and saves it if nobody changed it meanwhile;
+    /// after a concurrent change the rules judge the new state.
+    async fn change_contract<F>(
+        &self,
+        id: &str,
+        change: F,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Contract), Error>
+    where
+        F: Fn(&Contract) -> Result<Contract, Error>,
+    {
+        let mut tx = self.db.begin().await?;
+        for _ in 0..5 {
+            let stored =
+                storage::contracts::get(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| Error::NotFound {
+                        resource: "contract",
+                        id: id.to_owned(),
+                    })?;
+            let changed = change(&stored)?;
+            if storage::contracts::save(&mut tx, &changed, now_micros()).await? {
+                return Ok((tx, changed));
+            }
+        }
+        Err(Error::Aborted(format!(
+            "contract {id} keeps changing; retry"
+        )))
     }
 
     /// Records every ACTIVE contract past its last day as EXPIRED, with its event; returns
@@ -145,11 +164,8 @@ impl Library {
                 return Ok(expired);
             }
             for contract in &overdue {
-                let mut ended = contract.clone();
-                ended.status = ContractStatus::Expired;
-                if storage::contracts::save(&mut tx, &ended, ContractStatus::Active, now_micros())
-                    .await?
-                {
+                // Only if it is still ACTIVE and past its end: a renewal in between wins.
+                if storage::contracts::expire(&mut tx, &contract.id, today, now_micros()).await? {
                     let event = pb::ContractEnded {
                         contract_id: contract.id.clone(),
                         status: contract_status_to_proto(ContractStatus::Expired) as i32,

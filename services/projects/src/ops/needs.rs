@@ -6,6 +6,7 @@ use xingfu_proto::projects as pb;
 
 use super::projects::reused_key;
 use super::{Library, not_found};
+use crate::domain::NeedKey;
 use crate::domain::{Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject};
 use crate::grpc::convert::{category_to_proto, channel_to_proto, need_status_to_proto};
 use crate::storage::{self, history, needs::Inserted};
@@ -68,7 +69,15 @@ impl Library {
     ) -> Result<(Need, bool), Error> {
         let id = uuid::Uuid::now_v7().to_string();
         let sealed = new.contact.as_ref().map(|c| self.pii.seal(&c.to_clear()));
-        match storage::needs::insert(tx, &id, new, sealed, now_micros()).await? {
+        let parts = new.fingerprint_parts();
+        let fingerprint = self.pii.digest(parts.iter().map(String::as_str));
+        let key = match &new.key {
+            NeedKey::Request(request_id) => format!("req:{request_id}"),
+            NeedKey::FileRow(row_id) => format!("csv:id:{row_id}"),
+            NeedKey::Content => format!("csv:sha:{fingerprint}"),
+        };
+        match storage::needs::insert(tx, &id, new, &key, &fingerprint, sealed, now_micros()).await?
+        {
             Inserted::New(need) => {
                 let event = pb::NeedSubmitted {
                     need_id: need.id.clone(),
@@ -82,12 +91,15 @@ impl Library {
                 self.outbox.enqueue(tx, &need.id, &event).await?;
                 Ok((need, true))
             }
-            Inserted::Existing(need, fingerprint) if fingerprint == new.fingerprint() => {
-                Ok((need, false))
-            }
-            Inserted::Existing(..) => {
-                Err(reused_key("request_id", new.key.trim_start_matches("req:")))
-            }
+            Inserted::Existing(need, asked) if asked == fingerprint => Ok((need, false)),
+            Inserted::Existing(..) => Err(match &new.key {
+                NeedKey::Request(request_id) => reused_key("request_id", request_id),
+                NeedKey::FileRow(row_id) => reused_key("id", row_id),
+                // The key is the digest of the content: the same key means the same content.
+                NeedKey::Content => {
+                    Error::Unexpected(anyhow::anyhow!("need content key collision"))
+                }
+            }),
         }
     }
 
@@ -147,14 +159,19 @@ impl Library {
                 let project =
                     match storage::projects::insert(&mut tx, &project_id, &new, now).await? {
                         storage::projects::Inserted::New(project) => project,
-                        storage::projects::Inserted::Existing(project, _) => project,
+                        // `need:` keys are reserved (CreateProject refuses them) and a need
+                        // is accepted once, so this cannot happen.
+                        storage::projects::Inserted::Existing(..) => {
+                            return Err(Error::Unexpected(anyhow::anyhow!(
+                                "a project for need {id} exists already"
+                            )));
+                        }
                     };
                 history::append(
                     &mut tx,
                     &project.id,
                     HistoryKind::Created,
                     "created from a need",
-                    None,
                     None,
                     now,
                 )
@@ -164,7 +181,7 @@ impl Library {
                 decided.project_id = Some(project.id);
             }
             Decision::Attach { project_id } => {
-                let project = storage::projects::get(&mut tx, &project_id)
+                let project = storage::projects::lock(&mut tx, &project_id)
                     .await?
                     .ok_or_else(|| not_found(&project_id))?;
                 if project.status.is_final() {
@@ -198,9 +215,13 @@ impl Library {
             }
         }
         if !storage::needs::decide(&mut tx, &decided).await? {
-            return Err(Error::Aborted(format!(
-                "need {id} was reviewed meanwhile; read it again"
-            )));
+            // Another review won; report what it decided.
+            let now_decided = self.need(id).await?;
+            return Err(Error::FailedPrecondition {
+                kind: "NEED_DECIDED",
+                subject: format!("needs/{id}"),
+                message: format!("need {id} is {} already", now_decided.status.as_str()),
+            });
         }
         if let Some(project_id) = &decided.project_id {
             history::append(
@@ -208,7 +229,6 @@ impl Library {
                 project_id,
                 HistoryKind::NeedAttached,
                 id,
-                None,
                 None,
                 now,
             )

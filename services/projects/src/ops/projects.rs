@@ -23,7 +23,6 @@ impl Library {
                     HistoryKind::Created,
                     "created",
                     None,
-                    None,
                     now,
                 )
                 .await?;
@@ -85,7 +84,7 @@ impl Library {
             .await?;
         let fields = changed_fields(&changed.before, &changed.after);
         let Changed { mut tx, now, .. } = changed;
-        history::append(&mut tx, id, HistoryKind::Updated, &fields, None, None, now).await?;
+        history::append(&mut tx, id, HistoryKind::Updated, &fields, None, now).await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
     }
@@ -175,7 +174,6 @@ impl Library {
             &after.id,
             HistoryKind::StatusChanged,
             &detail,
-            None,
             None,
             now,
         )

@@ -7,13 +7,14 @@ use xingfu_proto::projects as pb;
 use super::projects::reused_key;
 use super::{Library, not_found, wrong_state};
 use crate::domain::{HistoryEntry, HistoryKind, NewVisit, Visit};
+use crate::storage::history::Appended;
 use crate::storage::{self, history, visits::Inserted};
 
 impl Library {
     /// Records a visit for a CLAIMED or IN_PROGRESS project; a retry returns the first.
     pub async fn record_visit(&self, new: NewVisit) -> Result<Visit, Error> {
         let mut tx = self.db.begin().await?;
-        let project = storage::projects::get(&mut tx, &new.project_id)
+        let project = storage::projects::lock(&mut tx, &new.project_id)
             .await?
             .ok_or_else(|| not_found(&new.project_id))?;
         let id = uuid::Uuid::now_v7().to_string();
@@ -30,16 +31,8 @@ impl Library {
                     "{} in {} on {}: {} person-times",
                     visit.kind, visit.community_id, visit.date, visit.person_times
                 );
-                history::append(
-                    &mut tx,
-                    &project.id,
-                    HistoryKind::Visit,
-                    &detail,
-                    None,
-                    None,
-                    now,
-                )
-                .await?;
+                history::append(&mut tx, &project.id, HistoryKind::Visit, &detail, None, now)
+                    .await?;
                 let event = pb::VisitRecorded {
                     visit_id: visit.id.clone(),
                     project_id: visit.project_id.clone(),
@@ -64,7 +57,7 @@ impl Library {
     }
 
     /// Adds a progress update or milestone; a retry with the same request id returns the
-    /// entry written first.
+    /// entry written first, the same id with another update is ALREADY_EXISTS.
     pub async fn add_progress(
         &self,
         request_id: &str,
@@ -73,12 +66,7 @@ impl Library {
         milestone: bool,
     ) -> Result<HistoryEntry, Error> {
         let mut tx = self.db.begin().await?;
-        if let Some(used_for) = history::request_project(&mut tx, request_id).await?
-            && used_for != project_id
-        {
-            return Err(reused_key("request_id", request_id));
-        }
-        let project = storage::projects::get(&mut tx, project_id)
+        let project = storage::projects::lock(&mut tx, project_id)
             .await?
             .ok_or_else(|| not_found(project_id))?;
         let kind = if milestone {
@@ -86,27 +74,35 @@ impl Library {
         } else {
             HistoryKind::Progress
         };
-        let (entry, fresh) = history::append(
+        let hash = xingfu_platform::validate::fingerprint([project_id, kind.as_str(), text]);
+        match history::append_requested(
             &mut tx,
             &project.id,
             kind,
             text,
-            None,
-            Some(request_id),
+            request_id,
+            &hash,
             now_micros(),
         )
-        .await?;
-        if fresh && project.status.is_final() {
-            return Err(wrong_state(
-                &project,
-                "updates go to projects that are not over",
-            ));
+        .await?
+        {
+            Appended::New(entry) => {
+                if project.status.is_final() {
+                    return Err(wrong_state(
+                        &project,
+                        "updates go to projects that are not over",
+                    ));
+                }
+                self.outbox.commit(tx).await?;
+                Ok(entry)
+            }
+            Appended::Existing(entry, used_for, asked)
+                if used_for == project_id && asked == hash =>
+            {
+                tx.rollback().await?;
+                Ok(entry)
+            }
+            Appended::Existing(..) => Err(reused_key("request_id", request_id)),
         }
-        if fresh {
-            self.outbox.commit(tx).await?;
-        } else {
-            tx.rollback().await?;
-        }
-        Ok(entry)
     }
 }

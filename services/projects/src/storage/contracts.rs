@@ -7,7 +7,7 @@ use super::corrupt;
 use crate::domain::{Contract, ContractStatus, Date, NewContract, ProviderKind};
 
 const COLUMNS: &str = "id, provider_kind, provider_id, community_id, services, start_date, end_date, \
-    status, termination_reason, project_id, renewals, created_at";
+    status, termination_reason, project_id, renewals, created_at, version";
 const SEPARATOR: char = '\u{1f}';
 
 /// What signing came to.
@@ -76,17 +76,16 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Contract>,
     .transpose()
 }
 
-/// Writes a contract's status, end date and renewals if its stored status is still
-/// `expected`; false when it changed meanwhile.
+/// Writes a contract's status, end date, renewals and reason if nobody changed it since
+/// it was read (same version); false when someone did.
 pub async fn save(
     conn: &mut AnyConnection,
     contract: &Contract,
-    expected: ContractStatus,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE contracts SET status = $1, end_date = $2, renewals = $3, termination_reason = $4, \
-         updated_at = $5 WHERE id = $6 AND status = $7",
+         updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
     )
     .bind(contract.status.as_str())
     .bind(contract.end_date.to_string())
@@ -94,7 +93,28 @@ pub async fn save(
     .bind(contract.termination_reason.clone())
     .bind(now)
     .bind(&contract.id)
-    .bind(expected.as_str())
+    .bind(contract.version)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Records an ACTIVE contract past `today` as EXPIRED; false when it was renewed,
+/// terminated or expired meanwhile.
+pub async fn expire(
+    conn: &mut AnyConnection,
+    id: &str,
+    today: Date,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE contracts SET status = 'EXPIRED', updated_at = $1, version = version + 1 \
+         WHERE id = $2 AND status = 'ACTIVE' AND end_date < $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(today.to_string())
     .execute(conn)
     .await?
     .rows_affected();
@@ -213,5 +233,6 @@ fn contract_of(row: &AnyRow) -> Result<Contract, sqlx::Error> {
         project_id: row.try_get("project_id")?,
         renewals: row.try_get("renewals")?,
         created_at: row.try_get("created_at")?,
+        version: row.try_get("version")?,
     })
 }

@@ -65,6 +65,13 @@ pub async fn known(
     kind: Kind,
     ids: &[&str],
 ) -> Result<HashSet<String>, sqlx::Error> {
+    // Each id once: a page can mention the same community hundreds of times.
+    let ids: Vec<&str> = ids
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
@@ -78,7 +85,7 @@ pub async fn known(
     );
     let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
     for id in ids {
-        query = query.bind(*id);
+        query = query.bind(id);
     }
     Ok(query.fetch_all(conn).await?.into_iter().collect())
 }

@@ -6,72 +6,105 @@ use sqlx::{AnyConnection, Row};
 use super::corrupt;
 use crate::domain::{HistoryEntry, HistoryKind};
 
-/// Appends an entry to `project_id`'s timeline. With a `request_id`, a retry finds the
-/// entry written first (returned with `false`).
+/// Appends an entry to `project_id`'s timeline.
 pub async fn append(
     conn: &mut AnyConnection,
     project_id: &str,
     kind: HistoryKind,
     detail: &str,
     organisation_id: Option<&str>,
-    request_id: Option<&str>,
     now: i64,
-) -> Result<(HistoryEntry, bool), sqlx::Error> {
-    if let Some(request_id) = request_id
-        && let Some(existing) = by_request(conn, request_id).await?
-    {
-        return Ok((existing, false));
-    }
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE projects SET history_seq = history_seq + 1 WHERE id = $1 RETURNING history_seq",
-    )
-    .bind(project_id)
-    .fetch_one(&mut *conn)
-    .await?;
+) -> Result<HistoryEntry, sqlx::Error> {
+    let seq = next_seq(conn, project_id).await?;
     sqlx::query(
-        "INSERT INTO project_history (project_id, seq, kind, detail, organisation_id, request_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO project_history (project_id, seq, kind, detail, organisation_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(project_id)
     .bind(seq)
     .bind(kind.as_str())
     .bind(detail)
     .bind(organisation_id)
-    .bind(request_id)
     .bind(now)
     .execute(conn)
     .await?;
-    let entry = HistoryEntry {
+    Ok(HistoryEntry {
         sequence: seq,
         kind,
         detail: detail.to_owned(),
         organisation_id: organisation_id.map(str::to_owned),
         at: now,
-    };
-    Ok((entry, true))
+    })
 }
 
-async fn by_request(
-    conn: &mut AnyConnection,
-    request_id: &str,
-) -> Result<Option<HistoryEntry>, sqlx::Error> {
-    sqlx::query("SELECT seq, kind, detail, organisation_id, created_at, project_id FROM project_history WHERE request_id = $1")
-        .bind(request_id)
-        .fetch_optional(conn)
-        .await?
-        .map(|row| entry_of(&row))
-        .transpose()
+/// What appending with an idempotency key came to.
+#[derive(Debug)]
+pub enum Appended {
+    /// A new entry.
+    New(HistoryEntry),
+    /// The key was used before: its entry, its project and what was asked with it.
+    Existing(HistoryEntry, String, String),
 }
 
-/// The project a request id was used for, with its entry.
-pub async fn request_project(
+/// Appends an entry unless `request_id` is known; `hash` is what was asked with it.
+#[allow(clippy::too_many_arguments)]
+pub async fn append_requested(
     conn: &mut AnyConnection,
+    project_id: &str,
+    kind: HistoryKind,
+    detail: &str,
     request_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT project_id FROM project_history WHERE request_id = $1")
-        .bind(request_id)
-        .fetch_optional(conn)
-        .await
+    hash: &str,
+    now: i64,
+) -> Result<Appended, sqlx::Error> {
+    let seq = next_seq(conn, project_id).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO project_history (project_id, seq, kind, detail, request_id, request_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(seq)
+    .bind(kind.as_str())
+    .bind(detail)
+    .bind(request_id)
+    .bind(hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Appended::New(HistoryEntry {
+            sequence: seq,
+            kind,
+            detail: detail.to_owned(),
+            organisation_id: None,
+            at: now,
+        }));
+    }
+    let row = sqlx::query(
+        "SELECT seq, kind, detail, organisation_id, created_at, project_id, request_hash \
+         FROM project_history WHERE request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_one(conn)
+    .await?;
+    let hash: Option<String> = row.try_get("request_hash")?;
+    Ok(Appended::Existing(
+        entry_of(&row)?,
+        row.try_get("project_id")?,
+        hash.unwrap_or_default(),
+    ))
+}
+
+/// Takes the next timeline position; the UPDATE also locks the project row, so whatever
+/// the caller checked about the project holds until it commits.
+async fn next_seq(conn: &mut AnyConnection, project_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE projects SET history_seq = history_seq + 1 WHERE id = $1 RETURNING history_seq",
+    )
+    .bind(project_id)
+    .fetch_one(conn)
+    .await
 }
 
 /// Entries of `project_id` after `after_seq`, oldest first, at most `limit`; with `kinds`,

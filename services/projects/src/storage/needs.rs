@@ -18,11 +18,14 @@ pub enum Inserted {
     Existing(Need, String),
 }
 
-/// Inserts `new` (its contact already sealed) unless its key is known.
+/// Inserts `new` (its contact already sealed) unless `key` is known; `fingerprint` is the
+/// keyed digest of what was asked.
 pub async fn insert(
     conn: &mut AnyConnection,
     id: &str,
     new: &NewNeed,
+    key: &str,
+    fingerprint: &str,
     contact_sealed: Option<String>,
     now: i64,
 ) -> Result<Inserted, sqlx::Error> {
@@ -33,8 +36,8 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (request_key) DO NOTHING",
     )
     .bind(id)
-    .bind(&new.key)
-    .bind(new.fingerprint())
+    .bind(key)
+    .bind(fingerprint)
     .bind(new.channel.as_str())
     .bind(new.community.as_str())
     .bind(&new.description)
@@ -54,7 +57,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM needs WHERE request_key = $1"
     )))
-    .bind(&new.key)
+    .bind(key)
     .fetch_one(conn)
     .await?;
     Ok(Inserted::Existing(

@@ -95,6 +95,20 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>, 
     Ok(projects.pop())
 }
 
+/// The project `id`, its row locked until the transaction ends (on PostgreSQL; SQLite
+/// transactions here already hold the write lock), so checks on its state stay true.
+pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>, sqlx::Error> {
+    let locked = sqlx::query("UPDATE projects SET history_seq = history_seq WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Ok(None);
+    }
+    get(conn, id).await
+}
+
 /// Writes `after` over `before` if nobody changed the project meanwhile (same version);
 /// keeps the category and status counters. Returns false when someone else won.
 pub async fn save(
@@ -193,6 +207,20 @@ pub async fn add_co_organiser(
     .await?
     .rows_affected();
     Ok(added == 1)
+}
+
+/// Removes a co-organiser (when it becomes the lead).
+pub async fn remove_co_organiser(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    organisation_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM project_co_organisers WHERE project_id = $1 AND organisation_id = $2")
+        .bind(project_id)
+        .bind(organisation_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Adds to a project's running totals (visits, person-times, funding, volunteer minutes).

@@ -39,3 +39,14 @@ pub async fn dimension(
         .map(|row| Ok((row.try_get("key")?, row.try_get("count")?)))
         .collect()
 }
+
+/// One counter; 0 when it was never counted.
+pub async fn get(conn: &mut AnyConnection, dimension: &str, key: &str) -> Result<i64, sqlx::Error> {
+    let count: Option<i64> =
+        sqlx::query_scalar("SELECT count FROM project_counts WHERE dimension = $1 AND key = $2")
+            .bind(dimension)
+            .bind(key)
+            .fetch_optional(conn)
+            .await?;
+    Ok(count.unwrap_or(0))
+}

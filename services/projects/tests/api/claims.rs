@@ -220,3 +220,94 @@ async fn dispatch_is_answered_and_every_hand_over_is_in_the_history() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_pending_dispatch_is_not_replaced_and_a_co_organiser_can_take_the_lead() {
+    let mut app = spawn_app().await;
+    let project = app.published("disp-2").await;
+    let id = project.id.clone();
+    let dispatch = |org: &str| pb::DispatchProjectRequest {
+        id: id.clone(),
+        organisation_id: org.into(),
+    };
+    app.client
+        .dispatch_project(dispatch("org-a"))
+        .await
+        .unwrap();
+    let again = app
+        .client
+        .dispatch_project(dispatch("org-a"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        again.pending_dispatch.unwrap().id,
+        "org-a",
+        "dispatching again to the same is a no-op"
+    );
+    let status = app
+        .client
+        .dispatch_project(dispatch("org-b"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "a pending dispatch is answered first"
+    );
+    assert_eq!(
+        app.events()
+            .await
+            .iter()
+            .filter(|s| s.ends_with("project_dispatched.v1"))
+            .count(),
+        1
+    );
+
+    app.client
+        .respond_to_dispatch(pb::RespondToDispatchRequest {
+            id: id.clone(),
+            organisation_id: "org-a".into(),
+            accept: true,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
+    app.client
+        .add_co_organiser(pb::AddCoOrganiserRequest {
+            id: id.clone(),
+            organisation_id: "org-c".into(),
+        })
+        .await
+        .unwrap();
+    let handed = app
+        .client
+        .hand_over_project(pb::HandOverProjectRequest {
+            id: id.clone(),
+            organisation_id: "org-c".into(),
+            reason: "org-a moved".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(handed.lead_organisation.unwrap().id, "org-c");
+    assert!(
+        handed.co_organisers.is_empty(),
+        "the new lead is no longer a co-organiser"
+    );
+
+    let status = app
+        .client
+        .hand_over_project(pb::HandOverProjectRequest {
+            id: "x".into(),
+            organisation_id: "bad id".into(),
+            reason: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        crate::helpers::violated_fields(&status),
+        ["id", "organisation_id", "reason"]
+    );
+    app.stop().await;
+}

@@ -265,3 +265,40 @@ async fn lists_filter_by_status_community_lead_and_text_and_stats_keep_count() {
     assert_eq!(count(&stats.by_community, "lingkun"), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn progress_updates_are_idempotent_and_need_keys_are_reserved() {
+    let mut app = spawn_app().await;
+    let project = app.published("prog-1").await;
+    let update = |text: &str| pb::AddProgressUpdateRequest {
+        request_id: "prog-req-1".into(),
+        project_id: project.id.clone(),
+        text: text.into(),
+        milestone: false,
+    };
+    let first = app
+        .client
+        .add_progress_update(update("site chosen"))
+        .await
+        .unwrap()
+        .into_inner();
+    let again = app
+        .client
+        .add_progress_update(update("site chosen"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first, again);
+    let status = app
+        .client
+        .add_progress_update(update("something else"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+
+    let mut reserved = new_project("need:0199");
+    reserved.title = "x".into();
+    let status = app.client.create_project(reserved).await.unwrap_err();
+    assert_eq!(violated_fields(&status), ["request_id"]);
+    app.stop().await;
+}
