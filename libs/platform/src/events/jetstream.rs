@@ -22,23 +22,35 @@ pub struct JetStreamBus {
 }
 
 impl JetStreamBus {
-    /// Connects to the NATS server at `url`. Credentials in the URL are handed to the
-    /// client separately, so the address it logs carries none.
-    pub async fn connect(url: &str, settings: &NatsSettings) -> anyhow::Result<Self> {
-        let mut parsed = url::Url::parse(url).context("nats.url is not a URL")?;
+    /// Connects to the NATS server(s) at `urls` (comma-separated for a cluster).
+    /// Credentials in the URLs are handed to the client separately, so the addresses it
+    /// logs carry none.
+    pub async fn connect(urls: &str, settings: &NatsSettings) -> anyhow::Result<Self> {
         let mut options = async_nats::ConnectOptions::new()
             .name("xingfu")
             .retry_on_initial_connect();
-        let user = parsed.username().to_owned();
-        match parsed.password().map(str::to_owned) {
-            Some(password) => options = options.user_and_password(user, password),
-            None if !user.is_empty() => options = options.token(user),
+        let mut servers = Vec::new();
+        let mut credentials = None;
+        for url in urls.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+            let mut parsed = url::Url::parse(url)
+                .context("nats.url is not a URL (or a comma-separated list)")?;
+            if credentials.is_none() && !parsed.username().is_empty() {
+                credentials = Some((
+                    parsed.username().to_owned(),
+                    parsed.password().map(str::to_owned),
+                ));
+            }
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            servers.push(parsed.to_string());
+        }
+        match credentials {
+            Some((user, Some(password))) => options = options.user_and_password(user, password),
+            Some((token, None)) => options = options.token(token),
             None => {}
         }
-        let _ = parsed.set_username("");
-        let _ = parsed.set_password(None);
         let client = options
-            .connect(parsed.as_str())
+            .connect(servers)
             .await
             .context("connecting to NATS (nats.url)")?;
         Ok(Self {
