@@ -47,6 +47,36 @@ pub async fn migrate(settings: Settings, services: &[ServiceName]) -> anyhow::Re
     Ok(())
 }
 
+/// `xingfu funds verify`: verifies the funds database named by `settings`; an error when
+/// the ledger does not verify.
+pub async fn funds_verify(settings: Settings) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let db = xingfu_platform::db::Database::open(&settings, ServiceName::Funds).await?;
+    db.migrate(xingfu_funds::MIGRATIONS).await?;
+    let pii = xingfu_platform::pii::Protector::load(&settings)?;
+    let outbox = xingfu_platform::events::Outbox::new(ServiceName::Funds);
+    let ledger =
+        xingfu_funds::ops::Ledger::new(db.clone(), outbox, pii, settings.ledger.dual_approval_fen);
+    let found = ledger.verify().await?;
+    db.close().await;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "entries {}, transactions {}",
+        found.entries, found.transactions
+    )?;
+    match found.first_break {
+        None => {
+            writeln!(
+                out,
+                "the ledger verifies: every transaction sums to zero, every balance matches, the chain holds"
+            )?;
+            Ok(())
+        }
+        Some(what) => anyhow::bail!("the ledger does not verify: {what}"),
+    }
+}
+
 fn selected(services: &[ServiceName]) -> impl Iterator<Item = ServiceDef> {
     SERVICES
         .into_iter()

@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// The charity ledger's tools.
+    Funds {
+        #[command(subcommand)]
+        what: Funds,
+    },
     /// Lists every configuration key: key, environment variable, default (tab-separated).
     ConfigKeys,
     /// Writes the descriptor set of every xingfu proto (for tools that decode events or
@@ -46,6 +51,13 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum Funds {
+    /// Recomputes every balance and the hash chain of the funds database (as configured)
+    /// and reports the first break. Exits 1 when the ledger does not verify.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -69,7 +81,7 @@ fn main() -> ExitCode {
         } => return import_needs(cli.config.as_deref(), file, endpoint.clone()),
         Command::ConfigKeys => return config_keys(),
         Command::Descriptors { output } => return descriptors(output.as_deref()),
-        Command::Serve { .. } | Command::Migrate { .. } => {}
+        Command::Serve { .. } | Command::Migrate { .. } | Command::Funds { .. } => {}
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -100,6 +112,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::Migrate { services } => xingfu::migrate(settings, &services).await,
+        Command::Funds {
+            what: Funds::Verify,
+        } => return xingfu::funds_verify(settings).await,
         Command::Import { .. } | Command::ConfigKeys | Command::Descriptors { .. } => Ok(()),
     };
     telemetry.shutdown();

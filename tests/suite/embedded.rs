@@ -67,7 +67,7 @@ async fn the_embedded_suite_serves_creates_and_applies_events_once() {
         1,
         "delivered and acknowledged"
     );
-    let (_, revision) = xingfu_funds::storage::known_project(funds.pool(), &project.id)
+    let (_, revision) = xingfu_funds::storage::projects::known_project(funds.pool(), &project.id)
         .await
         .unwrap()
         .unwrap();

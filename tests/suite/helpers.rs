@@ -75,9 +75,10 @@ pub async fn gateway(suite: &RunningSuite) -> Channel {
 /// Waits until the funds read model knows `project_id`; returns its revision.
 pub async fn wait_for_known_project(funds: &Database, project_id: &str) -> i64 {
     for _ in 0..200 {
-        if let Some((_, revision)) = xingfu_funds::storage::known_project(funds.pool(), project_id)
-            .await
-            .expect("funds database answers")
+        if let Some((_, revision)) =
+            xingfu_funds::storage::projects::known_project(funds.pool(), project_id)
+                .await
+                .expect("funds database answers")
         {
             return revision;
         }

@@ -119,7 +119,7 @@ async fn a_project_created_through_the_gateway_reaches_jetstream_and_funds_once(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (_, revision) = xingfu_funds::storage::known_project(funds.pool(), &project.id)
+    let (_, revision) = xingfu_funds::storage::projects::known_project(funds.pool(), &project.id)
         .await
         .unwrap()
         .unwrap();

@@ -5,6 +5,7 @@
 
 mod binary;
 mod embedded;
+mod funds_flow;
 mod helpers;
 mod jetstream;
 mod otlp;

@@ -3,11 +3,13 @@
 //! (transactional outbox, relay, consumers with an inbox) over NATS JetStream or an
 //! in-process bus.
 
+pub mod date;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod named;
 pub mod paging;
 pub mod pii;
 pub mod runner;

@@ -26,6 +26,8 @@ pub struct Settings {
     pub nats: NatsSettings,
     /// Personal data protection.
     pub pii: PiiSettings,
+    /// The charity ledger's rules.
+    pub ledger: LedgerSettings,
     /// OpenTelemetry export.
     pub otel: OtelSettings,
     /// gRPC serving, common to every service.
@@ -100,6 +102,13 @@ pub struct NatsSettings {
 pub struct PiiSettings {
     /// 64 hex digits; unset means `<data_dir>/pii.key`, generated once.
     pub key: Option<Secret>,
+}
+
+/// The charity ledger's rules.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerSettings {
+    /// Grants above this many fen need two approvers.
+    pub dual_approval_fen: i64,
 }
 
 /// OpenTelemetry export.

@@ -41,6 +41,12 @@ catalogue! {
     "xingfu.volunteers.v1" volunteers::CommunityRegistered => "volunteers.community_registered.v1";
     "xingfu.volunteers.v1" volunteers::CommunityUpdated => "volunteers.community_updated.v1";
     "xingfu.volunteers.v1" volunteers::HoursVerified => "volunteers.hours_verified.v1";
+    "xingfu.funds.v1" funds::FundCreated => "funds.fund_created.v1";
+    "xingfu.funds.v1" funds::DonationReceived => "funds.donation_received.v1";
+    "xingfu.funds.v1" funds::RefundIssued => "funds.refund_issued.v1";
+    "xingfu.funds.v1" funds::GrantRequested => "funds.grant_requested.v1";
+    "xingfu.funds.v1" funds::GrantApproved => "funds.grant_approved.v1";
+    "xingfu.funds.v1" funds::GrantRejected => "funds.grant_rejected.v1";
     "xingfu.funds.v1" funds::GrantDisbursed => "funds.grant_disbursed.v1";
 }
 

@@ -1,4 +1,6 @@
-//! The events the funds service consumes: projects, for its read model.
+//! What the funds service consumes: the projects it may fund (created, published, and
+//! their status, so a cancelled project is never funded). What it publishes is in
+//! `xingfu_proto::events`.
 
 use std::sync::Arc;
 
@@ -8,20 +10,30 @@ use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event, Handler, Subscription};
 use xingfu_platform::time::from_timestamp;
 use xingfu_platform::{Error, ServiceName};
-use xingfu_proto::projects::ProjectCreated;
+use xingfu_proto::projects::{
+    ProjectCreated, ProjectPublished, ProjectStatus, ProjectStatusChanged,
+};
 
 use crate::domain::KnownProject;
-use crate::storage;
+use crate::storage::projects as known;
 
 /// Every subscription of the funds service.
 pub fn subscriptions(db: &Database) -> Vec<Subscription> {
     vec![Subscription {
         consumer: "funds-projects".into(),
         source: ServiceName::Projects,
-        subjects: vec![ProjectCreated::SUBJECT],
+        subjects: vec![
+            ProjectCreated::SUBJECT,
+            ProjectPublished::SUBJECT,
+            ProjectStatusChanged::SUBJECT,
+        ],
         db: db.clone(),
         handler: Arc::new(ProjectsHandler),
     }]
+}
+
+fn undecodable(event: &Envelope, err: prost::DecodeError) -> Error {
+    Error::Unexpected(anyhow::anyhow!("undecodable {}: {err}", event.event_type))
 }
 
 /// Keeps `known_projects` from the projects service's events.
@@ -34,9 +46,23 @@ impl Handler for ProjectsHandler {
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let created: ProjectCreated = event.decode().map_err(|e| {
-                Error::Unexpected(anyhow::anyhow!("undecodable {}: {e}", event.event_type))
-            })?;
+            let subject = event.subject.split_once('.').map_or("", |(_, rest)| rest);
+            if subject == ProjectPublished::SUBJECT {
+                let published: ProjectPublished =
+                    event.decode().map_err(|e| undecodable(event, e))?;
+                known::set_status(tx, &published.project_id, &published.title, "PUBLISHED").await?;
+                return Ok(());
+            }
+            if subject == ProjectStatusChanged::SUBJECT {
+                let changed: ProjectStatusChanged =
+                    event.decode().map_err(|e| undecodable(event, e))?;
+                let status =
+                    ProjectStatus::try_from(changed.to).unwrap_or(ProjectStatus::Unspecified);
+                let name = status.as_str_name().trim_start_matches("PROJECT_STATUS_");
+                known::set_status(tx, &changed.project_id, "", name).await?;
+                return Ok(());
+            }
+            let created: ProjectCreated = event.decode().map_err(|e| undecodable(event, e))?;
             let created_at = created
                 .create_time
                 .as_ref()
@@ -49,7 +75,7 @@ impl Handler for ProjectsHandler {
                 community_id: created.community_id,
                 created_at,
             };
-            storage::upsert_known_project(tx, &project).await?;
+            known::upsert_known_project(tx, &project).await?;
             tracing::debug!(project_id = %project.project_id, "project known to funds");
             Ok(())
         })

@@ -1,12 +1,16 @@
 //! The funds service (`xingfu.funds.v1`): the charity ledger of money raised from society
 //! (社会爱心资金) and granted to children and projects.
 //!
-//! Laid out like its siblings: `domain`, `storage`, `grpc`, `events`. For now it keeps
-//! its read model of the projects it may fund; the ledger arrives with its own issue.
+//! A double-entry ledger: every fund is an account; donations, refunds and grant payments
+//! are journal transactions whose entries sum to zero, are append-only (the database
+//! refuses to change them) and hash-chained, so tampering shows. No fund goes below zero.
+//!
+//! Laid out like its siblings: `domain`, `storage`, `ops`, `grpc`, `events`.
 
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod ops;
 pub mod storage;
 
 use xingfu_platform::db::MigrationSource;
@@ -14,12 +18,20 @@ use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::funds::funds_service_server::{self, FundsServiceServer};
 
 /// The funds database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
-    version: 100,
-    description: "known projects",
-    postgres: include_str!("../migrations/postgres/0100_known_projects.sql"),
-    sqlite: include_str!("../migrations/sqlite/0100_known_projects.sql"),
-}];
+pub const MIGRATIONS: &[MigrationSource] = &[
+    MigrationSource {
+        version: 100,
+        description: "known projects",
+        postgres: include_str!("../migrations/postgres/0100_known_projects.sql"),
+        sqlite: include_str!("../migrations/sqlite/0100_known_projects.sql"),
+    },
+    MigrationSource {
+        version: 101,
+        description: "the ledger",
+        postgres: include_str!("../migrations/postgres/0101_ledger.sql"),
+        sqlite: include_str!("../migrations/sqlite/0101_ledger.sql"),
+    },
+];
 
 /// The funds service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -30,7 +42,13 @@ pub const SERVICE: ServiceDef = ServiceDef {
 
 /// Builds the service on its migrated database.
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let routes = tonic::service::Routes::new(FundsServiceServer::new(grpc::FundsApi));
+    let ledger = ops::Ledger::new(
+        ctx.db.clone(),
+        ctx.outbox,
+        ctx.pii,
+        ctx.settings.ledger.dual_approval_fen,
+    );
+    let routes = tonic::service::Routes::new(FundsServiceServer::new(grpc::FundsApi::new(ledger)));
     let mut parts = ServiceParts::new(routes, vec![funds_service_server::SERVICE_NAME]);
     parts.subscriptions = events::subscriptions(&ctx.db);
     Ok(parts)

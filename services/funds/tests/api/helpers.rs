@@ -1,15 +1,19 @@
 use prost::Message as _;
+use tonic::transport::Channel;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event as _};
 use xingfu_platform::runner::{Runner, RunningSuite};
+use xingfu_proto::funds as pb;
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects as projects_pb;
 use xingfu_testkit::TestEnv;
 
 pub struct TestApp {
     pub db: Database,
     pub suite: RunningSuite,
-    env: TestEnv,
+    pub client: FundsServiceClient<Channel>,
+    pub env: TestEnv,
 }
 
 /// The funds service alone, with events on the in-process bus; `max_deliver` bounds
@@ -18,7 +22,7 @@ pub async fn spawn_app(max_deliver: i64) -> TestApp {
     let mut env = TestEnv::postgres();
     env.settings.nats.max_deliver = max_deliver;
     let mut runner = Runner::new(env.settings.clone()).await.expect("runner");
-    runner
+    let addr = runner
         .add(xingfu_funds::SERVICE)
         .await
         .expect("funds builds");
@@ -26,24 +30,85 @@ pub async fn spawn_app(max_deliver: i64) -> TestApp {
     let db = Database::open(&env.settings, ServiceName::Funds)
         .await
         .expect("database");
-    TestApp { db, suite, env }
+    let client = FundsServiceClient::new(xingfu_testkit::channel(addr).await);
+    TestApp {
+        db,
+        suite,
+        client,
+        env,
+    }
 }
 
 impl TestApp {
+    /// A new fund of `purpose`.
+    pub async fn fund(&mut self, name: &str, purpose: pb::Purpose) -> pb::Fund {
+        self.client
+            .create_fund(pb::CreateFundRequest {
+                request_id: format!("fund-{name}"),
+                name: name.into(),
+                purpose: purpose as i32,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// Donates `amount_fen` into `fund_id` under `key`.
+    pub async fn donate(
+        &mut self,
+        key: &str,
+        fund_id: &str,
+        amount_fen: i64,
+    ) -> Result<pb::Donation, tonic::Status> {
+        self.client
+            .donate(donation(key, fund_id, amount_fen))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// An approved grant of `amount_fen` from `fund_id`.
+    pub async fn approved_grant(&mut self, key: &str, fund_id: &str, amount_fen: i64) -> pb::Grant {
+        let grant = self
+            .client
+            .request_grant(child_grant(key, fund_id, amount_fen))
+            .await
+            .unwrap()
+            .into_inner();
+        self.client
+            .approve_grant(pb::ApproveGrantRequest {
+                id: grant.id,
+                approver: "office-head".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// Subjects of the outbox, in order.
+    pub async fn events(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT subject FROM outbox ORDER BY seq")
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+
     pub async fn stop(self) {
         self.db.close().await;
         self.suite.stop().await.expect("clean shutdown");
         self.env.cleanup().await.expect("cleanup");
     }
 
-    /// Delivers `payload` as the projects service would; true once acknowledged.
-    pub async fn deliver(&self, event_id: &str, payload: Vec<u8>) -> bool {
+    /// Delivers a ProjectCreated payload as the projects service would; true once acknowledged.
+    pub async fn deliver_created(&self, event_id: &str, payload: Vec<u8>) -> bool {
+        self.deliver(event_id, payload, projects_pb::ProjectCreated::SUBJECT)
+            .await
+    }
+
+    /// Delivers `payload` on `subject` as the projects service would; true once acknowledged.
+    pub async fn deliver(&self, event_id: &str, payload: Vec<u8>, subject: &str) -> bool {
         let envelope = Envelope {
             id: event_id.into(),
-            subject: self
-                .suite
-                .bus()
-                .subject(projects_pb::ProjectCreated::SUBJECT),
+            subject: self.suite.bus().subject(subject),
             event_type: projects_pb::ProjectCreated::TYPE.into(),
             source: "projects".into(),
             aggregate_id: String::new(),
@@ -69,4 +134,30 @@ pub fn project_created(project_id: &str, title: &str) -> Vec<u8> {
         }),
     }
     .encode_to_vec()
+}
+
+/// A donation by a person, received today.
+pub fn donation(key: &str, fund_id: &str, amount_fen: i64) -> pb::DonateRequest {
+    pb::DonateRequest {
+        idempotency_key: key.into(),
+        fund_id: fund_id.into(),
+        donor_kind: pb::DonorKind::Person as i32,
+        donor_name: "郑海生".into(),
+        amount_fen,
+        channel: pb::DonationChannel::WechatPay as i32,
+        received_on: None,
+    }
+}
+
+/// A child-support grant request.
+pub fn child_grant(key: &str, fund_id: &str, amount_fen: i64) -> pb::RequestGrantRequest {
+    pb::RequestGrantRequest {
+        request_id: key.into(),
+        fund_id: fund_id.into(),
+        kind: pb::GrantKind::ChildSupport as i32,
+        beneficiary_ref: format!("child-{key}"),
+        amount_fen,
+        requested_by: "caseworker-1".into(),
+        ..Default::default()
+    }
 }

@@ -1,4 +1,4 @@
-use xingfu_funds::storage::known_project;
+use xingfu_funds::storage::projects::known_project;
 
 use crate::helpers::{project_created, spawn_app};
 
@@ -8,7 +8,7 @@ async fn project_created_events_build_the_read_model_once_each() {
     let project_id = uuid::Uuid::now_v7().to_string();
     let event_id = uuid::Uuid::now_v7().to_string();
     assert!(
-        app.deliver(
+        app.deliver_created(
             &event_id,
             project_created(&project_id, "结对帮困 · 297 children")
         )
@@ -26,7 +26,7 @@ async fn project_created_events_build_the_read_model_once_each() {
 
     // Redelivered: acknowledged, not applied again.
     assert!(
-        app.deliver(
+        app.deliver_created(
             &event_id,
             project_created(&project_id, "结对帮困 · 297 children")
         )
@@ -44,7 +44,7 @@ async fn project_created_events_build_the_read_model_once_each() {
     // A different event about the same project is applied.
     let second = uuid::Uuid::now_v7().to_string();
     assert!(
-        app.deliver(&second, project_created(&project_id, "renamed"))
+        app.deliver_created(&second, project_created(&project_id, "renamed"))
             .await
     );
     let (project, revision) = known_project(app.db.pool(), &project_id)
@@ -61,7 +61,7 @@ async fn a_poison_event_is_given_up_after_max_deliver_and_leaves_nothing_behind(
     let event_id = uuid::Uuid::now_v7().to_string();
     // Not a ProjectCreated at all: the handler fails on every delivery.
     assert!(
-        app.deliver(&event_id, vec![0xff, 0xff, 0xff]).await,
+        app.deliver_created(&event_id, vec![0xff, 0xff, 0xff]).await,
         "the bus moves on"
     );
     let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE event_id = $1")
@@ -74,7 +74,7 @@ async fn a_poison_event_is_given_up_after_max_deliver_and_leaves_nothing_behind(
     // The consumer still works after it.
     let project_id = uuid::Uuid::now_v7().to_string();
     assert!(
-        app.deliver(
+        app.deliver_created(
             &uuid::Uuid::now_v7().to_string(),
             project_created(&project_id, "ok")
         )

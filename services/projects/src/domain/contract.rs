@@ -1,8 +1,8 @@
 //! Service contracts (服务契约): a team's or organisation's standing agreement with a
 //! community.
 
-use super::project::named_enum;
 use super::{Date, DirectoryId};
+use xingfu_platform::named_enum;
 
 /// Most services listed on one contract.
 pub const MAX_SERVICES: usize = 20;

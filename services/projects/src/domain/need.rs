@@ -2,8 +2,8 @@
 
 use xingfu_platform::{FieldViolation, validate};
 
-use super::project::named_enum;
 use super::{Category, DirectoryId};
+use xingfu_platform::named_enum;
 
 /// Longest need description, in characters.
 pub const MAX_NEED_CHARS: usize = 2000;

@@ -11,36 +11,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Most communities one project serves.
 pub const MAX_COMMUNITIES: usize = 50;
 
-macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)*
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            /// The stored name (the glossary's).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-
-            /// The value stored as `name`.
-            pub fn parse(name: &str) -> Option<Self> {
-                match name {
-                    $($text => Some($name::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-pub(crate) use named_enum;
+use xingfu_platform::named_enum;
 
 named_enum! {
     /// The seven categories (类别) of the shared library.

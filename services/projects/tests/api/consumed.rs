@@ -29,6 +29,7 @@ async fn directory_grant_and_hours_events_verify_and_add_up() {
         fund_id: "f-1".into(),
         project_id: project.id.clone(),
         amount_fen: 1_500_000,
+        kind: xingfu_proto::funds::GrantKind::Project as i32,
     };
     app.deliver(&grant).await;
     app.deliver(&GrantDisbursed {

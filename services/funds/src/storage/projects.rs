@@ -1,4 +1,4 @@
-//! The funds service's SQL.
+//! The read model of the projects the funds service may grant money to.
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 use xingfu_platform::time::now_micros;
@@ -26,6 +26,40 @@ pub async fn upsert_known_project(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Records a project's lifecycle status (PUBLISHED, CANCELLED, …), creating the row if an
+/// event about it came before its creation event.
+pub async fn set_status(
+    tx: &mut Transaction<'static, Any>,
+    project_id: &str,
+    title: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO known_projects (project_id, title, category, community_id, created_at, revision, updated_at, status) \
+         VALUES ($1, $2, 0, '', 0, 1, $3, $4) \
+         ON CONFLICT (project_id) DO UPDATE SET status = excluded.status, revision = known_projects.revision + 1, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(project_id)
+    .bind(title)
+    .bind(now_micros())
+    .bind(status)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A known project's status; `None` when the project is unknown.
+pub async fn status(
+    conn: &mut sqlx::AnyConnection,
+    project_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM known_projects WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// A known project and how many events were applied to it.

@@ -1,0 +1,157 @@
+//! Donations (捐赠) in, refunds out: each a balanced journal transaction.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::funds as pb;
+
+use super::{Ledger, fund_not_found, insufficient, post};
+use crate::domain::ledger::{DONORS, Kind, fund_account, transfer};
+use crate::domain::{Date, Donation, DonorKind, NewDonation};
+use crate::grpc::convert::{channel_to_proto, donor_kind_to_proto};
+use crate::storage::donations::{self, Inserted};
+use crate::storage::funds::{self, Movement};
+
+impl Ledger {
+    /// Records a donation with its receipt number; a retry with the same key and body
+    /// returns the first, the same key with another body is ALREADY_EXISTS.
+    pub async fn donate(&self, new: NewDonation) -> Result<Donation, Error> {
+        let parts = new.fingerprint_parts();
+        let fingerprint = self.pii.digest(parts.iter().map(String::as_str));
+        let mut tx = self.db.begin().await?;
+        if let Some((donation, asked)) = donations::by_key(&mut tx, &new.key).await? {
+            tx.rollback().await?;
+            return if asked == fingerprint {
+                Ok(donation)
+            } else {
+                Err(reused(&new.key))
+            };
+        }
+        if new.received_on > Date::today() {
+            return Err(Error::invalid("received_on", "must not be in the future"));
+        }
+        let now = now_micros();
+        let movement = Movement {
+            balance: new.amount_fen,
+            raised: new.amount_fen,
+            disbursed: 0,
+        };
+        if !funds::apply(&mut tx, &new.fund_id, movement).await? {
+            return Err(fund_not_found(&new.fund_id));
+        }
+        let receipt = donations::next_receipt(&mut tx, Date::today().year).await?;
+        let sealed = match new.donor_kind {
+            DonorKind::Person => Some(self.pii.seal(&new.donor_name)),
+            DonorKind::Company | DonorKind::Anonymous => None,
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let donation =
+            match donations::insert(&mut tx, &id, &new, &fingerprint, &receipt, sealed, now).await?
+            {
+                Inserted::New(donation) => donation,
+                // A concurrent call with the same key won: answer as a retry.
+                Inserted::Existing(donation, asked) => {
+                    tx.rollback().await?;
+                    return if asked == fingerprint {
+                        Ok(donation)
+                    } else {
+                        Err(reused(&new.key))
+                    };
+                }
+            };
+        let lines = transfer(DONORS, &fund_account(&new.fund_id), new.amount_fen);
+        post(
+            &mut tx,
+            Kind::Donation,
+            &donation.id,
+            &new.received_on.to_string(),
+            &lines,
+            now,
+        )
+        .await?;
+        let event = pb::DonationReceived {
+            donation_id: donation.id.clone(),
+            fund_id: donation.fund_id.clone(),
+            amount_fen: donation.amount_fen,
+            receipt_number: donation.receipt_number.clone(),
+            donor_kind: donor_kind_to_proto(donation.donor_kind) as i32,
+            channel: channel_to_proto(donation.channel) as i32,
+            received_on: donation.received_on.to_string(),
+        };
+        self.outbox
+            .enqueue(&mut tx, &donation.fund_id, &event)
+            .await?;
+        self.outbox.commit(tx).await?;
+        tracing::info!(donation_id = %donation.id, receipt = %donation.receipt_number, "donation received");
+        Ok(donation)
+    }
+
+    /// Reads donation `id`.
+    pub async fn donation(&self, id: &str) -> Result<Donation, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        donations::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "donation",
+                id: id.to_owned(),
+            })
+    }
+
+    /// Returns a donation: reversing entries booked today, never an edit.
+    pub async fn refund(&self, id: &str, reason: &str) -> Result<Donation, Error> {
+        let mut tx = self.db.begin().await?;
+        let donation = donations::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "donation",
+                id: id.to_owned(),
+            })?;
+        if !donations::mark_refunded(&mut tx, id, reason).await? {
+            return Err(Error::FailedPrecondition {
+                kind: "REFUNDED",
+                subject: format!("donations/{id}"),
+                message: format!("donation {id} was refunded already"),
+            });
+        }
+        let movement = Movement {
+            balance: -donation.amount_fen,
+            raised: -donation.amount_fen,
+            disbursed: 0,
+        };
+        if !funds::apply(&mut tx, &donation.fund_id, movement).await? {
+            return Err(insufficient(&donation.fund_id, donation.amount_fen));
+        }
+        let now = now_micros();
+        let lines = transfer(
+            &fund_account(&donation.fund_id),
+            DONORS,
+            donation.amount_fen,
+        );
+        post(
+            &mut tx,
+            Kind::Refund,
+            id,
+            &Date::today().to_string(),
+            &lines,
+            now,
+        )
+        .await?;
+        let event = pb::RefundIssued {
+            donation_id: id.to_owned(),
+            fund_id: donation.fund_id.clone(),
+            amount_fen: donation.amount_fen,
+        };
+        self.outbox
+            .enqueue(&mut tx, &donation.fund_id, &event)
+            .await?;
+        self.outbox.commit(tx).await?;
+        self.donation(id).await
+    }
+}
+
+fn reused(key: &str) -> Error {
+    Error::AlreadyExists {
+        resource: "idempotency_key",
+        id: key.to_owned(),
+        message: "was already used for a different donation".into(),
+    }
+}

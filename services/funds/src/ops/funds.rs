@@ -1,0 +1,64 @@
+//! Creating and reading funds.
+
+use xingfu_platform::time::now_micros;
+use xingfu_platform::{Error, validate};
+use xingfu_proto::funds as pb;
+
+use super::{Ledger, fund_not_found};
+use crate::domain::{Fund, Purpose};
+use crate::grpc::convert::purpose_to_proto;
+use crate::storage::funds::{self, Inserted};
+
+impl Ledger {
+    /// Creates a fund, or returns the one its request id created before.
+    pub async fn create_fund(
+        &self,
+        request_id: &str,
+        name: &str,
+        purpose: Purpose,
+    ) -> Result<Fund, Error> {
+        let mut tx = self.db.begin().await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let fingerprint = validate::fingerprint([name, purpose.as_str()]);
+        match funds::insert(
+            &mut tx,
+            &id,
+            request_id,
+            &fingerprint,
+            name,
+            purpose,
+            now_micros(),
+        )
+        .await?
+        {
+            Inserted::New(fund) => {
+                let event = pb::FundCreated {
+                    fund_id: fund.id.clone(),
+                    name: fund.name.clone(),
+                    purpose: purpose_to_proto(fund.purpose) as i32,
+                };
+                self.outbox.enqueue(&mut tx, &fund.id, &event).await?;
+                self.outbox.commit(tx).await?;
+                tracing::info!(fund_id = %fund.id, "fund created");
+                Ok(fund)
+            }
+            Inserted::Existing(fund, asked) if asked == fingerprint => {
+                tx.rollback().await?;
+                Ok(fund)
+            }
+            Inserted::Existing(..) => Err(Error::AlreadyExists {
+                resource: "request_id",
+                id: request_id.to_owned(),
+                message: "was already used for a different fund".into(),
+            }),
+        }
+    }
+
+    /// Reads fund `id`.
+    pub async fn fund(&self, id: &str) -> Result<Fund, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        funds::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| fund_not_found(id))
+    }
+}

@@ -1,0 +1,269 @@
+//! Grants (资助): requested, approved (never by the requester; twice above the
+//! dual-approval amount), then paid from a fund that can never go below zero.
+
+use sqlx::{Any, Transaction};
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::funds as pb;
+
+use super::{Ledger, fund_not_found, insufficient, post};
+use crate::domain::ledger::{BENEFICIARIES, Kind, fund_account, transfer};
+use crate::domain::{Date, Grant, GrantKind, GrantStatus, NewGrant};
+use crate::grpc::convert::{grant_kind_to_proto, grant_status_to_proto};
+use crate::storage::funds::Movement;
+use crate::storage::grants::{self, Inserted};
+use crate::storage::{funds, projects};
+
+impl Ledger {
+    /// Requests a grant; a retry returns the first.
+    pub async fn request_grant(&self, new: NewGrant) -> Result<Grant, Error> {
+        let mut tx = self.db.begin().await?;
+        let fund = funds::get(&mut tx, &new.fund_id)
+            .await?
+            .ok_or_else(|| fund_not_found(&new.fund_id))?;
+        if !fund.purpose.allows(new.kind) {
+            return Err(Error::FailedPrecondition {
+                kind: "RESTRICTED_FUND",
+                subject: format!("funds/{}", fund.id),
+                message: format!(
+                    "fund {} is restricted to {} and cannot pay a {} grant",
+                    fund.id,
+                    fund.purpose.as_str(),
+                    new.kind.as_str()
+                ),
+            });
+        }
+        if let Some(project_id) = &new.project_id {
+            check_project(&mut tx, project_id).await?;
+        }
+        let required = if new.amount_fen > self.dual_approval_fen {
+            2
+        } else {
+            1
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        match grants::insert(&mut tx, &id, &new, required, now_micros()).await? {
+            Inserted::New(grant) => {
+                let event = pb::GrantRequested {
+                    grant_id: grant.id.clone(),
+                    fund_id: grant.fund_id.clone(),
+                    kind: grant_kind_to_proto(grant.kind) as i32,
+                    project_id: grant.project_id.clone().unwrap_or_default(),
+                    amount_fen: grant.amount_fen,
+                };
+                self.outbox.enqueue(&mut tx, &grant.id, &event).await?;
+                self.outbox.commit(tx).await?;
+                Ok(grant)
+            }
+            Inserted::Existing(grant, asked) if asked == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(grant)
+            }
+            Inserted::Existing(..) => Err(Error::AlreadyExists {
+                resource: "request_id",
+                id: new.request_id,
+                message: "was already used for a different grant".into(),
+            }),
+        }
+    }
+
+    /// Reads grant `id`.
+    pub async fn grant(&self, id: &str) -> Result<Grant, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        grants::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| grant_not_found(id))
+    }
+
+    /// `approver` approves a REQUESTED grant; it is APPROVED once it has the approvals it
+    /// needs.
+    pub async fn approve_grant(&self, id: &str, approver: &str) -> Result<Grant, Error> {
+        let (mut tx, grant) = self
+            .change_grant(id, |g| {
+                if g.status != GrantStatus::Requested {
+                    return Err(grant_state(g, "only REQUESTED grants can be approved"));
+                }
+                if g.requested_by == approver {
+                    return Err(Error::FailedPrecondition {
+                        kind: "SELF_APPROVAL",
+                        subject: format!("grants/{}", g.id),
+                        message: "a grant is not approved by the one who requested it".into(),
+                    });
+                }
+                if g.approved_by.iter().any(|a| a == approver) {
+                    return Err(Error::AlreadyExists {
+                        resource: "approval",
+                        id: format!("{}/{approver}", g.id),
+                        message: "this approver approved the grant already".into(),
+                    });
+                }
+                let mut next = g.clone();
+                next.approved_by.push(approver.to_owned());
+                if i32::try_from(next.approved_by.len()).unwrap_or(i32::MAX) >= g.approvals_required
+                {
+                    next.status = GrantStatus::Approved;
+                }
+                Ok(next)
+            })
+            .await?;
+        grants::approve(&mut tx, id, approver, now_micros()).await?;
+        let event = pb::GrantApproved {
+            grant_id: id.to_owned(),
+            approver: approver.to_owned(),
+            fully_approved: grant.status == GrantStatus::Approved,
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.grant(id).await
+    }
+
+    /// Rejects a REQUESTED grant, or cancels a REQUESTED or APPROVED one.
+    pub async fn end_grant(
+        &self,
+        id: &str,
+        status: GrantStatus,
+        reason: &str,
+    ) -> Result<Grant, Error> {
+        let (mut tx, _) = self
+            .change_grant(id, |g| {
+                let allowed = match status {
+                    GrantStatus::Rejected => g.status == GrantStatus::Requested,
+                    _ => matches!(g.status, GrantStatus::Requested | GrantStatus::Approved),
+                };
+                if !allowed {
+                    return Err(grant_state(
+                        g,
+                        &format!("it cannot become {}", status.as_str()),
+                    ));
+                }
+                let mut next = g.clone();
+                next.status = status;
+                next.reason = Some(reason.to_owned());
+                Ok(next)
+            })
+            .await?;
+        let event = pb::GrantRejected {
+            grant_id: id.to_owned(),
+            status: grant_status_to_proto(status) as i32,
+            reason: reason.to_owned(),
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.grant(id).await
+    }
+
+    /// Pays an APPROVED grant from its fund, if the fund holds the money (and, for a
+    /// project grant, the project is not cancelled). Paying a paid grant returns it.
+    pub async fn disburse_grant(&self, id: &str) -> Result<Grant, Error> {
+        let current = self.grant(id).await?;
+        if current.status == GrantStatus::Disbursed {
+            return Ok(current);
+        }
+        let now = now_micros();
+        let (mut tx, grant) = self
+            .change_grant(id, |g| {
+                if g.status != GrantStatus::Approved {
+                    return Err(grant_state(g, "only APPROVED grants can be paid"));
+                }
+                let mut next = g.clone();
+                next.status = GrantStatus::Disbursed;
+                next.disbursed_at = Some(now);
+                Ok(next)
+            })
+            .await?;
+        if let Some(project_id) = &grant.project_id {
+            check_project(&mut tx, project_id).await?;
+        }
+        let movement = Movement {
+            balance: -grant.amount_fen,
+            raised: 0,
+            disbursed: grant.amount_fen,
+        };
+        if !funds::apply(&mut tx, &grant.fund_id, movement).await? {
+            return Err(insufficient(&grant.fund_id, grant.amount_fen));
+        }
+        let lines = transfer(
+            &fund_account(&grant.fund_id),
+            BENEFICIARIES,
+            grant.amount_fen,
+        );
+        post(
+            &mut tx,
+            Kind::Disbursement,
+            id,
+            &Date::today().to_string(),
+            &lines,
+            now,
+        )
+        .await?;
+        let event = pb::GrantDisbursed {
+            grant_id: id.to_owned(),
+            fund_id: grant.fund_id.clone(),
+            project_id: grant.project_id.clone().unwrap_or_default(),
+            amount_fen: grant.amount_fen,
+            kind: grant_kind_to_proto(grant.kind) as i32,
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        tracing::info!(grant_id = %id, amount_fen = grant.amount_fen, "grant disbursed");
+        self.grant(id).await
+    }
+
+    async fn change_grant<F>(
+        &self,
+        id: &str,
+        change: F,
+    ) -> Result<(Transaction<'static, Any>, Grant), Error>
+    where
+        F: Fn(&Grant) -> Result<Grant, Error>,
+    {
+        let mut tx = self.db.begin().await?;
+        for _ in 0..5 {
+            let stored = grants::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| grant_not_found(id))?;
+            let changed = change(&stored)?;
+            if grants::save(&mut tx, &changed).await? {
+                return Ok((tx, changed));
+            }
+        }
+        Err(Error::Aborted(format!("grant {id} keeps changing; retry")))
+    }
+}
+
+/// A project grant needs a project the funds service knows and that is not cancelled.
+async fn check_project(tx: &mut Transaction<'static, Any>, project_id: &str) -> Result<(), Error> {
+    match projects::status(tx, project_id).await?.as_deref() {
+        None => Err(Error::FailedPrecondition {
+            kind: "PROJECT_UNKNOWN",
+            subject: format!("projects/{project_id}"),
+            message: format!("project {project_id} is not known to the funds service (yet)"),
+        }),
+        Some("CANCELLED") => Err(Error::FailedPrecondition {
+            kind: "PROJECT_CANCELLED",
+            subject: format!("projects/{project_id}"),
+            message: format!("project {project_id} was cancelled; it cannot be funded"),
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+fn grant_not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "grant",
+        id: id.to_owned(),
+    }
+}
+
+fn grant_state(grant: &Grant, wanted: &str) -> Error {
+    Error::FailedPrecondition {
+        kind: "GRANT_STATE",
+        subject: format!("grants/{}", grant.id),
+        message: format!("grant {} is {}; {wanted}", grant.id, grant.status.as_str()),
+    }
+}
+
+/// Whether a grant kind names a beneficiary (child support and study corners do).
+pub fn needs_beneficiary(kind: GrantKind) -> bool {
+    matches!(kind, GrantKind::ChildSupport | GrantKind::StudyCorner)
+}

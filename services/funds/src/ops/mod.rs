@@ -1,0 +1,97 @@
+//! The ledger's operations: each write is one transaction holding the change, its journal
+//! postings, the funds' kept balances and its outbox event.
+
+mod donations;
+mod funds;
+mod grants;
+mod reports;
+
+use sqlx::AnyConnection;
+use xingfu_platform::Error;
+use xingfu_platform::db::Database;
+use xingfu_platform::events::Outbox;
+use xingfu_platform::pii::Protector;
+
+use crate::domain::ledger::{Kind, Line};
+use crate::storage::ledger::{self, Refused};
+
+pub use grants::needs_beneficiary;
+pub use reports::{Report, ReportFilter, Verification, to_csv};
+
+/// The charity ledger: its database, its outbox, the key for personal data, and the amount
+/// above which a grant needs two approvers.
+#[derive(Clone)]
+pub struct Ledger {
+    db: Database,
+    outbox: Outbox,
+    pii: Protector,
+    dual_approval_fen: i64,
+}
+
+impl Ledger {
+    /// The ledger on `db`.
+    pub fn new(db: Database, outbox: Outbox, pii: Protector, dual_approval_fen: i64) -> Self {
+        Self {
+            db,
+            outbox,
+            pii,
+            dual_approval_fen,
+        }
+    }
+
+    /// The database, for reads.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+}
+
+/// Appends a journal transaction, mapping refusals to the caller's errors.
+pub(crate) async fn post(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    reference_id: &str,
+    booked_on: &str,
+    lines: &[Line],
+    now: i64,
+) -> Result<(), Error> {
+    let transaction_id = uuid::Uuid::now_v7().to_string();
+    match ledger::post(
+        conn,
+        &transaction_id,
+        kind,
+        reference_id,
+        booked_on,
+        lines,
+        now,
+    )
+    .await
+    {
+        Ok(()) => Ok(()),
+        Err(Refused::PeriodClosed(period)) => Err(Error::FailedPrecondition {
+            kind: "PERIOD_CLOSED",
+            subject: format!("periods/{period}"),
+            message: format!("the period {period} is closed; nothing can be booked into it"),
+        }),
+        Err(Refused::Unbalanced) => Err(Error::Unexpected(anyhow::anyhow!(
+            "unbalanced posting for {reference_id}"
+        ))),
+        Err(Refused::Database(err)) => Err(err.into()),
+    }
+}
+
+/// NOT_FOUND for a fund.
+pub(crate) fn fund_not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "fund",
+        id: id.to_owned(),
+    }
+}
+
+/// FAILED_PRECONDITION: the fund cannot pay this.
+pub(crate) fn insufficient(fund_id: &str, amount: i64) -> Error {
+    Error::FailedPrecondition {
+        kind: "INSUFFICIENT_FUNDS",
+        subject: format!("funds/{fund_id}"),
+        message: format!("fund {fund_id} does not hold {amount} fen; a fund never goes below zero"),
+    }
+}

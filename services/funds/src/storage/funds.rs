@@ -1,0 +1,155 @@
+//! Funds and their kept balances.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::corrupt;
+use crate::domain::{Fund, Purpose};
+
+const COLUMNS: &str = "id, name, purpose, balance_fen, raised_fen, disbursed_fen, created_at";
+
+/// What creating a fund came to.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new fund.
+    New(Fund),
+    /// The key was used before: that fund and its fingerprint.
+    Existing(Fund, String),
+}
+
+/// Inserts a fund unless `request_id` is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    request_id: &str,
+    fingerprint: &str,
+    name: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Inserted, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO funds (id, request_id, request_hash, name, purpose, balance_fen, raised_fen, disbursed_fen, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(request_id)
+    .bind(fingerprint)
+    .bind(name)
+    .bind(purpose.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Inserted::New(
+            get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?,
+        ));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, request_hash FROM funds WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Inserted::Existing(
+        fund_of(&row)?,
+        row.try_get("request_hash")?,
+    ))
+}
+
+/// The fund `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Fund>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM funds WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| fund_of(&row))
+    .transpose()
+}
+
+/// Funds newest first after `after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Fund>, sqlx::Error> {
+    let rows = match after {
+        Some(after) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM funds WHERE id < $1 ORDER BY id DESC LIMIT $2"
+            )))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM funds ORDER BY id DESC LIMIT $1"
+            )))
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+    };
+    rows.iter().map(fund_of).collect()
+}
+
+/// Every fund, for verification and reports.
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Fund>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM funds ORDER BY id"
+    )))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(fund_of)
+    .collect()
+}
+
+/// How a posting changes a fund's kept figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Movement {
+    /// Change of the balance.
+    pub balance: i64,
+    /// Change of what was raised.
+    pub raised: i64,
+    /// Change of what was disbursed.
+    pub disbursed: i64,
+}
+
+/// Applies `movement` to fund `id` unless the balance would go below zero; false then.
+/// The row stays locked until the transaction ends, so concurrent payments queue here.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    id: &str,
+    movement: Movement,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE funds SET balance_fen = balance_fen + $1, raised_fen = raised_fen + $2, \
+         disbursed_fen = disbursed_fen + $3 WHERE id = $4 AND balance_fen + $1 >= 0",
+    )
+    .bind(movement.balance)
+    .bind(movement.raised)
+    .bind(movement.disbursed)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+fn fund_of(row: &AnyRow) -> Result<Fund, sqlx::Error> {
+    let purpose: String = row.try_get("purpose")?;
+    Ok(Fund {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("funds", "purpose", &purpose))?,
+        balance_fen: row.try_get("balance_fen")?,
+        raised_fen: row.try_get("raised_fen")?,
+        disbursed_fen: row.try_get("disbursed_fen")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,179 @@
+use sqlx::Row;
+use tonic::Code;
+use xingfu_proto::common::Date;
+use xingfu_proto::funds as pb;
+
+use crate::helpers::{donation, spawn_app};
+
+#[tokio::test]
+async fn donations_get_gapless_receipts_and_retries_change_nothing() {
+    let mut app = spawn_app(3).await;
+    let fund = app.fund("general", pb::Purpose::General).await;
+    let first = app.donate("d-1", &fund.id, 10_000_00).await.unwrap();
+    let second = app.donate("d-2", &fund.id, 5_000_00).await.unwrap();
+    let year = first.receipt_number[..4].to_owned();
+    assert_eq!(first.receipt_number, format!("{year}-000001"));
+    assert_eq!(second.receipt_number, format!("{year}-000002"));
+    assert_eq!(first.donor_display, "郑**", "a person's name is masked");
+
+    let retry = app.donate("d-1", &fund.id, 10_000_00).await.unwrap();
+    assert_eq!(retry, first, "a retry returns the first donation");
+    let status = app.donate("d-1", &fund.id, 9_999_00).await.unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+    let third = app.donate("d-3", &fund.id, 1).await.unwrap();
+    assert_eq!(
+        third.receipt_number,
+        format!("{year}-000003"),
+        "refused and retried calls leave no gaps"
+    );
+
+    let read = app
+        .client
+        .get_fund(pb::GetFundRequest {
+            id: fund.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.balance.unwrap().fen, 15_000_01);
+    let sealed: String = sqlx::query("SELECT donor_sealed FROM donations WHERE id = $1")
+        .bind(&first.id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get("donor_sealed");
+    assert!(!sealed.contains("郑海生"), "the name is sealed at rest");
+    assert_eq!(
+        app.events()
+            .await
+            .iter()
+            .filter(|s| s.ends_with("donation_received.v1"))
+            .count(),
+        3
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refund_reverses_a_donation_once() {
+    let mut app = spawn_app(3).await;
+    let fund = app.fund("refunds", pb::Purpose::General).await;
+    let gift = app.donate("r-1", &fund.id, 2_000_00).await.unwrap();
+    let refunded = app
+        .client
+        .refund_donation(pb::RefundDonationRequest {
+            id: gift.id.clone(),
+            reason: "paid twice by mistake".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(refunded.refunded);
+    let read = app
+        .client
+        .get_fund(pb::GetFundRequest {
+            id: fund.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (read.balance.unwrap().fen, read.raised.unwrap().fen),
+        (0, 0)
+    );
+    let status = app
+        .client
+        .refund_donation(pb::RefundDonationRequest {
+            id: gift.id.clone(),
+            reason: "again".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal_entries")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        entries, 4,
+        "a refund adds reversing entries; nothing is edited"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_donations_are_refused_field_by_field_and_closed_months_stay_closed() {
+    let mut app = spawn_app(3).await;
+    let fund = app.fund("checks", pb::Purpose::General).await;
+    let mut bad = donation("", "not-a-fund", 0);
+    bad.donor_kind = pb::DonorKind::Anonymous as i32;
+    bad.channel = 0;
+    let status = app.client.donate(bad).await.unwrap_err();
+    let fields: Vec<String> = tonic_types::StatusExt::get_error_details(&status)
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "idempotency_key",
+            "fund_id",
+            "donor_name",
+            "amount_fen",
+            "channel"
+        ]
+    );
+
+    let status = app
+        .donate("nowhere", &uuid::Uuid::now_v7().to_string(), 100)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+
+    app.client
+        .close_period(pb::ClosePeriodRequest {
+            period: "2026-01".into(),
+        })
+        .await
+        .unwrap();
+    let mut backdated = donation("late", &fund.id, 100);
+    backdated.received_on = Some(Date {
+        year: 2026,
+        month: 1,
+        day: 15,
+    });
+    let status = app.client.donate(backdated.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    backdated.received_on = Some(Date {
+        year: 2026,
+        month: 2,
+        day: 1,
+    });
+    app.client.donate(backdated).await.unwrap();
+    let mut future = donation("future", &fund.id, 100);
+    future.received_on = Some(Date {
+        year: 2099,
+        month: 1,
+        day: 1,
+    });
+    assert_eq!(
+        app.client.donate(future).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    let status = app
+        .client
+        .close_period(pb::ClosePeriodRequest {
+            period: "2099-01".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "only past months close"
+    );
+    app.stop().await;
+}

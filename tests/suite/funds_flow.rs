@@ -1,0 +1,178 @@
+//! The charity ledger end to end through the gateway, on the embedded default and on
+//! PostgreSQL + JetStream; the SQLite journal refuses edits too, and `xingfu funds verify`
+//! finds tampering.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::pull;
+use futures_util::StreamExt as _;
+use tonic::transport::Channel;
+use xingfu::Service;
+use xingfu_platform::db::Database;
+use xingfu_proto::funds as pb;
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
+use xingfu_testkit::TestEnv;
+
+use crate::helpers::gateway;
+
+/// 312,000 yuan, in fen (written yuan_fen).
+const RAISED: i64 = 31_200_000;
+/// 60,000 yuan: above the dual-approval amount.
+const GRANT: i64 = 6_000_000;
+
+/// A fund, a donation, a two-approver grant paid out; returns the fund id.
+async fn flow(channel: Channel) -> String {
+    let mut client = FundsServiceClient::new(channel);
+    let fund = client
+        .create_fund(pb::CreateFundRequest {
+            request_id: "flow-fund".into(),
+            name: "社会爱心资金 · 困难儿童".into(),
+            purpose: pb::Purpose::ChildSupport as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .donate(pb::DonateRequest {
+            idempotency_key: "flow-gift".into(),
+            fund_id: fund.id.clone(),
+            donor_kind: pb::DonorKind::Company as i32,
+            donor_name: "洞头海产有限公司".into(),
+            amount_fen: RAISED,
+            channel: pb::DonationChannel::BankTransfer as i32,
+            received_on: None,
+        })
+        .await
+        .unwrap();
+    let grant = client
+        .request_grant(pb::RequestGrantRequest {
+            request_id: "flow-grant".into(),
+            fund_id: fund.id.clone(),
+            kind: pb::GrantKind::ChildSupport as i32,
+            beneficiary_ref: "case-0297".into(),
+            amount_fen: GRANT,
+            requested_by: "caseworker".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for approver in ["office-head", "deputy-head"] {
+        client
+            .approve_grant(pb::ApproveGrantRequest {
+                id: grant.id.clone(),
+                approver: approver.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let paid = client
+        .disburse_grant(pb::DisburseGrantRequest {
+            id: grant.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(paid.status, pb::GrantStatus::Disbursed as i32);
+    let verified = client
+        .verify_ledger(pb::VerifyLedgerRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verified.ok, "{verified:?}");
+    let public = client
+        .get_transparency_report(pb::GetTransparencyReportRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(public.balance.unwrap().fen, RAISED - GRANT);
+    assert_eq!(public.children_supported, 1);
+    fund.id
+}
+
+#[tokio::test]
+async fn the_ledger_works_on_the_embedded_default_and_its_journal_refuses_edits() {
+    let env = TestEnv::embedded();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    flow(gateway(&suite).await).await;
+    suite.stop().await.unwrap();
+
+    let db = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let refused = sqlx::query("UPDATE journal_entries SET amount_fen = 1 WHERE seq = 1")
+        .execute(db.pool())
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    // With the guard dropped, an edit is still found.
+    sqlx::query("DROP TRIGGER journal_entries_no_update")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE journal_entries SET amount_fen = amount_fen - 1 WHERE seq = 3")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xingfu"))
+        .args(["funds", "verify"])
+        .env("XINGFU__DATA_DIR", &env.settings.data_dir)
+        .env(
+            "XINGFU__PII__KEY",
+            env.settings.pii.key.as_ref().unwrap().expose(),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("entry 3"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_ledger_works_on_postgres_and_its_events_reach_jetstream() {
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    flow(gateway(&suite).await).await;
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let stream = js
+        .get_stream(env.stream_name(Service::Funds))
+        .await
+        .unwrap();
+    let reader = stream
+        .create_consumer(pull::Config::default())
+        .await
+        .unwrap();
+    let mut messages = reader.messages().await.unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let expected = [
+        "fund_created",
+        "donation_received",
+        "grant_requested",
+        "grant_approved",
+        "grant_disbursed",
+    ];
+    while !expected.iter().all(|e| seen.contains(*e)) {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .unwrap_or_else(|_| panic!("funds events missing; saw {seen:?}"))
+            .unwrap()
+            .unwrap();
+        seen.insert(
+            message
+                .subject
+                .as_str()
+                .split('.')
+                .nth(2)
+                .unwrap()
+                .to_owned(),
+        );
+        message.ack().await.unwrap();
+    }
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
