@@ -21,7 +21,7 @@ const RAISED: i64 = 31_200_000;
 const GRANT: i64 = 6_000_000;
 
 /// A fund, a donation, a two-approver grant paid out; returns the fund id.
-async fn flow(channel: Channel) -> String {
+pub async fn flow(channel: Channel) -> String {
     let mut client = FundsServiceClient::new(channel);
     let fund = client
         .create_fund(pb::CreateFundRequest {

@@ -5,6 +5,7 @@
 
 mod binary;
 mod embedded;
+mod event_stream;
 mod funds_flow;
 mod helpers;
 mod jetstream;

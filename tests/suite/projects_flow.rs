@@ -19,7 +19,7 @@ use xingfu_testkit::TestEnv;
 use crate::helpers::gateway;
 
 /// Runs the whole flow; returns the project it completed.
-async fn flow(channel: Channel) -> pb::Project {
+pub async fn flow(channel: Channel) -> pb::Project {
     let mut client = ProjectsServiceClient::new(channel);
     let need = client
         .submit_need(pb::SubmitNeedRequest {

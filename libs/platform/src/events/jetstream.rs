@@ -155,6 +155,7 @@ impl JetStreamBus {
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
         self.ensure_stream(sub.source).await?;
+        self.ensure_dead_letter_stream().await?;
         let stream = self
             .context
             .get_stream(self.stream_name(sub.source))
@@ -183,9 +184,17 @@ impl JetStreamBus {
                     None => anyhow::bail!("message stream ended"),
                 },
             };
-            let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+            let (delivered, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
+            let consumer = sub.consumer.clone();
+            metrics::gauge!("xingfu_consumer_pending", "consumer" => consumer.clone())
+                .set(pending as f64);
+            if delivered > 1 {
+                metrics::counter!("xingfu_events_redelivered_total", "consumer" => consumer.clone()).increment(1);
+            }
             let Some(envelope) = envelope_of(&message) else {
-                tracing::error!(subject = %message.subject, "event without an id; discarding");
+                tracing::error!(subject = %message.subject, "event without an id; dead-lettering it");
+                self.dead_letter(sub, &message, "the message has no ce-id header", delivered)
+                    .await?;
                 message
                     .ack_with(AckKind::Term)
                     .await
@@ -194,6 +203,17 @@ impl JetStreamBus {
             };
             match apply(sub, &envelope).await {
                 Ok(_) => message.ack().await.map_err(|e| anyhow::anyhow!(e))?,
+                Err(err) if delivered >= self.settings.max_deliver => {
+                    // Given up: parked with its reason, and the stream moves on.
+                    tracing::error!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
+                        error = %err, "event dead-lettered");
+                    self.dead_letter(sub, &message, &format!("{err:#}"), delivered)
+                        .await?;
+                    message
+                        .ack_with(AckKind::Term)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                }
                 Err(err) => {
                     tracing::warn!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
                         error = %err, "event failed; it will be redelivered");
@@ -205,7 +225,79 @@ impl JetStreamBus {
             }
         }
     }
+
+    /// The dead-letter stream's name: `XINGFU_DEAD_LETTERS`.
+    pub fn dead_letter_stream(&self) -> String {
+        format!(
+            "{}_DEAD_LETTERS",
+            self.prefix().to_uppercase().replace('-', "_")
+        )
+    }
+
+    /// Creates or updates the dead-letter stream (`<prefix>.dead_letters.>`).
+    pub async fn ensure_dead_letter_stream(&self) -> anyhow::Result<()> {
+        let config = stream::Config {
+            name: self.dead_letter_stream(),
+            description: Some("xingfu events that consumers gave up on, with the reason".into()),
+            subjects: vec![format!("{}.dead_letters.>", self.prefix())],
+            max_age: Duration::from_secs(self.settings.max_age_days * 24 * 3600),
+            storage: stream::StorageType::File,
+            num_replicas: self.settings.replicas,
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        };
+        self.context
+            .create_or_update_stream(config)
+            .await
+            .context("creating the dead-letter stream")?;
+        Ok(())
+    }
+
+    /// Parks `message` on `<prefix>.dead_letters.<consumer>` with its original headers, its
+    /// subject, the consumer, the deliveries and the reason.
+    async fn dead_letter(
+        &self,
+        sub: &Subscription,
+        message: &jetstream::Message,
+        reason: &str,
+        delivered: i64,
+    ) -> anyhow::Result<()> {
+        let mut headers = message.headers.clone().unwrap_or_default();
+        let id = headers
+            .get(headers::ID)
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default();
+        headers.insert(headers::MSG_ID, format!("{id}:{}", sub.consumer).as_str());
+        headers.insert(DEAD_LETTER_SUBJECT, message.subject.as_str());
+        headers.insert(DEAD_LETTER_CONSUMER, sub.consumer.as_str());
+        headers.insert(DEAD_LETTER_DELIVERIES, delivered.to_string().as_str());
+        let reason: String = reason
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(1000)
+            .collect();
+        headers.insert(DEAD_LETTER_REASON, reason.as_str());
+        let subject = format!("{}.dead_letters.{}", self.prefix(), sub.consumer);
+        self.context
+            .publish_with_headers(subject, headers, message.payload.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        metrics::counter!("xingfu_events_dead_lettered_total", "consumer" => sub.consumer.clone())
+            .increment(1);
+        Ok(())
+    }
 }
+
+/// Header of a dead letter: the subject it was published on.
+pub const DEAD_LETTER_SUBJECT: &str = "xingfu-original-subject";
+/// Header of a dead letter: the consumer that gave up.
+pub const DEAD_LETTER_CONSUMER: &str = "xingfu-consumer";
+/// Header of a dead letter: how many deliveries were tried.
+pub const DEAD_LETTER_DELIVERIES: &str = "xingfu-deliveries";
+/// Header of a dead letter: why the last delivery failed.
+pub const DEAD_LETTER_REASON: &str = "xingfu-dead-letter-reason";
 
 fn nats_headers(envelope: &Envelope) -> HeaderMap {
     let mut map = HeaderMap::new();

@@ -94,8 +94,12 @@ impl MemoryBus {
                     match apply(&subscription, &envelope).await {
                         Ok(_) => break,
                         Err(err) if delivered >= max_deliver => {
+                            // The in-process bus has no dead-letter stream: the log and the
+                            // metric are where a given-up event shows.
                             tracing::error!(consumer = %subscription.consumer, event_id = %envelope.id,
                                 error = %err, "giving up on event after {delivered} deliveries");
+                            metrics::counter!("xingfu_events_dead_lettered_total", "consumer" => subscription.consumer.clone())
+                                .increment(1);
                             break;
                         }
                         Err(err) => {

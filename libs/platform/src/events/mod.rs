@@ -19,7 +19,10 @@ use sqlx::{Any, Transaction};
 
 pub use consumer::apply;
 pub use envelope::{Envelope, headers};
-pub use jetstream::JetStreamBus;
+pub use jetstream::{
+    DEAD_LETTER_CONSUMER, DEAD_LETTER_DELIVERIES, DEAD_LETTER_REASON, DEAD_LETTER_SUBJECT,
+    JetStreamBus,
+};
 pub use memory::MemoryBus;
 pub use outbox::Outbox;
 pub use relay::Relay;

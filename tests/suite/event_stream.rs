@@ -1,0 +1,307 @@
+//! The event stream as internal tools see it: every event decodes from JetStream with the
+//! descriptor set alone; a poison message goes to the dead-letter stream and the stream
+//! moves on; the relay and the consumers ride out a NATS restart, losing nothing and
+//! applying nothing twice.
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use futures_util::StreamExt as _;
+use prost_reflect::{DescriptorPool, DynamicMessage};
+use xingfu::Service;
+use xingfu_platform::db::Database;
+use xingfu_platform::secret::Secret;
+use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_testkit::TestEnv;
+
+use crate::helpers::{gateway, inbox_count, new_project, wait_for_known_project};
+
+/// Every message of `stream`, from the start.
+async fn read_all(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Vec<async_nats::jetstream::Message> {
+    let Ok(stream) = js.get_stream(stream).await else {
+        return Vec::new();
+    };
+    let consumer = stream
+        .create_consumer(pull::Config {
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut batch = consumer
+        .fetch()
+        .max_messages(1000)
+        .expires(Duration::from_secs(1))
+        .messages()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(Ok(message)) = batch.next().await {
+        out.push(message);
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_published_event_decodes_with_the_descriptor_set_alone() {
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    crate::projects_flow::flow(gateway(&suite).await).await;
+    crate::funds_flow::flow(gateway(&suite).await).await;
+    // Give the relays a moment to drain the outboxes.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    let pool = DescriptorPool::decode(xingfu_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let mut seen = BTreeSet::new();
+    for service in [Service::Projects, Service::Funds] {
+        for message in read_all(&js, &env.stream_name(service)).await {
+            let headers = message.headers.as_ref().unwrap();
+            let event_type = headers.get("ce-type").unwrap().as_str().to_owned();
+            let descriptor = pool
+                .get_message_by_name(&event_type)
+                .unwrap_or_else(|| panic!("{event_type} is described"));
+            let decoded =
+                DynamicMessage::decode(descriptor, message.payload.clone()).expect("decodes");
+            assert!(
+                !decoded.fields().collect::<Vec<_>>().is_empty(),
+                "{event_type} carries data"
+            );
+            seen.insert(event_type);
+        }
+    }
+    // Everything but the volunteers events (their producer arrives with its issue).
+    let produced: BTreeSet<String> = xingfu_proto::events::CATALOGUE
+        .iter()
+        .filter(|(subject, _)| !subject.starts_with("volunteers."))
+        .filter(|(subject, _)| {
+            // Not exercised by these two flows: a dispatch, a refund, a rejection, a contract end.
+            ![
+                "projects.project_dispatched.v1",
+                "funds.refund_issued.v1",
+                "funds.grant_rejected.v1",
+                "projects.contract_ended.v1",
+            ]
+            .contains(subject)
+        })
+        .map(|(_, event_type)| (*event_type).to_owned())
+        .collect();
+    let missing: Vec<_> = produced.difference(&seen).collect();
+    assert!(missing.is_empty(), "not seen on JetStream: {missing:?}");
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_poison_event_is_dead_lettered_and_the_stream_moves_on() {
+    let mut env = TestEnv::postgres_jetstream();
+    env.settings.nats.max_deliver = 2;
+    let suite = xingfu::start(env.settings.clone(), &[Service::Funds])
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let subject = format!("{}.projects.project_created.v1", env.token);
+    let mut poison = async_nats::HeaderMap::new();
+    poison.insert("Nats-Msg-Id", "poison-1");
+    poison.insert("ce-id", "poison-1");
+    poison.insert("ce-type", "xingfu.projects.v1.ProjectCreated");
+    js.publish_with_headers(subject.clone(), poison, vec![0xff, 0xff, 0xff].into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    let good = xingfu_proto::projects::ProjectCreated {
+        project_id: "after-poison".into(),
+        ..Default::default()
+    };
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "good-1");
+    headers.insert("ce-id", "good-1");
+    headers.insert("ce-type", "xingfu.projects.v1.ProjectCreated");
+    js.publish_with_headers(
+        subject,
+        headers,
+        prost::Message::encode_to_vec(&good).into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+
+    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    assert_eq!(
+        wait_for_known_project(&funds, "after-poison").await,
+        1,
+        "the poison did not block the stream"
+    );
+    let mut dead = Vec::new();
+    for _ in 0..50 {
+        dead = read_all(&js, &format!("{}_DEAD_LETTERS", env.token.to_uppercase())).await;
+        if !dead.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dead.len(), 1);
+    let headers = dead[0].headers.as_ref().unwrap();
+    assert_eq!(
+        headers.get("xingfu-consumer").unwrap().as_str(),
+        "funds-projects"
+    );
+    assert_eq!(headers.get("xingfu-deliveries").unwrap().as_str(), "2");
+    assert!(
+        headers
+            .get("xingfu-dead-letter-reason")
+            .unwrap()
+            .as_str()
+            .contains("undecodable")
+    );
+    assert_eq!(dead[0].payload.as_ref(), &[0xff, 0xff, 0xff]);
+    funds.close().await;
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+/// A NATS server of this test's own, so stopping it disturbs no other test.
+struct PrivateNats {
+    child: Child,
+    port: u16,
+    store: std::path::PathBuf,
+}
+
+impl PrivateNats {
+    fn start(port: u16, store: &std::path::Path) -> Self {
+        let binary = ["/usr/sbin/nats-server", "nats-server"]
+            .into_iter()
+            .find(|b| Command::new(b).arg("--version").output().is_ok())
+            .expect("nats-server is installed (scripts/services.sh installs it)");
+        let child = Command::new(binary)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(store)
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            port,
+            store: store.to_path_buf(),
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
+#[tokio::test]
+async fn relays_and_consumers_ride_out_a_nats_restart() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store =
+        std::env::temp_dir().join(format!("xingfu-nats-{}", xingfu_testkit::unique_token()));
+    let mut nats = PrivateNats::start(port, &store);
+    let mut env = TestEnv::postgres();
+    env.settings.nats.url = Some(Secret::new(format!("nats://127.0.0.1:{port}")));
+    env.settings.nats.prefix = env.token.clone();
+    let suite = xingfu::start(
+        env.settings.clone(),
+        &[Service::Projects, Service::Funds, Service::Gateway],
+    )
+    .await
+    .unwrap();
+    let mut client = ProjectsServiceClient::new(gateway(&suite).await);
+    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            client
+                .create_project(new_project(&format!("before-{i}")))
+                .await
+                .unwrap()
+                .into_inner()
+                .id,
+        );
+    }
+    wait_for_known_project(&funds, &ids[4]).await;
+
+    nats.stop();
+    for i in 0..5 {
+        // Writes go on while NATS is down: the outbox keeps their events.
+        ids.push(
+            client
+                .create_project(new_project(&format!("during-{i}")))
+                .await
+                .unwrap()
+                .into_inner()
+                .id,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let nats = PrivateNats::start(nats.port, &store);
+    for i in 0..5 {
+        ids.push(
+            client
+                .create_project(new_project(&format!("after-{i}")))
+                .await
+                .unwrap()
+                .into_inner()
+                .id,
+        );
+    }
+
+    for id in &ids {
+        assert_eq!(
+            wait_for_known_project(&funds, id).await,
+            1,
+            "{id} applied exactly once"
+        );
+    }
+    let projects = Database::open(&env.settings, Service::Projects)
+        .await
+        .unwrap();
+    let events: Vec<String> = sqlx::query_scalar("SELECT event_id FROM outbox")
+        .fetch_all(projects.pool())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 15);
+    for event in &events {
+        assert_eq!(inbox_count(&funds, event).await, 1);
+    }
+    projects.close().await;
+    funds.close().await;
+    suite.stop().await.unwrap();
+    drop(nats);
+    env.cleanup().await.ok();
+}
