@@ -120,6 +120,9 @@ impl Database {
                 Box::pin(async move {
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // REPLACE must fire delete triggers too, or it would slip past the
+                    // append-only guards.
+                    conn.execute("PRAGMA recursive_triggers = ON").await?;
                     Ok(())
                 })
             })

@@ -31,6 +31,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0101_ledger.sql"),
         sqlite: include_str!("../migrations/sqlite/0101_ledger.sql"),
     },
+    MigrationSource {
+        version: 102,
+        description: "ledger head guard",
+        postgres: include_str!("../migrations/postgres/0102_head_guard.sql"),
+        sqlite: include_str!("../migrations/sqlite/0102_head_guard.sql"),
+    },
 ];
 
 /// The funds service, as the binary's table of services lists it.

@@ -78,6 +78,12 @@ pub struct Entry {
     pub seq: i64,
     /// Its transaction.
     pub transaction_id: String,
+    /// The transaction's kind (DONATION, REFUND, DISBURSEMENT).
+    pub kind: String,
+    /// The donation or grant the transaction records.
+    pub reference_id: String,
+    /// The transaction's booking date, YYYY-MM-DD.
+    pub booked_on: String,
     /// The account.
     pub account: String,
     /// Signed fen.
@@ -88,13 +94,16 @@ pub struct Entry {
     pub recorded_at: i64,
 }
 
-/// The hash of `entry` following `prev_hash`.
+/// The hash of `entry` (its transaction's header included) following `prev_hash`.
 pub fn chain_hash(prev_hash: &str, entry: &Entry) -> String {
     let mut hasher = Sha256::new();
     for part in [
         prev_hash,
         &entry.seq.to_string(),
         &entry.transaction_id,
+        &entry.kind,
+        &entry.reference_id,
+        &entry.booked_on,
         &entry.account,
         &entry.amount_fen.to_string(),
         &entry.period,
@@ -150,6 +159,9 @@ mod tests {
         let entry = Entry {
             seq: 1,
             transaction_id: "t".into(),
+            kind: "DONATION".into(),
+            reference_id: "d".into(),
+            booked_on: "2026-11-29".into(),
             account: "fund:a".into(),
             amount_fen: 100,
             period: "2026-11".into(),
@@ -162,6 +174,15 @@ mod tests {
             ..entry.clone()
         };
         assert_ne!(chain_hash(GENESIS, &changed), hash);
+        let moved = Entry {
+            booked_on: "2026-10-01".into(),
+            ..entry.clone()
+        };
+        assert_ne!(
+            chain_hash(GENESIS, &moved),
+            hash,
+            "the transaction's header counts"
+        );
         assert_ne!(chain_hash(&hash, &entry), hash, "the previous hash counts");
     }
 }

@@ -125,8 +125,8 @@ pub struct NewDonation {
     pub amount_fen: i64,
     /// How it came in.
     pub channel: DonationChannel,
-    /// The day received.
-    pub received_on: Date,
+    /// The day received, as the caller gave it (today when absent).
+    pub received_on: Option<Date>,
 }
 
 impl std::fmt::Debug for NewDonation {
@@ -140,7 +140,13 @@ impl std::fmt::Debug for NewDonation {
 }
 
 impl NewDonation {
-    /// Everything asked, the donor's name included: to be hashed with a key only.
+    /// The day it is booked on: the day received, or today.
+    pub fn booked_on(&self) -> Date {
+        self.received_on.unwrap_or_else(Date::today)
+    }
+
+    /// Everything asked, as asked (so a retry after midnight still matches), the donor's
+    /// name included: to be hashed with a key only.
     pub fn fingerprint_parts(&self) -> [String; 6] {
         [
             self.fund_id.clone(),
@@ -148,7 +154,7 @@ impl NewDonation {
             self.donor_name.clone(),
             self.amount_fen.to_string(),
             self.channel.as_str().to_owned(),
-            self.received_on.to_string(),
+            self.received_on.map(|d| d.to_string()).unwrap_or_default(),
         ]
     }
 
@@ -348,7 +354,7 @@ mod tests {
             donor_name: "李大海".into(),
             amount_fen: 100,
             channel: DonationChannel::Cash,
-            received_on: Date::today(),
+            received_on: None,
         };
         assert_eq!(d.donor_display(), "李**");
         assert!(!format!("{d:?}").contains("李大海"));

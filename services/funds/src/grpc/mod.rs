@@ -149,8 +149,21 @@ impl FundsService for FundsApi {
             "channel",
         ));
         let received_on = match &r.received_on {
-            None => Some(Date::today()),
-            Some(d) => v.check(Date::new(d.year, d.month, d.day, "received_on")),
+            None => Some(None),
+            Some(d) => v
+                .check(
+                    Date::new(d.year, d.month, d.day, "received_on").and_then(|date| {
+                        if date > Date::today() {
+                            Err(FieldViolation::new(
+                                "received_on",
+                                "must not be in the future",
+                            ))
+                        } else {
+                            Ok(date)
+                        }
+                    }),
+                )
+                .map(Some),
         };
         v.finish()?;
         let (

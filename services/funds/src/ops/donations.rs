@@ -26,9 +26,6 @@ impl Ledger {
                 Err(reused(&new.key))
             };
         }
-        if new.received_on > Date::today() {
-            return Err(Error::invalid("received_on", "must not be in the future"));
-        }
         let now = now_micros();
         let movement = Movement {
             balance: new.amount_fen,
@@ -63,9 +60,8 @@ impl Ledger {
             &mut tx,
             Kind::Donation,
             &donation.id,
-            &new.received_on.to_string(),
+            &new.booked_on().to_string(),
             &lines,
-            now,
         )
         .await?;
         let event = pb::DonationReceived {
@@ -120,7 +116,6 @@ impl Ledger {
         if !funds::apply(&mut tx, &donation.fund_id, movement).await? {
             return Err(insufficient(&donation.fund_id, donation.amount_fen));
         }
-        let now = now_micros();
         let lines = transfer(
             &fund_account(&donation.fund_id),
             DONORS,
@@ -132,7 +127,6 @@ impl Ledger {
             id,
             &Date::today().to_string(),
             &lines,
-            now,
         )
         .await?;
         let event = pb::RefundIssued {

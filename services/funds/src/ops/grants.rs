@@ -18,6 +18,15 @@ impl Ledger {
     /// Requests a grant; a retry returns the first.
     pub async fn request_grant(&self, new: NewGrant) -> Result<Grant, Error> {
         let mut tx = self.db.begin().await?;
+        // A retry is answered first, whatever has changed since (a project cancelled, …).
+        if let Some((grant, asked)) = grants::by_request(&mut tx, &new.request_id).await? {
+            tx.rollback().await?;
+            return if asked == new.fingerprint() {
+                Ok(grant)
+            } else {
+                Err(reused_grant_key(&new.request_id))
+            };
+        }
         let fund = funds::get(&mut tx, &new.fund_id)
             .await?
             .ok_or_else(|| fund_not_found(&new.fund_id))?;
@@ -59,11 +68,7 @@ impl Ledger {
                 tx.rollback().await?;
                 Ok(grant)
             }
-            Inserted::Existing(..) => Err(Error::AlreadyExists {
-                resource: "request_id",
-                id: new.request_id,
-                message: "was already used for a different grant".into(),
-            }),
+            Inserted::Existing(..) => Err(reused_grant_key(&new.request_id)),
         }
     }
 
@@ -142,10 +147,11 @@ impl Ledger {
                 Ok(next)
             })
             .await?;
+        // The reason is free text and may name people: it stays in the service.
         let event = pb::GrantRejected {
             grant_id: id.to_owned(),
             status: grant_status_to_proto(status) as i32,
-            reason: reason.to_owned(),
+            reason: String::new(),
         };
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
@@ -160,7 +166,7 @@ impl Ledger {
             return Ok(current);
         }
         let now = now_micros();
-        let (mut tx, grant) = self
+        let changed = self
             .change_grant(id, |g| {
                 if g.status != GrantStatus::Approved {
                     return Err(grant_state(g, "only APPROVED grants can be paid"));
@@ -170,7 +176,19 @@ impl Ledger {
                 next.disbursed_at = Some(now);
                 Ok(next)
             })
-            .await?;
+            .await;
+        let (mut tx, grant) = match changed {
+            Ok(changed) => changed,
+            // A concurrent call paid it first: a retry gets the paid grant.
+            Err(err) => {
+                let now_stored = self.grant(id).await?;
+                return if now_stored.status == GrantStatus::Disbursed {
+                    Ok(now_stored)
+                } else {
+                    Err(err)
+                };
+            }
+        };
         if let Some(project_id) = &grant.project_id {
             check_project(&mut tx, project_id).await?;
         }
@@ -193,7 +211,6 @@ impl Ledger {
             id,
             &Date::today().to_string(),
             &lines,
-            now,
         )
         .await?;
         let event = pb::GrantDisbursed {
@@ -245,6 +262,14 @@ async fn check_project(tx: &mut Transaction<'static, Any>, project_id: &str) -> 
             message: format!("project {project_id} was cancelled; it cannot be funded"),
         }),
         Some(_) => Ok(()),
+    }
+}
+
+fn reused_grant_key(key: &str) -> Error {
+    Error::AlreadyExists {
+        resource: "request_id",
+        id: key.to_owned(),
+        message: "was already used for a different grant".into(),
     }
 }
 

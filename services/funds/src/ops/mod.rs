@@ -45,28 +45,18 @@ impl Ledger {
     }
 }
 
-/// Appends a journal transaction, mapping refusals to the caller's errors.
+/// Appends a journal transaction, mapping refusals to the caller's errors; returns when
+/// its entries were recorded.
 pub(crate) async fn post(
     conn: &mut AnyConnection,
     kind: Kind,
     reference_id: &str,
     booked_on: &str,
     lines: &[Line],
-    now: i64,
-) -> Result<(), Error> {
+) -> Result<i64, Error> {
     let transaction_id = uuid::Uuid::now_v7().to_string();
-    match ledger::post(
-        conn,
-        &transaction_id,
-        kind,
-        reference_id,
-        booked_on,
-        lines,
-        now,
-    )
-    .await
-    {
-        Ok(()) => Ok(()),
+    match ledger::post(conn, &transaction_id, kind, reference_id, booked_on, lines).await {
+        Ok(recorded_at) => Ok(recorded_at),
         Err(Refused::PeriodClosed(period)) => Err(Error::FailedPrecondition {
             kind: "PERIOD_CLOSED",
             subject: format!("periods/{period}"),

@@ -9,6 +9,7 @@ use super::Ledger;
 use crate::domain::ledger::{GENESIS, chain_hash, fund_account};
 use crate::domain::{Date, Fund, GrantKind, Purpose};
 use crate::storage::{donations, funds, grants, ledger, reports};
+use xingfu_platform::db::Backend;
 
 /// Entries read per round while verifying.
 const BATCH: i64 = 5_000;
@@ -70,14 +71,26 @@ pub struct Report {
 }
 
 impl Ledger {
-    /// Recomputes the hash chain, every transaction's sum and every fund's balance; the
-    /// first break found is reported.
+    /// Recomputes the hash chain (each entry's transaction header included), every
+    /// transaction's sum and size, every fund's balance, and that every donation, refund
+    /// and paid grant has its journal transaction; the first break found is reported. It
+    /// reads one consistent snapshot, so postings going on meanwhile raise no false alarm.
     pub async fn verify(&self) -> Result<Verification, Error> {
-        let mut conn = self.db.pool().acquire().await?;
+        let mut snapshot = match self.db.backend() {
+            Backend::Postgres => {
+                self.db
+                    .pool()
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+            // A read transaction on SQLite (WAL) sees one snapshot until it ends.
+            Backend::Sqlite => self.db.pool().begin().await?,
+        };
         let mut found = Verification::default();
+        let (head_seq, head_hash) = ledger::head(&mut snapshot).await?;
         let mut prev = GENESIS.to_owned();
-        let mut expected_seq = 1;
-        let mut sums: HashMap<String, i64> = HashMap::new();
+        let mut expected_seq: i64 = 1;
+        let mut sums: HashMap<String, (i64, i64)> = HashMap::new();
         let mut balances: HashMap<String, i64> = HashMap::new();
         let mut last = 0;
         let broken = |found: &mut Verification, seq: Option<i64>, what: String| {
@@ -87,7 +100,7 @@ impl Ledger {
             }
         };
         loop {
-            let batch = ledger::entries(&mut conn, last, BATCH).await?;
+            let batch = ledger::entries(&mut snapshot, last, head_seq, BATCH).await?;
             if batch.is_empty() {
                 break;
             }
@@ -98,11 +111,21 @@ impl Ledger {
                 if entry.seq != expected_seq {
                     broken(
                         &mut found,
-                        Some(entry.seq),
+                        Some(expected_seq),
                         format!("entry {expected_seq} is missing"),
                     );
                 }
-                expected_seq = entry.seq + 1;
+                expected_seq = entry.seq.saturating_add(1);
+                if stored.header_missing {
+                    broken(
+                        &mut found,
+                        Some(entry.seq),
+                        format!(
+                            "the transaction of entry {} is missing or was changed",
+                            entry.seq
+                        ),
+                    );
+                }
                 if stored.prev_hash != prev {
                     broken(
                         &mut found,
@@ -110,8 +133,7 @@ impl Ledger {
                         format!("entry {} does not follow the entry before it", entry.seq),
                     );
                 }
-                let hash = chain_hash(&stored.prev_hash, entry);
-                if hash != stored.hash {
+                if chain_hash(&stored.prev_hash, entry) != stored.hash {
                     broken(
                         &mut found,
                         Some(entry.seq),
@@ -119,24 +141,24 @@ impl Ledger {
                     );
                 }
                 prev = stored.hash.clone();
-                let sum = sums.entry(entry.transaction_id.clone()).or_default();
+                let (sum, count) = sums.entry(entry.transaction_id.clone()).or_default();
                 *sum = sum.saturating_add(entry.amount_fen);
+                *count += 1;
                 let balance = balances.entry(entry.account.clone()).or_default();
                 *balance = balance.saturating_add(entry.amount_fen);
             }
         }
-        let (head_seq, head_hash) = ledger::head(&mut conn).await?;
-        if head_seq != last || (last > 0 && head_hash != prev) {
+        if last != head_seq || (last > 0 && head_hash != prev) {
             broken(
                 &mut found,
-                Some(last + 1),
+                Some(last.saturating_add(1)),
                 format!("the chain ends at entry {last} but its head says {head_seq}"),
             );
         }
         found.transactions = i64::try_from(sums.len()).unwrap_or(i64::MAX);
         let mut unbalanced: Vec<&String> = sums
             .iter()
-            .filter(|(_, sum)| **sum != 0)
+            .filter(|(_, (sum, count))| *sum != 0 || *count < 2)
             .map(|(id, _)| id)
             .collect();
         unbalanced.sort();
@@ -144,10 +166,10 @@ impl Ledger {
             broken(
                 &mut found,
                 None,
-                format!("transaction {id} does not sum to zero"),
+                format!("transaction {id} does not balance"),
             );
         }
-        for fund in funds::all(&mut conn).await? {
+        for fund in funds::all(&mut snapshot).await? {
             let computed = balances.get(&fund_account(&fund.id)).copied().unwrap_or(0);
             if computed != fund.balance_fen {
                 broken(
@@ -163,6 +185,10 @@ impl Ledger {
                 broken(&mut found, None, format!("fund {} is below zero", fund.id));
             }
         }
+        if let Some(what) = ledger::unbooked(&mut snapshot).await?.into_iter().next() {
+            broken(&mut found, None, what);
+        }
+        snapshot.rollback().await?;
         Ok(found)
     }
 

@@ -72,7 +72,7 @@ pub async fn insert(
     .bind(new.donor_display())
     .bind(new.amount_fen)
     .bind(new.channel.as_str())
-    .bind(new.received_on.to_string())
+    .bind(new.booked_on().to_string())
     .bind(now)
     .execute(&mut *conn)
     .await?

@@ -70,6 +70,23 @@ pub async fn insert(
     Ok(Inserted::Existing(grant, row.try_get("request_hash")?))
 }
 
+/// The grant requested under `request_id`, with the fingerprint it was asked with.
+pub async fn by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<(Grant, String)>, sqlx::Error> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, request_hash FROM grants WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut grant = grant_of(&row)?;
+    grant.approved_by = approvers(conn, &grant.id).await?;
+    Ok(Some((grant, row.try_get("request_hash")?)))
+}
+
 /// The grant `id` with its approvers.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Grant>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -22,9 +22,18 @@ impl From<sqlx::Error> for Refused {
     }
 }
 
+/// Takes the chain's head row for the rest of the transaction: postings and period closes
+/// take turns here, so the chain has one order and a close cannot slip past a posting.
+async fn lock_head(conn: &mut AnyConnection) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    head(conn).await
+}
+
 /// Appends a journal transaction of `lines` booked on `booked_on` (YYYY-MM-DD) to the
-/// chain. Postings take turns on the chain's head row, so the chain has one order.
-#[allow(clippy::too_many_arguments)]
+/// chain. Its entries are stamped after the head is taken, never earlier than the entry
+/// before, so a balance asked "as of" a moment never changes afterwards.
 pub async fn post(
     conn: &mut AnyConnection,
     transaction_id: &str,
@@ -32,23 +41,21 @@ pub async fn post(
     reference_id: &str,
     booked_on: &str,
     lines: &[Line],
-    now: i64,
-) -> Result<(), Refused> {
+) -> Result<i64, Refused> {
     if !crate::domain::ledger::balanced(lines) {
         return Err(Refused::Unbalanced);
     }
     let period = booked_on.get(..7).unwrap_or(booked_on).to_owned();
+    let (mut seq, mut hash) = lock_head(conn).await?;
     if is_closed(conn, &period).await? {
         return Err(Refused::PeriodClosed(period));
     }
-    sqlx::query("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
-    let head = sqlx::query("SELECT last_seq, last_hash FROM ledger_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut seq: i64 = head.try_get("last_seq")?;
-    let mut hash: String = head.try_get("last_hash")?;
+    let last_recorded: Option<i64> =
+        sqlx::query_scalar("SELECT recorded_at FROM journal_entries WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let now = xingfu_platform::time::now_micros().max(last_recorded.unwrap_or(0));
     sqlx::query(
         "INSERT INTO journal_transactions (id, kind, reference_id, period, booked_on, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -65,6 +72,9 @@ pub async fn post(
         let entry = Entry {
             seq,
             transaction_id: transaction_id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            reference_id: reference_id.to_owned(),
+            booked_on: booked_on.to_owned(),
             account: line.account.clone(),
             amount_fen: line.amount_fen,
             period: period.clone(),
@@ -92,7 +102,7 @@ pub async fn post(
         .bind(&hash)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(now)
 }
 
 /// Whether `period` (YYYY-MM) is closed.
@@ -105,8 +115,10 @@ pub async fn is_closed(conn: &mut AnyConnection, period: &str) -> Result<bool, s
     Ok(found.is_some())
 }
 
-/// Closes `period`; returns when it was closed (the first time, if it was already).
+/// Closes `period` (under the head, so no posting into it can be half-way); returns when
+/// it was closed, the first time if it was already.
 pub async fn close(conn: &mut AnyConnection, period: &str, now: i64) -> Result<i64, sqlx::Error> {
+    lock_head(conn).await?;
     sqlx::query("INSERT INTO closed_periods (period, closed_at) VALUES ($1, $2) ON CONFLICT (period) DO NOTHING")
         .bind(period)
         .bind(now)
@@ -118,44 +130,66 @@ pub async fn close(conn: &mut AnyConnection, period: &str, now: i64) -> Result<i
         .await
 }
 
-/// A stored entry with the hashes it was stored with.
+/// A stored entry with the hashes it was stored with; `header_missing` when its
+/// transaction row is gone.
 #[derive(Debug, Clone)]
 pub struct StoredEntry {
-    /// The entry.
+    /// The entry, with its transaction's header.
     pub entry: Entry,
     /// The previous hash it recorded.
     pub prev_hash: String,
     /// Its hash as stored.
     pub hash: String,
+    /// Its transaction's row is missing.
+    pub header_missing: bool,
 }
 
-/// Entries after `after_seq`, in chain order, at most `limit`.
+/// Entries after `after_seq` up to `until_seq`, in chain order, at most `limit`, each with
+/// its transaction's header.
 pub async fn entries(
     conn: &mut AnyConnection,
     after_seq: i64,
+    until_seq: i64,
     limit: i64,
 ) -> Result<Vec<StoredEntry>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT seq, transaction_id, account, amount_fen, period, recorded_at, prev_hash, hash \
-         FROM journal_entries WHERE seq > $1 ORDER BY seq LIMIT $2",
+        "SELECT e.seq, e.transaction_id, e.account, e.amount_fen, e.period, e.recorded_at, e.prev_hash, e.hash, \
+         t.id AS header, t.kind, t.reference_id, t.booked_on, t.period AS header_period \
+         FROM journal_entries e LEFT JOIN journal_transactions t ON t.id = e.transaction_id \
+         WHERE e.seq > $1 AND e.seq <= $2 ORDER BY e.seq LIMIT $3",
     )
     .bind(after_seq)
+    .bind(until_seq)
     .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|row| {
+            let header: Option<String> = row.try_get("header")?;
+            let header_period: Option<String> = row.try_get("header_period")?;
+            let period: String = row.try_get("period")?;
             Ok(StoredEntry {
                 entry: Entry {
                     seq: row.try_get("seq")?,
                     transaction_id: row.try_get("transaction_id")?,
+                    kind: row
+                        .try_get::<Option<String>, _>("kind")?
+                        .unwrap_or_default(),
+                    reference_id: row
+                        .try_get::<Option<String>, _>("reference_id")?
+                        .unwrap_or_default(),
+                    booked_on: row
+                        .try_get::<Option<String>, _>("booked_on")?
+                        .unwrap_or_default(),
                     account: row.try_get("account")?,
                     amount_fen: row.try_get("amount_fen")?,
-                    period: row.try_get("period")?,
+                    period: period.clone(),
                     recorded_at: row.try_get("recorded_at")?,
                 },
                 prev_hash: row.try_get("prev_hash")?,
                 hash: row.try_get("hash")?,
+                header_missing: header.is_none()
+                    || header_period.as_deref() != Some(period.as_str()),
             })
         })
         .collect()
@@ -167,6 +201,39 @@ pub async fn head(conn: &mut AnyConnection) -> Result<(i64, String), sqlx::Error
         .fetch_one(conn)
         .await?;
     Ok((row.try_get("last_seq")?, row.try_get("last_hash")?))
+}
+
+/// Donations, refunds and paid grants whose journal transaction is missing or moves a
+/// different amount on the fund's account: one line each.
+pub async fn unbooked(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    let mut found = Vec::new();
+    for (what, sql) in [
+        (
+            "donation",
+            "SELECT d.id FROM donations d WHERE NOT EXISTS (SELECT 1 FROM journal_transactions t \
+             JOIN journal_entries e ON e.transaction_id = t.id AND e.account = 'fund:' || d.fund_id \
+             WHERE t.kind = 'DONATION' AND t.reference_id = d.id AND e.amount_fen = d.amount_fen)",
+        ),
+        (
+            "refund",
+            "SELECT d.id FROM donations d WHERE d.refunded = 1 AND NOT EXISTS (SELECT 1 FROM journal_transactions t \
+             JOIN journal_entries e ON e.transaction_id = t.id AND e.account = 'fund:' || d.fund_id \
+             WHERE t.kind = 'REFUND' AND t.reference_id = d.id AND e.amount_fen = -d.amount_fen)",
+        ),
+        (
+            "grant payment",
+            "SELECT g.id FROM grants g WHERE g.status = 'DISBURSED' AND NOT EXISTS (SELECT 1 FROM journal_transactions t \
+             JOIN journal_entries e ON e.transaction_id = t.id AND e.account = 'fund:' || g.fund_id \
+             WHERE t.kind = 'DISBURSEMENT' AND t.reference_id = g.id AND e.amount_fen = -g.amount_fen)",
+        ),
+    ] {
+        let ids: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut *conn).await?;
+        found.extend(
+            ids.into_iter()
+                .map(|id| format!("the {what} {id} has no matching journal transaction")),
+        );
+    }
+    Ok(found)
 }
 
 /// An account's balance over the entries recorded up to `at` (microseconds).

@@ -40,7 +40,7 @@ pub async fn set_status(
         "INSERT INTO known_projects (project_id, title, category, community_id, created_at, revision, updated_at, status) \
          VALUES ($1, $2, 0, '', 0, 1, $3, $4) \
          ON CONFLICT (project_id) DO UPDATE SET status = excluded.status, revision = known_projects.revision + 1, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at WHERE known_projects.status <> 'CANCELLED'",
     )
     .bind(project_id)
     .bind(title)
