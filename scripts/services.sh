@@ -99,6 +99,14 @@ ensure_deploy_tools() {
   fi
 }
 
+# nats-py and protobuf, for the Python consumer of docs/examples that CI runs.
+ensure_python_packages() {
+  if ! python3 -c "import nats, google.protobuf" >/dev/null 2>&1; then
+    log "installing nats-py and protobuf"
+    pip_install nats-py protobuf
+  fi
+}
+
 ensure_nats() {
   jetstream_ready && return 0
   if port_open "$NATS_PORT"; then

@@ -1,6 +1,7 @@
 //! xingfu (幸福): the community well-being programme's services, any set of them in one
 //! process. `xingfu serve` runs all five; Kubernetes runs one per pod.
 
+pub mod events_cli;
 pub mod import;
 
 use tokio_util::sync::CancellationToken;

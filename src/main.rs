@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// xingfu's events on NATS JetStream.
+    Events {
+        #[command(subcommand)]
+        what: Events,
+    },
     /// The charity ledger's tools.
     Funds {
         #[command(subcommand)]
@@ -50,6 +55,25 @@ enum Command {
         /// Where to write it; standard output when absent.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Events {
+    /// Prints events decoded with the descriptor set, as JSON lines with --json.
+    Tail {
+        /// A subject filter, e.g. xingfu.projects.> (NATS wildcards).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Where to start: an RFC 3339 time or a date (UTC), a stream sequence, start or now.
+        #[arg(long, default_value = "now")]
+        since: xingfu::events_cli::Since,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<usize>,
     },
 }
 
@@ -81,7 +105,10 @@ fn main() -> ExitCode {
         } => return import_needs(cli.config.as_deref(), file, endpoint.clone()),
         Command::ConfigKeys => return config_keys(),
         Command::Descriptors { output } => return descriptors(output.as_deref()),
-        Command::Serve { .. } | Command::Migrate { .. } | Command::Funds { .. } => {}
+        Command::Serve { .. }
+        | Command::Migrate { .. }
+        | Command::Funds { .. }
+        | Command::Events { .. } => {}
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -115,6 +142,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Funds {
             what: Funds::Verify,
         } => return xingfu::funds_verify(settings).await,
+        Command::Events {
+            what:
+                Events::Tail {
+                    subject,
+                    since,
+                    json,
+                    count,
+                },
+        } => {
+            let tail = xingfu::events_cli::Tail {
+                subject,
+                since,
+                json,
+                count,
+            };
+            let result =
+                xingfu::events_cli::tail(&settings, &tail, &mut std::io::stdout().lock()).await;
+            telemetry.shutdown();
+            return result;
+        }
         Command::Import { .. } | Command::ConfigKeys | Command::Descriptors { .. } => Ok(()),
     };
     telemetry.shutdown();

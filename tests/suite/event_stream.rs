@@ -305,3 +305,91 @@ async fn relays_and_consumers_ride_out_a_nats_restart() {
     drop(nats);
     env.cleanup().await.ok();
 }
+
+#[tokio::test]
+async fn tools_read_the_stream_with_the_cli_and_with_python() {
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[Service::Projects, Service::Gateway])
+        .await
+        .unwrap();
+    let mut client = ProjectsServiceClient::new(gateway(&suite).await);
+    let project = client
+        .create_project(new_project("tools-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    let nats_url = xingfu_testkit::nats_url();
+
+    let tail = tokio::task::spawn_blocking({
+        let (prefix, nats_url) = (env.token.clone(), nats_url.clone());
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_xingfu"))
+                .args([
+                    "events", "tail", "--since", "start", "--json", "--count", "1",
+                ])
+                .args(["--subject", &format!("{prefix}.projects.>")])
+                .env("XINGFU__NATS__URL", &nats_url)
+                .env("XINGFU__NATS__PREFIX", &prefix)
+                .env("XINGFU__LOG__FILTER", "error")
+                .output()
+                .unwrap()
+        }
+    });
+    let out = tokio::time::timeout(Duration::from_secs(20), tail)
+        .await
+        .expect("tail ends")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(line["type"], "xingfu.projects.v1.ProjectCreated");
+    assert_eq!(line["data"]["projectId"], project.id.as_str());
+
+    let descriptors = std::env::temp_dir().join(format!("xingfu-{}.binpb", env.token));
+    std::fs::write(&descriptors, xingfu_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let python = tokio::task::spawn_blocking({
+        let (prefix, descriptors) = (env.token.clone(), descriptors.clone());
+        move || {
+            Command::new("python3")
+                .arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/docs/examples/consume.py"
+                ))
+                .args([
+                    "--url",
+                    &nats_url,
+                    "--prefix",
+                    &prefix,
+                    "--service",
+                    "projects",
+                    "--count",
+                    "1",
+                ])
+                .arg("--descriptors")
+                .arg(&descriptors)
+                .output()
+                .unwrap()
+        }
+    });
+    let out = tokio::time::timeout(Duration::from_secs(30), python)
+        .await
+        .expect("python ends")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(line["type"], "xingfu.projects.v1.ProjectCreated");
+    assert_eq!(line["data"]["projectId"], project.id.as_str());
+    assert_eq!(line["data"]["title"], project.title.as_str());
+    std::fs::remove_file(&descriptors).ok();
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}

@@ -93,6 +93,8 @@ pub struct NatsSettings {
     pub ack_wait_secs: u64,
     /// Days an event is kept in its stream.
     pub max_age_days: u64,
+    /// Megabytes a stream may hold before its oldest events go.
+    pub max_megabytes: i64,
     /// Stream replicas.
     pub replicas: usize,
 }
