@@ -7,7 +7,9 @@ use anyhow::Context as _;
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures_util::StreamExt as _;
 use prost_reflect::{DescriptorPool, DynamicMessage};
-use xingfu_platform::Settings;
+use xingfu_platform::db::Database;
+use xingfu_platform::events::{JetStreamBus, ReplayFrom};
+use xingfu_platform::{ServiceName, Settings};
 
 /// Where to start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +172,47 @@ fn render(
             data
         )
     }
+}
+
+/// Rebuilds (from `start`) or repairs (from a sequence or time) the read models of
+/// `service` from its source streams; one line per subscription on `out`.
+pub async fn replay(
+    settings: &Settings,
+    service: ServiceName,
+    since: Since,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let url = settings
+        .nats
+        .url
+        .as_ref()
+        .context("events replay needs a NATS server (nats.url)")?;
+    let bus = JetStreamBus::connect(url.expose(), &settings.nats).await?;
+    let def = crate::SERVICES
+        .into_iter()
+        .find(|def| def.name == service)
+        .context("no such service")?;
+    let db = Database::open(settings, service).await?;
+    db.migrate(def.migrations).await?;
+    let from = match since {
+        Since::Start | Since::Now => ReplayFrom::Start,
+        Since::Sequence(sequence) => ReplayFrom::Sequence(sequence),
+        Since::Time(micros) => ReplayFrom::Time(micros),
+    };
+    let subscriptions = (def.subscriptions)(&db);
+    if subscriptions.is_empty() {
+        writeln!(out, "{service} consumes no events")?;
+    }
+    for subscription in &subscriptions {
+        let replayed = bus.replay(subscription, from).await?;
+        writeln!(
+            out,
+            "{}: applied {}, already applied {}",
+            subscription.consumer, replayed.applied, replayed.skipped
+        )?;
+    }
+    db.close().await;
+    Ok(())
 }
 
 /// NATS subject matching: `*` one token, `>` the rest.

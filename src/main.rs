@@ -75,6 +75,17 @@ enum Events {
         #[arg(long)]
         count: Option<usize>,
     },
+    /// Rebuilds a service's read models from the streams it consumes: from `start` (the
+    /// default) they are emptied and rebuilt; from a time or sequence, missed events are
+    /// applied.
+    Replay {
+        /// The consuming service: projects, funds, …
+        #[arg(long)]
+        service: ServiceName,
+        /// start, or an RFC 3339 time or date (UTC), or a stream sequence.
+        #[arg(long, default_value = "start")]
+        since: xingfu::events_cli::Since,
+    },
 }
 
 #[derive(Subcommand)]
@@ -159,6 +170,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let result =
                 xingfu::events_cli::tail(&settings, &tail, &mut std::io::stdout().lock()).await;
+            telemetry.shutdown();
+            return result;
+        }
+        Command::Events {
+            what: Events::Replay { service, since },
+        } => {
+            let result = xingfu::events_cli::replay(
+                &settings,
+                service,
+                since,
+                &mut std::io::stdout().lock(),
+            )
+            .await;
             telemetry.shutdown();
             return result;
         }

@@ -74,6 +74,48 @@ pub async fn flow(channel: Channel) -> String {
         .unwrap()
         .into_inner();
     assert_eq!(paid.status, pb::GrantStatus::Disbursed as i32);
+    // A gift returned, a request turned down.
+    let returned = client
+        .donate(pb::DonateRequest {
+            idempotency_key: "flow-returned".into(),
+            fund_id: fund.id.clone(),
+            donor_kind: pb::DonorKind::Anonymous as i32,
+            donor_name: String::new(),
+            amount_fen: 100,
+            channel: pb::DonationChannel::Cash as i32,
+            received_on: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .refund_donation(pb::RefundDonationRequest {
+            id: returned.id,
+            reason: "counted twice".into(),
+        })
+        .await
+        .unwrap();
+    let turned_down = client
+        .request_grant(pb::RequestGrantRequest {
+            request_id: "flow-grant-2".into(),
+            fund_id: fund.id.clone(),
+            kind: pb::GrantKind::ChildSupport as i32,
+            beneficiary_ref: "case-0298".into(),
+            amount_fen: 100,
+            requested_by: "caseworker".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .reject_grant(pb::RejectGrantRequest {
+            id: turned_down.id,
+            reviewer: "office-head".into(),
+            reason: "duplicate case".into(),
+        })
+        .await
+        .unwrap();
     let verified = client
         .verify_ledger(pb::VerifyLedgerRequest {})
         .await

@@ -149,6 +149,45 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .await
         .unwrap()
         .into_inner();
+    // A second project is dispatched, and the classroom contract ends early.
+    let other = client
+        .create_project(pb::CreateProjectRequest {
+            request_id: "flow-project-2".into(),
+            title: "渔家厨娘 · 送餐".into(),
+            category: pb::Category::Convenience as i32,
+            community_ids: vec!["niaoyu-village".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .publish_project(pb::TransitionRequest {
+            id: other.id.clone(),
+            version: 0,
+        })
+        .await
+        .unwrap();
+    client
+        .dispatch_project(pb::DispatchProjectRequest {
+            id: other.id.clone(),
+            organisation_id: "civil-affairs".into(),
+        })
+        .await
+        .unwrap();
+    let contracts = client
+        .list_contracts(pb::ListContractsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .contracts;
+    client
+        .terminate_contract(pb::TerminateContractRequest {
+            id: contracts[0].id.clone(),
+            reason: "team reassigned".into(),
+        })
+        .await
+        .unwrap();
     let trace = client
         .trace_project(pb::GetProjectRequest { id: id.clone() })
         .await
@@ -163,7 +202,7 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((stats.total, stats.person_times), (1, 24));
+    assert_eq!((stats.total, stats.person_times), (2, 24));
     done
 }
 

@@ -154,6 +154,11 @@ impl Runner {
         } = self;
         let settings = Arc::new(settings);
 
+        // The streams a service consumes exist before start() returns, so a producer in
+        // another process can publish at once.
+        for subscription in &subscriptions {
+            bus.ensure_stream(subscription.source).await?;
+        }
         let consumers_token = CancellationToken::new();
         let mut consumers = JoinSet::new();
         for subscription in subscriptions {

@@ -126,4 +126,7 @@ pub struct ServiceDef {
     pub migrations: &'static [MigrationSource],
     /// Builds it on its migrated database.
     pub build: fn(ServiceContext) -> BoxFuture<'static, anyhow::Result<ServiceParts>>,
+    /// The events it consumes, on its database (what `build` wires, and what
+    /// `xingfu events replay` rebuilds).
+    pub subscriptions: fn(&Database) -> Vec<Subscription>,
 }

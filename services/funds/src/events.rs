@@ -80,4 +80,16 @@ impl Handler for ProjectsHandler {
             Ok(())
         })
     }
+
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM known_projects")
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
 }

@@ -44,6 +44,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     name: ServiceName::Funds,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
+    subscriptions: events::subscriptions,
 };
 
 /// Builds the service on its migrated database.

@@ -36,6 +36,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     name: ServiceName::Gateway,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
+    subscriptions: |_| Vec::new(),
 };
 
 /// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).

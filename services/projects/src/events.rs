@@ -130,6 +130,21 @@ impl Handler for DirectoryHandler {
             Ok(())
         })
     }
+
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM known_organisations")
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM known_communities")
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
 }
 
 /// Adds verified volunteer minutes to the project they were served for.
@@ -155,6 +170,18 @@ impl Handler for HoursHandler {
             Ok(())
         })
     }
+
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE projects SET volunteer_minutes = 0")
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
 }
 
 /// Adds disbursed grants to the project they fund.
@@ -171,6 +198,18 @@ impl Handler for GrantsHandler {
             if !grant.project_id.is_empty() && grant.amount_fen > 0 {
                 add_totals(tx, &grant.project_id, Total::FundedFen, grant.amount_fen).await?;
             }
+            Ok(())
+        })
+    }
+
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE projects SET funded_fen = 0")
+                .execute(&mut **tx)
+                .await?;
             Ok(())
         })
     }

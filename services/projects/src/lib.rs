@@ -45,6 +45,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     name: ServiceName::Projects,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
+    subscriptions: events::subscriptions,
 };
 
 /// Builds the service on its migrated database.

@@ -23,6 +23,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     name: ServiceName::Workshops,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
+    subscriptions: |_| Vec::new(),
 };
 
 /// Builds the service on its migrated database.

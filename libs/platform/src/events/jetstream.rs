@@ -292,6 +292,97 @@ impl JetStreamBus {
     }
 }
 
+/// Where a replay starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayFrom {
+    /// The start of the stream: the read model is emptied first, then rebuilt.
+    Start,
+    /// This stream sequence: events not yet applied are applied (a repair).
+    Sequence(u64),
+    /// This moment (microseconds): as `Sequence`, from the first event at or after it.
+    Time(i64),
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Events applied.
+    pub applied: u64,
+    /// Events skipped as applied already.
+    pub skipped: u64,
+}
+
+impl JetStreamBus {
+    /// Replays `sub`'s events from its source stream into its read model. From the start,
+    /// the handler's read model and the consumer's inbox are emptied first, so the model is
+    /// rebuilt exactly; from a later point, events already applied are skipped by the inbox.
+    pub async fn replay(&self, sub: &Subscription, from: ReplayFrom) -> anyhow::Result<Replayed> {
+        if from == ReplayFrom::Start {
+            let mut tx = sub.db.begin().await?;
+            sub.handler
+                .reset(&mut tx)
+                .await
+                .map_err(|e| anyhow::anyhow!("resetting {}: {e}", sub.consumer))?;
+            sqlx::query("DELETE FROM inbox WHERE consumer = $1")
+                .bind(&sub.consumer)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        let mut stream = self
+            .context
+            .get_stream(self.stream_name(sub.source))
+            .await?;
+        let last = stream.info().await?.state.last_sequence;
+        let mut replayed = Replayed::default();
+        if last == 0 {
+            return Ok(replayed);
+        }
+        let deliver_policy = match from {
+            ReplayFrom::Start => jetstream::consumer::DeliverPolicy::All,
+            ReplayFrom::Sequence(start_sequence) => {
+                jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence }
+            }
+            ReplayFrom::Time(micros) => jetstream::consumer::DeliverPolicy::ByStartTime {
+                start_time: time::OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(micros) * 1_000,
+                )
+                .context("the start time is out of range")?,
+            },
+        };
+        let consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subjects: sub
+                    .subjects
+                    .iter()
+                    .map(|s| format!("{}.{s}", self.prefix()))
+                    .collect(),
+                deliver_policy,
+                ..Default::default()
+            })
+            .await?;
+        let mut messages = consumer.messages().await?;
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(2), messages.next()).await;
+            let Ok(Some(message)) = next else { break };
+            let message = message.map_err(|e| anyhow::anyhow!(e))?;
+            let info = message.info().map_err(|e| anyhow::anyhow!(e))?;
+            let (sequence, pending) = (info.stream_sequence, info.pending);
+            if let Some(envelope) = envelope_of(&message) {
+                if apply(sub, &envelope).await? {
+                    replayed.applied += 1;
+                } else {
+                    replayed.skipped += 1;
+                }
+            }
+            if pending == 0 || sequence >= last {
+                break;
+            }
+        }
+        Ok(replayed)
+    }
+}
+
 /// Header of a dead letter: the subject it was published on.
 pub const DEAD_LETTER_SUBJECT: &str = "xingfu-original-subject";
 /// Header of a dead letter: the consumer that gave up.

@@ -21,7 +21,7 @@ pub use consumer::apply;
 pub use envelope::{Envelope, headers};
 pub use jetstream::{
     DEAD_LETTER_CONSUMER, DEAD_LETTER_DELIVERIES, DEAD_LETTER_REASON, DEAD_LETTER_SUBJECT,
-    JetStreamBus,
+    JetStreamBus, ReplayFrom, Replayed,
 };
 pub use memory::MemoryBus;
 pub use outbox::Outbox;
@@ -43,6 +43,12 @@ pub trait Handler: Send + Sync + 'static {
         &'a self,
         tx: &'a mut Transaction<'static, Any>,
         event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Empties what this handler builds, before a replay rebuilds it from the stream.
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
     ) -> BoxFuture<'a, Result<(), Error>>;
 }
 
