@@ -33,3 +33,27 @@ macro_rules! named_enum {
         }
     };
 }
+
+/// Maps a named enum of the domain to its protobuf enum and back, by variant pairs:
+/// `$to(domain) -> proto` and `$from(i32, field) -> Result<Option<domain>, FieldViolation>`
+/// (UNSPECIFIED is `Ok(None)`, an unknown number a violation naming `field`).
+#[macro_export]
+macro_rules! enum_map {
+    ($to:ident, $from:ident, $domain:ty, $proto:ty, $label:literal, { $($d:ident <=> $p:ident,)* }) => {
+        /// The proto value of a domain value.
+        pub fn $to(value: $domain) -> $proto {
+            match value {
+                $(<$domain>::$d => <$proto>::$p,)*
+            }
+        }
+
+        /// The domain value of a proto number; UNSPECIFIED is `Ok(None)`.
+        pub fn $from(value: i32, field: &str) -> Result<Option<$domain>, $crate::FieldViolation> {
+            match <$proto>::try_from(value) {
+                $(Ok(<$proto>::$p) => Ok(Some(<$domain>::$d)),)*
+                Ok(_) => Ok(None),
+                Err(_) => Err($crate::FieldViolation::new(field, format!(concat!("unknown ", $label, " {}"), value))),
+            }
+        }
+    };
+}

@@ -32,10 +32,6 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
     }]
 }
 
-fn undecodable(event: &Envelope, err: prost::DecodeError) -> Error {
-    Error::Unexpected(anyhow::anyhow!("undecodable {}: {err}", event.event_type))
-}
-
 /// Keeps `known_projects` from the projects service's events.
 struct ProjectsHandler;
 
@@ -48,21 +44,19 @@ impl Handler for ProjectsHandler {
         Box::pin(async move {
             let subject = event.subject.split_once('.').map_or("", |(_, rest)| rest);
             if subject == ProjectPublished::SUBJECT {
-                let published: ProjectPublished =
-                    event.decode().map_err(|e| undecodable(event, e))?;
+                let published: ProjectPublished = event.decode_event()?;
                 known::set_status(tx, &published.project_id, &published.title, "PUBLISHED").await?;
                 return Ok(());
             }
             if subject == ProjectStatusChanged::SUBJECT {
-                let changed: ProjectStatusChanged =
-                    event.decode().map_err(|e| undecodable(event, e))?;
+                let changed: ProjectStatusChanged = event.decode_event()?;
                 let status =
                     ProjectStatus::try_from(changed.to).unwrap_or(ProjectStatus::Unspecified);
                 let name = status.as_str_name().trim_start_matches("PROJECT_STATUS_");
                 known::set_status(tx, &changed.project_id, "", name).await?;
                 return Ok(());
             }
-            let created: ProjectCreated = event.decode().map_err(|e| undecodable(event, e))?;
+            let created: ProjectCreated = event.decode_event()?;
             let created_at = created
                 .create_time
                 .as_ref()

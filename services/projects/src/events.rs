@@ -58,10 +58,6 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
     ]
 }
 
-fn undecodable(event: &Envelope, err: prost::DecodeError) -> Error {
-    Error::Unexpected(anyhow::anyhow!("undecodable {}: {err}", event.event_type))
-}
-
 /// Keeps `known_organisations` and `known_communities`.
 struct DirectoryHandler;
 
@@ -74,8 +70,7 @@ impl Handler for DirectoryHandler {
         Box::pin(async move {
             let subject = event.subject.split_once('.').map_or("", |(_, rest)| rest);
             let (kind, entry) = if subject == OrganisationRegistered::SUBJECT {
-                let e: OrganisationRegistered =
-                    event.decode().map_err(|err| undecodable(event, err))?;
+                let e: OrganisationRegistered = event.decode_event()?;
                 (
                     Kind::Organisation,
                     Entry {
@@ -86,8 +81,7 @@ impl Handler for DirectoryHandler {
                     },
                 )
             } else if subject == OrganisationUpdated::SUBJECT {
-                let e: OrganisationUpdated =
-                    event.decode().map_err(|err| undecodable(event, err))?;
+                let e: OrganisationUpdated = event.decode_event()?;
                 (
                     Kind::Organisation,
                     Entry {
@@ -98,8 +92,7 @@ impl Handler for DirectoryHandler {
                     },
                 )
             } else if subject == CommunityRegistered::SUBJECT {
-                let e: CommunityRegistered =
-                    event.decode().map_err(|err| undecodable(event, err))?;
+                let e: CommunityRegistered = event.decode_event()?;
                 (
                     Kind::Community,
                     Entry {
@@ -110,7 +103,7 @@ impl Handler for DirectoryHandler {
                     },
                 )
             } else if subject == CommunityUpdated::SUBJECT {
-                let e: CommunityUpdated = event.decode().map_err(|err| undecodable(event, err))?;
+                let e: CommunityUpdated = event.decode_event()?;
                 (
                     Kind::Community,
                     Entry {
@@ -157,7 +150,7 @@ impl Handler for HoursHandler {
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let hours: HoursVerified = event.decode().map_err(|err| undecodable(event, err))?;
+            let hours: HoursVerified = event.decode_event()?;
             if !hours.project_id.is_empty() && hours.minutes > 0 {
                 add_totals(
                     tx,
@@ -194,7 +187,7 @@ impl Handler for GrantsHandler {
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let grant: GrantDisbursed = event.decode().map_err(|err| undecodable(event, err))?;
+            let grant: GrantDisbursed = event.decode_event()?;
             if !grant.project_id.is_empty() && grant.amount_fen > 0 {
                 add_totals(tx, &grant.project_id, Total::FundedFen, grant.amount_fen).await?;
             }

@@ -54,6 +54,14 @@ impl Envelope {
         M::decode(self.payload.clone())
     }
 
+    /// Decodes the payload as `M` for a handler: an undecodable payload is an error that
+    /// names the event type (and, after `nats.max_deliver` tries, a dead letter).
+    pub fn decode_event<M: prost::Message + Default>(&self) -> Result<M, crate::Error> {
+        self.decode().map_err(|err| {
+            crate::Error::Unexpected(anyhow::anyhow!("undecodable {}: {err}", self.event_type))
+        })
+    }
+
     /// The name used for spans: the message name without its package.
     pub fn short_type(&self) -> &str {
         self.event_type

@@ -78,22 +78,31 @@ impl JetStreamBus {
 
     /// Creates or updates `service`'s stream.
     pub async fn ensure_stream(&self, service: ServiceName) -> anyhow::Result<()> {
-        let config = stream::Config {
-            name: self.stream_name(service),
-            description: Some(format!("xingfu {service} events")),
-            subjects: vec![format!("{}.{}.>", self.prefix(), service.as_str())],
+        let config = self.stream_config(
+            self.stream_name(service),
+            format!("xingfu {service} events"),
+            format!("{}.{}.>", self.prefix(), service.as_str()),
+        );
+        self.context
+            .create_or_update_stream(config)
+            .await
+            .with_context(|| format!("creating the {service} event stream"))?;
+        Ok(())
+    }
+
+    /// A stream with the configured retention, replicas and de-duplication window.
+    fn stream_config(&self, name: String, description: String, subject: String) -> stream::Config {
+        stream::Config {
+            name,
+            description: Some(description),
+            subjects: vec![subject],
             max_age: Duration::from_secs(self.settings.max_age_days * 24 * 3600),
             max_bytes: self.settings.max_megabytes.saturating_mul(1024 * 1024),
             storage: stream::StorageType::File,
             num_replicas: self.settings.replicas,
             duplicate_window: Duration::from_secs(120),
             ..Default::default()
-        };
-        self.context
-            .create_or_update_stream(config)
-            .await
-            .with_context(|| format!("creating the {service} event stream"))?;
-        Ok(())
+        }
     }
 
     /// Sends every event, then waits for the acks in order; returns the acked prefix.
@@ -237,17 +246,11 @@ impl JetStreamBus {
 
     /// Creates or updates the dead-letter stream (`<prefix>.dead_letters.>`).
     pub async fn ensure_dead_letter_stream(&self) -> anyhow::Result<()> {
-        let config = stream::Config {
-            name: self.dead_letter_stream(),
-            description: Some("xingfu events that consumers gave up on, with the reason".into()),
-            subjects: vec![format!("{}.dead_letters.>", self.prefix())],
-            max_age: Duration::from_secs(self.settings.max_age_days * 24 * 3600),
-            max_bytes: self.settings.max_megabytes.saturating_mul(1024 * 1024),
-            storage: stream::StorageType::File,
-            num_replicas: self.settings.replicas,
-            duplicate_window: Duration::from_secs(120),
-            ..Default::default()
-        };
+        let config = self.stream_config(
+            self.dead_letter_stream(),
+            "xingfu events that consumers gave up on, with the reason".into(),
+            format!("{}.dead_letters.>", self.prefix()),
+        );
         self.context
             .create_or_update_stream(config)
             .await

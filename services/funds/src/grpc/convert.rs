@@ -1,6 +1,5 @@
 //! Between the domain and `xingfu.funds.v1`.
 
-use xingfu_platform::FieldViolation;
 use xingfu_platform::time::to_timestamp;
 use xingfu_proto::common::{Date as PbDate, Money};
 use xingfu_proto::funds as pb;
@@ -9,25 +8,7 @@ use crate::domain::{
     Date, Donation, DonationChannel, DonorKind, Fund, Grant, GrantKind, GrantStatus, Purpose,
 };
 
-macro_rules! enum_map {
-    ($to:ident, $from:ident, $domain:ty, $proto:ty, $label:literal, { $($d:ident <=> $p:ident,)* }) => {
-        /// The proto value of a domain value.
-        pub fn $to(value: $domain) -> $proto {
-            match value {
-                $(<$domain>::$d => <$proto>::$p,)*
-            }
-        }
-
-        /// The domain value of a proto number; UNSPECIFIED is `Ok(None)`.
-        pub fn $from(value: i32, field: &str) -> Result<Option<$domain>, FieldViolation> {
-            match <$proto>::try_from(value) {
-                $(Ok(<$proto>::$p) => Ok(Some(<$domain>::$d)),)*
-                Ok(_) => Ok(None),
-                Err(_) => Err(FieldViolation::new(field, format!(concat!("unknown ", $label, " {}"), value))),
-            }
-        }
-    };
-}
+use xingfu_platform::enum_map;
 
 enum_map!(purpose_to_proto, purpose_from_proto, Purpose, pb::Purpose, "purpose", {
     General <=> General,

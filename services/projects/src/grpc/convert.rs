@@ -13,25 +13,7 @@ use crate::domain::{
     Project, ProviderKind, Status, Visit,
 };
 
-macro_rules! enum_map {
-    ($to:ident, $from:ident, $domain:ty, $proto:ty, $label:literal, { $($d:ident <=> $p:ident,)* }) => {
-        /// The proto value of a domain value.
-        pub fn $to(value: $domain) -> $proto {
-            match value {
-                $(<$domain>::$d => <$proto>::$p,)*
-            }
-        }
-
-        /// The domain value of a proto number; UNSPECIFIED is `Ok(None)`.
-        pub fn $from(value: i32, field: &str) -> Result<Option<$domain>, FieldViolation> {
-            match <$proto>::try_from(value) {
-                $(Ok(<$proto>::$p) => Ok(Some(<$domain>::$d)),)*
-                Ok(_) => Ok(None),
-                Err(_) => Err(FieldViolation::new(field, format!(concat!("unknown ", $label, " {}"), value))),
-            }
-        }
-    };
-}
+use xingfu_platform::enum_map;
 
 enum_map!(category_to_proto, category_from_proto, Category, pb::Category, "category", {
     Convenience <=> Convenience,
