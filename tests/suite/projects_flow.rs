@@ -14,13 +14,15 @@ use xingfu_proto::common::Date;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::projects::review_need_request::Decision;
+use xingfu_proto::volunteers as vpb;
+use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::TestEnv;
 
 use crate::helpers::gateway;
 
 /// Runs the whole flow; returns the project it completed.
 pub async fn flow(channel: Channel) -> pb::Project {
-    let mut client = ProjectsServiceClient::new(channel);
+    let mut client = ProjectsServiceClient::new(channel.clone());
     let need = client
         .submit_need(pb::SubmitNeedRequest {
             request_id: "flow-need-1".into(),
@@ -188,6 +190,83 @@ pub async fn flow(channel: Channel) -> pb::Project {
         })
         .await
         .unwrap();
+    // The directory confirms the community and the lead: the project's references turn
+    // verified once the volunteers service's events reach the projects service.
+    let mut directory = VolunteersServiceClient::new(channel.clone());
+    directory
+        .register_community(vpb::RegisterCommunityRequest {
+            id: "beiao-xiaoqu".into(),
+            name: "北岙小区".into(),
+            kind: vpb::CommunityKind::Residential as i32,
+            township: "北岙街道".into(),
+        })
+        .await
+        .unwrap();
+    let lead = client
+        .get_project(pb::GetProjectRequest { id: id.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .lead_organisation
+        .unwrap()
+        .id;
+    let registered = directory
+        .register_organisation(vpb::RegisterOrganisationRequest {
+            id: lead.clone(),
+            name: "教育局机关党委".into(),
+            kind: vpb::OrganisationKind::AgencyParty as i32,
+            parent_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    directory
+        .update_organisation(vpb::UpdateOrganisationRequest {
+            id: lead.clone(),
+            version: registered.version,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
+            values: Some(vpb::RegisterOrganisationRequest {
+                name: "区教育局机关党委".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    directory
+        .update_community(vpb::UpdateCommunityRequest {
+            id: "beiao-xiaoqu".into(),
+            version: 1,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
+            values: Some(vpb::RegisterCommunityRequest {
+                name: "北岙小区（一期）".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let mut verified = false;
+    for _ in 0..200 {
+        let read = client
+            .get_project(pb::GetProjectRequest { id: id.clone() })
+            .await
+            .unwrap()
+            .into_inner();
+        if read.communities[0].verified
+            && read.lead_organisation.as_ref().is_some_and(|o| o.verified)
+        {
+            verified = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        verified,
+        "the directory's events verified the project's references"
+    );
     let trace = client
         .trace_project(pb::GetProjectRequest { id: id.clone() })
         .await

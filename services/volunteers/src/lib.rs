@@ -1,22 +1,33 @@
-//! The volunteers service (`xingfu.volunteers.v1`): the directory of organisations and
-//! communities, Party-member volunteers (党员志愿者) and the service they give.
+//! The volunteers service (`xingfu.volunteers.v1`): the programme's directory of
+//! organisations (党组织 / 机关单位) and communities (村社 / 小区) that every other service
+//! refers to; with its issue, Party-member volunteers (党员志愿者) and the service they give.
 //!
-//! It runs today with its own database, health and reflection; its calls arrive with
-//! its own issue, laid out like its siblings (`domain`, `storage`, `grpc`, `events`).
+//! Laid out like its siblings: `domain`, `storage`, `ops`, `grpc`.
 
+pub mod domain;
 pub mod grpc;
+pub mod ops;
+pub mod storage;
 
 use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::volunteers::volunteers_service_server::{self, VolunteersServiceServer};
 
 /// The volunteers database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
-    version: 100,
-    description: "volunteers",
-    postgres: include_str!("../migrations/postgres/0100_volunteers.sql"),
-    sqlite: include_str!("../migrations/sqlite/0100_volunteers.sql"),
-}];
+pub const MIGRATIONS: &[MigrationSource] = &[
+    MigrationSource {
+        version: 100,
+        description: "volunteers",
+        postgres: include_str!("../migrations/postgres/0100_volunteers.sql"),
+        sqlite: include_str!("../migrations/sqlite/0100_volunteers.sql"),
+    },
+    MigrationSource {
+        version: 101,
+        description: "directory",
+        postgres: include_str!("../migrations/postgres/0101_directory.sql"),
+        sqlite: include_str!("../migrations/sqlite/0101_directory.sql"),
+    },
+];
 
 /// The volunteers service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -27,8 +38,13 @@ pub const SERVICE: ServiceDef = ServiceDef {
 };
 
 /// Builds the service on its migrated database.
-pub async fn build(_ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let routes = tonic::service::Routes::new(VolunteersServiceServer::new(grpc::VolunteersApi));
-    let parts = ServiceParts::new(routes, vec![volunteers_service_server::SERVICE_NAME]);
-    Ok(parts)
+pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    let volunteers = ops::Volunteers::new(ctx.db, ctx.outbox);
+    let routes = tonic::service::Routes::new(VolunteersServiceServer::new(
+        grpc::VolunteersApi::new(volunteers),
+    ));
+    Ok(ServiceParts::new(
+        routes,
+        vec![volunteers_service_server::SERVICE_NAME],
+    ))
 }

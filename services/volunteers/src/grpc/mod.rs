@@ -1,0 +1,349 @@
+//! `xingfu.volunteers.v1.VolunteersService`: requests parsed into the domain, the
+//! operations, answers built from the domain; errors mapped once by the platform.
+
+mod import;
+
+use futures_util::StreamExt as _;
+use tonic::{Request, Response, Status, Streaming};
+use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::{Error, FieldViolation, Violations, enum_map, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::volunteers as pb;
+use xingfu_proto::volunteers::volunteers_service_server::VolunteersService;
+
+use crate::domain::{self, Community, CommunityKind, Organisation, OrganisationKind};
+use crate::ops::{CommunityPatch, OrganisationPatch, Volunteers};
+use crate::storage::directory as store;
+
+enum_map!(organisation_kind_to_proto, organisation_kind_from_proto, OrganisationKind, pb::OrganisationKind, "organisation kind", {
+    AgencyParty <=> AgencyParty,
+    VillageParty <=> VillageParty,
+    CommunityParty <=> CommunityParty,
+    Social <=> Social,
+});
+
+enum_map!(community_kind_to_proto, community_kind_from_proto, CommunityKind, pb::CommunityKind, "community kind", {
+    Village <=> Village,
+    Residential <=> Residential,
+});
+
+/// The API over the directory.
+#[derive(Clone)]
+pub struct VolunteersApi {
+    volunteers: Volunteers,
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+impl VolunteersApi {
+    /// The API over `volunteers`.
+    pub fn new(volunteers: Volunteers) -> Self {
+        Self { volunteers }
+    }
+}
+
+fn required<T>(value: Result<Option<T>, FieldViolation>, field: &str) -> Result<T, FieldViolation> {
+    value?.ok_or_else(|| FieldViolation::new(field, "must be set"))
+}
+
+fn organisation_to_proto(org: Organisation) -> pb::Organisation {
+    pb::Organisation {
+        id: org.id,
+        name: org.name,
+        kind: organisation_kind_to_proto(org.kind) as i32,
+        parent_id: org.parent_id.unwrap_or_default(),
+        version: org.version,
+        create_time: Some(to_timestamp(org.created_at)),
+    }
+}
+
+fn community_to_proto(community: Community) -> pb::Community {
+    pb::Community {
+        id: community.id,
+        name: community.name,
+        kind: community_kind_to_proto(community.kind) as i32,
+        township: community.township,
+        version: community.version,
+        create_time: Some(to_timestamp(community.created_at)),
+    }
+}
+
+/// `RegisterOrganisationRequest` as an organisation, every bad field reported at once.
+fn new_organisation(r: &pb::RegisterOrganisationRequest) -> Result<Organisation, Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::directory_id(&r.id, "id"));
+    let name = v.check(domain::parse_name(&r.name, "name"));
+    let kind = v.check(required(
+        organisation_kind_from_proto(r.kind, "kind"),
+        "kind",
+    ));
+    let parent_id = v.check(domain::parse_parent(&r.parent_id, "parent_id"));
+    if !r.parent_id.is_empty() && r.parent_id == r.id {
+        v.add("parent_id", "must not be the organisation itself");
+    }
+    v.finish()?;
+    match (id, name, kind, parent_id) {
+        (Some(id), Some(name), Some(kind), Some(parent_id)) => Ok(Organisation {
+            id,
+            name,
+            kind,
+            parent_id,
+            version: 1,
+            created_at: now_micros(),
+        }),
+        _ => Err(Error::invalid("", "invalid request")),
+    }
+}
+
+/// `RegisterCommunityRequest` as a community, every bad field reported at once.
+fn new_community(r: &pb::RegisterCommunityRequest) -> Result<Community, Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::directory_id(&r.id, "id"));
+    let name = v.check(domain::parse_name(&r.name, "name"));
+    let kind = v.check(required(community_kind_from_proto(r.kind, "kind"), "kind"));
+    let township = v.check(domain::parse_township(&r.township, "township"));
+    v.finish()?;
+    match (id, name, kind, township) {
+        (Some(id), Some(name), Some(kind), Some(township)) => Ok(Community {
+            id,
+            name,
+            kind,
+            township,
+            version: 1,
+            created_at: now_micros(),
+        }),
+        _ => Err(Error::invalid("", "invalid request")),
+    }
+}
+
+fn mask_and_version(paths: &[String], version: i64, v: &mut Violations) {
+    if version <= 0 {
+        v.add("version", "must be the version you read (1 or more)");
+    }
+    if paths.is_empty() {
+        v.add("update_mask", "must name at least one field");
+    }
+}
+
+#[tonic::async_trait]
+impl VolunteersService for VolunteersApi {
+    async fn register_organisation(
+        &self,
+        request: Request<pb::RegisterOrganisationRequest>,
+    ) -> Answer<pb::Organisation> {
+        let org = new_organisation(request.get_ref())?;
+        Ok(Response::new(organisation_to_proto(
+            self.volunteers.register_organisation(org).await?,
+        )))
+    }
+
+    async fn update_organisation(
+        &self,
+        request: Request<pb::UpdateOrganisationRequest>,
+    ) -> Answer<pb::Organisation> {
+        let r = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check(validate::directory_id(&r.id, "id"));
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        mask_and_version(&paths, r.version, &mut v);
+        let values = r.values.unwrap_or_default();
+        let mut patch = OrganisationPatch::default();
+        for path in &paths {
+            let field = format!("values.{path}");
+            match path.as_str() {
+                "name" => patch.name = v.check(domain::parse_name(&values.name, &field)),
+                "kind" => {
+                    patch.kind = v.check(required(
+                        organisation_kind_from_proto(values.kind, &field),
+                        &field,
+                    ))
+                }
+                "parent_id" => {
+                    patch.parent_id = v.check(domain::parse_parent(&values.parent_id, &field))
+                }
+                other => v.add("update_mask", format!("{other:?} is not an editable field")),
+            }
+        }
+        v.finish()?;
+        let id = id.unwrap_or_default();
+        Ok(Response::new(organisation_to_proto(
+            self.volunteers
+                .update_organisation(&id, r.version, patch)
+                .await?,
+        )))
+    }
+
+    async fn get_organisation(
+        &self,
+        request: Request<pb::GetOrganisationRequest>,
+    ) -> Answer<pb::Organisation> {
+        let id = validate::directory_id(&request.get_ref().id, "id").map_err(Error::from)?;
+        Ok(Response::new(organisation_to_proto(
+            self.volunteers.organisation(&id).await?,
+        )))
+    }
+
+    async fn list_organisations(
+        &self,
+        request: Request<pb::ListOrganisationsRequest>,
+    ) -> Answer<pb::ListOrganisationsResponse> {
+        let r = request.into_inner();
+        let mut v = Violations::default();
+        let kind = v
+            .check(organisation_kind_from_proto(r.kind, "kind"))
+            .flatten();
+        let parent = if r.parent_id.is_empty() {
+            None
+        } else {
+            v.check(validate::directory_id(&r.parent_id, "parent_id"))
+        };
+        v.finish()?;
+        let filters = format!("{kind:?}/{parent:?}");
+        let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+        let mut conn = self
+            .volunteers
+            .db()
+            .pool()
+            .acquire()
+            .await
+            .map_err(Error::from)?;
+        let mut orgs = store::organisations(
+            &mut conn,
+            kind,
+            parent.as_deref(),
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
+        let next_page_token = paging::finish(&mut orgs, &page, &filters, |o| &o.id);
+        Ok(Response::new(pb::ListOrganisationsResponse {
+            organisations: orgs.into_iter().map(organisation_to_proto).collect(),
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn register_community(
+        &self,
+        request: Request<pb::RegisterCommunityRequest>,
+    ) -> Answer<pb::Community> {
+        let community = new_community(request.get_ref())?;
+        Ok(Response::new(community_to_proto(
+            self.volunteers.register_community(community).await?,
+        )))
+    }
+
+    async fn update_community(
+        &self,
+        request: Request<pb::UpdateCommunityRequest>,
+    ) -> Answer<pb::Community> {
+        let r = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check(validate::directory_id(&r.id, "id"));
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        mask_and_version(&paths, r.version, &mut v);
+        let values = r.values.unwrap_or_default();
+        let mut patch = CommunityPatch::default();
+        for path in &paths {
+            let field = format!("values.{path}");
+            match path.as_str() {
+                "name" => patch.name = v.check(domain::parse_name(&values.name, &field)),
+                "kind" => {
+                    patch.kind = v.check(required(
+                        community_kind_from_proto(values.kind, &field),
+                        &field,
+                    ))
+                }
+                "township" => {
+                    patch.township = v.check(domain::parse_township(&values.township, &field))
+                }
+                other => v.add("update_mask", format!("{other:?} is not an editable field")),
+            }
+        }
+        v.finish()?;
+        let id = id.unwrap_or_default();
+        Ok(Response::new(community_to_proto(
+            self.volunteers
+                .update_community(&id, r.version, patch)
+                .await?,
+        )))
+    }
+
+    async fn get_community(
+        &self,
+        request: Request<pb::GetCommunityRequest>,
+    ) -> Answer<pb::Community> {
+        let id = validate::directory_id(&request.get_ref().id, "id").map_err(Error::from)?;
+        Ok(Response::new(community_to_proto(
+            self.volunteers.community(&id).await?,
+        )))
+    }
+
+    async fn list_communities(
+        &self,
+        request: Request<pb::ListCommunitiesRequest>,
+    ) -> Answer<pb::ListCommunitiesResponse> {
+        let r = request.into_inner();
+        let mut v = Violations::default();
+        let kind = v.check(community_kind_from_proto(r.kind, "kind")).flatten();
+        let township = if r.township.is_empty() {
+            None
+        } else {
+            v.check(domain::parse_township(&r.township, "township"))
+        };
+        v.finish()?;
+        let filters = format!("{kind:?}/{township:?}");
+        let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+        let mut conn = self
+            .volunteers
+            .db()
+            .pool()
+            .acquire()
+            .await
+            .map_err(Error::from)?;
+        let mut communities = store::communities(
+            &mut conn,
+            township.as_deref(),
+            kind,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
+        let next_page_token = paging::finish(&mut communities, &page, &filters, |c| &c.id);
+        Ok(Response::new(pb::ListCommunitiesResponse {
+            communities: communities.into_iter().map(community_to_proto).collect(),
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn import_directory(
+        &self,
+        request: Request<Streaming<pb::ImportDirectoryChunk>>,
+    ) -> Answer<pb::ImportDirectoryResponse> {
+        let mut stream = request.into_inner();
+        let mut data = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            data.extend_from_slice(&chunk?.data);
+            if data.len() > import::MAX_FILE_BYTES {
+                return Err(Error::invalid(
+                    "data",
+                    format!("the file is larger than {} bytes", import::MAX_FILE_BYTES),
+                )
+                .into());
+            }
+        }
+        let (rows, report) = import::parse(&data).map_err(Error::from)?;
+        let report = self.volunteers.import_directory(rows, report).await?;
+        Ok(Response::new(pb::ImportDirectoryResponse {
+            organisations: report.organisations,
+            communities: report.communities,
+            already_registered: report.already_registered,
+            rejected: report
+                .rejected
+                .into_iter()
+                .map(|(line, reason)| pb::DirectoryRowError { line, reason })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,313 @@
+//! Registering and changing the directory; every change is an event the other services
+//! keep their read models from.
+
+use sqlx::{Any, Transaction};
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::volunteers as pb;
+
+use super::Volunteers;
+use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
+use crate::storage::directory as store;
+
+/// Fields to change on an organisation.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<OrganisationKind>,
+    /// New parent (`Some(None)`: none).
+    pub parent_id: Option<Option<String>>,
+}
+
+/// Fields to change on a community.
+#[derive(Debug, Clone, Default)]
+pub struct CommunityPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<CommunityKind>,
+    /// New township.
+    pub township: Option<String>,
+}
+
+/// A parsed row of a directory import.
+#[derive(Debug, Clone)]
+pub enum DirectoryRow {
+    /// An organisation.
+    Organisation(Organisation),
+    /// A community.
+    Community(Community),
+}
+
+/// What an import came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Organisations registered.
+    pub organisations: i64,
+    /// Communities registered.
+    pub communities: i64,
+    /// Rows registered before with the same content.
+    pub already_registered: i64,
+    /// (line, reason) of refused rows.
+    pub rejected: Vec<(i64, String)>,
+}
+
+impl Volunteers {
+    /// Registers an organisation; the same registration again returns it.
+    pub async fn register_organisation(&self, org: Organisation) -> Result<Organisation, Error> {
+        let mut tx = self.db.begin().await?;
+        let (org, fresh) = self.put_organisation(&mut tx, org).await?;
+        if fresh {
+            self.outbox.commit(tx).await?
+        } else {
+            tx.rollback().await?
+        }
+        Ok(org)
+    }
+
+    async fn put_organisation(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        org: Organisation,
+    ) -> Result<(Organisation, bool), Error> {
+        if let Some(parent) = &org.parent_id
+            && store::organisation(tx, parent).await?.is_none()
+        {
+            return Err(unknown_parent(parent));
+        }
+        if store::insert_organisation(tx, &org).await? {
+            let event = pb::OrganisationRegistered {
+                organisation_id: org.id.clone(),
+                name: org.name.clone(),
+                kind: org.kind.as_str().to_owned(),
+                parent_id: org.parent_id.clone().unwrap_or_default(),
+            };
+            self.outbox.enqueue(tx, &org.id, &event).await?;
+            let stored = store::organisation(tx, &org.id)
+                .await?
+                .ok_or_else(|| not_found("organisation", &org.id))?;
+            return Ok((stored, true));
+        }
+        let stored = store::organisation(tx, &org.id)
+            .await?
+            .ok_or_else(|| not_found("organisation", &org.id))?;
+        if stored.same_as(&org) {
+            Ok((stored, false))
+        } else {
+            Err(taken("organisation", &org.id))
+        }
+    }
+
+    /// Changes an organisation at `version`.
+    pub async fn update_organisation(
+        &self,
+        id: &str,
+        version: i64,
+        patch: OrganisationPatch,
+    ) -> Result<Organisation, Error> {
+        let mut tx = self.db.begin().await?;
+        let stored = store::organisation(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found("organisation", id))?;
+        if stored.version != version {
+            return Err(stale("organisation", id, stored.version, version));
+        }
+        let mut next = stored.clone();
+        if let Some(name) = patch.name {
+            next.name = name;
+        }
+        if let Some(kind) = patch.kind {
+            next.kind = kind;
+        }
+        if let Some(parent) = patch.parent_id {
+            if let Some(parent) = &parent {
+                if store::organisation(&mut tx, parent).await?.is_none() {
+                    return Err(unknown_parent(parent));
+                }
+                if store::is_ancestor(&mut tx, id, parent).await? {
+                    return Err(Error::FailedPrecondition {
+                        kind: "HIERARCHY_CYCLE",
+                        subject: format!("organisations/{id}"),
+                        message: format!(
+                            "{parent} is {id} or below it; an organisation cannot be its own ancestor"
+                        ),
+                    });
+                }
+            }
+            next.parent_id = parent;
+        }
+        if !store::save_organisation(&mut tx, &next, now_micros()).await? {
+            return Err(Error::Aborted(format!(
+                "organisation {id} changed meanwhile; read it again"
+            )));
+        }
+        let event = pb::OrganisationUpdated {
+            organisation_id: id.to_owned(),
+            name: next.name.clone(),
+            kind: next.kind.as_str().to_owned(),
+            parent_id: next.parent_id.clone().unwrap_or_default(),
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.organisation(id).await
+    }
+
+    /// Reads organisation `id`.
+    pub async fn organisation(&self, id: &str) -> Result<Organisation, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::organisation(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found("organisation", id))
+    }
+
+    /// Registers a community; the same registration again returns it.
+    pub async fn register_community(&self, community: Community) -> Result<Community, Error> {
+        let mut tx = self.db.begin().await?;
+        let (community, fresh) = self.put_community(&mut tx, community).await?;
+        if fresh {
+            self.outbox.commit(tx).await?
+        } else {
+            tx.rollback().await?
+        }
+        Ok(community)
+    }
+
+    async fn put_community(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        community: Community,
+    ) -> Result<(Community, bool), Error> {
+        if store::insert_community(tx, &community).await? {
+            let event = pb::CommunityRegistered {
+                community_id: community.id.clone(),
+                name: community.name.clone(),
+                kind: community.kind.as_str().to_owned(),
+                township: community.township.clone(),
+            };
+            self.outbox.enqueue(tx, &community.id, &event).await?;
+            let stored = store::community(tx, &community.id)
+                .await?
+                .ok_or_else(|| not_found("community", &community.id))?;
+            return Ok((stored, true));
+        }
+        let stored = store::community(tx, &community.id)
+            .await?
+            .ok_or_else(|| not_found("community", &community.id))?;
+        if stored.same_as(&community) {
+            Ok((stored, false))
+        } else {
+            Err(taken("community", &community.id))
+        }
+    }
+
+    /// Changes a community at `version`.
+    pub async fn update_community(
+        &self,
+        id: &str,
+        version: i64,
+        patch: CommunityPatch,
+    ) -> Result<Community, Error> {
+        let mut tx = self.db.begin().await?;
+        let stored = store::community(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found("community", id))?;
+        if stored.version != version {
+            return Err(stale("community", id, stored.version, version));
+        }
+        let mut next = stored.clone();
+        if let Some(name) = patch.name {
+            next.name = name;
+        }
+        if let Some(kind) = patch.kind {
+            next.kind = kind;
+        }
+        if let Some(township) = patch.township {
+            next.township = township;
+        }
+        if !store::save_community(&mut tx, &next, now_micros()).await? {
+            return Err(Error::Aborted(format!(
+                "community {id} changed meanwhile; read it again"
+            )));
+        }
+        let event = pb::CommunityUpdated {
+            community_id: id.to_owned(),
+            name: next.name.clone(),
+            kind: next.kind.as_str().to_owned(),
+            township: next.township.clone(),
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.commit(tx).await?;
+        self.community(id).await
+    }
+
+    /// Reads community `id`.
+    pub async fn community(&self, id: &str) -> Result<Community, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::community(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found("community", id))
+    }
+
+    /// Registers parsed rows in file order (a parent before its children), all in one
+    /// transaction; a row that cannot be registered is reported and the others kept.
+    pub async fn import_directory(
+        &self,
+        rows: Vec<(i64, DirectoryRow)>,
+        mut report: ImportReport,
+    ) -> Result<ImportReport, Error> {
+        let mut tx = self.db.begin().await?;
+        for (line, row) in rows {
+            let result = match row {
+                DirectoryRow::Organisation(org) => self
+                    .put_organisation(&mut tx, org)
+                    .await
+                    .map(|(_, fresh)| (fresh, true)),
+                DirectoryRow::Community(c) => self
+                    .put_community(&mut tx, c)
+                    .await
+                    .map(|(_, fresh)| (fresh, false)),
+            };
+            match result {
+                Ok((true, true)) => report.organisations += 1,
+                Ok((true, false)) => report.communities += 1,
+                Ok((false, _)) => report.already_registered += 1,
+                Err(Error::Unexpected(err)) => return Err(Error::Unexpected(err)),
+                Err(Error::Unavailable(err)) => return Err(Error::Unavailable(err)),
+                Err(other) => report.rejected.push((line, other.to_string())),
+            }
+        }
+        self.outbox.commit(tx).await?;
+        Ok(report)
+    }
+}
+
+fn not_found(resource: &'static str, id: &str) -> Error {
+    Error::NotFound {
+        resource,
+        id: id.to_owned(),
+    }
+}
+
+fn taken(resource: &'static str, id: &str) -> Error {
+    Error::AlreadyExists {
+        resource,
+        id: id.to_owned(),
+        message: "is registered already with other details; update it instead".into(),
+    }
+}
+
+fn stale(resource: &str, id: &str, current: i64, given: i64) -> Error {
+    Error::Aborted(format!(
+        "{resource} {id} is at version {current}, not {given}; read it again"
+    ))
+}
+
+fn unknown_parent(parent: &str) -> Error {
+    Error::FailedPrecondition {
+        kind: "PARENT_UNKNOWN",
+        subject: format!("organisations/{parent}"),
+        message: format!("the parent organisation {parent} is not registered"),
+    }
+}

@@ -1,0 +1,5 @@
+//! API tests of the volunteers service on a fresh database on the real PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
+mod directory;
