@@ -64,10 +64,9 @@ pub async fn tail(settings: &Settings, tail: &Tail, out: &mut impl Write) -> any
         .url
         .as_ref()
         .context("events tail needs a NATS server (nats.url)")?;
-    let client = async_nats::connect(url.expose())
-        .await
-        .context("connecting to NATS (nats.url)")?;
-    let js = jetstream::new(client);
+    // The bus's connection: a cluster's list of URLs and credentials are handled as serve does.
+    let bus = JetStreamBus::connect(url.expose(), &settings.nats).await?;
+    let js = bus.context().clone();
     let pool = DescriptorPool::decode(xingfu_proto::FILE_DESCRIPTOR_SET)?;
     let prefix = format!("{}_", settings.nats.prefix.to_uppercase());
     let names: Vec<String> = js
@@ -195,7 +194,10 @@ pub async fn replay(
     let db = Database::open(settings, service).await?;
     db.migrate(def.migrations).await?;
     let from = match since {
-        Since::Start | Since::Now => ReplayFrom::Start,
+        Since::Start => ReplayFrom::Start,
+        Since::Now => {
+            anyhow::bail!("replay from now would replay nothing; use start, a time or a sequence")
+        }
         Since::Sequence(sequence) => ReplayFrom::Sequence(sequence),
         Since::Time(micros) => ReplayFrom::Time(micros),
     };

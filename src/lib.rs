@@ -39,10 +39,12 @@ pub async fn start_with_shutdown(
 }
 
 /// Creates and migrates the databases of `services` (every one when empty), then returns.
+/// It needs nothing but the databases: no port, no NATS, no key.
 pub async fn migrate(settings: Settings, services: &[ServiceName]) -> anyhow::Result<()> {
-    let runner = Runner::new(settings).await?;
     for service in selected(services) {
-        runner.migrate_only(service).await?;
+        let db = xingfu_platform::db::Database::open(&settings, service.name).await?;
+        db.migrate(service.migrations).await?;
+        db.close().await;
         tracing::info!(service = %service.name, "migrated");
     }
     Ok(())
@@ -53,7 +55,7 @@ pub async fn migrate(settings: Settings, services: &[ServiceName]) -> anyhow::Re
 pub async fn funds_verify(settings: Settings) -> anyhow::Result<()> {
     use std::io::Write as _;
     // It only reads: no migration, and no key (verification never touches personal data).
-    let db = xingfu_platform::db::Database::open(&settings, ServiceName::Funds).await?;
+    let db = xingfu_platform::db::Database::open_existing(&settings, ServiceName::Funds).await?;
     let pii = xingfu_platform::pii::Protector::from_key(&[0; 32]);
     let outbox = xingfu_platform::events::Outbox::new(ServiceName::Funds);
     let ledger =

@@ -122,6 +122,17 @@ pub async fn flow(channel: Channel) -> String {
         .unwrap()
         .into_inner();
     assert!(verified.ok, "{verified:?}");
+    // A past month with nothing in it closes; closing it again changes nothing.
+    for _ in 0..2 {
+        let closed = client
+            .close_period(pb::ClosePeriodRequest {
+                period: "2026-01".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(closed.period, "2026-01");
+    }
     let public = client
         .get_transparency_report(pb::GetTransparencyReportRequest {})
         .await
@@ -197,6 +208,7 @@ async fn the_ledger_works_on_postgres_and_its_events_reach_jetstream() {
         "grant_requested",
         "grant_approved",
         "grant_disbursed",
+        "period_closed",
     ];
     while !expected.iter().all(|e| seen.contains(*e)) {
         let message = tokio::time::timeout(Duration::from_secs(10), messages.next())

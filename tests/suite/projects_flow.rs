@@ -68,6 +68,22 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .unwrap()
         .into_inner();
     assert_eq!(project.status, pb::ProjectStatus::Published as i32);
+    let renamed = client
+        .update_project(pb::UpdateProjectRequest {
+            id: id.clone(),
+            version: project.version,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["title".into()],
+            }),
+            values: Some(pb::CreateProjectRequest {
+                title: "共享幸福小课堂 · 书法".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.title, "共享幸福小课堂 · 书法");
 
     let claims = (0..4).map(|i| {
         let mut client = client.clone();
@@ -93,6 +109,13 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .start_project(pb::TransitionRequest {
             id: id.clone(),
             version: 0,
+        })
+        .await
+        .unwrap();
+    client
+        .add_co_organiser(pb::AddCoOrganiserRequest {
+            id: id.clone(),
+            organisation_id: "little-orange-lamp".into(),
         })
         .await
         .unwrap();
@@ -310,6 +333,8 @@ async fn the_library_works_through_the_gateway_on_postgres_and_jetstream() {
         "project_status_changed",
         "visit_recorded",
         "contract_signed",
+        "project_updated",
+        "progress_recorded",
     ]
     .into_iter()
     .collect();

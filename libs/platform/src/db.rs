@@ -55,6 +55,47 @@ pub const PLATFORM_MIGRATIONS: &[MigrationSource] = &[MigrationSource {
 }];
 
 impl Database {
+    /// Opens an existing database of `service`, creating nothing: an error when it is missing
+    /// (for tools that only read, such as `xingfu funds verify`).
+    pub async fn open_existing(settings: &Settings, service: ServiceName) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let own = settings.service(service).database.url.as_ref();
+        let url = match (own, settings.database.url.as_ref()) {
+            (Some(url), _) => url.expose().to_owned(),
+            (None, Some(server)) => {
+                let mut url =
+                    url::Url::parse(server.expose()).context("the PostgreSQL URL is not a URL")?;
+                url.set_path(&format!(
+                    "/{}_{}",
+                    settings.database.name_prefix,
+                    service.as_str()
+                ));
+                url.to_string()
+            }
+            (None, None) => {
+                let path = settings.data_dir.join(format!("{}.db", service.as_str()));
+                anyhow::ensure!(
+                    path.exists(),
+                    "there is no {service} database at {}",
+                    path.display()
+                );
+                format!("sqlite://{}?mode=ro", path.display())
+            }
+        };
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+            .connect(&url)
+            .await
+            .with_context(|| format!("opening the {service} database (it must exist)"))?;
+        Ok(Self { pool, backend })
+    }
+
     /// Opens (creating it when missing) the database of `service` as `settings` say.
     pub async fn open(settings: &Settings, service: ServiceName) -> anyhow::Result<Self> {
         install_default_drivers();

@@ -36,6 +36,8 @@ catalogue! {
     "xingfu.projects.v1" projects::VisitRecorded => "projects.visit_recorded.v1";
     "xingfu.projects.v1" projects::ContractSigned => "projects.contract_signed.v1";
     "xingfu.projects.v1" projects::ContractEnded => "projects.contract_ended.v1";
+    "xingfu.projects.v1" projects::ProjectUpdated => "projects.project_updated.v1";
+    "xingfu.projects.v1" projects::ProgressRecorded => "projects.progress_recorded.v1";
     "xingfu.volunteers.v1" volunteers::OrganisationRegistered => "volunteers.organisation_registered.v1";
     "xingfu.volunteers.v1" volunteers::OrganisationUpdated => "volunteers.organisation_updated.v1";
     "xingfu.volunteers.v1" volunteers::CommunityRegistered => "volunteers.community_registered.v1";
@@ -48,6 +50,7 @@ catalogue! {
     "xingfu.funds.v1" funds::GrantApproved => "funds.grant_approved.v1";
     "xingfu.funds.v1" funds::GrantRejected => "funds.grant_rejected.v1";
     "xingfu.funds.v1" funds::GrantDisbursed => "funds.grant_disbursed.v1";
+    "xingfu.funds.v1" funds::PeriodClosed => "funds.period_closed.v1";
 }
 
 #[cfg(test)]

@@ -209,8 +209,16 @@ impl Ledger {
             });
         }
         let mut tx = self.db.begin().await?;
-        let closed = ledger::close(&mut tx, period, now_micros()).await?;
-        tx.commit().await?;
+        let now = now_micros();
+        let closed = ledger::close(&mut tx, period, now).await?;
+        if closed == now {
+            // Closed by this call (not before): a fact for the other tools.
+            let event = xingfu_proto::funds::PeriodClosed {
+                period: period.to_owned(),
+            };
+            self.outbox.enqueue(&mut tx, period, &event).await?;
+        }
+        self.outbox.commit(tx).await?;
         Ok(closed)
     }
 

@@ -207,7 +207,9 @@ impl Library {
         organisation: &DirectoryId,
     ) -> Result<Project, Error> {
         let org = organisation.as_str();
-        let Changed { mut tx, now, .. } = self
+        let Changed {
+            mut tx, now, after, ..
+        } = self
             .change(id, 0, |p| {
                 if !p.status.is_led() {
                     return Err(wrong_state(
@@ -241,6 +243,10 @@ impl Library {
                 now,
             )
             .await?;
+            let mut now_project = after.clone();
+            now_project.co_organisers.push(org.to_owned());
+            let event = super::projects::updated_event(&now_project, vec!["co_organisers".into()]);
+            self.outbox.enqueue(&mut tx, id, &event).await?;
             self.outbox.commit(tx).await?;
         } else {
             tx.rollback().await?;

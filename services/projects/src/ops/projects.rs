@@ -83,8 +83,20 @@ impl Library {
             })
             .await?;
         let fields = changed_fields(&changed.before, &changed.after);
-        let Changed { mut tx, now, .. } = changed;
+        let Changed {
+            mut tx,
+            after,
+            now,
+            before,
+        } = changed;
         history::append(&mut tx, id, HistoryKind::Updated, &fields, None, now).await?;
+        self.outbox
+            .enqueue(
+                &mut tx,
+                id,
+                &updated_event(&after, changed_names(&before, &after)),
+            )
+            .await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
     }
@@ -205,6 +217,43 @@ pub(crate) fn created_event(project: &Project) -> pb::ProjectCreated {
         community_ids: project.communities.clone(),
         planned_budget_fen: project.planned_budget_fen,
     }
+}
+
+/// The event of an edit: the project as it is now and what changed.
+pub(crate) fn updated_event(project: &Project, changed: Vec<String>) -> pb::ProjectUpdated {
+    pb::ProjectUpdated {
+        project_id: project.id.clone(),
+        version: project.version + 1,
+        changed,
+        title: project.title.clone(),
+        category: category_to_proto(project.category) as i32,
+        community_ids: project.communities.clone(),
+        planned_budget_fen: project.planned_budget_fen,
+        co_organiser_ids: project.co_organisers.clone(),
+    }
+}
+
+fn changed_names(before: &Project, after: &Project) -> Vec<String> {
+    let mut changed = Vec::new();
+    for (name, differs) in [
+        ("title", before.title != after.title),
+        ("category", before.category != after.category),
+        ("description", before.description != after.description),
+        ("communities", before.communities != after.communities),
+        (
+            "planned_budget",
+            before.planned_budget_fen != after.planned_budget_fen,
+        ),
+        (
+            "schedule",
+            before.start_date != after.start_date || before.end_date != after.end_date,
+        ),
+    ] {
+        if differs {
+            changed.push(name.to_owned());
+        }
+    }
+    changed
 }
 
 fn changed_fields(before: &Project, after: &Project) -> String {

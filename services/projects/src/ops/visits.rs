@@ -93,6 +93,13 @@ impl Library {
                         "updates go to projects that are not over",
                     ));
                 }
+                let event = pb::ProgressRecorded {
+                    project_id: project.id.clone(),
+                    sequence: entry.sequence,
+                    milestone,
+                    text: text.to_owned(),
+                };
+                self.outbox.enqueue(&mut tx, &project.id, &event).await?;
                 self.outbox.commit(tx).await?;
                 Ok(entry)
             }
