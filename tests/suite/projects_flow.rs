@@ -290,6 +290,65 @@ pub async fn flow(channel: Channel) -> pb::Project {
         verified,
         "the directory's events verified the project's references"
     );
+    // A class of the project: the organiser verifies 90 minutes of service, and the
+    // volunteers service's HoursVerified event adds them to the project.
+    let class = directory
+        .create_activity(vpb::CreateActivityRequest {
+            request_id: "flow-activity-1".into(),
+            title: "书法课".into(),
+            kind: vpb::ActivityKind::Classroom as i32,
+            community_id: "beiao-xiaoqu".into(),
+            project_id: id.clone(),
+            start_time: Some(prost_types::Timestamp {
+                seconds: 1_795_000_000,
+                nanos: 0,
+            }),
+            capacity: 2,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    directory
+        .sign_up(vpb::SignUpRequest {
+            activity_id: class.id.clone(),
+            volunteer_id: "vol-lamp-1".into(),
+        })
+        .await
+        .unwrap();
+    let check = |seconds| vpb::CheckRequest {
+        activity_id: class.id.clone(),
+        volunteer_id: "vol-lamp-1".into(),
+        time: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+    };
+    directory.check_in(check(1_795_000_000)).await.unwrap();
+    directory
+        .check_out(check(1_795_000_000 + 90 * 60))
+        .await
+        .unwrap();
+    let verified = directory
+        .verify_hours(vpb::VerifyHoursRequest {
+            activity_id: class.id.clone(),
+            verifier: "beiao-party".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .verified;
+    assert_eq!(verified.len(), 1);
+    let mut minutes = 0;
+    for _ in 0..200 {
+        minutes = client
+            .get_project(pb::GetProjectRequest { id: id.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .volunteer_minutes;
+        if minutes > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(minutes, 90, "verified hours reached the project");
     let trace = client
         .trace_project(pb::GetProjectRequest { id: id.clone() })
         .await

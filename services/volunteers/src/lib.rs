@@ -27,6 +27,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0101_directory.sql"),
         sqlite: include_str!("../migrations/sqlite/0101_directory.sql"),
     },
+    MigrationSource {
+        version: 102,
+        description: "activities",
+        postgres: include_str!("../migrations/postgres/0102_activities.sql"),
+        sqlite: include_str!("../migrations/sqlite/0102_activities.sql"),
+    },
 ];
 
 /// The volunteers service, as the binary's table of services lists it.

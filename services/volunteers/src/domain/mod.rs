@@ -1,4 +1,6 @@
-//! The directory's model and rules: no SQL, no gRPC.
+//! The directory's model and rules: no SQL, no gRPC. Activities live in `activities`.
+
+pub mod activities;
 
 use xingfu_platform::named_enum;
 use xingfu_platform::{FieldViolation, validate};

@@ -1,6 +1,7 @@
 //! `xingfu.volunteers.v1.VolunteersService`: requests parsed into the domain, the
 //! operations, answers built from the domain; errors mapped once by the platform.
 
+mod activities;
 mod import;
 
 use futures_util::StreamExt as _;
@@ -343,6 +344,65 @@ impl VolunteersService for VolunteersApi {
                 .rejected
                 .into_iter()
                 .map(|(line, reason)| pb::DirectoryRowError { line, reason })
+                .collect(),
+        }))
+    }
+
+    async fn create_activity(
+        &self,
+        request: Request<pb::CreateActivityRequest>,
+    ) -> Answer<pb::Activity> {
+        let new = activities::new_activity(request.get_ref())?;
+        let activity = self.volunteers.create_activity(new).await?;
+        Ok(Response::new(activities::activity_to_proto(activity)))
+    }
+
+    async fn get_activity(&self, request: Request<pb::GetActivityRequest>) -> Answer<pb::Activity> {
+        let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
+        let activity = self.volunteers.activity(&id).await?;
+        Ok(Response::new(activities::activity_to_proto(activity)))
+    }
+
+    async fn sign_up(&self, request: Request<pb::SignUpRequest>) -> Answer<pb::Participation> {
+        let r = request.get_ref();
+        let (activity, volunteer) = activities::ids(&r.activity_id, &r.volunteer_id)?;
+        let part = self.volunteers.sign_up(&activity, &volunteer).await?;
+        Ok(Response::new(activities::participation_to_proto(part)))
+    }
+
+    async fn check_in(&self, request: Request<pb::CheckRequest>) -> Answer<pb::Participation> {
+        let r = request.get_ref();
+        let (activity, volunteer) = activities::ids(&r.activity_id, &r.volunteer_id)?;
+        let at = activities::check_time(r)?;
+        let part = self.volunteers.check_in(&activity, &volunteer, at).await?;
+        Ok(Response::new(activities::participation_to_proto(part)))
+    }
+
+    async fn check_out(&self, request: Request<pb::CheckRequest>) -> Answer<pb::Participation> {
+        let r = request.get_ref();
+        let (activity, volunteer) = activities::ids(&r.activity_id, &r.volunteer_id)?;
+        let at = activities::check_time(r)?;
+        let part = self.volunteers.check_out(&activity, &volunteer, at).await?;
+        Ok(Response::new(activities::participation_to_proto(part)))
+    }
+
+    async fn verify_hours(
+        &self,
+        request: Request<pb::VerifyHoursRequest>,
+    ) -> Answer<pb::VerifyHoursResponse> {
+        let r = request.get_ref();
+        let mut v = Violations::default();
+        let activity = v.check(validate::uuid(&r.activity_id, "activity_id"));
+        let verifier = v.check(validate::directory_id(&r.verifier, "verifier"));
+        v.finish()?;
+        let verified = self
+            .volunteers
+            .verify_hours(&activity.unwrap_or_default(), &verifier.unwrap_or_default())
+            .await?;
+        Ok(Response::new(pb::VerifyHoursResponse {
+            verified: verified
+                .into_iter()
+                .map(activities::participation_to_proto)
                 .collect(),
         }))
     }

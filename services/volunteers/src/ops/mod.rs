@@ -1,5 +1,6 @@
 //! The service's operations: each write is one transaction with its outbox event.
 
+mod activities;
 mod directory;
 
 use xingfu_platform::db::Database;

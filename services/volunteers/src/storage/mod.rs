@@ -1,5 +1,6 @@
 //! The volunteers service's SQL, and the only place it lives.
 
+pub mod activities;
 pub mod directory;
 
 /// A stored value the code does not know: the database was changed behind our back.

@@ -1,0 +1,135 @@
+//! Activities and the service volunteers give in them: no SQL, no gRPC.
+
+use xingfu_platform::named_enum;
+
+named_enum! {
+    /// What kind of activity.
+    ActivityKind {
+        /// A class (共享幸福小课堂).
+        Classroom = "CLASSROOM",
+        /// One of the Four Ones (四个一).
+        FourOnes = "FOUR_ONES",
+        /// "Red Sunday" (红色星期天).
+        RedSunday = "RED_SUNDAY",
+        /// Part of the meal chain (捐一餐、订一餐、做一餐、送一餐).
+        Meals = "MEALS",
+        /// A service visit (幸福敲门).
+        Visit = "VISIT",
+        /// Anything else.
+        Other = "OTHER",
+    }
+}
+
+/// The most volunteers one activity takes.
+pub const MAX_CAPACITY: i64 = 10_000;
+
+/// An activity as its creator asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewActivity {
+    /// The creator's idempotency key.
+    pub request_id: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: ActivityKind,
+    /// The community served, a directory id.
+    pub community_id: String,
+    /// The project it belongs to.
+    pub project_id: Option<String>,
+    /// Start, microseconds since the epoch.
+    pub start_at: i64,
+    /// Volunteers it takes, 1 to [`MAX_CAPACITY`].
+    pub capacity: i64,
+}
+
+impl NewActivity {
+    /// What the request asked for, to tell a retry from a reused key.
+    pub fn fingerprint(&self) -> String {
+        xingfu_platform::validate::fingerprint([
+            self.title.as_str(),
+            self.kind.as_str(),
+            self.community_id.as_str(),
+            self.project_id.as_deref().unwrap_or(""),
+            &self.start_at.to_string(),
+            &self.capacity.to_string(),
+        ])
+    }
+}
+
+/// A stored activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    /// Server-assigned id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: ActivityKind,
+    /// The community served.
+    pub community_id: String,
+    /// The project it belongs to.
+    pub project_id: Option<String>,
+    /// Start, microseconds since the epoch.
+    pub start_at: i64,
+    /// Volunteers it takes.
+    pub capacity: i64,
+    /// Volunteers signed up.
+    pub signed_up: i64,
+    /// Created, microseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A volunteer's part in an activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participation {
+    /// The activity.
+    pub activity_id: String,
+    /// The volunteer.
+    pub volunteer_id: String,
+    /// Arrival, microseconds since the epoch.
+    pub check_in_at: Option<i64>,
+    /// Leaving, microseconds since the epoch.
+    pub check_out_at: Option<i64>,
+    /// Whole minutes between arrival and leaving.
+    pub minutes: Option<i64>,
+    /// The verified service record's id.
+    pub record_id: Option<String>,
+    /// Who verified it.
+    pub verified_by: Option<String>,
+}
+
+/// Whole minutes served between arrival and leaving (both in microseconds), or `None`
+/// when leaving is not after arrival.
+pub fn minutes_served(check_in_at: i64, check_out_at: i64) -> Option<i64> {
+    (check_out_at > check_in_at).then(|| (check_out_at - check_in_at) / 60_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_round_down_and_need_a_positive_span() {
+        assert_eq!(minutes_served(0, 90 * 60_000_000 + 59_999_999), Some(90));
+        assert_eq!(minutes_served(5, 5), None);
+        assert_eq!(minutes_served(10, 5), None);
+    }
+
+    #[test]
+    fn a_changed_capacity_changes_the_fingerprint() {
+        let a = NewActivity {
+            request_id: "r".into(),
+            title: "t".into(),
+            kind: ActivityKind::Classroom,
+            community_id: "c".into(),
+            project_id: None,
+            start_at: 1,
+            capacity: 2,
+        };
+        let b = NewActivity {
+            capacity: 3,
+            ..a.clone()
+        };
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+}

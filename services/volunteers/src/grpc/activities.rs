@@ -1,0 +1,113 @@
+//! Requests about activities parsed into the domain, and answers built from it.
+
+use xingfu_platform::time::{from_timestamp, now_micros, to_timestamp};
+use xingfu_platform::{Error, FieldViolation, Violations, enum_map, validate};
+use xingfu_proto::common::CommunityRef;
+use xingfu_proto::volunteers as pb;
+
+use super::required;
+use crate::domain::activities::{Activity, ActivityKind, MAX_CAPACITY, NewActivity, Participation};
+
+enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activity kind", {
+    Classroom <=> Classroom,
+    FourOnes <=> FourOnes,
+    RedSunday <=> RedSunday,
+    Meals <=> Meals,
+    Visit <=> Visit,
+    Other <=> Other,
+});
+
+/// `CreateActivityRequest` as a new activity, every bad field reported at once.
+pub(super) fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let title = v.check(validate::single_line(&r.title, "title", 200));
+    let kind = v.check(required(kind_from_proto(r.kind, "kind"), "kind"));
+    let community_id = v.check(validate::directory_id(&r.community_id, "community_id"));
+    let project_id = if r.project_id.is_empty() {
+        Some(None)
+    } else {
+        v.check(validate::uuid(&r.project_id, "project_id"))
+            .map(Some)
+    };
+    let start_at = v.check(
+        time(r.start_time.as_ref(), "start_time")
+            .and_then(|t| t.ok_or_else(|| FieldViolation::new("start_time", "must be set"))),
+    );
+    let capacity = i64::from(r.capacity);
+    if !(1..=MAX_CAPACITY).contains(&capacity) {
+        v.add("capacity", format!("must be 1 to {MAX_CAPACITY}"));
+    }
+    v.finish()?;
+    match (request_id, title, kind, community_id, project_id, start_at) {
+        (
+            Some(request_id),
+            Some(title),
+            Some(kind),
+            Some(community_id),
+            Some(project_id),
+            Some(start_at),
+        ) => Ok(NewActivity {
+            request_id,
+            title,
+            kind,
+            community_id,
+            project_id,
+            start_at,
+            capacity,
+        }),
+        _ => Err(Error::invalid("", "invalid request")),
+    }
+}
+
+/// The activity and volunteer ids of a sign-up or check, checked.
+pub(super) fn ids(activity_id: &str, volunteer_id: &str) -> Result<(String, String), Error> {
+    let mut v = Violations::default();
+    let activity = v.check(validate::uuid(activity_id, "activity_id"));
+    let volunteer = v.check(validate::directory_id(volunteer_id, "volunteer_id"));
+    v.finish()?;
+    Ok((activity.unwrap_or_default(), volunteer.unwrap_or_default()))
+}
+
+/// A check's time: the given one, or now.
+pub(super) fn check_time(r: &pb::CheckRequest) -> Result<i64, Error> {
+    Ok(time(r.time.as_ref(), "time")?.unwrap_or_else(now_micros))
+}
+
+fn time(ts: Option<&prost_types::Timestamp>, field: &str) -> Result<Option<i64>, FieldViolation> {
+    ts.map(|ts| from_timestamp(ts).ok_or_else(|| FieldViolation::new(field, "is not a valid time")))
+        .transpose()
+}
+
+/// An activity as the API shows it.
+pub(super) fn activity_to_proto(a: Activity) -> pb::Activity {
+    pb::Activity {
+        id: a.id,
+        title: a.title,
+        kind: kind_to_proto(a.kind) as i32,
+        community: Some(CommunityRef {
+            id: a.community_id,
+            // Checked against the directory, which this service keeps, at creation.
+            verified: true,
+        }),
+        project_id: a.project_id.unwrap_or_default(),
+        start_time: Some(to_timestamp(a.start_at)),
+        capacity: i32::try_from(a.capacity).unwrap_or(i32::MAX),
+        signed_up: i32::try_from(a.signed_up).unwrap_or(i32::MAX),
+        create_time: Some(to_timestamp(a.created_at)),
+    }
+}
+
+/// A participation as the API shows it.
+pub(super) fn participation_to_proto(p: Participation) -> pb::Participation {
+    pb::Participation {
+        activity_id: p.activity_id,
+        volunteer_id: p.volunteer_id,
+        check_in_time: p.check_in_at.map(to_timestamp),
+        check_out_time: p.check_out_at.map(to_timestamp),
+        minutes: p.minutes.unwrap_or(0),
+        verified: p.record_id.is_some(),
+        verified_by: p.verified_by.unwrap_or_default(),
+        record_id: p.record_id.unwrap_or_default(),
+    }
+}

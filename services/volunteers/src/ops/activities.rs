@@ -1,0 +1,236 @@
+//! Activities: creating them, signing volunteers up within capacity, their arrival and
+//! leaving, and the organiser's verification that turns service into HoursVerified.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::volunteers as pb;
+
+use super::Volunteers;
+use crate::domain::activities::{Activity, NewActivity, Participation, minutes_served};
+use crate::storage::activities::{self as store, Inserted};
+use crate::storage::directory;
+
+/// The stages a participation moves through, as ParticipationChanged names them.
+const SIGNED_UP: &str = "signed_up";
+const CHECKED_IN: &str = "checked_in";
+const CHECKED_OUT: &str = "checked_out";
+
+impl Volunteers {
+    /// Creates an activity in a community of the directory; a retry returns the first.
+    pub async fn create_activity(&self, new: NewActivity) -> Result<Activity, Error> {
+        let mut tx = self.db.begin().await?;
+        if directory::community(&mut tx, &new.community_id)
+            .await?
+            .is_none()
+        {
+            return Err(Error::FailedPrecondition {
+                kind: "COMMUNITY_UNKNOWN",
+                subject: format!("communities/{}", new.community_id),
+                message: format!(
+                    "the community {} is not in the directory; register it first",
+                    new.community_id
+                ),
+            });
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert(&mut tx, &id, &new, now_micros()).await? {
+            Inserted::New(activity) => {
+                let event = pb::ActivityCreated {
+                    activity_id: activity.id.clone(),
+                    title: activity.title.clone(),
+                    kind: activity.kind.as_str().to_owned(),
+                    community_id: activity.community_id.clone(),
+                    project_id: activity.project_id.clone().unwrap_or_default(),
+                    capacity: i32::try_from(activity.capacity).unwrap_or(i32::MAX),
+                };
+                self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+                self.outbox.commit(tx).await?;
+                Ok(activity)
+            }
+            Inserted::Existing(activity, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(activity)
+            }
+            Inserted::Existing(..) => Err(Error::AlreadyExists {
+                resource: "activity request",
+                id: new.request_id.clone(),
+                message: "request_id was used for another activity".into(),
+            }),
+        }
+    }
+
+    /// The activity `id`.
+    pub async fn activity(&self, id: &str) -> Result<Activity, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::activity(&mut conn, id)
+            .await?
+            .ok_or_else(|| activity_not_found(id))
+    }
+
+    /// Signs a volunteer up while places are free.
+    pub async fn sign_up(
+        &self,
+        activity_id: &str,
+        volunteer_id: &str,
+    ) -> Result<Participation, Error> {
+        let mut tx = self.db.begin().await?;
+        if store::activity(&mut tx, activity_id).await?.is_none() {
+            return Err(activity_not_found(activity_id));
+        }
+        if !store::insert_participation(&mut tx, activity_id, volunteer_id, now_micros()).await? {
+            return Err(Error::AlreadyExists {
+                resource: "participation",
+                id: format!("{activity_id}/{volunteer_id}"),
+                message: "the volunteer is signed up already".into(),
+            });
+        }
+        if !store::take_place(&mut tx, activity_id).await? {
+            return Err(Error::FailedPrecondition {
+                kind: "ACTIVITY_FULL",
+                subject: format!("activities/{activity_id}"),
+                message: format!("activity {activity_id} has no free place"),
+            });
+        }
+        self.changed(tx, activity_id, volunteer_id, SIGNED_UP, 0)
+            .await
+    }
+
+    /// Records arrival at `at`; arriving again changes nothing.
+    pub async fn check_in(
+        &self,
+        activity_id: &str,
+        volunteer_id: &str,
+        at: i64,
+    ) -> Result<Participation, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = self.signed_up(&mut tx, activity_id, volunteer_id).await?;
+        if current.check_in_at.is_some() {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        store::check_in(&mut tx, activity_id, volunteer_id, at).await?;
+        self.changed(tx, activity_id, volunteer_id, CHECKED_IN, 0)
+            .await
+    }
+
+    /// Records leaving at `at`, after arrival; leaving again changes nothing.
+    pub async fn check_out(
+        &self,
+        activity_id: &str,
+        volunteer_id: &str,
+        at: i64,
+    ) -> Result<Participation, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = self.signed_up(&mut tx, activity_id, volunteer_id).await?;
+        if current.check_out_at.is_some() {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        let Some(arrived) = current.check_in_at else {
+            return Err(Error::FailedPrecondition {
+                kind: "NOT_CHECKED_IN",
+                subject: format!("activities/{activity_id}"),
+                message: format!("volunteer {volunteer_id} has not checked in"),
+            });
+        };
+        let minutes = minutes_served(arrived, at)
+            .ok_or_else(|| Error::invalid("time", "must be after the check-in time"))?;
+        store::check_out(&mut tx, activity_id, volunteer_id, at, minutes).await?;
+        self.changed(tx, activity_id, volunteer_id, CHECKED_OUT, minutes)
+            .await
+    }
+
+    /// Verifies every checked-out, unverified participation of the activity: each becomes
+    /// a HoursVerified event, all in one transaction.
+    pub async fn verify_hours(
+        &self,
+        activity_id: &str,
+        verifier: &str,
+    ) -> Result<Vec<Participation>, Error> {
+        let mut tx = self.db.begin().await?;
+        let activity = store::activity(&mut tx, activity_id)
+            .await?
+            .ok_or_else(|| activity_not_found(activity_id))?;
+        let mut verified = Vec::new();
+        for mut part in store::unverified(&mut tx, activity_id).await? {
+            let record_id = uuid::Uuid::now_v7().to_string();
+            // A concurrent call may have verified it since the read: skip it then.
+            if !store::verify(
+                &mut tx,
+                activity_id,
+                &part.volunteer_id,
+                &record_id,
+                verifier,
+            )
+            .await?
+            {
+                continue;
+            }
+            let event = pb::HoursVerified {
+                record_id: record_id.clone(),
+                activity_id: activity.id.clone(),
+                project_id: activity.project_id.clone().unwrap_or_default(),
+                community_id: activity.community_id.clone(),
+                minutes: part.minutes.unwrap_or(0),
+            };
+            self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+            part.record_id = Some(record_id);
+            part.verified_by = Some(verifier.to_owned());
+            verified.push(part);
+        }
+        if verified.is_empty() {
+            tx.rollback().await?;
+        } else {
+            self.outbox.commit(tx).await?;
+        }
+        Ok(verified)
+    }
+
+    async fn signed_up(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        activity_id: &str,
+        volunteer_id: &str,
+    ) -> Result<Participation, Error> {
+        if store::activity(tx, activity_id).await?.is_none() {
+            return Err(activity_not_found(activity_id));
+        }
+        store::participation(tx, activity_id, volunteer_id)
+            .await?
+            .ok_or_else(|| Error::FailedPrecondition {
+                kind: "NOT_SIGNED_UP",
+                subject: format!("activities/{activity_id}"),
+                message: format!("volunteer {volunteer_id} is not signed up"),
+            })
+    }
+
+    /// Enqueues the participation's change and commits; returns it as stored.
+    async fn changed(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        activity_id: &str,
+        volunteer_id: &str,
+        stage: &str,
+        minutes: i64,
+    ) -> Result<Participation, Error> {
+        let event = pb::ParticipationChanged {
+            activity_id: activity_id.to_owned(),
+            volunteer_id: volunteer_id.to_owned(),
+            stage: stage.to_owned(),
+            minutes,
+        };
+        self.outbox.enqueue(&mut tx, activity_id, &event).await?;
+        let stored = store::participation(&mut tx, activity_id, volunteer_id)
+            .await?
+            .ok_or_else(|| activity_not_found(activity_id))?;
+        self.outbox.commit(tx).await?;
+        Ok(stored)
+    }
+}
+
+fn activity_not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "activity",
+        id: id.to_owned(),
+    }
+}

@@ -1,0 +1,230 @@
+//! Activities and participations.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::corrupt;
+use crate::domain::activities::{Activity, ActivityKind, NewActivity, Participation};
+
+const ACTIVITY: &str =
+    "id, title, kind, community_id, project_id, start_at, capacity, signed_up, created_at";
+const PARTICIPATION: &str =
+    "activity_id, volunteer_id, check_in_at, check_out_at, minutes, record_id, verified_by";
+
+/// What inserting an activity came to.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new activity.
+    New(Activity),
+    /// The key was used before: that activity and what it was asked with.
+    Existing(Activity, String),
+}
+
+/// Inserts `new` under `id` unless its request id is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewActivity,
+    now: i64,
+) -> Result<Inserted, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO activities (id, request_id, request_hash, title, kind, community_id, \
+         project_id, start_at, capacity, signed_up, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(&new.title)
+    .bind(new.kind.as_str())
+    .bind(&new.community_id)
+    .bind(new.project_id.clone())
+    .bind(new.start_at)
+    .bind(new.capacity)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACTIVITY}, request_hash FROM activities WHERE request_id = $1"
+    )))
+    .bind(&new.request_id)
+    .fetch_one(conn)
+    .await?;
+    let activity = activity_of(&row)?;
+    if inserted == 1 {
+        Ok(Inserted::New(activity))
+    } else {
+        Ok(Inserted::Existing(activity, row.try_get("request_hash")?))
+    }
+}
+
+/// The activity `id`.
+pub async fn activity(conn: &mut AnyConnection, id: &str) -> Result<Option<Activity>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACTIVITY} FROM activities WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| activity_of(&row))
+    .transpose()
+}
+
+/// Takes one of the activity's free places; false when it is full. One statement, so
+/// concurrent sign-ups cannot overbook it.
+pub async fn take_place(conn: &mut AnyConnection, activity_id: &str) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE activities SET signed_up = signed_up + 1 WHERE id = $1 AND signed_up < capacity",
+    )
+    .bind(activity_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Signs `volunteer_id` up; false when they were signed up already.
+pub async fn insert_participation(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    volunteer_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO participations (activity_id, volunteer_id, signed_up_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (activity_id, volunteer_id) DO NOTHING",
+    )
+    .bind(activity_id)
+    .bind(volunteer_id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// One volunteer's part in an activity.
+pub async fn participation(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    volunteer_id: &str,
+) -> Result<Option<Participation>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PARTICIPATION} FROM participations WHERE activity_id = $1 AND volunteer_id = $2"
+    )))
+    .bind(activity_id)
+    .bind(volunteer_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| participation_of(&row))
+    .transpose()
+}
+
+/// Records arrival if none is recorded; false otherwise.
+pub async fn check_in(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    volunteer_id: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE participations SET check_in_at = $1 \
+         WHERE activity_id = $2 AND volunteer_id = $3 AND check_in_at IS NULL",
+    )
+    .bind(at)
+    .bind(activity_id)
+    .bind(volunteer_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Records leaving and the minutes served if arrived and not yet left; false otherwise.
+pub async fn check_out(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    volunteer_id: &str,
+    at: i64,
+    minutes: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE participations SET check_out_at = $1, minutes = $2 WHERE activity_id = $3 \
+         AND volunteer_id = $4 AND check_in_at IS NOT NULL AND check_out_at IS NULL",
+    )
+    .bind(at)
+    .bind(minutes)
+    .bind(activity_id)
+    .bind(volunteer_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// The activity's checked-out participations nobody verified yet, by volunteer.
+pub async fn unverified(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+) -> Result<Vec<Participation>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PARTICIPATION} FROM participations WHERE activity_id = $1 \
+         AND check_out_at IS NOT NULL AND record_id IS NULL ORDER BY volunteer_id"
+    )))
+    .bind(activity_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(participation_of)
+    .collect()
+}
+
+/// Marks a participation verified under `record_id`; false when it was verified already.
+pub async fn verify(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    volunteer_id: &str,
+    record_id: &str,
+    verifier: &str,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE participations SET record_id = $1, verified_by = $2 \
+         WHERE activity_id = $3 AND volunteer_id = $4 AND record_id IS NULL",
+    )
+    .bind(record_id)
+    .bind(verifier)
+    .bind(activity_id)
+    .bind(volunteer_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+fn activity_of(row: &AnyRow) -> Result<Activity, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Activity {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        kind: ActivityKind::parse(&kind).ok_or_else(|| corrupt("activities", "kind", &kind))?,
+        community_id: row.try_get("community_id")?,
+        project_id: row.try_get("project_id")?,
+        start_at: row.try_get("start_at")?,
+        capacity: row.try_get("capacity")?,
+        signed_up: row.try_get("signed_up")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn participation_of(row: &AnyRow) -> Result<Participation, sqlx::Error> {
+    Ok(Participation {
+        activity_id: row.try_get("activity_id")?,
+        volunteer_id: row.try_get("volunteer_id")?,
+        check_in_at: row.try_get("check_in_at")?,
+        check_out_at: row.try_get("check_out_at")?,
+        minutes: row.try_get("minutes")?,
+        record_id: row.try_get("record_id")?,
+        verified_by: row.try_get("verified_by")?,
+    })
+}
