@@ -64,6 +64,36 @@ impl JetStreamBus {
         &self.settings.prefix
     }
 
+    /// The consumer filter of `sub`. One subject goes in `filter_subject`, which every
+    /// server honours; several need `filter_subjects`, which servers before 2.10 ignore.
+    fn filter(&self, sub: &Subscription) -> Filter {
+        let mut subjects: Vec<String> = sub
+            .subjects
+            .iter()
+            .map(|s| format!("{}.{s}", self.prefix()))
+            .collect();
+        if subjects.len() == 1 {
+            Filter {
+                subject: subjects.pop().unwrap_or_default(),
+                subjects: Vec::new(),
+            }
+        } else {
+            Filter {
+                subject: String::new(),
+                subjects,
+            }
+        }
+    }
+
+    /// Whether `sub` asked for `subject`: a server that ignored the filter delivers the
+    /// whole stream, and what was not asked for is acknowledged unread.
+    fn wants(&self, sub: &Subscription, subject: &str) -> bool {
+        subject
+            .strip_prefix(self.prefix())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| sub.subjects.contains(&rest))
+    }
+
     /// The JetStream context, for tools and tests.
     pub fn context(&self) -> &jetstream::Context {
         &self.context
@@ -170,14 +200,12 @@ impl JetStreamBus {
             .context
             .get_stream(self.stream_name(sub.source))
             .await?;
+        let filter = self.filter(sub);
         let consumer = stream
             .create_consumer(pull::Config {
                 durable_name: Some(sub.consumer.clone()),
-                filter_subjects: sub
-                    .subjects
-                    .iter()
-                    .map(|s| format!("{}.{s}", self.prefix()))
-                    .collect(),
+                filter_subject: filter.subject,
+                filter_subjects: filter.subjects,
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 ack_wait: Duration::from_secs(self.settings.ack_wait_secs),
                 max_deliver: self.settings.max_deliver,
@@ -194,6 +222,10 @@ impl JetStreamBus {
                     None => anyhow::bail!("message stream ended"),
                 },
             };
+            if !self.wants(sub, &message.subject) {
+                message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
+                continue;
+            }
             let (delivered, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
             let consumer = sub.consumer.clone();
             metrics::gauge!("xingfu_consumer_pending", "consumer" => consumer.clone())
@@ -353,13 +385,11 @@ impl JetStreamBus {
                 .context("the start time is out of range")?,
             },
         };
+        let filter = self.filter(sub);
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subjects: sub
-                    .subjects
-                    .iter()
-                    .map(|s| format!("{}.{s}", self.prefix()))
-                    .collect(),
+                filter_subject: filter.subject,
+                filter_subjects: filter.subjects,
                 deliver_policy,
                 ..Default::default()
             })
@@ -371,7 +401,9 @@ impl JetStreamBus {
             let message = message.map_err(|e| anyhow::anyhow!(e))?;
             let info = message.info().map_err(|e| anyhow::anyhow!(e))?;
             let (sequence, pending) = (info.stream_sequence, info.pending);
-            if let Some(envelope) = envelope_of(&message) {
+            if let Some(envelope) = envelope_of(&message)
+                && self.wants(sub, &message.subject)
+            {
                 if apply(sub, &envelope).await? {
                     replayed.applied += 1;
                 } else {
@@ -384,6 +416,12 @@ impl JetStreamBus {
         }
         Ok(replayed)
     }
+}
+
+/// A consumer's subject filter, in the fields the server understands.
+struct Filter {
+    subject: String,
+    subjects: Vec<String>,
 }
 
 /// Header of a dead letter: the subject it was published on.
