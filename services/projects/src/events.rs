@@ -151,14 +151,21 @@ impl Handler for HoursHandler {
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let hours: HoursVerified = event.decode_event()?;
-            if !hours.project_id.is_empty() && hours.minutes > 0 {
-                add_totals(
+            if !hours.project_id.is_empty()
+                && hours.minutes > 0
+                && !add_totals(
                     tx,
                     &hours.project_id,
                     Total::VolunteerMinutes,
                     hours.minutes,
                 )
-                .await?;
+                .await?
+            {
+                tracing::warn!(
+                    project_id = %hours.project_id,
+                    record_id = %hours.record_id,
+                    "verified hours name a project this service does not know; not counted"
+                );
             }
             Ok(())
         })

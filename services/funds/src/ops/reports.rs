@@ -209,9 +209,8 @@ impl Ledger {
             });
         }
         let mut tx = self.db.begin().await?;
-        let now = now_micros();
-        let closed = ledger::close(&mut tx, period, now).await?;
-        if closed == now {
+        let (closed, by_this_call) = ledger::close(&mut tx, period, now_micros()).await?;
+        if by_this_call {
             // Closed by this call (not before): a fact for the other tools.
             let event = xingfu_proto::funds::PeriodClosed {
                 period: period.to_owned(),

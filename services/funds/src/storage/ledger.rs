@@ -115,19 +115,25 @@ pub async fn is_closed(conn: &mut AnyConnection, period: &str) -> Result<bool, s
     Ok(found.is_some())
 }
 
-/// Closes `period` (under the head, so no posting into it can be half-way); returns when
-/// it was closed, the first time if it was already.
-pub async fn close(conn: &mut AnyConnection, period: &str, now: i64) -> Result<i64, sqlx::Error> {
+/// Closes `period` (under the head, so no posting into it can be half-way); returns
+/// when it was closed (the first time, if it was already) and whether this call closed it.
+pub async fn close(
+    conn: &mut AnyConnection,
+    period: &str,
+    now: i64,
+) -> Result<(i64, bool), sqlx::Error> {
     lock_head(conn).await?;
-    sqlx::query("INSERT INTO closed_periods (period, closed_at) VALUES ($1, $2) ON CONFLICT (period) DO NOTHING")
+    let inserted = sqlx::query("INSERT INTO closed_periods (period, closed_at) VALUES ($1, $2) ON CONFLICT (period) DO NOTHING")
         .bind(period)
         .bind(now)
         .execute(&mut *conn)
-        .await?;
-    sqlx::query_scalar("SELECT closed_at FROM closed_periods WHERE period = $1")
+        .await?
+        .rows_affected();
+    let closed_at = sqlx::query_scalar("SELECT closed_at FROM closed_periods WHERE period = $1")
         .bind(period)
         .fetch_one(conn)
-        .await
+        .await?;
+    Ok((closed_at, inserted == 1))
 }
 
 /// A stored entry with the hashes it was stored with; `header_missing` when its

@@ -99,10 +99,14 @@ pub struct Participation {
 }
 
 /// Whole minutes served between arrival and leaving (both in microseconds), or `None`
-/// when leaving is not after arrival.
+/// when leaving is not after arrival or the span is absurd (more than [`MAX_MINUTES`]).
 pub fn minutes_served(check_in_at: i64, check_out_at: i64) -> Option<i64> {
-    (check_out_at > check_in_at).then(|| (check_out_at - check_in_at) / 60_000_000)
+    let minutes = check_out_at.checked_sub(check_in_at)? / 60_000_000;
+    (check_out_at > check_in_at && minutes <= MAX_MINUTES).then_some(minutes)
 }
+
+/// The longest service one check-in and check-out can record: seven days.
+pub const MAX_MINUTES: i64 = 7 * 24 * 60;
 
 #[cfg(test)]
 mod tests {
@@ -113,6 +117,8 @@ mod tests {
         assert_eq!(minutes_served(0, 90 * 60_000_000 + 59_999_999), Some(90));
         assert_eq!(minutes_served(5, 5), None);
         assert_eq!(minutes_served(10, 5), None);
+        assert_eq!(minutes_served(i64::MIN, i64::MAX), None, "no overflow");
+        assert_eq!(minutes_served(0, (MAX_MINUTES + 1) * 60_000_000), None);
     }
 
     #[test]

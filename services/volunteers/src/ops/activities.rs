@@ -108,7 +108,10 @@ impl Volunteers {
             tx.rollback().await?;
             return Ok(current);
         }
-        store::check_in(&mut tx, activity_id, volunteer_id, at).await?;
+        // A concurrent retry may have checked in since the read: then it changes nothing.
+        if !store::check_in(&mut tx, activity_id, volunteer_id, at).await? {
+            return self.unchanged(tx, activity_id, volunteer_id).await;
+        }
         self.changed(tx, activity_id, volunteer_id, CHECKED_IN, 0)
             .await
     }
@@ -133,9 +136,12 @@ impl Volunteers {
                 message: format!("volunteer {volunteer_id} has not checked in"),
             });
         };
-        let minutes = minutes_served(arrived, at)
-            .ok_or_else(|| Error::invalid("time", "must be after the check-in time"))?;
-        store::check_out(&mut tx, activity_id, volunteer_id, at, minutes).await?;
+        let minutes = minutes_served(arrived, at).ok_or_else(|| {
+            Error::invalid("time", "must be after the check-in time, within seven days")
+        })?;
+        if !store::check_out(&mut tx, activity_id, volunteer_id, at, minutes).await? {
+            return self.unchanged(tx, activity_id, volunteer_id).await;
+        }
         self.changed(tx, activity_id, volunteer_id, CHECKED_OUT, minutes)
             .await
     }
@@ -202,6 +208,20 @@ impl Volunteers {
                 subject: format!("activities/{activity_id}"),
                 message: format!("volunteer {volunteer_id} is not signed up"),
             })
+    }
+
+    /// Rolls back a change another call made first; returns the participation as stored.
+    async fn unchanged(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        activity_id: &str,
+        volunteer_id: &str,
+    ) -> Result<Participation, Error> {
+        tx.rollback().await?;
+        let mut conn = self.db.pool().acquire().await?;
+        store::participation(&mut conn, activity_id, volunteer_id)
+            .await?
+            .ok_or_else(|| activity_not_found(activity_id))
     }
 
     /// Enqueues the participation's change and commits; returns it as stored.

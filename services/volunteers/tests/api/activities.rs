@@ -263,10 +263,18 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
         .unwrap()
         .into_inner();
     assert_eq!(out.minutes, 90);
-    client
-        .check_in(check(&act.id, "vol-b", START))
-        .await
-        .unwrap();
+    // Retries racing each other: one arrival is recorded, every caller gets it back.
+    let retries: Vec<_> = (0..6)
+        .map(|_| {
+            let mut client = client.clone();
+            let request = check(&act.id, "vol-b", START);
+            tokio::spawn(async move { client.check_in(request).await })
+        })
+        .collect();
+    for retry in retries {
+        let part = retry.await.unwrap().unwrap().into_inner();
+        assert_eq!(part.check_in_time, at(START));
+    }
 
     let verify = pb::VerifyHoursRequest {
         activity_id: act.id.clone(),
