@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0102_versions.sql"),
         sqlite: include_str!("../migrations/sqlite/0102_versions.sql"),
     },
+    MigrationSource {
+        version: 103,
+        description: "count shards",
+        postgres: include_str!("../migrations/postgres/0103_count_shards.sql"),
+        sqlite: include_str!("../migrations/sqlite/0103_count_shards.sql"),
+    },
 ];
 
 /// The projects service, as the binary's table of services lists it.

@@ -12,7 +12,11 @@ pub mod visits;
 
 use sqlx::AnyConnection;
 
-/// Adds `delta` to the counter `dimension`/`key` (created at 0 when missing).
+/// Shards per counter: enough that concurrent writers rarely share a row.
+const COUNT_SHARDS: u64 = 8;
+
+/// Adds `delta` to the counter `dimension`/`key` (created at 0 when missing), in the next
+/// of its shards.
 pub async fn bump(
     conn: &mut AnyConnection,
     dimension: &str,
@@ -22,12 +26,16 @@ pub async fn bump(
     if delta == 0 {
         return Ok(());
     }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let shard = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % COUNT_SHARDS;
     sqlx::query(
-        "INSERT INTO project_counts (dimension, key, count) VALUES ($1, $2, $3) \
-         ON CONFLICT (dimension, key) DO UPDATE SET count = project_counts.count + excluded.count",
+        "INSERT INTO project_count_shards (dimension, key, shard, count) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (dimension, key, shard) \
+         DO UPDATE SET count = project_count_shards.count + excluded.count",
     )
     .bind(dimension)
     .bind(key)
+    .bind(i64::try_from(shard).unwrap_or(0))
     .bind(delta)
     .execute(conn)
     .await?;

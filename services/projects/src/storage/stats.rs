@@ -8,9 +8,12 @@ use sqlx::{AnyConnection, Row};
 pub async fn counters(
     conn: &mut AnyConnection,
 ) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
-    let rows = sqlx::query("SELECT dimension, key, count FROM project_counts")
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT dimension, key, CAST(SUM(count) AS BIGINT) AS count FROM project_count_shards \
+         GROUP BY dimension, key",
+    )
+    .fetch_all(conn)
+    .await?;
     rows.iter()
         .map(|row| {
             Ok((
@@ -28,8 +31,8 @@ pub async fn dimension(
     limit: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT key, count FROM project_counts WHERE dimension = $1 AND count > 0 \
-         ORDER BY count DESC, key LIMIT $2",
+        "SELECT key, CAST(SUM(count) AS BIGINT) AS count FROM project_count_shards \
+         WHERE dimension = $1 GROUP BY key HAVING SUM(count) > 0 ORDER BY count DESC, key LIMIT $2",
     )
     .bind(dimension)
     .bind(limit)
@@ -42,11 +45,13 @@ pub async fn dimension(
 
 /// One counter; 0 when it was never counted.
 pub async fn get(conn: &mut AnyConnection, dimension: &str, key: &str) -> Result<i64, sqlx::Error> {
-    let count: Option<i64> =
-        sqlx::query_scalar("SELECT count FROM project_counts WHERE dimension = $1 AND key = $2")
-            .bind(dimension)
-            .bind(key)
-            .fetch_optional(conn)
-            .await?;
+    let count: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(count) AS BIGINT) FROM project_count_shards \
+         WHERE dimension = $1 AND key = $2",
+    )
+    .bind(dimension)
+    .bind(key)
+    .fetch_one(conn)
+    .await?;
     Ok(count.unwrap_or(0))
 }

@@ -1,0 +1,306 @@
+//! Load benchmark: N concurrent callers drive the suite over gRPC on PostgreSQL and
+//! JetStream, each figure beside the ceiling it is measured against on the same machine
+//! (see docs/benchmarks.md). Run with `scripts/bench.sh`; `BENCH_CALLERS` (32) and
+//! `BENCH_SECONDS` (5 per figure) tune it.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark reports and fails loudly
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tonic::transport::{Channel, Server};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use xingfu::Service;
+use xingfu_platform::db::Database;
+use xingfu_proto::funds as fpb;
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
+use xingfu_proto::projects as pb;
+use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_testkit::TestEnv;
+
+/// Throughput and latency of one figure.
+struct Figure {
+    name: &'static str,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    p999: Duration,
+}
+
+/// Runs `call(caller, n)` from `callers` concurrent callers for `seconds`.
+async fn drive<F, Fut>(name: &'static str, callers: usize, seconds: u64, call: F) -> Figure
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..callers)
+        .map(|caller| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    let one = Instant::now();
+                    call(caller, n).await;
+                    latencies.push(one.elapsed());
+                    n += 1;
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    Figure {
+        name,
+        per_second: all.len() as f64 / elapsed,
+        p50: at(0.50),
+        p99: at(0.99),
+        p999: at(0.999),
+    }
+}
+
+fn create(request_id: String) -> pb::CreateProjectRequest {
+    pb::CreateProjectRequest {
+        request_id,
+        title: "幸福敲门 · 老年食堂送餐".into(),
+        category: pb::Category::Convenience as i32,
+        community_ids: vec!["niaoyu-village".into()],
+        description: "A 15-minute meal circle for the village's elderly".into(),
+        ..Default::default()
+    }
+}
+
+/// The ceiling of a create: the project row and its outbox row in one transaction, the
+/// same statements the service runs, straight through sqlx.
+async fn raw_create(db: Database, caller: usize, n: u64) {
+    let id = format!("raw-{caller}-{n}");
+    let now = xingfu_platform::time::now_micros();
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO projects (id, request_id, request_hash, title, category, community_id, \
+         description, status, version, created_at, updated_at, planned_budget_fen, search_text) \
+         VALUES ($1, $1, 'h', 'title', 'CONVENIENCE', 'niaoyu-village', 'd', 'DRAFT', 1, $2, $2, 0, 'title d') \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
+         VALUES ($1, 'bench.projects.project_created.v1', 'xingfu.projects.v1.ProjectCreated', $1, $2, NULL, $3)",
+    )
+    .bind(&id)
+    .bind(vec![0u8; 64])
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A bare tonic server answering health checks: the ceiling of a unary call.
+async fn echo_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_, health) = tonic_health::server::health_reporter();
+    tokio::spawn(
+        Server::builder()
+            .add_service(health)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let callers = env_number("BENCH_CALLERS", 32) as usize;
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
+    let direct = xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await;
+    let echo = xingfu_testkit::channel(echo_server().await).await;
+    // The ceiling's own database: the projects schema with nothing running on it.
+    let ceiling = TestEnv::postgres();
+    xingfu::migrate(ceiling.settings.clone(), &[Service::Projects])
+        .await
+        .unwrap();
+    let raw = Database::open(&ceiling.settings, Service::Projects)
+        .await
+        .unwrap();
+
+    let projects = |channel: &Channel| ProjectsServiceClient::new(channel.clone());
+    let mut figures = Vec::new();
+    figures.push(
+        drive("create, raw PostgreSQL (ceiling)", callers, seconds, {
+            let raw = raw.clone();
+            move |c, n| raw_create(raw.clone(), c, n)
+        })
+        .await,
+    );
+    for (name, channel) in [("create, gateway", &gateway), ("create, direct", &direct)] {
+        let client = projects(channel);
+        figures.push(
+            drive(name, callers, seconds, move |c, n| {
+                let mut client = client.clone();
+                async move {
+                    client
+                        .create_project(create(format!("{name}-{c}-{n}")))
+                        .await
+                        .unwrap();
+                }
+            })
+            .await,
+        );
+    }
+    let sample = projects(&gateway)
+        .create_project(create("bench-sample".into()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let health = HealthClient::new(echo.clone());
+    figures.push(
+        drive(
+            "unary echo, bare tonic (ceiling)",
+            callers,
+            seconds,
+            move |_, _| {
+                let mut health = health.clone();
+                async move {
+                    health.check(HealthCheckRequest::default()).await.unwrap();
+                }
+            },
+        )
+        .await,
+    );
+    for (name, channel) in [("get, gateway", &gateway), ("get, direct", &direct)] {
+        let client = projects(channel);
+        let id = sample.clone();
+        figures.push(
+            drive(name, callers, seconds, move |_, _| {
+                let mut client = client.clone();
+                let id = id.clone();
+                async move {
+                    client
+                        .get_project(pb::GetProjectRequest { id })
+                        .await
+                        .unwrap();
+                }
+            })
+            .await,
+        );
+    }
+    let client = projects(&gateway);
+    figures.push(
+        drive("list page of 20, gateway", callers, seconds, move |_, _| {
+            let mut client = client.clone();
+            async move {
+                client
+                    .list_projects(pb::ListProjectsRequest {
+                        page: Some(xingfu_proto::common::PageRequest {
+                            page_size: 20,
+                            page_token: String::new(),
+                        }),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+            }
+        })
+        .await,
+    );
+    let funds = FundsServiceClient::new(gateway.clone());
+    let fund = funds
+        .clone()
+        .create_fund(fpb::CreateFundRequest {
+            request_id: "bench-fund".into(),
+            name: "社会爱心资金".into(),
+            purpose: fpb::Purpose::General as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    figures.push(
+        drive("donate, gateway", callers, seconds, move |c, n| {
+            let mut funds = funds.clone();
+            let fund_id = fund.clone();
+            async move {
+                funds
+                    .donate(fpb::DonateRequest {
+                        idempotency_key: format!("gift-{c}-{n}"),
+                        fund_id,
+                        donor_kind: fpb::DonorKind::Person as i32,
+                        donor_name: "热心市民".into(),
+                        amount_fen: 10_000,
+                        channel: fpb::DonationChannel::WechatPay as i32,
+                        received_on: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+        })
+        .await,
+    );
+
+    println!("{callers} callers, {seconds} s per figure\n");
+    println!("| figure | calls/s | p50 ms | p99 ms | p99.9 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    for f in &figures {
+        let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            f.name,
+            f.per_second,
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.p999)
+        );
+    }
+    let rate = |name: &str| figures.iter().find(|f| f.name == name).unwrap().per_second;
+    println!("\n| ratio | value |\n|---|---:|");
+    for (label, ours, ceiling) in [
+        (
+            "create: gateway / raw PostgreSQL",
+            "create, gateway",
+            "create, raw PostgreSQL (ceiling)",
+        ),
+        (
+            "get: gateway / bare tonic echo",
+            "get, gateway",
+            "unary echo, bare tonic (ceiling)",
+        ),
+        (
+            "create: gateway / direct",
+            "create, gateway",
+            "create, direct",
+        ),
+        ("get: gateway / direct", "get, gateway", "get, direct"),
+    ] {
+        println!("| {label} | {:.0} % |", 100.0 * rate(ours) / rate(ceiling));
+    }
+    raw.close().await;
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+    ceiling.cleanup().await.unwrap();
+}
