@@ -18,6 +18,8 @@ use xingfu_proto::funds as fpb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_proto::volunteers as vpb;
+use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::TestEnv;
 
 /// Throughput and latency of one figure.
@@ -108,6 +110,128 @@ async fn raw_create(db: Database, caller: usize, n: u64) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// A child-support fund holding enough for every grant of the run.
+async fn child_support_fund(mut funds: FundsServiceClient<Channel>) -> String {
+    let fund = funds
+        .create_fund(fpb::CreateFundRequest {
+            request_id: "bench-children".into(),
+            name: "资助困难儿童".into(),
+            purpose: fpb::Purpose::ChildSupport as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    funds
+        .donate(fpb::DonateRequest {
+            idempotency_key: "bench-endowment".into(),
+            fund_id: fund.clone(),
+            donor_kind: fpb::DonorKind::Company as i32,
+            donor_name: "洞头海产有限公司".into(),
+            amount_fen: 10_000_000_000,
+            channel: fpb::DonationChannel::BankTransfer as i32,
+            received_on: None,
+        })
+        .await
+        .unwrap();
+    fund
+}
+
+/// One grant below the dual-approval amount, from request to payment: three calls.
+async fn grant(mut funds: FundsServiceClient<Channel>, fund_id: String, request_id: String) {
+    let id = funds
+        .request_grant(fpb::RequestGrantRequest {
+            request_id,
+            fund_id,
+            kind: fpb::GrantKind::ChildSupport as i32,
+            beneficiary_ref: "case-bench".into(),
+            amount_fen: 50_000,
+            requested_by: "caseworker".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    funds
+        .approve_grant(fpb::ApproveGrantRequest {
+            id: id.clone(),
+            approver: "office-head".into(),
+        })
+        .await
+        .unwrap();
+    funds
+        .disburse_grant(fpb::DisburseGrantRequest { id })
+        .await
+        .unwrap();
+}
+
+/// One activity per caller, with room for every sign-up of the run.
+async fn activities(
+    mut volunteers: VolunteersServiceClient<Channel>,
+    callers: usize,
+) -> Vec<String> {
+    volunteers
+        .register_community(vpb::RegisterCommunityRequest {
+            id: "beiao-xiaoqu".into(),
+            name: "北岙小区".into(),
+            kind: vpb::CommunityKind::Residential as i32,
+            township: "北岙街道".into(),
+        })
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for caller in 0..callers {
+        let activity = volunteers
+            .create_activity(vpb::CreateActivityRequest {
+                request_id: format!("bench-activity-{caller}"),
+                title: "红色星期天".into(),
+                kind: vpb::ActivityKind::RedSunday as i32,
+                community_id: "beiao-xiaoqu".into(),
+                project_id: String::new(),
+                start_time: Some(prost_types::Timestamp {
+                    seconds: 1_795_000_000,
+                    nanos: 0,
+                }),
+                capacity: 10_000,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        ids.push(activity.id);
+    }
+    ids
+}
+
+/// One volunteer's hour logged and verified: four calls.
+async fn hours(
+    mut volunteers: VolunteersServiceClient<Channel>,
+    activity_id: String,
+    volunteer_id: String,
+) {
+    volunteers
+        .sign_up(vpb::SignUpRequest {
+            activity_id: activity_id.clone(),
+            volunteer_id: volunteer_id.clone(),
+        })
+        .await
+        .unwrap();
+    let check = |seconds| vpb::CheckRequest {
+        activity_id: activity_id.clone(),
+        volunteer_id: volunteer_id.clone(),
+        time: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+    };
+    volunteers.check_in(check(1_795_000_000)).await.unwrap();
+    volunteers.check_out(check(1_795_003_600)).await.unwrap();
+    volunteers
+        .verify_hours(vpb::VerifyHoursRequest {
+            activity_id,
+            verifier: "beiao-party".into(),
+        })
+        .await
+        .unwrap();
 }
 
 /// A bare tonic server answering health checks: the ceiling of a unary call.
@@ -260,6 +384,36 @@ async fn main() {
                     .unwrap();
             }
         })
+        .await,
+    );
+    figures.push(
+        drive(
+            "grant: request, approve, disburse, gateway",
+            callers,
+            seconds,
+            {
+                let funds = FundsServiceClient::new(gateway.clone());
+                let fund_id = child_support_fund(funds.clone()).await;
+                move |c, n| grant(funds.clone(), fund_id.clone(), format!("grant-{c}-{n}"))
+            },
+        )
+        .await,
+    );
+    let volunteers = VolunteersServiceClient::new(gateway.clone());
+    let activities = activities(volunteers.clone(), callers).await;
+    figures.push(
+        drive(
+            "hours: sign up, check in, check out, verify, gateway",
+            callers,
+            seconds,
+            move |c, n| {
+                hours(
+                    volunteers.clone(),
+                    activities[c].clone(),
+                    format!("vol-{n}"),
+                )
+            },
+        )
         .await,
     );
 
