@@ -21,6 +21,7 @@ use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::TestEnv;
+use xingfu_volunteers::domain::register::check_character;
 
 /// Throughput and latency of one figure.
 struct Figure {
@@ -182,6 +183,15 @@ async fn activities(
         })
         .await
         .unwrap();
+    volunteers
+        .register_organisation(vpb::RegisterOrganisationRequest {
+            id: "beiao-party".into(),
+            name: "北岙街道党工委".into(),
+            kind: vpb::OrganisationKind::CommunityParty as i32,
+            parent_id: String::new(),
+        })
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for caller in 0..callers {
         let activity = volunteers
@@ -205,12 +215,30 @@ async fn activities(
     ids
 }
 
-/// One volunteer's hour logged and verified: four calls.
+/// A new volunteer's hour logged and verified: five calls, registration included.
 async fn hours(
     mut volunteers: VolunteersServiceClient<Channel>,
     activity_id: String,
-    volunteer_id: String,
+    caller: usize,
+    n: u64,
 ) {
+    let first17 = format!("3303{caller:02}{n:011}");
+    let check = check_character(&first17).unwrap();
+    let volunteer_id = volunteers
+        .register_volunteer(vpb::RegisterVolunteerRequest {
+            request_id: format!("bench-volunteer-{caller}-{n}"),
+            name: "志愿者".into(),
+            phone: format!("139{caller:02}{n:06}"),
+            id_number: format!("{first17}{check}"),
+            party_member: true,
+            work_organisation_id: "beiao-party".into(),
+            home_community_id: "beiao-xiaoqu".into(),
+            skills: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
     volunteers
         .sign_up(vpb::SignUpRequest {
             activity_id: activity_id.clone(),
@@ -403,16 +431,10 @@ async fn main() {
     let activities = activities(volunteers.clone(), callers).await;
     figures.push(
         drive(
-            "hours: sign up, check in, check out, verify, gateway",
+            "hours: register, sign up, check in, check out, verify, gateway",
             callers,
             seconds,
-            move |c, n| {
-                hours(
-                    volunteers.clone(),
-                    activities[c].clone(),
-                    format!("vol-{n}"),
-                )
-            },
+            move |c, n| hours(volunteers.clone(), activities[c].clone(), c, n),
         )
         .await,
     );

@@ -308,16 +308,31 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .await
         .unwrap()
         .into_inner();
+    let teacher = directory
+        .register_volunteer(vpb::RegisterVolunteerRequest {
+            request_id: "flow-volunteer-1".into(),
+            name: "林小灯".into(),
+            phone: "13800005678".into(),
+            id_number: "11010519491231002X".into(),
+            party_member: true,
+            work_organisation_id: lead.clone(),
+            home_community_id: "beiao-xiaoqu".into(),
+            skills: vec!["calligraphy".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
     directory
         .sign_up(vpb::SignUpRequest {
             activity_id: class.id.clone(),
-            volunteer_id: "vol-lamp-1".into(),
+            volunteer_id: teacher.clone(),
         })
         .await
         .unwrap();
     let check = |seconds| vpb::CheckRequest {
         activity_id: class.id.clone(),
-        volunteer_id: "vol-lamp-1".into(),
+        volunteer_id: teacher.clone(),
         time: Some(prost_types::Timestamp { seconds, nanos: 0 }),
     };
     directory.check_in(check(1_795_000_000)).await.unwrap();

@@ -42,6 +42,7 @@ catalogue! {
     "xingfu.volunteers.v1" volunteers::OrganisationUpdated => "volunteers.organisation_updated.v1";
     "xingfu.volunteers.v1" volunteers::CommunityRegistered => "volunteers.community_registered.v1";
     "xingfu.volunteers.v1" volunteers::CommunityUpdated => "volunteers.community_updated.v1";
+    "xingfu.volunteers.v1" volunteers::VolunteerRegistered => "volunteers.volunteer_registered.v1";
     "xingfu.volunteers.v1" volunteers::ActivityCreated => "volunteers.activity_created.v1";
     "xingfu.volunteers.v1" volunteers::ParticipationChanged => "volunteers.participation_changed.v1";
     "xingfu.volunteers.v1" volunteers::HoursVerified => "volunteers.hours_verified.v1";

@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0102_activities.sql"),
         sqlite: include_str!("../migrations/sqlite/0102_activities.sql"),
     },
+    MigrationSource {
+        version: 103,
+        description: "register",
+        postgres: include_str!("../migrations/postgres/0103_register.sql"),
+        sqlite: include_str!("../migrations/sqlite/0103_register.sql"),
+    },
 ];
 
 /// The volunteers service, as the binary's table of services lists it.
@@ -45,7 +51,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
 
 /// Builds the service on its migrated database.
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let volunteers = ops::Volunteers::new(ctx.db, ctx.outbox);
+    let volunteers = ops::Volunteers::new(ctx.db, ctx.outbox, ctx.pii);
     let routes = tonic::service::Routes::new(VolunteersServiceServer::new(
         grpc::VolunteersApi::new(volunteers),
     ));

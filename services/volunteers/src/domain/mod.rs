@@ -1,6 +1,7 @@
 //! The directory's model and rules: no SQL, no gRPC. Activities live in `activities`.
 
 pub mod activities;
+pub mod register;
 
 use xingfu_platform::named_enum;
 use xingfu_platform::{FieldViolation, validate};

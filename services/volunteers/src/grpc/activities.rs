@@ -64,7 +64,7 @@ pub(super) fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity,
 pub(super) fn ids(activity_id: &str, volunteer_id: &str) -> Result<(String, String), Error> {
     let mut v = Violations::default();
     let activity = v.check(validate::uuid(activity_id, "activity_id"));
-    let volunteer = v.check(validate::directory_id(volunteer_id, "volunteer_id"));
+    let volunteer = v.check(validate::uuid(volunteer_id, "volunteer_id"));
     v.finish()?;
     Ok((activity.unwrap_or_default(), volunteer.unwrap_or_default()))
 }

@@ -3,6 +3,7 @@
 
 mod activities;
 mod import;
+mod register;
 
 use futures_util::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
@@ -405,5 +406,32 @@ impl VolunteersService for VolunteersApi {
                 .map(activities::participation_to_proto)
                 .collect(),
         }))
+    }
+
+    async fn register_volunteer(
+        &self,
+        request: Request<pb::RegisterVolunteerRequest>,
+    ) -> Answer<pb::Volunteer> {
+        let new = register::new_volunteer(request.get_ref())?;
+        let volunteer = self.volunteers.register_volunteer(new).await?;
+        Ok(Response::new(register::volunteer_to_proto(volunteer)))
+    }
+
+    async fn get_volunteer(
+        &self,
+        request: Request<pb::GetVolunteerRequest>,
+    ) -> Answer<pb::Volunteer> {
+        let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
+        let volunteer = self.volunteers.volunteer(&id).await?;
+        Ok(Response::new(register::volunteer_to_proto(volunteer)))
+    }
+
+    async fn find_volunteer(
+        &self,
+        request: Request<pb::FindVolunteerRequest>,
+    ) -> Answer<pb::Volunteer> {
+        let lookup = register::lookup(request.get_ref())?;
+        let volunteer = self.volunteers.find_volunteer(lookup).await?;
+        Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 }

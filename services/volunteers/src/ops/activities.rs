@@ -8,7 +8,7 @@ use xingfu_proto::volunteers as pb;
 use super::Volunteers;
 use crate::domain::activities::{Activity, NewActivity, Participation, minutes_served};
 use crate::storage::activities::{self as store, Inserted};
-use crate::storage::directory;
+use crate::storage::{directory, register};
 
 /// The stages a participation moves through, as ParticipationChanged names them.
 const SIGNED_UP: &str = "signed_up";
@@ -76,6 +76,13 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         if store::activity(&mut tx, activity_id).await?.is_none() {
             return Err(activity_not_found(activity_id));
+        }
+        if register::get(&mut tx, volunteer_id).await?.is_none() {
+            return Err(Error::FailedPrecondition {
+                kind: "VOLUNTEER_UNKNOWN",
+                subject: format!("volunteers/{volunteer_id}"),
+                message: format!("volunteer {volunteer_id} is not registered"),
+            });
         }
         if !store::insert_participation(&mut tx, activity_id, volunteer_id, now_micros()).await? {
             return Err(Error::AlreadyExists {

@@ -8,6 +8,7 @@ use xingfu_platform::runner::Runner;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::TestEnv;
+use xingfu_volunteers::domain::register::check_character;
 
 const START: i64 = 1_795_000_000;
 
@@ -54,7 +55,37 @@ async fn started(
         })
         .await
         .unwrap();
+    client
+        .register_organisation(pb::RegisterOrganisationRequest {
+            id: "beiao-party".into(),
+            name: "北岙街道党工委".into(),
+            kind: pb::OrganisationKind::CommunityParty as i32,
+            parent_id: String::new(),
+        })
+        .await
+        .unwrap();
     (client, suite)
+}
+
+/// Registers volunteer number `n` (a valid, made-up ID number); returns their id.
+pub async fn register(client: &mut VolunteersServiceClient<Channel>, n: u32) -> String {
+    let first17 = format!("33032219900101{n:03}");
+    let check = check_character(&first17).unwrap();
+    client
+        .register_volunteer(pb::RegisterVolunteerRequest {
+            request_id: format!("register-{n}"),
+            name: format!("志愿者{n}"),
+            phone: format!("1380000{n:04}"),
+            id_number: format!("{first17}{check}"),
+            party_member: true,
+            work_organisation_id: "beiao-party".into(),
+            home_community_id: "beiao-xiaoqu".into(),
+            skills: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id
 }
 
 #[tokio::test]
@@ -153,14 +184,31 @@ async fn concurrent_sign_ups_never_overbook_an_activity() {
         .unwrap()
         .into_inner();
 
-    let sign_ups = (0..12).map(|i| {
+    let mut volunteers = Vec::new();
+    for n in 0..12 {
+        volunteers.push(register(&mut client, n).await);
+    }
+    let status = client
+        .sign_up(pb::SignUpRequest {
+            activity_id: act.id.clone(),
+            volunteer_id: uuid_like(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "only the register signs up"
+    );
+    let sign_ups = volunteers.iter().map(|volunteer_id| {
         let mut client = client.clone();
         let activity_id = act.id.clone();
+        let volunteer_id = volunteer_id.clone();
         tokio::spawn(async move {
             client
                 .sign_up(pb::SignUpRequest {
                     activity_id,
-                    volunteer_id: format!("vol-{i}"),
+                    volunteer_id,
                 })
                 .await
         })
@@ -187,7 +235,7 @@ async fn concurrent_sign_ups_never_overbook_an_activity() {
         .into_inner();
     let once = pb::SignUpRequest {
         activity_id: roomy.id.clone(),
-        volunteer_id: "vol-1".into(),
+        volunteer_id: volunteers[1].clone(),
     };
     client.sign_up(once.clone()).await.unwrap();
     assert_eq!(
@@ -214,32 +262,34 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
     let mut request = activity("act-hours", 4);
     request.project_id = uuid_like();
     let act = client.create_activity(request).await.unwrap().into_inner();
-    for volunteer in ["vol-a", "vol-b"] {
+    let (a, b) = (
+        register(&mut client, 1).await,
+        register(&mut client, 2).await,
+    );
+    let z = register(&mut client, 3).await;
+    for volunteer in [&a, &b] {
         client
             .sign_up(pb::SignUpRequest {
                 activity_id: act.id.clone(),
-                volunteer_id: volunteer.into(),
+                volunteer_id: volunteer.clone(),
             })
             .await
             .unwrap();
     }
     let status = client
-        .check_in(check(&act.id, "vol-z", START))
+        .check_in(check(&act.id, &z, START))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "not signed up");
     let status = client
-        .check_out(check(&act.id, "vol-a", START))
+        .check_out(check(&act.id, &a, START))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "not checked in");
 
-    client
-        .check_in(check(&act.id, "vol-a", START))
-        .await
-        .unwrap();
+    client.check_in(check(&act.id, &a, START)).await.unwrap();
     let retry = client
-        .check_in(check(&act.id, "vol-a", START + 600))
+        .check_in(check(&act.id, &a, START + 600))
         .await
         .unwrap()
         .into_inner();
@@ -249,7 +299,7 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
         "arriving again changes nothing"
     );
     let status = client
-        .check_out(check(&act.id, "vol-a", START - 60))
+        .check_out(check(&act.id, &a, START - 60))
         .await
         .unwrap_err();
     assert_eq!(
@@ -258,7 +308,7 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
         "leaving before arriving"
     );
     let out = client
-        .check_out(check(&act.id, "vol-a", START + 90 * 60 + 59))
+        .check_out(check(&act.id, &a, START + 90 * 60 + 59))
         .await
         .unwrap()
         .into_inner();
@@ -267,7 +317,7 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
     let retries: Vec<_> = (0..6)
         .map(|_| {
             let mut client = client.clone();
-            let request = check(&act.id, "vol-b", START);
+            let request = check(&act.id, &b, START);
             tokio::spawn(async move { client.check_in(request).await })
         })
         .collect();
@@ -287,13 +337,10 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
         .into_inner()
         .verified;
     assert_eq!(verified.len(), 1, "only checked-out service is verified");
-    assert_eq!(
-        (verified[0].volunteer_id.as_str(), verified[0].minutes),
-        ("vol-a", 90)
-    );
+    assert_eq!((&verified[0].volunteer_id, verified[0].minutes), (&a, 90));
     assert!(verified[0].verified && !verified[0].record_id.is_empty());
     client
-        .check_out(check(&act.id, "vol-b", START + 30 * 60))
+        .check_out(check(&act.id, &b, START + 30 * 60))
         .await
         .unwrap();
     let verified = client
@@ -302,7 +349,11 @@ async fn checked_out_service_is_verified_once_into_hours_verified_events() {
         .unwrap()
         .into_inner()
         .verified;
-    assert_eq!(verified.len(), 1, "vol-a is not verified twice");
+    assert_eq!(
+        verified.len(),
+        1,
+        "the first volunteer is not verified twice"
+    );
     assert!(
         client
             .verify_hours(verify)

@@ -4,3 +4,4 @@
 
 mod activities;
 mod directory;
+mod register;

@@ -1,0 +1,168 @@
+//! The volunteer register: personal data is sealed, digested and masked here, before
+//! anything is stored, and never leaves the service in clear except the name to callers.
+
+use xingfu_platform::Error;
+use xingfu_platform::pii::mask_phone;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::volunteers as pb;
+
+use super::Volunteers;
+use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
+use crate::storage::directory;
+use crate::storage::register::{self as store, Inserted, SealedVolunteer, StoredVolunteer};
+
+/// What a volunteer is found by.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// A phone, normalised.
+    Phone(String),
+    /// An ID number, normalised.
+    IdNumber(String),
+}
+
+impl Volunteers {
+    /// Registers a volunteer at a work organisation and a home community of the directory;
+    /// a retry with the same request returns the volunteer registered first.
+    pub async fn register_volunteer(&self, new: NewVolunteer) -> Result<Volunteer, Error> {
+        let mut tx = self.db.begin().await?;
+        if directory::organisation(&mut tx, &new.work_organisation_id)
+            .await?
+            .is_none()
+        {
+            return Err(unknown(
+                "ORGANISATION_UNKNOWN",
+                "organisations",
+                &new.work_organisation_id,
+            ));
+        }
+        if directory::community(&mut tx, &new.home_community_id)
+            .await?
+            .is_none()
+        {
+            return Err(unknown(
+                "COMMUNITY_UNKNOWN",
+                "communities",
+                &new.home_community_id,
+            ));
+        }
+        let sealed = self.seal(&new);
+        match store::insert(&mut tx, &sealed).await? {
+            Inserted::New => {
+                let event = pb::VolunteerRegistered {
+                    volunteer_id: sealed.id.clone(),
+                    party_member: new.party_member,
+                    work_organisation_id: new.work_organisation_id.clone(),
+                    home_community_id: new.home_community_id.clone(),
+                };
+                self.outbox.enqueue(&mut tx, &sealed.id, &event).await?;
+                let stored = store::get(&mut tx, &sealed.id)
+                    .await?
+                    .ok_or_else(|| not_found(&sealed.id))?;
+                self.outbox.commit(tx).await?;
+                Ok(self.opened(stored))
+            }
+            Inserted::KeyUsed(hash) if hash == sealed.request_hash => {
+                let stored = store::by_request(&mut tx, &new.request_id)
+                    .await?
+                    .ok_or_else(|| not_found(&new.request_id))?;
+                tx.rollback().await?;
+                Ok(self.opened(stored))
+            }
+            Inserted::KeyUsed(_) => Err(Error::AlreadyExists {
+                resource: "volunteer request",
+                id: new.request_id.clone(),
+                message: "request_id was used for another registration".into(),
+            }),
+            Inserted::IdNumberTaken => Err(Error::AlreadyExists {
+                resource: "volunteer",
+                id: mask_id_number(&new.id_number),
+                message: "a volunteer with this ID number is registered already".into(),
+            }),
+        }
+    }
+
+    /// The volunteer `id`.
+    pub async fn volunteer(&self, id: &str) -> Result<Volunteer, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let stored = store::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        Ok(self.opened(stored))
+    }
+
+    /// The volunteer with this phone (the first registered) or ID number.
+    pub async fn find_volunteer(&self, lookup: Lookup) -> Result<Volunteer, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let stored = match &lookup {
+            Lookup::Phone(phone) => {
+                store::by_phone(&mut conn, &self.pii.digest(["phone", phone])).await?
+            }
+            Lookup::IdNumber(number) => {
+                store::by_id_number(&mut conn, &self.pii.digest(["id_number", number])).await?
+            }
+        };
+        // The id in the error is masked: the lookup value is personal data.
+        let shown = match &lookup {
+            Lookup::Phone(phone) => mask_phone(phone),
+            Lookup::IdNumber(number) => mask_id_number(number),
+        };
+        Ok(self.opened(stored.ok_or_else(|| not_found(&shown))?))
+    }
+
+    fn seal(&self, new: &NewVolunteer) -> SealedVolunteer {
+        let skills = new.skills.join("\n");
+        let party = if new.party_member { "1" } else { "0" };
+        SealedVolunteer {
+            id: uuid::Uuid::now_v7().to_string(),
+            request_id: new.request_id.clone(),
+            request_hash: self.pii.digest([
+                "request",
+                new.name.as_str(),
+                new.phone.as_str(),
+                new.id_number.as_str(),
+                party,
+                new.work_organisation_id.as_str(),
+                new.home_community_id.as_str(),
+                skills.as_str(),
+            ]),
+            name_sealed: self.pii.seal(&new.name),
+            phone_sealed: self.pii.seal(&new.phone),
+            phone_digest: self.pii.digest(["phone", new.phone.as_str()]),
+            phone_masked: mask_phone(&new.phone),
+            id_number_sealed: self.pii.seal(&new.id_number),
+            id_number_digest: self.pii.digest(["id_number", new.id_number.as_str()]),
+            id_number_masked: mask_id_number(&new.id_number),
+            party_member: new.party_member,
+            work_organisation_id: new.work_organisation_id.clone(),
+            home_community_id: new.home_community_id.clone(),
+            skills: new.skills.clone(),
+            created_at: now_micros(),
+        }
+    }
+
+    /// The stored volunteer with its name opened; a name sealed under another key shows
+    /// as "***" rather than failing the call.
+    fn opened(&self, stored: StoredVolunteer) -> Volunteer {
+        let mut volunteer = stored.volunteer;
+        volunteer.name = self
+            .pii
+            .open(&stored.name_sealed)
+            .unwrap_or_else(|| "***".into());
+        volunteer
+    }
+}
+
+fn unknown(kind: &'static str, collection: &str, id: &str) -> Error {
+    Error::FailedPrecondition {
+        kind,
+        subject: format!("{collection}/{id}"),
+        message: format!("{id} is not in the directory; register it first"),
+    }
+}
+
+fn not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "volunteer",
+        id: id.to_owned(),
+    }
+}

@@ -1,0 +1,184 @@
+//! The volunteer register: rows hold personal data sealed, digested and masked, never clear.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::domain::register::Volunteer;
+
+const COLUMNS: &str = "id, name_sealed, phone_masked, id_number_masked, party_member, \
+                       work_organisation_id, home_community_id, skills, created_at";
+
+/// A volunteer row ready to store: every personal field already protected.
+#[derive(Debug, Clone)]
+pub struct SealedVolunteer {
+    /// Server-assigned id.
+    pub id: String,
+    /// The registrar's idempotency key.
+    pub request_id: String,
+    /// Keyed digest of the whole request.
+    pub request_hash: String,
+    /// Name, sealed.
+    pub name_sealed: String,
+    /// Phone, sealed.
+    pub phone_sealed: String,
+    /// Phone, keyed digest.
+    pub phone_digest: String,
+    /// Phone, masked.
+    pub phone_masked: String,
+    /// ID number, sealed.
+    pub id_number_sealed: String,
+    /// ID number, keyed digest.
+    pub id_number_digest: String,
+    /// ID number, masked.
+    pub id_number_masked: String,
+    /// A Party member.
+    pub party_member: bool,
+    /// The work organisation.
+    pub work_organisation_id: String,
+    /// The home community.
+    pub home_community_id: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Registered, microseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A stored volunteer, its name still sealed.
+#[derive(Debug, Clone)]
+pub struct StoredVolunteer {
+    /// The volunteer, `name` empty until opened.
+    pub volunteer: Volunteer,
+    /// The sealed name.
+    pub name_sealed: String,
+}
+
+/// What inserting came to.
+#[derive(Debug)]
+pub enum Inserted {
+    /// Stored.
+    New,
+    /// The request id was used before, for the request with this digest.
+    KeyUsed(String),
+    /// The ID number is registered already.
+    IdNumberTaken,
+}
+
+/// Inserts `v` unless its request id or ID number is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    v: &SealedVolunteer,
+) -> Result<Inserted, sqlx::Error> {
+    let used: Option<String> =
+        sqlx::query_scalar("SELECT request_hash FROM volunteers WHERE request_id = $1")
+            .bind(&v.request_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(hash) = used {
+        return Ok(Inserted::KeyUsed(hash));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO volunteers (id, request_id, request_hash, name_sealed, phone_sealed, \
+         phone_digest, phone_masked, id_number_sealed, id_number_digest, id_number_masked, \
+         party_member, work_organisation_id, home_community_id, skills, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&v.id)
+    .bind(&v.request_id)
+    .bind(&v.request_hash)
+    .bind(&v.name_sealed)
+    .bind(&v.phone_sealed)
+    .bind(&v.phone_digest)
+    .bind(&v.phone_masked)
+    .bind(&v.id_number_sealed)
+    .bind(&v.id_number_digest)
+    .bind(&v.id_number_masked)
+    .bind(i64::from(v.party_member))
+    .bind(&v.work_organisation_id)
+    .bind(&v.home_community_id)
+    .bind(v.skills.join("\n"))
+    .bind(v.created_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Inserted::New);
+    }
+    // A concurrent registration won one of the unique columns: say which.
+    let used: Option<String> =
+        sqlx::query_scalar("SELECT request_hash FROM volunteers WHERE request_id = $1")
+            .bind(&v.request_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(used.map_or(Inserted::IdNumberTaken, Inserted::KeyUsed))
+}
+
+/// The volunteer `id`.
+pub async fn get(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<StoredVolunteer>, sqlx::Error> {
+    one(conn, "id", id).await
+}
+
+/// The volunteer registered under `request_id`.
+pub async fn by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<StoredVolunteer>, sqlx::Error> {
+    one(conn, "request_id", request_id).await
+}
+
+/// The volunteer with this ID-number digest.
+pub async fn by_id_number(
+    conn: &mut AnyConnection,
+    digest: &str,
+) -> Result<Option<StoredVolunteer>, sqlx::Error> {
+    one(conn, "id_number_digest", digest).await
+}
+
+/// The first volunteer registered with this phone digest.
+pub async fn by_phone(
+    conn: &mut AnyConnection,
+    digest: &str,
+) -> Result<Option<StoredVolunteer>, sqlx::Error> {
+    one(conn, "phone_digest", digest).await
+}
+
+async fn one(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<StoredVolunteer>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM volunteers WHERE {column} = $1 ORDER BY created_at, id LIMIT 1"
+    )))
+    .bind(value)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| stored_of(&row))
+    .transpose()
+}
+
+fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
+    let skills: String = row.try_get("skills")?;
+    let party_member: i64 = row.try_get("party_member")?;
+    Ok(StoredVolunteer {
+        volunteer: Volunteer {
+            id: row.try_get("id")?,
+            name: String::new(),
+            phone_masked: row.try_get("phone_masked")?,
+            id_number_masked: row.try_get("id_number_masked")?,
+            party_member: party_member != 0,
+            work_organisation_id: row.try_get("work_organisation_id")?,
+            home_community_id: row.try_get("home_community_id")?,
+            skills: skills
+                .split('\n')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            created_at: row.try_get("created_at")?,
+        },
+        name_sealed: row.try_get("name_sealed")?,
+    })
+}
