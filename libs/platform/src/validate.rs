@@ -100,6 +100,27 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     crate::paging::to_hex(&hasher.finalize())
 }
 
+/// A value that must be present, e.g. an enum whose UNSPECIFIED parsed as `None`.
+pub fn required<T>(
+    value: Result<Option<T>, FieldViolation>,
+    field: &str,
+) -> Result<T, FieldViolation> {
+    value?.ok_or_else(|| FieldViolation::new(field, "must be set"))
+}
+
+/// An optional timestamp, in microseconds since the epoch; out of range is a violation.
+pub fn timestamp(
+    value: Option<&prost_types::Timestamp>,
+    field: &str,
+) -> Result<Option<i64>, FieldViolation> {
+    value
+        .map(|ts| {
+            crate::time::from_timestamp(ts)
+                .ok_or_else(|| FieldViolation::new(field, "is not a valid time"))
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,8 @@
 pub mod convert;
 
 use tonic::{Request, Response, Status};
-use xingfu_platform::time::{from_timestamp, now_micros, to_timestamp};
+use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::validate::required;
 use xingfu_platform::{Error, FieldViolation, Violations, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::funds as pb;
@@ -32,10 +33,6 @@ impl FundsApi {
     pub fn new(ledger: Ledger) -> Self {
         Self { ledger }
     }
-}
-
-fn required<T>(value: Result<Option<T>, FieldViolation>, field: &str) -> Result<T, FieldViolation> {
-    value?.ok_or_else(|| FieldViolation::new(field, "must be set"))
 }
 
 fn report_filter(request: &pb::GetReportRequest) -> Result<ReportFilter, Error> {
@@ -458,12 +455,9 @@ impl FundsService for FundsApi {
     async fn get_balance(&self, request: Request<pb::GetBalanceRequest>) -> Answer<pb::Balance> {
         let r = request.into_inner();
         let fund_id = validate::uuid(&r.fund_id, "fund_id").map_err(Error::from)?;
-        let at = match &r.at {
-            None => now_micros(),
-            Some(ts) => {
-                from_timestamp(ts).ok_or_else(|| Error::invalid("at", "is not a valid time"))?
-            }
-        };
+        let at = validate::timestamp(r.at.as_ref(), "at")
+            .map_err(Error::from)?
+            .unwrap_or_else(now_micros);
         let balance = self.ledger.balance_at(&fund_id, at).await?;
         Ok(Response::new(pb::Balance {
             fund_id,

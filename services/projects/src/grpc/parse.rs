@@ -1,5 +1,6 @@
 //! Requests into domain values: every bad field of a request is reported at once.
 
+use xingfu_platform::validate::required;
 use xingfu_platform::{Error, FieldViolation, Violations, validate};
 use xingfu_proto::projects as pb;
 
@@ -10,11 +11,6 @@ use crate::domain::{
     self, Contact, Decision, DirectoryId, NeedKey, NewContract, NewNeed, NewProject, NewVisit,
     Outcome, Patch, parse_reason,
 };
-
-/// A required enum: UNSPECIFIED is a violation.
-fn required<T>(value: Result<Option<T>, FieldViolation>, field: &str) -> Result<T, FieldViolation> {
-    value?.ok_or_else(|| FieldViolation::new(field, "must be set"))
-}
 
 /// Every field of `CreateProjectRequest`, under `prefix` (empty, or `values.`).
 pub fn new_project(

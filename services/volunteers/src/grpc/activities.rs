@@ -1,11 +1,10 @@
 //! Requests about activities parsed into the domain, and answers built from it.
 
-use xingfu_platform::time::{from_timestamp, now_micros, to_timestamp};
+use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::{Error, FieldViolation, Violations, enum_map, validate};
 use xingfu_proto::common::CommunityRef;
 use xingfu_proto::volunteers as pb;
 
-use super::required;
 use crate::domain::activities::{Activity, ActivityKind, MAX_CAPACITY, NewActivity, Participation};
 
 enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activity kind", {
@@ -22,7 +21,7 @@ pub(super) fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity,
     let mut v = Violations::default();
     let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
     let title = v.check(validate::single_line(&r.title, "title", 200));
-    let kind = v.check(required(kind_from_proto(r.kind, "kind"), "kind"));
+    let kind = v.check(validate::required(kind_from_proto(r.kind, "kind"), "kind"));
     let community_id = v.check(validate::directory_id(&r.community_id, "community_id"));
     let project_id = if r.project_id.is_empty() {
         Some(None)
@@ -31,7 +30,7 @@ pub(super) fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity,
             .map(Some)
     };
     let start_at = v.check(
-        time(r.start_time.as_ref(), "start_time")
+        validate::timestamp(r.start_time.as_ref(), "start_time")
             .and_then(|t| t.ok_or_else(|| FieldViolation::new("start_time", "must be set"))),
     );
     let capacity = i64::from(r.capacity);
@@ -71,12 +70,7 @@ pub(super) fn ids(activity_id: &str, volunteer_id: &str) -> Result<(String, Stri
 
 /// A check's time: the given one, or now.
 pub(super) fn check_time(r: &pb::CheckRequest) -> Result<i64, Error> {
-    Ok(time(r.time.as_ref(), "time")?.unwrap_or_else(now_micros))
-}
-
-fn time(ts: Option<&prost_types::Timestamp>, field: &str) -> Result<Option<i64>, FieldViolation> {
-    ts.map(|ts| from_timestamp(ts).ok_or_else(|| FieldViolation::new(field, "is not a valid time")))
-        .transpose()
+    Ok(validate::timestamp(r.time.as_ref(), "time")?.unwrap_or_else(now_micros))
 }
 
 /// An activity as the API shows it.

@@ -8,7 +8,8 @@ mod register;
 use futures_util::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 use xingfu_platform::time::{now_micros, to_timestamp};
-use xingfu_platform::{Error, FieldViolation, Violations, enum_map, paging, validate};
+use xingfu_platform::validate::required;
+use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_server::VolunteersService;
@@ -42,10 +43,6 @@ impl VolunteersApi {
     pub fn new(volunteers: Volunteers) -> Self {
         Self { volunteers }
     }
-}
-
-fn required<T>(value: Result<Option<T>, FieldViolation>, field: &str) -> Result<T, FieldViolation> {
-    value?.ok_or_else(|| FieldViolation::new(field, "must be set"))
 }
 
 fn organisation_to_proto(org: Organisation) -> pb::Organisation {

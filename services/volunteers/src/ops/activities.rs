@@ -5,7 +5,7 @@ use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::volunteers as pb;
 
-use super::Volunteers;
+use super::{Volunteers, not_found, not_in_directory};
 use crate::domain::activities::{Activity, NewActivity, Participation, minutes_served};
 use crate::storage::activities::{self as store, Inserted};
 use crate::storage::{directory, register};
@@ -23,14 +23,11 @@ impl Volunteers {
             .await?
             .is_none()
         {
-            return Err(Error::FailedPrecondition {
-                kind: "COMMUNITY_UNKNOWN",
-                subject: format!("communities/{}", new.community_id),
-                message: format!(
-                    "the community {} is not in the directory; register it first",
-                    new.community_id
-                ),
-            });
+            return Err(not_in_directory(
+                "COMMUNITY_UNKNOWN",
+                "communities",
+                &new.community_id,
+            ));
         }
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
@@ -64,7 +61,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         store::activity(&mut conn, id)
             .await?
-            .ok_or_else(|| activity_not_found(id))
+            .ok_or_else(|| not_found("activity", id))
     }
 
     /// Signs a volunteer up while places are free.
@@ -75,7 +72,7 @@ impl Volunteers {
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
         if store::activity(&mut tx, activity_id).await?.is_none() {
-            return Err(activity_not_found(activity_id));
+            return Err(not_found("activity", activity_id));
         }
         if register::get(&mut tx, volunteer_id).await?.is_none() {
             return Err(Error::FailedPrecondition {
@@ -163,7 +160,7 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         let activity = store::activity(&mut tx, activity_id)
             .await?
-            .ok_or_else(|| activity_not_found(activity_id))?;
+            .ok_or_else(|| not_found("activity", activity_id))?;
         let mut verified = Vec::new();
         for mut part in store::unverified(&mut tx, activity_id).await? {
             let record_id = uuid::Uuid::now_v7().to_string();
@@ -206,7 +203,7 @@ impl Volunteers {
         volunteer_id: &str,
     ) -> Result<Participation, Error> {
         if store::activity(tx, activity_id).await?.is_none() {
-            return Err(activity_not_found(activity_id));
+            return Err(not_found("activity", activity_id));
         }
         store::participation(tx, activity_id, volunteer_id)
             .await?
@@ -228,7 +225,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         store::participation(&mut conn, activity_id, volunteer_id)
             .await?
-            .ok_or_else(|| activity_not_found(activity_id))
+            .ok_or_else(|| not_found("activity", activity_id))
     }
 
     /// Enqueues the participation's change and commits; returns it as stored.
@@ -249,15 +246,8 @@ impl Volunteers {
         self.outbox.enqueue(&mut tx, activity_id, &event).await?;
         let stored = store::participation(&mut tx, activity_id, volunteer_id)
             .await?
-            .ok_or_else(|| activity_not_found(activity_id))?;
+            .ok_or_else(|| not_found("activity", activity_id))?;
         self.outbox.commit(tx).await?;
         Ok(stored)
-    }
-}
-
-fn activity_not_found(id: &str) -> Error {
-    Error::NotFound {
-        resource: "activity",
-        id: id.to_owned(),
     }
 }

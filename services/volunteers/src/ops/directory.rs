@@ -6,7 +6,7 @@ use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::volunteers as pb;
 
-use super::Volunteers;
+use super::{Volunteers, not_found};
 use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
 use crate::storage::directory as store;
 
@@ -280,13 +280,6 @@ impl Volunteers {
         }
         self.outbox.commit(tx).await?;
         Ok(report)
-    }
-}
-
-fn not_found(resource: &'static str, id: &str) -> Error {
-    Error::NotFound {
-        resource,
-        id: id.to_owned(),
     }
 }
 

@@ -4,6 +4,7 @@ mod activities;
 mod directory;
 mod register;
 
+use xingfu_platform::Error;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
@@ -28,5 +29,22 @@ impl Volunteers {
     /// The database, for reads.
     pub fn db(&self) -> &Database {
         &self.db
+    }
+}
+
+/// NOT_FOUND for the `resource` with `id`.
+fn not_found(resource: &'static str, id: &str) -> Error {
+    Error::NotFound {
+        resource,
+        id: id.to_owned(),
+    }
+}
+
+/// FAILED_PRECONDITION: a reference to the directory that is not registered there.
+fn not_in_directory(kind: &'static str, collection: &str, id: &str) -> Error {
+    Error::FailedPrecondition {
+        kind,
+        subject: format!("{collection}/{id}"),
+        message: format!("{id} is not in the directory; register it first"),
     }
 }

@@ -6,7 +6,7 @@ use xingfu_platform::pii::mask_phone;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::volunteers as pb;
 
-use super::Volunteers;
+use super::{Volunteers, not_found, not_in_directory};
 use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
 use crate::storage::directory;
 use crate::storage::register::{self as store, Inserted, SealedVolunteer, StoredVolunteer};
@@ -29,7 +29,7 @@ impl Volunteers {
             .await?
             .is_none()
         {
-            return Err(unknown(
+            return Err(not_in_directory(
                 "ORGANISATION_UNKNOWN",
                 "organisations",
                 &new.work_organisation_id,
@@ -39,7 +39,7 @@ impl Volunteers {
             .await?
             .is_none()
         {
-            return Err(unknown(
+            return Err(not_in_directory(
                 "COMMUNITY_UNKNOWN",
                 "communities",
                 &new.home_community_id,
@@ -57,14 +57,14 @@ impl Volunteers {
                 self.outbox.enqueue(&mut tx, &sealed.id, &event).await?;
                 let stored = store::get(&mut tx, &sealed.id)
                     .await?
-                    .ok_or_else(|| not_found(&sealed.id))?;
+                    .ok_or_else(|| not_found("volunteer", &sealed.id))?;
                 self.outbox.commit(tx).await?;
                 Ok(self.opened(stored))
             }
             Inserted::KeyUsed(hash) if hash == sealed.request_hash => {
                 let stored = store::by_request(&mut tx, &new.request_id)
                     .await?
-                    .ok_or_else(|| not_found(&new.request_id))?;
+                    .ok_or_else(|| not_found("volunteer", &new.request_id))?;
                 tx.rollback().await?;
                 Ok(self.opened(stored))
             }
@@ -86,7 +86,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         let stored = store::get(&mut conn, id)
             .await?
-            .ok_or_else(|| not_found(id))?;
+            .ok_or_else(|| not_found("volunteer", id))?;
         Ok(self.opened(stored))
     }
 
@@ -106,7 +106,7 @@ impl Volunteers {
             Lookup::Phone(phone) => mask_phone(phone),
             Lookup::IdNumber(number) => mask_id_number(number),
         };
-        Ok(self.opened(stored.ok_or_else(|| not_found(&shown))?))
+        Ok(self.opened(stored.ok_or_else(|| not_found("volunteer", &shown))?))
     }
 
     fn seal(&self, new: &NewVolunteer) -> SealedVolunteer {
@@ -149,20 +149,5 @@ impl Volunteers {
             .open(&stored.name_sealed)
             .unwrap_or_else(|| "***".into());
         volunteer
-    }
-}
-
-fn unknown(kind: &'static str, collection: &str, id: &str) -> Error {
-    Error::FailedPrecondition {
-        kind,
-        subject: format!("{collection}/{id}"),
-        message: format!("{id} is not in the directory; register it first"),
-    }
-}
-
-fn not_found(id: &str) -> Error {
-    Error::NotFound {
-        resource: "volunteer",
-        id: id.to_owned(),
     }
 }
