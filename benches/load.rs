@@ -206,6 +206,7 @@ async fn activities(
                     nanos: 0,
                 }),
                 capacity: 10_000,
+                organisation_id: String::new(),
             })
             .await
             .unwrap()

@@ -304,6 +304,7 @@ pub async fn flow(channel: Channel) -> pb::Project {
                 nanos: 0,
             }),
             capacity: 2,
+            organisation_id: String::new(),
         })
         .await
         .unwrap()

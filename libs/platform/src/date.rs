@@ -55,6 +55,22 @@ impl Date {
 }
 
 impl Date {
+    /// The start of the day in the district (midnight UTC+8), as stored microseconds.
+    pub fn start_micros(&self) -> i64 {
+        let days = crate::time::days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        (days * 86_400 - 8 * 3600) * 1_000_000
+    }
+
+    /// The day after.
+    pub fn next(&self) -> Self {
+        let micros = self.start_micros() + (86_400 + 8 * 3600) * 1_000_000;
+        Self::parse(&crate::time::to_rfc3339(micros)[..10]).unwrap_or(*self)
+    }
+
     /// The month it falls in, `YYYY-MM` (an accounting period).
     pub fn month_key(&self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
@@ -91,6 +107,28 @@ mod tests {
         assert!(Date::parse("2026-11-29").unwrap() < Date::parse("2026-12-01").unwrap());
         assert_eq!(Date::parse("nonsense"), None);
         assert_eq!(Date::parse("2026-11-29").unwrap().month_key(), "2026-11");
+    }
+
+    #[test]
+    fn days_start_at_district_midnight() {
+        let day = Date::parse("2026-11-29").unwrap();
+        assert_eq!(
+            crate::time::to_rfc3339(day.start_micros()),
+            "2026-11-28T16:00:00.000000Z"
+        );
+        assert_eq!(
+            Date::parse("1970-01-01").unwrap().start_micros(),
+            -8 * 3600 * 1_000_000
+        );
+        assert_eq!(day.next().to_string(), "2026-11-30");
+        assert_eq!(
+            Date::parse("2024-02-28").unwrap().next().to_string(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            Date::parse("2026-12-31").unwrap().next().to_string(),
+            "2027-01-01"
+        );
     }
 
     #[test]

@@ -271,3 +271,62 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
+
+/// A filtered, keyset-paged `SELECT`: the filters that are set become `AND` clauses with
+/// their values bound in order, so an unset filter costs nothing and every list call's
+/// query stays index-friendly.
+#[derive(Debug)]
+pub struct Filtered {
+    sql: String,
+    binds: Vec<String>,
+}
+
+impl Filtered {
+    /// `select` is everything before the `WHERE` (`SELECT … FROM …`).
+    pub fn new(select: impl Into<String>) -> Self {
+        let mut sql = select.into();
+        sql.push_str(" WHERE 1 = 1");
+        Self {
+            sql,
+            binds: Vec::new(),
+        }
+    }
+
+    /// Adds `AND <clause> $n` (e.g. `"kind ="`) when `value` is set.
+    pub fn and(mut self, clause: &str, value: Option<impl Into<String>>) -> Self {
+        if let Some(value) = value {
+            self.binds.push(value.into());
+            self.sql
+                .push_str(&format!(" AND {clause} ${}", self.binds.len()));
+        }
+        self
+    }
+
+    /// Adds a clause without a value (e.g. `"completed_at IS NULL"`) when `condition`.
+    pub fn and_if(mut self, condition: bool, clause: &str) -> Self {
+        if condition {
+            self.sql.push_str(" AND ");
+            self.sql.push_str(clause);
+        }
+        self
+    }
+
+    /// Runs it with `ORDER BY <order> LIMIT limit`.
+    pub async fn fetch(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        order: &str,
+        limit: i64,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        let sql = format!(
+            "{} ORDER BY {order} LIMIT ${}",
+            self.sql,
+            self.binds.len() + 1
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in self.binds {
+            query = query.bind(value);
+        }
+        query.bind(limit).fetch_all(conn).await
+    }
+}

@@ -121,6 +121,16 @@ pub fn timestamp(
         .transpose()
 }
 
+/// An optional calendar date; an impossible one is a violation.
+pub fn date(
+    value: Option<&xingfu_proto::common::Date>,
+    field: &str,
+) -> Result<Option<crate::date::Date>, FieldViolation> {
+    value
+        .map(|d| crate::date::Date::new(d.year, d.month, d.day, field))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,15 @@ catalogue! {
     "xingfu.volunteers.v1" volunteers::ActivityCreated => "volunteers.activity_created.v1";
     "xingfu.volunteers.v1" volunteers::ParticipationChanged => "volunteers.participation_changed.v1";
     "xingfu.volunteers.v1" volunteers::HoursVerified => "volunteers.hours_verified.v1";
+    "xingfu.volunteers.v1" volunteers::ActivityCompleted => "volunteers.activity_completed.v1";
+    "xingfu.volunteers.v1" volunteers::TeamFormed => "volunteers.team_formed.v1";
+    "xingfu.volunteers.v1" volunteers::TeamMembershipChanged => "volunteers.team_membership_changed.v1";
+    "xingfu.volunteers.v1" volunteers::CommunityLinkChanged => "volunteers.community_link_changed.v1";
+    "xingfu.volunteers.v1" volunteers::EvaluationRecorded => "volunteers.evaluation_recorded.v1";
+    "xingfu.volunteers.v1" volunteers::WishPosted => "volunteers.wish_posted.v1";
+    "xingfu.volunteers.v1" volunteers::WishAdopted => "volunteers.wish_adopted.v1";
+    "xingfu.volunteers.v1" volunteers::WishFulfilled => "volunteers.wish_fulfilled.v1";
+    "xingfu.volunteers.v1" volunteers::WishCancelled => "volunteers.wish_cancelled.v1";
     "xingfu.funds.v1" funds::FundCreated => "funds.fund_created.v1";
     "xingfu.funds.v1" funds::DonationReceived => "funds.donation_received.v1";
     "xingfu.funds.v1" funds::RefundIssued => "funds.refund_issued.v1";

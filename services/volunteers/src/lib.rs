@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0103_register.sql"),
         sqlite: include_str!("../migrations/sqlite/0103_register.sql"),
     },
+    MigrationSource {
+        version: 104,
+        description: "service",
+        postgres: include_str!("../migrations/postgres/0104_service.sql"),
+        sqlite: include_str!("../migrations/sqlite/0104_service.sql"),
+    },
 ];
 
 /// The volunteers service, as the binary's table of services lists it.

@@ -77,8 +77,7 @@ enum_map!(history_kind_to_proto, history_kind_from_proto, HistoryKind, pb::Histo
 
 /// A proto date as a domain date; `None` when absent.
 pub fn date_from_proto(date: Option<&PbDate>, field: &str) -> Result<Option<Date>, FieldViolation> {
-    date.map(|d| Date::new(d.year, d.month, d.day, field))
-        .transpose()
+    xingfu_platform::validate::date(date, field)
 }
 
 /// A domain date as a proto date.

@@ -11,35 +11,19 @@ pub mod stats;
 pub mod visits;
 
 use sqlx::AnyConnection;
+use xingfu_platform::counters::Counters;
 
-/// Shards per counter: enough that concurrent writers rarely share a row.
-const COUNT_SHARDS: u64 = 8;
+/// The library's counters (total, by status, category and community).
+pub const COUNTERS: Counters = Counters::new("project_count_shards");
 
-/// Adds `delta` to the counter `dimension`/`key` (created at 0 when missing), in the next
-/// of its shards.
+/// Adds `delta` to the counter `dimension`/`key`.
 pub async fn bump(
     conn: &mut AnyConnection,
     dimension: &str,
     key: &str,
     delta: i64,
 ) -> Result<(), sqlx::Error> {
-    if delta == 0 {
-        return Ok(());
-    }
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let shard = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % COUNT_SHARDS;
-    sqlx::query(
-        "INSERT INTO project_count_shards (dimension, key, shard, count) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (dimension, key, shard) \
-         DO UPDATE SET count = project_count_shards.count + excluded.count",
-    )
-    .bind(dimension)
-    .bind(key)
-    .bind(i64::try_from(shard).unwrap_or(0))
-    .bind(delta)
-    .execute(conn)
-    .await?;
-    Ok(())
+    COUNTERS.bump(conn, dimension, key, delta).await
 }
 
 /// `$first, $first+1, …` for `n` values, to build `IN (…)` lists.

@@ -7,18 +7,51 @@ named_enum! {
     ActivityKind {
         /// A class (共享幸福小课堂).
         Classroom = "CLASSROOM",
-        /// One of the Four Ones (四个一).
-        FourOnes = "FOUR_ONES",
         /// "Red Sunday" (红色星期天).
         RedSunday = "RED_SUNDAY",
-        /// Part of the meal chain (捐一餐、订一餐、做一餐、送一餐).
-        Meals = "MEALS",
         /// A service visit (幸福敲门).
         Visit = "VISIT",
         /// Anything else.
         Other = "OTHER",
+        /// A festival visit to the elderly (节日走访), one of the Four Ones.
+        FestivalVisit = "FESTIVAL_VISIT",
+        /// A collective birthday (集体生日), one of the Four Ones.
+        CollectiveBirthday = "COLLECTIVE_BIRTHDAY",
+        /// A collective exchange (集体交流), one of the Four Ones.
+        CollectiveExchange = "COLLECTIVE_EXCHANGE",
+        /// A practical matter done (办一件实事), one of the Four Ones.
+        PracticalMatter = "PRACTICAL_MATTER",
+        /// Donating a meal (捐一餐).
+        MealDonate = "MEAL_DONATE",
+        /// Ordering a meal (订一餐).
+        MealOrder = "MEAL_ORDER",
+        /// Cooking a meal (做一餐).
+        MealCook = "MEAL_COOK",
+        /// Delivering a meal (送一餐).
+        MealDeliver = "MEAL_DELIVER",
     }
 }
+
+/// The Four Ones (四个一): every linked community, every year, at least one of each.
+pub const FOUR_ONES: [ActivityKind; 4] = [
+    ActivityKind::FestivalVisit,
+    ActivityKind::CollectiveBirthday,
+    ActivityKind::CollectiveExchange,
+    ActivityKind::PracticalMatter,
+];
+
+impl ActivityKind {
+    /// A link of the meal chain, whose people served are meal person-times.
+    pub fn is_meal(self) -> bool {
+        matches!(
+            self,
+            Self::MealDonate | Self::MealOrder | Self::MealCook | Self::MealDeliver
+        )
+    }
+}
+
+/// The most people one completed activity records as served.
+pub const MAX_PEOPLE_SERVED: i64 = 1_000_000;
 
 /// The most volunteers one activity takes.
 pub const MAX_CAPACITY: i64 = 10_000;
@@ -40,6 +73,8 @@ pub struct NewActivity {
     pub start_at: i64,
     /// Volunteers it takes, 1 to [`MAX_CAPACITY`].
     pub capacity: i64,
+    /// The organisation that runs it, a directory id.
+    pub organisation_id: Option<String>,
 }
 
 impl NewActivity {
@@ -52,6 +87,7 @@ impl NewActivity {
             self.project_id.as_deref().unwrap_or(""),
             &self.start_at.to_string(),
             &self.capacity.to_string(),
+            self.organisation_id.as_deref().unwrap_or(""),
         ])
     }
 }
@@ -77,6 +113,12 @@ pub struct Activity {
     pub signed_up: i64,
     /// Created, microseconds since the epoch.
     pub created_at: i64,
+    /// The organisation that runs it.
+    pub organisation_id: Option<String>,
+    /// People served, once completed.
+    pub people_served: Option<i64>,
+    /// Completed, microseconds since the epoch.
+    pub completed_at: Option<i64>,
 }
 
 /// A volunteer's part in an activity.
@@ -122,6 +164,13 @@ mod tests {
     }
 
     #[test]
+    fn meals_and_four_ones_are_told_apart() {
+        assert!(ActivityKind::MealCook.is_meal());
+        assert!(!ActivityKind::FestivalVisit.is_meal());
+        assert!(FOUR_ONES.iter().all(|k| !k.is_meal()));
+    }
+
+    #[test]
     fn a_changed_capacity_changes_the_fingerprint() {
         let a = NewActivity {
             request_id: "r".into(),
@@ -131,6 +180,7 @@ mod tests {
             project_id: None,
             start_at: 1,
             capacity: 2,
+            organisation_id: None,
         };
         let b = NewActivity {
             capacity: 3,

@@ -1,7 +1,12 @@
-//! The directory's model and rules: no SQL, no gRPC. Activities live in `activities`.
+//! The service's model and rules: no SQL, no gRPC. The directory is here; the rest lives
+//! in a module each.
 
 pub mod activities;
+pub mod evaluations;
+pub mod records;
 pub mod register;
+pub mod teams;
+pub mod wishes;
 
 use xingfu_platform::named_enum;
 use xingfu_platform::{FieldViolation, validate};

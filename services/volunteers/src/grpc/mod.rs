@@ -2,8 +2,13 @@
 //! operations, answers built from the domain; errors mapped once by the platform.
 
 mod activities;
+mod evaluations;
 mod import;
+mod records;
 mod register;
+mod stats;
+mod teams;
+mod wishes;
 
 use futures_util::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
@@ -30,7 +35,7 @@ enum_map!(community_kind_to_proto, community_kind_from_proto, CommunityKind, pb:
     Residential <=> Residential,
 });
 
-/// The API over the directory.
+/// The API over the directory, the register, activities, teams, evaluations and wishes.
 #[derive(Clone)]
 pub struct VolunteersApi {
     volunteers: Volunteers,
@@ -430,5 +435,212 @@ impl VolunteersService for VolunteersApi {
         let lookup = register::lookup(request.get_ref())?;
         let volunteer = self.volunteers.find_volunteer(lookup).await?;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
+    }
+
+    async fn complete_activity(
+        &self,
+        request: Request<pb::CompleteActivityRequest>,
+    ) -> Answer<pb::Activity> {
+        let r = request.get_ref();
+        let id = validate::uuid(&r.activity_id, "activity_id").map_err(Error::from)?;
+        let activity = self
+            .volunteers
+            .complete_activity(&id, r.people_served)
+            .await?;
+        Ok(Response::new(activities::activity_to_proto(activity)))
+    }
+
+    async fn list_activities(
+        &self,
+        request: Request<pb::ListActivitiesRequest>,
+    ) -> Answer<pb::ListActivitiesResponse> {
+        let r = request.into_inner();
+        let (community, kind, completed) = activities::list_filters(&r)?;
+        let filters = format!("{community:?}/{kind:?}/{completed:?}");
+        let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+        let mut found = self
+            .volunteers
+            .activities(
+                community.as_deref(),
+                kind,
+                completed,
+                page.after.as_deref(),
+                page.fetch_limit(),
+            )
+            .await?;
+        let next_page_token = paging::finish(&mut found, &page, &filters, |a| &a.id);
+        Ok(Response::new(pb::ListActivitiesResponse {
+            activities: found
+                .into_iter()
+                .map(activities::activity_to_proto)
+                .collect(),
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn summarise_hours(
+        &self,
+        request: Request<pb::SummariseHoursRequest>,
+    ) -> Answer<pb::HoursSummary> {
+        Ok(Response::new(
+            records::summarise(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    type ExportServiceRecordStream =
+        tokio_stream::wrappers::ReceiverStream<Result<pb::ExportChunk, Status>>;
+
+    async fn export_service_record(
+        &self,
+        request: Request<pb::ExportServiceRecordRequest>,
+    ) -> Answer<Self::ExportServiceRecordStream> {
+        Ok(Response::new(
+            records::export(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn form_team(&self, request: Request<pb::FormTeamRequest>) -> Answer<pb::Team> {
+        Ok(Response::new(
+            teams::form(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_team(&self, request: Request<pb::GetTeamRequest>) -> Answer<pb::Team> {
+        Ok(Response::new(
+            teams::get(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_teams(
+        &self,
+        request: Request<pb::ListTeamsRequest>,
+    ) -> Answer<pb::ListTeamsResponse> {
+        Ok(Response::new(
+            teams::list(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn add_team_member(&self, request: Request<pb::TeamMemberRequest>) -> Answer<pb::Team> {
+        Ok(Response::new(
+            teams::set_member(&self.volunteers, request.into_inner(), true).await?,
+        ))
+    }
+
+    async fn remove_team_member(
+        &self,
+        request: Request<pb::TeamMemberRequest>,
+    ) -> Answer<pb::Team> {
+        Ok(Response::new(
+            teams::set_member(&self.volunteers, request.into_inner(), false).await?,
+        ))
+    }
+
+    async fn list_team_members(
+        &self,
+        request: Request<pb::ListTeamMembersRequest>,
+    ) -> Answer<pb::ListTeamMembersResponse> {
+        Ok(Response::new(
+            teams::members(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn link_community(
+        &self,
+        request: Request<pb::CommunityLinkRequest>,
+    ) -> Answer<pb::CommunityLink> {
+        Ok(Response::new(
+            records::set_link(&self.volunteers, request.into_inner(), true).await?,
+        ))
+    }
+
+    async fn unlink_community(
+        &self,
+        request: Request<pb::CommunityLinkRequest>,
+    ) -> Answer<pb::CommunityLink> {
+        Ok(Response::new(
+            records::set_link(&self.volunteers, request.into_inner(), false).await?,
+        ))
+    }
+
+    async fn four_ones_report(
+        &self,
+        request: Request<pb::FourOnesReportRequest>,
+    ) -> Answer<pb::FourOnesReportResponse> {
+        Ok(Response::new(
+            records::four_ones(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn record_evaluation(
+        &self,
+        request: Request<pb::RecordEvaluationRequest>,
+    ) -> Answer<pb::Evaluation> {
+        Ok(Response::new(
+            evaluations::record(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_evaluation_result(
+        &self,
+        request: Request<pb::GetEvaluationResultRequest>,
+    ) -> Answer<pb::EvaluationResult> {
+        Ok(Response::new(
+            evaluations::result(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_evaluation_results(
+        &self,
+        request: Request<pb::ListEvaluationResultsRequest>,
+    ) -> Answer<pb::ListEvaluationResultsResponse> {
+        Ok(Response::new(
+            evaluations::history(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn post_wish(&self, request: Request<pb::PostWishRequest>) -> Answer<pb::Wish> {
+        Ok(Response::new(
+            wishes::post(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_wish(&self, request: Request<pb::GetWishRequest>) -> Answer<pb::Wish> {
+        Ok(Response::new(
+            wishes::get(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_wishes(
+        &self,
+        request: Request<pb::ListWishesRequest>,
+    ) -> Answer<pb::ListWishesResponse> {
+        Ok(Response::new(
+            wishes::list(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn adopt_wish(&self, request: Request<pb::AdoptWishRequest>) -> Answer<pb::Wish> {
+        Ok(Response::new(
+            wishes::adopt(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn fulfil_wish(&self, request: Request<pb::FulfilWishRequest>) -> Answer<pb::Wish> {
+        Ok(Response::new(
+            wishes::fulfil(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn cancel_wish(&self, request: Request<pb::CancelWishRequest>) -> Answer<pb::Wish> {
+        Ok(Response::new(
+            wishes::cancel(&self.volunteers, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_stats(
+        &self,
+        _request: Request<pb::GetStatsRequest>,
+    ) -> Answer<pb::VolunteerStats> {
+        Ok(Response::new(stats::get(&self.volunteers).await?))
     }
 }

@@ -4,7 +4,7 @@ use xingfu_platform::time::to_timestamp;
 use xingfu_platform::{Error, Violations, validate};
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::register::{MAX_SKILLS, NewVolunteer, Volunteer, parse_id_number, parse_phone};
+use crate::domain::register::{NewVolunteer, Volunteer, parse_id_number, parse_phone};
 use crate::ops::Lookup;
 
 /// `RegisterVolunteerRequest` as a new volunteer, every bad field reported at once. The
@@ -23,15 +23,7 @@ pub(super) fn new_volunteer(r: &pb::RegisterVolunteerRequest) -> Result<NewVolun
         &r.home_community_id,
         "home_community_id",
     ));
-    if r.skills.len() > MAX_SKILLS {
-        v.add("skills", format!("at most {MAX_SKILLS}"));
-    }
-    let skills: Vec<String> = r
-        .skills
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| v.check(validate::single_line(s, &format!("skills[{i}]"), 50)))
-        .collect();
+    let skills = super::teams::skills(&r.skills, &mut v);
     v.finish()?;
     match (request_id, name, phone, id_number, work, home) {
         (Some(request_id), Some(name), Some(phone), Some(id_number), Some(work), Some(home)) => {

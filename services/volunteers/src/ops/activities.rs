@@ -5,10 +5,15 @@ use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, not_in_directory};
-use crate::domain::activities::{Activity, NewActivity, Participation, minutes_served};
-use crate::storage::activities::{self as store, Inserted};
-use crate::storage::{directory, register};
+use super::{
+    Volunteers, not_found, require_community, require_organisation, require_volunteer, reused_key,
+};
+use crate::domain::activities::{
+    Activity, ActivityKind, MAX_PEOPLE_SERVED, NewActivity, Participation, minutes_served,
+};
+use crate::storage::activities as store;
+use crate::storage::records::{self, NewRecord};
+use crate::storage::{COUNTERS, Keyed};
 
 /// The stages a participation moves through, as ParticipationChanged names them.
 const SIGNED_UP: &str = "signed_up";
@@ -19,19 +24,13 @@ impl Volunteers {
     /// Creates an activity in a community of the directory; a retry returns the first.
     pub async fn create_activity(&self, new: NewActivity) -> Result<Activity, Error> {
         let mut tx = self.db.begin().await?;
-        if directory::community(&mut tx, &new.community_id)
-            .await?
-            .is_none()
-        {
-            return Err(not_in_directory(
-                "COMMUNITY_UNKNOWN",
-                "communities",
-                &new.community_id,
-            ));
+        require_community(&mut tx, &new.community_id).await?;
+        if let Some(organisation) = &new.organisation_id {
+            require_organisation(&mut tx, organisation).await?;
         }
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
-            Inserted::New(activity) => {
+            Keyed::New(activity) => {
                 let event = pb::ActivityCreated {
                     activity_id: activity.id.clone(),
                     title: activity.title.clone(),
@@ -39,20 +38,20 @@ impl Volunteers {
                     community_id: activity.community_id.clone(),
                     project_id: activity.project_id.clone().unwrap_or_default(),
                     capacity: i32::try_from(activity.capacity).unwrap_or(i32::MAX),
+                    organisation_id: activity.organisation_id.clone().unwrap_or_default(),
                 };
                 self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+                COUNTERS
+                    .bump(&mut tx, "activities", activity.kind.as_str(), 1)
+                    .await?;
                 self.outbox.commit(tx).await?;
                 Ok(activity)
             }
-            Inserted::Existing(activity, fingerprint) if fingerprint == new.fingerprint() => {
+            Keyed::Existing(activity, fingerprint) if fingerprint == new.fingerprint() => {
                 tx.rollback().await?;
                 Ok(activity)
             }
-            Inserted::Existing(..) => Err(Error::AlreadyExists {
-                resource: "activity request",
-                id: new.request_id.clone(),
-                message: "request_id was used for another activity".into(),
-            }),
+            Keyed::Existing(..) => Err(reused_key("activity request", &new.request_id, "activity")),
         }
     }
 
@@ -71,16 +70,13 @@ impl Volunteers {
         volunteer_id: &str,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
-        if store::activity(&mut tx, activity_id).await?.is_none() {
-            return Err(not_found("activity", activity_id));
+        let activity = store::activity(&mut tx, activity_id)
+            .await?
+            .ok_or_else(|| not_found("activity", activity_id))?;
+        if activity.completed_at.is_some() {
+            return Err(completed(activity_id));
         }
-        if register::get(&mut tx, volunteer_id).await?.is_none() {
-            return Err(Error::FailedPrecondition {
-                kind: "VOLUNTEER_UNKNOWN",
-                subject: format!("volunteers/{volunteer_id}"),
-                message: format!("volunteer {volunteer_id} is not registered"),
-            });
-        }
+        require_volunteer(&mut tx, volunteer_id).await?;
         if !store::insert_participation(&mut tx, activity_id, volunteer_id, now_micros()).await? {
             return Err(Error::AlreadyExists {
                 resource: "participation",
@@ -162,6 +158,7 @@ impl Volunteers {
             .await?
             .ok_or_else(|| not_found("activity", activity_id))?;
         let mut verified = Vec::new();
+        let now = now_micros();
         for mut part in store::unverified(&mut tx, activity_id).await? {
             let record_id = uuid::Uuid::now_v7().to_string();
             // A concurrent call may have verified it since the read: skip it then.
@@ -176,14 +173,40 @@ impl Volunteers {
             {
                 continue;
             }
+            let organisation_id = require_volunteer(&mut tx, &part.volunteer_id).await?;
+            let minutes = part.minutes.unwrap_or(0);
+            records::insert(
+                &mut tx,
+                &NewRecord {
+                    record_id: &record_id,
+                    volunteer_id: &part.volunteer_id,
+                    organisation_id: &organisation_id,
+                    community_id: &activity.community_id,
+                    activity_id: &activity.id,
+                    served_at: part.check_in_at.unwrap_or(activity.start_at),
+                    minutes,
+                    verified_by: verifier,
+                    verified_at: now,
+                },
+            )
+            .await?;
             let event = pb::HoursVerified {
                 record_id: record_id.clone(),
                 activity_id: activity.id.clone(),
                 project_id: activity.project_id.clone().unwrap_or_default(),
                 community_id: activity.community_id.clone(),
-                minutes: part.minutes.unwrap_or(0),
+                minutes,
+                volunteer_id: part.volunteer_id.clone(),
+                organisation_id,
+                activity_kind: activity.kind.as_str().to_owned(),
             };
             self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+            let kind = activity.kind.as_str();
+            COUNTERS.bump(&mut tx, "volunteer_times", kind, 1).await?;
+            COUNTERS.bump(&mut tx, "service", "records", 1).await?;
+            COUNTERS
+                .bump(&mut tx, "service", "minutes", minutes)
+                .await?;
             part.record_id = Some(record_id);
             part.verified_by = Some(verifier.to_owned());
             verified.push(part);
@@ -194,6 +217,71 @@ impl Volunteers {
             self.outbox.commit(tx).await?;
         }
         Ok(verified)
+    }
+
+    /// Completes the activity with the people it served; again with the same figure
+    /// returns it unchanged.
+    pub async fn complete_activity(
+        &self,
+        activity_id: &str,
+        people_served: i64,
+    ) -> Result<Activity, Error> {
+        if !(0..=MAX_PEOPLE_SERVED).contains(&people_served) {
+            return Err(Error::invalid(
+                "people_served",
+                format!("must be 0 to {MAX_PEOPLE_SERVED}"),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let activity = store::activity(&mut tx, activity_id)
+            .await?
+            .ok_or_else(|| not_found("activity", activity_id))?;
+        // A concurrent completion may land between the read and the update: then the
+        // update changes nothing and the stored figure decides.
+        if activity.completed_at.is_some()
+            || !store::complete(&mut tx, activity_id, people_served, now_micros()).await?
+        {
+            tx.rollback().await?;
+            let stored = self.activity(activity_id).await?;
+            return if stored.people_served == Some(people_served) {
+                Ok(stored)
+            } else {
+                Err(completed(activity_id))
+            };
+        }
+        let event = pb::ActivityCompleted {
+            activity_id: activity.id.clone(),
+            kind: activity.kind.as_str().to_owned(),
+            community_id: activity.community_id.clone(),
+            project_id: activity.project_id.clone().unwrap_or_default(),
+            organisation_id: activity.organisation_id.clone().unwrap_or_default(),
+            people_served,
+            start_time_micros: activity.start_at,
+        };
+        self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+        let kind = activity.kind.as_str();
+        COUNTERS.bump(&mut tx, "completed", kind, 1).await?;
+        COUNTERS
+            .bump(&mut tx, "people_served", kind, people_served)
+            .await?;
+        let stored = store::activity(&mut tx, activity_id)
+            .await?
+            .ok_or_else(|| not_found("activity", activity_id))?;
+        self.outbox.commit(tx).await?;
+        Ok(stored)
+    }
+
+    /// Activities by community, kind and completion, in creation order after `after`.
+    pub async fn activities(
+        &self,
+        community_id: Option<&str>,
+        kind: Option<ActivityKind>,
+        completed: Option<bool>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Activity>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::list(&mut conn, community_id, kind, completed, after, limit).await?)
     }
 
     async fn signed_up(
@@ -249,5 +337,14 @@ impl Volunteers {
             .ok_or_else(|| not_found("activity", activity_id))?;
         self.outbox.commit(tx).await?;
         Ok(stored)
+    }
+}
+
+/// FAILED_PRECONDITION: the activity is completed.
+fn completed(activity_id: &str) -> Error {
+    Error::FailedPrecondition {
+        kind: "ACTIVITY_COMPLETED",
+        subject: format!("activities/{activity_id}"),
+        message: format!("activity {activity_id} is completed"),
     }
 }

@@ -6,9 +6,9 @@ use xingfu_platform::pii::mask_phone;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, not_in_directory};
+use super::{Volunteers, not_found, require_community, require_organisation};
 use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
-use crate::storage::directory;
+use crate::storage::COUNTERS;
 use crate::storage::register::{self as store, Inserted, SealedVolunteer, StoredVolunteer};
 
 /// What a volunteer is found by.
@@ -25,26 +25,8 @@ impl Volunteers {
     /// a retry with the same request returns the volunteer registered first.
     pub async fn register_volunteer(&self, new: NewVolunteer) -> Result<Volunteer, Error> {
         let mut tx = self.db.begin().await?;
-        if directory::organisation(&mut tx, &new.work_organisation_id)
-            .await?
-            .is_none()
-        {
-            return Err(not_in_directory(
-                "ORGANISATION_UNKNOWN",
-                "organisations",
-                &new.work_organisation_id,
-            ));
-        }
-        if directory::community(&mut tx, &new.home_community_id)
-            .await?
-            .is_none()
-        {
-            return Err(not_in_directory(
-                "COMMUNITY_UNKNOWN",
-                "communities",
-                &new.home_community_id,
-            ));
-        }
+        require_organisation(&mut tx, &new.work_organisation_id).await?;
+        require_community(&mut tx, &new.home_community_id).await?;
         let sealed = self.seal(&new);
         match store::insert(&mut tx, &sealed).await? {
             Inserted::New => {
@@ -55,6 +37,10 @@ impl Volunteers {
                     home_community_id: new.home_community_id.clone(),
                 };
                 self.outbox.enqueue(&mut tx, &sealed.id, &event).await?;
+                COUNTERS.bump(&mut tx, "volunteers", "all", 1).await?;
+                if new.party_member {
+                    COUNTERS.bump(&mut tx, "volunteers", "party", 1).await?;
+                }
                 let stored = store::get(&mut tx, &sealed.id)
                     .await?
                     .ok_or_else(|| not_found("volunteer", &sealed.id))?;

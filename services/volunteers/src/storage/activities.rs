@@ -3,22 +3,15 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::corrupt;
+use xingfu_platform::db::Filtered;
+
+use super::{Keyed, corrupt};
 use crate::domain::activities::{Activity, ActivityKind, NewActivity, Participation};
 
-const ACTIVITY: &str =
-    "id, title, kind, community_id, project_id, start_at, capacity, signed_up, created_at";
+const ACTIVITY: &str = "id, title, kind, community_id, project_id, start_at, capacity, \
+     signed_up, created_at, organisation_id, people_served, completed_at";
 const PARTICIPATION: &str =
     "activity_id, volunteer_id, check_in_at, check_out_at, minutes, record_id, verified_by";
-
-/// What inserting an activity came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new activity.
-    New(Activity),
-    /// The key was used before: that activity and what it was asked with.
-    Existing(Activity, String),
-}
 
 /// Inserts `new` under `id` unless its request id is known.
 pub async fn insert(
@@ -26,11 +19,12 @@ pub async fn insert(
     id: &str,
     new: &NewActivity,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Activity>, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO activities (id, request_id, request_hash, title, kind, community_id, \
-         project_id, start_at, capacity, signed_up, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) ON CONFLICT (request_id) DO NOTHING",
+         project_id, start_at, capacity, signed_up, created_at, organisation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11) \
+         ON CONFLICT (request_id) DO NOTHING",
     )
     .bind(id)
     .bind(&new.request_id)
@@ -42,6 +36,7 @@ pub async fn insert(
     .bind(new.start_at)
     .bind(new.capacity)
     .bind(now)
+    .bind(new.organisation_id.clone())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -53,9 +48,9 @@ pub async fn insert(
     .await?;
     let activity = activity_of(&row)?;
     if inserted == 1 {
-        Ok(Inserted::New(activity))
+        Ok(Keyed::New(activity))
     } else {
-        Ok(Inserted::Existing(activity, row.try_get("request_hash")?))
+        Ok(Keyed::Existing(activity, row.try_get("request_hash")?))
     }
 }
 
@@ -69,6 +64,50 @@ pub async fn activity(conn: &mut AnyConnection, id: &str) -> Result<Option<Activ
     .await?
     .map(|row| activity_of(&row))
     .transpose()
+}
+
+/// Activities in id (creation) order after `after`, filtered by community, kind and
+/// whether completed.
+pub async fn list(
+    conn: &mut AnyConnection,
+    community_id: Option<&str>,
+    kind: Option<ActivityKind>,
+    completed: Option<bool>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Activity>, sqlx::Error> {
+    Filtered::new(format!("SELECT {ACTIVITY} FROM activities"))
+        .and("community_id =", community_id)
+        .and("kind =", kind.map(ActivityKind::as_str))
+        .and_if(completed == Some(true), "completed_at IS NOT NULL")
+        .and_if(completed == Some(false), "completed_at IS NULL")
+        .and("id >", after)
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(activity_of)
+        .collect()
+}
+
+/// Completes the activity with the people it served; false when it was completed
+/// already.
+pub async fn complete(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    people_served: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE activities SET people_served = $1, completed_at = $2 \
+         WHERE id = $3 AND completed_at IS NULL",
+    )
+    .bind(people_served)
+    .bind(now)
+    .bind(activity_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
 }
 
 /// Takes one of the activity's free places; false when it is full. One statement, so
@@ -214,6 +253,9 @@ fn activity_of(row: &AnyRow) -> Result<Activity, sqlx::Error> {
         capacity: row.try_get("capacity")?,
         signed_up: row.try_get("signed_up")?,
         created_at: row.try_get("created_at")?,
+        organisation_id: row.try_get("organisation_id")?,
+        people_served: row.try_get("people_served")?,
+        completed_at: row.try_get("completed_at")?,
     })
 }
 

@@ -172,11 +172,7 @@ fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
             party_member: party_member != 0,
             work_organisation_id: row.try_get("work_organisation_id")?,
             home_community_id: row.try_get("home_community_id")?,
-            skills: skills
-                .split('\n')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            skills: super::skills_of(&skills),
             created_at: row.try_get("created_at")?,
         },
         name_sealed: row.try_get("name_sealed")?,

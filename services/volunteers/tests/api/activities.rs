@@ -10,13 +10,13 @@ use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient
 use xingfu_testkit::TestEnv;
 use xingfu_volunteers::domain::register::check_character;
 
-const START: i64 = 1_795_000_000;
+pub const START: i64 = 1_795_000_000;
 
-fn at(seconds: i64) -> Option<Timestamp> {
+pub fn at(seconds: i64) -> Option<Timestamp> {
     Some(Timestamp { seconds, nanos: 0 })
 }
 
-fn activity(request_id: &str, capacity: i32) -> pb::CreateActivityRequest {
+pub fn activity(request_id: &str, capacity: i32) -> pb::CreateActivityRequest {
     pb::CreateActivityRequest {
         request_id: request_id.into(),
         title: "红色星期天 · 海岛清洁".into(),
@@ -25,10 +25,11 @@ fn activity(request_id: &str, capacity: i32) -> pb::CreateActivityRequest {
         project_id: String::new(),
         start_time: at(START),
         capacity,
+        organisation_id: String::new(),
     }
 }
 
-fn check(activity_id: &str, volunteer_id: &str, seconds: i64) -> pb::CheckRequest {
+pub fn check(activity_id: &str, volunteer_id: &str, seconds: i64) -> pb::CheckRequest {
     pb::CheckRequest {
         activity_id: activity_id.into(),
         volunteer_id: volunteer_id.into(),
@@ -36,7 +37,7 @@ fn check(activity_id: &str, volunteer_id: &str, seconds: i64) -> pb::CheckReques
     }
 }
 
-async fn started(
+pub async fn started(
     env: &TestEnv,
 ) -> (
     VolunteersServiceClient<Channel>,
@@ -170,7 +171,7 @@ async fn activities_are_checked_created_once_and_need_a_known_community() {
     env.cleanup().await.unwrap();
 }
 
-fn uuid_like() -> String {
+pub fn uuid_like() -> String {
     "01900000-0000-7000-8000-000000000000".into()
 }
 

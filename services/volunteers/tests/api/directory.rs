@@ -8,7 +8,7 @@ use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::TestEnv;
 
-fn fields(status: &tonic::Status) -> Vec<String> {
+pub fn fields(status: &tonic::Status) -> Vec<String> {
     status
         .get_error_details()
         .bad_request()

@@ -4,4 +4,8 @@
 
 mod activities;
 mod directory;
+mod evaluations;
 mod register;
+mod service;
+mod teams;
+mod wishes;

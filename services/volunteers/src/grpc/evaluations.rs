@@ -1,0 +1,127 @@
+//! Requests about two-place evaluation parsed into the domain, answers built from it.
+
+use xingfu_platform::time::to_timestamp;
+use xingfu_platform::{Error, Violations, enum_map, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::volunteers as pb;
+
+use crate::domain::evaluations::{
+    Evaluation, EvaluationResult, Grade, NewEvaluation, Side, parse_period,
+};
+use crate::ops::Volunteers;
+
+enum_map!(side_to_proto, side_from_proto, Side, pb::EvaluationSide, "evaluation side", {
+    Work <=> Work,
+    Home <=> Home,
+});
+
+enum_map!(grade_to_proto, grade_from_proto, Grade, pb::EvaluationGrade, "evaluation grade", {
+    Excellent <=> Excellent,
+    Good <=> Good,
+    Pass <=> Pass,
+    Fail <=> Fail,
+});
+
+/// RecordEvaluation.
+pub(super) async fn record(
+    volunteers: &Volunteers,
+    r: pb::RecordEvaluationRequest,
+) -> Result<pb::Evaluation, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let volunteer_id = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    let period = v.check(parse_period(&r.period, "period"));
+    let side = v.check(validate::required(side_from_proto(r.side, "side"), "side"));
+    if !(1..=5).contains(&r.score) {
+        v.add("score", "must be 1 to 5");
+    }
+    let comment = if r.comment.trim().is_empty() {
+        Some(String::new())
+    } else {
+        v.check(validate::multi_line(&r.comment, "comment", 500))
+    };
+    let evaluator = v.check(validate::directory_id(&r.evaluator, "evaluator"));
+    v.finish()?;
+    let (
+        Some(request_id),
+        Some(volunteer_id),
+        Some(period),
+        Some(side),
+        Some(comment),
+        Some(evaluator),
+    ) = (request_id, volunteer_id, period, side, comment, evaluator)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let new = NewEvaluation {
+        request_id,
+        volunteer_id,
+        period,
+        side,
+        score: i64::from(r.score),
+        comment,
+        evaluator,
+    };
+    Ok(evaluation_to_proto(
+        volunteers.record_evaluation(new).await?,
+    ))
+}
+
+/// GetEvaluationResult.
+pub(super) async fn result(
+    volunteers: &Volunteers,
+    r: pb::GetEvaluationResultRequest,
+) -> Result<pb::EvaluationResult, Error> {
+    let mut v = Violations::default();
+    let volunteer_id = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    let period = v.check(parse_period(&r.period, "period"));
+    v.finish()?;
+    let result = volunteers
+        .evaluation_result(
+            &volunteer_id.unwrap_or_default(),
+            &period.unwrap_or_default(),
+        )
+        .await?;
+    Ok(result_to_proto(result))
+}
+
+/// ListEvaluationResults.
+pub(super) async fn history(
+    volunteers: &Volunteers,
+    r: pb::ListEvaluationResultsRequest,
+) -> Result<pb::ListEvaluationResultsResponse, Error> {
+    let volunteer_id = validate::uuid(&r.volunteer_id, "volunteer_id")?;
+    let page = paging::parse(r.page.as_ref(), &volunteer_id, "page")?;
+    let mut results = volunteers
+        .evaluation_history(&volunteer_id, page.after.as_deref(), page.size + 1)
+        .await?;
+    let next_page_token = paging::finish(&mut results, &page, &volunteer_id, |r| &r.period);
+    Ok(pb::ListEvaluationResultsResponse {
+        results: results.into_iter().map(result_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+fn evaluation_to_proto(e: Evaluation) -> pb::Evaluation {
+    pb::Evaluation {
+        volunteer_id: e.volunteer_id,
+        period: e.period,
+        side: side_to_proto(e.side) as i32,
+        score: i32::try_from(e.score).unwrap_or(0),
+        comment: e.comment,
+        evaluator: e.evaluator,
+        create_time: Some(to_timestamp(e.created_at)),
+    }
+}
+
+fn result_to_proto(result: EvaluationResult) -> pb::EvaluationResult {
+    let combined = result.combined();
+    pb::EvaluationResult {
+        volunteer_id: result.volunteer_id,
+        period: result.period,
+        work: result.work.map(evaluation_to_proto),
+        home: result.home.map(evaluation_to_proto),
+        combined_score: combined.map_or(0.0, |(score, _)| score),
+        grade: combined.map_or(0, |(_, grade)| grade_to_proto(grade) as i32),
+    }
+}

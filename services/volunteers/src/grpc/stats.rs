@@ -1,0 +1,37 @@
+//! The dashboard figures as the API shows them.
+
+use xingfu_platform::Error;
+use xingfu_proto::volunteers as pb;
+
+use super::activities::kind_to_proto;
+use crate::ops::Volunteers;
+
+/// GetStats.
+pub(super) async fn get(volunteers: &Volunteers) -> Result<pb::VolunteerStats, Error> {
+    let stats = volunteers.stats().await?;
+    Ok(pb::VolunteerStats {
+        volunteers: stats.volunteers,
+        party_members: stats.party_members,
+        verified_minutes: stats.verified_minutes,
+        service_records: stats.service_records,
+        events: stats.events(),
+        participants: stats.participants(),
+        meals_served: stats.meals_served(),
+        wishes_posted: stats.wishes_posted,
+        wishes_adopted: stats.wishes_adopted,
+        wishes_fulfilled: stats.wishes_fulfilled,
+        teams: stats.teams,
+        evaluations: stats.evaluations,
+        by_kind: stats
+            .by_kind
+            .iter()
+            .map(|k| pb::ActivityKindStats {
+                kind: kind_to_proto(k.kind) as i32,
+                activities: k.activities,
+                completed: k.completed,
+                people_served: k.people_served,
+                volunteer_times: k.volunteer_times,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,138 @@
+//! Requests about teams parsed into the domain, answers built from it.
+
+use xingfu_platform::time::to_timestamp;
+use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::volunteers as pb;
+
+use crate::domain::register::MAX_SKILLS;
+use crate::domain::teams::{NewTeam, Team};
+use crate::ops::Volunteers;
+
+/// FormTeam.
+pub(super) async fn form(
+    volunteers: &Volunteers,
+    r: pb::FormTeamRequest,
+) -> Result<pb::Team, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let name = v.check(validate::single_line(&r.name, "name", 100));
+    let organisation = v.check(validate::directory_id(
+        &r.organisation_id,
+        "organisation_id",
+    ));
+    let skills = skills(&r.skills, &mut v);
+    v.finish()?;
+    let (Some(request_id), Some(name), Some(organisation_id)) = (request_id, name, organisation)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let new = NewTeam {
+        request_id,
+        name,
+        organisation_id,
+        skills,
+    };
+    Ok(team_to_proto(volunteers.form_team(new).await?))
+}
+
+/// GetTeam.
+pub(super) async fn get(volunteers: &Volunteers, r: pb::GetTeamRequest) -> Result<pb::Team, Error> {
+    let id = validate::uuid(&r.id, "id")?;
+    Ok(team_to_proto(volunteers.team(&id).await?))
+}
+
+/// ListTeams.
+pub(super) async fn list(
+    volunteers: &Volunteers,
+    r: pb::ListTeamsRequest,
+) -> Result<pb::ListTeamsResponse, Error> {
+    let organisation = if r.organisation_id.is_empty() {
+        None
+    } else {
+        Some(validate::directory_id(
+            &r.organisation_id,
+            "organisation_id",
+        )?)
+    };
+    let filters = format!("{organisation:?}");
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+    let mut teams = volunteers
+        .teams(
+            organisation.as_deref(),
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+    let next_page_token = paging::finish(&mut teams, &page, &filters, |t| &t.id);
+    Ok(pb::ListTeamsResponse {
+        teams: teams.into_iter().map(team_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// AddTeamMember (`member`) and RemoveTeamMember.
+pub(super) async fn set_member(
+    volunteers: &Volunteers,
+    r: pb::TeamMemberRequest,
+    member: bool,
+) -> Result<pb::Team, Error> {
+    let mut v = Violations::default();
+    let team = v.check(validate::uuid(&r.team_id, "team_id"));
+    let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    v.finish()?;
+    let team = volunteers
+        .set_team_member(
+            &team.unwrap_or_default(),
+            &volunteer.unwrap_or_default(),
+            member,
+        )
+        .await?;
+    Ok(team_to_proto(team))
+}
+
+/// ListTeamMembers.
+pub(super) async fn members(
+    volunteers: &Volunteers,
+    r: pb::ListTeamMembersRequest,
+) -> Result<pb::ListTeamMembersResponse, Error> {
+    let team = validate::uuid(&r.team_id, "team_id")?;
+    let page = paging::parse(r.page.as_ref(), &team, "page")?;
+    let mut members = volunteers
+        .team_members(&team, page.after.as_deref(), page.fetch_limit())
+        .await?;
+    let next_page_token = paging::finish(&mut members, &page, &team, |m| &m.volunteer_id);
+    Ok(pb::ListTeamMembersResponse {
+        members: members
+            .into_iter()
+            .map(|m| pb::TeamMember {
+                volunteer_id: m.volunteer_id,
+                join_time: Some(to_timestamp(m.joined_at)),
+            })
+            .collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// Skills of a request: at most [`MAX_SKILLS`], each one line of 1 to 50 characters.
+pub(super) fn skills(values: &[String], v: &mut Violations) -> Vec<String> {
+    if values.len() > MAX_SKILLS {
+        v.add("skills", format!("at most {MAX_SKILLS}"));
+    }
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| v.check(validate::single_line(s, &format!("skills[{i}]"), 50)))
+        .collect()
+}
+
+fn team_to_proto(t: Team) -> pb::Team {
+    pb::Team {
+        id: t.id,
+        name: t.name,
+        organisation_id: t.organisation_id,
+        skills: t.skills,
+        member_count: t.member_count,
+        create_time: Some(to_timestamp(t.created_at)),
+    }
+}

@@ -1,0 +1,150 @@
+//! Requests about micro-wishes parsed into the domain, answers built from it.
+
+use xingfu_platform::time::to_timestamp;
+use xingfu_platform::{Error, Violations, enum_map, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::volunteers as pb;
+
+use crate::domain::wishes::{AgeBand, MAX_ALIAS_CHARS, NewWish, Wish, WishStatus};
+use crate::ops::Volunteers;
+
+enum_map!(band_to_proto, band_from_proto, AgeBand, pb::AgeBand, "age band", {
+    Under6 <=> Under6,
+    From6To11 <=> AgeBand6To11,
+    From12To17 <=> AgeBand12To17,
+});
+
+enum_map!(status_to_proto, status_from_proto, WishStatus, pb::WishStatus, "wish status", {
+    Open <=> Open,
+    Adopted <=> Adopted,
+    Fulfilled <=> Fulfilled,
+    Cancelled <=> Cancelled,
+});
+
+/// PostWish.
+pub(super) async fn post(
+    volunteers: &Volunteers,
+    r: pb::PostWishRequest,
+) -> Result<pb::Wish, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let alias = v.check(validate::single_line(
+        &r.child_alias,
+        "child_alias",
+        MAX_ALIAS_CHARS,
+    ));
+    let band = v.check(validate::required(
+        band_from_proto(r.age_band, "age_band"),
+        "age_band",
+    ));
+    let community = v.check(validate::directory_id(&r.community_id, "community_id"));
+    let wish = v.check(validate::single_line(&r.wish, "wish", 200));
+    v.finish()?;
+    let (Some(request_id), Some(child_alias), Some(age_band), Some(community_id), Some(wish)) =
+        (request_id, alias, band, community, wish)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let new = NewWish {
+        request_id,
+        child_alias,
+        age_band,
+        community_id,
+        wish,
+    };
+    Ok(wish_to_proto(volunteers.post_wish(new).await?))
+}
+
+/// GetWish.
+pub(super) async fn get(volunteers: &Volunteers, r: pb::GetWishRequest) -> Result<pb::Wish, Error> {
+    let id = validate::uuid(&r.id, "id")?;
+    Ok(wish_to_proto(volunteers.wish(&id).await?))
+}
+
+/// ListWishes.
+pub(super) async fn list(
+    volunteers: &Volunteers,
+    r: pb::ListWishesRequest,
+) -> Result<pb::ListWishesResponse, Error> {
+    let mut v = Violations::default();
+    let community = if r.community_id.is_empty() {
+        None
+    } else {
+        v.check(validate::directory_id(&r.community_id, "community_id"))
+    };
+    let status = v.check(status_from_proto(r.status, "status")).flatten();
+    v.finish()?;
+    let filters = format!("{community:?}/{status:?}");
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+    let mut wishes = volunteers
+        .wishes(
+            community.as_deref(),
+            status,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+    let next_page_token = paging::finish(&mut wishes, &page, &filters, |w| &w.id);
+    Ok(pb::ListWishesResponse {
+        wishes: wishes.into_iter().map(wish_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// AdoptWish.
+pub(super) async fn adopt(
+    volunteers: &Volunteers,
+    r: pb::AdoptWishRequest,
+) -> Result<pb::Wish, Error> {
+    let mut v = Violations::default();
+    let wish = v.check(validate::uuid(&r.wish_id, "wish_id"));
+    let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    v.finish()?;
+    let wish = volunteers
+        .adopt_wish(&wish.unwrap_or_default(), &volunteer.unwrap_or_default())
+        .await?;
+    Ok(wish_to_proto(wish))
+}
+
+/// FulfilWish.
+pub(super) async fn fulfil(
+    volunteers: &Volunteers,
+    r: pb::FulfilWishRequest,
+) -> Result<pb::Wish, Error> {
+    let (id, note) = id_and_text(&r.wish_id, &r.note, "note")?;
+    Ok(wish_to_proto(volunteers.fulfil_wish(&id, &note).await?))
+}
+
+/// CancelWish.
+pub(super) async fn cancel(
+    volunteers: &Volunteers,
+    r: pb::CancelWishRequest,
+) -> Result<pb::Wish, Error> {
+    let (id, reason) = id_and_text(&r.wish_id, &r.reason, "reason")?;
+    Ok(wish_to_proto(volunteers.cancel_wish(&id, &reason).await?))
+}
+
+fn id_and_text(id: &str, text: &str, field: &str) -> Result<(String, String), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(id, "wish_id"));
+    let text = v.check(validate::multi_line(text, field, 500));
+    v.finish()?;
+    Ok((id.unwrap_or_default(), text.unwrap_or_default()))
+}
+
+fn wish_to_proto(w: Wish) -> pb::Wish {
+    pb::Wish {
+        id: w.id,
+        child_alias: w.child_alias,
+        age_band: band_to_proto(w.age_band) as i32,
+        community_id: w.community_id,
+        wish: w.wish,
+        status: status_to_proto(w.status) as i32,
+        adopter_id: w.adopter_id.unwrap_or_default(),
+        fulfil_note: w.fulfil_note.unwrap_or_default(),
+        cancel_reason: w.cancel_reason.unwrap_or_default(),
+        create_time: Some(to_timestamp(w.created_at)),
+        adopt_time: w.adopted_at.map(to_timestamp),
+        close_time: w.closed_at.map(to_timestamp),
+    }
+}

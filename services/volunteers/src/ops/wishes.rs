@@ -1,0 +1,164 @@
+//! Micro-wishes: posting, adoption by exactly one volunteer, fulfilment, cancellation.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::volunteers as pb;
+
+use super::{Volunteers, not_found, require_community, require_volunteer, reused_key};
+use crate::domain::wishes::{NewWish, Wish, WishStatus};
+use crate::storage::wishes as store;
+use crate::storage::{COUNTERS, Keyed};
+
+impl Volunteers {
+    /// Posts a wish in a community of the directory; a retry returns the first.
+    pub async fn post_wish(&self, new: NewWish) -> Result<Wish, Error> {
+        let mut tx = self.db.begin().await?;
+        require_community(&mut tx, &new.community_id).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert(&mut tx, &id, &new, now_micros()).await? {
+            Keyed::New(wish) => {
+                let event = pb::WishPosted {
+                    wish_id: wish.id.clone(),
+                    community_id: wish.community_id.clone(),
+                    age_band: wish.age_band.as_str().to_owned(),
+                };
+                self.outbox.enqueue(&mut tx, &wish.id, &event).await?;
+                COUNTERS.bump(&mut tx, "wishes", "posted", 1).await?;
+                self.outbox.commit(tx).await?;
+                Ok(wish)
+            }
+            Keyed::Existing(wish, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(wish)
+            }
+            Keyed::Existing(..) => Err(reused_key("wish request", &new.request_id, "wish")),
+        }
+    }
+
+    /// The wish `id`.
+    pub async fn wish(&self, id: &str) -> Result<Wish, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found("wish", id))
+    }
+
+    /// Wishes by community and status, in posting order after `after`.
+    pub async fn wishes(
+        &self,
+        community_id: Option<&str>,
+        status: Option<WishStatus>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Wish>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::list(&mut conn, community_id, status, after, limit).await?)
+    }
+
+    /// A volunteer adopts an open wish. Exactly one of concurrent adopters wins; the
+    /// winner asking again gets the wish unchanged, the others FAILED_PRECONDITION.
+    pub async fn adopt_wish(&self, id: &str, volunteer_id: &str) -> Result<Wish, Error> {
+        let mut tx = self.db.begin().await?;
+        let wish = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found("wish", id))?;
+        require_volunteer(&mut tx, volunteer_id).await?;
+        if wish.status != WishStatus::Open
+            || !store::adopt(&mut tx, id, volunteer_id, now_micros()).await?
+        {
+            tx.rollback().await?;
+            let now = self.wish(id).await?;
+            return match now.status {
+                WishStatus::Adopted | WishStatus::Fulfilled
+                    if now.adopter_id.as_deref() == Some(volunteer_id) =>
+                {
+                    Ok(now)
+                }
+                WishStatus::Cancelled => Err(wish_state(id, "WISH_CANCELLED", "is cancelled")),
+                _ => Err(wish_state(
+                    id,
+                    "WISH_TAKEN",
+                    "was adopted by another volunteer",
+                )),
+            };
+        }
+        let event = pb::WishAdopted {
+            wish_id: id.to_owned(),
+            community_id: wish.community_id.clone(),
+            volunteer_id: volunteer_id.to_owned(),
+        };
+        self.closing(tx, id, &event, "adopted").await
+    }
+
+    /// The adopter fulfils the wish; again changes nothing.
+    pub async fn fulfil_wish(&self, id: &str, note: &str) -> Result<Wish, Error> {
+        let mut tx = self.db.begin().await?;
+        let wish = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found("wish", id))?;
+        if wish.status != WishStatus::Adopted
+            || !store::fulfil(&mut tx, id, note, now_micros()).await?
+        {
+            tx.rollback().await?;
+            let now = self.wish(id).await?;
+            return match now.status {
+                WishStatus::Fulfilled => Ok(now),
+                WishStatus::Open => Err(wish_state(id, "WISH_NOT_ADOPTED", "is not adopted")),
+                _ => Err(wish_state(id, "WISH_CANCELLED", "is cancelled")),
+            };
+        }
+        let event = pb::WishFulfilled {
+            wish_id: id.to_owned(),
+            community_id: wish.community_id.clone(),
+            volunteer_id: wish.adopter_id.clone().unwrap_or_default(),
+        };
+        self.closing(tx, id, &event, "fulfilled").await
+    }
+
+    /// Cancels an open or adopted wish; again changes nothing.
+    pub async fn cancel_wish(&self, id: &str, reason: &str) -> Result<Wish, Error> {
+        let mut tx = self.db.begin().await?;
+        let wish = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found("wish", id))?;
+        if !wish.status.cancellable() || !store::cancel(&mut tx, id, reason, now_micros()).await? {
+            tx.rollback().await?;
+            let now = self.wish(id).await?;
+            return match now.status {
+                WishStatus::Cancelled => Ok(now),
+                _ => Err(wish_state(id, "WISH_FULFILLED", "is fulfilled")),
+            };
+        }
+        let event = pb::WishCancelled {
+            wish_id: id.to_owned(),
+            community_id: wish.community_id.clone(),
+        };
+        self.closing(tx, id, &event, "cancelled").await
+    }
+
+    /// Enqueues a wish's change, counts it and commits; returns the wish as stored.
+    async fn closing<E: xingfu_platform::events::Event>(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        id: &str,
+        event: &E,
+        counter: &str,
+    ) -> Result<Wish, Error> {
+        self.outbox.enqueue(&mut tx, id, event).await?;
+        COUNTERS.bump(&mut tx, "wishes", counter, 1).await?;
+        let stored = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found("wish", id))?;
+        self.outbox.commit(tx).await?;
+        Ok(stored)
+    }
+}
+
+/// FAILED_PRECONDITION: the wish is not in a state for the change.
+fn wish_state(id: &str, kind: &'static str, what: &str) -> Error {
+    Error::FailedPrecondition {
+        kind,
+        subject: format!("wishes/{id}"),
+        message: format!("wish {id} {what}"),
+    }
+}

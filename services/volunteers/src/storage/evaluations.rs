@@ -1,0 +1,114 @@
+//! Two-place evaluation ratings.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::corrupt;
+use crate::domain::evaluations::{Evaluation, NewEvaluation, Side};
+
+const EVALUATION: &str = "volunteer_id, period, side, score, comment, evaluator, created_at";
+
+/// What recording a rating came to.
+#[derive(Debug)]
+pub enum Recorded {
+    /// A new rating.
+    New(Evaluation),
+    /// The key was used before: that rating and the fingerprint of what it was asked with.
+    KeyUsed(Evaluation, String),
+    /// The side rated the volunteer for the period before, under another key.
+    SideRated,
+}
+
+/// Stores `new` unless its key or its side and period are taken.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewEvaluation,
+    now: i64,
+) -> Result<Recorded, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO evaluations (volunteer_id, period, side, request_id, request_hash, score, \
+         comment, evaluator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&new.volunteer_id)
+    .bind(&new.period)
+    .bind(new.side.as_str())
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(new.score)
+    .bind(&new.comment)
+    .bind(&new.evaluator)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let by_key = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVALUATION}, request_hash FROM evaluations WHERE request_id = $1"
+    )))
+    .bind(&new.request_id)
+    .fetch_optional(conn)
+    .await?;
+    match by_key {
+        Some(row) if inserted == 1 => Ok(Recorded::New(evaluation_of(&row)?)),
+        Some(row) => Ok(Recorded::KeyUsed(
+            evaluation_of(&row)?,
+            row.try_get("request_hash")?,
+        )),
+        None => Ok(Recorded::SideRated),
+    }
+}
+
+/// A volunteer's ratings, newest period first, of the periods before `before` (all when
+/// `None`), covering at most `periods` periods.
+pub async fn of_volunteer(
+    conn: &mut AnyConnection,
+    volunteer_id: &str,
+    before: Option<&str>,
+    periods: i64,
+) -> Result<Vec<Evaluation>, sqlx::Error> {
+    // Two sides per period at most: twice the periods covers them.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVALUATION} FROM evaluations WHERE volunteer_id = $1 AND period < $2 \
+         ORDER BY period DESC, side LIMIT $3"
+    )))
+    .bind(volunteer_id)
+    // Periods are `YYYY-Qn`, so "3" sorts after all of them.
+    .bind(before.unwrap_or("3"))
+    .bind(periods.saturating_mul(2))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(evaluation_of)
+    .collect()
+}
+
+/// The ratings of one volunteer and period.
+pub async fn of_period(
+    conn: &mut AnyConnection,
+    volunteer_id: &str,
+    period: &str,
+) -> Result<Vec<Evaluation>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVALUATION} FROM evaluations WHERE volunteer_id = $1 AND period = $2"
+    )))
+    .bind(volunteer_id)
+    .bind(period)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(evaluation_of)
+    .collect()
+}
+
+fn evaluation_of(row: &AnyRow) -> Result<Evaluation, sqlx::Error> {
+    let side: String = row.try_get("side")?;
+    Ok(Evaluation {
+        volunteer_id: row.try_get("volunteer_id")?,
+        period: row.try_get("period")?,
+        side: Side::parse(&side).ok_or_else(|| corrupt("evaluations", "side", &side))?,
+        score: row.try_get("score")?,
+        comment: row.try_get("comment")?,
+        evaluator: row.try_get("evaluator")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,231 @@
+//! Verified service records, the links between organisations and the communities they
+//! serve, and the Four Ones counts.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::corrupt;
+use crate::domain::activities::{ActivityKind, FOUR_ONES};
+use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
+
+/// A record as verification writes it.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    /// The record id.
+    pub record_id: &'a str,
+    /// The volunteer.
+    pub volunteer_id: &'a str,
+    /// The volunteer's work organisation.
+    pub organisation_id: &'a str,
+    /// The community served.
+    pub community_id: &'a str,
+    /// The activity.
+    pub activity_id: &'a str,
+    /// Arrival.
+    pub served_at: i64,
+    /// Minutes served.
+    pub minutes: i64,
+    /// Who verified it.
+    pub verified_by: &'a str,
+    /// When.
+    pub verified_at: i64,
+}
+
+/// Stores a verified record.
+pub async fn insert(conn: &mut AnyConnection, r: &NewRecord<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO service_records (record_id, volunteer_id, organisation_id, community_id, \
+         activity_id, served_at, minutes, verified_by, verified_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(r.record_id)
+    .bind(r.volunteer_id)
+    .bind(r.organisation_id)
+    .bind(r.community_id)
+    .bind(r.activity_id)
+    .bind(r.served_at)
+    .bind(r.minutes)
+    .bind(r.verified_by)
+    .bind(r.verified_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Verified service of `scope` served in `[from, until)` (microseconds).
+pub async fn summarise(
+    conn: &mut AnyConnection,
+    scope: &HoursScope,
+    from: i64,
+    until: i64,
+) -> Result<HoursSummary, sqlx::Error> {
+    let (column, id) = match scope {
+        HoursScope::Volunteer(id) => ("volunteer_id", id),
+        HoursScope::Organisation(id) => ("organisation_id", id),
+        HoursScope::Community(id) => ("community_id", id),
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes, COUNT(*) AS records, \
+         COUNT(DISTINCT volunteer_id) AS volunteers FROM service_records \
+         WHERE {column} = $1 AND served_at >= $2 AND served_at < $3"
+    )))
+    .bind(id)
+    .bind(from)
+    .bind(until)
+    .fetch_one(conn)
+    .await?;
+    Ok(HoursSummary {
+        minutes: row.try_get("minutes")?,
+        records: row.try_get("records")?,
+        volunteers: row.try_get("volunteers")?,
+    })
+}
+
+/// A volunteer's records in verification order, after the record `after`.
+pub async fn of_volunteer(
+    conn: &mut AnyConnection,
+    volunteer_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<ServiceRecord>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.record_id, r.activity_id, a.title, a.kind, r.community_id, r.organisation_id, \
+         COALESCE(o.name, r.organisation_id) AS organisation_name, r.served_at, r.minutes, \
+         r.verified_by FROM service_records r JOIN activities a ON a.id = r.activity_id \
+         LEFT JOIN organisations o ON o.id = r.organisation_id \
+         WHERE r.volunteer_id = $1 AND r.record_id > $2 ORDER BY r.record_id LIMIT $3",
+    )
+    .bind(volunteer_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(record_of)
+    .collect()
+}
+
+fn record_of(row: &AnyRow) -> Result<ServiceRecord, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(ServiceRecord {
+        record_id: row.try_get("record_id")?,
+        activity_id: row.try_get("activity_id")?,
+        activity_title: row.try_get("title")?,
+        activity_kind: ActivityKind::parse(&kind)
+            .ok_or_else(|| corrupt("activities", "kind", &kind))?,
+        community_id: row.try_get("community_id")?,
+        organisation_id: row.try_get("organisation_id")?,
+        organisation_name: row.try_get("organisation_name")?,
+        served_at: row.try_get("served_at")?,
+        minutes: row.try_get("minutes")?,
+        verified_by: row.try_get("verified_by")?,
+    })
+}
+
+/// Links an organisation with a community; false when they were linked already.
+pub async fn link(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+    community_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO community_links (organisation_id, community_id, linked_at) \
+         VALUES ($1, $2, $3) ON CONFLICT (organisation_id, community_id) DO NOTHING",
+    )
+    .bind(organisation_id)
+    .bind(community_id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Ends a link; false when there was none.
+pub async fn unlink(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+    community_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let deleted =
+        sqlx::query("DELETE FROM community_links WHERE organisation_id = $1 AND community_id = $2")
+            .bind(organisation_id)
+            .bind(community_id)
+            .execute(conn)
+            .await?
+            .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// Links in (organisation, community) order after `after`, optionally of one
+/// organisation.
+pub async fn links(
+    conn: &mut AnyConnection,
+    organisation_id: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let (after_org, after_community) = after.unwrap_or(("", ""));
+    let only = if organisation_id.is_some() {
+        "organisation_id = $4 AND "
+    } else {
+        ""
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT organisation_id, community_id FROM community_links WHERE {only}\
+         (organisation_id > $1 OR (organisation_id = $1 AND community_id > $2)) \
+         ORDER BY organisation_id, community_id LIMIT $3"
+    )))
+    .bind(after_org)
+    .bind(after_community)
+    .bind(limit);
+    let rows = match organisation_id {
+        Some(id) => rows.bind(id),
+        None => rows,
+    };
+    rows.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("organisation_id")?,
+                row.try_get("community_id")?,
+            ))
+        })
+        .collect()
+}
+
+/// Completed activities of each Four Ones kind that `organisation_id` ran in
+/// `community_id` starting in `[from, until)`.
+pub async fn four_ones(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+    community_id: &str,
+    from: i64,
+    until: i64,
+) -> Result<FourOnesRow, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(*) AS done FROM activities WHERE organisation_id = $1 \
+         AND community_id = $2 AND start_at >= $3 AND start_at < $4 \
+         AND completed_at IS NOT NULL GROUP BY kind",
+    )
+    .bind(organisation_id)
+    .bind(community_id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(conn)
+    .await?;
+    let mut done = [0; 4];
+    for row in &rows {
+        let kind: String = row.try_get("kind")?;
+        if let Some(i) = FOUR_ONES.iter().position(|k| k.as_str() == kind) {
+            done[i] = row.try_get("done")?;
+        }
+    }
+    Ok(FourOnesRow {
+        organisation_id: organisation_id.to_owned(),
+        community_id: community_id.to_owned(),
+        done,
+    })
+}

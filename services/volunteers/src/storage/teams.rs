@@ -1,0 +1,179 @@
+//! Teams and their members.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
+
+use super::{Keyed, skills_of};
+use crate::domain::teams::{NewTeam, Team, TeamMember};
+
+const TEAM: &str = "id, name, organisation_id, skills, member_count, created_at";
+
+/// Inserts `new` under `id` unless its request id is known. A name taken in the
+/// organisation is a unique violation.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewTeam,
+    now: i64,
+) -> Result<Keyed<Team>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO teams (id, request_id, request_hash, name, organisation_id, skills, \
+         member_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(&new.name)
+    .bind(&new.organisation_id)
+    .bind(new.skills.join("\n"))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEAM}, request_hash FROM teams WHERE request_id = $1"
+    )))
+    .bind(&new.request_id)
+    .fetch_one(conn)
+    .await?;
+    let team = team_of(&row)?;
+    if inserted == 1 {
+        Ok(Keyed::New(team))
+    } else {
+        Ok(Keyed::Existing(team, row.try_get("request_hash")?))
+    }
+}
+
+/// The team `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Team>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEAM} FROM teams WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| team_of(&row))
+    .transpose()
+}
+
+/// Whether the organisation has a team of that name.
+pub async fn name_taken(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM teams WHERE organisation_id = $1 AND name = $2")
+            .bind(organisation_id)
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Teams in id order after `after`, optionally of one organisation.
+pub async fn list(
+    conn: &mut AnyConnection,
+    organisation_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Team>, sqlx::Error> {
+    Filtered::new(format!("SELECT {TEAM} FROM teams"))
+        .and("organisation_id =", organisation_id)
+        .and("id >", after)
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(team_of)
+        .collect()
+}
+
+/// Adds a member and counts them; false when they were a member already.
+pub async fn add_member(
+    conn: &mut AnyConnection,
+    team_id: &str,
+    volunteer_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO team_members (team_id, volunteer_id, joined_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (team_id, volunteer_id) DO NOTHING",
+    )
+    .bind(team_id)
+    .bind(volunteer_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        count_member(conn, team_id, 1).await?;
+    }
+    Ok(inserted == 1)
+}
+
+/// Removes a member and uncounts them; false when they were not a member.
+pub async fn remove_member(
+    conn: &mut AnyConnection,
+    team_id: &str,
+    volunteer_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND volunteer_id = $2")
+        .bind(team_id)
+        .bind(volunteer_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if deleted == 1 {
+        count_member(conn, team_id, -1).await?;
+    }
+    Ok(deleted == 1)
+}
+
+async fn count_member(
+    conn: &mut AnyConnection,
+    team_id: &str,
+    delta: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE teams SET member_count = member_count + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(team_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A team's members in volunteer id order after `after`.
+pub async fn members(
+    conn: &mut AnyConnection,
+    team_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<TeamMember>, sqlx::Error> {
+    Filtered::new("SELECT volunteer_id, joined_at FROM team_members")
+        .and("team_id =", Some(team_id))
+        .and("volunteer_id >", after)
+        .fetch(conn, "volunteer_id", limit)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(TeamMember {
+                volunteer_id: row.try_get("volunteer_id")?,
+                joined_at: row.try_get("joined_at")?,
+            })
+        })
+        .collect()
+}
+
+fn team_of(row: &AnyRow) -> Result<Team, sqlx::Error> {
+    let skills: String = row.try_get("skills")?;
+    Ok(Team {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        organisation_id: row.try_get("organisation_id")?,
+        skills: skills_of(&skills),
+        member_count: row.try_get("member_count")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,159 @@
+//! Micro-wishes.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
+
+use super::{Keyed, corrupt};
+use crate::domain::wishes::{AgeBand, NewWish, Wish, WishStatus};
+
+const WISH: &str = "id, child_alias, age_band, community_id, wish, status, adopter_id, \
+                    fulfil_note, cancel_reason, created_at, adopted_at, closed_at";
+
+/// Inserts `new` under `id` unless its request id is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewWish,
+    now: i64,
+) -> Result<Keyed<Wish>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO wishes (id, request_id, request_hash, child_alias, age_band, community_id, \
+         wish, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'OPEN', $8) \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(&new.child_alias)
+    .bind(new.age_band.as_str())
+    .bind(&new.community_id)
+    .bind(&new.wish)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {WISH}, request_hash FROM wishes WHERE request_id = $1"
+    )))
+    .bind(&new.request_id)
+    .fetch_one(conn)
+    .await?;
+    let wish = wish_of(&row)?;
+    if inserted == 1 {
+        Ok(Keyed::New(wish))
+    } else {
+        Ok(Keyed::Existing(wish, row.try_get("request_hash")?))
+    }
+}
+
+/// The wish `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Wish>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {WISH} FROM wishes WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| wish_of(&row))
+    .transpose()
+}
+
+/// Wishes in id (posting) order after `after`, by community and status.
+pub async fn list(
+    conn: &mut AnyConnection,
+    community_id: Option<&str>,
+    status: Option<WishStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Wish>, sqlx::Error> {
+    Filtered::new(format!("SELECT {WISH} FROM wishes"))
+        .and("community_id =", community_id)
+        .and("status =", status.map(WishStatus::as_str))
+        .and("id >", after)
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(wish_of)
+        .collect()
+}
+
+/// Gives an open wish to `volunteer_id`. One conditional statement, so of concurrent
+/// adoptions exactly one succeeds; false for the others.
+pub async fn adopt(
+    conn: &mut AnyConnection,
+    id: &str,
+    volunteer_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE wishes SET status = 'ADOPTED', adopter_id = $1, adopted_at = $2 \
+         WHERE id = $3 AND status = 'OPEN'",
+    )
+    .bind(volunteer_id)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Fulfils an adopted wish; false when it is not adopted (any more).
+pub async fn fulfil(
+    conn: &mut AnyConnection,
+    id: &str,
+    note: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE wishes SET status = 'FULFILLED', fulfil_note = $1, closed_at = $2 \
+         WHERE id = $3 AND status = 'ADOPTED'",
+    )
+    .bind(note)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Cancels an open or adopted wish; false when it is closed already.
+pub async fn cancel(
+    conn: &mut AnyConnection,
+    id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE wishes SET status = 'CANCELLED', cancel_reason = $1, closed_at = $2 \
+         WHERE id = $3 AND status IN ('OPEN', 'ADOPTED')",
+    )
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+fn wish_of(row: &AnyRow) -> Result<Wish, sqlx::Error> {
+    let band: String = row.try_get("age_band")?;
+    let status: String = row.try_get("status")?;
+    Ok(Wish {
+        id: row.try_get("id")?,
+        child_alias: row.try_get("child_alias")?,
+        age_band: AgeBand::parse(&band).ok_or_else(|| corrupt("wishes", "age_band", &band))?,
+        community_id: row.try_get("community_id")?,
+        wish: row.try_get("wish")?,
+        status: WishStatus::parse(&status).ok_or_else(|| corrupt("wishes", "status", &status))?,
+        adopter_id: row.try_get("adopter_id")?,
+        fulfil_note: row.try_get("fulfil_note")?,
+        cancel_reason: row.try_get("cancel_reason")?,
+        created_at: row.try_get("created_at")?,
+        adopted_at: row.try_get("adopted_at")?,
+        closed_at: row.try_get("closed_at")?,
+    })
+}
