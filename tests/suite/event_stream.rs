@@ -54,6 +54,7 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     crate::projects_flow::flow(gateway(&suite).await).await;
     crate::funds_flow::flow(gateway(&suite).await).await;
+    crate::volunteers_flow::flow(gateway(&suite).await).await;
     // Give the relays a moment to drain the outboxes.
     tokio::time::sleep(Duration::from_millis(700)).await;
 

@@ -11,5 +11,7 @@ mod helpers;
 mod jetstream;
 mod otlp;
 mod outbox;
+mod pii;
 mod projects_flow;
 mod reflection;
+mod volunteers_flow;
