@@ -77,6 +77,16 @@ impl Date {
     }
 }
 
+impl From<Date> for xingfu_proto::common::Date {
+    fn from(date: Date) -> Self {
+        Self {
+            year: date.year,
+            month: i32::try_from(date.month).unwrap_or(0),
+            day: i32::try_from(date.day).unwrap_or(0),
+        }
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)

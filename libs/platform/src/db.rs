@@ -330,3 +330,12 @@ impl Filtered {
         query.bind(limit).fetch_all(conn).await
     }
 }
+
+/// What inserting a row under an idempotency key came to.
+#[derive(Debug)]
+pub enum Keyed<T> {
+    /// A new row.
+    New(T),
+    /// The key was used before: that row and the fingerprint of what it was asked with.
+    Existing(T, String),
+}

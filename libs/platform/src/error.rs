@@ -102,6 +102,36 @@ impl Error {
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Error::Invalid(vec![FieldViolation::new(field, description)])
     }
+
+    /// NOT_FOUND for the `resource` with `id`.
+    pub fn not_found(resource: &'static str, id: &str) -> Self {
+        Error::NotFound {
+            resource,
+            id: id.to_owned(),
+        }
+    }
+
+    /// ALREADY_EXISTS: an idempotency key used before for a different request (`what`).
+    pub fn reused_key(resource: &'static str, request_id: &str, what: &str) -> Self {
+        Error::AlreadyExists {
+            resource,
+            id: request_id.to_owned(),
+            message: format!("request_id was used for another {what}"),
+        }
+    }
+
+    /// FAILED_PRECONDITION of `kind` about `subject` (`collection/id`).
+    pub fn precondition(
+        kind: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::FailedPrecondition {
+            kind,
+            subject: subject.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl From<FieldViolation> for Error {

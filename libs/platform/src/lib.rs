@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod known;
 pub mod named;
 pub mod paging;
 pub mod pii;

@@ -38,6 +38,15 @@ pub fn multi_line(value: &str, field: &str, max: usize) -> Result<String, FieldV
     within(text, field, max)
 }
 
+/// Free text as [`multi_line`], and not empty: 1 to `max` characters.
+pub fn text(value: &str, field: &str, max: usize) -> Result<String, FieldViolation> {
+    let text = multi_line(value, field, max)?;
+    if text.is_empty() {
+        return Err(FieldViolation::new(field, "must not be empty"));
+    }
+    Ok(text)
+}
+
 fn within(text: &str, field: &str, max: usize) -> Result<String, FieldViolation> {
     if text.chars().count() > max {
         Err(FieldViolation::new(

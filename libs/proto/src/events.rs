@@ -63,6 +63,21 @@ catalogue! {
     "xingfu.funds.v1" funds::GrantRejected => "funds.grant_rejected.v1";
     "xingfu.funds.v1" funds::GrantDisbursed => "funds.grant_disbursed.v1";
     "xingfu.funds.v1" funds::PeriodClosed => "funds.period_closed.v1";
+    "xingfu.workshops.v1" workshops::BrandRegistered => "workshops.brand_registered.v1";
+    "xingfu.workshops.v1" workshops::WorkshopCreated => "workshops.workshop_created.v1";
+    "xingfu.workshops.v1" workshops::WorkshopStatusChanged => "workshops.workshop_status_changed.v1";
+    "xingfu.workshops.v1" workshops::SupportGiven => "workshops.support_given.v1";
+    "xingfu.workshops.v1" workshops::PersonAppointed => "workshops.person_appointed.v1";
+    "xingfu.workshops.v1" workshops::AppointmentEnded => "workshops.appointment_ended.v1";
+    "xingfu.workshops.v1" workshops::BrokerRated => "workshops.broker_rated.v1";
+    "xingfu.workshops.v1" workshops::WorkerEnrolled => "workshops.worker_enrolled.v1";
+    "xingfu.workshops.v1" workshops::IncomeRecorded => "workshops.income_recorded.v1";
+    "xingfu.workshops.v1" workshops::OrderPlaced => "workshops.order_placed.v1";
+    "xingfu.workshops.v1" workshops::TaskDispatched => "workshops.task_dispatched.v1";
+    "xingfu.workshops.v1" workshops::TaskTaken => "workshops.task_taken.v1";
+    "xingfu.workshops.v1" workshops::TakeDelivered => "workshops.take_delivered.v1";
+    "xingfu.workshops.v1" workshops::ProblemRaised => "workshops.problem_raised.v1";
+    "xingfu.workshops.v1" workshops::ProblemChanged => "workshops.problem_changed.v1";
 }
 
 #[cfg(test)]

@@ -52,3 +52,13 @@ pub use xingfu::{volunteers::v1 as volunteers, workshops::v1 as workshops};
 /// reflection and for tools that decode events without generated code.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/xingfu_descriptor.bin"));
+
+impl common::Money {
+    /// `fen` in the currency xingfu keeps its books in, CNY.
+    pub fn cny(fen: i64) -> Self {
+        Self {
+            fen,
+            currency: "CNY".into(),
+        }
+    }
+}

@@ -8,15 +8,10 @@ use futures_util::future::BoxFuture;
 use sqlx::{Any, Transaction};
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event, Handler, Subscription};
-use xingfu_platform::time::now_micros;
 use xingfu_platform::{Error, ServiceName};
 use xingfu_proto::funds::GrantDisbursed;
-use xingfu_proto::volunteers::{
-    CommunityRegistered, CommunityUpdated, HoursVerified, OrganisationRegistered,
-    OrganisationUpdated,
-};
+use xingfu_proto::volunteers::HoursVerified;
 
-use crate::storage::directory::{self, Entry, Kind};
 use crate::storage::projects::{Total, add_totals};
 
 /// Every subscription of the projects service.
@@ -32,17 +27,7 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
         handler,
     };
     vec![
-        subscription(
-            "projects-directory",
-            ServiceName::Volunteers,
-            vec![
-                OrganisationRegistered::SUBJECT,
-                OrganisationUpdated::SUBJECT,
-                CommunityRegistered::SUBJECT,
-                CommunityUpdated::SUBJECT,
-            ],
-            Arc::new(DirectoryHandler),
-        ),
+        xingfu_platform::known::directory_subscription("projects-directory", db),
         subscription(
             "projects-hours",
             ServiceName::Volunteers,
@@ -56,88 +41,6 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
             Arc::new(GrantsHandler),
         ),
     ]
-}
-
-/// Keeps `known_organisations` and `known_communities`.
-struct DirectoryHandler;
-
-impl Handler for DirectoryHandler {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Transaction<'static, Any>,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            let subject = event.subject.split_once('.').map_or("", |(_, rest)| rest);
-            let (kind, entry) = if subject == OrganisationRegistered::SUBJECT {
-                let e: OrganisationRegistered = event.decode_event()?;
-                (
-                    Kind::Organisation,
-                    Entry {
-                        id: e.organisation_id,
-                        name: e.name,
-                        kind: e.kind,
-                        parent: e.parent_id,
-                    },
-                )
-            } else if subject == OrganisationUpdated::SUBJECT {
-                let e: OrganisationUpdated = event.decode_event()?;
-                (
-                    Kind::Organisation,
-                    Entry {
-                        id: e.organisation_id,
-                        name: e.name,
-                        kind: e.kind,
-                        parent: e.parent_id,
-                    },
-                )
-            } else if subject == CommunityRegistered::SUBJECT {
-                let e: CommunityRegistered = event.decode_event()?;
-                (
-                    Kind::Community,
-                    Entry {
-                        id: e.community_id,
-                        name: e.name,
-                        kind: e.kind,
-                        parent: e.township,
-                    },
-                )
-            } else if subject == CommunityUpdated::SUBJECT {
-                let e: CommunityUpdated = event.decode_event()?;
-                (
-                    Kind::Community,
-                    Entry {
-                        id: e.community_id,
-                        name: e.name,
-                        kind: e.kind,
-                        parent: e.township,
-                    },
-                )
-            } else {
-                return Ok(());
-            };
-            if entry.id.is_empty() {
-                return Ok(());
-            }
-            directory::upsert(tx, kind, &entry, now_micros()).await?;
-            Ok(())
-        })
-    }
-
-    fn reset<'a>(
-        &'a self,
-        tx: &'a mut Transaction<'static, Any>,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            sqlx::query("DELETE FROM known_organisations")
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("DELETE FROM known_communities")
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        })
-    }
 }
 
 /// Adds verified volunteer minutes to the project they were served for.

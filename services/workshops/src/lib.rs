@@ -1,34 +1,51 @@
-//! The workshops service (`xingfu.workshops.v1`): common-prosperity workshops (共富工坊)
-//! and the income they bring.
+//! The workshops service (`xingfu.workshops.v1`): common-prosperity workshops (共富工坊),
+//! the people around them and what they do for people's income.
 //!
-//! It runs today with its own database, health and reflection; its calls arrive with
-//! its own issue, laid out like its siblings (`domain`, `storage`, `grpc`, `events`).
+//! Laid out like its siblings: `domain` holds the types and rules (no SQL, no gRPC),
+//! `storage` the only SQL, `ops` the operations (one transaction each, with its outbox
+//! event), `grpc` the API, `events` what the service consumes.
 
+pub mod domain;
+pub mod events;
 pub mod grpc;
+pub mod ops;
+pub mod storage;
 
 use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::workshops::workshops_service_server::{self, WorkshopsServiceServer};
 
 /// The workshops database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
-    version: 100,
-    description: "workshops",
-    postgres: include_str!("../migrations/postgres/0100_workshops.sql"),
-    sqlite: include_str!("../migrations/sqlite/0100_workshops.sql"),
-}];
+pub const MIGRATIONS: &[MigrationSource] = &[
+    MigrationSource {
+        version: 100,
+        description: "workshops",
+        postgres: include_str!("../migrations/postgres/0100_workshops.sql"),
+        sqlite: include_str!("../migrations/sqlite/0100_workshops.sql"),
+    },
+    MigrationSource {
+        version: 101,
+        description: "workshops, people, workers, orders, problems",
+        postgres: include_str!("../migrations/postgres/0101_workshops.sql"),
+        sqlite: include_str!("../migrations/sqlite/0101_workshops.sql"),
+    },
+];
 
 /// The workshops service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
     name: ServiceName::Workshops,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
-    subscriptions: |_| Vec::new(),
+    subscriptions: events::subscriptions,
 };
 
 /// Builds the service on its migrated database.
-pub async fn build(_ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let routes = tonic::service::Routes::new(WorkshopsServiceServer::new(grpc::WorkshopsApi));
-    let parts = ServiceParts::new(routes, vec![workshops_service_server::SERVICE_NAME]);
+pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    let workshops = ops::Workshops::new(ctx.db.clone(), ctx.outbox, ctx.pii);
+    let routes = tonic::service::Routes::new(WorkshopsServiceServer::new(grpc::WorkshopsApi::new(
+        workshops,
+    )));
+    let mut parts = ServiceParts::new(routes, vec![workshops_service_server::SERVICE_NAME]);
+    parts.subscriptions = events::subscriptions(&ctx.db);
     Ok(parts)
 }

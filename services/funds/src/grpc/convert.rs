@@ -46,18 +46,11 @@ enum_map!(grant_status_to_proto, grant_status_from_proto, GrantStatus, pb::Grant
 
 /// Fen as `Money` (CNY).
 pub fn money(fen: i64) -> Money {
-    Money {
-        fen,
-        currency: "CNY".into(),
-    }
+    Money::cny(fen)
 }
 
 fn date(date: Date) -> PbDate {
-    PbDate {
-        year: date.year,
-        month: i32::try_from(date.month).unwrap_or(0),
-        day: i32::try_from(date.day).unwrap_or(0),
-    }
+    date.into()
 }
 
 /// A fund as the API shows it.

@@ -82,19 +82,12 @@ pub fn date_from_proto(date: Option<&PbDate>, field: &str) -> Result<Option<Date
 
 /// A domain date as a proto date.
 pub fn date_to_proto(date: Date) -> PbDate {
-    PbDate {
-        year: date.year,
-        month: i32::try_from(date.month).unwrap_or(0),
-        day: i32::try_from(date.day).unwrap_or(0),
-    }
+    date.into()
 }
 
 /// Amount in fen as `Money` (CNY).
 pub fn money(fen: i64) -> Money {
-    Money {
-        fen,
-        currency: "CNY".into(),
-    }
+    Money::cny(fen)
 }
 
 /// Directory ids the volunteers service has confirmed.

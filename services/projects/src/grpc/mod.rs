@@ -23,7 +23,8 @@ use crate::domain::{
     Category, ContractStatus, Date, HistoryKind, Need, Project, Status as ProjectStatus, Visit,
 };
 use crate::ops::Library;
-use crate::storage::{self, directory};
+use crate::storage;
+use xingfu_platform::known::{Kind, known};
 
 /// The API over the shared library.
 #[derive(Clone)]
@@ -51,8 +52,8 @@ impl ProjectsApi {
         communities: Vec<&str>,
     ) -> Result<Verified, Error> {
         Ok(Verified {
-            organisations: directory::known(conn, directory::Kind::Organisation, &orgs).await?,
-            communities: directory::known(conn, directory::Kind::Community, &communities).await?,
+            organisations: known(conn, Kind::Organisation, &orgs).await?,
+            communities: known(conn, Kind::Community, &communities).await?,
         })
     }
 

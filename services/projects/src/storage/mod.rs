@@ -3,7 +3,6 @@
 //! outbox event commit together.
 
 pub mod contracts;
-pub mod directory;
 pub mod history;
 pub mod needs;
 pub mod projects;

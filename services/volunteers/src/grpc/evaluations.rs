@@ -35,11 +35,7 @@ pub(super) async fn record(
     if !(1..=5).contains(&r.score) {
         v.add("score", "must be 1 to 5");
     }
-    let comment = if r.comment.trim().is_empty() {
-        Some(String::new())
-    } else {
-        v.check(validate::multi_line(&r.comment, "comment", 500))
-    };
+    let comment = v.check(validate::multi_line(&r.comment, "comment", 500));
     let evaluator = v.check(validate::directory_id(&r.evaluator, "evaluator"));
     v.finish()?;
     let (

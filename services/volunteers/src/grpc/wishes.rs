@@ -127,7 +127,7 @@ pub(super) async fn cancel(
 fn id_and_text(id: &str, text: &str, field: &str) -> Result<(String, String), Error> {
     let mut v = Violations::default();
     let id = v.check(validate::uuid(id, "wish_id"));
-    let text = v.check(validate::multi_line(text, field, 500));
+    let text = v.check(validate::text(text, field, 500));
     v.finish()?;
     Ok((id.unwrap_or_default(), text.unwrap_or_default()))
 }

@@ -43,10 +43,7 @@ impl Volunteers {
 
 /// NOT_FOUND for the `resource` with `id`.
 fn not_found(resource: &'static str, id: &str) -> Error {
-    Error::NotFound {
-        resource,
-        id: id.to_owned(),
-    }
+    Error::not_found(resource, id)
 }
 
 /// FAILED_PRECONDITION: a reference to the directory that is not registered there.
@@ -60,11 +57,7 @@ fn not_in_directory(kind: &'static str, collection: &str, id: &str) -> Error {
 
 /// ALREADY_EXISTS: an idempotency key used before for a different request.
 fn reused_key(resource: &'static str, request_id: &str, what: &str) -> Error {
-    Error::AlreadyExists {
-        resource,
-        id: request_id.to_owned(),
-        message: format!("request_id was used for another {what}"),
-    }
+    Error::reused_key(resource, request_id, what)
 }
 
 /// FAILED_PRECONDITION unless the organisation is in the directory.

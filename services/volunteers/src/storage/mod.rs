@@ -9,18 +9,10 @@ pub mod teams;
 pub mod wishes;
 
 use xingfu_platform::counters::Counters;
+pub use xingfu_platform::db::Keyed;
 
 /// The dashboard figures (see `ops::stats` for their dimensions and keys).
 pub const COUNTERS: Counters = Counters::new("volunteer_count_shards");
-
-/// What inserting a row under an idempotency key came to.
-#[derive(Debug)]
-pub enum Keyed<T> {
-    /// A new row.
-    New(T),
-    /// The key was used before: that row and the fingerprint of what it was asked with.
-    Existing(T, String),
-}
 
 /// A stored value the code does not know: the database was changed behind our back.
 pub(crate) fn corrupt(table: &str, column: &str, value: &str) -> sqlx::Error {

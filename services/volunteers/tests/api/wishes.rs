@@ -114,6 +114,14 @@ async fn wishes_are_checked_fulfilled_by_their_adopter_or_cancelled() {
     };
     let status = client.fulfil_wish(fulfil(&first.id)).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "not adopted yet");
+    let mut silent = fulfil(&first.id);
+    silent.note = "  ".into();
+    let status = client.fulfil_wish(silent).await.unwrap_err();
+    assert_eq!(
+        fields(&status),
+        vec!["note"],
+        "a fulfilment says what was done"
+    );
     let volunteer = register(&mut client, 1).await;
     client
         .adopt_wish(pb::AdoptWishRequest {

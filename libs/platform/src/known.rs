@@ -1,0 +1,255 @@
+//! What a service knows of the programme's directory and volunteer register: read models
+//! kept from the volunteers service's events, so a service can say whether an id it holds
+//! has been confirmed (`verified`) without reading another service's tables. A consuming
+//! service's migrations create the tables `known_organisations`, `known_communities` and,
+//! when it follows the register, `known_volunteers` (see the projects and workshops
+//! services' migrations for their shape).
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use sqlx::{Any, AnyConnection, Transaction};
+use xingfu_proto::volunteers::{
+    CommunityRegistered, CommunityUpdated, OrganisationRegistered, OrganisationUpdated,
+    VolunteerRegistered,
+};
+
+use crate::db::Database;
+use crate::events::{Envelope, Event, Handler, Subscription};
+use crate::time::now_micros;
+use crate::{Error, ServiceName};
+
+/// Which read model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Organisations of the directory.
+    Organisation,
+    /// Communities of the directory.
+    Community,
+    /// Registered volunteers.
+    Volunteer,
+}
+
+impl Kind {
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Organisation => ("known_organisations", "organisation_id"),
+            Kind::Community => ("known_communities", "community_id"),
+            Kind::Volunteer => ("known_volunteers", "volunteer_id"),
+        }
+    }
+}
+
+/// The subscription that keeps the directory's read models, as consumer `consumer`.
+pub fn directory_subscription(consumer: &str, db: &Database) -> Subscription {
+    Subscription {
+        consumer: consumer.to_owned(),
+        source: ServiceName::Volunteers,
+        subjects: vec![
+            OrganisationRegistered::SUBJECT,
+            OrganisationUpdated::SUBJECT,
+            CommunityRegistered::SUBJECT,
+            CommunityUpdated::SUBJECT,
+        ],
+        db: db.clone(),
+        handler: Arc::new(DirectoryHandler),
+    }
+}
+
+/// The subscription that keeps `known_volunteers`, as consumer `consumer`.
+pub fn register_subscription(consumer: &str, db: &Database) -> Subscription {
+    Subscription {
+        consumer: consumer.to_owned(),
+        source: ServiceName::Volunteers,
+        subjects: vec![VolunteerRegistered::SUBJECT],
+        db: db.clone(),
+        handler: Arc::new(RegisterHandler),
+    }
+}
+
+/// Which of `ids` the read model holds.
+pub async fn known(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    ids: &[&str],
+) -> Result<HashSet<String>, sqlx::Error> {
+    // Each id once: a page can mention the same community hundreds of times.
+    let ids: Vec<&str> = ids
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let (table, column) = kind.table();
+    let placeholders = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {column} FROM {table} WHERE {column} IN ({placeholders})");
+    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// Whether the read model holds `id`.
+pub async fn is_known(conn: &mut AnyConnection, kind: Kind, id: &str) -> Result<bool, sqlx::Error> {
+    Ok(!known(conn, kind, &[id]).await?.is_empty())
+}
+
+/// A directory entry as its event describes it.
+struct Entry {
+    id: String,
+    name: String,
+    kind: String,
+    /// Parent organisation, or township for a community.
+    parent: String,
+}
+
+async fn upsert(conn: &mut AnyConnection, kind: Kind, entry: &Entry) -> Result<(), sqlx::Error> {
+    let sql = match kind {
+        Kind::Organisation => {
+            "INSERT INTO known_organisations (organisation_id, name, kind, parent_id, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id) DO UPDATE SET name = excluded.name, \
+             kind = excluded.kind, parent_id = excluded.parent_id, updated_at = excluded.updated_at"
+        }
+        Kind::Community => {
+            "INSERT INTO known_communities (community_id, name, kind, township, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (community_id) DO UPDATE SET name = excluded.name, \
+             kind = excluded.kind, township = excluded.township, updated_at = excluded.updated_at"
+        }
+        Kind::Volunteer => return Ok(()),
+    };
+    sqlx::query(sql)
+        .bind(&entry.id)
+        .bind(&entry.name)
+        .bind(&entry.kind)
+        .bind(&entry.parent)
+        .bind(now_micros())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Keeps `known_organisations` and `known_communities`.
+struct DirectoryHandler;
+
+impl DirectoryHandler {
+    fn entry(event: &Envelope) -> Result<Option<(Kind, Entry)>, Error> {
+        let subject = event.subject.split_once('.').map_or("", |(_, rest)| rest);
+        let (kind, entry) = if subject == OrganisationRegistered::SUBJECT {
+            let e: OrganisationRegistered = event.decode_event()?;
+            (
+                Kind::Organisation,
+                (e.organisation_id, e.name, e.kind, e.parent_id),
+            )
+        } else if subject == OrganisationUpdated::SUBJECT {
+            let e: OrganisationUpdated = event.decode_event()?;
+            (
+                Kind::Organisation,
+                (e.organisation_id, e.name, e.kind, e.parent_id),
+            )
+        } else if subject == CommunityRegistered::SUBJECT {
+            let e: CommunityRegistered = event.decode_event()?;
+            (
+                Kind::Community,
+                (e.community_id, e.name, e.kind, e.township),
+            )
+        } else if subject == CommunityUpdated::SUBJECT {
+            let e: CommunityUpdated = event.decode_event()?;
+            (
+                Kind::Community,
+                (e.community_id, e.name, e.kind, e.township),
+            )
+        } else {
+            return Ok(None);
+        };
+        let (id, name, kind_name, parent) = entry;
+        Ok((!id.is_empty()).then_some((
+            kind,
+            Entry {
+                id,
+                name,
+                kind: kind_name,
+                parent,
+            },
+        )))
+    }
+}
+
+impl Handler for DirectoryHandler {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            if let Some((kind, entry)) = Self::entry(event)? {
+                upsert(tx, kind, &entry).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM known_organisations")
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM known_communities")
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+/// Keeps `known_volunteers`: ids only, never personal data (the events carry none).
+struct RegisterHandler;
+
+impl Handler for RegisterHandler {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let e: VolunteerRegistered = event.decode_event()?;
+            if e.volunteer_id.is_empty() {
+                return Ok(());
+            }
+            sqlx::query(
+                "INSERT INTO known_volunteers (volunteer_id, work_organisation_id, \
+                 home_community_id, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (volunteer_id) DO NOTHING",
+            )
+            .bind(&e.volunteer_id)
+            .bind(&e.work_organisation_id)
+            .bind(&e.home_community_id)
+            .bind(now_micros())
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn reset<'a>(
+        &'a self,
+        tx: &'a mut Transaction<'static, Any>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM known_volunteers")
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,101 @@
+//! The order flow (企业送单 → 工坊派单 → 农户接单): a firm's order, split into tasks, taken
+//! in parts by workers and delivered for pay. Quantities never add up past their whole.
+
+/// The most units one order holds, and the most fen one unit pays.
+pub const MAX_UNITS: i64 = 10_000_000;
+
+/// An order as placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// The idempotency key.
+    pub request_id: String,
+    /// The workshop.
+    pub workshop_id: String,
+    /// The firm.
+    pub firm: String,
+    /// The product.
+    pub product: String,
+    /// Units.
+    pub quantity: i64,
+    /// Pay per unit, fen.
+    pub unit_pay_fen: i64,
+}
+
+impl NewOrder {
+    /// What the request asked for, to tell a retry from a reused key.
+    pub fn fingerprint(&self) -> String {
+        xingfu_platform::validate::fingerprint([
+            self.workshop_id.as_str(),
+            self.firm.as_str(),
+            self.product.as_str(),
+            &self.quantity.to_string(),
+            &self.unit_pay_fen.to_string(),
+        ])
+    }
+}
+
+/// A stored order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// Server-assigned id.
+    pub id: String,
+    /// The workshop.
+    pub workshop_id: String,
+    /// The firm.
+    pub firm: String,
+    /// The product.
+    pub product: String,
+    /// Units.
+    pub quantity: i64,
+    /// Pay per unit, fen.
+    pub unit_pay_fen: i64,
+    /// Units split into tasks.
+    pub dispatched: i64,
+    /// Units delivered.
+    pub delivered: i64,
+    /// Its tasks, oldest first.
+    pub tasks: Vec<Task>,
+    /// Placed, microseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A stored task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// Server-assigned id.
+    pub id: String,
+    /// The order.
+    pub order_id: String,
+    /// Units.
+    pub quantity: i64,
+    /// Units taken.
+    pub taken: i64,
+    /// Dispatched, microseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A stored take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Take {
+    /// Server-assigned id.
+    pub id: String,
+    /// The task.
+    pub task_id: String,
+    /// The worker.
+    pub worker_id: String,
+    /// Units taken.
+    pub quantity: i64,
+    /// Units delivered, once delivered.
+    pub delivered: Option<i64>,
+    /// Pay, fen, once delivered.
+    pub pay_fen: Option<i64>,
+    /// Taken, microseconds since the epoch.
+    pub created_at: i64,
+    /// Delivered.
+    pub delivered_at: Option<i64>,
+}
+
+/// Pay for `delivered` units at `unit_pay_fen` each; `None` if it overflows.
+pub fn pay(delivered: i64, unit_pay_fen: i64) -> Option<i64> {
+    delivered.checked_mul(unit_pay_fen)
+}

@@ -1,0 +1,96 @@
+//! The people around a workshop: commissioners (共富专员), red stewards (红色管家) and star
+//! brokers (星级经纪人), all volunteers of the register.
+
+use xingfu_platform::named_enum;
+
+named_enum! {
+    /// A role around workshops.
+    Role {
+        /// A common-prosperity commissioner, dispatched to a workshop, village or firm.
+        Commissioner = "COMMISSIONER",
+        /// A red steward of a workshop.
+        RedSteward = "RED_STEWARD",
+        /// A star broker of a workshop.
+        StarBroker = "STAR_BROKER",
+    }
+}
+
+/// Where an appointment places its volunteer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A workshop of this service.
+    Workshop(String),
+    /// A village or community of the directory (commissioners only).
+    Community(String),
+    /// A firm, by name (commissioners only).
+    Firm(String),
+}
+
+impl Place {
+    /// Whether `role` may be placed here: stewards and brokers belong to a workshop.
+    pub fn fits(&self, role: Role) -> bool {
+        role == Role::Commissioner || matches!(self, Place::Workshop(_))
+    }
+}
+
+/// An appointment as asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAppointment {
+    /// The idempotency key.
+    pub request_id: String,
+    /// The volunteer.
+    pub volunteer_id: String,
+    /// The role.
+    pub role: Role,
+    /// Where.
+    pub place: Place,
+}
+
+impl NewAppointment {
+    /// What the request asked for, to tell a retry from a reused key.
+    pub fn fingerprint(&self) -> String {
+        let (kind, at) = match &self.place {
+            Place::Workshop(id) => ("workshop", id),
+            Place::Community(id) => ("community", id),
+            Place::Firm(name) => ("firm", name),
+        };
+        xingfu_platform::validate::fingerprint([
+            self.volunteer_id.as_str(),
+            self.role.as_str(),
+            kind,
+            at.as_str(),
+        ])
+    }
+}
+
+/// A stored appointment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appointment {
+    /// Server-assigned id.
+    pub id: String,
+    /// The volunteer.
+    pub volunteer_id: String,
+    /// The role.
+    pub role: Role,
+    /// Where.
+    pub place: Place,
+    /// The current rating of a star broker; 0 before any.
+    pub stars: i64,
+    /// Whether it holds.
+    pub active: bool,
+    /// Appointed, microseconds since the epoch.
+    pub created_at: i64,
+    /// Ended.
+    pub ended_at: Option<i64>,
+}
+
+/// One rating of a star broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rating {
+    /// Stars, 1 to 5.
+    pub stars: i64,
+    /// Why.
+    pub note: String,
+    /// Rated, microseconds since the epoch.
+    pub created_at: i64,
+}

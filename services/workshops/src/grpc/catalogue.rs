@@ -1,0 +1,298 @@
+//! Brands and workshops: requests parsed into the domain, answers built from it.
+
+use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::{Error, Violations, enum_map, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::workshops as pb;
+
+use super::known::Known;
+use super::money;
+use crate::domain::workshops::{
+    NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
+};
+use crate::domain::{Brand, Mode};
+use crate::ops::Workshops;
+use crate::storage::workshops::ListFilters;
+
+enum_map!(mode_to_proto, mode_from_proto, Mode, pb::Mode, "mode", {
+    Processing <=> Processing,
+    Recruitment <=> Recruitment,
+    LiveCommerce <=> LiveCommerce,
+    AgriTourism <=> AgriTourism,
+});
+
+enum_map!(status_to_proto, status_from_proto, WorkshopStatus, pb::WorkshopStatus, "workshop status", {
+    Planned <=> Planned,
+    Open <=> Open,
+    Suspended <=> Suspended,
+    Closed <=> Closed,
+});
+
+enum_map!(support_to_proto, support_from_proto, SupportKind, pb::SupportKind, "support kind", {
+    SiteSelection <=> SiteSelection,
+    JobTraining <=> JobTraining,
+    SalesChannels <=> SalesChannels,
+    RentRelief <=> RentRelief,
+});
+
+/// The largest money value of one piece of support, in fen: a hundred million yuan.
+const MAX_SUPPORT_FEN: i64 = 10_000_000_000;
+
+/// RegisterBrand.
+pub(super) async fn register_brand(
+    workshops: &Workshops,
+    r: pb::RegisterBrandRequest,
+) -> Result<pb::Brand, Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::directory_id(&r.id, "id"));
+    let name = v.check(validate::single_line(&r.name, "name", 100));
+    let department = v.check(validate::directory_id(&r.department_id, "department_id"));
+    let description = optional_text(&r.description, "description", 500, &mut v);
+    v.finish()?;
+    let (Some(id), Some(name), Some(department_id), Some(description)) =
+        (id, name, department, description)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let brand = workshops
+        .register_brand(Brand {
+            id,
+            name,
+            department_id,
+            description,
+            created_at: now_micros(),
+        })
+        .await?;
+    let mut conn = workshops.db().pool().acquire().await?;
+    let known = Known::of(&mut conn, &[&brand.department_id], &[], &[]).await?;
+    Ok(brand_to_proto(brand, &known))
+}
+
+/// ListBrands.
+pub(super) async fn list_brands(
+    workshops: &Workshops,
+    r: pb::ListBrandsRequest,
+) -> Result<pb::ListBrandsResponse, Error> {
+    let page = paging::parse(r.page.as_ref(), "brands", "page")?;
+    let mut brands = workshops
+        .brands(page.after.as_deref(), page.fetch_limit())
+        .await?;
+    let next_page_token = paging::finish(&mut brands, &page, "brands", |b| &b.id);
+    let departments: Vec<&str> = brands.iter().map(|b| b.department_id.as_str()).collect();
+    let mut conn = workshops.db().pool().acquire().await?;
+    let known = Known::of(&mut conn, &departments, &[], &[]).await?;
+    Ok(pb::ListBrandsResponse {
+        brands: brands
+            .into_iter()
+            .map(|b| brand_to_proto(b, &known))
+            .collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// CreateWorkshop.
+pub(super) async fn create(
+    workshops: &Workshops,
+    r: pb::CreateWorkshopRequest,
+) -> Result<pb::Workshop, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let name = v.check(validate::single_line(&r.name, "name", 200));
+    let community = v.check(validate::directory_id(&r.community_id, "community_id"));
+    let host_firm = v.check(validate::single_line(&r.host_firm, "host_firm", 200));
+    let department = v.check(validate::directory_id(&r.department_id, "department_id"));
+    let mode = v.check(validate::required(mode_from_proto(r.mode, "mode"), "mode"));
+    let brand = v.check(validate::directory_id(&r.brand_id, "brand_id"));
+    v.finish()?;
+    let (
+        Some(request_id),
+        Some(name),
+        Some(community_id),
+        Some(host_firm),
+        Some(department_id),
+        Some(mode),
+        Some(brand_id),
+    ) = (
+        request_id, name, community, host_firm, department, mode, brand,
+    )
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let created = workshops
+        .create_workshop(NewWorkshop {
+            request_id,
+            name,
+            community_id,
+            host_firm,
+            department_id,
+            mode,
+            brand_id,
+        })
+        .await?;
+    answer(workshops, created).await
+}
+
+/// GetWorkshop.
+pub(super) async fn get(
+    workshops: &Workshops,
+    r: pb::GetWorkshopRequest,
+) -> Result<pb::Workshop, Error> {
+    let id = validate::uuid(&r.id, "id")?;
+    answer(workshops, workshops.workshop(&id).await?).await
+}
+
+/// ListWorkshops.
+pub(super) async fn list(
+    workshops: &Workshops,
+    r: pb::ListWorkshopsRequest,
+) -> Result<pb::ListWorkshopsResponse, Error> {
+    let mut v = Violations::default();
+    let filters = ListFilters {
+        mode: v.check(mode_from_proto(r.mode, "mode")).flatten(),
+        brand_id: optional_id(&r.brand_id, "brand_id", &mut v),
+        community_id: optional_id(&r.community_id, "community_id", &mut v),
+        status: v.check(status_from_proto(r.status, "status")).flatten(),
+    };
+    v.finish()?;
+    let key = format!("{filters:?}");
+    let page = paging::parse(r.page.as_ref(), &key, "page")?;
+    let mut found = workshops
+        .workshops(&filters, page.after.as_deref(), page.fetch_limit())
+        .await?;
+    let next_page_token = paging::finish(&mut found, &page, &key, |w| &w.id);
+    let known = known_of(workshops, &found).await?;
+    Ok(pb::ListWorkshopsResponse {
+        workshops: found
+            .into_iter()
+            .map(|w| workshop_to_proto(w, &known))
+            .collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// ChangeWorkshopStatus.
+pub(super) async fn change_status(
+    workshops: &Workshops,
+    r: pb::ChangeWorkshopStatusRequest,
+) -> Result<pb::Workshop, Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(&r.id, "id"));
+    let status = v.check(validate::required(
+        status_from_proto(r.status, "status"),
+        "status",
+    ));
+    let reason = optional_text(&r.reason, "reason", 500, &mut v);
+    v.finish()?;
+    let (Some(id), Some(status), Some(reason)) = (id, status, reason) else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    answer(
+        workshops,
+        workshops.change_status(&id, status, &reason).await?,
+    )
+    .await
+}
+
+/// GiveSupport.
+pub(super) async fn give_support(
+    workshops: &Workshops,
+    r: pb::GiveSupportRequest,
+) -> Result<pb::Workshop, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let workshop = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
+    let kind = v.check(validate::required(
+        support_from_proto(r.kind, "kind"),
+        "kind",
+    ));
+    let description = v.check(validate::text(&r.description, "description", 500));
+    if !(0..=MAX_SUPPORT_FEN).contains(&r.value_fen) {
+        v.add("value_fen", format!("must be 0 to {MAX_SUPPORT_FEN}"));
+    }
+    let given_on = v.check(validate::date(r.given_on.as_ref(), "given_on"));
+    v.finish()?;
+    let (Some(request_id), Some(workshop_id), Some(kind), Some(description), Some(given_on)) =
+        (request_id, workshop, kind, description, given_on)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let new = NewSupport {
+        request_id,
+        workshop_id,
+        support: Support {
+            kind,
+            description,
+            value_fen: r.value_fen,
+            given_on: given_on.unwrap_or_else(xingfu_platform::date::Date::today),
+        },
+    };
+    answer(workshops, workshops.give_support(new).await?).await
+}
+
+/// A workshop with its references looked up.
+async fn answer(workshops: &Workshops, workshop: Workshop) -> Result<pb::Workshop, Error> {
+    let known = known_of(workshops, std::slice::from_ref(&workshop)).await?;
+    Ok(workshop_to_proto(workshop, &known))
+}
+
+async fn known_of(workshops: &Workshops, found: &[Workshop]) -> Result<Known, Error> {
+    let departments: Vec<&str> = found.iter().map(|w| w.department_id.as_str()).collect();
+    let communities: Vec<&str> = found.iter().map(|w| w.community_id.as_str()).collect();
+    let mut conn = workshops.db().pool().acquire().await?;
+    Known::of(&mut conn, &departments, &communities, &[]).await
+}
+
+fn brand_to_proto(b: Brand, known: &Known) -> pb::Brand {
+    pb::Brand {
+        department: known.organisation(&b.department_id),
+        id: b.id,
+        name: b.name,
+        description: b.description,
+        create_time: Some(to_timestamp(b.created_at)),
+    }
+}
+
+fn workshop_to_proto(w: Workshop, known: &Known) -> pb::Workshop {
+    pb::Workshop {
+        community: known.community(&w.community_id),
+        department: known.organisation(&w.department_id),
+        id: w.id,
+        name: w.name,
+        host_firm: w.host_firm,
+        mode: mode_to_proto(w.mode) as i32,
+        brand_id: w.brand_id,
+        status: status_to_proto(w.status) as i32,
+        support: w
+            .support
+            .into_iter()
+            .map(|s| pb::Support {
+                kind: support_to_proto(s.kind) as i32,
+                description: s.description,
+                value: (s.value_fen > 0).then(|| money(s.value_fen)),
+                given_on: Some(s.given_on.into()),
+            })
+            .collect(),
+        workers: w.workers,
+        version: w.version,
+        create_time: Some(to_timestamp(w.created_at)),
+    }
+}
+
+/// Optional free text, up to `max` characters.
+pub(super) fn optional_text(
+    value: &str,
+    field: &str,
+    max: usize,
+    v: &mut Violations,
+) -> Option<String> {
+    v.check(validate::multi_line(value, field, max))
+}
+
+/// An optional directory-form id filter.
+pub(super) fn optional_id(value: &str, field: &str, v: &mut Violations) -> Option<String> {
+    if value.is_empty() {
+        None
+    } else {
+        v.check(validate::directory_id(value, field))
+    }
+}

@@ -1,0 +1,143 @@
+//! The order flow: requests parsed into the domain, answers built from it.
+
+use xingfu_platform::time::to_timestamp;
+use xingfu_platform::{Error, Violations, validate};
+use xingfu_proto::workshops as pb;
+
+use super::money;
+use crate::domain::orders::{MAX_UNITS, NewOrder, Order, Take, Task};
+use crate::ops::Workshops;
+
+/// PlaceOrder.
+pub(super) async fn place(
+    workshops: &Workshops,
+    r: pb::PlaceOrderRequest,
+) -> Result<pb::Order, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let workshop = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
+    let firm = v.check(validate::single_line(&r.firm, "firm", 200));
+    let product = v.check(validate::single_line(&r.product, "product", 200));
+    units(r.quantity, "quantity", &mut v);
+    units(r.unit_pay_fen, "unit_pay_fen", &mut v);
+    v.finish()?;
+    let (Some(request_id), Some(workshop_id), Some(firm), Some(product)) =
+        (request_id, workshop, firm, product)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let order = workshops
+        .place_order(NewOrder {
+            request_id,
+            workshop_id,
+            firm,
+            product,
+            quantity: r.quantity,
+            unit_pay_fen: r.unit_pay_fen,
+        })
+        .await?;
+    Ok(order_to_proto(order))
+}
+
+/// GetOrder.
+pub(super) async fn get(workshops: &Workshops, r: pb::GetOrderRequest) -> Result<pb::Order, Error> {
+    let id = validate::uuid(&r.id, "id")?;
+    Ok(order_to_proto(workshops.order(&id).await?))
+}
+
+/// DispatchTask.
+pub(super) async fn dispatch(
+    workshops: &Workshops,
+    r: pb::DispatchTaskRequest,
+) -> Result<pb::Task, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let order = v.check(validate::uuid(&r.order_id, "order_id"));
+    units(r.quantity, "quantity", &mut v);
+    v.finish()?;
+    let (Some(request_id), Some(order)) = (request_id, order) else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let task = workshops
+        .dispatch_task(&request_id, &order, r.quantity)
+        .await?;
+    Ok(task_to_proto(task))
+}
+
+/// TakeTask.
+pub(super) async fn take(workshops: &Workshops, r: pb::TakeTaskRequest) -> Result<pb::Take, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let task = v.check(validate::uuid(&r.task_id, "task_id"));
+    let worker = v.check(validate::uuid(&r.worker_id, "worker_id"));
+    units(r.quantity, "quantity", &mut v);
+    v.finish()?;
+    let (Some(request_id), Some(task), Some(worker)) = (request_id, task, worker) else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let take = workshops
+        .take_task(&request_id, &task, &worker, r.quantity)
+        .await?;
+    Ok(take_to_proto(take))
+}
+
+/// DeliverTake.
+pub(super) async fn deliver(
+    workshops: &Workshops,
+    r: pb::DeliverTakeRequest,
+) -> Result<pb::Take, Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(&r.take_id, "take_id"));
+    if r.delivered < 0 {
+        v.add("delivered", "must not be negative");
+    }
+    v.finish()?;
+    let take = workshops
+        .deliver_take(&id.unwrap_or_default(), r.delivered)
+        .await?;
+    Ok(take_to_proto(take))
+}
+
+fn units(value: i64, field: &str, v: &mut Violations) {
+    if !(1..=MAX_UNITS).contains(&value) {
+        v.add(field, format!("must be 1 to {MAX_UNITS}"));
+    }
+}
+
+fn order_to_proto(o: Order) -> pb::Order {
+    pb::Order {
+        id: o.id,
+        workshop_id: o.workshop_id,
+        firm: o.firm,
+        product: o.product,
+        quantity: o.quantity,
+        unit_pay: Some(money(o.unit_pay_fen)),
+        dispatched: o.dispatched,
+        delivered: o.delivered,
+        tasks: o.tasks.into_iter().map(task_to_proto).collect(),
+        create_time: Some(to_timestamp(o.created_at)),
+    }
+}
+
+fn task_to_proto(t: Task) -> pb::Task {
+    pb::Task {
+        id: t.id,
+        order_id: t.order_id,
+        quantity: t.quantity,
+        taken: t.taken,
+        create_time: Some(to_timestamp(t.created_at)),
+    }
+}
+
+fn take_to_proto(t: Take) -> pb::Take {
+    pb::Take {
+        id: t.id,
+        task_id: t.task_id,
+        worker_id: t.worker_id,
+        quantity: t.quantity,
+        delivered: t.delivered.unwrap_or(0),
+        pay: t.pay_fen.map(money),
+        create_time: Some(to_timestamp(t.created_at)),
+        deliver_time: t.delivered_at.map(to_timestamp),
+    }
+}

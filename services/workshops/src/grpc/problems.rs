@@ -1,0 +1,156 @@
+//! Problems: requests parsed into the domain, answers built from it.
+
+use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::{Error, Violations, enum_map, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::workshops as pb;
+
+use crate::domain::problems::{NewProblem, Problem, ProblemCategory, ProblemStatus};
+use crate::ops::Workshops;
+
+enum_map!(category_to_proto, category_from_proto, ProblemCategory, pb::ProblemCategory, "problem category", {
+    Construction <=> Construction,
+    FirmMatching <=> FirmMatching,
+    InternalManagement <=> InternalManagement,
+    Other <=> Other,
+});
+
+enum_map!(status_to_proto, status_from_proto, ProblemStatus, pb::ProblemStatus, "problem status", {
+    Open <=> Open,
+    Assigned <=> Assigned,
+    Escalated <=> Escalated,
+    Resolved <=> Resolved,
+});
+
+/// RaiseProblem.
+pub(super) async fn raise(
+    workshops: &Workshops,
+    r: pb::RaiseProblemRequest,
+) -> Result<pb::Problem, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let workshop = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
+    let category = v.check(validate::required(
+        category_from_proto(r.category, "category"),
+        "category",
+    ));
+    let description = v.check(validate::text(&r.description, "description", 1000));
+    v.finish()?;
+    let (Some(request_id), Some(workshop_id), Some(category), Some(description)) =
+        (request_id, workshop, category, description)
+    else {
+        return Err(Error::invalid("", "invalid request"));
+    };
+    let problem = workshops
+        .raise_problem(NewProblem {
+            request_id,
+            workshop_id,
+            category,
+            description,
+        })
+        .await?;
+    Ok(problem_to_proto(problem))
+}
+
+/// GetProblem.
+pub(super) async fn get(
+    workshops: &Workshops,
+    r: pb::GetProblemRequest,
+) -> Result<pb::Problem, Error> {
+    let id = validate::uuid(&r.id, "id")?;
+    Ok(problem_to_proto(workshops.problem(&id).await?))
+}
+
+/// ListProblems.
+pub(super) async fn list(
+    workshops: &Workshops,
+    r: pb::ListProblemsRequest,
+) -> Result<pb::ListProblemsResponse, Error> {
+    let mut v = Violations::default();
+    let workshop = (!r.workshop_id.is_empty())
+        .then(|| v.check(validate::uuid(&r.workshop_id, "workshop_id")))
+        .flatten();
+    let status = v.check(status_from_proto(r.status, "status")).flatten();
+    let category = v
+        .check(category_from_proto(r.category, "category"))
+        .flatten();
+    v.finish()?;
+    let key = format!("{workshop:?}/{status:?}/{category:?}");
+    let page = paging::parse(r.page.as_ref(), &key, "page")?;
+    let mut found = workshops
+        .problems(
+            workshop.as_deref(),
+            status,
+            category,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+    let next_page_token = paging::finish(&mut found, &page, &key, |p| &p.id);
+    Ok(pb::ListProblemsResponse {
+        problems: found.into_iter().map(problem_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// AssignProblem.
+pub(super) async fn assign(
+    workshops: &Workshops,
+    r: pb::AssignProblemRequest,
+) -> Result<pb::Problem, Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(&r.problem_id, "problem_id"));
+    let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    v.finish()?;
+    let problem = workshops
+        .assign_problem(&id.unwrap_or_default(), &volunteer.unwrap_or_default())
+        .await?;
+    Ok(problem_to_proto(problem))
+}
+
+/// ResolveProblem.
+pub(super) async fn resolve(
+    workshops: &Workshops,
+    r: pb::ResolveProblemRequest,
+) -> Result<pb::Problem, Error> {
+    let (id, text) = id_and_text(&r.problem_id, &r.resolution, "resolution")?;
+    Ok(problem_to_proto(
+        workshops.resolve_problem(&id, &text).await?,
+    ))
+}
+
+/// EscalateProblem.
+pub(super) async fn escalate(
+    workshops: &Workshops,
+    r: pb::EscalateProblemRequest,
+) -> Result<pb::Problem, Error> {
+    let (id, text) = id_and_text(&r.problem_id, &r.reason, "reason")?;
+    Ok(problem_to_proto(
+        workshops.escalate_problem(&id, &text).await?,
+    ))
+}
+
+fn id_and_text(id: &str, text: &str, field: &str) -> Result<(String, String), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(id, "problem_id"));
+    let text = v.check(validate::text(text, field, 1000));
+    v.finish()?;
+    Ok((id.unwrap_or_default(), text.unwrap_or_default()))
+}
+
+fn problem_to_proto(p: Problem) -> pb::Problem {
+    let age_days = p.age_days(now_micros());
+    pb::Problem {
+        id: p.id,
+        workshop_id: p.workshop_id,
+        category: category_to_proto(p.category) as i32,
+        description: p.description,
+        status: status_to_proto(p.status) as i32,
+        assignee_id: p.assignee_id.unwrap_or_default(),
+        resolution: p.resolution.unwrap_or_default(),
+        escalation_reason: p.escalation_reason.unwrap_or_default(),
+        create_time: Some(to_timestamp(p.created_at)),
+        resolve_time: p.resolved_at.map(to_timestamp),
+        age_days,
+    }
+}

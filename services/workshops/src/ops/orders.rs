@@ -1,0 +1,255 @@
+//! The order flow: a firm's order (企业送单), split into tasks (工坊派单), taken in parts by
+//! workers (农户接单) and delivered for pay that becomes their income.
+
+use xingfu_platform::Error;
+use xingfu_platform::date::Date;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::workshops as pb;
+
+use super::workers::{piecework, worker};
+use super::{Workshops, workshop};
+use crate::domain::orders::{NewOrder, Order, Take, Task, pay};
+use crate::domain::workshops::WorkshopStatus;
+use crate::storage::orders as store;
+use crate::storage::{COUNTERS, Keyed};
+
+impl Workshops {
+    /// A firm places an order with an open workshop; a retry returns the first.
+    pub async fn place_order(&self, new: NewOrder) -> Result<Order, Error> {
+        let mut tx = self.db.begin().await?;
+        let at = workshop(&mut tx, &new.workshop_id).await?;
+        if at.status != WorkshopStatus::Open {
+            return Err(Error::precondition(
+                "WORKSHOP_NOT_OPEN",
+                format!("workshops/{}", at.id),
+                format!("the workshop is {}", at.status.as_str()),
+            ));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert(&mut tx, &id, &new, now_micros()).await? {
+            Keyed::New(order) => {
+                let event = pb::OrderPlaced {
+                    order_id: order.id.clone(),
+                    workshop_id: order.workshop_id.clone(),
+                    firm: order.firm.clone(),
+                    product: order.product.clone(),
+                    quantity: order.quantity,
+                    unit_pay_fen: order.unit_pay_fen,
+                };
+                self.outbox.enqueue(&mut tx, &order.id, &event).await?;
+                COUNTERS.bump(&mut tx, "orders", "all", 1).await?;
+                self.outbox.commit(tx).await?;
+                Ok(order)
+            }
+            Keyed::Existing(order, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(order)
+            }
+            Keyed::Existing(..) => {
+                Err(Error::reused_key("order request", &new.request_id, "order"))
+            }
+        }
+    }
+
+    /// The order `id` with its tasks.
+    pub async fn order(&self, id: &str) -> Result<Order, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        order(&mut conn, id).await
+    }
+
+    /// Splits `quantity` units of an order into a task; a retry returns the first.
+    pub async fn dispatch_task(
+        &self,
+        request_id: &str,
+        order_id: &str,
+        quantity: i64,
+    ) -> Result<Task, Error> {
+        let fingerprint = xingfu_platform::validate::fingerprint([order_id, &quantity.to_string()]);
+        let mut tx = self.db.begin().await?;
+        let placed = order(&mut tx, order_id).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let task = store::insert_task(
+            &mut tx,
+            &id,
+            request_id,
+            &fingerprint,
+            order_id,
+            quantity,
+            now_micros(),
+        )
+        .await?;
+        match task {
+            Keyed::New(task) => {
+                if !store::dispatch(&mut tx, order_id, quantity).await? {
+                    return Err(exhausted(
+                        "orders",
+                        order_id,
+                        placed.quantity - placed.dispatched,
+                    ));
+                }
+                let event = pb::TaskDispatched {
+                    task_id: task.id.clone(),
+                    order_id: order_id.to_owned(),
+                    quantity,
+                };
+                self.outbox.enqueue(&mut tx, order_id, &event).await?;
+                self.outbox.commit(tx).await?;
+                Ok(task)
+            }
+            Keyed::Existing(task, used) if used == fingerprint => {
+                tx.rollback().await?;
+                Ok(task)
+            }
+            Keyed::Existing(..) => Err(Error::reused_key("task request", request_id, "task")),
+        }
+    }
+
+    /// A worker of the order's workshop takes `quantity` units of a task; a retry returns
+    /// the first take.
+    pub async fn take_task(
+        &self,
+        request_id: &str,
+        task_id: &str,
+        worker_id: &str,
+        quantity: i64,
+    ) -> Result<Take, Error> {
+        let fingerprint =
+            xingfu_platform::validate::fingerprint([task_id, worker_id, &quantity.to_string()]);
+        let mut tx = self.db.begin().await?;
+        if let Some((take, used)) = store::take_by_request(&mut tx, request_id).await? {
+            tx.rollback().await?;
+            return if used == fingerprint {
+                Ok(take)
+            } else {
+                Err(Error::reused_key("take request", request_id, "take"))
+            };
+        }
+        let task = store::task(&mut tx, task_id)
+            .await?
+            .ok_or_else(|| Error::not_found("task", task_id))?;
+        let placed = order(&mut tx, &task.order_id).await?;
+        let taker = worker(&mut tx, worker_id).await?;
+        if taker.workshop_id != placed.workshop_id {
+            return Err(Error::precondition(
+                "WORKER_ELSEWHERE",
+                format!("workers/{worker_id}"),
+                "the worker is enrolled at another workshop",
+            ));
+        }
+        if !store::take_units(&mut tx, task_id, quantity).await? {
+            let left = store::task(&mut tx, task_id)
+                .await?
+                .map_or(0, |t| t.quantity - t.taken);
+            return Err(exhausted("tasks", task_id, left));
+        }
+        let take = Take {
+            id: uuid::Uuid::now_v7().to_string(),
+            task_id: task_id.to_owned(),
+            worker_id: worker_id.to_owned(),
+            quantity,
+            delivered: None,
+            pay_fen: None,
+            created_at: now_micros(),
+            delivered_at: None,
+        };
+        match store::insert_take(&mut tx, &take, request_id, &fingerprint).await {
+            // The same key raced in from another call: it holds the units, this gives
+            // them back by rolling back.
+            Err(e) if xingfu_platform::db::is_unique_violation(&e) => {
+                drop(tx);
+                let mut conn = self.db.pool().acquire().await?;
+                return match store::take_by_request(&mut conn, request_id).await? {
+                    Some((take, used)) if used == fingerprint => Ok(take),
+                    _ => Err(Error::reused_key("take request", request_id, "take")),
+                };
+            }
+            other => other?,
+        }
+        let event = pb::TaskTaken {
+            take_id: take.id.clone(),
+            task_id: task_id.to_owned(),
+            worker_id: worker_id.to_owned(),
+            quantity,
+        };
+        self.outbox.enqueue(&mut tx, task_id, &event).await?;
+        self.outbox.commit(tx).await?;
+        Ok(take)
+    }
+
+    /// The worker delivers `delivered` of the units they took: the pay becomes their
+    /// income for this month. Delivering again changes nothing.
+    pub async fn deliver_take(&self, take_id: &str, delivered: i64) -> Result<Take, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = take(&mut tx, take_id).await?;
+        if current.delivered.is_some() {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        if delivered > current.quantity {
+            return Err(Error::invalid(
+                "delivered",
+                format!("must be 0 to the {} units taken", current.quantity),
+            ));
+        }
+        let task = store::task(&mut tx, &current.task_id)
+            .await?
+            .ok_or_else(|| Error::not_found("task", &current.task_id))?;
+        let placed = order(&mut tx, &task.order_id).await?;
+        let pay_fen = pay(delivered, placed.unit_pay_fen)
+            .ok_or_else(|| Error::invalid("delivered", "the pay is too large"))?;
+        let now = now_micros();
+        if !store::deliver(&mut tx, take_id, &placed.id, delivered, pay_fen, now).await? {
+            tx.rollback().await?;
+            return self.take(take_id).await;
+        }
+        let earner = worker(&mut tx, &current.worker_id).await?;
+        if pay_fen > 0 {
+            let month = Date::today().month_key();
+            let income = piecework(take_id, &earner.id, month, pay_fen);
+            self.add_income(&mut tx, &earner, &income).await?;
+        }
+        let event = pb::TakeDelivered {
+            take_id: take_id.to_owned(),
+            task_id: current.task_id.clone(),
+            worker_id: current.worker_id.clone(),
+            delivered,
+            pay_fen,
+        };
+        self.outbox
+            .enqueue(&mut tx, &current.task_id, &event)
+            .await?;
+        COUNTERS
+            .bump(&mut tx, "units", "delivered", delivered)
+            .await?;
+        let done = take(&mut tx, take_id).await?;
+        self.outbox.commit(tx).await?;
+        Ok(done)
+    }
+
+    /// The take `id`.
+    pub async fn take(&self, id: &str) -> Result<Take, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        take(&mut conn, id).await
+    }
+}
+
+async fn order(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Order, Error> {
+    store::get(conn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("order", id))
+}
+
+async fn take(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Take, Error> {
+    store::take(conn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("take", id))
+}
+
+/// FAILED_PRECONDITION: fewer units are left than asked for.
+fn exhausted(collection: &str, id: &str, left: i64) -> Error {
+    Error::precondition(
+        "QUANTITY_EXHAUSTED",
+        format!("{collection}/{id}"),
+        format!("only {left} units are left"),
+    )
+}

@@ -1,0 +1,156 @@
+//! Appointing commissioners, red stewards and star brokers, and rating brokers.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::workshops as pb;
+
+use super::{Workshops, workshop};
+use crate::domain::people::{Appointment, NewAppointment, Place, Rating, Role};
+use crate::storage::Keyed;
+use crate::storage::people::{self as store, ListFilters};
+
+impl Workshops {
+    /// Appoints a volunteer; a retry returns the first appointment. The volunteer is
+    /// taken as given and shown verified once the register's event confirms them.
+    pub async fn appoint(&self, new: NewAppointment) -> Result<Appointment, Error> {
+        if !new.place.fits(new.role) {
+            return Err(Error::invalid(
+                "workshop_id",
+                format!("a {} belongs to a workshop", new.role.as_str()),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        if let Place::Workshop(id) = &new.place {
+            workshop(&mut tx, id).await?;
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert(&mut tx, &id, &new, now_micros()).await? {
+            Keyed::New(appointment) => {
+                let (workshop_id, community_id) = match &appointment.place {
+                    Place::Workshop(id) => (id.clone(), String::new()),
+                    Place::Community(id) => (String::new(), id.clone()),
+                    Place::Firm(_) => (String::new(), String::new()),
+                };
+                let event = pb::PersonAppointed {
+                    appointment_id: appointment.id.clone(),
+                    volunteer_id: appointment.volunteer_id.clone(),
+                    role: appointment.role.as_str().to_owned(),
+                    workshop_id,
+                    community_id,
+                };
+                self.outbox
+                    .enqueue(&mut tx, &appointment.id, &event)
+                    .await?;
+                self.outbox.commit(tx).await?;
+                Ok(appointment)
+            }
+            Keyed::Existing(appointment, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(appointment)
+            }
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "appointment request",
+                &new.request_id,
+                "appointment",
+            )),
+        }
+    }
+
+    /// Ends an appointment; again changes nothing.
+    pub async fn end_appointment(&self, id: &str) -> Result<Appointment, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = appointment(&mut tx, id).await?;
+        if !store::end(&mut tx, id, now_micros()).await? {
+            tx.rollback().await?;
+            return self.appointment(id).await;
+        }
+        let event = pb::AppointmentEnded {
+            appointment_id: id.to_owned(),
+            volunteer_id: current.volunteer_id.clone(),
+            role: current.role.as_str().to_owned(),
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        let ended = appointment(&mut tx, id).await?;
+        self.outbox.commit(tx).await?;
+        Ok(ended)
+    }
+
+    /// The appointment `id`.
+    pub async fn appointment(&self, id: &str) -> Result<Appointment, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        appointment(&mut conn, id).await
+    }
+
+    /// Appointments by `filters`, in creation order after `after`.
+    pub async fn appointments(
+        &self,
+        filters: &ListFilters,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Appointment>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::list(&mut conn, filters, after, limit).await?)
+    }
+
+    /// Rates a current star broker; a retry changes nothing.
+    pub async fn rate_broker(
+        &self,
+        request_id: &str,
+        appointment_id: &str,
+        stars: i64,
+        note: &str,
+    ) -> Result<Appointment, Error> {
+        let fingerprint =
+            xingfu_platform::validate::fingerprint([appointment_id, &stars.to_string(), note]);
+        let mut tx = self.db.begin().await?;
+        let current = appointment(&mut tx, appointment_id).await?;
+        if current.role != Role::StarBroker || !current.active {
+            return Err(Error::precondition(
+                "NOT_A_STAR_BROKER",
+                format!("appointments/{appointment_id}"),
+                "only a current star broker is rated",
+            ));
+        }
+        let rating = Rating {
+            stars,
+            note: note.to_owned(),
+            created_at: now_micros(),
+        };
+        match store::rate(&mut tx, request_id, &fingerprint, appointment_id, &rating).await? {
+            None => {
+                let event = pb::BrokerRated {
+                    appointment_id: appointment_id.to_owned(),
+                    volunteer_id: current.volunteer_id.clone(),
+                    stars: i32::try_from(stars).unwrap_or(0),
+                };
+                self.outbox.enqueue(&mut tx, appointment_id, &event).await?;
+                let rated = appointment(&mut tx, appointment_id).await?;
+                self.outbox.commit(tx).await?;
+                Ok(rated)
+            }
+            Some(used) if used == fingerprint => {
+                tx.rollback().await?;
+                self.appointment(appointment_id).await
+            }
+            Some(_) => Err(Error::reused_key("rating request", request_id, "rating")),
+        }
+    }
+
+    /// A broker's ratings, newest first, before the rating `before`: (rating id, rating).
+    pub async fn broker_ratings(
+        &self,
+        appointment_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, Rating)>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        appointment(&mut conn, appointment_id).await?;
+        Ok(store::ratings(&mut conn, appointment_id, before, limit).await?)
+    }
+}
+
+async fn appointment(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Appointment, Error> {
+    store::get(conn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("appointment", id))
+}

@@ -1,0 +1,135 @@
+//! Problems raised at workshops: assigned to a commissioner, escalated, resolved.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::workshops as pb;
+
+use super::{Workshops, workshop};
+use crate::domain::people::Role;
+use crate::domain::problems::{NewProblem, Problem, ProblemCategory, ProblemStatus};
+use crate::storage::problems::{self as store, Change};
+use crate::storage::{COUNTERS, Keyed, people};
+
+impl Workshops {
+    /// Raises a problem at a workshop; a retry returns the first.
+    pub async fn raise_problem(&self, new: NewProblem) -> Result<Problem, Error> {
+        let mut tx = self.db.begin().await?;
+        workshop(&mut tx, &new.workshop_id).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert(&mut tx, &id, &new, now_micros()).await? {
+            Keyed::New(problem) => {
+                let event = pb::ProblemRaised {
+                    problem_id: problem.id.clone(),
+                    workshop_id: problem.workshop_id.clone(),
+                    category: problem.category.as_str().to_owned(),
+                };
+                self.outbox.enqueue(&mut tx, &problem.id, &event).await?;
+                COUNTERS.bump(&mut tx, "problems", "raised", 1).await?;
+                self.outbox.commit(tx).await?;
+                Ok(problem)
+            }
+            Keyed::Existing(problem, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(problem)
+            }
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "problem request",
+                &new.request_id,
+                "problem",
+            )),
+        }
+    }
+
+    /// The problem `id`.
+    pub async fn problem(&self, id: &str) -> Result<Problem, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        problem(&mut conn, id).await
+    }
+
+    /// Problems by workshop, status and category, in raising order after `after`.
+    pub async fn problems(
+        &self,
+        workshop_id: Option<&str>,
+        status: Option<ProblemStatus>,
+        category: Option<ProblemCategory>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Problem>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::list(&mut conn, workshop_id, status, category, after, limit).await?)
+    }
+
+    /// Assigns a problem to a current commissioner; to the one it has, nothing.
+    pub async fn assign_problem(&self, id: &str, volunteer_id: &str) -> Result<Problem, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = problem(&mut tx, id).await?;
+        if current.status == ProblemStatus::Assigned
+            && current.assignee_id.as_deref() == Some(volunteer_id)
+        {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        if !people::holds(&mut tx, volunteer_id, Role::Commissioner).await? {
+            return Err(Error::precondition(
+                "NOT_A_COMMISSIONER",
+                format!("volunteers/{volunteer_id}"),
+                "problems are assigned to current commissioners (共富专员)",
+            ));
+        }
+        self.change(tx, current, Change::Assign(volunteer_id)).await
+    }
+
+    /// Escalates a problem that is not resolved.
+    pub async fn escalate_problem(&self, id: &str, reason: &str) -> Result<Problem, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = problem(&mut tx, id).await?;
+        self.change(tx, current, Change::Escalate(reason)).await
+    }
+
+    /// Resolves a problem; again changes nothing.
+    pub async fn resolve_problem(&self, id: &str, resolution: &str) -> Result<Problem, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = problem(&mut tx, id).await?;
+        if current.status == ProblemStatus::Resolved {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        self.change(tx, current, Change::Resolve(resolution, now_micros()))
+            .await
+    }
+
+    async fn change(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        current: Problem,
+        change: Change<'_>,
+    ) -> Result<Problem, Error> {
+        let resolves = matches!(change, Change::Resolve(..));
+        if !store::change(&mut tx, &current.id, change).await? {
+            return Err(Error::precondition(
+                "PROBLEM_RESOLVED",
+                format!("problems/{}", current.id),
+                "the problem is resolved",
+            ));
+        }
+        let changed = problem(&mut tx, &current.id).await?;
+        let event = pb::ProblemChanged {
+            problem_id: changed.id.clone(),
+            workshop_id: changed.workshop_id.clone(),
+            status: changed.status.as_str().to_owned(),
+            assignee_id: changed.assignee_id.clone().unwrap_or_default(),
+        };
+        self.outbox.enqueue(&mut tx, &changed.id, &event).await?;
+        if resolves {
+            COUNTERS.bump(&mut tx, "problems", "resolved", 1).await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(changed)
+    }
+}
+
+async fn problem(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Problem, Error> {
+    store::get(conn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("problem", id))
+}

@@ -1,0 +1,157 @@
+//! Workshops: creating them, their status and their support package.
+
+use xingfu_platform::Error;
+use xingfu_platform::time::now_micros;
+use xingfu_proto::workshops as pb;
+
+use super::{Workshops, workshop};
+use crate::domain::workshops::{NewSupport, NewWorkshop, Workshop, WorkshopStatus};
+use crate::storage::workshops::{self as store, ListFilters};
+use crate::storage::{COUNTERS, Keyed, catalogue};
+
+impl Workshops {
+    /// Creates a workshop, PLANNED, of a registered brand; a retry returns the first. The
+    /// community and department are taken as given and shown verified once the directory's
+    /// events confirm them.
+    pub async fn create_workshop(&self, new: NewWorkshop) -> Result<Workshop, Error> {
+        let mut tx = self.db.begin().await?;
+        if catalogue::get(&mut tx, &new.brand_id).await?.is_none() {
+            return Err(Error::precondition(
+                "BRAND_UNKNOWN",
+                format!("brands/{}", new.brand_id),
+                format!("brand {} is not registered", new.brand_id),
+            ));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert(&mut tx, &id, &new, now_micros()).await? {
+            Keyed::New(workshop) => {
+                let event = pb::WorkshopCreated {
+                    workshop_id: workshop.id.clone(),
+                    name: workshop.name.clone(),
+                    community_id: workshop.community_id.clone(),
+                    department_id: workshop.department_id.clone(),
+                    mode: workshop.mode.as_str().to_owned(),
+                    brand_id: workshop.brand_id.clone(),
+                    host_firm: workshop.host_firm.clone(),
+                };
+                self.outbox.enqueue(&mut tx, &workshop.id, &event).await?;
+                for (dimension, key) in [
+                    ("workshops", "all"),
+                    ("mode", workshop.mode.as_str()),
+                    ("brand", workshop.brand_id.as_str()),
+                    ("status", workshop.status.as_str()),
+                ] {
+                    COUNTERS.bump(&mut tx, dimension, key, 1).await?;
+                }
+                self.outbox.commit(tx).await?;
+                Ok(workshop)
+            }
+            Keyed::Existing(workshop, fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                Ok(workshop)
+            }
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "workshop request",
+                &new.request_id,
+                "workshop",
+            )),
+        }
+    }
+
+    /// The workshop `id`.
+    pub async fn workshop(&self, id: &str) -> Result<Workshop, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        workshop(&mut conn, id).await
+    }
+
+    /// Workshops by `filters`, in creation order after `after`.
+    pub async fn workshops(
+        &self,
+        filters: &ListFilters,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Workshop>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::list(&mut conn, filters, after, limit).await?)
+    }
+
+    /// Moves the workshop to `to` along a valid transition; to where it is, nothing.
+    pub async fn change_status(
+        &self,
+        id: &str,
+        to: WorkshopStatus,
+        reason: &str,
+    ) -> Result<Workshop, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = workshop(&mut tx, id).await?;
+        if current.status == to {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        if !current.status.can_become(to) {
+            return Err(Error::precondition(
+                "INVALID_TRANSITION",
+                format!("workshops/{id}"),
+                format!(
+                    "a {} workshop cannot become {}",
+                    current.status.as_str(),
+                    to.as_str()
+                ),
+            ));
+        }
+        if !store::set_status(&mut tx, id, current.status, to).await? {
+            // A concurrent change moved it first: the caller reads and decides again.
+            return Err(Error::Aborted(format!(
+                "workshop {id} changed meanwhile; read it and try again"
+            )));
+        }
+        let event = pb::WorkshopStatusChanged {
+            workshop_id: id.to_owned(),
+            from: current.status.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+            reason: reason.to_owned(),
+        };
+        self.outbox.enqueue(&mut tx, id, &event).await?;
+        COUNTERS
+            .bump(&mut tx, "status", current.status.as_str(), -1)
+            .await?;
+        COUNTERS.bump(&mut tx, "status", to.as_str(), 1).await?;
+        let changed = workshop(&mut tx, id).await?;
+        self.outbox.commit(tx).await?;
+        Ok(changed)
+    }
+
+    /// Records support given to a workshop; a retry changes nothing.
+    pub async fn give_support(&self, new: NewSupport) -> Result<Workshop, Error> {
+        let mut tx = self.db.begin().await?;
+        workshop(&mut tx, &new.workshop_id).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        match store::insert_support(&mut tx, &id, &new, now_micros()).await? {
+            None => {
+                let event = pb::SupportGiven {
+                    workshop_id: new.workshop_id.clone(),
+                    kind: new.support.kind.as_str().to_owned(),
+                    value_fen: new.support.value_fen,
+                };
+                self.outbox
+                    .enqueue(&mut tx, &new.workshop_id, &event)
+                    .await?;
+                COUNTERS
+                    .bump(&mut tx, "support_fen", "all", new.support.value_fen)
+                    .await?;
+                let changed = workshop(&mut tx, &new.workshop_id).await?;
+                self.outbox.commit(tx).await?;
+                Ok(changed)
+            }
+            Some(fingerprint) if fingerprint == new.fingerprint() => {
+                tx.rollback().await?;
+                self.workshop(&new.workshop_id).await
+            }
+            Some(_) => Err(Error::reused_key(
+                "support request",
+                &new.request_id,
+                "support",
+            )),
+        }
+    }
+}

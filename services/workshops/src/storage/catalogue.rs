@@ -1,0 +1,85 @@
+//! Brands.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
+
+use crate::domain::Brand;
+
+const BRAND: &str = "id, name, department_id, description, created_at";
+
+/// What registering a brand came to.
+#[derive(Debug)]
+pub enum Registered {
+    /// Registered now.
+    New,
+    /// The id was registered before: that brand.
+    IdTaken(Brand),
+    /// The department sponsors another brand.
+    DepartmentTaken(Brand),
+}
+
+/// Registers `brand` unless its id or its department is taken.
+pub async fn insert(conn: &mut AnyConnection, brand: &Brand) -> Result<Registered, sqlx::Error> {
+    if let Some(existing) = get(conn, &brand.id).await? {
+        return Ok(Registered::IdTaken(existing));
+    }
+    let sponsor = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {BRAND} FROM brands WHERE department_id = $1"
+    )))
+    .bind(&brand.department_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = sponsor {
+        return Ok(Registered::DepartmentTaken(brand_of(&row)?));
+    }
+    sqlx::query(
+        "INSERT INTO brands (id, name, department_id, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&brand.id)
+    .bind(&brand.name)
+    .bind(&brand.department_id)
+    .bind(&brand.description)
+    .bind(brand.created_at)
+    .execute(conn)
+    .await?;
+    Ok(Registered::New)
+}
+
+/// The brand `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Brand>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {BRAND} FROM brands WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| brand_of(&row))
+    .transpose()
+}
+
+/// Brands in id order after `after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Brand>, sqlx::Error> {
+    Filtered::new(format!("SELECT {BRAND} FROM brands"))
+        .and("id >", after)
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(brand_of)
+        .collect()
+}
+
+fn brand_of(row: &AnyRow) -> Result<Brand, sqlx::Error> {
+    Ok(Brand {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        department_id: row.try_get("department_id")?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

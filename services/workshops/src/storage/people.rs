@@ -1,0 +1,219 @@
+//! Appointments and star brokers' ratings.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
+
+use super::{Keyed, keyed, named};
+use crate::domain::people::{Appointment, NewAppointment, Place, Rating, Role};
+
+const APPOINTMENT: &str =
+    "id, volunteer_id, role, workshop_id, community_id, firm, stars, active, created_at, ended_at";
+
+/// Inserts `new` under `id` unless its request id is known.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewAppointment,
+    now: i64,
+) -> Result<Keyed<Appointment>, sqlx::Error> {
+    let (workshop, community, firm) = match &new.place {
+        Place::Workshop(id) => (Some(id), None, None),
+        Place::Community(id) => (None, Some(id), None),
+        Place::Firm(name) => (None, None, Some(name)),
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO appointments (id, request_id, request_hash, volunteer_id, role, \
+         workshop_id, community_id, firm, stars, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&new.request_id)
+    .bind(new.fingerprint())
+    .bind(&new.volunteer_id)
+    .bind(new.role.as_str())
+    .bind(workshop.cloned())
+    .bind(community.cloned())
+    .bind(firm.cloned())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {APPOINTMENT}, request_hash FROM appointments WHERE request_id = $1"
+    )))
+    .bind(&new.request_id)
+    .fetch_one(conn)
+    .await?;
+    keyed(inserted, &row, appointment_of(&row)?)
+}
+
+/// The appointment `id`.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Appointment>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {APPOINTMENT} FROM appointments WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| appointment_of(&row))
+    .transpose()
+}
+
+/// The filters of an appointment list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilters {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only at this workshop.
+    pub workshop_id: Option<String>,
+    /// Only this volunteer.
+    pub volunteer_id: Option<String>,
+    /// Only those that hold.
+    pub active_only: bool,
+}
+
+/// Appointments in id order after `after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filters: &ListFilters,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Appointment>, sqlx::Error> {
+    Filtered::new(format!("SELECT {APPOINTMENT} FROM appointments"))
+        .and("role =", filters.role.map(Role::as_str))
+        .and("workshop_id =", filters.workshop_id.as_deref())
+        .and("volunteer_id =", filters.volunteer_id.as_deref())
+        .and_if(filters.active_only, "active = 1")
+        .and("id >", after)
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(appointment_of)
+        .collect()
+}
+
+/// Whether the volunteer holds a current appointment to `role`.
+pub async fn holds(
+    conn: &mut AnyConnection,
+    volunteer_id: &str,
+    role: Role,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM appointments WHERE role = $1 AND active = 1 AND volunteer_id = $2 LIMIT 1",
+    )
+    .bind(role.as_str())
+    .bind(volunteer_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Distinct volunteers holding a current appointment to `role`.
+pub async fn holders(conn: &mut AnyConnection, role: Role) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT volunteer_id) FROM appointments WHERE role = $1 AND active = 1",
+    )
+    .bind(role.as_str())
+    .fetch_one(conn)
+    .await
+}
+
+/// Ends an appointment; false when it had ended.
+pub async fn end(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE appointments SET active = 0, ended_at = $1 WHERE id = $2 AND active = 1",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Stores a rating and makes it the broker's current one, unless its request id is
+/// known; what the key was used for otherwise.
+pub async fn rate(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    fingerprint: &str,
+    appointment_id: &str,
+    rating: &Rating,
+) -> Result<Option<String>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO broker_ratings (id, request_id, request_hash, appointment_id, stars, note, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(request_id)
+    .bind(fingerprint)
+    .bind(appointment_id)
+    .bind(rating.stars)
+    .bind(&rating.note)
+    .bind(rating.created_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return sqlx::query_scalar("SELECT request_hash FROM broker_ratings WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_one(conn)
+            .await
+            .map(Some);
+    }
+    sqlx::query("UPDATE appointments SET stars = $1 WHERE id = $2")
+        .bind(rating.stars)
+        .bind(appointment_id)
+        .execute(conn)
+        .await?;
+    Ok(None)
+}
+
+/// A broker's ratings newest first, before the rating id `before`.
+pub async fn ratings(
+    conn: &mut AnyConnection,
+    appointment_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(String, Rating)>, sqlx::Error> {
+    Filtered::new("SELECT id, stars, note, created_at FROM broker_ratings")
+        .and("appointment_id =", Some(appointment_id))
+        .and("id <", before)
+        .fetch(conn, "id DESC", limit)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                Rating {
+                    stars: row.try_get("stars")?,
+                    note: row.try_get("note")?,
+                    created_at: row.try_get("created_at")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+fn appointment_of(row: &AnyRow) -> Result<Appointment, sqlx::Error> {
+    let workshop: Option<String> = row.try_get("workshop_id")?;
+    let community: Option<String> = row.try_get("community_id")?;
+    let firm: Option<String> = row.try_get("firm")?;
+    let place = match (workshop, community, firm) {
+        (Some(id), _, _) => Place::Workshop(id),
+        (None, Some(id), _) => Place::Community(id),
+        (None, None, name) => Place::Firm(name.unwrap_or_default()),
+    };
+    let active: i64 = row.try_get("active")?;
+    Ok(Appointment {
+        id: row.try_get("id")?,
+        volunteer_id: row.try_get("volunteer_id")?,
+        role: named(row, "appointments", "role", Role::parse)?,
+        place,
+        stars: row.try_get("stars")?,
+        active: active != 0,
+        created_at: row.try_get("created_at")?,
+        ended_at: row.try_get("ended_at")?,
+    })
+}

@@ -1,0 +1,193 @@
+use tonic::Code;
+use xingfu_proto::workshops as pb;
+use xingfu_testkit::TestEnv;
+
+use crate::{fields, open_workshop, precondition, started};
+
+#[tokio::test]
+async fn brands_are_one_per_department_and_workshops_move_along_their_transitions() {
+    let env = TestEnv::postgres();
+    let (mut client, suite) = started(&env).await;
+
+    let again = client
+        .register_brand(pb::RegisterBrandRequest {
+            id: "two-veg-one-fish".into(),
+            name: "两菜一鱼".into(),
+            department_id: "agri-bureau".into(),
+            description: "海岛农渔产品".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        !again.department.unwrap().verified,
+        "the department is unverified until the directory's event arrives"
+    );
+    let status = client
+        .register_brand(pb::RegisterBrandRequest {
+            id: "sea-stay".into(),
+            name: "洞头海宿".into(),
+            department_id: "agri-bureau".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::AlreadyExists,
+        "one department, one product"
+    );
+    let status = client
+        .register_brand(pb::RegisterBrandRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), vec!["id", "name", "department_id"]);
+
+    let status = client
+        .create_workshop(pb::CreateWorkshopRequest::default())
+        .await
+        .unwrap_err();
+    let bad = fields(&status);
+    for field in [
+        "request_id",
+        "name",
+        "community_id",
+        "host_firm",
+        "department_id",
+        "mode",
+        "brand_id",
+    ] {
+        assert!(bad.contains(&field.to_owned()), "{field} in {bad:?}");
+    }
+    let mut unbranded = pb::CreateWorkshopRequest {
+        request_id: "w-x".into(),
+        name: "工坊".into(),
+        community_id: "yuanjue-cun".into(),
+        host_firm: "某公司".into(),
+        department_id: "agri-bureau".into(),
+        mode: pb::Mode::AgriTourism as i32,
+        brand_id: "no-such-brand".into(),
+    };
+    let status = client.create_workshop(unbranded.clone()).await.unwrap_err();
+    assert_eq!(precondition(&status), "BRAND_UNKNOWN");
+
+    unbranded.brand_id = "two-veg-one-fish".into();
+    let planned = client
+        .create_workshop(unbranded.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(planned.status, pb::WorkshopStatus::Planned as i32);
+    assert_eq!(
+        client
+            .create_workshop(unbranded.clone())
+            .await
+            .unwrap()
+            .into_inner(),
+        planned,
+        "a retry returns the workshop created first"
+    );
+    unbranded.name = "另一个工坊".into();
+    assert_eq!(
+        client.create_workshop(unbranded).await.unwrap_err().code(),
+        Code::AlreadyExists
+    );
+
+    let change = |status: pb::WorkshopStatus| pb::ChangeWorkshopStatusRequest {
+        id: planned.id.clone(),
+        status: status as i32,
+        reason: "淡季".into(),
+    };
+    let status = client
+        .change_workshop_status(change(pb::WorkshopStatus::Suspended))
+        .await
+        .unwrap_err();
+    assert_eq!(precondition(&status), "INVALID_TRANSITION");
+    for step in [
+        pb::WorkshopStatus::Open,
+        pb::WorkshopStatus::Open,
+        pb::WorkshopStatus::Suspended,
+        pb::WorkshopStatus::Open,
+        pb::WorkshopStatus::Closed,
+    ] {
+        let moved = client
+            .change_workshop_status(change(step))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(moved.status, step as i32);
+    }
+    let status = client
+        .change_workshop_status(change(pb::WorkshopStatus::Open))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        precondition(&status),
+        "INVALID_TRANSITION",
+        "closed is final"
+    );
+
+    let open = open_workshop(&mut client, "w-1").await;
+    let support = |key: &str, kind: pb::SupportKind, fen| pb::GiveSupportRequest {
+        request_id: key.into(),
+        workshop_id: open.id.clone(),
+        kind: kind as i32,
+        description: "首年租金减免".into(),
+        value_fen: fen,
+        given_on: None,
+    };
+    client
+        .give_support(support("s-1", pb::SupportKind::RentRelief, 1_200_000))
+        .await
+        .unwrap();
+    let supported = client
+        .give_support(support("s-2", pb::SupportKind::JobTraining, 0))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(supported.support.len(), 2);
+    assert_eq!(supported.support[0].value.as_ref().unwrap().fen, 1_200_000);
+    assert!(supported.support[1].value.is_none());
+    let retry = client
+        .give_support(support("s-2", pb::SupportKind::JobTraining, 0))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retry.support.len(), 2, "a retry adds nothing");
+    let status = client
+        .give_support(support("s-3", pb::SupportKind::Unspecified, -1))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), vec!["kind", "value_fen"]);
+
+    let listed = client
+        .list_workshops(pb::ListWorkshopsRequest {
+            status: pb::WorkshopStatus::Open as i32,
+            mode: pb::Mode::Processing as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .workshops;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, open.id);
+    let stats = client
+        .get_stats(pb::GetStatsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((stats.workshops, stats.brands), (2, 1));
+    let by_status: Vec<(String, i64)> = stats
+        .by_status
+        .iter()
+        .map(|k| (k.key.clone(), k.count))
+        .collect();
+    assert_eq!(
+        by_status,
+        [("CLOSED".to_owned(), 1), ("OPEN".to_owned(), 1)]
+    );
+    assert_eq!(stats.by_mode.len(), 2);
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
