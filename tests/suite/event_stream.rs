@@ -55,6 +55,7 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
     crate::projects_flow::flow(gateway(&suite).await).await;
     crate::funds_flow::flow(gateway(&suite).await).await;
     crate::volunteers_flow::flow(gateway(&suite).await).await;
+    crate::workshops_flow::flow(gateway(&suite).await).await;
     // Give the relays a moment to drain the outboxes.
     tokio::time::sleep(Duration::from_millis(700)).await;
 
@@ -65,7 +66,12 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
             .unwrap(),
     );
     let mut seen = BTreeSet::new();
-    for service in [Service::Projects, Service::Funds, Service::Volunteers] {
+    for service in [
+        Service::Projects,
+        Service::Funds,
+        Service::Volunteers,
+        Service::Workshops,
+    ] {
         for message in read_all(&js, &env.stream_name(service)).await {
             let headers = message.headers.as_ref().unwrap();
             let event_type = headers.get("ce-type").unwrap().as_str().to_owned();
@@ -94,6 +100,8 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
         (Service::Volunteers, "projects-directory"),
         (Service::Volunteers, "projects-hours"),
         (Service::Funds, "projects-grants"),
+        (Service::Volunteers, "workshops-directory"),
+        (Service::Volunteers, "workshops-register"),
     ] {
         let stream = js.get_stream(env.stream_name(source)).await.unwrap();
         let mut info = None;

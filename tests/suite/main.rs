@@ -15,3 +15,4 @@ mod pii;
 mod projects_flow;
 mod reflection;
 mod volunteers_flow;
+mod workshops_flow;
