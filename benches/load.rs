@@ -9,7 +9,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tonic::transport::{Channel, Server};
+use tonic::transport::Server;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 use xingfu::Service;
@@ -20,6 +20,7 @@ use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 use xingfu_volunteers::domain::register::check_character;
 

@@ -11,8 +11,13 @@ use xingfu_proto::projects::{ImportNeedsChunk, ImportNeedsResponse};
 /// Bytes per streamed chunk.
 const CHUNK: usize = 64 * 1024;
 
-/// Sends `file` to `ImportNeeds` at `endpoint` (`http://host:port`) and returns the report.
-pub async fn import_needs(endpoint: &str, file: &Path) -> anyhow::Result<ImportNeedsResponse> {
+/// Sends `file` to `ImportNeeds` at `endpoint` (`http://host:port`) as the caller of
+/// `api_key` and returns the report.
+pub async fn import_needs(
+    endpoint: &str,
+    api_key: &str,
+    file: &Path,
+) -> anyhow::Result<ImportNeedsResponse> {
     let mut reader = tokio::fs::File::open(file)
         .await
         .with_context(|| format!("opening {}", file.display()))?;
@@ -32,8 +37,15 @@ pub async fn import_needs(endpoint: &str, file: &Path) -> anyhow::Result<ImportN
     let mut client = ProjectsServiceClient::connect(endpoint.to_owned())
         .await
         .with_context(|| format!("connecting to {endpoint}"))?;
+    let mut request = tonic::Request::new(futures_util::stream::iter(chunks));
+    request.metadata_mut().insert(
+        "x-api-key",
+        api_key
+            .parse()
+            .context("the API key is not valid metadata")?,
+    );
     let report = client
-        .import_needs(futures_util::stream::iter(chunks))
+        .import_needs(request)
         .await
         .map_err(|status| anyhow::anyhow!("{}: {}", status.code(), status.message()))?;
     Ok(report.into_inner())

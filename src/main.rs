@@ -105,6 +105,10 @@ enum Import {
         /// The gateway (default: http://<gateway.listen>).
         #[arg(long)]
         endpoint: Option<String>,
+        /// The API key (`<key id>.<secret>`); default: $XINGFU_API_KEY, else the first
+        /// admin key in <data_dir>/admin-api-key.
+        #[arg(long)]
+        api_key: Option<String>,
     },
 }
 
@@ -112,8 +116,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::Import {
-            what: Import::Needs { file, endpoint },
-        } => return import_needs(cli.config.as_deref(), file, endpoint.clone()),
+            what:
+                Import::Needs {
+                    file,
+                    endpoint,
+                    api_key,
+                },
+        } => {
+            return import_needs(
+                cli.config.as_deref(),
+                file,
+                endpoint.clone(),
+                api_key.clone(),
+            );
+        }
         Command::ConfigKeys => return config_keys(),
         Command::Descriptors { output } => return descriptors(output.as_deref()),
         Command::Serve { .. }
@@ -197,12 +213,25 @@ fn import_needs(
     config: Option<&std::path::Path>,
     file: &std::path::Path,
     endpoint: Option<String>,
+    api_key: Option<String>,
 ) -> ExitCode {
     use std::io::Write as _;
     let run = async {
         let settings = Settings::load(config)?;
         let endpoint = endpoint.unwrap_or_else(|| format!("http://{}", settings.gateway.listen));
-        xingfu::import::import_needs(&endpoint, file).await
+        let api_key = match api_key.or_else(|| std::env::var("XINGFU_API_KEY").ok()) {
+            Some(key) => key,
+            None => {
+                let path = settings.data_dir.join("admin-api-key");
+                std::fs::read_to_string(&path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "no API key: give --api-key or XINGFU_API_KEY ({}: {e})",
+                        path.display()
+                    )
+                })?
+            }
+        };
+        xingfu::import::import_needs(&endpoint, api_key.trim(), file).await
     };
     let report = match tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)

@@ -98,7 +98,12 @@ async fn import_needs_streams_a_csv_file_through_the_gateway() {
             Command::new(BIN)
                 .args(["import", "needs"])
                 .arg(&file)
-                .args(["--endpoint", &endpoint])
+                .args([
+                    "--endpoint",
+                    &endpoint,
+                    "--api-key",
+                    xingfu_testkit::API_KEY,
+                ])
                 .output()
                 .unwrap()
         })

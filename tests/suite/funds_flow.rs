@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull;
 use futures_util::StreamExt as _;
-use tonic::transport::Channel;
 use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
 use crate::helpers::gateway;

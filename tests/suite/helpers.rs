@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -8,6 +7,7 @@ use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::projects as pb;
+use xingfu_testkit::Channel;
 
 /// A request for a project the tests create.
 pub fn new_project(request_id: &str) -> pb::CreateProjectRequest {
@@ -113,4 +113,29 @@ pub fn serve_command(data: &std::path::Path) -> std::process::Command {
         )
         .stdout(std::process::Stdio::piped());
     command
+}
+
+/// Adds an API key to every call.
+#[derive(Clone, Debug)]
+pub struct ApiKey(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for ApiKey {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("x-api-key", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// `channel`, calling as the holder of `key`.
+pub fn with_key(
+    channel: tonic::transport::Channel,
+    key: &str,
+) -> tonic::service::interceptor::InterceptedService<tonic::transport::Channel, ApiKey> {
+    tonic::service::interceptor::InterceptedService::new(
+        channel,
+        ApiKey(key.parse().expect("an API key is ASCII")),
+    )
 }

@@ -7,6 +7,7 @@ mod binary;
 mod embedded;
 mod event_stream;
 mod funds_flow;
+mod gateway;
 mod helpers;
 mod jetstream;
 mod otlp;

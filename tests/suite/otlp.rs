@@ -81,7 +81,9 @@ async fn one_trace_runs_from_the_caller_to_the_consumer_and_is_exported() {
             .unwrap()
             .expect("the gateway came up");
 
-    let mut client = ProjectsServiceClient::new(xingfu_testkit::channel(gateway).await);
+    let key = std::fs::read_to_string(data.join("admin-api-key")).unwrap();
+    let channel = crate::helpers::with_key(xingfu_testkit::raw_channel(gateway).await, key.trim());
+    let mut client = ProjectsServiceClient::new(channel);
     let mut request = tonic::Request::new(new_project("otlp-1"));
     let traceparent = format!("00-{TRACE_ID}-b7ad6b7169203331-01");
     request.metadata_mut().insert(

@@ -55,6 +55,9 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
     let first17 = "33032219700303456";
     let id_number = format!("{first17}{}", check_character(first17).unwrap());
     let channel = connect(port).await;
+    // A newcomer's first call: the key the first start wrote, and nothing else.
+    let key = std::fs::read_to_string(data.join("admin-api-key")).unwrap();
+    let channel = crate::helpers::with_key(channel, key.trim());
     let mut client = VolunteersServiceClient::new(channel);
     client
         .register_organisation(pb::RegisterOrganisationRequest {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::pull;
 use futures_util::StreamExt as _;
 use tonic::Code;
-use tonic::transport::Channel;
 use xingfu::Service;
 use xingfu_proto::common::Date;
 use xingfu_proto::projects as pb;
@@ -16,6 +15,7 @@ use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::projects::review_need_request::Decision;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
 use crate::helpers::gateway;

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull;
 use futures_util::StreamExt as _;
-use tonic::transport::Channel;
 use xingfu::Service;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 use xingfu_volunteers::domain::register::check_character;
 

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
 pub mod time;
+pub mod trust;
 pub mod validate;
 
 pub use error::{Error, FieldViolation, Violations};

@@ -199,7 +199,8 @@ fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-fn key_file(path: &Path) -> anyhow::Result<String> {
+/// The secret in `path`, or a new random one (64 hex digits) written there (mode 0600).
+pub(crate) fn key_file(path: &Path) -> anyhow::Result<String> {
     if let Ok(key) = std::fs::read_to_string(path) {
         return Ok(key);
     }
@@ -211,7 +212,7 @@ fn key_file(path: &Path) -> anyhow::Result<String> {
     let hex = to_hex(&key);
     write_private(path, &hex)
         .with_context(|| format!("writing the generated key to {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a key for personal data");
+    tracing::info!(path = %path.display(), "generated a secret key");
     Ok(hex)
 }
 

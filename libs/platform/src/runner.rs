@@ -20,6 +20,7 @@ use crate::grpc::GrpcServer;
 use crate::pii::Protector;
 use crate::service::{Background, ServiceContext, ServiceDef, ServiceName};
 use crate::settings::Settings;
+use crate::trust::InternalToken;
 
 /// Builds the runner's services one at a time, then starts them all.
 pub struct Runner {
@@ -28,6 +29,7 @@ pub struct Runner {
     shutdown: CancellationToken,
     http: TcpListener,
     pii: Protector,
+    internal: InternalToken,
     servers: Vec<(ServiceName, GrpcServer, Vec<Background>)>,
     subscriptions: Vec<Subscription>,
     relays: Vec<Relay>,
@@ -68,6 +70,7 @@ impl Runner {
                 )
             })?;
         let pii = Protector::load(&settings)?;
+        let internal = InternalToken::load(&settings)?;
         let bus = EventBus::connect(&settings).await?;
         Ok(Self {
             settings,
@@ -75,6 +78,7 @@ impl Runner {
             shutdown,
             http,
             pii,
+            internal,
             servers: Vec::new(),
             subscriptions: Vec::new(),
             relays: Vec::new(),
@@ -108,13 +112,23 @@ impl Runner {
             db: db.clone(),
             outbox: outbox.clone(),
             pii: self.pii.clone(),
+            internal: self.internal.clone(),
             settings: Arc::new(self.settings.clone()),
         };
         let parts = (service.build)(context)
             .await
             .with_context(|| format!("building the {name} service"))?;
-        let server =
-            GrpcServer::new(name.as_str(), listener, parts.routes, &parts.grpc_services).await?;
+        // The gateway authenticates its callers itself; the services behind it admit the
+        // gateway (and each other) only.
+        let guard = (name != ServiceName::Gateway).then(|| self.internal.clone());
+        let server = GrpcServer::new(
+            name.as_str(),
+            listener,
+            parts.routes,
+            &parts.grpc_services,
+            guard,
+        )
+        .await?;
         self.servers.push((name, server, parts.background));
         self.subscriptions.extend(parts.subscriptions);
         self.relays
@@ -151,6 +165,7 @@ impl Runner {
             databases,
             addrs,
             pii: _,
+            internal: _,
         } = self;
         let settings = Arc::new(settings);
 

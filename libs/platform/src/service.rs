@@ -14,6 +14,7 @@ use crate::db::{Database, MigrationSource};
 use crate::events::{Outbox, Subscription};
 use crate::pii::Protector;
 use crate::settings::Settings;
+use crate::trust::InternalToken;
 
 /// The five services of the suite; their names are also folder, crate, database,
 /// Kubernetes and stream names.
@@ -83,6 +84,8 @@ pub struct ServiceContext {
     pub outbox: Outbox,
     /// Seals personal data at rest.
     pub pii: Protector,
+    /// The token calls between the gateway and the services carry.
+    pub internal: InternalToken,
     /// The whole configuration.
     pub settings: Arc<Settings>,
 }

@@ -26,6 +26,9 @@ pub struct Settings {
     pub nats: NatsSettings,
     /// Personal data protection.
     pub pii: PiiSettings,
+    /// Who may call: the internal token, API keys and the policy.
+    #[serde(default)]
+    pub auth: AuthSettings,
     /// The charity ledger's rules.
     pub ledger: LedgerSettings,
     /// OpenTelemetry export.
@@ -104,6 +107,20 @@ pub struct NatsSettings {
 pub struct PiiSettings {
     /// 64 hex digits; unset means `<data_dir>/pii.key`, generated once.
     pub key: Option<Secret>,
+}
+
+/// Who may call xingfu.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthSettings {
+    /// The token the services require from the gateway (at least 32 characters); unset
+    /// means `<data_dir>/internal-token`, generated once.
+    pub internal_token: Option<Secret>,
+    /// The gateway's API keys (TOML, hashes only); unset means `<data_dir>/api-keys.toml`,
+    /// created with a first admin key when missing.
+    pub keys_file: Option<PathBuf>,
+    /// The gateway's policy: each caller's scopes (TOML); unset means
+    /// `<data_dir>/policy.toml`, created granting the first admin everything.
+    pub policy_file: Option<PathBuf>,
 }
 
 /// The charity ledger's rules.

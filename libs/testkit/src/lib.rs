@@ -8,9 +8,13 @@ use std::str::FromStr;
 
 use anyhow::Context as _;
 use futures_util::TryStreamExt as _;
+use sha2::Digest as _;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
-use tonic::transport::{Channel, Endpoint};
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Endpoint;
 use xingfu_platform::secret::Secret;
 use xingfu_platform::settings::LogFormat;
 use xingfu_platform::{ServiceName, Settings};
@@ -186,12 +190,79 @@ fn base_settings() -> Settings {
         .map(|_| uuid::Uuid::new_v4().simple().to_string())
         .collect();
     settings.pii.key = Some(Secret::new(key));
+    settings.auth.internal_token = Some(Secret::new(INTERNAL_TOKEN));
+    let (keys, policy) = auth_files();
+    settings.auth.keys_file = Some(keys.clone());
+    settings.auth.policy_file = Some(policy.clone());
     let _ = xingfu_platform::telemetry::init(&settings, "xingfu-test");
     settings
 }
 
-/// A gRPC channel to a server bound at `addr`.
+/// The internal token of every test run's services.
+pub const INTERNAL_TOKEN: &str = "xingfu-test-internal-token-0123456789abcdef";
+/// The API key of every test run's gateway: the caller `test-admin`, granted `*`.
+pub const API_KEY: &str = "test-admin.5ecret0f7he7e57adm1n0000000000000000000000000000";
+
+/// Writes (once per process) the key file and policy every test run's gateway reads:
+/// [`API_KEY`] for `test-admin` with every scope.
+fn auth_files() -> &'static (std::path::PathBuf, std::path::PathBuf) {
+    static FILES: std::sync::OnceLock<(std::path::PathBuf, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("xingfu-testkit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder for the test keys");
+        let secret = API_KEY.split_once('.').map(|(_, s)| s).unwrap_or_default();
+        let hash: String = sha2::Sha256::digest(secret.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let keys = dir.join("api-keys.toml");
+        let policy = dir.join("policy.toml");
+        std::fs::write(
+            &keys,
+            format!("[[key]]\nid = \"test-admin\"\ncaller = \"test-admin\"\nsha256 = \"{hash}\"\n"),
+        )
+        .expect("writing the test keys");
+        std::fs::write(
+            &policy,
+            "[[caller]]\nid = \"test-admin\"\nscopes = [\"*\"]\n",
+        )
+        .expect("writing the test policy");
+        (keys, policy)
+    })
+}
+
+/// A channel as the suite's own parts and trusted test clients call: every call carries
+/// the internal token (so the services behind the gateway answer) and [`API_KEY`] (so the
+/// gateway does).
+pub type Channel = InterceptedService<tonic::transport::Channel, Credentials>;
+
+/// Adds the test credentials to every call.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Credentials;
+
+impl Interceptor for Credentials {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        let metadata = request.metadata_mut();
+        metadata.insert(
+            xingfu_platform::trust::INTERNAL_HEADER,
+            MetadataValue::from_static(INTERNAL_TOKEN),
+        );
+        metadata.insert("x-api-key", MetadataValue::from_static(API_KEY));
+        Ok(request)
+    }
+}
+
+/// A gRPC channel to a server bound at `addr`, carrying the test credentials.
 pub async fn channel(addr: SocketAddr) -> Channel {
+    InterceptedService::new(raw_channel(addr).await, Credentials)
+}
+
+/// A gRPC channel to a server bound at `addr`, with no credentials: a stranger's.
+pub async fn raw_channel(addr: SocketAddr) -> tonic::transport::Channel {
     Endpoint::from_shared(format!("http://{addr}"))
         .expect("a valid URL")
         .connect()

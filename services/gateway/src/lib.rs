@@ -3,6 +3,7 @@
 //! metadata, deadlines, status codes and error details, and describes every API by its
 //! own reflection so a client needs no `.proto` files.
 
+pub mod auth;
 pub mod health;
 pub mod proxy;
 
@@ -41,7 +42,8 @@ pub const SERVICE: ServiceDef = ServiceDef {
 
 /// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let proxy = proxy::Proxy::new(&ctx.settings, PUBLIC_SERVICES)?;
+    let auth = auth::Auth::load(&ctx.settings)?;
+    let proxy = proxy::Proxy::new(&ctx.settings, PUBLIC_SERVICES, auth, ctx.internal.clone())?;
     let upstreams = proxy.upstreams();
     let router = axum::Router::new().fallback_service(proxy);
     let names = PUBLIC_SERVICES.iter().map(|(name, _)| *name).collect();

@@ -1,6 +1,9 @@
-//! A transparent gRPC proxy: the body, metadata (`grpc-timeout` included) and the
-//! upstream's status and trailers pass through untouched; only the trace context is
-//! replaced by the gateway's own span, so the trace continues through it.
+//! The gateway's proxy: each call is authenticated (UNAUTHENTICATED) and authorised
+//! (PERMISSION_DENIED) here, then forwarded with the internal token and the caller's
+//! identity and scopes in place of the caller's credentials. The body, the rest of the
+//! metadata (`grpc-timeout` included) and the upstream's status and trailers pass through
+//! untouched; the trace context is replaced by the gateway's own span, so the trace
+//! continues through it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -15,12 +18,17 @@ use tonic::body::Body;
 use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt as _};
 use xingfu_platform::settings::Settings;
+use xingfu_platform::trust::{self, InternalToken};
 use xingfu_platform::{ServiceName, telemetry};
+
+use crate::auth::{API_KEY_HEADER, Auth};
 
 /// Forwards calls by gRPC service name to the owning service.
 #[derive(Clone, Debug)]
 pub struct Proxy {
-    upstreams: Arc<HashMap<&'static str, Channel>>,
+    upstreams: Arc<HashMap<&'static str, (ServiceName, Channel)>>,
+    auth: Arc<Auth>,
+    internal: InternalToken,
 }
 
 impl Proxy {
@@ -29,6 +37,8 @@ impl Proxy {
     pub fn new(
         settings: &Settings,
         services: &[(&'static str, ServiceName)],
+        auth: Auth,
+        internal: InternalToken,
     ) -> anyhow::Result<Self> {
         let mut upstreams = HashMap::new();
         for (grpc_name, owner) in services {
@@ -40,10 +50,12 @@ impl Proxy {
             let channel = Endpoint::from_shared(url.clone())
                 .with_context(|| format!("{owner}.endpoint {url:?} is not a URL"))?
                 .connect_lazy();
-            upstreams.insert(*grpc_name, channel);
+            upstreams.insert(*grpc_name, (*owner, channel));
         }
         Ok(Self {
             upstreams: Arc::new(upstreams),
+            auth: Arc::new(auth),
+            internal,
         })
     }
 
@@ -51,7 +63,7 @@ impl Proxy {
     pub fn upstreams(&self) -> Vec<(&'static str, Channel)> {
         self.upstreams
             .iter()
-            .map(|(name, channel)| (*name, channel.clone()))
+            .map(|(name, (_, channel))| (*name, channel.clone()))
             .collect()
     }
 }
@@ -74,19 +86,37 @@ impl Service<Request<axum::body::Body>> for Proxy {
     }
 
     fn call(&mut self, request: Request<axum::body::Body>) -> Self::Future {
-        let service = request
-            .uri()
-            .path()
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or_default();
-        let Some(channel) = self.upstreams.get(service).cloned() else {
+        let mut parts = request.uri().path().trim_start_matches('/').split('/');
+        let (service, method) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        let Some((owner, channel)) = self.upstreams.get(service).cloned() else {
             let status =
                 Status::unimplemented(format!("no service {service:?} behind this gateway"));
             return Box::pin(async move { Ok(status.into_http()) });
         };
+        let caller = match self
+            .auth
+            .authenticate(request.headers())
+            .and_then(|caller| {
+                Auth::authorise(&caller, owner.as_str(), method)?;
+                Ok(caller)
+            }) {
+            Ok(caller) => caller,
+            Err(status) => {
+                tracing::info!(code = ?status.code(), %service, %method, "refused a call");
+                return Box::pin(async move { Ok(status.into_http()) });
+            }
+        };
         let mut request = request.map(Body::new);
+        let headers = request.headers_mut();
+        // The caller's credentials stop here; the services get the gateway's word instead.
+        headers.remove(API_KEY_HEADER);
+        headers.remove(http::header::AUTHORIZATION);
+        trust::strip(headers);
+        self.internal.stamp(headers);
+        caller.stamp(headers);
         telemetry::inject_into_headers(&tracing::Span::current(), request.headers_mut());
         Box::pin(async move {
             match channel.oneshot(request).await {

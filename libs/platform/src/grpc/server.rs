@@ -20,6 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use super::layers::{GrpcMetricsLayer, make_server_span};
 use crate::settings::Settings;
+use crate::trust::{InternalGuardLayer, InternalToken};
 
 /// The standard health service's name.
 pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
@@ -35,16 +36,19 @@ pub struct GrpcServer {
     routes: Routes,
     reporter: HealthReporter,
     services: Vec<String>,
+    guard: Option<InternalToken>,
 }
 
 impl GrpcServer {
     /// A server for `routes`, reporting health for `services` and describing them by
-    /// reflection from xingfu's descriptor set.
+    /// reflection from xingfu's descriptor set; with a `guard`, it answers only calls that
+    /// carry the internal token (and health checks).
     pub async fn new(
         label: impl Into<String>,
         listener: TcpListener,
         routes: Routes,
         services: &[&str],
+        guard: Option<InternalToken>,
     ) -> anyhow::Result<Self> {
         let (reporter, health) = tonic_health::server::health_reporter();
         for name in services {
@@ -79,6 +83,7 @@ impl GrpcServer {
             routes,
             reporter,
             services: services.iter().map(|s| (*s).to_owned()).collect(),
+            guard,
         })
     }
 
@@ -99,6 +104,7 @@ impl GrpcServer {
             routes,
             reporter,
             services,
+            guard,
         } = self;
         let drain = Duration::from_secs(settings.grpc.drain_delay_secs);
         let grace = Duration::from_secs(settings.grpc.shutdown_grace_secs);
@@ -110,6 +116,7 @@ impl GrpcServer {
             .layer(GlobalConcurrencyLimitLayer::new(
                 settings.grpc.concurrency_limit,
             ))
+            .option_layer(guard.map(InternalGuardLayer::new))
             .into_inner();
         let signal = {
             let shutdown = shutdown.clone();

@@ -1,5 +1,4 @@
 use prost::Message as _;
-use tonic::transport::Channel;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event as _};
@@ -7,6 +6,7 @@ use xingfu_platform::runner::{Runner, RunningSuite};
 use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects as projects_pb;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
 pub struct TestApp {

@@ -1,11 +1,11 @@
 use sqlx::Row;
-use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::runner::{Runner, RunningSuite};
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
 pub struct TestApp {

@@ -35,6 +35,8 @@ pub struct Volunteer {
     pub phone_masked: String,
     /// ID number, masked.
     pub id_number_masked: String,
+    /// Phone and ID number in clear, only when revealed to a caller holding `pii:read`.
+    pub revealed: Option<(String, String)>,
     /// A Party member.
     pub party_member: bool,
     /// The work organisation.

@@ -13,6 +13,7 @@ mod wishes;
 use futures_util::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::trust::Caller;
 use xingfu_platform::validate::required;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
@@ -42,6 +43,9 @@ pub struct VolunteersApi {
 }
 
 type Answer<T> = Result<Response<T>, Status>;
+
+/// The scope that lets a caller see personal data in clear.
+const PII_READ: &str = "pii:read";
 
 impl VolunteersApi {
     /// The API over `volunteers`.
@@ -423,8 +427,9 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::GetVolunteerRequest>,
     ) -> Answer<pb::Volunteer> {
+        let reveal = Caller::from_metadata(request.metadata()).holds(PII_READ);
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
-        let volunteer = self.volunteers.volunteer(&id).await?;
+        let volunteer = self.volunteers.volunteer_for(&id, reveal).await?;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 
@@ -432,8 +437,9 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::FindVolunteerRequest>,
     ) -> Answer<pb::Volunteer> {
+        let reveal = Caller::from_metadata(request.metadata()).holds(PII_READ);
         let lookup = register::lookup(request.get_ref())?;
-        let volunteer = self.volunteers.find_volunteer(lookup).await?;
+        let volunteer = self.volunteers.find_volunteer(lookup, reveal).await?;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 

@@ -59,7 +59,10 @@ pub(super) fn lookup(r: &pb::FindVolunteerRequest) -> Result<Lookup, Error> {
 
 /// A volunteer as the API shows it.
 pub(super) fn volunteer_to_proto(v: Volunteer) -> pb::Volunteer {
+    let (phone, id_number) = v.revealed.unwrap_or_default();
     pb::Volunteer {
+        phone,
+        id_number,
         id: v.id,
         name: v.name,
         phone_masked: v.phone_masked,

@@ -45,14 +45,14 @@ impl Volunteers {
                     .await?
                     .ok_or_else(|| not_found("volunteer", &sealed.id))?;
                 self.outbox.commit(tx).await?;
-                Ok(self.opened(stored))
+                Ok(self.opened(stored, false))
             }
             Inserted::KeyUsed(hash) if hash == sealed.request_hash => {
                 let stored = store::by_request(&mut tx, &new.request_id)
                     .await?
                     .ok_or_else(|| not_found("volunteer", &new.request_id))?;
                 tx.rollback().await?;
-                Ok(self.opened(stored))
+                Ok(self.opened(stored, false))
             }
             Inserted::KeyUsed(_) => Err(Error::AlreadyExists {
                 resource: "volunteer request",
@@ -69,15 +69,21 @@ impl Volunteers {
 
     /// The volunteer `id`.
     pub async fn volunteer(&self, id: &str) -> Result<Volunteer, Error> {
+        self.volunteer_for(id, false).await
+    }
+
+    /// The volunteer `id`; with `reveal` (the caller holds `pii:read`), the phone and ID
+    /// number in clear too.
+    pub async fn volunteer_for(&self, id: &str, reveal: bool) -> Result<Volunteer, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let stored = store::get(&mut conn, id)
             .await?
             .ok_or_else(|| not_found("volunteer", id))?;
-        Ok(self.opened(stored))
+        Ok(self.opened(stored, reveal))
     }
 
     /// The volunteer with this phone (the first registered) or ID number.
-    pub async fn find_volunteer(&self, lookup: Lookup) -> Result<Volunteer, Error> {
+    pub async fn find_volunteer(&self, lookup: Lookup, reveal: bool) -> Result<Volunteer, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let stored = match &lookup {
             Lookup::Phone(phone) => {
@@ -92,7 +98,10 @@ impl Volunteers {
             Lookup::Phone(phone) => mask_phone(phone),
             Lookup::IdNumber(number) => mask_id_number(number),
         };
-        Ok(self.opened(stored.ok_or_else(|| not_found("volunteer", &shown))?))
+        Ok(self.opened(
+            stored.ok_or_else(|| not_found("volunteer", &shown))?,
+            reveal,
+        ))
     }
 
     fn seal(&self, new: &NewVolunteer) -> SealedVolunteer {
@@ -126,14 +135,15 @@ impl Volunteers {
         }
     }
 
-    /// The stored volunteer with its name opened; a name sealed under another key shows
-    /// as "***" rather than failing the call.
-    fn opened(&self, stored: StoredVolunteer) -> Volunteer {
+    /// The stored volunteer with its name opened and, with `reveal`, its phone and ID
+    /// number; a value sealed under another key shows as "***" rather than failing.
+    fn opened(&self, stored: StoredVolunteer, reveal: bool) -> Volunteer {
+        let open = |sealed: &str| self.pii.open(sealed).unwrap_or_else(|| "***".into());
         let mut volunteer = stored.volunteer;
-        volunteer.name = self
-            .pii
-            .open(&stored.name_sealed)
-            .unwrap_or_else(|| "***".into());
+        volunteer.name = open(&stored.name_sealed);
+        if reveal {
+            volunteer.revealed = Some((open(&stored.phone_sealed), open(&stored.id_number_sealed)));
+        }
         volunteer
     }
 }

@@ -5,7 +5,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::register::Volunteer;
 
-const COLUMNS: &str = "id, name_sealed, phone_masked, id_number_masked, party_member, \
+const COLUMNS: &str = "id, name_sealed, phone_sealed, id_number_sealed, phone_masked, \
+                       id_number_masked, party_member, \
                        work_organisation_id, home_community_id, skills, created_at";
 
 /// A volunteer row ready to store: every personal field already protected.
@@ -43,13 +44,17 @@ pub struct SealedVolunteer {
     pub created_at: i64,
 }
 
-/// A stored volunteer, its name still sealed.
+/// A stored volunteer, its name, phone and ID number still sealed.
 #[derive(Debug, Clone)]
 pub struct StoredVolunteer {
     /// The volunteer, `name` empty until opened.
     pub volunteer: Volunteer,
     /// The sealed name.
     pub name_sealed: String,
+    /// The sealed phone.
+    pub phone_sealed: String,
+    /// The sealed ID number.
+    pub id_number_sealed: String,
 }
 
 /// What inserting came to.
@@ -169,6 +174,7 @@ fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
             name: String::new(),
             phone_masked: row.try_get("phone_masked")?,
             id_number_masked: row.try_get("id_number_masked")?,
+            revealed: None,
             party_member: party_member != 0,
             work_organisation_id: row.try_get("work_organisation_id")?,
             home_community_id: row.try_get("home_community_id")?,
@@ -176,5 +182,7 @@ fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
             created_at: row.try_get("created_at")?,
         },
         name_sealed: row.try_get("name_sealed")?,
+        phone_sealed: row.try_get("phone_sealed")?,
+        id_number_sealed: row.try_get("id_number_sealed")?,
     })
 }

@@ -1,12 +1,12 @@
 use prost_types::Timestamp;
 use tonic::Code;
-use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::runner::Runner;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 use xingfu_volunteers::domain::register::check_character;
 

@@ -2,11 +2,11 @@
 //! the Four Ones report and the dashboard figures.
 
 use tonic::Code;
-use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 use xingfu_proto::common::{Date, PageRequest};
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
 use crate::activities::{START, activity, at, check, register, started, uuid_like};

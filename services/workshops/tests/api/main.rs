@@ -8,11 +8,11 @@ mod people;
 mod problems;
 mod workers;
 
-use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 use xingfu_platform::runner::{Runner, RunningSuite};
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
+use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
 /// A client of the service.

@@ -1,0 +1,230 @@
+//! Who may call a service, and who the caller is. External callers reach xingfu only
+//! through the gateway; the services behind it trust only a call that carries the
+//! deployment's internal token (`x-xingfu-internal`), which the gateway adds after it has
+//! authenticated and authorised the caller, together with the caller's identity
+//! (`x-xingfu-caller`) and scopes (`x-xingfu-scopes`). A call without the token is refused
+//! UNAUTHENTICATED before any handler runs; only the health service answers anyone, so
+//! Kubernetes probes work.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use tonic::Status;
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+use crate::settings::Settings;
+
+/// The header that carries the internal token.
+pub const INTERNAL_HEADER: &str = "x-xingfu-internal";
+/// The header that carries the authenticated caller's id.
+pub const CALLER_HEADER: &str = "x-xingfu-caller";
+/// The header that carries the caller's scopes, space-separated.
+pub const SCOPES_HEADER: &str = "x-xingfu-scopes";
+
+/// The deployment's internal token. `Debug` hides it.
+#[derive(Clone)]
+pub struct InternalToken(Arc<str>);
+
+impl std::fmt::Debug for InternalToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InternalToken(***)")
+    }
+}
+
+impl InternalToken {
+    /// `auth.internal_token`, or `<data_dir>/internal-token`, generated there on first use
+    /// (the embedded default, where every service shares the data folder).
+    pub fn load(settings: &Settings) -> anyhow::Result<Self> {
+        let token = match &settings.auth.internal_token {
+            Some(token) => token.expose().trim().to_owned(),
+            None => crate::pii::key_file(&settings.data_dir.join("internal-token"))?
+                .trim()
+                .to_owned(),
+        };
+        anyhow::ensure!(
+            token.len() >= 32,
+            "auth.internal_token must be at least 32 characters"
+        );
+        Ok(Self(token.into()))
+    }
+
+    /// A token from its value (tests).
+    pub fn from_value(value: &str) -> Self {
+        Self(value.into())
+    }
+
+    /// Whether `headers` carry this token (compared in constant time).
+    pub fn admits(&self, headers: &HeaderMap) -> bool {
+        let Some(given) = headers.get(INTERNAL_HEADER) else {
+            return false;
+        };
+        let (a, b) = (given.as_bytes(), self.0.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// Puts the token into `headers`.
+    pub fn stamp(&self, headers: &mut HeaderMap) {
+        if let Ok(value) = HeaderValue::from_str(&self.0) {
+            headers.insert(INTERNAL_HEADER, value);
+        }
+    }
+}
+
+/// The caller of a call, as the gateway vouched for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's id (an API key's caller, a token's subject); empty when unknown.
+    pub id: String,
+    /// Its scopes, e.g. `projects:read`, `pii:read`.
+    pub scopes: BTreeSet<String>,
+}
+
+impl Caller {
+    /// The caller named in `metadata` (trusted: the internal guard has admitted the call).
+    pub fn from_metadata(metadata: &tonic::metadata::MetadataMap) -> Self {
+        let text = |name: &str| {
+            metadata
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Self {
+            id: text(CALLER_HEADER),
+            scopes: text(SCOPES_HEADER)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// Whether the caller holds `scope` (or every scope, `*`).
+    pub fn holds(&self, scope: &str) -> bool {
+        self.scopes.contains(scope) || self.scopes.contains("*")
+    }
+
+    /// Writes the caller into `headers` for the service behind.
+    pub fn stamp(&self, headers: &mut HeaderMap) {
+        let scopes = self.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
+        for (name, value) in [(CALLER_HEADER, &self.id), (SCOPES_HEADER, &scopes)] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+    }
+}
+
+/// Removes every `x-xingfu-*` header, so a caller cannot pass as the gateway.
+pub fn strip(headers: &mut HeaderMap) {
+    let ours: Vec<_> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("x-xingfu-"))
+        .cloned()
+        .collect();
+    for name in ours {
+        headers.remove(&name);
+    }
+}
+
+/// Refuses every call but health checks that lacks the internal token.
+#[derive(Clone, Debug)]
+pub struct InternalGuardLayer {
+    token: InternalToken,
+}
+
+impl InternalGuardLayer {
+    /// A guard admitting calls that carry `token`.
+    pub fn new(token: InternalToken) -> Self {
+        Self { token }
+    }
+}
+
+impl<S> Layer<S> for InternalGuardLayer {
+    type Service = InternalGuard<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InternalGuard {
+            inner,
+            token: self.token.clone(),
+        }
+    }
+}
+
+/// See [`InternalGuardLayer`].
+#[derive(Clone, Debug)]
+pub struct InternalGuard<S> {
+    inner: S,
+    token: InternalToken,
+}
+
+impl<S, B> Service<Request<B>> for InternalGuard<S>
+where
+    S: Service<Request<B>, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let health = request
+            .uri()
+            .path()
+            .starts_with(&format!("/{}/", crate::grpc::HEALTH_SERVICE));
+        if !health && !self.token.admits(request.headers()) {
+            tracing::warn!(path = %request.uri().path(), "refused a call without the internal credential");
+            let status = Status::unauthenticated(
+                "this service answers the gateway only; call xingfu through the gateway",
+            );
+            return Box::pin(async move { Ok(status.into_http()) });
+        }
+        let future = self.inner.call(request);
+        Box::pin(future)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_is_compared_whole_and_stripped_from_callers() {
+        let token = InternalToken::from_value("0123456789abcdef0123456789abcdef");
+        let mut headers = HeaderMap::new();
+        assert!(!token.admits(&headers));
+        headers.insert(
+            INTERNAL_HEADER,
+            HeaderValue::from_static("0123456789abcdef"),
+        );
+        assert!(!token.admits(&headers));
+        token.stamp(&mut headers);
+        assert!(token.admits(&headers));
+        strip(&mut headers);
+        assert!(!token.admits(&headers));
+        assert_eq!(format!("{token:?}"), "InternalToken(***)");
+    }
+
+    #[test]
+    fn callers_round_trip_through_headers() {
+        let caller = Caller {
+            id: "civil-affairs".into(),
+            scopes: ["projects:read".to_owned(), "pii:read".to_owned()].into(),
+        };
+        let mut headers = HeaderMap::new();
+        caller.stamp(&mut headers);
+        let metadata = tonic::metadata::MetadataMap::from_headers(headers);
+        let read = Caller::from_metadata(&metadata);
+        assert_eq!(read, caller);
+        assert!(read.holds("pii:read") && !read.holds("funds:write"));
+    }
+}

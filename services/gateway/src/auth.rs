@@ -1,0 +1,297 @@
+//! Who is calling, and what they may do. A caller presents an API key (`x-api-key:
+//! <key id>.<secret>`, as gRPC metadata or an HTTP header); the key file holds only each
+//! secret's SHA-256, the caller it belongs to and, for rotation, when it stops being
+//! accepted, so a new key and the old one overlap until the old one's `not_after`. The
+//! policy file gives each caller its scopes: `<service>:read`, `<service>:write`,
+//! `<service>:*`, `pii:read` or `*`.
+//!
+//! Secure by default: with no key file configured and none in the data folder, the first
+//! start creates an admin key, stores its hash, grants it `*`, and writes the key itself
+//! once to `<data_dir>/admin-api-key` (mode 0600), logging that path and never the key.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use http::HeaderMap;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tonic::Status;
+use xingfu_platform::Settings;
+use xingfu_platform::time::{from_rfc3339, now_micros};
+use xingfu_platform::trust::Caller;
+
+/// The header (and metadata key) an API key travels in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// A stored API key: never the secret, only its hash.
+#[derive(Debug, Clone, Deserialize)]
+struct StoredKey {
+    id: String,
+    caller: String,
+    sha256: String,
+    #[serde(default)]
+    not_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyFile {
+    #[serde(default)]
+    key: Vec<StoredKey>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PolicyEntry {
+    id: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyFile {
+    #[serde(default)]
+    caller: Vec<PolicyEntry>,
+}
+
+/// The gateway's keys and policy, loaded at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    keys: HashMap<String, (StoredKey, Option<i64>)>,
+    scopes: HashMap<String, BTreeSet<String>>,
+}
+
+/// Which kind of access a method needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// It reads.
+    Read,
+    /// It changes something.
+    Write,
+}
+
+impl Access {
+    /// The access `method` (an RPC name such as `ListProjects`) needs.
+    pub fn of(method: &str) -> Self {
+        const READS: [&str; 6] = ["Get", "List", "Find", "Summarise", "Export", "Trace"];
+        let reads = READS.iter().any(|prefix| method.starts_with(prefix))
+            || matches!(method, "FourOnesReport" | "VerifyLedger");
+        if reads { Access::Read } else { Access::Write }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+impl Auth {
+    /// Loads the key file and the policy, creating the first admin key when neither is
+    /// configured nor present.
+    pub fn load(settings: &Settings) -> anyhow::Result<Self> {
+        let keys_path = settings
+            .auth
+            .keys_file
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join("api-keys.toml"));
+        let policy_path = settings
+            .auth
+            .policy_file
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join("policy.toml"));
+        if settings.auth.keys_file.is_none() && !keys_path.exists() {
+            bootstrap(&settings.data_dir, &keys_path, &policy_path)?;
+        }
+        let keys: KeyFile = read_toml(&keys_path).context("auth.keys_file")?;
+        let policy: PolicyFile = if policy_path.exists() || settings.auth.policy_file.is_some() {
+            read_toml(&policy_path).context("auth.policy_file")?
+        } else {
+            PolicyFile { caller: Vec::new() }
+        };
+        let mut auth = Auth::default();
+        for key in keys.key {
+            let not_after =
+                match &key.not_after {
+                    Some(text) => Some(from_rfc3339(text).with_context(|| {
+                        format!("key {}: not_after must be RFC 3339 UTC", key.id)
+                    })?),
+                    None => None,
+                };
+            anyhow::ensure!(
+                key.sha256.len() == 64,
+                "key {}: sha256 must be 64 hex digits",
+                key.id
+            );
+            auth.keys.insert(key.id.clone(), (key, not_after));
+        }
+        for entry in policy.caller {
+            auth.scopes
+                .insert(entry.id, entry.scopes.into_iter().collect());
+        }
+        tracing::info!(
+            keys = auth.keys.len(),
+            callers = auth.scopes.len(),
+            "loaded the gateway's API keys and policy"
+        );
+        Ok(auth)
+    }
+
+    /// The caller `headers` authenticate, or UNAUTHENTICATED.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Status> {
+        let presented = headers
+            .get(API_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Status::unauthenticated(format!(
+                    "present an API key in {API_KEY_HEADER} (<key id>.<secret>)"
+                ))
+            })?;
+        let bad = || Status::unauthenticated("the API key is not valid");
+        let (id, secret) = presented.trim().split_once('.').ok_or_else(bad)?;
+        let (key, not_after) = self.keys.get(id).ok_or_else(bad)?;
+        let hash = hex(&Sha256::digest(secret.as_bytes()));
+        let same = hash.len() == key.sha256.len()
+            && hash
+                .bytes()
+                .zip(key.sha256.to_ascii_lowercase().bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Err(bad());
+        }
+        if not_after.is_some_and(|end| now_micros() > end) {
+            return Err(Status::unauthenticated("the API key has expired"));
+        }
+        Ok(Caller {
+            id: key.caller.clone(),
+            scopes: self.scopes.get(&key.caller).cloned().unwrap_or_default(),
+        })
+    }
+
+    /// Whether `caller` may call `method` of `service` (e.g. `projects`), or
+    /// PERMISSION_DENIED naming the scope it lacks.
+    pub fn authorise(caller: &Caller, service: &str, method: &str) -> Result<(), Status> {
+        let access = Access::of(method);
+        let scope = format!("{service}:{}", access.as_str());
+        if caller.holds(&scope) || caller.holds(&format!("{service}:*")) {
+            Ok(())
+        } else {
+            Err(Status::permission_denied(format!(
+                "caller {} lacks the scope {scope}",
+                caller.id
+            )))
+        }
+    }
+}
+
+/// A new key's presented form and its hash.
+pub fn new_key(id: &str) -> (String, String) {
+    let secret: String = (0..2)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    let hash = hex(&Sha256::digest(secret.as_bytes()));
+    (format!("{id}.{secret}"), hash)
+}
+
+fn bootstrap(data_dir: &Path, keys_path: &Path, policy_path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let id = format!("admin-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let (key, hash) = new_key(&id);
+    let key_path: PathBuf = data_dir.join("admin-api-key");
+    write_private(&key_path, &format!("{key}\n"))
+        .with_context(|| format!("writing {}", key_path.display()))?;
+    write_private(
+        keys_path,
+        &format!(
+            "# API keys of the xingfu gateway: hashes only (SHA-256 of the secret after the dot).\n\
+             [[key]]\nid = \"{id}\"\ncaller = \"admin\"\nsha256 = \"{hash}\"\n"
+        ),
+    )
+    .with_context(|| format!("writing {}", keys_path.display()))?;
+    if !policy_path.exists() {
+        write_private(
+            policy_path,
+            "# Each caller's scopes: <service>:read, <service>:write, <service>:*, pii:read, *.\n\
+             [[caller]]\nid = \"admin\"\nscopes = [\"*\"]\n",
+        )
+        .with_context(|| format!("writing {}", policy_path.display()))?;
+    }
+    tracing::warn!(
+        path = %key_path.display(),
+        "created the first admin API key; it is in this file (mode 0600) and nowhere else"
+    );
+    Ok(())
+}
+
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    config::Config::builder()
+        .add_source(config::File::from(path).format(config::FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    xingfu_platform::paging::to_hex(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_reads_or_writes() {
+        for read in [
+            "GetProject",
+            "ListWishes",
+            "FindVolunteer",
+            "FourOnesReport",
+            "VerifyLedger",
+            "ExportReport",
+        ] {
+            assert_eq!(Access::of(read), Access::Read, "{read}");
+        }
+        for write in [
+            "CreateProject",
+            "VerifyHours",
+            "Donate",
+            "ImportNeeds",
+            "TakeTask",
+        ] {
+            assert_eq!(Access::of(write), Access::Write, "{write}");
+        }
+    }
+
+    #[test]
+    fn scopes_grant_service_and_access() {
+        let caller = |scopes: &[&str]| Caller {
+            id: "c".into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        assert!(Auth::authorise(&caller(&["*"]), "funds", "Donate").is_ok());
+        assert!(Auth::authorise(&caller(&["funds:*"]), "funds", "Donate").is_ok());
+        assert!(Auth::authorise(&caller(&["funds:read"]), "funds", "GetFund").is_ok());
+        let denied = Auth::authorise(&caller(&["funds:read"]), "funds", "Donate").unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+        assert!(Auth::authorise(&caller(&["projects:write"]), "funds", "Donate").is_err());
+    }
+}

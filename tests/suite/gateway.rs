@@ -1,0 +1,322 @@
+//! The gateway as the front door: API keys (missing, bad, expired, rotated), scopes
+//! checked for every caller × service × access, the services refusing calls that did not
+//! come through it, `pii:read` reaching the volunteers service, and the first admin key
+//! of a fresh install.
+
+use std::path::Path;
+
+use sha2::Digest as _;
+use tonic::Code;
+use tonic::transport::Channel;
+use xingfu::Service;
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
+use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_proto::volunteers as vpb;
+use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
+use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
+use xingfu_proto::{funds, projects, workshops};
+use xingfu_testkit::TestEnv;
+
+use crate::helpers::with_key;
+
+/// The callers of the matrix and their scopes.
+const CALLERS: &[(&str, &[&str])] = &[
+    ("nobody", &[]),
+    ("projects-reader", &["projects:read"]),
+    ("projects-writer", &["projects:write"]),
+    ("funds-all", &["funds:*"]),
+    ("volunteers-reader", &["volunteers:read"]),
+    ("workshops-writer", &["workshops:write", "projects:read"]),
+    ("admin", &["*"]),
+    ("pii", &["volunteers:read", "pii:read"]),
+];
+
+fn secret_of(caller: &str) -> String {
+    format!("{caller}-secret-0123456789")
+}
+
+fn sha256(text: &str) -> String {
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes a key file (one key per caller, and for `admin` an expired one and a second,
+/// overlapping one) and the policy; points `env` at them.
+fn write_auth(env: &mut TestEnv, dir: &Path) {
+    let mut keys = String::new();
+    for (caller, _) in CALLERS {
+        keys += &format!(
+            "[[key]]\nid = \"{caller}\"\ncaller = \"{caller}\"\nsha256 = \"{}\"\n",
+            sha256(&secret_of(caller))
+        );
+    }
+    keys += &format!(
+        "[[key]]\nid = \"admin-old\"\ncaller = \"admin\"\nsha256 = \"{}\"\n\
+         not_after = \"2099-01-01T00:00:00Z\"\n\
+         [[key]]\nid = \"admin-expired\"\ncaller = \"admin\"\nsha256 = \"{}\"\n\
+         not_after = \"2020-01-01T00:00:00Z\"\n",
+        sha256("old-secret"),
+        sha256("expired-secret")
+    );
+    let mut policy = String::new();
+    for (caller, scopes) in CALLERS {
+        let scopes: Vec<String> = scopes.iter().map(|s| format!("\"{s}\"")).collect();
+        policy += &format!(
+            "[[caller]]\nid = \"{caller}\"\nscopes = [{}]\n",
+            scopes.join(", ")
+        );
+    }
+    std::fs::write(dir.join("keys.toml"), keys).unwrap();
+    std::fs::write(dir.join("policy.toml"), policy).unwrap();
+    env.settings.auth.keys_file = Some(dir.join("keys.toml"));
+    env.settings.auth.policy_file = Some(dir.join("policy.toml"));
+}
+
+/// The code a read (`write` false) or write call of `service` gets as the holder of `key`.
+/// Each request is empty, so a call that passes the gateway is INVALID_ARGUMENT.
+async fn outcome(channel: &Channel, key: &str, service: Service, write: bool) -> Code {
+    let channel = with_key(channel.clone(), key);
+    let status = match (service, write) {
+        (Service::Projects, false) => ProjectsServiceClient::new(channel)
+            .get_project(projects::GetProjectRequest::default())
+            .await
+            .err(),
+        (Service::Projects, true) => ProjectsServiceClient::new(channel)
+            .create_project(projects::CreateProjectRequest::default())
+            .await
+            .err(),
+        (Service::Volunteers, false) => VolunteersServiceClient::new(channel)
+            .get_volunteer(vpb::GetVolunteerRequest::default())
+            .await
+            .err(),
+        (Service::Volunteers, true) => VolunteersServiceClient::new(channel)
+            .register_volunteer(vpb::RegisterVolunteerRequest::default())
+            .await
+            .err(),
+        (Service::Funds, false) => FundsServiceClient::new(channel)
+            .get_fund(funds::GetFundRequest::default())
+            .await
+            .err(),
+        (Service::Funds, true) => FundsServiceClient::new(channel)
+            .donate(funds::DonateRequest::default())
+            .await
+            .err(),
+        (Service::Workshops, false) => WorkshopsServiceClient::new(channel)
+            .get_workshop(workshops::GetWorkshopRequest::default())
+            .await
+            .err(),
+        (Service::Workshops, true) => WorkshopsServiceClient::new(channel)
+            .create_workshop(workshops::CreateWorkshopRequest::default())
+            .await
+            .err(),
+        (Service::Gateway, _) => unreachable!("the gateway has no API of its own here"),
+    };
+    status.map_or(Code::Ok, |s| s.code())
+}
+
+#[tokio::test]
+async fn every_caller_gets_exactly_what_its_scopes_allow() {
+    let mut env = TestEnv::embedded();
+    let dir = env.settings.data_dir.clone();
+    write_auth(&mut env, &dir);
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+
+    for (caller, scopes) in CALLERS {
+        for service in [
+            Service::Projects,
+            Service::Volunteers,
+            Service::Funds,
+            Service::Workshops,
+        ] {
+            for write in [false, true] {
+                let needed = format!("{service}:{}", if write { "write" } else { "read" });
+                let allowed = scopes
+                    .iter()
+                    .any(|s| *s == "*" || *s == needed || *s == format!("{service}:*").as_str());
+                let key = format!("{caller}.{}", secret_of(caller));
+                let code = outcome(&gateway, &key, service, write).await;
+                let expected = if allowed {
+                    Code::InvalidArgument
+                } else {
+                    Code::PermissionDenied
+                };
+                assert_eq!(code, expected, "{caller} calling {needed}");
+            }
+        }
+    }
+
+    // No key, a malformed one, a wrong secret, an expired key: UNAUTHENTICATED.
+    let no_key = ProjectsServiceClient::new(gateway.clone())
+        .get_project(projects::GetProjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(no_key.code(), Code::Unauthenticated);
+    for key in [
+        "garbage",
+        "admin.wrong-secret",
+        "admin-expired.expired-secret",
+    ] {
+        let code = outcome(&gateway, key, Service::Projects, false).await;
+        assert_eq!(code, Code::Unauthenticated, "{key}");
+    }
+    // Rotation: the old key and the new one both work until the old one's not_after.
+    for key in [
+        "admin-old.old-secret",
+        &format!("admin.{}", secret_of("admin")),
+    ] {
+        let code = outcome(&gateway, key, Service::Funds, true).await;
+        assert_eq!(code, Code::InvalidArgument, "{key}");
+    }
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn services_refuse_calls_that_did_not_come_through_the_gateway() {
+    let env = TestEnv::embedded();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    for service in [
+        Service::Projects,
+        Service::Volunteers,
+        Service::Funds,
+        Service::Workshops,
+    ] {
+        let addr = suite.addr(service).unwrap();
+        let stranger = xingfu_testkit::raw_channel(addr).await;
+        // Even with a valid API key: the services take the gateway's word only.
+        let stranger = with_key(stranger, xingfu_testkit::API_KEY);
+        let status = VolunteersServiceClient::new(stranger.clone())
+            .get_volunteer(vpb::GetVolunteerRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated, "{service}");
+        // Kubernetes probes still get an answer.
+        let mut health = tonic_health::pb::health_client::HealthClient::new(stranger);
+        let serving = health
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(
+            serving,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        );
+    }
+    // A caller cannot pass as the gateway by sending its headers.
+    let mut forged = tonic::Request::new(vpb::GetVolunteerRequest::default());
+    forged.metadata_mut().insert(
+        "x-xingfu-internal",
+        "guess-guess-guess-guess-guess-guess".parse().unwrap(),
+    );
+    let direct = xingfu_testkit::raw_channel(suite.addr(Service::Volunteers).unwrap()).await;
+    let status = VolunteersServiceClient::new(direct)
+        .get_volunteer(forged)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn personal_data_is_shown_in_clear_to_pii_read_callers_only() {
+    let mut env = TestEnv::embedded();
+    let dir = env.settings.data_dir.clone();
+    write_auth(&mut env, &dir);
+    // The admin key of the testkit is not in this key file; register through `admin`.
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let admin = with_key(gateway.clone(), &format!("admin.{}", secret_of("admin")));
+    let mut client = VolunteersServiceClient::new(admin);
+    client
+        .register_organisation(vpb::RegisterOrganisationRequest {
+            id: "gw-org".into(),
+            name: "机关党委".into(),
+            kind: vpb::OrganisationKind::AgencyParty as i32,
+            parent_id: String::new(),
+        })
+        .await
+        .unwrap();
+    client
+        .register_community(vpb::RegisterCommunityRequest {
+            id: "gw-cun".into(),
+            name: "大门村".into(),
+            kind: vpb::CommunityKind::Village as i32,
+            township: "大门镇".into(),
+        })
+        .await
+        .unwrap();
+    let volunteer = client
+        .register_volunteer(vpb::RegisterVolunteerRequest {
+            request_id: "gw-1".into(),
+            name: "林晓".into(),
+            phone: "13811112222".into(),
+            id_number: "11010519491231002X".into(),
+            party_member: true,
+            work_organisation_id: "gw-org".into(),
+            home_community_id: "gw-cun".into(),
+            skills: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        volunteer.phone.is_empty(),
+        "admin holds * and is not asked to reveal on write"
+    );
+    let read = |caller: &str| {
+        let channel = with_key(gateway.clone(), &format!("{caller}.{}", secret_of(caller)));
+        let id = volunteer.id.clone();
+        async move {
+            VolunteersServiceClient::new(channel)
+                .get_volunteer(vpb::GetVolunteerRequest { id })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let masked = read("volunteers-reader").await;
+    assert_eq!(
+        (masked.phone.as_str(), masked.id_number.as_str()),
+        ("", ""),
+        "without pii:read, masked only"
+    );
+    assert_eq!(masked.phone_masked, "138****2222");
+    let clear = read("pii").await;
+    assert_eq!(
+        (clear.phone.as_str(), clear.id_number.as_str()),
+        ("13811112222", "11010519491231002X")
+    );
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_fresh_install_creates_one_admin_key_readable_by_its_owner_only() {
+    let mut env = TestEnv::embedded();
+    env.settings.auth.keys_file = None;
+    env.settings.auth.policy_file = None;
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let path = env.settings.data_dir.join("admin-api-key");
+    let key = std::fs::read_to_string(&path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let stored = std::fs::read_to_string(env.settings.data_dir.join("api-keys.toml")).unwrap();
+    let secret = key.trim().split_once('.').unwrap().1;
+    assert!(!stored.contains(secret), "only the hash is stored");
+    assert!(stored.contains(&sha256(secret)));
+    let gateway = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let code = outcome(&gateway, key.trim(), Service::Funds, true).await;
+    assert_eq!(code, Code::InvalidArgument, "the admin key works at once");
+    suite.stop().await.unwrap();
+
+    // A restart keeps the key: nothing is regenerated.
+    let again = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
+    again.stop().await.unwrap();
+}
