@@ -29,6 +29,7 @@ const CALLERS: &[(&str, &[&str])] = &[
     ("workshops-writer", &["workshops:write", "projects:read"]),
     ("admin", &["*"]),
     ("pii", &["volunteers:read", "pii:read"]),
+    ("slow", &["projects:read"]),
 ];
 
 fn secret_of(caller: &str) -> String {
@@ -67,6 +68,9 @@ fn write_auth(env: &mut TestEnv, dir: &Path) {
             "[[caller]]\nid = \"{caller}\"\nscopes = [{}]\n",
             scopes.join(", ")
         );
+        if *caller == "slow" {
+            policy += "rate_per_second = 0.5\nburst = 2\n";
+        }
     }
     std::fs::write(dir.join("keys.toml"), keys).unwrap();
     std::fs::write(dir.join("policy.toml"), policy).unwrap();
@@ -319,4 +323,89 @@ async fn a_fresh_install_creates_one_admin_key_readable_by_its_owner_only() {
     let again = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
     again.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn callers_over_their_rate_are_told_when_to_retry() {
+    let mut env = TestEnv::embedded();
+    let dir = env.settings.data_dir.clone();
+    write_auth(&mut env, &dir);
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let slow = format!("slow.{}", secret_of("slow"));
+    for _ in 0..2 {
+        assert_eq!(
+            outcome(&gateway, &slow, Service::Projects, false).await,
+            Code::InvalidArgument
+        );
+    }
+    let channel = with_key(gateway.clone(), &slow);
+    let refused = ProjectsServiceClient::new(channel)
+        .get_project(projects::GetProjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    use tonic_types::StatusExt as _;
+    let wait = refused
+        .get_error_details()
+        .retry_info()
+        .and_then(|r| r.retry_delay)
+        .unwrap();
+    assert!(wait > std::time::Duration::ZERO && wait <= std::time::Duration::from_secs(2));
+    // Another caller is not slowed by it.
+    let admin = format!("admin.{}", secret_of("admin"));
+    assert_eq!(
+        outcome(&gateway, &admin, Service::Projects, false).await,
+        Code::InvalidArgument
+    );
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn calls_beyond_capacity_are_shed_and_long_calls_cut_at_the_maximum_deadline() {
+    let mut env = TestEnv::embedded();
+    env.settings.limits.max_in_flight = 1;
+    env.settings.limits.default_deadline_ms = 400;
+    env.settings.limits.max_deadline_ms = 400;
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
+
+    // A client-streaming import held open is a call in flight until its stream ends.
+    let (sender, chunks) = tokio::sync::mpsc::channel::<vpb::ImportDirectoryChunk>(1);
+    let mut held = VolunteersServiceClient::new(gateway.clone());
+    let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(chunks));
+    // The caller asks for an hour; the gateway allows 400 ms.
+    request.set_timeout(std::time::Duration::from_secs(3600));
+    let in_flight = tokio::spawn(async move { held.import_directory(request).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let shed = ProjectsServiceClient::new(gateway.clone())
+        .get_project(projects::GetProjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(shed.code(), Code::Unavailable, "{shed:?}");
+
+    let cut = in_flight.await.unwrap().unwrap_err();
+    assert_eq!(cut.code(), Code::DeadlineExceeded, "{cut:?}");
+    drop(sender);
+    // With the place free again, calls pass.
+    let status = ProjectsServiceClient::new(gateway.clone())
+        .get_project(projects::GetProjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+
+    // A message over 4 MiB is refused by the decoder of the service behind (tonic reports
+    // it OUT_OF_RANGE), never handed to a handler.
+    let huge = projects::CreateProjectRequest {
+        request_id: "huge".into(),
+        title: "x".repeat(5 * 1024 * 1024),
+        ..Default::default()
+    };
+    let status = ProjectsServiceClient::new(gateway)
+        .create_project(huge)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    suite.stop().await.unwrap();
 }

@@ -29,6 +29,8 @@ pub struct Settings {
     /// Who may call: the internal token, API keys and the policy.
     #[serde(default)]
     pub auth: AuthSettings,
+    /// The gateway's protection of the services behind it.
+    pub limits: LimitSettings,
     /// The charity ledger's rules.
     pub ledger: LedgerSettings,
     /// OpenTelemetry export.
@@ -121,6 +123,21 @@ pub struct AuthSettings {
     /// The gateway's policy: each caller's scopes (TOML); unset means
     /// `<data_dir>/policy.toml`, created granting the first admin everything.
     pub policy_file: Option<PathBuf>,
+}
+
+/// The gateway's protection of the services behind it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Calls a second per caller (a caller's `rate_per_second` in the policy wins).
+    pub rate_per_second: f64,
+    /// Calls a caller may make at once above its rate.
+    pub burst: f64,
+    /// Calls in flight through the gateway before new ones are shed (UNAVAILABLE).
+    pub max_in_flight: usize,
+    /// Milliseconds a call may take when the caller sets no deadline.
+    pub default_deadline_ms: u64,
+    /// Milliseconds a call may take at most, whatever the caller's deadline.
+    pub max_deadline_ms: u64,
 }
 
 /// The charity ledger's rules.
@@ -244,6 +261,26 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 key: "database.name_prefix",
                 reason: "must be 1 to 40 lower-case letters, digits or '_'".into(),
+            });
+        }
+        if self.limits.rate_per_second.is_nan()
+            || self.limits.rate_per_second <= 0.0
+            || self.limits.burst < 1.0
+        {
+            return Err(SettingsError::Invalid {
+                key: "limits.rate_per_second",
+                reason: "the rate must be above 0 and the burst at least 1".into(),
+            });
+        }
+        if self.limits.max_in_flight == 0
+            || self.limits.default_deadline_ms == 0
+            || self.limits.max_deadline_ms < self.limits.default_deadline_ms
+        {
+            return Err(SettingsError::Invalid {
+                key: "limits.max_deadline_ms",
+                reason: "max_in_flight and default_deadline_ms must be above 0, and \
+                         max_deadline_ms at least default_deadline_ms"
+                    .into(),
             });
         }
         if self.nats.max_deliver < 1 {

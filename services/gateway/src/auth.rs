@@ -45,6 +45,10 @@ struct PolicyEntry {
     id: String,
     #[serde(default)]
     scopes: Vec<String>,
+    #[serde(default)]
+    rate_per_second: Option<f64>,
+    #[serde(default)]
+    burst: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +62,7 @@ struct PolicyFile {
 pub struct Auth {
     keys: HashMap<String, (StoredKey, Option<i64>)>,
     scopes: HashMap<String, BTreeSet<String>>,
+    rates: HashMap<String, (f64, f64)>,
 }
 
 /// Which kind of access a method needs.
@@ -126,6 +131,15 @@ impl Auth {
             auth.keys.insert(key.id.clone(), (key, not_after));
         }
         for entry in policy.caller {
+            if let Some(rate) = entry.rate_per_second {
+                let burst = entry.burst.unwrap_or(rate).max(1.0);
+                anyhow::ensure!(
+                    rate > 0.0,
+                    "caller {}: rate_per_second must be above 0",
+                    entry.id
+                );
+                auth.rates.insert(entry.id.clone(), (rate, burst));
+            }
             auth.scopes
                 .insert(entry.id, entry.scopes.into_iter().collect());
         }
@@ -135,6 +149,11 @@ impl Auth {
             "loaded the gateway's API keys and policy"
         );
         Ok(auth)
+    }
+
+    /// The callers the policy gives their own rate: (calls a second, burst).
+    pub fn rates(&self) -> HashMap<String, (f64, f64)> {
+        self.rates.clone()
     }
 
     /// The caller `headers` authenticate, or UNAUTHENTICATED.

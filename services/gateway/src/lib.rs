@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod limits;
 pub mod proxy;
 
 use xingfu_platform::db::MigrationSource;

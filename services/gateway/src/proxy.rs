@@ -22,6 +22,7 @@ use xingfu_platform::trust::{self, InternalToken};
 use xingfu_platform::{ServiceName, telemetry};
 
 use crate::auth::{API_KEY_HEADER, Auth};
+use crate::limits::{Limits, grpc_timeout};
 
 /// Forwards calls by gRPC service name to the owning service.
 #[derive(Clone, Debug)]
@@ -29,6 +30,7 @@ pub struct Proxy {
     upstreams: Arc<HashMap<&'static str, (ServiceName, Channel)>>,
     auth: Arc<Auth>,
     internal: InternalToken,
+    limits: Limits,
 }
 
 impl Proxy {
@@ -52,10 +54,12 @@ impl Proxy {
                 .connect_lazy();
             upstreams.insert(*grpc_name, (*owner, channel));
         }
+        let limits = Limits::new(&settings.limits, auth.rates());
         Ok(Self {
             upstreams: Arc::new(upstreams),
             auth: Arc::new(auth),
             internal,
+            limits,
         })
     }
 
@@ -96,19 +100,26 @@ impl Service<Request<axum::body::Body>> for Proxy {
                 Status::unimplemented(format!("no service {service:?} behind this gateway"));
             return Box::pin(async move { Ok(status.into_http()) });
         };
-        let caller = match self
-            .auth
-            .authenticate(request.headers())
-            .and_then(|caller| {
-                Auth::authorise(&caller, owner.as_str(), method)?;
-                Ok(caller)
-            }) {
-            Ok(caller) => caller,
+        // Shed first (it costs least), then who, then what, then how often.
+        let admitted = self.limits.admit().and_then(|permit| {
+            let caller = self.auth.authenticate(request.headers())?;
+            Auth::authorise(&caller, owner.as_str(), method)?;
+            self.limits.take(&caller.id)?;
+            Ok((permit, caller))
+        });
+        let (permit, caller) = match admitted {
+            Ok(admitted) => admitted,
             Err(status) => {
                 tracing::info!(code = ?status.code(), %service, %method, "refused a call");
                 return Box::pin(async move { Ok(status.into_http()) });
             }
         };
+        let deadline = self.limits.deadline(
+            request
+                .headers()
+                .get("grpc-timeout")
+                .and_then(|v| v.to_str().ok()),
+        );
         let mut request = request.map(Body::new);
         let headers = request.headers_mut();
         // The caller's credentials stop here; the services get the gateway's word instead.
@@ -117,11 +128,28 @@ impl Service<Request<axum::body::Body>> for Proxy {
         trust::strip(headers);
         self.internal.stamp(headers);
         caller.stamp(headers);
+        if let Ok(value) = http::HeaderValue::from_str(&grpc_timeout(deadline)) {
+            headers.insert("grpc-timeout", value);
+        }
         telemetry::inject_into_headers(&tracing::Span::current(), request.headers_mut());
         Box::pin(async move {
-            match channel.oneshot(request).await {
-                Ok(response) => Ok(response),
-                Err(err) => {
+            let started = std::time::Instant::now();
+            let answer = tokio::time::timeout(deadline, channel.oneshot(request)).await;
+            drop(permit);
+            let late = || {
+                Ok(Status::deadline_exceeded(format!(
+                    "no answer within {} ms",
+                    deadline.as_millis()
+                ))
+                .into_http())
+            };
+            match answer {
+                Ok(Ok(response)) => Ok(response),
+                Err(_) => late(),
+                // The service holds the same deadline and drops the call when it passes:
+                // that is the deadline, not an outage.
+                Ok(Err(_)) if started.elapsed() >= deadline => late(),
+                Ok(Err(err)) => {
                     tracing::warn!(error = %err, "upstream unavailable");
                     Ok(
                         Status::unavailable("the service behind the gateway is not answering")
