@@ -71,6 +71,7 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
         Service::Funds,
         Service::Volunteers,
         Service::Workshops,
+        Service::Gateway,
     ] {
         for message in read_all(&js, &env.stream_name(service)).await {
             let headers = message.headers.as_ref().unwrap();

@@ -409,3 +409,216 @@ async fn calls_beyond_capacity_are_shed_and_long_calls_cut_at_the_maximum_deadli
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
     suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn writes_are_audited_in_the_store_and_on_jetstream_and_reads_are_not() {
+    use xingfu_proto::gateway as gpb;
+    use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
+    let env = TestEnv::postgres_jetstream();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
+    let mut projects_client = ProjectsServiceClient::new(gateway.clone());
+    let created = projects_client
+        .create_project(crate::helpers::new_project("audited-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    projects_client
+        .get_project(projects::GetProjectRequest {
+            id: created.id.clone(),
+        })
+        .await
+        .unwrap();
+    let refused = projects_client
+        .create_project(projects::CreateProjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+
+    let mut audit = GatewayServiceClient::new(gateway);
+    let mut records = Vec::new();
+    for _ in 0..100 {
+        records = audit
+            .list_audit_records(gpb::ListAuditRecordsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .records;
+        if records.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let summary: Vec<(&str, &str, &str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.caller.as_str(),
+                r.method.as_str(),
+                r.resource_id.as_str(),
+                r.outcome.as_str(),
+            )
+        })
+        .collect();
+    let method = "xingfu.projects.v1.ProjectsService/CreateProject";
+    assert_eq!(
+        summary,
+        [
+            ("test-admin", method, "", "INVALID_ARGUMENT"),
+            ("test-admin", method, created.id.as_str(), "OK"),
+        ],
+        "two writes, newest first; the read is not audited"
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.trace_id.len() == 32 && r.time.is_some())
+    );
+
+    // The same records as events, for tools that watch the gateway's stream.
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let stream = js
+        .get_stream(env.stream_name(Service::Gateway))
+        .await
+        .unwrap();
+    let reader = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
+        .await
+        .unwrap();
+    let mut messages = futures_util::StreamExt::take(reader.messages().await.unwrap(), 2);
+    let mut audited = Vec::new();
+    while let Some(message) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        futures_util::StreamExt::next(&mut messages),
+    )
+    .await
+    .unwrap()
+    {
+        let message = message.unwrap();
+        let event: gpb::CallAudited = prost::Message::decode(message.payload.clone()).unwrap();
+        message.ack().await.unwrap();
+        audited.push(event.audit_id);
+    }
+    let mut stored: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    stored.sort();
+    audited.sort();
+    assert_eq!(audited, stored);
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_overview_gathers_every_services_figures_and_names_the_missing() {
+    use xingfu_proto::gateway as gpb;
+    use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
+    let env = TestEnv::embedded();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let channel = crate::helpers::gateway(&suite).await;
+    crate::projects_flow::flow(channel.clone()).await;
+    crate::funds_flow::flow(channel.clone()).await;
+    crate::volunteers_flow::flow(channel.clone()).await;
+    let workshops = crate::workshops_flow::flow(channel.clone()).await;
+    let volunteers = VolunteersServiceClient::new(channel.clone())
+        .get_stats(vpb::GetStatsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let projects = ProjectsServiceClient::new(channel.clone())
+        .get_project_stats(projects::GetProjectStatsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let report = FundsServiceClient::new(channel.clone())
+        .get_transparency_report(funds::GetTransparencyReportRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+
+    let overview = GatewayServiceClient::new(channel)
+        .get_overview(gpb::GetOverviewRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        overview.unavailable.is_empty(),
+        "{:?}",
+        overview.unavailable
+    );
+    assert_eq!(overview.projects, projects.total);
+    assert_eq!(overview.visit_person_times, projects.person_times);
+    assert_eq!(
+        overview
+            .projects_by_category
+            .iter()
+            .map(|c| c.count)
+            .sum::<i64>(),
+        projects.total
+    );
+    assert_eq!(overview.raised, report.raised);
+    assert_eq!(overview.granted, report.disbursed);
+    assert_eq!(overview.children_funded, report.children_supported);
+    assert_eq!(overview.volunteers, volunteers.volunteers);
+    assert_eq!(overview.volunteer_hours, volunteers.verified_minutes / 60);
+    assert_eq!(
+        (
+            overview.events,
+            overview.participants,
+            overview.meals_served
+        ),
+        (
+            volunteers.events,
+            volunteers.participants,
+            volunteers.meals_served
+        )
+    );
+    assert_eq!(overview.wishes_adopted, volunteers.wishes_adopted);
+    let agency = overview
+        .organisations_by_kind
+        .iter()
+        .find(|k| k.key == "AGENCY_PARTY")
+        .unwrap();
+    assert!(agency.count >= 2, "{:?}", overview.organisations_by_kind);
+    assert_eq!(
+        (
+            overview.workshops,
+            overview.beneficiaries,
+            overview.commissioners
+        ),
+        (
+            workshops.workshops,
+            workshops.beneficiaries,
+            workshops.commissioners
+        )
+    );
+    assert_eq!(
+        overview.average_monthly_uplift,
+        workshops.average_monthly_uplift
+    );
+    assert_eq!(overview.problems_resolved, workshops.problems_resolved);
+    suite.stop().await.unwrap();
+
+    // Without the workshops service, the rest still answers and the gap is named.
+    let partial = xingfu::start(
+        env.settings.clone(),
+        &[
+            Service::Projects,
+            Service::Volunteers,
+            Service::Funds,
+            Service::Gateway,
+        ],
+    )
+    .await
+    .unwrap();
+    let overview = GatewayServiceClient::new(crate::helpers::gateway(&partial).await)
+        .get_overview(gpb::GetOverviewRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(overview.unavailable, ["workshops"]);
+    assert_eq!(overview.projects, projects.total, "the rest still answers");
+    partial.stop().await.unwrap();
+}

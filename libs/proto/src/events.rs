@@ -78,6 +78,7 @@ catalogue! {
     "xingfu.workshops.v1" workshops::TakeDelivered => "workshops.take_delivered.v1";
     "xingfu.workshops.v1" workshops::ProblemRaised => "workshops.problem_raised.v1";
     "xingfu.workshops.v1" workshops::ProblemChanged => "workshops.problem_changed.v1";
+    "xingfu.gateway.v1" gateway::CallAudited => "gateway.call_audited.v1";
 }
 
 #[cfg(test)]

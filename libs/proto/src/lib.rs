@@ -36,6 +36,13 @@ pub mod xingfu {
             include!(concat!(env!("OUT_DIR"), "/xingfu.funds.v1.rs"));
         }
     }
+    /// `xingfu.gateway.v1`: the programme overview and the audit trail.
+    pub mod gateway {
+        /// Version 1.
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/xingfu.gateway.v1.rs"));
+        }
+    }
     /// `xingfu.workshops.v1`: common-prosperity workshops.
     pub mod workshops {
         /// Version 1.
@@ -45,7 +52,8 @@ pub mod xingfu {
     }
 }
 
-pub use xingfu::{common::v1 as common, funds::v1 as funds, projects::v1 as projects};
+pub use xingfu::projects::v1 as projects;
+pub use xingfu::{common::v1 as common, funds::v1 as funds, gateway::v1 as gateway};
 pub use xingfu::{volunteers::v1 as volunteers, workshops::v1 as workshops};
 
 /// The encoded `FileDescriptorSet` of every xingfu proto (imports included), for server

@@ -3,21 +3,32 @@
 //! metadata, deadlines, status codes and error details, and describes every API by its
 //! own reflection so a client needs no `.proto` files.
 
+pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod limits;
+pub mod overview;
 pub mod proxy;
 
 use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 
 /// The gateway database's migrations.
-pub const MIGRATIONS: &[MigrationSource] = &[MigrationSource {
-    version: 100,
-    description: "gateway",
-    postgres: include_str!("../migrations/postgres/0100_gateway.sql"),
-    sqlite: include_str!("../migrations/sqlite/0100_gateway.sql"),
-}];
+pub const MIGRATIONS: &[MigrationSource] = &[
+    MigrationSource {
+        version: 100,
+        description: "gateway",
+        postgres: include_str!("../migrations/postgres/0100_gateway.sql"),
+        sqlite: include_str!("../migrations/sqlite/0100_gateway.sql"),
+    },
+    MigrationSource {
+        version: 101,
+        description: "audit",
+        postgres: include_str!("../migrations/postgres/0101_audit.sql"),
+        sqlite: include_str!("../migrations/sqlite/0101_audit.sql"),
+    },
+];
 
 /// Every public gRPC service and the service that owns it.
 pub const PUBLIC_SERVICES: &[(&str, ServiceName)] = &[
@@ -46,8 +57,28 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let auth = auth::Auth::load(&ctx.settings)?;
     let proxy = proxy::Proxy::new(&ctx.settings, PUBLIC_SERVICES, auth, ctx.internal.clone())?;
     let upstreams = proxy.upstreams();
+    let channel = |owner| {
+        proxy
+            .channel(owner)
+            .ok_or_else(|| anyhow::anyhow!("no upstream for {owner}"))
+    };
+    let sources = overview::Sources::new(
+        ctx.internal.clone(),
+        channel(ServiceName::Projects)?,
+        channel(ServiceName::Volunteers)?,
+        channel(ServiceName::Funds)?,
+        channel(ServiceName::Workshops)?,
+    );
+    let auditor = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
+    let proxy = proxy
+        .with_local(api::GatewayApi::new(sources, auditor.clone()))
+        .with_auditor(auditor);
     let router = axum::Router::new().fallback_service(proxy);
-    let names = PUBLIC_SERVICES.iter().map(|(name, _)| *name).collect();
+    let names = PUBLIC_SERVICES
+        .iter()
+        .map(|(name, _)| *name)
+        .chain([xingfu_proto::gateway::gateway_service_server::SERVICE_NAME])
+        .collect();
     let mut parts = ServiceParts::new(tonic::service::Routes::from(router), names);
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))

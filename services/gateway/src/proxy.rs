@@ -1,6 +1,7 @@
-//! The gateway's proxy: each call is authenticated (UNAUTHENTICATED) and authorised
-//! (PERMISSION_DENIED) here, then forwarded with the internal token and the caller's
-//! identity and scopes in place of the caller's credentials. The body, the rest of the
+//! The gateway's proxy: each call is admitted (load shedding), authenticated
+//! (UNAUTHENTICATED), authorised (PERMISSION_DENIED) and rate-limited here, then forwarded
+//! with the internal token and the caller's identity and scopes in place of the caller's
+//! credentials; a write is audited. The body, the rest of the
 //! metadata (`grpc-timeout` included) and the upstream's status and trailers pass through
 //! untouched; the trace context is replaced by the gateway's own span, so the trace
 //! continues through it.
@@ -20,17 +21,22 @@ use tower::{Service, ServiceExt as _};
 use xingfu_platform::settings::Settings;
 use xingfu_platform::trust::{self, InternalToken};
 use xingfu_platform::{ServiceName, telemetry};
+use xingfu_proto::gateway::gateway_service_server::{self, GatewayServiceServer};
 
-use crate::auth::{API_KEY_HEADER, Auth};
+use crate::api::GatewayApi;
+use crate::audit::Auditor;
+use crate::auth::{API_KEY_HEADER, Access, Auth};
 use crate::limits::{Limits, grpc_timeout};
 
-/// Forwards calls by gRPC service name to the owning service.
-#[derive(Clone, Debug)]
+/// Forwards calls by gRPC service name to the owning service, or to the gateway's own.
+#[derive(Clone)]
 pub struct Proxy {
     upstreams: Arc<HashMap<&'static str, (ServiceName, Channel)>>,
+    local: Option<GatewayServiceServer<GatewayApi>>,
     auth: Arc<Auth>,
     internal: InternalToken,
     limits: Limits,
+    auditor: Option<Auditor>,
 }
 
 impl Proxy {
@@ -57,10 +63,24 @@ impl Proxy {
         let limits = Limits::new(&settings.limits, auth.rates());
         Ok(Self {
             upstreams: Arc::new(upstreams),
+            local: None,
             auth: Arc::new(auth),
             internal,
             limits,
+            auditor: None,
         })
+    }
+
+    /// Serves the gateway's own API behind the same checks.
+    pub fn with_local(mut self, api: GatewayApi) -> Self {
+        self.local = Some(GatewayServiceServer::new(api));
+        self
+    }
+
+    /// Audits write calls into `auditor`.
+    pub fn with_auditor(mut self, auditor: Auditor) -> Self {
+        self.auditor = Some(auditor);
+        self
     }
 
     /// Each public service with the channel to its owner.
@@ -70,6 +90,14 @@ impl Proxy {
             .map(|(name, (_, channel))| (*name, channel.clone()))
             .collect()
     }
+
+    /// The channel to `owner`.
+    pub fn channel(&self, owner: ServiceName) -> Option<Channel> {
+        self.upstreams
+            .values()
+            .find(|(name, _)| *name == owner)
+            .map(|(_, channel)| channel.clone())
+    }
 }
 
 fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {
@@ -78,6 +106,12 @@ fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     } else {
         addr
     }
+}
+
+/// Where a call goes.
+enum Target {
+    Remote(Channel),
+    Local(GatewayServiceServer<GatewayApi>),
 }
 
 impl Service<Request<axum::body::Body>> for Proxy {
@@ -90,20 +124,23 @@ impl Service<Request<axum::body::Body>> for Proxy {
     }
 
     fn call(&mut self, request: Request<axum::body::Body>) -> Self::Future {
-        let mut parts = request.uri().path().trim_start_matches('/').split('/');
-        let (service, method) = (
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-        );
-        let Some((owner, channel)) = self.upstreams.get(service).cloned() else {
-            let status =
-                Status::unimplemented(format!("no service {service:?} behind this gateway"));
-            return Box::pin(async move { Ok(status.into_http()) });
+        let path = request.uri().path().trim_start_matches('/').to_owned();
+        let (service, method) = path.split_once('/').unwrap_or((path.as_str(), ""));
+        let (scope, target) = match (self.upstreams.get(service), &self.local) {
+            (Some((owner, channel)), _) => (owner.as_str(), Target::Remote(channel.clone())),
+            (None, Some(local)) if service == gateway_service_server::SERVICE_NAME => {
+                ("gateway", Target::Local(local.clone()))
+            }
+            _ => {
+                let status =
+                    Status::unimplemented(format!("no service {service:?} behind this gateway"));
+                return Box::pin(async move { Ok(status.into_http()) });
+            }
         };
         // Shed first (it costs least), then who, then what, then how often.
         let admitted = self.limits.admit().and_then(|permit| {
             let caller = self.auth.authenticate(request.headers())?;
-            Auth::authorise(&caller, owner.as_str(), method)?;
+            Auth::authorise(&caller, scope, method)?;
             self.limits.take(&caller.id)?;
             Ok((permit, caller))
         });
@@ -120,7 +157,18 @@ impl Service<Request<axum::body::Body>> for Proxy {
                 .get("grpc-timeout")
                 .and_then(|v| v.to_str().ok()),
         );
+        let audit = match (&self.auditor, Access::of(method)) {
+            (Some(auditor), Access::Write) => {
+                let trace_id =
+                    telemetry::trace_id_of(&tracing::Span::current()).unwrap_or_default();
+                Some(auditor.start(&caller.id, &path, trace_id))
+            }
+            _ => None,
+        };
         let mut request = request.map(Body::new);
+        if let Some(call) = &audit {
+            request = request.map(|body| call.tap_request(body));
+        }
         let headers = request.headers_mut();
         // The caller's credentials stop here; the services get the gateway's word instead.
         headers.remove(API_KEY_HEADER);
@@ -134,29 +182,35 @@ impl Service<Request<axum::body::Body>> for Proxy {
         telemetry::inject_into_headers(&tracing::Span::current(), request.headers_mut());
         Box::pin(async move {
             let started = std::time::Instant::now();
-            let answer = tokio::time::timeout(deadline, channel.oneshot(request)).await;
+            let answer = match target {
+                Target::Remote(channel) => tokio::time::timeout(deadline, channel.oneshot(request))
+                    .await
+                    .map(|r| r.map_err(|e| e.to_string())),
+                Target::Local(local) => tokio::time::timeout(deadline, local.oneshot(request))
+                    .await
+                    .map(|r| r.map_err(|never: Infallible| match never {})),
+            };
             drop(permit);
             let late = || {
-                Ok(Status::deadline_exceeded(format!(
-                    "no answer within {} ms",
-                    deadline.as_millis()
-                ))
-                .into_http())
+                Status::deadline_exceeded(format!("no answer within {} ms", deadline.as_millis()))
+                    .into_http()
             };
-            match answer {
-                Ok(Ok(response)) => Ok(response),
+            let response = match answer {
+                Ok(Ok(response)) => response,
                 Err(_) => late(),
                 // The service holds the same deadline and drops the call when it passes:
                 // that is the deadline, not an outage.
                 Ok(Err(_)) if started.elapsed() >= deadline => late(),
                 Ok(Err(err)) => {
                     tracing::warn!(error = %err, "upstream unavailable");
-                    Ok(
-                        Status::unavailable("the service behind the gateway is not answering")
-                            .into_http(),
-                    )
+                    Status::unavailable("the service behind the gateway is not answering")
+                        .into_http()
                 }
-            }
+            };
+            Ok(match audit {
+                Some(call) => call.tap_response(response),
+                None => response,
+            })
         })
     }
 }

@@ -118,3 +118,5 @@ INSERT INTO volunteer_count_shards (dimension, key, shard, count)
     SELECT 'service', 'records', 0, COUNT(*) FROM service_records;
 INSERT INTO volunteer_count_shards (dimension, key, shard, count)
     SELECT 'service', 'minutes', 0, COALESCE(SUM(minutes), 0) FROM service_records;
+INSERT INTO volunteer_count_shards (dimension, key, shard, count)
+    SELECT 'organisations', kind, 0, COUNT(*) FROM organisations GROUP BY kind;

@@ -22,6 +22,14 @@ pub(super) async fn get(volunteers: &Volunteers) -> Result<pb::VolunteerStats, E
         wishes_fulfilled: stats.wishes_fulfilled,
         teams: stats.teams,
         evaluations: stats.evaluations,
+        organisations: stats
+            .organisations
+            .iter()
+            .map(|(kind, count)| pb::OrganisationCount {
+                kind: super::organisation_kind_to_proto(*kind) as i32,
+                count: *count,
+            })
+            .collect(),
         by_kind: stats
             .by_kind
             .iter()

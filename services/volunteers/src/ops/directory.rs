@@ -8,6 +8,7 @@ use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, not_found};
 use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
+use crate::storage::COUNTERS;
 use crate::storage::directory as store;
 
 /// Fields to change on an organisation.
@@ -85,6 +86,9 @@ impl Volunteers {
                 parent_id: org.parent_id.clone().unwrap_or_default(),
             };
             self.outbox.enqueue(tx, &org.id, &event).await?;
+            COUNTERS
+                .bump(tx, "organisations", org.kind.as_str(), 1)
+                .await?;
             let stored = store::organisation(tx, &org.id)
                 .await?
                 .ok_or_else(|| not_found("organisation", &org.id))?;
@@ -150,6 +154,14 @@ impl Volunteers {
             parent_id: next.parent_id.clone().unwrap_or_default(),
         };
         self.outbox.enqueue(&mut tx, id, &event).await?;
+        if next.kind != stored.kind {
+            COUNTERS
+                .bump(&mut tx, "organisations", stored.kind.as_str(), -1)
+                .await?;
+            COUNTERS
+                .bump(&mut tx, "organisations", next.kind.as_str(), 1)
+                .await?;
+        }
         self.outbox.commit(tx).await?;
         self.organisation(id).await
     }

@@ -1,7 +1,7 @@
 //! The dashboard figures, read from the counters every write keeps (so they cost the
 //! same however much data there is). Dimensions and keys:
 //! `volunteers/{all,party}`, `service/{minutes,records}`, `teams/all`, `evaluations/all`,
-//! `wishes/{posted,adopted,fulfilled,cancelled}`, and per activity kind
+//! `wishes/{posted,adopted,fulfilled,cancelled}`, `organisations/<kind>`, and per activity kind
 //! `activities/<kind>`, `completed/<kind>`, `people_served/<kind>`, `volunteer_times/<kind>`.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use xingfu_platform::Error;
 
 use super::Volunteers;
+use crate::domain::OrganisationKind;
 use crate::domain::activities::ActivityKind;
 use crate::storage::COUNTERS;
 
@@ -50,6 +51,8 @@ pub struct Stats {
     pub wishes_adopted: i64,
     /// Wishes fulfilled.
     pub wishes_fulfilled: i64,
+    /// Organisations of the directory by kind, every kind listed.
+    pub organisations: Vec<(OrganisationKind, i64)>,
 }
 
 impl Stats {
@@ -95,6 +98,10 @@ impl Volunteers {
             wishes_posted: get("wishes", "posted"),
             wishes_adopted: get("wishes", "adopted"),
             wishes_fulfilled: get("wishes", "fulfilled"),
+            organisations: OrganisationKind::ALL
+                .iter()
+                .map(|kind| (*kind, get("organisations", kind.as_str())))
+                .collect(),
         })
     }
 }

@@ -1,0 +1,68 @@
+//! `xingfu.gateway.v1.GatewayService`: the gateway's own calls, served behind the same
+//! keys, scopes and limits as the APIs it forwards.
+
+use tonic::{Request, Response, Status};
+use xingfu_platform::time::to_timestamp;
+use xingfu_platform::{Error, paging};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::gateway as pb;
+use xingfu_proto::gateway::gateway_service_server::GatewayService;
+
+use crate::audit::Auditor;
+use crate::overview::Sources;
+
+/// The gateway's own API.
+#[derive(Clone)]
+pub struct GatewayApi {
+    sources: Sources,
+    auditor: Auditor,
+}
+
+impl GatewayApi {
+    /// The API over the services' figures and the audit trail.
+    pub fn new(sources: Sources, auditor: Auditor) -> Self {
+        Self { sources, auditor }
+    }
+}
+
+#[tonic::async_trait]
+impl GatewayService for GatewayApi {
+    async fn get_overview(
+        &self,
+        _request: Request<pb::GetOverviewRequest>,
+    ) -> Result<Response<pb::Overview>, Status> {
+        Ok(Response::new(self.sources.overview().await))
+    }
+
+    async fn list_audit_records(
+        &self,
+        request: Request<pb::ListAuditRecordsRequest>,
+    ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
+        let r = request.into_inner();
+        let caller = (!r.caller.is_empty()).then_some(r.caller.as_str());
+        let filters = format!("{caller:?}");
+        let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+        let mut records = self
+            .auditor
+            .list(caller, page.after.as_deref(), page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = paging::finish(&mut records, &page, &filters, |r| &r.id);
+        Ok(Response::new(pb::ListAuditRecordsResponse {
+            records: records
+                .into_iter()
+                .map(|r| pb::AuditRecord {
+                    id: r.id,
+                    time: Some(to_timestamp(r.at)),
+                    caller: r.caller,
+                    method: r.method,
+                    resource_id: r.resource_id,
+                    outcome: r.outcome,
+                    trace_id: r.trace_id,
+                    duration_ms: r.duration_ms,
+                })
+                .collect(),
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+}
