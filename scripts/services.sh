@@ -100,10 +100,22 @@ ensure_deploy_tools() {
 }
 
 # nats-py and protobuf, for the Python consumer of docs/examples that CI runs.
+ensure_chromium() {
+  # Headless Chromium renders the gateway's dashboard in the tests (Debian's package).
+  command -v chromium >/dev/null 2>&1 && return 0
+  log "installing chromium"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+      || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    sudo apt-get install -y --no-install-recommends chromium >/dev/null
+  fi
+}
+
 ensure_python_packages() {
-  if ! python3 -c "import nats, google.protobuf" >/dev/null 2>&1; then
-    log "installing nats-py and protobuf"
-    pip_install nats-py protobuf
+  if ! python3 -c "import nats, google.protobuf, openapi_spec_validator" >/dev/null 2>&1; then
+    log "installing nats-py, protobuf and openapi-spec-validator"
+    pip_install nats-py protobuf openapi-spec-validator
   fi
 }
 

@@ -9,6 +9,7 @@ ensure_postgres
 ensure_nats
 ensure_deploy_tools
 ensure_python_packages
+ensure_chromium
 
 export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export XINGFU_TEST_NATS_URL="${XINGFU_TEST_NATS_URL:-nats://127.0.0.1:4222}"

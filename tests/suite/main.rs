@@ -9,6 +9,7 @@ mod event_stream;
 mod funds_flow;
 mod gateway;
 mod helpers;
+mod http_api;
 mod jetstream;
 mod otlp;
 mod outbox;

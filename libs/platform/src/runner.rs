@@ -30,6 +30,7 @@ pub struct Runner {
     http: TcpListener,
     pii: Protector,
     internal: InternalToken,
+    http_routes: axum::Router,
     servers: Vec<(ServiceName, GrpcServer, Vec<Background>)>,
     subscriptions: Vec<Subscription>,
     relays: Vec<Relay>,
@@ -79,6 +80,7 @@ impl Runner {
             http,
             pii,
             internal,
+            http_routes: crate::http::router(),
             servers: Vec::new(),
             subscriptions: Vec::new(),
             relays: Vec::new(),
@@ -129,6 +131,9 @@ impl Runner {
             guard,
         )
         .await?;
+        if let Some(routes) = parts.http {
+            self.http_routes = self.http_routes.clone().merge(routes);
+        }
         self.servers.push((name, server, parts.background));
         self.subscriptions.extend(parts.subscriptions);
         self.relays
@@ -166,6 +171,7 @@ impl Runner {
             addrs,
             pii: _,
             internal: _,
+            http_routes,
         } = self;
         let settings = Arc::new(settings);
 
@@ -210,11 +216,7 @@ impl Runner {
         let http_addr = http.local_addr()?;
         let http_token = CancellationToken::new();
         let mut http_task = JoinSet::new();
-        http_task.spawn(crate::http::serve(
-            http,
-            crate::http::router(),
-            http_token.clone(),
-        ));
+        http_task.spawn(crate::http::serve(http, http_routes, http_token.clone()));
         tracing::info!(
             services = ?addrs.keys().collect::<Vec<_>>(),
             http = %http_addr,

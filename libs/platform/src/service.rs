@@ -101,6 +101,8 @@ pub struct ServiceParts {
     pub subscriptions: Vec<Subscription>,
     /// Work it does in the background (expiry sweeps, health watches) until shutdown.
     pub background: Vec<Background>,
+    /// Routes it adds to the process's HTTP port (the gateway's JSON API and dashboard).
+    pub http: Option<axum::Router>,
 }
 
 impl ServiceParts {
@@ -111,6 +113,7 @@ impl ServiceParts {
             grpc_services,
             subscriptions: Vec::new(),
             background: Vec::new(),
+            http: None,
         }
     }
 }

@@ -284,7 +284,8 @@ fn grpc_status(headers: &HeaderMap) -> Option<i32> {
     headers.get("grpc-status")?.to_str().ok()?.parse().ok()
 }
 
-fn code_name(code: i32) -> &'static str {
+/// The name of a gRPC status code, e.g. `INVALID_ARGUMENT`.
+pub fn code_name(code: i32) -> &'static str {
     match tonic::Code::from_i32(code) {
         tonic::Code::Ok => "OK",
         tonic::Code::Cancelled => "CANCELLED",

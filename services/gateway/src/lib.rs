@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod http;
 pub mod limits;
 pub mod overview;
 pub mod proxy;
@@ -73,6 +74,14 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let proxy = proxy
         .with_local(api::GatewayApi::new(sources, auditor.clone()))
         .with_auditor(auditor);
+    let http = http::rest::router(proxy.clone())
+        .merge(http::dashboard::router())
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async {
+                http::rest::json_response(::http::StatusCode::OK, &http::openapi::document())
+            }),
+        );
     let router = axum::Router::new().fallback_service(proxy);
     let names = PUBLIC_SERVICES
         .iter()
@@ -80,6 +89,7 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         .chain([xingfu_proto::gateway::gateway_service_server::SERVICE_NAME])
         .collect();
     let mut parts = ServiceParts::new(tonic::service::Routes::from(router), names);
+    parts.http = Some(http);
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
     }));

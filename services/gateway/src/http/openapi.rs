@@ -1,0 +1,225 @@
+//! The OpenAPI 3.0 document of the JSON routes, made from the descriptor set by the same
+//! rule that makes the routes, so it cannot drift from them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use serde_json::{Map, Value, json};
+
+use super::routes;
+use crate::auth::{API_KEY_HEADER, Access};
+
+/// Nested request fields flattened into query parameters, at most this deep.
+const QUERY_DEPTH: usize = 2;
+
+/// The document, served at `/openapi.json`.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    let mut wanted = BTreeSet::new();
+    for route in routes() {
+        let input = route.method.input();
+        let output = route.method.output();
+        wanted.insert(output.full_name().to_owned());
+        let mut operation = json!({
+            "operationId": format!("{}.{}", route.service, route.method.name()),
+            "summary": format!("{} ({})", route.method.name(), route.method.parent_service().full_name()),
+            "tags": [route.service],
+            "responses": {
+                "200": {
+                    "description": "the answer",
+                    "content": {"application/json": {"schema": reference(&output)}}
+                },
+                "default": {
+                    "description": "an error: the gRPC code name, a message and the details a caller can act on",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                }
+            }
+        });
+        let verb = match route.access {
+            Access::Read => {
+                let mut parameters = Vec::new();
+                query_parameters(&input, "", 0, &mut parameters);
+                operation["parameters"] = Value::Array(parameters);
+                "get"
+            }
+            Access::Write => {
+                wanted.insert(input.full_name().to_owned());
+                operation["requestBody"] = json!({
+                    "required": false,
+                    "content": {"application/json": {"schema": reference(&input)}}
+                });
+                "post"
+            }
+        };
+        paths.insert(route.path(), json!({ verb: operation }));
+    }
+    let mut schemas = BTreeMap::new();
+    let mut queue: Vec<String> = wanted.into_iter().collect();
+    while let Some(name) = queue.pop() {
+        if schemas.contains_key(&name) {
+            continue;
+        }
+        let Some(message) = super::pool().get_message_by_name(&name) else {
+            continue;
+        };
+        schemas.insert(name, message_schema(&message, &mut queue));
+    }
+    let mut components: Map<String, Value> = schemas
+        .into_iter()
+        .map(|(name, schema)| (schema_name(&name), schema))
+        .collect();
+    components.insert(
+        "Error".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "the gRPC status code name, e.g. INVALID_ARGUMENT"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "additionalProperties": true}
+            },
+            "required": ["code", "message"]
+        }),
+    );
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "xingfu",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The JSON form of xingfu's gRPC APIs (xingfu.<service>.v1): a read is GET /v1/<service>/<method-in-kebab-case> with its request fields in the query, a write is POST with its request as the JSON body. Field names are the protos'; 64-bit integers are strings; enums are their names."
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"apiKey": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+            }
+        }
+    })
+}
+
+fn schema_name(full_name: &str) -> String {
+    full_name.replace('.', "_")
+}
+
+fn reference(message: &MessageDescriptor) -> Value {
+    json!({"$ref": format!("#/components/schemas/{}", schema_name(message.full_name()))})
+}
+
+fn message_schema(message: &MessageDescriptor, queue: &mut Vec<String>) -> Value {
+    let properties: Map<String, Value> = message
+        .fields()
+        .map(|field| (field.name().to_owned(), field_schema(&field, queue)))
+        .collect();
+    json!({"type": "object", "properties": properties})
+}
+
+fn field_schema(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
+    if field.is_map()
+        && let Kind::Message(entry) = field.kind()
+        && let Some(value) = entry.get_field_by_name("value")
+    {
+        return json!({"type": "object", "additionalProperties": single(&value, queue)});
+    }
+    let one = single(field, queue);
+    if field.is_list() {
+        json!({"type": "array", "items": one})
+    } else {
+        one
+    }
+}
+
+/// The schema of one value of `field`.
+fn single(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
+    match field.kind() {
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            json!({"type": "integer", "format": "int32"})
+        }
+        Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "format": "int64", "minimum": 0}),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
+            json!({"type": "string", "format": "int64"})
+        }
+        Kind::Float => json!({"type": "number", "format": "float"}),
+        Kind::Double => json!({"type": "number", "format": "double"}),
+        Kind::String => json!({"type": "string"}),
+        Kind::Bytes => json!({"type": "string", "format": "byte"}),
+        Kind::Enum(e) => {
+            let names: Vec<String> = e.values().map(|v| v.name().to_owned()).collect();
+            json!({"type": "string", "enum": names})
+        }
+        Kind::Message(m) => match m.full_name() {
+            "google.protobuf.Timestamp" => json!({"type": "string", "format": "date-time"}),
+            "google.protobuf.FieldMask" => {
+                json!({"type": "string", "description": "field paths, comma-separated"})
+            }
+            "google.protobuf.Duration" => json!({"type": "string", "description": "e.g. 1.5s"}),
+            name => {
+                queue.push(name.to_owned());
+                reference(&m)
+            }
+        },
+    }
+}
+
+/// Query parameters of a read: every scalar field, nested messages dotted.
+fn query_parameters(message: &MessageDescriptor, prefix: &str, depth: usize, out: &mut Vec<Value>) {
+    for field in message.fields() {
+        let name = format!("{prefix}{}", field.name());
+        match field.kind() {
+            Kind::Message(inner)
+                if !field.is_list()
+                    && depth + 1 < QUERY_DEPTH
+                    && !inner.full_name().starts_with("google.protobuf.") =>
+            {
+                query_parameters(&inner, &format!("{name}."), depth + 1, out);
+            }
+            Kind::Message(inner) if !inner.full_name().starts_with("google.protobuf.") => {}
+            _ => {
+                let mut unused = Vec::new();
+                let schema = if field.is_list() {
+                    json!({"type": "array", "items": single(&field, &mut unused)})
+                } else {
+                    single(&field, &mut unused)
+                };
+                out.push(json!({
+                    "name": name,
+                    "in": "query",
+                    "required": false,
+                    "schema": schema,
+                    "explode": true
+                }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_described_with_its_schemas() {
+        let doc = document();
+        let list = &doc["paths"]["/v1/projects/list-projects"]["get"];
+        let names: Vec<&str> = list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"category") && names.contains(&"page.page_size"),
+            "{names:?}"
+        );
+        assert!(doc["paths"]["/v1/projects/create-project"]["post"]["requestBody"].is_object());
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        assert!(schemas.contains_key("xingfu_projects_v1_Project"));
+        assert!(
+            schemas.contains_key("xingfu_common_v1_Money"),
+            "nested messages too"
+        );
+        assert_eq!(doc["paths"].as_object().unwrap().len(), routes().len());
+    }
+}
