@@ -622,3 +622,197 @@ async fn the_overview_gathers_every_services_figures_and_names_the_missing() {
     assert_eq!(overview.projects, projects.total, "the rest still answers");
     partial.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let mut env = TestEnv::embedded();
+    let dir = env.settings.data_dir.clone();
+    write_auth(&mut env, &dir);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwt");
+    env.settings.auth.jwks_file = Some(fixtures.join("jwks.json"));
+    env.settings.auth.jwt_issuer = Some("https://id.dongtou.test".into());
+    env.settings.auth.jwt_audience = Some("xingfu".into());
+    env.settings.auth.jwt_leeway_secs = 60;
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let der = |name: &str| std::fs::read(fixtures.join(name)).unwrap();
+    let token = |alg: Algorithm, kid: &str, key_file: &str, claims: Value| {
+        let mut header = Header::new(alg);
+        header.kid = Some(kid.into());
+        let key = match alg {
+            Algorithm::ES256 => EncodingKey::from_ec_der(&der(key_file)),
+            _ => EncodingKey::from_rsa_der(&der(key_file)),
+        };
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let claims = |overrides: Value| {
+        let mut claims = serde_json::json!({
+            "sub": "volunteers-reader",
+            "iss": "https://id.dongtou.test",
+            "aud": "xingfu",
+            "exp": now + 600,
+        });
+        for (k, v) in overrides.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        claims
+    };
+    let call = |token: String, service: Service, write: bool| {
+        let gateway = gateway.clone();
+        async move {
+            let mut request = tonic::Request::new(vpb::GetVolunteerRequest::default());
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            let status = match (service, write) {
+                (Service::Volunteers, false) => VolunteersServiceClient::new(gateway)
+                    .get_volunteer(request)
+                    .await
+                    .err(),
+                (Service::Volunteers, true) => {
+                    let mut register =
+                        tonic::Request::new(vpb::RegisterVolunteerRequest::default());
+                    *register.metadata_mut() = request.metadata().clone();
+                    VolunteersServiceClient::new(gateway)
+                        .register_volunteer(register)
+                        .await
+                        .err()
+                }
+                _ => {
+                    let mut get = tonic::Request::new(projects::GetProjectRequest::default());
+                    *get.metadata_mut() = request.metadata().clone();
+                    ProjectsServiceClient::new(gateway)
+                        .get_project(get)
+                        .await
+                        .err()
+                }
+            };
+            status.map_or(Code::Ok, |s| s.code())
+        }
+    };
+    use serde_json::{Value, json};
+    let good_rsa = token(
+        Algorithm::RS256,
+        "test-rsa",
+        "rsa-private.der",
+        claims(json!({})),
+    );
+    let good_ec = token(
+        Algorithm::ES256,
+        "test-ec",
+        "ec-private.der",
+        claims(json!({})),
+    );
+    for good in [good_rsa.clone(), good_ec] {
+        assert_eq!(
+            call(good, Service::Volunteers, false).await,
+            Code::InvalidArgument
+        );
+    }
+    assert_eq!(
+        call(good_rsa, Service::Volunteers, true).await,
+        Code::PermissionDenied,
+        "the policy's scopes hold for tokens too"
+    );
+    let skewed = token(
+        Algorithm::RS256,
+        "test-rsa",
+        "rsa-private.der",
+        claims(json!({"exp": now - 30})),
+    );
+    assert_eq!(
+        call(skewed, Service::Volunteers, false).await,
+        Code::InvalidArgument,
+        "within the allowed clock skew"
+    );
+    let refused = [
+        (
+            "expired",
+            token(
+                Algorithm::RS256,
+                "test-rsa",
+                "rsa-private.der",
+                claims(json!({"exp": now - 120})),
+            ),
+        ),
+        (
+            "not yet valid",
+            token(
+                Algorithm::RS256,
+                "test-rsa",
+                "rsa-private.der",
+                claims(json!({"nbf": now + 600})),
+            ),
+        ),
+        (
+            "another audience",
+            token(
+                Algorithm::RS256,
+                "test-rsa",
+                "rsa-private.der",
+                claims(json!({"aud": "elsewhere"})),
+            ),
+        ),
+        (
+            "another issuer",
+            token(
+                Algorithm::RS256,
+                "test-rsa",
+                "rsa-private.der",
+                claims(json!({"iss": "https://evil.test"})),
+            ),
+        ),
+        (
+            "a stranger's key",
+            token(
+                Algorithm::RS256,
+                "test-rsa",
+                "other-private.der",
+                claims(json!({})),
+            ),
+        ),
+        (
+            "an unknown kid",
+            token(
+                Algorithm::RS256,
+                "nobody",
+                "rsa-private.der",
+                claims(json!({})),
+            ),
+        ),
+        ("garbage", "not.a.token".to_owned()),
+    ];
+    for (why, bad) in refused {
+        assert_eq!(
+            call(bad, Service::Volunteers, false).await,
+            Code::Unauthenticated,
+            "{why}"
+        );
+    }
+    // A token may narrow its subject's scopes, never widen them.
+    let narrowed = token(
+        Algorithm::RS256,
+        "test-rsa",
+        "rsa-private.der",
+        claims(json!({"sub": "workshops-writer", "scope": "projects:read volunteers:read"})),
+    );
+    assert_eq!(
+        call(narrowed.clone(), Service::Projects, false).await,
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        call(narrowed, Service::Volunteers, false).await,
+        Code::PermissionDenied,
+        "volunteers:read is not the subject's to ask for"
+    );
+    suite.stop().await.unwrap();
+}

@@ -123,6 +123,20 @@ pub struct AuthSettings {
     /// The gateway's policy: each caller's scopes (TOML); unset means
     /// `<data_dir>/policy.toml`, created granting the first admin everything.
     pub policy_file: Option<PathBuf>,
+    /// A JWKS file whose RS256/ES256 keys sign the bearer tokens the gateway accepts;
+    /// unset means no bearer tokens.
+    pub jwks_file: Option<PathBuf>,
+    /// The issuer (`iss`) bearer tokens must name.
+    pub jwt_issuer: Option<String>,
+    /// The audience (`aud`) bearer tokens must name.
+    pub jwt_audience: Option<String>,
+    /// Seconds of clock skew allowed when checking `exp` and `nbf`.
+    #[serde(default = "default_leeway")]
+    pub jwt_leeway_secs: u64,
+}
+
+fn default_leeway() -> u64 {
+    60
 }
 
 /// The gateway's protection of the services behind it.

@@ -21,6 +21,8 @@ use xingfu_platform::Settings;
 use xingfu_platform::time::{from_rfc3339, now_micros};
 use xingfu_platform::trust::Caller;
 
+use crate::jwt::Jwt;
+
 /// The header (and metadata key) an API key travels in.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
@@ -57,9 +59,10 @@ struct PolicyFile {
     caller: Vec<PolicyEntry>,
 }
 
-/// The gateway's keys and policy, loaded at start-up.
+/// The gateway's keys, token checks and policy, loaded at start-up.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
+    jwt: Option<Jwt>,
     keys: HashMap<String, (StoredKey, Option<i64>)>,
     scopes: HashMap<String, BTreeSet<String>>,
     rates: HashMap<String, (f64, f64)>,
@@ -114,7 +117,10 @@ impl Auth {
         } else {
             PolicyFile { caller: Vec::new() }
         };
-        let mut auth = Auth::default();
+        let mut auth = Auth {
+            jwt: Jwt::load(&settings.auth)?,
+            ..Auth::default()
+        };
         for key in keys.key {
             let not_after =
                 match &key.not_after {
@@ -156,8 +162,31 @@ impl Auth {
         self.rates.clone()
     }
 
-    /// The caller `headers` authenticate, or UNAUTHENTICATED.
+    /// The caller `headers` authenticate (a bearer token, else an API key), or
+    /// UNAUTHENTICATED.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Status> {
+        if let Some(bearer) = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            let jwt = self.jwt.as_ref().ok_or_else(|| {
+                Status::unauthenticated("this gateway takes API keys, not bearer tokens")
+            })?;
+            let (subject, asked) = jwt.verify(bearer.trim())?;
+            let granted = self.scopes.get(&subject).cloned().unwrap_or_default();
+            let scopes = match asked {
+                Some(asked) if !granted.contains("*") => {
+                    granted.intersection(&asked).cloned().collect()
+                }
+                Some(asked) => asked,
+                None => granted,
+            };
+            return Ok(Caller {
+                id: subject,
+                scopes,
+            });
+        }
         let presented = headers
             .get(API_KEY_HEADER)
             .and_then(|v| v.to_str().ok())

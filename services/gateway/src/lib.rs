@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod http;
+pub mod jwt;
 pub mod limits;
 pub mod overview;
 pub mod proxy;
