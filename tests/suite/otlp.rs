@@ -94,6 +94,8 @@ async fn one_trace_runs_from_the_caller_to_the_consumer_and_is_exported() {
 
     let wanted = [
         "xingfu.projects.v1.ProjectsService/CreateProject",
+        "ProjectCreated enqueue",
+        "db commit",
         "ProjectCreated publish",
         "ProjectCreated receive",
     ];

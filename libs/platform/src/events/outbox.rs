@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sqlx::{Any, Transaction};
 use tokio::sync::Notify;
+use tracing::Instrument as _;
 
 use super::Event;
 use crate::service::ServiceName;
@@ -36,6 +37,15 @@ impl Outbox {
     ) -> Result<String, sqlx::Error> {
         debug_assert!(E::SUBJECT.starts_with(self.service.as_str()));
         let id = uuid::Uuid::now_v7().to_string();
+        // A span of its own, so a call's trace shows its events being written.
+        let span = tracing::info_span!(
+            "outbox enqueue",
+            otel.name = %format!("{} enqueue", E::TYPE.rsplit('.').next().unwrap_or(E::TYPE)),
+            otel.kind = "client",
+            db.operation = "INSERT",
+            messaging.destination = %E::SUBJECT,
+        );
+        let traceparent = telemetry::traceparent_of(&span);
         sqlx::query(
             "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -45,16 +55,23 @@ impl Outbox {
         .bind(E::TYPE)
         .bind(aggregate_id)
         .bind(event.encode_to_vec())
-        .bind(telemetry::current_traceparent())
+        .bind(traceparent)
         .bind(now_micros())
         .execute(&mut **tx)
+        .instrument(span)
         .await?;
         Ok(id)
     }
 
     /// Commits `tx` and wakes the relay, so the event leaves at once.
     pub async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), sqlx::Error> {
-        tx.commit().await?;
+        let span = tracing::info_span!(
+            "db commit",
+            otel.kind = "client",
+            db.operation = "COMMIT",
+            service = %self.service,
+        );
+        tx.commit().instrument(span).await?;
         self.committed.notify_one();
         Ok(())
     }
