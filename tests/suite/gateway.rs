@@ -816,3 +816,88 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
     );
     suite.stop().await.unwrap();
 }
+
+/// The SHA-256 of `tests/fixtures/tls/client.pem`'s certificate (its DER).
+const CLIENT_CERT_SHA256: &str = "de2b14db5190e4a45c3a47247dfb50f42438675d26121a7af1929deca627edc9";
+
+#[tokio::test]
+async fn systems_with_a_client_certificate_call_over_mutual_tls() {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let read = |name: &str| std::fs::read(fixtures.join(name)).unwrap();
+    let mut env = TestEnv::embedded();
+    let dir = env.settings.data_dir.clone();
+    write_auth(&mut env, &dir);
+    let keys = dir.join("keys.toml");
+    let mut text = std::fs::read_to_string(&keys).unwrap();
+    text += &format!("[[cert]]\ncaller = \"projects-reader\"\nsha256 = \"{CLIENT_CERT_SHA256}\"\n");
+    std::fs::write(&keys, text).unwrap();
+    env.settings.tls.cert_file = Some(fixtures.join("server.pem"));
+    env.settings.tls.key_file = Some(fixtures.join("server-key.pem"));
+    env.settings.tls.client_ca_file = Some(fixtures.join("ca.pem"));
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let addr = suite.addr(Service::Gateway).unwrap();
+
+    let connect = |identity: Option<(&str, &str)>| {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(read("ca.pem")))
+            .domain_name("localhost");
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(Identity::from_pem(read(cert), read(key)));
+        }
+        Endpoint::from_shared(format!("https://{addr}"))
+            .unwrap()
+            .tls_config(tls)
+            .unwrap()
+            .connect_lazy()
+    };
+    let get = |channel: Channel| async move {
+        ProjectsServiceClient::new(channel)
+            .get_project(projects::GetProjectRequest::default())
+            .await
+            .unwrap_err()
+            .code()
+    };
+    let with_cert = connect(Some(("client.pem", "client-key.pem")));
+    assert_eq!(
+        get(with_cert.clone()).await,
+        Code::InvalidArgument,
+        "the certificate is the caller"
+    );
+    let write = ProjectsServiceClient::new(with_cert)
+        .create_project(projects::CreateProjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        write.code(),
+        Code::PermissionDenied,
+        "with its caller's scopes"
+    );
+
+    assert_eq!(
+        get(connect(None)).await,
+        Code::Unauthenticated,
+        "TLS alone is no identity"
+    );
+    let key = format!("admin.{}", secret_of("admin"));
+    assert_eq!(
+        outcome(&connect(None), &key, Service::Funds, true).await,
+        Code::InvalidArgument,
+        "an API key still works over TLS"
+    );
+    let stranger = get(connect(Some(("stranger.pem", "stranger-key.pem")))).await;
+    assert_ne!(
+        stranger,
+        Code::InvalidArgument,
+        "another CA's certificate is refused"
+    );
+    let plaintext = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_lazy();
+    assert_ne!(
+        get(plaintext).await,
+        Code::InvalidArgument,
+        "the port speaks TLS only"
+    );
+    suite.stop().await.unwrap();
+}

@@ -123,7 +123,7 @@ impl Runner {
         // The gateway authenticates its callers itself; the services behind it admit the
         // gateway (and each other) only.
         let guard = (name != ServiceName::Gateway).then(|| self.internal.clone());
-        let server = GrpcServer::new(
+        let mut server = GrpcServer::new(
             name.as_str(),
             listener,
             parts.routes,
@@ -131,6 +131,11 @@ impl Runner {
             guard,
         )
         .await?;
+        if name == ServiceName::Gateway
+            && let Some(tls) = gateway_tls(&self.settings)?
+        {
+            server = server.with_tls(tls);
+        }
         if let Some(routes) = parts.http {
             self.http_routes = self.http_routes.clone().merge(routes);
         }
@@ -297,3 +302,29 @@ async fn join_all(
 
 /// How long the HTTP port waits for open connections after shutdown.
 pub(crate) const HTTP_GRACE: Duration = Duration::from_secs(2);
+
+/// The gateway port's TLS, when `tls.cert_file` and `tls.key_file` are set.
+fn gateway_tls(settings: &Settings) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let tls = &settings.tls;
+    let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) else {
+        anyhow::ensure!(
+            tls.cert_file.is_none() && tls.key_file.is_none() && tls.client_ca_file.is_none(),
+            "tls.cert_file and tls.key_file go together (and tls.client_ca_file needs them)"
+        );
+        return Ok(None);
+    };
+    let read = |path: &std::path::PathBuf, key: &str| {
+        std::fs::read(path).with_context(|| format!("reading {key} {}", path.display()))
+    };
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
+        read(cert, "tls.cert_file")?,
+        read(key, "tls.key_file")?,
+    ));
+    if let Some(ca) = &tls.client_ca_file {
+        config = config
+            .client_ca_root(Certificate::from_pem(read(ca, "tls.client_ca_file")?))
+            .client_auth_optional(true);
+    }
+    Ok(Some(config))
+}

@@ -31,6 +31,9 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// The gateway's protection of the services behind it.
     pub limits: LimitSettings,
+    /// TLS on the gateway's gRPC port.
+    #[serde(default)]
+    pub tls: TlsSettings,
     /// The charity ledger's rules.
     pub ledger: LedgerSettings,
     /// OpenTelemetry export.
@@ -137,6 +140,18 @@ pub struct AuthSettings {
 
 fn default_leeway() -> u64 {
     60
+}
+
+/// TLS on the gateway's gRPC port, and mutual TLS for callers with a certificate.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TlsSettings {
+    /// The gateway's certificate chain (PEM); with `key_file`, the port speaks TLS only.
+    pub cert_file: Option<PathBuf>,
+    /// The gateway's private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// CA certificates (PEM) whose client certificates callers may present instead of a
+    /// key; each certificate's SHA-256 is named in the key file.
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// The gateway's protection of the services behind it.

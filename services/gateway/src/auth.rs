@@ -36,10 +36,19 @@ struct StoredKey {
     not_after: Option<String>,
 }
 
+/// A client certificate a caller may present over mutual TLS, by its SHA-256.
+#[derive(Debug, Clone, Deserialize)]
+struct StoredCert {
+    caller: String,
+    sha256: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct KeyFile {
     #[serde(default)]
     key: Vec<StoredKey>,
+    #[serde(default)]
+    cert: Vec<StoredCert>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +73,7 @@ struct PolicyFile {
 pub struct Auth {
     jwt: Option<Jwt>,
     keys: HashMap<String, (StoredKey, Option<i64>)>,
+    certs: HashMap<String, String>,
     scopes: HashMap<String, BTreeSet<String>>,
     rates: HashMap<String, (f64, f64)>,
 }
@@ -136,6 +146,15 @@ impl Auth {
             );
             auth.keys.insert(key.id.clone(), (key, not_after));
         }
+        for cert in keys.cert {
+            anyhow::ensure!(
+                cert.sha256.len() == 64,
+                "the certificate of {}: sha256 must be 64 hex digits",
+                cert.caller
+            );
+            auth.certs
+                .insert(cert.sha256.to_ascii_lowercase(), cert.caller);
+        }
         for entry in policy.caller {
             if let Some(rate) = entry.rate_per_second {
                 let burst = entry.burst.unwrap_or(rate).max(1.0);
@@ -162,9 +181,13 @@ impl Auth {
         self.rates.clone()
     }
 
-    /// The caller `headers` authenticate (a bearer token, else an API key), or
-    /// UNAUTHENTICATED.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Status> {
+    /// The caller `headers` authenticate (a bearer token, else an API key, else the client
+    /// certificate of the connection, by its SHA-256), or UNAUTHENTICATED.
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        client_cert: Option<&[u8]>,
+    ) -> Result<Caller, Status> {
         if let Some(bearer) = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -185,6 +208,18 @@ impl Auth {
             return Ok(Caller {
                 id: subject,
                 scopes,
+            });
+        }
+        if !headers.contains_key(API_KEY_HEADER)
+            && let Some(der) = client_cert
+        {
+            let caller = self
+                .certs
+                .get(&hex(&Sha256::digest(der)))
+                .ok_or_else(|| Status::unauthenticated("the client certificate is not known"))?;
+            return Ok(Caller {
+                id: caller.clone(),
+                scopes: self.scopes.get(caller).cloned().unwrap_or_default(),
             });
         }
         let presented = headers

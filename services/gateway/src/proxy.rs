@@ -16,6 +16,7 @@ use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tonic::Status;
 use tonic::body::Body;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt as _};
 use xingfu_platform::settings::Settings;
@@ -138,8 +139,15 @@ impl Service<Request<axum::body::Body>> for Proxy {
             }
         };
         // Shed first (it costs least), then who, then what, then how often.
+        let client_cert = request
+            .extensions()
+            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .and_then(|info| info.peer_certs())
+            .and_then(|certs| certs.first().map(|cert| cert.to_vec()));
         let admitted = self.limits.admit().and_then(|permit| {
-            let caller = self.auth.authenticate(request.headers())?;
+            let caller = self
+                .auth
+                .authenticate(request.headers(), client_cert.as_deref())?;
             Auth::authorise(&caller, scope, method)?;
             self.limits.take(&caller.id)?;
             Ok((permit, caller))

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
-use tonic::transport::Server;
+use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower::ServiceBuilder;
@@ -37,6 +37,7 @@ pub struct GrpcServer {
     reporter: HealthReporter,
     services: Vec<String>,
     guard: Option<InternalToken>,
+    tls: Option<ServerTlsConfig>,
 }
 
 impl GrpcServer {
@@ -84,7 +85,14 @@ impl GrpcServer {
             reporter,
             services: services.iter().map(|s| (*s).to_owned()).collect(),
             guard,
+            tls: None,
         })
+    }
+
+    /// Serves TLS (and, when the config names client CAs, mutual TLS) on the port.
+    pub fn with_tls(mut self, tls: ServerTlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// The health reporter, to change a service's status (a failing dependency).
@@ -105,6 +113,7 @@ impl GrpcServer {
             reporter,
             services,
             guard,
+            tls,
         } = self;
         let drain = Duration::from_secs(settings.grpc.drain_delay_secs);
         let grace = Duration::from_secs(settings.grpc.shutdown_grace_secs);
@@ -134,7 +143,11 @@ impl GrpcServer {
                 tokio::time::sleep(drain).await;
             }
         };
-        let server = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls).context("the TLS settings")?;
+        }
+        let server = builder
             .timeout(settings.request_timeout())
             .layer(layers)
             .add_routes(routes)
