@@ -901,3 +901,110 @@ async fn systems_with_a_client_certificate_call_over_mutual_tls() {
     );
     suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_caller_limited_to_an_organisation_names_only_organisations_below_it() {
+    let mut env = TestEnv::embedded();
+    let dir = env.settings.data_dir.clone();
+    write_auth(&mut env, &dir);
+    let keys = dir.join("keys.toml");
+    let mut text = std::fs::read_to_string(&keys).unwrap();
+    text += &format!(
+        "[[key]]\nid = \"beiao-only\"\ncaller = \"beiao-only\"\nsha256 = \"{}\"\n",
+        sha256(&secret_of("beiao-only"))
+    );
+    std::fs::write(&keys, text).unwrap();
+    let policy = dir.join("policy.toml");
+    let mut text = std::fs::read_to_string(&policy).unwrap();
+    text += "[[caller]]\nid = \"beiao-only\"\nscopes = [\"volunteers:*\"]\norganisation = \"sub-beiao\"\n";
+    std::fs::write(&policy, text).unwrap();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let admin = with_key(gateway.clone(), &format!("admin.{}", secret_of("admin")));
+    let limited = with_key(
+        gateway.clone(),
+        &format!("beiao-only.{}", secret_of("beiao-only")),
+    );
+
+    let mut directory = VolunteersServiceClient::new(admin);
+    for (id, parent) in [
+        ("sub-district", ""),
+        ("sub-beiao", "sub-district"),
+        ("sub-branch", "sub-beiao"),
+        ("sub-other", "sub-district"),
+    ] {
+        directory
+            .register_organisation(vpb::RegisterOrganisationRequest {
+                id: id.into(),
+                name: format!("{id} 党委"),
+                kind: vpb::OrganisationKind::AgencyParty as i32,
+                parent_id: parent.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let team = |key: &str, organisation: &str| vpb::FormTeamRequest {
+        request_id: key.into(),
+        name: format!("{key} 服务队"),
+        organisation_id: organisation.into(),
+        skills: Vec::new(),
+    };
+    let mut client = VolunteersServiceClient::new(limited);
+    // The gateway learns the hierarchy from the directory's events: wait for it.
+    let mut below = Err(tonic::Status::unknown("not tried"));
+    for _ in 0..100 {
+        below = client.form_team(team("t-branch", "sub-branch")).await;
+        if below.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(below.is_ok(), "{below:?}");
+    client.form_team(team("t-own", "sub-beiao")).await.unwrap();
+    let status = client
+        .form_team(team("t-other", "sub-other"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "a sibling is outside"
+    );
+    let status = client
+        .form_team(team("t-up", "sub-district"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "the parent is outside"
+    );
+    let status = client
+        .list_teams(vpb::ListTeamsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "a list must be filtered to the subtree"
+    );
+    let own = client
+        .list_teams(vpb::ListTeamsRequest {
+            organisation_id: "sub-beiao".into(),
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.teams.len(), 1);
+    let by_id = client
+        .get_volunteer(vpb::GetVolunteerRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        by_id.code(),
+        Code::InvalidArgument,
+        "calls naming no organisation are left to the scopes"
+    );
+    suite.stop().await.unwrap();
+}

@@ -25,6 +25,8 @@ pub const INTERNAL_HEADER: &str = "x-xingfu-internal";
 pub const CALLER_HEADER: &str = "x-xingfu-caller";
 /// The header that carries the caller's scopes, space-separated.
 pub const SCOPES_HEADER: &str = "x-xingfu-scopes";
+/// The header that carries the organisation whose subtree limits the caller, if any.
+pub const ORGANISATION_HEADER: &str = "x-xingfu-organisation";
 
 /// The deployment's internal token. `Debug` hides it.
 #[derive(Clone)]
@@ -82,6 +84,8 @@ pub struct Caller {
     pub id: String,
     /// Its scopes, e.g. `projects:read`, `pii:read`.
     pub scopes: BTreeSet<String>,
+    /// The organisation whose subtree its calls are limited to, if any.
+    pub organisation: Option<String>,
 }
 
 impl Caller {
@@ -100,6 +104,7 @@ impl Caller {
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            organisation: Some(text(ORGANISATION_HEADER)).filter(|o| !o.is_empty()),
         }
     }
 
@@ -111,7 +116,12 @@ impl Caller {
     /// Writes the caller into `headers` for the service behind.
     pub fn stamp(&self, headers: &mut HeaderMap) {
         let scopes = self.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
-        for (name, value) in [(CALLER_HEADER, &self.id), (SCOPES_HEADER, &scopes)] {
+        let organisation = self.organisation.clone().unwrap_or_default();
+        for (name, value) in [
+            (CALLER_HEADER, &self.id),
+            (SCOPES_HEADER, &scopes),
+            (ORGANISATION_HEADER, &organisation),
+        ] {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
             }
@@ -219,6 +229,7 @@ mod tests {
         let caller = Caller {
             id: "civil-affairs".into(),
             scopes: ["projects:read".to_owned(), "pii:read".to_owned()].into(),
+            organisation: Some("beiao-party".into()),
         };
         let mut headers = HeaderMap::new();
         caller.stamp(&mut headers);

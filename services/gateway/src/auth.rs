@@ -60,6 +60,8 @@ struct PolicyEntry {
     rate_per_second: Option<f64>,
     #[serde(default)]
     burst: Option<f64>,
+    #[serde(default)]
+    organisation: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +77,7 @@ pub struct Auth {
     keys: HashMap<String, (StoredKey, Option<i64>)>,
     certs: HashMap<String, String>,
     scopes: HashMap<String, BTreeSet<String>>,
+    organisations: HashMap<String, String>,
     rates: HashMap<String, (f64, f64)>,
 }
 
@@ -155,6 +158,12 @@ impl Auth {
             auth.certs
                 .insert(cert.sha256.to_ascii_lowercase(), cert.caller);
         }
+        for entry in &policy.caller {
+            if let Some(organisation) = &entry.organisation {
+                auth.organisations
+                    .insert(entry.id.clone(), organisation.clone());
+            }
+        }
         for entry in policy.caller {
             if let Some(rate) = entry.rate_per_second {
                 let burst = entry.burst.unwrap_or(rate).max(1.0);
@@ -205,10 +214,7 @@ impl Auth {
                 Some(asked) => asked,
                 None => granted,
             };
-            return Ok(Caller {
-                id: subject,
-                scopes,
-            });
+            return Ok(self.caller(subject, scopes));
         }
         if !headers.contains_key(API_KEY_HEADER)
             && let Some(der) = client_cert
@@ -217,10 +223,8 @@ impl Auth {
                 .certs
                 .get(&hex(&Sha256::digest(der)))
                 .ok_or_else(|| Status::unauthenticated("the client certificate is not known"))?;
-            return Ok(Caller {
-                id: caller.clone(),
-                scopes: self.scopes.get(caller).cloned().unwrap_or_default(),
-            });
+            let scopes = self.scopes.get(caller).cloned().unwrap_or_default();
+            return Ok(self.caller(caller.clone(), scopes));
         }
         let presented = headers
             .get(API_KEY_HEADER)
@@ -246,10 +250,17 @@ impl Auth {
         if not_after.is_some_and(|end| now_micros() > end) {
             return Err(Status::unauthenticated("the API key has expired"));
         }
-        Ok(Caller {
-            id: key.caller.clone(),
-            scopes: self.scopes.get(&key.caller).cloned().unwrap_or_default(),
-        })
+        let scopes = self.scopes.get(&key.caller).cloned().unwrap_or_default();
+        Ok(self.caller(key.caller.clone(), scopes))
+    }
+
+    /// The caller `id` with `scopes` and the policy's organisation limit.
+    fn caller(&self, id: String, scopes: BTreeSet<String>) -> Caller {
+        Caller {
+            organisation: self.organisations.get(&id).cloned(),
+            id,
+            scopes,
+        }
     }
 
     /// Whether `caller` may call `method` of `service` (e.g. `projects`), or
@@ -369,6 +380,7 @@ mod tests {
         let caller = |scopes: &[&str]| Caller {
             id: "c".into(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            organisation: None,
         };
         assert!(Auth::authorise(&caller(&["*"]), "funds", "Donate").is_ok());
         assert!(Auth::authorise(&caller(&["funds:*"]), "funds", "Donate").is_ok());

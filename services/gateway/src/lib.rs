@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod limits;
 pub mod overview;
 pub mod proxy;
+pub mod subtree;
 
 use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
@@ -29,6 +30,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         description: "audit",
         postgres: include_str!("../migrations/postgres/0101_audit.sql"),
         sqlite: include_str!("../migrations/sqlite/0101_audit.sql"),
+    },
+    MigrationSource {
+        version: 102,
+        description: "directory",
+        postgres: include_str!("../migrations/postgres/0102_directory.sql"),
+        sqlite: include_str!("../migrations/sqlite/0102_directory.sql"),
     },
 ];
 
@@ -51,8 +58,18 @@ pub const SERVICE: ServiceDef = ServiceDef {
     name: ServiceName::Gateway,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
-    subscriptions: |_| Vec::new(),
+    subscriptions,
 };
+
+/// What the gateway consumes: the directory, to check organisation subtrees.
+pub fn subscriptions(
+    db: &xingfu_platform::db::Database,
+) -> Vec<xingfu_platform::events::Subscription> {
+    vec![xingfu_platform::known::directory_subscription(
+        "gateway-directory",
+        db,
+    )]
+}
 
 /// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
@@ -74,7 +91,8 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let auditor = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
     let proxy = proxy
         .with_local(api::GatewayApi::new(sources, auditor.clone()))
-        .with_auditor(auditor);
+        .with_auditor(auditor)
+        .with_subtrees(subtree::Subtrees::new(ctx.db.clone()));
     let http = http::rest::router(proxy.clone())
         .merge(http::dashboard::router())
         .route(
@@ -91,6 +109,7 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         .collect();
     let mut parts = ServiceParts::new(tonic::service::Routes::from(router), names);
     parts.http = Some(http);
+    parts.subscriptions = subscriptions(&ctx.db);
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
     }));

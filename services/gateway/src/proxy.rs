@@ -28,6 +28,7 @@ use crate::api::GatewayApi;
 use crate::audit::Auditor;
 use crate::auth::{API_KEY_HEADER, Access, Auth};
 use crate::limits::{Limits, grpc_timeout};
+use crate::subtree::{self, Subtrees};
 
 /// Forwards calls by gRPC service name to the owning service, or to the gateway's own.
 #[derive(Clone)]
@@ -38,6 +39,7 @@ pub struct Proxy {
     internal: InternalToken,
     limits: Limits,
     auditor: Option<Auditor>,
+    subtrees: Option<Subtrees>,
 }
 
 impl Proxy {
@@ -69,6 +71,7 @@ impl Proxy {
             internal,
             limits,
             auditor: None,
+            subtrees: None,
         })
     }
 
@@ -81,6 +84,12 @@ impl Proxy {
     /// Audits write calls into `auditor`.
     pub fn with_auditor(mut self, auditor: Auditor) -> Self {
         self.auditor = Some(auditor);
+        self
+    }
+
+    /// Checks callers limited to an organisation's subtree against `subtrees`.
+    pub fn with_subtrees(mut self, subtrees: Subtrees) -> Self {
+        self.subtrees = Some(subtrees);
         self
     }
 
@@ -173,6 +182,11 @@ impl Service<Request<axum::body::Body>> for Proxy {
             }
             _ => None,
         };
+        let limited = caller
+            .organisation
+            .clone()
+            .zip(self.subtrees.clone())
+            .map(|(root, subtrees)| (root, subtrees, path.clone()));
         let mut request = request.map(Body::new);
         if let Some(call) = &audit {
             request = request.map(|body| call.tap_request(body));
@@ -189,6 +203,15 @@ impl Service<Request<axum::body::Body>> for Proxy {
         }
         telemetry::inject_into_headers(&tracing::Span::current(), request.headers_mut());
         Box::pin(async move {
+            let request = match limited {
+                Some((root, subtrees, path)) => {
+                    match within_subtree(request, &root, &subtrees, &path).await {
+                        Ok(request) => request,
+                        Err(status) => return Ok(status.into_http()),
+                    }
+                }
+                None => request,
+            };
             let started = std::time::Instant::now();
             let answer = match target {
                 Target::Remote(channel) => tokio::time::timeout(deadline, channel.oneshot(request))
@@ -221,4 +244,58 @@ impl Service<Request<axum::body::Body>> for Proxy {
             })
         })
     }
+}
+
+/// The request, once every organisation it names is `root` or below it; its body is read
+/// whole to check, then handed on.
+async fn within_subtree(
+    request: Request<Body>,
+    root: &str,
+    subtrees: &Subtrees,
+    path: &str,
+) -> Result<Request<Body>, Status> {
+    use http_body_util::BodyExt as _;
+    let denied = |why: String| Status::permission_denied(why);
+    let (service, method) = path.split_once('/').unwrap_or((path, ""));
+    let Some(input) = crate::http::pool()
+        .get_service_by_name(service)
+        .and_then(|s| s.methods().find(|m| m.name() == method))
+        .map(|m| m.input())
+    else {
+        return Ok(request);
+    };
+    if !subtree::has_organisation_field(&input) {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = http_body_util::Limited::new(body, 4 * 1024 * 1024 + 5)
+        .collect()
+        .await
+        .map_err(|_| Status::resource_exhausted("the request is too large to check"))?
+        .to_bytes();
+    let message = bytes
+        .get(5..)
+        .and_then(|m| prost_reflect::DynamicMessage::decode(input, m).ok())
+        .ok_or_else(|| Status::invalid_argument("the request could not be read"))?;
+    let named = subtree::named_organisations(&message);
+    if named.is_empty() {
+        return Err(denied(format!(
+            "this caller is limited to organisation {root}: name it or one below it"
+        )));
+    }
+    for id in &named {
+        let inside = subtrees
+            .contains(root, id)
+            .await
+            .map_err(|_| Status::unavailable("the directory could not be read"))?;
+        if !inside {
+            return Err(denied(format!(
+                "organisation {id} is outside this caller's organisation {root}"
+            )));
+        }
+    }
+    Ok(Request::from_parts(
+        parts,
+        Body::new(http_body_util::Full::new(bytes)),
+    ))
 }
