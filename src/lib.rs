@@ -1,6 +1,7 @@
 //! xingfu (幸福): the community well-being programme's services, any set of them in one
 //! process. `xingfu serve` runs all five; Kubernetes runs one per pod.
 
+pub mod demo;
 pub mod events_cli;
 pub mod import;
 
@@ -84,4 +85,34 @@ fn selected(services: &[ServiceName]) -> impl Iterator<Item = ServiceDef> {
     SERVICES
         .into_iter()
         .filter(move |def| services.is_empty() || services.contains(&def.name))
+}
+
+/// The API key to load demo data with: `given`, else `$XINGFU_API_KEY`, else the first
+/// admin key the gateway wrote to `<data_dir>/admin-api-key`.
+pub fn demo_key(settings: &Settings, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(key) = given.or_else(|| std::env::var("XINGFU_API_KEY").ok()) {
+        return Ok(key.trim().to_owned());
+    }
+    let path = settings.data_dir.join("admin-api-key");
+    std::fs::read_to_string(&path)
+        .map(|key| key.trim().to_owned())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "no API key: give --api-key or XINGFU_API_KEY ({}: {e})",
+                path.display()
+            )
+        })
+}
+
+/// Loads the demo programme through the gateway at `endpoint` as the holder of `key`.
+pub async fn seed_demo(endpoint: &str, key: &str, seed: u64) -> anyhow::Result<demo::Loaded> {
+    use anyhow::Context as _;
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .with_context(|| format!("{endpoint} is not a URL"))?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {endpoint}"))?;
+    let link =
+        tonic::service::interceptor::InterceptedService::new(channel, demo::ApiKey::new(key)?);
+    demo::load(link, seed).await
 }

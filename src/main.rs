@@ -25,6 +25,24 @@ enum Command {
         /// Comma-separated: gateway, projects, volunteers, funds, workshops.
         #[arg(long, value_delimiter = ',')]
         services: Vec<ServiceName>,
+        /// Once up, load the district's demo programme through the gateway (see `seed`).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Loads data into a running suite through the gateway's public API.
+    Seed {
+        /// The district's demo programme: every figure of the source article.
+        #[arg(long, required = true)]
+        demo: bool,
+        /// The seed the data is generated from (same seed, same data).
+        #[arg(long, default_value_t = xingfu::demo::DEFAULT_SEED)]
+        seed: u64,
+        /// The gateway (default: http://<gateway.listen>).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The API key; default: $XINGFU_API_KEY, else <data_dir>/admin-api-key.
+        #[arg(long)]
+        api_key: Option<String>,
     },
     /// Creates and migrates the services' databases, then exits.
     Migrate {
@@ -133,6 +151,7 @@ fn main() -> ExitCode {
         Command::ConfigKeys => return config_keys(),
         Command::Descriptors { output } => return descriptors(output.as_deref()),
         Command::Serve { .. }
+        | Command::Seed { .. }
         | Command::Migrate { .. }
         | Command::Funds { .. }
         | Command::Events { .. } => {}
@@ -157,13 +176,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     let telemetry = telemetry::init(&settings, "xingfu")?;
     let result = match cli.command {
-        Command::Serve { services } => {
+        Command::Serve { services, demo } => {
             let stop = CancellationToken::new();
             shutdown::cancel_on_signal(stop.clone())?;
-            xingfu::start_with_shutdown(settings, &services, stop)
-                .await?
-                .wait()
-                .await
+            let suite = xingfu::start_with_shutdown(settings.clone(), &services, stop).await?;
+            let demo = match (demo, suite.addr(ServiceName::Gateway)) {
+                (false, _) => None,
+                (true, None) => anyhow::bail!("--demo loads through the gateway: run it too"),
+                (true, Some(gateway)) => Some((
+                    format!("http://{gateway}"),
+                    xingfu::demo_key(&settings, None)?,
+                )),
+            };
+            // The load runs beside the suite (it calls the suite), in this task.
+            let load = async {
+                let Some((endpoint, key)) = demo else { return };
+                let started = std::time::Instant::now();
+                match xingfu::seed_demo(&endpoint, &key, xingfu::demo::DEFAULT_SEED).await {
+                    Ok(loaded) => tracing::info!(
+                        calls = loaded.calls,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "loaded the demo programme"
+                    ),
+                    Err(err) => tracing::error!(
+                        error = %format!("{err:#}"),
+                        "the demo programme did not load"
+                    ),
+                }
+            };
+            let (waited, ()) = tokio::join!(suite.wait(), load);
+            waited
+        }
+        Command::Seed {
+            demo: _,
+            seed,
+            endpoint,
+            api_key,
+        } => {
+            let key = xingfu::demo_key(&settings, api_key)?;
+            let endpoint =
+                endpoint.unwrap_or_else(|| format!("http://{}", settings.gateway.listen));
+            let started = std::time::Instant::now();
+            let loaded = xingfu::seed_demo(&endpoint, &key, seed).await?;
+            use std::io::Write as _;
+            writeln!(
+                std::io::stdout().lock(),
+                "loaded the demo programme: {} calls in {:.1} s",
+                loaded.calls,
+                started.elapsed().as_secs_f64()
+            )?;
+            Ok(())
         }
         Command::Migrate { services } => xingfu::migrate(settings, &services).await,
         Command::Funds {

@@ -225,7 +225,7 @@ fn auth_files() -> &'static (std::path::PathBuf, std::path::PathBuf) {
         .expect("writing the test keys");
         std::fs::write(
             &policy,
-            "[[caller]]\nid = \"test-admin\"\nscopes = [\"*\"]\n",
+            "[[caller]]\nid = \"test-admin\"\nscopes = [\"*\"]\nrate_per_second = 5000\nburst = 10000\n",
         )
         .expect("writing the test policy");
         (keys, policy)

@@ -308,7 +308,8 @@ fn bootstrap(data_dir: &Path, keys_path: &Path, policy_path: &Path) -> anyhow::R
         write_private(
             policy_path,
             "# Each caller's scopes: <service>:read, <service>:write, <service>:*, pii:read, *.\n\
-             [[caller]]\nid = \"admin\"\nscopes = [\"*\"]\n",
+             # The admin loads data in bulk (xingfu seed --demo): a higher rate than the default.\n\
+             [[caller]]\nid = \"admin\"\nscopes = [\"*\"]\nrate_per_second = 5000\nburst = 10000\n",
         )
         .with_context(|| format!("writing {}", policy_path.display()))?;
     }
