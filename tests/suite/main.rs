@@ -17,5 +17,6 @@ mod outbox;
 mod pii;
 mod projects_flow;
 mod reflection;
+mod reliability;
 mod volunteers_flow;
 mod workshops_flow;

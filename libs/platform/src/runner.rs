@@ -1,8 +1,8 @@
 //! Runs any set of services in one process: binds every listener first (port 0 works,
 //! for tests), opens and migrates each service's database, builds the service, wires its
 //! event subscriptions and outbox relay, and serves until shutdown. Shutdown goes in
-//! order: servers drain, then relays make a last pass, then consumers stop, then the
-//! HTTP port closes.
+//! order: the gateway drains, then the services behind it, then relays make a last pass,
+//! then consumers stop, then the HTTP port closes.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -201,6 +201,20 @@ impl Runner {
             });
         }
         let mut server_tasks = JoinSet::new();
+        // The services behind the gateway stop only once the gateway has drained, so a
+        // call in flight through it finds its service still answering.
+        let behind = CancellationToken::new();
+        let has_gateway = servers
+            .iter()
+            .any(|(name, ..)| *name == ServiceName::Gateway);
+        if !has_gateway {
+            let (shutdown, behind) = (shutdown.clone(), behind.clone());
+            server_tasks.spawn(async move {
+                shutdown.cancelled().await;
+                behind.cancel();
+                Ok(())
+            });
+        }
         for (name, server, background) in servers {
             for task in background {
                 let (health, token) = (server.health(), shutdown.clone());
@@ -210,12 +224,22 @@ impl Runner {
                 });
             }
             let settings = settings.clone();
-            let token = shutdown.clone();
+            let (token, after) = if name == ServiceName::Gateway {
+                (shutdown.clone(), Some(behind.clone()))
+            } else {
+                // A failure anywhere still stops everything: `behind` follows `shutdown`
+                // once the gateway is done.
+                (behind.clone(), None)
+            };
             server_tasks.spawn(async move {
-                server
+                let served = server
                     .serve(&settings, token)
                     .await
-                    .with_context(|| format!("{name} server"))
+                    .with_context(|| format!("{name} server"));
+                if let Some(after) = after {
+                    after.cancel();
+                }
+                served
             });
         }
         let http_addr = http.local_addr()?;
