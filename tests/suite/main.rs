@@ -8,6 +8,7 @@ mod demo;
 mod embedded;
 mod event_stream;
 mod funds_flow;
+mod fuzz;
 mod gateway;
 mod helpers;
 mod http_api;

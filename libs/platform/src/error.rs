@@ -15,14 +15,28 @@ pub struct FieldViolation {
     pub description: String,
 }
 
+/// The longest field path or description a violation carries: a description may quote
+/// what the caller sent, and an answer must not grow with a hostile request.
+const MAX_VIOLATION_CHARS: usize = 200;
+
 impl FieldViolation {
     /// A violation of `field`.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
-            field: field.into(),
-            description: description.into(),
+            field: bounded(field.into()),
+            description: bounded(description.into()),
         }
     }
+}
+
+/// `text`, cut to [`MAX_VIOLATION_CHARS`] characters with an ellipsis.
+fn bounded(text: String) -> String {
+    if text.chars().count() <= MAX_VIOLATION_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_VIOLATION_CHARS).collect();
+    cut.push('…');
+    cut
 }
 
 /// Collects the violations of a whole request, so the caller hears of every bad field
@@ -217,6 +231,15 @@ impl From<Error> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_violation_never_grows_with_what_the_caller_sent() {
+        let long = "x".repeat(5_000);
+        let violation = FieldViolation::new(long.clone(), format!("{long:?} is not a field"));
+        assert_eq!(violation.field.chars().count(), 201);
+        assert!(violation.description.ends_with('…'));
+        assert_eq!(FieldViolation::new("title", "short").description, "short");
+    }
 
     #[test]
     fn invalid_carries_each_field_as_a_violation() {
