@@ -213,3 +213,244 @@ async fn sigkill_under_load_loses_and_duplicates_nothing_for_callers_that_retry(
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&data).ok();
 }
+
+/// A PostgreSQL cluster of this test's own, on its own port, so restarting it disturbs
+/// no other test. `initdb` refuses root: as root it runs as the `postgres` user.
+struct PrivatePostgres {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL is installed (scripts/services.sh installs it)")
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists())
+            .expect("initdb");
+        let dir =
+            std::env::temp_dir().join(format!("xingfu-pg-{}", xingfu_testkit::unique_token()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pg = Self {
+            bin,
+            dir,
+            port: free_port(),
+        };
+        pg.chown();
+        let data = pg.dir.join("data");
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+        );
+        pg.pg_ctl("start");
+        pg
+    }
+
+    fn as_root() -> bool {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    }
+
+    fn chown(&self) {
+        if Self::as_root() {
+            std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&self.dir)
+                .status()
+                .unwrap();
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let status = if Self::as_root() {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&program)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+        } else {
+            std::process::Command::new(&program)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+        }
+        .unwrap();
+        assert!(status.success(), "{tool} {args:?}");
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let data = self.dir.join("data");
+        let log = self.dir.join("log");
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
+            self.port,
+            self.dir.display()
+        );
+        let mut args = vec![
+            action,
+            "-D",
+            data.to_str().unwrap(),
+            "-w",
+            "-l",
+            log.to_str().unwrap(),
+        ];
+        if action == "start" {
+            args.extend(["-o", &options]);
+        } else {
+            args.extend(["-m", "fast"]);
+        }
+        self.run("pg_ctl", &args);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            self.pg_ctl("stop");
+        }
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// The status the gateway reports for the projects API.
+async fn projects_health(channel: &tonic::transport::Channel) -> i32 {
+    tonic_health::pb::health_client::HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "xingfu.projects.v1.ProjectsService".into(),
+        })
+        .await
+        .map(|r| r.into_inner().status)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_postgres_restart_under_load_turns_services_not_serving_then_back_with_no_wrong_answer() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let pg = PrivatePostgres::start();
+    let mut env = xingfu_testkit::TestEnv::embedded();
+    env.settings.database.url = Some(xingfu_platform::secret::Secret::new(pg.url()));
+    env.settings.database.name_prefix = format!("xr_{}", env.token);
+    env.settings.database.acquire_timeout_secs = 1;
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = xingfu_testkit::channel(suite.addr(xingfu::Service::Gateway).unwrap()).await;
+    let raw = xingfu_testkit::raw_channel(suite.addr(xingfu::Service::Gateway).unwrap()).await;
+
+    // Callers create projects with their keys throughout, keeping what each call answered.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let callers: Vec<_> = (0..4)
+        .map(|c| {
+            let mut client = ProjectsServiceClient::new(gateway.clone());
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                let mut n = 0;
+                while !stop.is_cancelled() {
+                    let key = format!("pg-{c}-{n}");
+                    let answer = client.create_project(new_project(&key)).await;
+                    answers.push((key, answer.map(|r| r.into_inner()).map_err(|s| s.code())));
+                    n += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                answers
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    pg.pg_ctl("stop");
+    let mut down = false;
+    for _ in 0..100 {
+        if projects_health(&raw).await == ServingStatus::NotServing as i32 {
+            down = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        down,
+        "the projects API turns NOT_SERVING while its database is down"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    pg.pg_ctl("start");
+    let mut up = false;
+    for _ in 0..200 {
+        if projects_health(&raw).await == ServingStatus::Serving as i32 {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "and SERVING again by itself once it is back");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.cancel();
+
+    // No wrong answer: every success is stored as answered; every failure was a clean
+    // UNAVAILABLE (or a deadline), and retrying it with its key makes the project once.
+    let mut client = ProjectsServiceClient::new(gateway.clone());
+    let (mut succeeded, mut failed) = (0, 0);
+    let mut keys = 0;
+    for caller in callers {
+        for (key, answer) in caller.await.unwrap() {
+            keys += 1;
+            match answer {
+                Ok(project) => {
+                    succeeded += 1;
+                    let stored = client
+                        .get_project(xingfu_proto::projects::GetProjectRequest {
+                            id: project.id.clone(),
+                        })
+                        .await
+                        .unwrap()
+                        .into_inner();
+                    assert_eq!(stored.title, project.title, "{key}");
+                    let again = client
+                        .create_project(new_project(&key))
+                        .await
+                        .unwrap()
+                        .into_inner();
+                    assert_eq!(
+                        again.id, project.id,
+                        "{key}: a retry finds the same project"
+                    );
+                }
+                Err(code) => {
+                    failed += 1;
+                    assert!(
+                        matches!(code, Code::Unavailable | Code::DeadlineExceeded),
+                        "{key}: {code:?}"
+                    );
+                    client.create_project(new_project(&key)).await.unwrap();
+                }
+            }
+        }
+    }
+    assert!(
+        succeeded > 0 && failed > 0,
+        "calls ran before, during and after: {succeeded} ok, {failed} refused"
+    );
+    let stats = client
+        .get_project_stats(xingfu_proto::projects::GetProjectStatsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.total, keys, "each key made exactly one project");
+    suite.stop().await.unwrap();
+}

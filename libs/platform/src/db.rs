@@ -227,6 +227,47 @@ impl Database {
         Ok(())
     }
 
+    /// Reports `services` NOT_SERVING while the database does not answer and SERVING again
+    /// once it does, checking every second, until `shutdown`. Calls meanwhile fail
+    /// UNAVAILABLE (the pool's acquire timeout), so load balancers and the gateway's health
+    /// steer away until the database is back; nothing needs restarting.
+    pub async fn watch_health(
+        self,
+        services: Vec<&'static str>,
+        reporter: tonic_health::server::HealthReporter,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        use tonic_health::ServingStatus;
+        let mut serving = true;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let answered = tokio::time::timeout(Duration::from_secs(2), async {
+                let mut conn = self.pool.acquire().await?;
+                sqlx::query("SELECT 1").execute(&mut *conn).await
+            })
+            .await
+            .is_ok_and(|r| r.is_ok());
+            if answered == serving || shutdown.is_cancelled() {
+                continue;
+            }
+            serving = answered;
+            let status = if answered {
+                tracing::info!(backend = ?self.backend, "the database answers again: SERVING");
+                ServingStatus::Serving
+            } else {
+                tracing::warn!(backend = ?self.backend, "the database does not answer: NOT_SERVING");
+                ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+            for name in &services {
+                reporter.set_service_status(*name, status).await;
+            }
+        }
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;

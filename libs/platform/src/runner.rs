@@ -117,9 +117,20 @@ impl Runner {
             internal: self.internal.clone(),
             settings: Arc::new(self.settings.clone()),
         };
-        let parts = (service.build)(context)
+        let mut parts = (service.build)(context)
             .await
             .with_context(|| format!("building the {name} service"))?;
+        // The gateway's answers per API follow the services behind it (its own watch);
+        // its own database only decides its overall health.
+        let names = if name == ServiceName::Gateway {
+            Vec::new()
+        } else {
+            parts.grpc_services.clone()
+        };
+        let watched = db.clone();
+        parts.background.push(Box::new(move |reporter, shutdown| {
+            Box::pin(watched.watch_health(names, reporter, shutdown))
+        }));
         // The gateway authenticates its callers itself; the services behind it admit the
         // gateway (and each other) only.
         let guard = (name != ServiceName::Gateway).then(|| self.internal.clone());
