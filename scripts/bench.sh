@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The load benchmark (benches/load.rs) against the real PostgreSQL and NATS JetStream,
-# in the release profile. BENCH_CALLERS and BENCH_SECONDS tune it; docs/benchmarks.md
-# holds the method and the last figures.
+# The benchmarks against the real PostgreSQL and NATS JetStream, in the release profile:
+# the load benchmark (benches/load.rs; BENCH_CALLERS, BENCH_SECONDS) and the event pipeline
+# and footprint benchmark (benches/pipeline.rs; BENCH_RATE, BENCH_BACKLOG).
+# docs/benchmarks.md holds the method and the last figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,4 @@ export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres
 export XINGFU_TEST_NATS_URL="${XINGFU_TEST_NATS_URL:-nats://127.0.0.1:4222}"
 
 cargo bench --locked --bench load
+cargo bench --locked --bench pipeline
