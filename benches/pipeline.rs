@@ -176,7 +176,9 @@ async fn jetstream_rate(count: u64, size: usize) -> f64 {
 /// The relay draining `count` waiting events: (events a second, event size in bytes).
 async fn drain(count: u64) -> (f64, usize) {
     let env = TestEnv::postgres_jetstream();
-    let db = Database::open(&env.settings, Service::Projects).await.unwrap();
+    let db = Database::open(&env.settings, Service::Projects)
+        .await
+        .unwrap();
     db.migrate(xingfu_projects::MIGRATIONS).await.unwrap();
     let event = pb::ProjectCreated {
         project_id: uuid::Uuid::now_v7().to_string(),
@@ -217,7 +219,10 @@ async fn drain(count: u64) -> (f64, usize) {
         if messages >= count {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "the backlog drains");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the backlog drains"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rate = count as f64 / started.elapsed().as_secs_f64();
@@ -242,7 +247,8 @@ fn rss_kib(pid: u32) -> u64 {
 /// `xingfu serve` on the embedded default: (start to every API SERVING, RSS idle MiB,
 /// peak RSS under load MiB, creates a second under load).
 async fn footprint() -> (Duration, f64, f64, f64) {
-    let data = std::env::temp_dir().join(format!("xingfu-bench-{}", xingfu_testkit::unique_token()));
+    let data =
+        std::env::temp_dir().join(format!("xingfu-bench-{}", xingfu_testkit::unique_token()));
     std::fs::create_dir_all(&data).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -291,7 +297,10 @@ async fn footprint() -> (Duration, f64, f64, f64) {
                 break channel;
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "xingfu comes up");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "xingfu comes up"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let up = started.elapsed();

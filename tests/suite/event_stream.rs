@@ -8,8 +8,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
-use futures_util::StreamExt as _;
+use async_nats::jetstream::consumer::pull;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use xingfu::Service;
 use xingfu_platform::db::Database;
@@ -17,36 +16,7 @@ use xingfu_platform::secret::Secret;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::TestEnv;
 
-use crate::helpers::{gateway, inbox_count, new_project, wait_for_known_project};
-
-/// Every message of `stream`, from the start.
-async fn read_all(
-    js: &async_nats::jetstream::Context,
-    stream: &str,
-) -> Vec<async_nats::jetstream::Message> {
-    let Ok(stream) = js.get_stream(stream).await else {
-        return Vec::new();
-    };
-    let consumer = stream
-        .create_consumer(pull::Config {
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut batch = consumer
-        .fetch()
-        .max_messages(1000)
-        .expires(Duration::from_secs(1))
-        .messages()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    while let Some(Ok(message)) = batch.next().await {
-        out.push(message);
-    }
-    out
-}
+use crate::helpers::{gateway, inbox_count, new_project, read_all, wait_for_known_project};
 
 #[tokio::test]
 async fn every_published_event_decodes_with_the_descriptor_set_alone() {

@@ -139,3 +139,72 @@ pub fn with_key(
         ApiKey(key.parse().expect("an API key is ASCII")),
     )
 }
+
+/// Waits (10 s at most per event) until every fact in `expected` (`project_created`, …)
+/// has been seen on `service`'s stream of the run `env`.
+pub async fn facts_reach_the_stream(
+    env: &xingfu_testkit::TestEnv,
+    service: xingfu::Service,
+    expected: &std::collections::BTreeSet<&str>,
+) {
+    use futures_util::StreamExt as _;
+    let js = async_nats::jetstream::new(
+        async_nats::connect(xingfu_testkit::nats_url())
+            .await
+            .unwrap(),
+    );
+    let stream = js.get_stream(env.stream_name(service)).await.unwrap();
+    let reader = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
+        .await
+        .unwrap();
+    let mut messages = reader.messages().await.unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < expected.len() {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), messages.next())
+            .await
+            .unwrap_or_else(|_| panic!("events missing from the stream; saw {seen:?}"))
+            .unwrap()
+            .unwrap();
+        let fact = message
+            .subject
+            .as_str()
+            .split('.')
+            .nth(2)
+            .unwrap()
+            .to_owned();
+        message.ack().await.unwrap();
+        if expected.contains(fact.as_str()) {
+            seen.insert(fact);
+        }
+    }
+}
+
+/// Every message of `stream`, from the start.
+pub async fn read_all(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Vec<async_nats::jetstream::Message> {
+    let Ok(stream) = js.get_stream(stream).await else {
+        return Vec::new();
+    };
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut batch = consumer
+        .fetch()
+        .max_messages(1000)
+        .expires(std::time::Duration::from_secs(1))
+        .messages()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(Ok(message)) = futures_util::StreamExt::next(&mut batch).await {
+        out.push(message);
+    }
+    out
+}

@@ -7,8 +7,6 @@ use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
-use futures_util::StreamExt as _;
 use xingfu::Service;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
@@ -137,7 +135,15 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
     );
     let mut published = Vec::new();
     for _ in 0..100 {
-        published = read_stream(&js, &env.stream_name(Service::Volunteers)).await;
+        published = crate::helpers::read_all(&js, &env.stream_name(Service::Volunteers))
+            .await
+            .into_iter()
+            .map(|message| {
+                let mut bytes = format!("{:?}", message.headers).into_bytes();
+                bytes.extend_from_slice(&message.payload);
+                bytes
+            })
+            .collect();
         if published.len() >= 3 {
             break;
         }
@@ -196,32 +202,4 @@ async fn connect(port: u16) -> tonic::transport::Channel {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the gateway did not come up on port {port}");
-}
-
-/// Every message of `stream` as its headers and payload, one byte string each.
-async fn read_stream(js: &async_nats::jetstream::Context, stream: &str) -> Vec<Vec<u8>> {
-    let Ok(stream) = js.get_stream(stream).await else {
-        return Vec::new();
-    };
-    let consumer = stream
-        .create_consumer(pull::Config {
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut batch = consumer
-        .fetch()
-        .max_messages(1000)
-        .expires(Duration::from_secs(1))
-        .messages()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    while let Some(Ok(message)) = batch.next().await {
-        let mut bytes = format!("{:?}", message.headers).into_bytes();
-        bytes.extend_from_slice(&message.payload);
-        out.push(bytes);
-    }
-    out
 }

@@ -3,10 +3,7 @@
 //! JetStream each of its events is on the stream.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use async_nats::jetstream::consumer::pull;
-use futures_util::StreamExt as _;
 use tonic::Code;
 use xingfu::Service;
 use xingfu_proto::common::Date;
@@ -413,39 +410,7 @@ async fn the_library_works_through_the_gateway_on_postgres_and_jetstream() {
     ]
     .into_iter()
     .collect();
-    let js = async_nats::jetstream::new(
-        async_nats::connect(xingfu_testkit::nats_url())
-            .await
-            .unwrap(),
-    );
-    let stream = js
-        .get_stream(env.stream_name(Service::Projects))
-        .await
-        .unwrap();
-    let reader = stream
-        .create_consumer(pull::Config::default())
-        .await
-        .unwrap();
-    let mut messages = reader.messages().await.unwrap();
-    let mut seen = BTreeSet::new();
-    while seen.len() < expected.len() {
-        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
-            .await
-            .unwrap_or_else(|_| panic!("events missing from the stream; saw {seen:?}"))
-            .unwrap()
-            .unwrap();
-        let fact = message
-            .subject
-            .as_str()
-            .split('.')
-            .nth(2)
-            .unwrap()
-            .to_owned();
-        message.ack().await.unwrap();
-        if expected.contains(fact.as_str()) {
-            seen.insert(fact);
-        }
-    }
+    crate::helpers::facts_reach_the_stream(&env, Service::Projects, &expected).await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }

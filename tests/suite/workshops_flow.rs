@@ -6,8 +6,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::pull;
-use futures_util::StreamExt as _;
 use xingfu::Service;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
@@ -309,38 +307,8 @@ async fn the_workshops_service_works_through_the_gateway_on_postgres_and_jetstre
         .filter_map(|(subject, _)| subject.strip_prefix("workshops."))
         .map(|fact| fact.trim_end_matches(".v1").to_owned())
         .collect();
-    let js = async_nats::jetstream::new(
-        async_nats::connect(xingfu_testkit::nats_url())
-            .await
-            .unwrap(),
-    );
-    let stream = js
-        .get_stream(env.stream_name(Service::Workshops))
-        .await
-        .unwrap();
-    let reader = stream
-        .create_consumer(pull::Config::default())
-        .await
-        .unwrap();
-    let mut messages = reader.messages().await.unwrap();
-    let mut seen = BTreeSet::new();
-    while seen.len() < expected.len() {
-        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
-            .await
-            .unwrap_or_else(|_| panic!("events missing from the stream; saw {seen:?}"))
-            .unwrap()
-            .unwrap();
-        let fact = message
-            .subject
-            .as_str()
-            .split('.')
-            .nth(2)
-            .unwrap()
-            .to_owned();
-        message.ack().await.unwrap();
-        seen.insert(fact);
-    }
-    assert_eq!(seen, expected);
+    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+    crate::helpers::facts_reach_the_stream(&env, Service::Workshops, &expected).await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
