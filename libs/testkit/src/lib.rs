@@ -191,6 +191,9 @@ fn base_settings() -> Settings {
         .collect();
     settings.pii.key = Some(Secret::new(key));
     settings.auth.internal_token = Some(Secret::new(INTERNAL_TOKEN));
+    // A test run's streams hold a few hundred events: a small limit keeps the server's
+    // storage from being reserved away when many runs (or runs a failure left) coexist.
+    settings.nats.max_megabytes = 16;
     let (keys, policy) = auth_files();
     settings.auth.keys_file = Some(keys.clone());
     settings.auth.policy_file = Some(policy.clone());
