@@ -630,6 +630,13 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
     let dir = env.settings.data_dir.clone();
     write_auth(&mut env, &dir);
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwt");
+    // Token subjects have entries of their own in the policy: `jwt:<sub>`.
+    let policy = dir.join("policy.toml");
+    let mut text = std::fs::read_to_string(&policy).unwrap();
+    text += "[[caller]]\nid = \"jwt:volunteers-reader\"\nscopes = [\"volunteers:read\"]\n";
+    text += "[[caller]]\nid = \"jwt:workshops-writer\"\nscopes = [\"workshops:write\", \"projects:read\"]\n";
+    text += "[[caller]]\nid = \"jwt:wide\"\nscopes = [\"projects:*\"]\n";
+    std::fs::write(&policy, text).unwrap();
     env.settings.auth.jwks_file = Some(fixtures.join("jwks.json"));
     env.settings.auth.jwt_issuer = Some("https://id.dongtou.test".into());
     env.settings.auth.jwt_audience = Some("xingfu".into());
@@ -814,6 +821,28 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
         Code::PermissionDenied,
         "volunteers:read is not the subject's to ask for"
     );
+    let wide = token(
+        Algorithm::RS256,
+        "test-rsa",
+        "rsa-private.der",
+        claims(json!({"sub": "wide", "scope": "projects:read"})),
+    );
+    assert_eq!(
+        call(wide, Service::Projects, false).await,
+        Code::InvalidArgument,
+        "projects:* covers the projects:read a token asks for"
+    );
+    let impostor = token(
+        Algorithm::RS256,
+        "test-rsa",
+        "rsa-private.der",
+        claims(json!({"sub": "admin"})),
+    );
+    assert_eq!(
+        call(impostor, Service::Projects, false).await,
+        Code::PermissionDenied,
+        "a token's subject is never an API-key caller"
+    );
     suite.stop().await.unwrap();
 }
 
@@ -997,6 +1026,43 @@ async fn a_caller_limited_to_an_organisation_names_only_organisations_below_it()
         .unwrap()
         .into_inner();
     assert_eq!(own.teams.len(), 1);
+    // Nor can it move an organisation into its subtree, or register one outside it.
+    let status = client
+        .update_organisation(vpb::UpdateOrganisationRequest {
+            id: "sub-other".into(),
+            version: 1,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["parent_id".into()],
+            }),
+            values: Some(vpb::RegisterOrganisationRequest {
+                parent_id: "sub-beiao".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "moving a sibling in");
+    let status = client
+        .register_organisation(vpb::RegisterOrganisationRequest {
+            id: "sub-new".into(),
+            name: "新党支部".into(),
+            kind: vpb::OrganisationKind::AgencyParty as i32,
+            parent_id: "sub-district".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "registering outside");
+    let status = client
+        .import_directory(futures_util::stream::iter([vpb::ImportDirectoryChunk {
+            data: b"type,id,name,kind\n".to_vec(),
+        }]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "a streamed import cannot be checked"
+    );
     let by_id = client
         .get_volunteer(vpb::GetVolunteerRequest::default())
         .await

@@ -160,6 +160,9 @@ impl Auth {
         }
         for entry in &policy.caller {
             if let Some(organisation) = &entry.organisation {
+                xingfu_platform::validate::directory_id(organisation, "organisation").map_err(
+                    |_| anyhow::anyhow!("caller {}: organisation must be a directory id", entry.id),
+                )?;
                 auth.organisations
                     .insert(entry.id.clone(), organisation.clone());
             }
@@ -206,15 +209,18 @@ impl Auth {
                 Status::unauthenticated("this gateway takes API keys, not bearer tokens")
             })?;
             let (subject, asked) = jwt.verify(bearer.trim())?;
-            let granted = self.scopes.get(&subject).cloned().unwrap_or_default();
+            // Token subjects live in their own part of the policy (`jwt:<sub>`), so no
+            // identity provider user can take an API-key caller's name (`admin`).
+            let id = format!("jwt:{subject}");
+            let granted = self.scopes.get(&id).cloned().unwrap_or_default();
             let scopes = match asked {
-                Some(asked) if !granted.contains("*") => {
-                    granted.intersection(&asked).cloned().collect()
-                }
-                Some(asked) => asked,
+                Some(asked) => asked
+                    .into_iter()
+                    .filter(|scope| covers(&granted, scope))
+                    .collect(),
                 None => granted,
             };
-            return Ok(self.caller(subject, scopes));
+            return Ok(self.caller(id, scopes));
         }
         if !headers.contains_key(API_KEY_HEADER)
             && let Some(der) = client_cert
@@ -277,6 +283,16 @@ impl Auth {
             )))
         }
     }
+}
+
+/// Whether `granted` covers `scope`: itself, its service's `<service>:*`, or `*`.
+fn covers(granted: &BTreeSet<String>, scope: &str) -> bool {
+    let service_wide = scope
+        .split_once(':')
+        .map(|(service, _)| format!("{service}:*"));
+    granted.contains(scope)
+        || granted.contains("*")
+        || service_wide.is_some_and(|wide| granted.contains(&wide))
 }
 
 /// A new key's presented form and its hash.

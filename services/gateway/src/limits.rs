@@ -14,6 +14,9 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 use xingfu_platform::settings::LimitSettings;
 
+/// Callers tracked before idle ones are forgotten.
+const MAX_BUCKETS: usize = 10_000;
+
 /// The gateway's limits, shared by every call.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -58,6 +61,12 @@ impl Limits {
             .unwrap_or((self.settings.rate_per_second, self.settings.burst));
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        // A bucket idle long enough to have refilled is the same as no bucket: forget such
+        // ones once there are many, so callers that come and go (token subjects) cost
+        // nothing for good.
+        if buckets.len() > MAX_BUCKETS {
+            buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < burst);
+        }
         let bucket = buckets.entry(caller.to_owned()).or_insert(Bucket {
             tokens: burst,
             at: now,
@@ -86,6 +95,46 @@ impl Limits {
             .unwrap_or(Duration::from_millis(self.settings.default_deadline_ms))
             .min(max)
     }
+}
+
+/// A body that keeps its call's place among the calls in flight until it ends, so a
+/// streamed answer counts for as long as it streams.
+struct Held {
+    inner: tonic::body::Body,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl http_body::Body for Held {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Status>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `response`, holding `permit` until its body ends.
+pub fn hold(
+    response: http::Response<tonic::body::Body>,
+    permit: OwnedSemaphorePermit,
+) -> http::Response<tonic::body::Body> {
+    response.map(|inner| {
+        tonic::body::Body::new(Held {
+            inner,
+            _permit: permit,
+        })
+    })
 }
 
 /// A `grpc-timeout` value (`100m`, `5S`, …) as a duration.

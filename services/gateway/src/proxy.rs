@@ -207,7 +207,14 @@ impl Service<Request<axum::body::Body>> for Proxy {
                 Some((root, subtrees, path)) => {
                     match within_subtree(request, &root, &subtrees, &path).await {
                         Ok(request) => request,
-                        Err(status) => return Ok(status.into_http()),
+                        Err(status) => {
+                            // A refused write is a write attempt: its record says so.
+                            let refused = status.into_http();
+                            return Ok(match audit {
+                                Some(call) => call.tap_response(refused),
+                                None => refused,
+                            });
+                        }
                     }
                 }
                 None => request,
@@ -221,7 +228,6 @@ impl Service<Request<axum::body::Body>> for Proxy {
                     .await
                     .map(|r| r.map_err(|never: Infallible| match never {})),
             };
-            drop(permit);
             let late = || {
                 Status::deadline_exceeded(format!("no answer within {} ms", deadline.as_millis()))
                     .into_http()
@@ -238,6 +244,7 @@ impl Service<Request<axum::body::Body>> for Proxy {
                         .into_http()
                 }
             };
+            let response = crate::limits::hold(response, permit);
             Ok(match audit {
                 Some(call) => call.tap_response(response),
                 None => response,
@@ -257,13 +264,18 @@ async fn within_subtree(
     use http_body_util::BodyExt as _;
     let denied = |why: String| Status::permission_denied(why);
     let (service, method) = path.split_once('/').unwrap_or((path, ""));
-    let Some(input) = crate::http::pool()
+    let Some(descriptor) = crate::http::pool()
         .get_service_by_name(service)
         .and_then(|s| s.methods().find(|m| m.name() == method))
-        .map(|m| m.input())
     else {
         return Ok(request);
     };
+    if descriptor.is_client_streaming() {
+        return Err(denied(format!(
+            "this caller is limited to organisation {root}: streamed imports are not open to it"
+        )));
+    }
+    let input = descriptor.input();
     if !subtree::has_organisation_field(&input) {
         return Ok(request);
     }

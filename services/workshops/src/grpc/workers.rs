@@ -42,6 +42,9 @@ pub(super) async fn enrol(
         );
     }
     let joined_on = v.check(validate::date(r.joined_on.as_ref(), "joined_on"));
+    if joined_on.flatten().is_some_and(|day| day > Date::today()) {
+        v.add("joined_on", "must not be in the future");
+    }
     v.finish()?;
     let (
         Some(request_id),

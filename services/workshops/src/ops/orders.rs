@@ -17,6 +17,15 @@ impl Workshops {
     /// A firm places an order with an open workshop; a retry returns the first.
     pub async fn place_order(&self, new: NewOrder) -> Result<Order, Error> {
         let mut tx = self.db.begin().await?;
+        // A retry answers as the first call did, whatever has happened since.
+        if let Some((order, used)) = store::by_request(&mut tx, &new.request_id).await? {
+            tx.rollback().await?;
+            return if used == new.fingerprint() {
+                Ok(order)
+            } else {
+                Err(Error::reused_key("order request", &new.request_id, "order"))
+            };
+        }
         let at = workshop(&mut tx, &new.workshop_id).await?;
         if at.status != WorkshopStatus::Open {
             return Err(Error::precondition(

@@ -103,6 +103,15 @@ impl Workshops {
         let fingerprint =
             xingfu_platform::validate::fingerprint([appointment_id, &stars.to_string(), note]);
         let mut tx = self.db.begin().await?;
+        // A retry answers as the first call did, even if the broker has since left.
+        if let Some(used) = store::rating_request(&mut tx, request_id).await? {
+            tx.rollback().await?;
+            return if used == fingerprint {
+                self.appointment(appointment_id).await
+            } else {
+                Err(Error::reused_key("rating request", request_id, "rating"))
+            };
+        }
         let current = appointment(&mut tx, appointment_id).await?;
         if current.role != Role::StarBroker || !current.active {
             return Err(Error::precondition(

@@ -16,6 +16,20 @@ impl Workshops {
     /// Enrols a worker at a workshop that is not closed; a retry returns the first.
     pub async fn enrol_worker(&self, new: NewWorker) -> Result<Worker, Error> {
         let mut tx = self.db.begin().await?;
+        let sealed = self.seal(&new);
+        // A retry answers as the first call did, whatever has happened since.
+        if let Some((worker, hash)) = store::by_request(&mut tx, &new.request_id).await? {
+            tx.rollback().await?;
+            return if hash == sealed.request_hash {
+                Ok(worker)
+            } else {
+                Err(Error::reused_key(
+                    "worker request",
+                    &new.request_id,
+                    "enrolment",
+                ))
+            };
+        }
         let at = workshop(&mut tx, &new.workshop_id).await?;
         if at.status == WorkshopStatus::Closed {
             return Err(Error::precondition(
@@ -24,7 +38,6 @@ impl Workshops {
                 "a closed workshop enrols nobody",
             ));
         }
-        let sealed = self.seal(&new);
         match store::insert(&mut tx, &sealed).await? {
             Enrolled::New(worker) => {
                 let event = pb::WorkerEnrolled {

@@ -19,8 +19,24 @@ pub enum Registered {
     DepartmentTaken(Brand),
 }
 
-/// Registers `brand` unless its id or its department is taken.
+/// Registers `brand` unless its id or its department is taken. One conditional insert,
+/// so concurrent registrations cannot both pass a check and then collide.
 pub async fn insert(conn: &mut AnyConnection, brand: &Brand) -> Result<Registered, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO brands (id, name, department_id, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(&brand.id)
+    .bind(&brand.name)
+    .bind(&brand.department_id)
+    .bind(&brand.description)
+    .bind(brand.created_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Registered::New);
+    }
     if let Some(existing) = get(conn, &brand.id).await? {
         return Ok(Registered::IdTaken(existing));
     }
@@ -28,23 +44,9 @@ pub async fn insert(conn: &mut AnyConnection, brand: &Brand) -> Result<Registere
         "SELECT {BRAND} FROM brands WHERE department_id = $1"
     )))
     .bind(&brand.department_id)
-    .fetch_optional(&mut *conn)
+    .fetch_one(conn)
     .await?;
-    if let Some(row) = sponsor {
-        return Ok(Registered::DepartmentTaken(brand_of(&row)?));
-    }
-    sqlx::query(
-        "INSERT INTO brands (id, name, department_id, description, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&brand.id)
-    .bind(&brand.name)
-    .bind(&brand.department_id)
-    .bind(&brand.description)
-    .bind(brand.created_at)
-    .execute(conn)
-    .await?;
-    Ok(Registered::New)
+    Ok(Registered::DepartmentTaken(brand_of(&sponsor)?))
 }
 
 /// The brand `id`.

@@ -47,6 +47,25 @@ pub async fn insert(
     keyed(inserted, &row, order)
 }
 
+/// The order placed under `request_id`, with what it was asked with.
+pub async fn by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<(Order, String)>, sqlx::Error> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER}, request_hash FROM orders WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut order = order_of(&row)?;
+    order.tasks = tasks(conn, &order.id).await?;
+    Ok(Some((order, row.try_get("request_hash")?)))
+}
+
 /// The order `id`, with its tasks.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(

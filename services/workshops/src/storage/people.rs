@@ -170,6 +170,17 @@ pub async fn rate(
     Ok(None)
 }
 
+/// What the rating under `request_id` was asked with, if it exists.
+pub async fn rating_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT request_hash FROM broker_ratings WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await
+}
+
 /// A broker's ratings newest first, before the rating id `before`.
 pub async fn ratings(
     conn: &mut AnyConnection,

@@ -103,6 +103,21 @@ pub async fn insert(conn: &mut AnyConnection, w: &SealedWorker) -> Result<Enroll
     }
 }
 
+/// The worker enrolled under `request_id`, with what it was asked with.
+pub async fn by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<(Worker, String)>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {WORKER}, request_hash FROM workers WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| Ok((worker_of(&row)?, row.try_get("request_hash")?)))
+    .transpose()
+}
+
 /// The worker `id`.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Worker>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(

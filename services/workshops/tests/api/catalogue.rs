@@ -37,6 +37,21 @@ async fn brands_are_one_per_department_and_workshops_move_along_their_transition
         Code::AlreadyExists,
         "one department, one product"
     );
+    // Concurrent registrations of one brand all return it; none fails.
+    let same = pb::RegisterBrandRequest {
+        id: "sea-stay".into(),
+        name: "洞头海宿".into(),
+        department_id: "tourism-bureau".into(),
+        description: String::new(),
+    };
+    let racing = (0..8).map(|_| {
+        let mut client = client.clone();
+        let request = same.clone();
+        async move { client.register_brand(request).await }
+    });
+    for outcome in futures_util::future::join_all(racing).await {
+        assert_eq!(outcome.unwrap().into_inner().id, "sea-stay");
+    }
     let status = client
         .register_brand(pb::RegisterBrandRequest::default())
         .await
@@ -177,7 +192,7 @@ async fn brands_are_one_per_department_and_workshops_move_along_their_transition
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((stats.workshops, stats.brands), (2, 1));
+    assert_eq!((stats.workshops, stats.brands), (2, 2));
     let by_status: Vec<(String, i64)> = stats
         .by_status
         .iter()

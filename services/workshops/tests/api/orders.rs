@@ -145,6 +145,29 @@ async fn orders_split_into_tasks_and_delivered_takes_pay_their_workers() {
             .into_inner(),
         placed
     );
+    // A retry after the workshop was paused still answers as the first call did.
+    client
+        .change_workshop_status(pb::ChangeWorkshopStatusRequest {
+            id: workshop.id.clone(),
+            status: pb::WorkshopStatus::Suspended as i32,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
+    let retried = client
+        .place_order(order("o-1", &workshop.id, 50))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retried.id, placed.id);
+    client
+        .change_workshop_status(pb::ChangeWorkshopStatusRequest {
+            id: workshop.id.clone(),
+            status: pb::WorkshopStatus::Open as i32,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
     let dispatch = |key: &str, quantity| pb::DispatchTaskRequest {
         request_id: key.into(),
         order_id: placed.id.clone(),

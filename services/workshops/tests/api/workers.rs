@@ -67,6 +67,18 @@ async fn workers_are_sealed_and_their_income_uplift_is_exact() {
         "violations never echo personal data"
     );
 
+    let mut later = enrol("e-9", &workshop.id, 9, 1);
+    later.joined_on = Some(Date {
+        year: 2999,
+        month: 1,
+        day: 1,
+    });
+    let status = client.enrol_worker(later).await.unwrap_err();
+    assert_eq!(
+        fields(&status),
+        vec!["joined_on"],
+        "no joining in the future"
+    );
     let fisher = client
         .enrol_worker(enrol("e-1", &workshop.id, 1, 300_000))
         .await
