@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +44,12 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let stopped = shutdown.clone();
+    // TCP_NODELAY, as on the gRPC port: no answer waits for a delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "TCP_NODELAY not set");
+        }
+    });
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move { stopped.cancelled().await });
     tokio::select! {

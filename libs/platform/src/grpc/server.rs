@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -151,7 +151,12 @@ impl GrpcServer {
             .timeout(settings.request_timeout())
             .layer(layers)
             .add_routes(routes)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+            // Without TCP_NODELAY an answer written in two segments waits for the peer's
+            // delayed ACK: 40 ms on Linux, on every call whose answer is more than a packet.
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                signal,
+            );
         let mut server = std::pin::pin!(server);
         tokio::select! {
             result = &mut server => return result.context("gRPC server failed"),
