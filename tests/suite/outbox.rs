@@ -21,18 +21,21 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
     db.migrate(xingfu_projects::MIGRATIONS).await.unwrap();
     let outbox = Outbox::new(Service::Projects);
     let mut ids = Vec::new();
-    for i in 0..5 {
+    // More rows than a relay batch: batches are read while the one before is being marked.
+    for chunk in 0..10 {
         let mut tx = db.begin().await.unwrap();
-        let event = pb::ProjectCreated {
-            project_id: format!("p{i}"),
-            ..Default::default()
-        };
-        ids.push(
-            outbox
-                .enqueue(&mut tx, &format!("p{i}"), &event)
-                .await
-                .unwrap(),
-        );
+        for i in chunk * 100..(chunk + 1) * 100 {
+            let event = pb::ProjectCreated {
+                project_id: format!("p{i}"),
+                ..Default::default()
+            };
+            ids.push(
+                outbox
+                    .enqueue(&mut tx, &format!("p{i}"), &event)
+                    .await
+                    .unwrap(),
+            );
+        }
         tx.commit().await.unwrap();
     }
 
@@ -44,7 +47,7 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
             .await
             .unwrap(),
     );
-    let stream = js
+    let mut stream = js
         .get_stream(env.stream_name(Service::Projects))
         .await
         .unwrap();
@@ -95,6 +98,8 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
         .await
         .unwrap();
     assert_eq!(pending, 0, "every row is marked sent");
+    let stored = stream.info().await.unwrap().state.messages;
+    assert_eq!(stored, ids.len() as u64, "no row was published twice");
     db.close().await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();

@@ -6,13 +6,16 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use tokio_util::sync::CancellationToken;
 
-use super::{Envelope, Subscription, apply, backoff, headers};
+use super::{Envelope, Subscription, apply, apply_batch, backoff, headers};
 use crate::service::ServiceName;
 use crate::settings::NatsSettings;
 use crate::time::to_rfc3339;
+
+/// Most messages applied in one transaction: what had arrived when the first was read.
+const CONSUME_BATCH: usize = 64;
 
 /// A JetStream connection and the settings its streams and consumers are made with.
 #[derive(Clone, Debug)]
@@ -215,57 +218,105 @@ impl JetStreamBus {
             .with_context(|| format!("creating consumer {}", sub.consumer))?;
         let mut messages = consumer.messages().await?;
         loop {
-            let message = tokio::select! {
+            let first = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                next = messages.next() => match next {
+                next = messages.next() => next,
+            };
+            // What has already arrived behind the first message is applied with it.
+            let mut received = vec![first];
+            while received.len() < CONSUME_BATCH {
+                match messages.next().now_or_never() {
+                    Some(next) => received.push(next),
+                    None => break,
+                }
+            }
+            let mut batch = Vec::with_capacity(received.len());
+            for next in received {
+                let message = match next {
                     Some(message) => message.map_err(|e| anyhow::anyhow!(e))?,
                     None => anyhow::bail!("message stream ended"),
-                },
-            };
-            if !self.wants(sub, &message.subject) {
-                message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
+                };
+                if let Some(event) = self.admit(sub, &message).await? {
+                    batch.push((message, event));
+                }
+            }
+            let events: Vec<Envelope> = batch.iter().map(|(_, event)| event.clone()).collect();
+            if batch.len() > 1 && apply_batch(sub, &events).await.is_ok() {
+                for (message, _) in &batch {
+                    message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
+                }
                 continue;
             }
-            let (delivered, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
-            let consumer = sub.consumer.clone();
-            metrics::gauge!("xingfu_consumer_pending", "consumer" => consumer.clone())
-                .set(pending as f64);
-            if delivered > 1 {
-                metrics::counter!("xingfu_events_redelivered_total", "consumer" => consumer.clone()).increment(1);
+            for (message, event) in &batch {
+                self.settle(sub, message, event).await?;
             }
-            let Some(envelope) = envelope_of(&message) else {
-                tracing::error!(subject = %message.subject, "event without an id; dead-lettering it");
-                self.dead_letter(sub, &message, "the message has no ce-id header", delivered)
+        }
+    }
+
+    /// The event `message` carries, if this subscription is to apply it. What it did not
+    /// ask for is acknowledged unread; a message without an id is dead-lettered.
+    async fn admit(
+        &self,
+        sub: &Subscription,
+        message: &jetstream::Message,
+    ) -> anyhow::Result<Option<Envelope>> {
+        if !self.wants(sub, &message.subject) {
+            message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
+            return Ok(None);
+        }
+        let (delivered, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
+        let consumer = sub.consumer.clone();
+        metrics::gauge!("xingfu_consumer_pending", "consumer" => consumer.clone())
+            .set(pending as f64);
+        if delivered > 1 {
+            metrics::counter!("xingfu_events_redelivered_total", "consumer" => consumer)
+                .increment(1);
+        }
+        let Some(envelope) = envelope_of(message) else {
+            tracing::error!(subject = %message.subject, "event without an id; dead-lettering it");
+            self.dead_letter(sub, message, "the message has no ce-id header", delivered)
+                .await?;
+            message
+                .ack_with(AckKind::Term)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            return Ok(None);
+        };
+        Ok(Some(envelope))
+    }
+
+    /// Applies one event on its own and settles its message: acknowledged when applied,
+    /// redelivered after a backoff when it failed, dead-lettered when it failed too often.
+    async fn settle(
+        &self,
+        sub: &Subscription,
+        message: &jetstream::Message,
+        envelope: &Envelope,
+    ) -> anyhow::Result<()> {
+        let delivered = message.info().map_or(1, |i| i.delivered);
+        match apply(sub, envelope).await {
+            Ok(_) => message.ack().await.map_err(|e| anyhow::anyhow!(e))?,
+            Err(err) if delivered >= self.settings.max_deliver => {
+                // Given up: parked with its reason, and the stream moves on.
+                tracing::error!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
+                    error = %err, "event dead-lettered");
+                self.dead_letter(sub, message, &format!("{err:#}"), delivered)
                     .await?;
                 message
                     .ack_with(AckKind::Term)
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;
-                continue;
-            };
-            match apply(sub, &envelope).await {
-                Ok(_) => message.ack().await.map_err(|e| anyhow::anyhow!(e))?,
-                Err(err) if delivered >= self.settings.max_deliver => {
-                    // Given up: parked with its reason, and the stream moves on.
-                    tracing::error!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
-                        error = %err, "event dead-lettered");
-                    self.dead_letter(sub, &message, &format!("{err:#}"), delivered)
-                        .await?;
-                    message
-                        .ack_with(AckKind::Term)
-                        .await
-                        .map_err(|e| anyhow::anyhow!(e))?;
-                }
-                Err(err) => {
-                    tracing::warn!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
-                        error = %err, "event failed; it will be redelivered");
-                    message
-                        .ack_with(AckKind::Nak(Some(backoff(delivered))))
-                        .await
-                        .map_err(|e| anyhow::anyhow!(e))?;
-                }
+            }
+            Err(err) => {
+                tracing::warn!(consumer = %sub.consumer, event_id = %envelope.id, delivered,
+                    error = %err, "event failed; it will be redelivered");
+                message
+                    .ack_with(AckKind::Nak(Some(backoff(delivered))))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
             }
         }
+        Ok(())
     }
 
     /// The dead-letter stream's name: `XINGFU_DEAD_LETTERS`.

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use sqlx::{Any, Transaction};
 
-pub use consumer::apply;
+pub use consumer::{apply, apply_batch};
 pub use envelope::{Envelope, headers};
 pub use jetstream::{
     DEAD_LETTER_CONSUMER, DEAD_LETTER_DELIVERIES, DEAD_LETTER_REASON, DEAD_LETTER_SUBJECT,

@@ -5,10 +5,17 @@
 //! aggregate keep their commit order because writers to an aggregate lock its row before
 //! writing the outbox. On PostgreSQL one replica relays at a time, chosen by an advisory
 //! lock held on a connection of its own.
+//!
+//! A batch is read and published while the one before is still being marked, so the
+//! marking's round trip and commit do not hold up a backlog; the read leaves out the rows
+//! being marked by their `seq`, so nothing is sent twice, and still starts at the oldest
+//! unmarked row, so order holds. A batch is published only once the one before is fully
+//! acknowledged.
 
 use std::time::Duration;
 
 use sqlx::{AnyConnection, Connection as _, Row};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{Envelope, EventBus, Outbox};
@@ -20,6 +27,29 @@ const BATCH: i64 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const FINAL_PASS: Duration = Duration::from_secs(2);
 const RETENTION_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
+
+/// The previous batch's marking, overlapping the next batch's read and publish: the rows
+/// it marks and its task.
+#[derive(Default)]
+struct Marking(Option<(Vec<i64>, MarkTask)>);
+
+/// A running `UPDATE … SET published_at`.
+type MarkTask = JoinHandle<Result<(), sqlx::Error>>;
+
+impl Marking {
+    /// The rows being marked.
+    fn seqs(&self) -> &[i64] {
+        self.0.as_ref().map_or(&[], |(seqs, _)| seqs)
+    }
+
+    /// Waits for the marking in flight, if any.
+    async fn finish(&mut self) -> anyhow::Result<()> {
+        if let Some((_, task)) = self.0.take() {
+            task.await??;
+        }
+        Ok(())
+    }
+}
 
 /// Moves one service's outbox onto the bus.
 pub struct Relay {
@@ -40,6 +70,7 @@ impl Relay {
         let mut leader: Option<AnyConnection> = None;
         let mut failures: i64 = 0;
         let mut last_cleanup = 0;
+        let mut marking = Marking::default();
         while !shutdown.is_cancelled() {
             if self.db.backend() == Backend::Postgres && !self.hold_leadership(&mut leader).await {
                 tokio::select! {
@@ -47,7 +78,7 @@ impl Relay {
                     _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
                 }
             }
-            match self.relay_batch().await {
+            match self.relay_batch(&mut marking).await {
                 Ok(sent) if sent > 0 => {
                     failures = 0;
                     continue;
@@ -75,25 +106,39 @@ impl Relay {
         }
         // Calls that committed while the servers drained still leave, if the bus lets them.
         if leader.is_some() || self.db.backend() == Backend::Sqlite {
-            let _ = tokio::time::timeout(FINAL_PASS, self.relay_batch()).await;
+            let _ = tokio::time::timeout(FINAL_PASS, self.relay_batch(&mut marking)).await;
+        }
+        if let Err(err) = marking.finish().await {
+            tracing::warn!(%service, error = %err, "marking published events failed; they will be sent again");
         }
         if let Some(conn) = leader {
             let _ = conn.close().await;
         }
     }
 
-    /// Publishes one batch; returns how many rows were marked sent.
-    async fn relay_batch(&self) -> anyhow::Result<usize> {
-        let rows = sqlx::query(
+    /// Reads and publishes one batch and starts marking it; returns how many rows were
+    /// published.
+    async fn relay_batch(&self, marking: &mut Marking) -> anyhow::Result<usize> {
+        let mut sql = String::from(
             "SELECT seq, event_id, subject, event_type, aggregate_id, payload, traceparent, created_at \
-             FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
-        )
-        .bind(BATCH)
-        .fetch_all(self.db.pool())
-        .await?;
+             FROM outbox WHERE published_at IS NULL",
+        );
+        if !marking.seqs().is_empty() {
+            sql.push_str(&format!(
+                " AND seq NOT IN ({})",
+                placeholders(2, marking.seqs().len())
+            ));
+        }
+        sql.push_str(" ORDER BY seq LIMIT $1");
+        let mut read = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(BATCH);
+        for seq in marking.seqs() {
+            read = read.bind(*seq);
+        }
+        let rows = read.fetch_all(self.db.pool()).await?;
         metrics::gauge!("xingfu_outbox_pending", "service" => self.outbox.service().as_str())
             .set(rows.len() as f64);
         if rows.is_empty() {
+            marking.finish().await?;
             return Ok(0);
         }
         let mut seqs = Vec::with_capacity(rows.len());
@@ -118,26 +163,19 @@ impl Relay {
         }
         let published = self.bus.publish(&batch).await;
         drop(spans);
-        if published == 0 {
-            anyhow::bail!("the bus acknowledged none of {} events", batch.len());
+        // One marking at a time: the one before ends before this one starts.
+        marking.finish().await?;
+        if published > 0 {
+            // Exactly the rows published: a lower seq may belong to a transaction that had
+            // not committed when this batch was read, and must still be sent.
+            seqs.truncate(published);
+            let task = tokio::spawn(mark_published(
+                self.db.clone(),
+                self.outbox.service().as_str(),
+                seqs.clone(),
+            ));
+            marking.0 = Some((seqs, task));
         }
-        // Exactly the rows published: a lower seq may belong to a transaction that had not
-        // committed when this batch was read, and must still be sent.
-        let mut sql = String::from("UPDATE outbox SET published_at = $1 WHERE seq IN (");
-        for i in 0..published {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", i + 2));
-        }
-        sql.push(')');
-        let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_micros());
-        for seq in &seqs[..published] {
-            update = update.bind(*seq);
-        }
-        update.execute(self.db.pool()).await?;
-        metrics::counter!("xingfu_outbox_published_total", "service" => self.outbox.service().as_str())
-            .increment(published as u64);
         if published < batch.len() {
             anyhow::bail!("the bus acknowledged {published} of {} events", batch.len());
         }
@@ -183,6 +221,34 @@ impl Relay {
             tracing::warn!(error = %err, "cleaning the outbox failed");
         }
     }
+}
+
+/// `count` numbered placeholders from `$first`: `$2, $3, $4`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Marks rows `seqs` of `service`'s outbox as published.
+async fn mark_published(
+    db: Database,
+    service: &'static str,
+    seqs: Vec<i64>,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "UPDATE outbox SET published_at = $1 WHERE seq IN ({})",
+        placeholders(2, seqs.len())
+    );
+    let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_micros());
+    for seq in &seqs {
+        update = update.bind(*seq);
+    }
+    update.execute(db.pool()).await?;
+    metrics::counter!("xingfu_outbox_published_total", "service" => service)
+        .increment(seqs.len() as u64);
+    Ok(())
 }
 
 fn publish_span(envelope: &Envelope) -> tracing::Span {
