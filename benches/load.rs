@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark reports and fails loudly
 
-use std::future::Future;
+mod support;
+
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
 use tonic::transport::Server;
 use tonic_health::pb::HealthCheckRequest;
@@ -24,54 +24,7 @@ use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 use xingfu_volunteers::domain::register::check_character;
 
-/// Throughput and latency of one figure.
-struct Figure {
-    name: &'static str,
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-    p999: Duration,
-}
-
-/// Runs `call(caller, n)` from `callers` concurrent callers for `seconds`.
-async fn drive<F, Fut>(name: &'static str, callers: usize, seconds: u64, call: F) -> Figure
-where
-    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(seconds);
-    let tasks: Vec<_> = (0..callers)
-        .map(|caller| {
-            let call = call.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = 0;
-                while Instant::now() < deadline {
-                    let one = Instant::now();
-                    call(caller, n).await;
-                    latencies.push(one.elapsed());
-                    n += 1;
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    Figure {
-        name,
-        per_second: all.len() as f64 / elapsed,
-        p50: at(0.50),
-        p99: at(0.99),
-        p999: at(0.999),
-    }
-}
+use support::{TABLE_HEADER, drive, env_number};
 
 fn create(request_id: String) -> pb::CreateProjectRequest {
     pb::CreateProjectRequest {
@@ -269,26 +222,19 @@ async fn echo_server() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (_, health) = tonic_health::server::health_reporter();
-    tokio::spawn(
-        Server::builder()
-            .add_service(health)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
+    tokio::spawn(Server::builder().add_service(health).serve_with_incoming(
+        tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+    ));
     addr
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 #[tokio::main]
 async fn main() {
     let callers = env_number("BENCH_CALLERS", 32) as usize;
     let seconds = env_number("BENCH_SECONDS", 5);
-    let env = TestEnv::postgres_jetstream();
+    let mut env = TestEnv::postgres_jetstream();
+    // A benchmark's streams hold far more than a test's.
+    env.settings.nats.max_megabytes = 1024;
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
     let direct = xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await;
@@ -442,18 +388,9 @@ async fn main() {
     );
 
     println!("{callers} callers, {seconds} s per figure\n");
-    println!("| figure | calls/s | p50 ms | p99 ms | p99.9 ms |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("{TABLE_HEADER}");
     for f in &figures {
-        let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
-        println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} |",
-            f.name,
-            f.per_second,
-            ms(f.p50),
-            ms(f.p99),
-            ms(f.p999)
-        );
+        println!("{}", f.row());
     }
     let rate = |name: &str| figures.iter().find(|f| f.name == name).unwrap().per_second;
     println!("\n| ratio | value |\n|---|---:|");
