@@ -107,48 +107,60 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
 async fn a_poison_event_is_dead_lettered_and_the_stream_moves_on() {
     let mut env = TestEnv::postgres_jetstream();
     env.settings.nats.max_deliver = 2;
+    // Started once to make the stream and the durable consumer, then stopped, so the burst
+    // below waits for it and arrives in one pull: the poison sits inside a batch.
     let suite = xingfu::start(env.settings.clone(), &[Service::Funds])
         .await
         .unwrap();
+    suite.stop().await.unwrap();
     let js = async_nats::jetstream::new(
         async_nats::connect(xingfu_testkit::nats_url())
             .await
             .unwrap(),
     );
     let subject = format!("{}.projects.project_created.v1", env.token);
-    let mut poison = async_nats::HeaderMap::new();
-    poison.insert("Nats-Msg-Id", "poison-1");
-    poison.insert("ce-id", "poison-1");
-    poison.insert("ce-type", "xingfu.projects.v1.ProjectCreated");
-    js.publish_with_headers(subject.clone(), poison, vec![0xff, 0xff, 0xff].into())
-        .await
-        .unwrap()
+    let mut acks = Vec::new();
+    for i in 0..21 {
+        let id = if i == 10 {
+            "poison-1".to_owned()
+        } else {
+            format!("good-{i}")
+        };
+        let payload = if i == 10 {
+            vec![0xff, 0xff, 0xff]
+        } else {
+            prost::Message::encode_to_vec(&project_created(&format!("after-poison-{i}")))
+        };
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", id.as_str());
+        headers.insert("ce-id", id.as_str());
+        headers.insert("ce-type", "xingfu.projects.v1.ProjectCreated");
+        acks.push(
+            js.publish_with_headers(subject.clone(), headers, payload.into())
+                .await
+                .unwrap(),
+        );
+    }
+    for ack in acks {
+        ack.await.unwrap();
+    }
+    let suite = xingfu::start(env.settings.clone(), &[Service::Funds])
         .await
         .unwrap();
 
-    let good = xingfu_proto::projects::ProjectCreated {
-        project_id: "after-poison".into(),
-        ..Default::default()
-    };
-    let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Nats-Msg-Id", "good-1");
-    headers.insert("ce-id", "good-1");
-    headers.insert("ce-type", "xingfu.projects.v1.ProjectCreated");
-    js.publish_with_headers(
-        subject,
-        headers,
-        prost::Message::encode_to_vec(&good).into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
-
     let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    for i in (0..21).filter(|i| *i != 10) {
+        assert_eq!(
+            wait_for_known_project(&funds, &format!("after-poison-{i}")).await,
+            1,
+            "the poison did not block the events around it"
+        );
+        assert_eq!(inbox_count(&funds, &format!("good-{i}")).await, 1);
+    }
     assert_eq!(
-        wait_for_known_project(&funds, "after-poison").await,
-        1,
-        "the poison did not block the stream"
+        inbox_count(&funds, "poison-1").await,
+        0,
+        "the poison applied nothing"
     );
     let mut dead = Vec::new();
     for _ in 0..50 {
@@ -176,6 +188,14 @@ async fn a_poison_event_is_dead_lettered_and_the_stream_moves_on() {
     funds.close().await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
+}
+
+/// A `ProjectCreated` of `project_id` with nothing else set.
+fn project_created(project_id: &str) -> xingfu_proto::projects::ProjectCreated {
+    xingfu_proto::projects::ProjectCreated {
+        project_id: project_id.into(),
+        ..Default::default()
+    }
 }
 
 /// A NATS server of this test's own, so stopping it disturbs no other test.

@@ -1,5 +1,5 @@
 //! The outbox relay on PostgreSQL and JetStream: rows left pending (as by a crash before
-//! they were published) are sent at the next start, in commit order.
+//! they were published) are sent at the next start, in commit order, each exactly once.
 
 use std::time::Duration;
 
@@ -39,14 +39,21 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
         tx.commit().await.unwrap();
     }
 
+    // JetStream drops a re-publish of an id it has seen (its de-duplication window), so
+    // the stream alone cannot show a row published twice: a plain subscriber sees every
+    // publish.
+    let nats = async_nats::connect(xingfu_testkit::nats_url())
+        .await
+        .unwrap();
+    let mut every_publish = nats
+        .subscribe(format!("{}.projects.>", env.token))
+        .await
+        .unwrap();
+    nats.flush().await.unwrap();
     let suite = xingfu::start(env.settings.clone(), &[Service::Projects, Service::Funds])
         .await
         .unwrap();
-    let js = async_nats::jetstream::new(
-        async_nats::connect(xingfu_testkit::nats_url())
-            .await
-            .unwrap(),
-    );
+    let js = async_nats::jetstream::new(nats);
     let mut stream = js
         .get_stream(env.stream_name(Service::Projects))
         .await
@@ -99,7 +106,22 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
         .unwrap();
     assert_eq!(pending, 0, "every row is marked sent");
     let stored = stream.info().await.unwrap().state.messages;
-    assert_eq!(stored, ids.len() as u64, "no row was published twice");
+    assert_eq!(stored, ids.len() as u64, "the stream holds each row once");
+    let mut publishes = std::collections::HashMap::<String, usize>::new();
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(500), every_publish.next()).await
+    {
+        let id = message.headers.as_ref().unwrap().get("ce-id").unwrap();
+        *publishes.entry(id.as_str().to_owned()).or_default() += 1;
+    }
+    let twice: Vec<_> = publishes.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{} events published more than once, such as {:?}",
+        twice.len(),
+        twice.first()
+    );
+    assert_eq!(publishes.len(), ids.len(), "every row was published");
     db.close().await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();

@@ -42,10 +42,14 @@ impl Marking {
         self.0.as_ref().map_or(&[], |(seqs, _)| seqs)
     }
 
-    /// Waits for the marking in flight, if any.
+    /// Waits for the marking in flight, if any. The task is let go only once it has
+    /// ended: if this wait is cancelled (the final pass's timeout), a later `finish`
+    /// still waits for it.
     async fn finish(&mut self) -> anyhow::Result<()> {
-        if let Some((_, task)) = self.0.take() {
-            task.await??;
+        if let Some((_, task)) = &mut self.0 {
+            let ended = task.await;
+            self.0 = None;
+            ended??;
         }
         Ok(())
     }
