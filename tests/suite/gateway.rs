@@ -511,6 +511,51 @@ async fn writes_are_audited_in_the_store_and_on_jetstream_and_reads_are_not() {
     env.cleanup().await.unwrap();
 }
 
+/// Records are written in batches by one writer: many calls at once are each recorded
+/// once, with their events, by the time the suite has stopped.
+#[tokio::test]
+async fn concurrent_writes_through_the_gateway_are_each_audited_once() {
+    let env = TestEnv::embedded();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let gateway = crate::helpers::gateway(&suite).await;
+    let calls = (0..40).map(|i| {
+        let mut client = ProjectsServiceClient::new(gateway.clone());
+        async move {
+            client
+                .create_project(crate::helpers::new_project(&format!("batched-{i}")))
+                .await
+                .unwrap()
+                .into_inner()
+                .id
+        }
+    });
+    let mut created = futures_util::future::join_all(calls).await;
+    suite.stop().await.unwrap();
+
+    let db = xingfu_platform::db::Database::open(&env.settings, Service::Gateway)
+        .await
+        .unwrap();
+    let mut recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT resource_id FROM audit_records \
+         WHERE method = 'xingfu.projects.v1.ProjectsService/CreateProject' AND outcome = 'OK'",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE event_type = 'xingfu.gateway.v1.CallAudited'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    db.close().await;
+    created.sort();
+    recorded.sort();
+    assert_eq!(recorded, created, "each create recorded once, none lost");
+    assert_eq!(events, 40, "each record with its event");
+    env.cleanup().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_overview_gathers_every_services_figures_and_names_the_missing() {
     use xingfu_proto::gateway as gpb;

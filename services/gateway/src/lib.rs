@@ -88,7 +88,7 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         channel(ServiceName::Funds)?,
         channel(ServiceName::Workshops)?,
     );
-    let auditor = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
+    let (auditor, audit_writer) = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
     let proxy = proxy
         .with_local(api::GatewayApi::new(sources, auditor.clone()))
         .with_auditor(auditor)
@@ -112,6 +112,9 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     parts.subscriptions = subscriptions(&ctx.db);
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
+    }));
+    parts.background.push(Box::new(move |_, shutdown| {
+        Box::pin(audit_writer.run(shutdown))
     }));
     Ok(parts)
 }

@@ -110,13 +110,7 @@ async fn inbox_insert(
     subscription: &Subscription,
     events: &[Envelope],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let rows = (0..events.len())
-        .map(|i| {
-            let n = i * 4;
-            format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let rows = crate::db::value_rows(events.len(), 4);
     let sql = format!(
         "INSERT INTO inbox (consumer, event_id, subject, received_at) VALUES {rows} \
          ON CONFLICT DO NOTHING RETURNING event_id"

@@ -129,8 +129,9 @@ impl EventBus {
     }
 }
 
-/// Redelivery delay after the `delivered`-th failed attempt: 100 ms doubling to 10 s.
-pub(crate) fn backoff(delivered: i64) -> std::time::Duration {
+/// The delay after the `delivered`-th failed attempt (a redelivery, a retried write):
+/// 100 ms doubling to 10 s.
+pub fn backoff(delivered: i64) -> std::time::Duration {
     let exp = u32::try_from(delivered.clamp(1, 8) - 1).unwrap_or(0);
     std::time::Duration::from_millis(100 * 2u64.pow(exp)).min(std::time::Duration::from_secs(10))
 }
