@@ -310,6 +310,62 @@ async fn main() {
             .await,
         );
     }
+    // The same through a gateway that reaches the service over loopback HTTP/2, as it does
+    // from its own pod in Kubernetes: a suite of its own with in-process calls off.
+    let mut network_env = TestEnv::postgres_jetstream();
+    network_env.settings.nats.max_megabytes = 1024;
+    network_env.settings.grpc.in_process = false;
+    let network = xingfu::start(network_env.settings.clone(), &[])
+        .await
+        .unwrap();
+    let network_gateway = xingfu_testkit::channel(network.addr(Service::Gateway).unwrap()).await;
+    let client = projects(&network_gateway);
+    figures.push(
+        drive(
+            "create, gateway over loopback",
+            callers,
+            seconds,
+            move |c, n| {
+                let mut client = client.clone();
+                async move {
+                    client
+                        .create_project(create(format!("loopback-{c}-{n}")))
+                        .await
+                        .unwrap();
+                }
+            },
+        )
+        .await,
+    );
+    let client = projects(&network_gateway);
+    let id = client
+        .clone()
+        .create_project(create("loopback-sample".into()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    figures.push(
+        drive(
+            "get, gateway over loopback",
+            callers,
+            seconds,
+            move |_, _| {
+                let mut client = client.clone();
+                let id = id.clone();
+                async move {
+                    client
+                        .get_project(pb::GetProjectRequest { id })
+                        .await
+                        .unwrap();
+                }
+            },
+        )
+        .await,
+    );
+    network.stop().await.unwrap();
+    network_env.cleanup().await.unwrap();
+
     let client = projects(&gateway);
     figures.push(
         drive("list page of 20, gateway", callers, seconds, move |_, _| {
@@ -411,6 +467,16 @@ async fn main() {
             "create, direct",
         ),
         ("get: gateway / direct", "get, gateway", "get, direct"),
+        (
+            "create: gateway over loopback / direct",
+            "create, gateway over loopback",
+            "create, direct",
+        ),
+        (
+            "get: gateway over loopback / direct",
+            "get, gateway over loopback",
+            "get, direct",
+        ),
     ] {
         println!("| {label} | {:.0} % |", 100.0 * rate(ours) / rate(ceiling));
     }

@@ -224,6 +224,46 @@ async fn services_refuse_calls_that_did_not_come_through_the_gateway() {
     suite.stop().await.unwrap();
 }
 
+/// In one process the gateway hands calls to the services in-process: with the projects
+/// service's endpoint pointing where nothing listens, calls through the gateway still
+/// reach it; with `grpc.in_process = false` the same calls go over the network and find
+/// nothing there.
+#[tokio::test]
+async fn in_one_process_the_gateway_calls_the_services_without_the_network() {
+    for in_process in [true, false] {
+        let mut env = TestEnv::embedded();
+        env.settings.grpc.in_process = in_process;
+        env.settings.projects.endpoint = Some("http://127.0.0.1:1".into());
+        let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+        let mut client = ProjectsServiceClient::new(crate::helpers::gateway(&suite).await);
+        let created = client
+            .create_project(crate::helpers::new_project("in-process"))
+            .await;
+        if in_process {
+            let created = created.unwrap().into_inner();
+            let got = client
+                .get_project(projects::GetProjectRequest {
+                    id: created.id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(got, created);
+            // Errors keep their code and details on the way.
+            let refused = client
+                .create_project(projects::CreateProjectRequest::default())
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code(), Code::InvalidArgument);
+            assert!(!refused.details().is_empty(), "field violations travel");
+        } else {
+            let status = created.unwrap_err();
+            assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        }
+        suite.stop().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn personal_data_is_shown_in_clear_to_pii_read_callers_only() {
     let mut env = TestEnv::embedded();

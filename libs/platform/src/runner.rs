@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::Database;
 use crate::events::{EventBus, Outbox, Relay, Subscription};
-use crate::grpc::GrpcServer;
+use crate::grpc::{GrpcServer, LocalServices};
 use crate::pii::Protector;
 use crate::service::{Background, ServiceContext, ServiceDef, ServiceName};
 use crate::settings::Settings;
@@ -30,6 +30,7 @@ pub struct Runner {
     http: TcpListener,
     pii: Protector,
     internal: InternalToken,
+    local: LocalServices,
     http_routes: axum::Router,
     servers: Vec<(ServiceName, GrpcServer, Vec<Background>)>,
     subscriptions: Vec<Subscription>,
@@ -80,6 +81,7 @@ impl Runner {
             http,
             pii,
             internal,
+            local: LocalServices::default(),
             http_routes: crate::http::router(),
             servers: Vec::new(),
             subscriptions: Vec::new(),
@@ -115,6 +117,7 @@ impl Runner {
             outbox: outbox.clone(),
             pii: self.pii.clone(),
             internal: self.internal.clone(),
+            local: self.local.clone(),
             settings: Arc::new(self.settings.clone()),
         };
         let mut parts = (service.build)(context)
@@ -140,12 +143,16 @@ impl Runner {
             parts.routes,
             &parts.grpc_services,
             guard,
+            &self.settings,
         )
         .await?;
         if name == ServiceName::Gateway
             && let Some(tls) = gateway_tls(&self.settings)?
         {
             server = server.with_tls(tls);
+        }
+        if name != ServiceName::Gateway && self.settings.grpc.in_process {
+            self.local.insert(name, server.local());
         }
         if let Some(routes) = parts.http {
             self.http_routes = self.http_routes.clone().merge(routes);
@@ -187,6 +194,7 @@ impl Runner {
             addrs,
             pii: _,
             internal: _,
+            local: _,
             http_routes,
         } = self;
         let settings = Arc::new(settings);

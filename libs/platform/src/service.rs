@@ -12,6 +12,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::db::{Database, MigrationSource};
 use crate::events::{Outbox, Subscription};
+use crate::grpc::LocalServices;
 use crate::pii::Protector;
 use crate::settings::Settings;
 use crate::trust::InternalToken;
@@ -86,6 +87,8 @@ pub struct ServiceContext {
     pub pii: Protector,
     /// The token calls between the gateway and the services carry.
     pub internal: InternalToken,
+    /// The services running in this process, for calls that need not leave it.
+    pub local: LocalServices,
     /// The whole configuration.
     pub settings: Arc<Settings>,
 }

@@ -194,6 +194,9 @@ pub struct GrpcSettings {
     pub drain_delay_secs: u64,
     /// Seconds in-flight calls get after the listener closes.
     pub shutdown_grace_secs: u64,
+    /// The gateway calls a service running in the same process in-process, without the
+    /// loopback HTTP/2 hop; false sends every call over the network, as between pods.
+    pub in_process: bool,
 }
 
 /// The HTTP port.

@@ -74,7 +74,13 @@ pub fn subscriptions(
 /// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let auth = auth::Auth::load(&ctx.settings)?;
-    let proxy = proxy::Proxy::new(&ctx.settings, PUBLIC_SERVICES, auth, ctx.internal.clone())?;
+    let proxy = proxy::Proxy::new(
+        &ctx.settings,
+        PUBLIC_SERVICES,
+        auth,
+        ctx.internal.clone(),
+        ctx.local.clone(),
+    )?;
     let upstreams = proxy.upstreams();
     let channel = |owner| {
         proxy

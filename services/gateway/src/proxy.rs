@@ -4,7 +4,8 @@
 //! credentials; a write is audited. The body, the rest of the
 //! metadata (`grpc-timeout` included) and the upstream's status and trailers pass through
 //! untouched; the trace context is replaced by the gateway's own span, so the trace
-//! continues through it.
+//! continues through it. A service running in the same process is called in-process,
+//! through the same layers its port serves ([`LocalServices`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -19,6 +20,7 @@ use tonic::body::Body;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt as _};
+use xingfu_platform::grpc::{LocalService, LocalServices};
 use xingfu_platform::settings::Settings;
 use xingfu_platform::trust::{self, InternalToken};
 use xingfu_platform::{ServiceName, telemetry};
@@ -34,6 +36,7 @@ use crate::subtree::{self, Subtrees};
 #[derive(Clone)]
 pub struct Proxy {
     upstreams: Arc<HashMap<&'static str, (ServiceName, Channel)>>,
+    in_process: LocalServices,
     local: Option<GatewayServiceServer<GatewayApi>>,
     auth: Arc<Auth>,
     internal: InternalToken,
@@ -43,13 +46,15 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// A proxy for `services`, each reached at its owner's configured endpoint.
-    /// Connections are made on first use, so the gateway starts before its upstreams.
+    /// A proxy for `services`, each reached in-process when it runs in `in_process`, else
+    /// at its owner's configured endpoint. Connections are made on first use, so the
+    /// gateway starts before its upstreams.
     pub fn new(
         settings: &Settings,
         services: &[(&'static str, ServiceName)],
         auth: Auth,
         internal: InternalToken,
+        in_process: LocalServices,
     ) -> anyhow::Result<Self> {
         let mut upstreams = HashMap::new();
         for (grpc_name, owner) in services {
@@ -66,6 +71,7 @@ impl Proxy {
         let limits = Limits::new(&settings.limits, auth.rates());
         Ok(Self {
             upstreams: Arc::new(upstreams),
+            in_process,
             local: None,
             auth: Arc::new(auth),
             internal,
@@ -121,6 +127,7 @@ fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {
 /// Where a call goes.
 enum Target {
     Remote(Channel),
+    InProcess(LocalService),
     Local(GatewayServiceServer<GatewayApi>),
 }
 
@@ -137,7 +144,13 @@ impl Service<Request<axum::body::Body>> for Proxy {
         let path = request.uri().path().trim_start_matches('/').to_owned();
         let (service, method) = path.split_once('/').unwrap_or((path.as_str(), ""));
         let (scope, target) = match (self.upstreams.get(service), &self.local) {
-            (Some((owner, channel)), _) => (owner.as_str(), Target::Remote(channel.clone())),
+            (Some((owner, channel)), _) => {
+                let target = match self.in_process.get(*owner) {
+                    Some(service) => Target::InProcess(service),
+                    None => Target::Remote(channel.clone()),
+                };
+                (owner.as_str(), target)
+            }
             (None, Some(local)) if service == gateway_service_server::SERVICE_NAME => {
                 ("gateway", Target::Local(local.clone()))
             }
@@ -224,6 +237,11 @@ impl Service<Request<axum::body::Body>> for Proxy {
                 Target::Remote(channel) => tokio::time::timeout(deadline, channel.oneshot(request))
                     .await
                     .map(|r| r.map_err(|e| e.to_string())),
+                Target::InProcess(service) => {
+                    tokio::time::timeout(deadline, service.oneshot(request))
+                        .await
+                        .map(|r| r.map_err(|never: Infallible| match never {}))
+                }
                 Target::Local(local) => tokio::time::timeout(deadline, local.oneshot(request))
                     .await
                     .map(|r| r.map_err(|never: Infallible| match never {})),

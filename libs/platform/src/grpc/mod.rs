@@ -1,7 +1,9 @@
 //! gRPC serving: health, reflection, the common tower layers and graceful shutdown.
 
 mod layers;
+mod local;
 mod server;
 
 pub use layers::{GrpcMetricsLayer, make_server_span};
+pub use local::{LocalService, LocalServices};
 pub use server::{GrpcServer, HEALTH_SERVICE};

@@ -8,16 +8,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tonic::body::Body;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
-use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::{ServiceBuilder, ServiceExt as _};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use super::LocalService;
 use super::layers::{GrpcMetricsLayer, make_server_span};
 use crate::settings::Settings;
 use crate::trust::{InternalGuardLayer, InternalToken};
@@ -33,10 +35,9 @@ const REFLECTION_SERVICES: [&str; 2] = [
 pub struct GrpcServer {
     label: String,
     listener: TcpListener,
-    routes: Routes,
+    stack: LocalService,
     reporter: HealthReporter,
     services: Vec<String>,
-    guard: Option<InternalToken>,
     tls: Option<ServerTlsConfig>,
 }
 
@@ -50,6 +51,7 @@ impl GrpcServer {
         routes: Routes,
         services: &[&str],
         guard: Option<InternalToken>,
+        settings: &Settings,
     ) -> anyhow::Result<Self> {
         let (reporter, health) = tonic_health::server::health_reporter();
         for name in services {
@@ -81,10 +83,9 @@ impl GrpcServer {
         Ok(Self {
             label: label.into(),
             listener,
-            routes,
+            stack: stack(routes, settings, guard),
             reporter,
             services: services.iter().map(|s| (*s).to_owned()).collect(),
-            guard,
             tls: None,
         })
     }
@@ -100,6 +101,14 @@ impl GrpcServer {
         self.reporter.clone()
     }
 
+    /// This server's stack, for calls from the same process (see [`LocalServices`]):
+    /// the layers and routes its port serves, sharing its concurrency limit.
+    ///
+    /// [`LocalServices`]: super::LocalServices
+    pub fn local(&self) -> LocalService {
+        self.stack.clone()
+    }
+
     /// Serves until `shutdown`, then drains as described above.
     pub async fn serve(
         self,
@@ -109,24 +118,16 @@ impl GrpcServer {
         let GrpcServer {
             label,
             listener,
-            routes,
+            stack,
             reporter,
             services,
-            guard,
             tls,
         } = self;
         let drain = Duration::from_secs(settings.grpc.drain_delay_secs);
         let grace = Duration::from_secs(settings.grpc.shutdown_grace_secs);
-        let layers = ServiceBuilder::new()
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(TraceLayer::new_for_grpc().make_span_with(make_server_span))
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(GrpcMetricsLayer)
-            .layer(GlobalConcurrencyLimitLayer::new(
-                settings.grpc.concurrency_limit,
-            ))
-            .option_layer(guard.map(InternalGuardLayer::new))
-            .into_inner();
+        let routes = Routes::from(axum::Router::new().fallback_service(
+            stack.map_request(|request: http::Request<axum::body::Body>| request.map(Body::new)),
+        ));
         let signal = {
             let shutdown = shutdown.clone();
             async move {
@@ -149,7 +150,6 @@ impl GrpcServer {
         }
         let server = builder
             .timeout(settings.request_timeout())
-            .layer(layers)
             .add_routes(routes)
             // Without TCP_NODELAY an answer written in two segments waits for the peer's
             // delayed ACK: 40 ms on Linux, on every call whose answer is more than a packet.
@@ -170,4 +170,21 @@ impl GrpcServer {
             }
         }
     }
+}
+
+/// `routes` behind the layers every call goes through, whether it came over the network
+/// or from the same process.
+fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> LocalService {
+    let service = ServiceBuilder::new()
+        .map_response(|response: http::Response<_>| response.map(Body::new))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_grpc().make_span_with(make_server_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(GrpcMetricsLayer)
+        .layer(GlobalConcurrencyLimitLayer::new(
+            settings.grpc.concurrency_limit,
+        ))
+        .option_layer(guard.map(InternalGuardLayer::new))
+        .service(routes);
+    LocalService::new(service)
 }
