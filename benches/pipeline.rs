@@ -265,6 +265,8 @@ async fn drain(count: u64) -> (f64, usize) {
             .await
             .unwrap(),
     );
+    // On stderr, for a profiler to start on: what follows is the drain alone.
+    eprintln!("draining {count} events");
     let started = Instant::now();
     let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
         .await

@@ -28,9 +28,13 @@ mkdir -p "$(dirname "$report")"
   echo
 } | tee "$report"
 
-# Figures on stdout go to the report; build output and logs stay on stderr.
-cargo bench --locked --bench load | tee -a "$report"
-cargo bench --locked --bench pipeline | tee -a "$report"
-BENCH_CALLERS="${BENCH_SCALE_CALLERS:-4}" cargo bench --locked --bench scale | tee -a "$report"
+# Figures on stdout go to the report; build output stays on stderr, and so do the suite's
+# log lines (the test log format prints them on stdout).
+figures_only() {
+  awk '/^(\033\[[0-9;]*m)?[0-9]{4}-[0-9]{2}-[0-9]{2}T/ { print > "/dev/stderr"; next } { print; fflush() }'
+}
+cargo bench --locked --bench load | figures_only | tee -a "$report"
+cargo bench --locked --bench pipeline | figures_only | tee -a "$report"
+BENCH_CALLERS="${BENCH_SCALE_CALLERS:-4}" cargo bench --locked --bench scale | figures_only | tee -a "$report"
 echo
 echo "report: $report"
