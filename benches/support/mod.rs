@@ -60,6 +60,8 @@ where
             p999: Duration::ZERO,
         };
     }
+    // On stderr, for a profiler to start on (`perf record -a -- sleep <seconds>`).
+    eprintln!("driving {name}");
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..callers)
