@@ -228,8 +228,8 @@ async fn echo_server() -> SocketAddr {
     addr
 }
 
-/// Lets the relays and consumers finish the events the creates left, so the next figures
-/// do not share the cores with them.
+/// Lets the relays, consumers and audit writer finish what the figure before left, so the
+/// next figure does not share the cores with it.
 async fn settle() {
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 }
@@ -264,6 +264,7 @@ async fn main() {
         .await,
     );
     for (name, channel) in [("create, gateway", &gateway), ("create, direct", &direct)] {
+        settle().await;
         let client = projects(channel);
         figures.push(
             drive(name, callers, seconds, move |c, n| {
@@ -333,6 +334,7 @@ async fn main() {
         ("direct, beside it", &network_direct),
     ];
     for (name, channel) in loopback {
+        settle().await;
         let client = projects(channel);
         figures.push(
             drive(format!("create, {name}"), callers, seconds, move |c, n| {

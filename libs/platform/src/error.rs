@@ -154,6 +154,26 @@ impl From<FieldViolation> for Error {
     }
 }
 
+/// Codes of a concurrent change in the way: serialization failure, deadlock; SQLite busy or
+/// locked past its timeout.
+const CONFLICT_CODES: &[&str] = &["40001", "40P01", "5", "6", "517"];
+
+/// Codes of a database not answering now: admin shutdown, cannot connect now, too many
+/// connections.
+const AWAY_CODES: &[&str] = &["57P01", "57P02", "57P03", "53300"];
+
+/// True when the same work may pass if tried again: the database away, busy or in a
+/// conflict, as opposed to refusing the work itself.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            CONFLICT_CODES.contains(&code.as_ref()) || AWAY_CODES.contains(&code.as_ref())
+        }),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         match err {
@@ -161,12 +181,10 @@ impl From<sqlx::Error> for Error {
                 Error::Unavailable("the database is not answering".into())
             }
             sqlx::Error::Database(db) => match db.code().as_deref() {
-                // Serialization failure, deadlock; SQLite busy or locked past its timeout.
-                Some("40001" | "40P01" | "5" | "6" | "517") => {
+                Some(code) if CONFLICT_CODES.contains(&code) => {
                     Error::Aborted("a concurrent change got in the way; retry the call".into())
                 }
-                // Admin shutdown, cannot connect now, too many connections.
-                Some("57P01" | "57P02" | "57P03" | "53300") => {
+                Some(code) if AWAY_CODES.contains(&code) => {
                     Error::Unavailable("the database is not answering".into())
                 }
                 _ => Error::Unexpected(anyhow::Error::new(sqlx::Error::Database(db))),

@@ -32,7 +32,7 @@ pub struct Runner {
     internal: InternalToken,
     local: LocalServices,
     http_routes: axum::Router,
-    servers: Vec<(ServiceName, GrpcServer, Vec<Background>)>,
+    servers: Vec<(ServiceName, GrpcServer, Vec<Background>, Vec<Background>)>,
     subscriptions: Vec<Subscription>,
     relays: Vec<Relay>,
     databases: Vec<Database>,
@@ -157,7 +157,8 @@ impl Runner {
         if let Some(routes) = parts.http {
             self.http_routes = self.http_routes.clone().merge(routes);
         }
-        self.servers.push((name, server, parts.background));
+        self.servers
+            .push((name, server, parts.background, parts.until_drained));
         self.subscriptions.extend(parts.subscriptions);
         self.relays
             .push(Relay::new(db.clone(), outbox, self.bus.clone()));
@@ -234,9 +235,17 @@ impl Runner {
                 Ok(())
             });
         }
-        for (name, server, background) in servers {
+        for (name, server, background, until_drained) in servers {
             for task in background {
                 let (health, token) = (server.health(), shutdown.clone());
+                server_tasks.spawn(async move {
+                    task(health, token).await;
+                    Ok(())
+                });
+            }
+            let drained = CancellationToken::new();
+            for task in until_drained {
+                let (health, token) = (server.health(), drained.clone());
                 server_tasks.spawn(async move {
                     task(health, token).await;
                     Ok(())
@@ -251,6 +260,8 @@ impl Runner {
                 (behind.clone(), None)
             };
             server_tasks.spawn(async move {
+                // Cancelled however serving ends, a panic included.
+                let _drained = drained.drop_guard();
                 let served = server
                     .serve(&settings, token)
                     .await

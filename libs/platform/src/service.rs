@@ -104,6 +104,10 @@ pub struct ServiceParts {
     pub subscriptions: Vec<Subscription>,
     /// Work it does in the background (expiry sweeps, health watches) until shutdown.
     pub background: Vec<Background>,
+    /// Work that must go on until its port has drained, not just until shutdown begins
+    /// (the gateway's audit writer, which the calls in flight still feed): its token is
+    /// cancelled once the service has stopped serving.
+    pub until_drained: Vec<Background>,
     /// Routes it adds to the process's HTTP port (the gateway's JSON API and dashboard).
     pub http: Option<axum::Router>,
 }
@@ -116,6 +120,7 @@ impl ServiceParts {
             grpc_services,
             subscriptions: Vec::new(),
             background: Vec::new(),
+            until_drained: Vec::new(),
             http: None,
         }
     }

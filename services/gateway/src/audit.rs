@@ -37,6 +37,9 @@ const CAPTURE: usize = 64 * 1024;
 /// The most records written in one transaction.
 const BATCH: usize = 256;
 
+/// The most characters of a resource id kept in a record.
+const RESOURCE_ID_CHARS: usize = 256;
+
 /// How long the writer waits after a record for the ones that follow.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(10);
 
@@ -178,9 +181,11 @@ impl AuditWriter {
             // A moment's wait gathers the calls ending close together into the same
             // transaction (and the same relay pass): the records are late by that much,
             // the calls not at all.
-            tokio::select! {
-                _ = shutdown.cancelled() => {}
-                _ = tokio::time::sleep(GATHER) => {}
+            if batch.len() < BATCH {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(GATHER) => {}
+                }
             }
             while batch.len() < BATCH {
                 match self.queue.try_recv() {
@@ -200,24 +205,33 @@ impl AuditWriter {
 }
 
 impl Store {
-    /// Writes `records`, retrying with backoff while the database refuses, until it
-    /// succeeds or `shutdown` (then once more).
+    /// Writes `records` together, retrying with backoff while the database is away or
+    /// busy (until `shutdown`); a batch the database refuses, or one still failing at
+    /// shutdown, is written record by record, so a bad record costs only itself.
     async fn write_retrying(&self, records: &[Record], shutdown: &CancellationToken) {
         let mut failures = 0;
         loop {
-            match self.write(records).await {
+            let err = match self.write(records).await {
                 Ok(()) => return,
-                Err(err) => {
-                    failures += 1;
-                    tracing::warn!(error = %err, records = records.len(), "could not write audit records; will retry");
+                Err(err) => err,
+            };
+            let transient = err
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(xingfu_platform::error::is_transient);
+            if !transient || shutdown.is_cancelled() {
+                tracing::warn!(error = %err, records = records.len(), "a batch of audit records failed; writing them one by one");
+                for record in records {
+                    self.write_logged(std::slice::from_ref(record)).await;
                 }
+                return;
             }
+            failures += 1;
+            tracing::warn!(error = %err, records = records.len(), "could not write audit records; will retry");
             tokio::select! {
-                _ = shutdown.cancelled() => break,
+                _ = shutdown.cancelled() => {}
                 _ = tokio::time::sleep(xingfu_platform::events::backoff(failures)) => {}
             }
         }
-        self.write_logged(records).await;
     }
 
     /// Writes `records`; a failure is logged with what was lost.
@@ -227,15 +241,16 @@ impl Store {
         }
     }
 
-    /// Writes `records` and their events in one transaction.
+    /// Writes `records` and their events in one transaction. A record already stored (a
+    /// retry after a commit whose answer was lost) is left as it is, with its event.
     async fn write(&self, records: &[Record]) -> anyhow::Result<()> {
         let mut tx = self.db.begin().await?;
         let sql = format!(
             "INSERT INTO audit_records (id, at, caller, method, resource_id, outcome, trace_id, \
-             duration_ms) VALUES {}",
+             duration_ms) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
             value_rows(records.len(), 8)
         );
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut insert = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for record in records {
             insert = insert
                 .bind(&record.id)
@@ -247,7 +262,12 @@ impl Store {
                 .bind(&record.trace_id)
                 .bind(record.duration_ms);
         }
-        insert.execute(&mut *tx).await?;
+        let inserted: std::collections::HashSet<String> =
+            insert.fetch_all(&mut *tx).await?.into_iter().collect();
+        let records: Vec<&Record> = records
+            .iter()
+            .filter(|record| inserted.contains(&record.id))
+            .collect();
         let events: Vec<pb::CallAudited> = records
             .iter()
             .map(|record| pb::CallAudited {
@@ -295,7 +315,13 @@ impl Call {
     fn finish(self, status: Option<i32>, response: &[u8]) {
         let outcome = code_name(status.unwrap_or(tonic::Code::Unknown as i32));
         let request = self.request.lock().map(|r| r.clone()).unwrap_or_default();
-        let resource_id = resource_id(&self.method, &request, response).unwrap_or_default();
+        // A caller's own id field: no NUL (PostgreSQL refuses it in text) and bounded.
+        let resource_id: String = resource_id(&self.method, &request, response)
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| *c != '\0')
+            .take(RESOURCE_ID_CHARS)
+            .collect();
         let record = Record {
             id: uuid::Uuid::now_v7().to_string(),
             at: now_micros(),
@@ -490,6 +516,68 @@ mod tests {
             trace_id: String::new(),
             duration_ms: 1,
         }
+    }
+
+    /// A record the database refuses (PostgreSQL takes no NUL in text) costs only itself:
+    /// the records around it are written, and the writer goes on.
+    #[tokio::test]
+    async fn a_refused_record_costs_only_itself() {
+        let env = TestEnv::postgres();
+        let db = Database::open(&env.settings, ServiceName::Gateway)
+            .await
+            .unwrap();
+        db.migrate(crate::MIGRATIONS).await.unwrap();
+        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(ServiceName::Gateway));
+        let shutdown = CancellationToken::new();
+        let running = tokio::spawn(writer.run(shutdown.clone()));
+        for i in 0..21 {
+            let mut record = record(i);
+            if i == 10 {
+                record.caller = "bad\0caller".into();
+            }
+            auditor.record(record);
+        }
+        let stored = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_records")
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        };
+        for _ in 0..200 {
+            if stored().await >= 20 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(stored().await, 20, "all but the refused record");
+        auditor.record(record(21));
+        shutdown.cancel();
+        running.await.unwrap();
+        assert_eq!(stored().await, 21, "the writer went on");
+        db.close().await;
+        env.cleanup().await.unwrap();
+    }
+
+    /// Writing a record again (a retry after a commit whose answer was lost) leaves one
+    /// record with one event.
+    #[tokio::test]
+    async fn a_record_written_twice_is_stored_once_with_one_event() {
+        let env = TestEnv::embedded();
+        let db = Database::open(&env.settings, ServiceName::Gateway)
+            .await
+            .unwrap();
+        db.migrate(crate::MIGRATIONS).await.unwrap();
+        let (auditor, _writer) = Auditor::new(db.clone(), Outbox::new(ServiceName::Gateway));
+        auditor.store.write(&[record(1)]).await.unwrap();
+        auditor.store.write(&[record(1), record(2)]).await.unwrap();
+        for (sql, expected) in [
+            ("SELECT COUNT(*) FROM audit_records", 2),
+            ("SELECT COUNT(*) FROM outbox", 2),
+        ] {
+            let count: i64 = sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap();
+            assert_eq!(count, expected, "{sql}");
+        }
+        db.close().await;
     }
 
     /// More than a batch is queued when shutdown comes: the writer writes all of it, and

@@ -119,8 +119,8 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
     }));
-    parts.background.push(Box::new(move |_, shutdown| {
-        Box::pin(audit_writer.run(shutdown))
+    parts.until_drained.push(Box::new(move |_, drained| {
+        Box::pin(audit_writer.run(drained))
     }));
     Ok(parts)
 }

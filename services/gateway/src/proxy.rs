@@ -238,6 +238,10 @@ impl Service<Request<axum::body::Body>> for Proxy {
                     .await
                     .map(|r| r.map_err(|e| e.to_string())),
                 Target::InProcess(service) => {
+                    // What the gateway's connection knew (the caller's certificates, its
+                    // address) is not the service's to see, as over the network.
+                    let mut request = request;
+                    request.extensions_mut().clear();
                     tokio::time::timeout(deadline, service.oneshot(request))
                         .await
                         .map(|r| r.map_err(|never: Infallible| match never {}))
