@@ -24,7 +24,7 @@ use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 use xingfu_volunteers::domain::register::check_character;
 
-use support::{TABLE_HEADER, drive, env_number};
+use support::{Figure, TABLE_HEADER, drive, env_number};
 
 fn create(request_id: String) -> pb::CreateProjectRequest {
     pb::CreateProjectRequest {
@@ -228,6 +228,38 @@ async fn echo_server() -> SocketAddr {
     addr
 }
 
+/// `CreateProject` through `channel`, a new project each call, after a pause.
+async fn creates(name: &str, channel: &Channel, callers: usize, seconds: u64) -> Figure {
+    settle().await;
+    let client = ProjectsServiceClient::new(channel.clone());
+    let prefix = name.to_owned();
+    drive(name, callers, seconds, move |c, n| {
+        let mut client = client.clone();
+        let request = create(format!("{prefix}-{c}-{n}"));
+        async move {
+            client.create_project(request).await.unwrap();
+        }
+    })
+    .await
+}
+
+/// `GetProject` of `id` through `channel`.
+async fn gets(name: &str, channel: &Channel, id: &str, callers: usize, seconds: u64) -> Figure {
+    let client = ProjectsServiceClient::new(channel.clone());
+    let id = id.to_owned();
+    drive(name, callers, seconds, move |_, _| {
+        let mut client = client.clone();
+        let id = id.clone();
+        async move {
+            client
+                .get_project(pb::GetProjectRequest { id })
+                .await
+                .unwrap();
+        }
+    })
+    .await
+}
+
 /// Lets the relays, consumers and audit writer finish what the figure before left, so the
 /// next figure does not share the cores with it.
 async fn settle() {
@@ -240,7 +272,7 @@ async fn main() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let mut env = TestEnv::postgres_jetstream();
     // A benchmark's streams hold far more than a test's.
-    env.settings.nats.max_megabytes = 1024;
+    env.settings.nats.max_megabytes = 256;
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
     let direct = xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await;
@@ -264,20 +296,7 @@ async fn main() {
         .await,
     );
     for (name, channel) in [("create, gateway", &gateway), ("create, direct", &direct)] {
-        settle().await;
-        let client = projects(channel);
-        figures.push(
-            drive(name, callers, seconds, move |c, n| {
-                let mut client = client.clone();
-                async move {
-                    client
-                        .create_project(create(format!("{name}-{c}-{n}")))
-                        .await
-                        .unwrap();
-                }
-            })
-            .await,
-        );
+        figures.push(creates(name, channel, callers, seconds).await);
     }
     let sample = projects(&gateway)
         .create_project(create("bench-sample".into()))
@@ -302,27 +321,13 @@ async fn main() {
         .await,
     );
     for (name, channel) in [("get, gateway", &gateway), ("get, direct", &direct)] {
-        let client = projects(channel);
-        let id = sample.clone();
-        figures.push(
-            drive(name, callers, seconds, move |_, _| {
-                let mut client = client.clone();
-                let id = id.clone();
-                async move {
-                    client
-                        .get_project(pb::GetProjectRequest { id })
-                        .await
-                        .unwrap();
-                }
-            })
-            .await,
-        );
+        figures.push(gets(name, channel, &sample, callers, seconds).await);
     }
     // The same through a gateway that reaches the service over loopback HTTP/2, as it does
     // from its own pod in Kubernetes: a suite of its own with in-process calls off, each
     // figure beside direct calls to that suite's service.
     let mut network_env = TestEnv::postgres_jetstream();
-    network_env.settings.nats.max_megabytes = 1024;
+    network_env.settings.nats.max_megabytes = 256;
     network_env.settings.grpc.in_process = false;
     let network = xingfu::start(network_env.settings.clone(), &[])
         .await
@@ -334,20 +339,7 @@ async fn main() {
         ("direct, beside it", &network_direct),
     ];
     for (name, channel) in loopback {
-        settle().await;
-        let client = projects(channel);
-        figures.push(
-            drive(format!("create, {name}"), callers, seconds, move |c, n| {
-                let mut client = client.clone();
-                async move {
-                    client
-                        .create_project(create(format!("{name}-{c}-{n}")))
-                        .await
-                        .unwrap();
-                }
-            })
-            .await,
-        );
+        figures.push(creates(&format!("create, {name}"), channel, callers, seconds).await);
     }
     let id = projects(&network_gateway)
         .create_project(create("loopback-sample".into()))
@@ -357,21 +349,7 @@ async fn main() {
         .id;
     settle().await;
     for (name, channel) in loopback {
-        let client = projects(channel);
-        let id = id.clone();
-        figures.push(
-            drive(format!("get, {name}"), callers, seconds, move |_, _| {
-                let mut client = client.clone();
-                let id = id.clone();
-                async move {
-                    client
-                        .get_project(pb::GetProjectRequest { id })
-                        .await
-                        .unwrap();
-                }
-            })
-            .await,
-        );
+        figures.push(gets(&format!("get, {name}"), channel, &id, callers, seconds).await);
     }
     network.stop().await.unwrap();
     network_env.cleanup().await.unwrap();

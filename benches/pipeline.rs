@@ -72,7 +72,7 @@ impl Handler for Timing {
 async fn latency_of_creates(rate: u64) -> (f64, f64, f64) {
     let mut env = TestEnv::postgres_jetstream();
     // A benchmark's streams hold far more than a test's.
-    env.settings.nats.max_megabytes = 1024;
+    env.settings.nats.max_megabytes = 256;
     let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
         .await
         .unwrap();
@@ -97,7 +97,7 @@ async fn latency_of_creates(rate: u64) -> (f64, f64, f64) {
 /// cost of what makes the events. (achieved rate, p50 ms, p99 ms).
 async fn latency_of_writes(rate: u64) -> (f64, f64, f64) {
     let mut env = TestEnv::postgres_jetstream();
-    env.settings.nats.max_megabytes = 1024;
+    env.settings.nats.max_megabytes = 256;
     let bus = EventBus::connect(&env.settings).await.unwrap();
     bus.ensure_stream(Service::Projects).await.unwrap();
     let db = Database::open(&env.settings, Service::Projects)
@@ -234,7 +234,7 @@ async fn jetstream_rate(count: u64, size: usize) -> f64 {
 async fn drain(count: u64) -> (f64, usize) {
     let mut env = TestEnv::postgres_jetstream();
     // A benchmark's streams hold far more than a test's.
-    env.settings.nats.max_megabytes = 1024;
+    env.settings.nats.max_megabytes = 256;
     let db = Database::open(&env.settings, Service::Projects)
         .await
         .unwrap();

@@ -119,6 +119,35 @@ ensure_python_packages() {
   fi
 }
 
+# Test and bench streams (T<16 hex>_<NAME>) that a failed or killed run left behind, older
+# than an hour: each holds a storage reservation in JetStream, and enough of them leave no
+# room for new streams. Younger ones may belong to a run in progress on this machine.
+prune_stale_streams() {
+  python3 - "$NATS_PORT" <<'PY' || log "could not prune stale test streams"
+import asyncio, datetime, re, sys
+
+import nats
+
+
+async def main(port):
+    nc = await nats.connect(f"nats://127.0.0.1:{port}")
+    js = nc.jetstream()
+    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    pruned = 0
+    for info in await js.streams_info():
+        stale = info.created is not None and info.created < cutoff
+        if stale and re.fullmatch(r"T[0-9A-F]{16}_[A-Z_]+", info.config.name):
+            await js.delete_stream(info.config.name)
+            pruned += 1
+    if pruned:
+        print(f"services: pruned {pruned} stale test streams", file=sys.stderr)
+    await nc.close()
+
+
+asyncio.run(main(sys.argv[1]))
+PY
+}
+
 ensure_nats() {
   jetstream_ready && return 0
   if port_open "$NATS_PORT"; then

@@ -10,6 +10,7 @@ ensure_nats
 ensure_deploy_tools
 ensure_python_packages
 ensure_chromium
+prune_stale_streams
 
 export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export XINGFU_TEST_NATS_URL="${XINGFU_TEST_NATS_URL:-nats://127.0.0.1:4222}"

@@ -19,6 +19,11 @@ const PHONE: &str = "13987654321";
 async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
     let mut env = TestEnv::postgres_shared_server();
     env.settings.nats.prefix = env.token.clone();
+    // The child publishes to JetStream under this prefix: with the URL set, the cleanup
+    // removes its streams too.
+    env.settings.nats.url = Some(xingfu_platform::secret::Secret::new(
+        xingfu_testkit::nats_url(),
+    ));
     let data = std::env::temp_dir().join(format!("xingfu-pii-{}", env.token));
     std::fs::create_dir_all(&data).unwrap();
     let port = TcpListener::bind("127.0.0.1:0")
