@@ -128,24 +128,7 @@ async fn activities(
     mut volunteers: VolunteersServiceClient<Channel>,
     callers: usize,
 ) -> Vec<String> {
-    volunteers
-        .register_community(vpb::RegisterCommunityRequest {
-            id: "beiao-xiaoqu".into(),
-            name: "北岙小区".into(),
-            kind: vpb::CommunityKind::Residential as i32,
-            township: "北岙街道".into(),
-        })
-        .await
-        .unwrap();
-    volunteers
-        .register_organisation(vpb::RegisterOrganisationRequest {
-            id: "beiao-party".into(),
-            name: "北岙街道党工委".into(),
-            kind: vpb::OrganisationKind::CommunityParty as i32,
-            parent_id: String::new(),
-        })
-        .await
-        .unwrap();
+    support::register_beiao(&mut volunteers).await;
     let mut ids = Vec::new();
     for caller in 0..callers {
         let activity = volunteers

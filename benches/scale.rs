@@ -168,24 +168,7 @@ async fn templates(
     );
 
     let mut volunteers = VolunteersServiceClient::new(gateway.clone());
-    volunteers
-        .register_community(vpb::RegisterCommunityRequest {
-            id: "beiao-xiaoqu".into(),
-            name: "北岙小区".into(),
-            kind: vpb::CommunityKind::Residential as i32,
-            township: "北岙街道".into(),
-        })
-        .await
-        .unwrap();
-    volunteers
-        .register_organisation(vpb::RegisterOrganisationRequest {
-            id: "beiao-party".into(),
-            name: "北岙街道党工委".into(),
-            kind: vpb::OrganisationKind::CommunityParty as i32,
-            parent_id: String::new(),
-        })
-        .await
-        .unwrap();
+    support::register_beiao(&mut volunteers).await;
     let first17 = "33032219600101001";
     let volunteer_id = volunteers
         .register_volunteer(vpb::RegisterVolunteerRequest {

@@ -95,3 +95,31 @@ where
         p999: at(0.999),
     }
 }
+
+/// Registers the community and the Party organisation the benches' volunteers and
+/// activities belong to (北岙小区, 北岙街道党工委).
+pub async fn register_beiao(
+    volunteers: &mut xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient<
+        xingfu_testkit::Channel,
+    >,
+) {
+    use xingfu_proto::volunteers as vpb;
+    volunteers
+        .register_community(vpb::RegisterCommunityRequest {
+            id: "beiao-xiaoqu".into(),
+            name: "北岙小区".into(),
+            kind: vpb::CommunityKind::Residential as i32,
+            township: "北岙街道".into(),
+        })
+        .await
+        .unwrap();
+    volunteers
+        .register_organisation(vpb::RegisterOrganisationRequest {
+            id: "beiao-party".into(),
+            name: "北岙街道党工委".into(),
+            kind: vpb::OrganisationKind::CommunityParty as i32,
+            parent_id: String::new(),
+        })
+        .await
+        .unwrap();
+}

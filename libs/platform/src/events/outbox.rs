@@ -37,14 +37,7 @@ impl Outbox {
     ) -> Result<String, sqlx::Error> {
         debug_assert!(E::SUBJECT.starts_with(self.service.as_str()));
         let id = uuid::Uuid::now_v7().to_string();
-        // A span of its own, so a call's trace shows its events being written.
-        let span = tracing::info_span!(
-            "outbox enqueue",
-            otel.name = %format!("{} enqueue", E::TYPE.rsplit('.').next().unwrap_or(E::TYPE)),
-            otel.kind = "client",
-            db.operation = "INSERT",
-            messaging.destination = %E::SUBJECT,
-        );
+        let span = enqueue_span::<E>(1);
         let traceparent = telemetry::traceparent_of(&span);
         sqlx::query(
             "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
@@ -74,14 +67,7 @@ impl Outbox {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let span = tracing::info_span!(
-            "outbox enqueue",
-            otel.name = %format!("{} enqueue", E::TYPE.rsplit('.').next().unwrap_or(E::TYPE)),
-            otel.kind = "client",
-            db.operation = "INSERT",
-            messaging.destination = %E::SUBJECT,
-            messaging.batch.message_count = events.len(),
-        );
+        let span = enqueue_span::<E>(events.len());
         let traceparent = telemetry::traceparent_of(&span);
         let sql = format!(
             "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
@@ -129,4 +115,17 @@ impl Outbox {
     pub(super) fn committed(&self) -> &Notify {
         &self.committed
     }
+}
+
+/// The span of writing `count` events of type `E`: a span of its own, so a call's trace
+/// shows its events being written.
+fn enqueue_span<E: Event>(count: usize) -> tracing::Span {
+    tracing::info_span!(
+        "outbox enqueue",
+        otel.name = %format!("{} enqueue", E::TYPE.rsplit('.').next().unwrap_or(E::TYPE)),
+        otel.kind = "client",
+        db.operation = "INSERT",
+        messaging.destination = %E::SUBJECT,
+        messaging.batch.message_count = count,
+    )
 }
