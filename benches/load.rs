@@ -22,9 +22,8 @@ use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
-use xingfu_volunteers::domain::register::check_character;
 
-use support::{Figure, TABLE_HEADER, drive, env_number};
+use support::{Figure, TABLE_HEADER, drive, env_number, gets};
 
 fn create(request_id: String) -> pb::CreateProjectRequest {
     pb::CreateProjectRequest {
@@ -160,23 +159,13 @@ async fn hours(
     caller: usize,
     n: u64,
 ) {
-    let first17 = format!("3303{caller:02}{n:011}");
-    let check = check_character(&first17).unwrap();
-    let volunteer_id = volunteers
-        .register_volunteer(vpb::RegisterVolunteerRequest {
-            request_id: format!("bench-volunteer-{caller}-{n}"),
-            name: "志愿者".into(),
-            phone: format!("139{caller:02}{n:06}"),
-            id_number: format!("{first17}{check}"),
-            party_member: true,
-            work_organisation_id: "beiao-party".into(),
-            home_community_id: "beiao-xiaoqu".into(),
-            skills: Vec::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let volunteer_id = support::register_volunteer(
+        &mut volunteers,
+        &format!("bench-volunteer-{caller}-{n}"),
+        &format!("3303{caller:02}{n:011}"),
+        &format!("139{caller:02}{n:06}"),
+    )
+    .await;
     volunteers
         .sign_up(vpb::SignUpRequest {
             activity_id: activity_id.clone(),
@@ -221,23 +210,6 @@ async fn creates(name: &str, channel: &Channel, callers: usize, seconds: u64) ->
         let request = create(format!("{prefix}-{c}-{n}"));
         async move {
             client.create_project(request).await.unwrap();
-        }
-    })
-    .await
-}
-
-/// `GetProject` of `id` through `channel`.
-async fn gets(name: &str, channel: &Channel, id: &str, callers: usize, seconds: u64) -> Figure {
-    let client = ProjectsServiceClient::new(channel.clone());
-    let id = id.to_owned();
-    drive(name, callers, seconds, move |_, _| {
-        let mut client = client.clone();
-        let id = id.clone();
-        async move {
-            client
-                .get_project(pb::GetProjectRequest { id })
-                .await
-                .unwrap();
         }
     })
     .await

@@ -28,9 +28,8 @@ use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::{Channel, TestEnv};
-use xingfu_volunteers::domain::register::check_character;
 
-use support::{Figure, TABLE_HEADER, drive, env_number};
+use support::{Figure, TABLE_HEADER, drive, env_number, gets};
 
 /// The small library every ratio is measured against.
 const SMALL: u64 = 1_000;
@@ -169,22 +168,13 @@ async fn templates(
 
     let mut volunteers = VolunteersServiceClient::new(gateway.clone());
     support::register_beiao(&mut volunteers).await;
-    let first17 = "33032219600101001";
-    let volunteer_id = volunteers
-        .register_volunteer(vpb::RegisterVolunteerRequest {
-            request_id: "scale-volunteer".into(),
-            name: "志愿者".into(),
-            phone: "13900000001".into(),
-            id_number: format!("{first17}{}", check_character(first17).unwrap()),
-            party_member: true,
-            work_organisation_id: "beiao-party".into(),
-            home_community_id: "beiao-xiaoqu".into(),
-            skills: Vec::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let volunteer_id = support::register_volunteer(
+        &mut volunteers,
+        "scale-volunteer",
+        "33032219600101001",
+        "13900000001",
+    )
+    .await;
     let activity_id = volunteers
         .create_activity(vpb::CreateActivityRequest {
             request_id: "scale-activity".into(),
@@ -408,22 +398,13 @@ async fn measure(
             .await,
         );
     }
-    let id = t.project_id.clone();
     figures.push(
-        drive(
-            format!("get a project, {size}"),
+        gets(
+            &format!("get a project, {size}"),
+            gateway,
+            &t.project_id,
             callers,
             seconds,
-            move |_, _| {
-                let mut client = client.clone();
-                let id = id.clone();
-                async move {
-                    client
-                        .get_project(pb::GetProjectRequest { id })
-                        .await
-                        .unwrap();
-                }
-            },
         )
         .await,
     );

@@ -123,3 +123,56 @@ pub async fn register_beiao(
         .await
         .unwrap();
 }
+
+/// Registers a Party-member volunteer of 北岙 with the ID number `first17` and its check
+/// character; returns the volunteer's id.
+pub async fn register_volunteer(
+    volunteers: &mut xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient<
+        xingfu_testkit::Channel,
+    >,
+    request_id: &str,
+    first17: &str,
+    phone: &str,
+) -> String {
+    let check = xingfu_volunteers::domain::register::check_character(first17).unwrap();
+    volunteers
+        .register_volunteer(xingfu_proto::volunteers::RegisterVolunteerRequest {
+            request_id: request_id.into(),
+            name: "志愿者".into(),
+            phone: phone.into(),
+            id_number: format!("{first17}{check}"),
+            party_member: true,
+            work_organisation_id: "beiao-party".into(),
+            home_community_id: "beiao-xiaoqu".into(),
+            skills: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id
+}
+
+/// `GetProject` of `id` through `channel`.
+pub async fn gets(
+    name: &str,
+    channel: &xingfu_testkit::Channel,
+    id: &str,
+    callers: usize,
+    seconds: u64,
+) -> Figure {
+    let client = xingfu_proto::projects::projects_service_client::ProjectsServiceClient::new(
+        channel.clone(),
+    );
+    let id = id.to_owned();
+    drive(name, callers, seconds, move |_, _| {
+        let mut client = client.clone();
+        let id = id.clone();
+        async move {
+            client
+                .get_project(xingfu_proto::projects::GetProjectRequest { id })
+                .await
+                .unwrap();
+        }
+    })
+    .await
+}
