@@ -100,6 +100,15 @@ pub enum Error {
         /// For the caller.
         message: String,
     },
+    /// PERMISSION_DENIED: the authenticated principal may not do this (a rule about people:
+    /// the actor is not the caller, a role is missing, the record is outside its boundary).
+    #[error("{message}")]
+    PermissionDenied {
+        /// Machine-readable reason (`ACTOR_NOT_CALLER`, `ROLE_REQUIRED`).
+        reason: &'static str,
+        /// For the caller.
+        message: String,
+    },
     /// ABORTED: a concurrent change won (stale version); the caller may re-read and retry.
     #[error("{0}")]
     Aborted(String),
@@ -131,6 +140,14 @@ impl Error {
             resource,
             id: request_id.to_owned(),
             message: format!("request_id was used for another {what}"),
+        }
+    }
+
+    /// PERMISSION_DENIED for `reason`.
+    pub fn denied(reason: &'static str, message: impl Into<String>) -> Self {
+        Error::PermissionDenied {
+            reason,
+            message: message.into(),
         }
     }
 
@@ -231,6 +248,11 @@ impl From<Error> for Status {
                 Code::FailedPrecondition,
                 message.clone(),
                 ErrorDetails::with_precondition_failure_violation(kind, subject, message),
+            ),
+            Error::PermissionDenied { reason, message } => Status::with_error_details(
+                Code::PermissionDenied,
+                message,
+                ErrorDetails::with_error_info(reason, "xingfu", std::collections::HashMap::new()),
             ),
             Error::Aborted(message) => Status::aborted(message),
             Error::Unavailable(message) => Status::with_error_details(

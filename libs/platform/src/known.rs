@@ -102,6 +102,72 @@ pub async fn is_known(conn: &mut AnyConnection, kind: Kind, id: &str) -> Result<
     Ok(!known(conn, kind, &[id]).await?.is_empty())
 }
 
+/// Which table holds the organisations' hierarchy: the read model kept from the
+/// directory's events, or the volunteers service's own directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hierarchy {
+    /// `known_organisations`, kept by [`directory_subscription`].
+    Known,
+    /// `organisations`, the directory itself (the volunteers service).
+    Directory,
+}
+
+impl Hierarchy {
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Hierarchy::Known => ("known_organisations", "organisation_id"),
+            Hierarchy::Directory => ("organisations", "id"),
+        }
+    }
+}
+
+/// The deepest hierarchy walked (the directory refuses cycles; this bounds a corrupt one).
+const MAX_DEPTH: usize = 64;
+
+/// Organisation `id`, then its parent, up to the root: what a role or a boundary held at
+/// any of them covers. An organisation not (yet) known has a lineage of itself alone.
+pub async fn lineage(
+    conn: &mut AnyConnection,
+    hierarchy: Hierarchy,
+    id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let (table, column) = hierarchy.table();
+    let sql = format!("SELECT parent_id FROM {table} WHERE {column} = $1");
+    let mut lineage = Vec::new();
+    let mut current = id.to_owned();
+    while !current.is_empty() && lineage.len() < MAX_DEPTH && !lineage.contains(&current) {
+        let parent: Option<Option<String>> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&current)
+                .fetch_optional(&mut *conn)
+                .await?;
+        lineage.push(std::mem::take(&mut current));
+        current = parent.flatten().unwrap_or_default();
+    }
+    Ok(lineage)
+}
+
+/// Organisation `root` and every organisation below it.
+pub async fn subtree(
+    conn: &mut AnyConnection,
+    hierarchy: Hierarchy,
+    root: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let (table, column) = hierarchy.table();
+    // UNION (not UNION ALL) ends the walk on a cycle; the depth bounds a long chain.
+    let sql = format!(
+        "WITH RECURSIVE below(id, depth) AS ( \
+             SELECT CAST($1 AS TEXT), 0 \
+             UNION SELECT o.{column}, below.depth + 1 FROM {table} o \
+               JOIN below ON o.parent_id = below.id WHERE below.depth < {MAX_DEPTH}) \
+         SELECT DISTINCT id FROM below"
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(root)
+        .fetch_all(conn)
+        .await
+}
+
 /// A directory entry as its event describes it.
 struct Entry {
     id: String,

@@ -14,6 +14,7 @@ pub mod known;
 pub mod named;
 pub mod paging;
 pub mod pii;
+pub mod principal;
 pub mod runner;
 pub mod secret;
 pub mod service;

@@ -17,6 +17,7 @@ use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
+use crate::principal::Grant;
 use crate::settings::Settings;
 
 /// The header that carries the internal token.
@@ -27,6 +28,11 @@ pub const CALLER_HEADER: &str = "x-xingfu-caller";
 pub const SCOPES_HEADER: &str = "x-xingfu-scopes";
 /// The header that carries the organisation whose subtree limits the caller, if any.
 pub const ORGANISATION_HEADER: &str = "x-xingfu-organisation";
+/// The header that carries the caller's role grants, space-separated `role@organisation`
+/// (or `role`, programme-wide).
+pub const ROLES_HEADER: &str = "x-xingfu-roles";
+/// The header that carries the volunteer record of the person calling, if linked.
+pub const VOLUNTEER_HEADER: &str = "x-xingfu-volunteer";
 
 /// The deployment's internal token. `Debug` hides it.
 #[derive(Clone)]
@@ -86,6 +92,10 @@ pub struct Caller {
     pub scopes: BTreeSet<String>,
     /// The organisation whose subtree its calls are limited to, if any.
     pub organisation: Option<String>,
+    /// Its roles, each over an organisation's subtree or programme-wide.
+    pub roles: Vec<Grant>,
+    /// The volunteer record of the person calling, when the principal is linked to one.
+    pub volunteer: Option<String>,
 }
 
 impl Caller {
@@ -105,6 +115,11 @@ impl Caller {
                 .map(str::to_owned)
                 .collect(),
             organisation: Some(text(ORGANISATION_HEADER)).filter(|o| !o.is_empty()),
+            roles: text(ROLES_HEADER)
+                .split_whitespace()
+                .filter_map(Grant::from_token)
+                .collect(),
+            volunteer: Some(text(VOLUNTEER_HEADER)).filter(|v| !v.is_empty()),
         }
     }
 
@@ -117,10 +132,19 @@ impl Caller {
     pub fn stamp(&self, headers: &mut HeaderMap) {
         let scopes = self.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
         let organisation = self.organisation.clone().unwrap_or_default();
+        let roles = self
+            .roles
+            .iter()
+            .map(Grant::to_token)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let volunteer = self.volunteer.clone().unwrap_or_default();
         for (name, value) in [
             (CALLER_HEADER, &self.id),
             (SCOPES_HEADER, &scopes),
             (ORGANISATION_HEADER, &organisation),
+            (ROLES_HEADER, &roles),
+            (VOLUNTEER_HEADER, &volunteer),
         ] {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
@@ -230,6 +254,11 @@ mod tests {
             id: "civil-affairs".into(),
             scopes: ["projects:read".to_owned(), "pii:read".to_owned()].into(),
             organisation: Some("beiao-party".into()),
+            roles: vec![
+                Grant::from_token("grant_approver@beiao-party").unwrap(),
+                Grant::from_token("auditor").unwrap(),
+            ],
+            volunteer: Some("v-1".into()),
         };
         let mut headers = HeaderMap::new();
         caller.stamp(&mut headers);

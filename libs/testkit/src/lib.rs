@@ -15,7 +15,9 @@ use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Endpoint;
+use xingfu_platform::principal::Grant;
 use xingfu_platform::secret::Secret;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::settings::LogFormat;
 use xingfu_platform::{ServiceName, Settings};
 
@@ -230,28 +232,79 @@ fn auth_files() -> &'static (std::path::PathBuf, std::path::PathBuf) {
         // rate is out of their way (the rate test has a caller of its own).
         std::fs::write(
             &policy,
-            "[[caller]]\nid = \"test-admin\"\nscopes = [\"*\"]\nrate_per_second = 1000000\nburst = 2000000\n",
+            format!(
+                "[[caller]]\nid = \"test-admin\"\nscopes = [\"*\"]\nroles = [{}]\n\
+                 rate_per_second = 1000000\nburst = 2000000\n",
+                ADMIN_ROLES
+                    .split_whitespace()
+                    .map(|r| format!("\"{r}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )
         .expect("writing the test policy");
         (keys, policy)
     })
 }
 
+/// The roles of the test admin, programme-wide: everything but the auditor's and the
+/// integrator's, so one key can drive a flow (four-eyes still needs a second person).
+pub const ADMIN_ROLES: &str = "programme_admin delegate grant_requester grant_approver \
+     activity_organiser evaluator commissioner problem_handler";
+
 /// A channel as the suite's own parts and trusted test clients call: every call carries
 /// the internal token (so the services behind the gateway answer) and [`API_KEY`] (so the
-/// gateway does).
+/// gateway does); a service called directly sees the test admin with [`ADMIN_ROLES`], as
+/// the gateway vouches for it.
 pub type Channel = InterceptedService<tonic::transport::Channel, Credentials>;
 
-/// Adds the test credentials to every call.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Credentials;
+/// Adds the test credentials to every call: the test admin, or the principal given.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    caller: Caller,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Self {
+            caller: Caller {
+                id: "test-admin".into(),
+                scopes: ["*".to_owned()].into(),
+                organisation: None,
+                roles: ADMIN_ROLES
+                    .split_whitespace()
+                    .filter_map(Grant::from_token)
+                    .collect(),
+                volunteer: None,
+            },
+        }
+    }
+}
+
+impl Credentials {
+    /// The credentials of `caller`, as the gateway would vouch for it to a service.
+    pub fn of(caller: Caller) -> Self {
+        Self { caller }
+    }
+}
 
 impl Interceptor for Credentials {
     fn call(
         &mut self,
         mut request: tonic::Request<()>,
     ) -> Result<tonic::Request<()>, tonic::Status> {
+        let mut headers = http::HeaderMap::new();
+        self.caller.stamp(&mut headers);
         let metadata = request.metadata_mut();
+        for (name, value) in &headers {
+            if let Ok(value) = MetadataValue::try_from(value.as_bytes()) {
+                metadata.insert(
+                    tonic::metadata::MetadataKey::from_bytes(name.as_str().as_bytes())
+                        .expect("a header name is a metadata key"),
+                    value,
+                );
+            }
+        }
         metadata.insert(
             xingfu_platform::trust::INTERNAL_HEADER,
             MetadataValue::from_static(INTERNAL_TOKEN),
@@ -261,9 +314,27 @@ impl Interceptor for Credentials {
     }
 }
 
+/// A principal for a test acting as someone other than the test admin: `roles` as
+/// `role@organisation` tokens, limited to `organisation`'s subtree when given.
+pub fn principal(id: &str, roles: &[&str], organisation: Option<&str>) -> Caller {
+    Caller {
+        id: id.into(),
+        scopes: ["*".to_owned()].into(),
+        organisation: organisation.map(str::to_owned),
+        roles: roles.iter().filter_map(|t| Grant::from_token(t)).collect(),
+        volunteer: None,
+    }
+}
+
 /// A gRPC channel to a server bound at `addr`, carrying the test credentials.
 pub async fn channel(addr: SocketAddr) -> Channel {
-    InterceptedService::new(raw_channel(addr).await, Credentials)
+    InterceptedService::new(raw_channel(addr).await, Credentials::default())
+}
+
+/// A gRPC channel to a service bound at `addr` that vouches for `caller`, as the gateway
+/// does (the service trusts the internal token).
+pub async fn channel_as(addr: SocketAddr, caller: Caller) -> Channel {
+    InterceptedService::new(raw_channel(addr).await, Credentials::of(caller))
 }
 
 /// A gRPC channel to a server bound at `addr`, with no credentials: a stranger's.
