@@ -359,6 +359,27 @@ impl Filtered {
         self
     }
 
+    /// Adds `AND <column> IN ($n, …)` when `values` is set (a boundary's organisations);
+    /// an empty set matches nothing.
+    pub fn and_in(mut self, column: &str, values: Option<&[String]>) -> Self {
+        let Some(values) = values else {
+            return self;
+        };
+        if values.is_empty() {
+            self.sql.push_str(" AND 1 = 0");
+            return self;
+        }
+        let first = self.binds.len() + 1;
+        self.binds.extend(values.iter().cloned());
+        let placeholders = (first..=self.binds.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.sql
+            .push_str(&format!(" AND {column} IN ({placeholders})"));
+        self
+    }
+
     /// Adds a clause without a value (e.g. `"completed_at IS NULL"`) when `condition`.
     pub fn and_if(mut self, condition: bool, clause: &str) -> Self {
         if condition {

@@ -9,6 +9,7 @@ use crate::domain::evaluations::{
     Evaluation, EvaluationResult, Grade, NewEvaluation, Side, parse_period,
 };
 use crate::ops::Volunteers;
+use xingfu_platform::trust::Caller;
 
 enum_map!(side_to_proto, side_from_proto, Side, pb::EvaluationSide, "evaluation side", {
     Work <=> Work,
@@ -25,6 +26,7 @@ enum_map!(grade_to_proto, grade_from_proto, Grade, pb::EvaluationGrade, "evaluat
 /// RecordEvaluation.
 pub(super) async fn record(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::RecordEvaluationRequest,
 ) -> Result<pb::Evaluation, Error> {
     let mut v = Violations::default();
@@ -36,8 +38,9 @@ pub(super) async fn record(
         v.add("score", "must be 1 to 5");
     }
     let comment = v.check(validate::multi_line(&r.comment, "comment", 500));
-    let evaluator = v.check(validate::directory_id(&r.evaluator, "evaluator"));
     v.finish()?;
+    // The evaluator is the caller (or whom a delegate names), never the field's word.
+    let evaluator = Some(caller.actor("evaluator", &r.evaluator)?.id);
     let (
         Some(request_id),
         Some(volunteer_id),
@@ -59,13 +62,14 @@ pub(super) async fn record(
         evaluator,
     };
     Ok(evaluation_to_proto(
-        volunteers.record_evaluation(new).await?,
+        volunteers.record_evaluation(caller, new).await?,
     ))
 }
 
 /// GetEvaluationResult.
 pub(super) async fn result(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::GetEvaluationResultRequest,
 ) -> Result<pb::EvaluationResult, Error> {
     let mut v = Violations::default();
@@ -74,6 +78,7 @@ pub(super) async fn result(
     v.finish()?;
     let result = volunteers
         .evaluation_result(
+            caller,
             &volunteer_id.unwrap_or_default(),
             &period.unwrap_or_default(),
         )
@@ -84,12 +89,13 @@ pub(super) async fn result(
 /// ListEvaluationResults.
 pub(super) async fn history(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::ListEvaluationResultsRequest,
 ) -> Result<pb::ListEvaluationResultsResponse, Error> {
     let volunteer_id = validate::uuid(&r.volunteer_id, "volunteer_id")?;
     let page = paging::parse(r.page.as_ref(), &volunteer_id, "page")?;
     let mut results = volunteers
-        .evaluation_history(&volunteer_id, page.after.as_deref(), page.size + 1)
+        .evaluation_history(caller, &volunteer_id, page.after.as_deref(), page.size + 1)
         .await?;
     let next_page_token = paging::finish(&mut results, &page, &volunteer_id, |r| &r.period);
     Ok(pb::ListEvaluationResultsResponse {

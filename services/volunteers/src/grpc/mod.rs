@@ -139,7 +139,12 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::RegisterOrganisationRequest>,
     ) -> Answer<pb::Organisation> {
+        let caller = Caller::from_metadata(request.metadata());
         let org = new_organisation(request.get_ref())?;
+        let parent = org.parent_id.clone().unwrap_or_default();
+        self.volunteers
+            .require_organisations_inside(&caller, &[&parent])
+            .await?;
         Ok(Response::new(organisation_to_proto(
             self.volunteers.register_organisation(org).await?,
         )))
@@ -149,6 +154,7 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::UpdateOrganisationRequest>,
     ) -> Answer<pb::Organisation> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::directory_id(&r.id, "id"));
@@ -174,6 +180,14 @@ impl VolunteersService for VolunteersApi {
         }
         v.finish()?;
         let id = id.unwrap_or_default();
+        let parent = patch.parent_id.clone().flatten().unwrap_or_default();
+        let touched: Vec<&str> = match &patch.parent_id {
+            Some(_) => vec![&id, &parent],
+            None => vec![&id],
+        };
+        self.volunteers
+            .require_organisations_inside(&caller, &touched)
+            .await?;
         Ok(Response::new(organisation_to_proto(
             self.volunteers
                 .update_organisation(&id, r.version, patch)
@@ -245,6 +259,7 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::UpdateCommunityRequest>,
     ) -> Answer<pb::Community> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::directory_id(&r.id, "id"));
@@ -270,6 +285,9 @@ impl VolunteersService for VolunteersApi {
         }
         v.finish()?;
         let id = id.unwrap_or_default();
+        self.volunteers
+            .require_community_inside(&caller, &id)
+            .await?;
         Ok(Response::new(community_to_proto(
             self.volunteers
                 .update_community(&id, r.version, patch)
@@ -329,6 +347,17 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<Streaming<pb::ImportDirectoryChunk>>,
     ) -> Answer<pb::ImportDirectoryResponse> {
+        if let Some(root) = Caller::from_metadata(request.metadata()).organisation {
+            // A file may name any entry: a bulk change of the shared directory is a
+            // programme-wide caller's job.
+            return Err(Error::denied(
+                "OUTSIDE_BOUNDARY",
+                format!(
+                    "importing the directory is programme-wide; the caller is limited to {root:?}"
+                ),
+            )
+            .into());
+        }
         let mut stream = request.into_inner();
         let mut data = Vec::new();
         while let Some(chunk) = stream.next().await {
@@ -359,37 +388,51 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::CreateActivityRequest>,
     ) -> Answer<pb::Activity> {
+        let caller = Caller::from_metadata(request.metadata());
         let new = activities::new_activity(request.get_ref())?;
-        let activity = self.volunteers.create_activity(new).await?;
+        let activity = self.volunteers.create_activity(&caller, new).await?;
         Ok(Response::new(activities::activity_to_proto(activity)))
     }
 
     async fn get_activity(&self, request: Request<pb::GetActivityRequest>) -> Answer<pb::Activity> {
+        let caller = Caller::from_metadata(request.metadata());
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
-        let activity = self.volunteers.activity(&id).await?;
+        let activity = self.volunteers.activity(&caller, &id).await?;
         Ok(Response::new(activities::activity_to_proto(activity)))
     }
 
     async fn sign_up(&self, request: Request<pb::SignUpRequest>) -> Answer<pb::Participation> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.get_ref();
         let (activity, volunteer) = activities::ids(&r.activity_id, &r.volunteer_id)?;
-        let part = self.volunteers.sign_up(&activity, &volunteer).await?;
+        let part = self
+            .volunteers
+            .sign_up(&caller, &activity, &volunteer)
+            .await?;
         Ok(Response::new(activities::participation_to_proto(part)))
     }
 
     async fn check_in(&self, request: Request<pb::CheckRequest>) -> Answer<pb::Participation> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.get_ref();
         let (activity, volunteer) = activities::ids(&r.activity_id, &r.volunteer_id)?;
         let at = activities::check_time(r)?;
-        let part = self.volunteers.check_in(&activity, &volunteer, at).await?;
+        let part = self
+            .volunteers
+            .check_in(&caller, &activity, &volunteer, at)
+            .await?;
         Ok(Response::new(activities::participation_to_proto(part)))
     }
 
     async fn check_out(&self, request: Request<pb::CheckRequest>) -> Answer<pb::Participation> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.get_ref();
         let (activity, volunteer) = activities::ids(&r.activity_id, &r.volunteer_id)?;
         let at = activities::check_time(r)?;
-        let part = self.volunteers.check_out(&activity, &volunteer, at).await?;
+        let part = self
+            .volunteers
+            .check_out(&caller, &activity, &volunteer, at)
+            .await?;
         Ok(Response::new(activities::participation_to_proto(part)))
     }
 
@@ -397,14 +440,13 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::VerifyHoursRequest>,
     ) -> Answer<pb::VerifyHoursResponse> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.get_ref();
-        let mut v = Violations::default();
-        let activity = v.check(validate::uuid(&r.activity_id, "activity_id"));
-        let verifier = v.check(validate::directory_id(&r.verifier, "verifier"));
-        v.finish()?;
+        let activity = validate::uuid(&r.activity_id, "activity_id").map_err(Error::from)?;
+        let verifier = caller.actor("verifier", &r.verifier)?;
         let verified = self
             .volunteers
-            .verify_hours(&activity.unwrap_or_default(), &verifier.unwrap_or_default())
+            .verify_hours(&caller, &activity, &verifier.id)
             .await?;
         Ok(Response::new(pb::VerifyHoursResponse {
             verified: verified
@@ -418,8 +460,13 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::RegisterVolunteerRequest>,
     ) -> Answer<pb::Volunteer> {
+        let caller = Caller::from_metadata(request.metadata());
+        let reveal = caller.holds(PII_READ);
         let new = register::new_volunteer(request.get_ref())?;
-        let volunteer = self.volunteers.register_volunteer(new).await?;
+        let volunteer = self
+            .volunteers
+            .register_volunteer(&caller, new, reveal)
+            .await?;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 
@@ -427,9 +474,10 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::GetVolunteerRequest>,
     ) -> Answer<pb::Volunteer> {
-        let reveal = Caller::from_metadata(request.metadata()).holds(PII_READ);
+        let caller = Caller::from_metadata(request.metadata());
+        let reveal = caller.holds(PII_READ);
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
-        let volunteer = self.volunteers.volunteer_for(&id, reveal).await?;
+        let volunteer = self.volunteers.volunteer_for(&caller, &id, reveal).await?;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 
@@ -437,9 +485,21 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::FindVolunteerRequest>,
     ) -> Answer<pb::Volunteer> {
-        let reveal = Caller::from_metadata(request.metadata()).holds(PII_READ);
+        let caller = Caller::from_metadata(request.metadata());
+        // A look-up by a clear phone or ID number is a read of it: without the scope, a
+        // masked value and ten thousand guesses would reveal it.
+        if !caller.holds(PII_READ) {
+            return Err(Error::denied(
+                "PII_READ_REQUIRED",
+                "finding a volunteer by phone or ID number needs the pii:read scope",
+            )
+            .into());
+        }
         let lookup = register::lookup(request.get_ref())?;
-        let volunteer = self.volunteers.find_volunteer(lookup, reveal).await?;
+        let volunteer = self
+            .volunteers
+            .find_volunteer(&caller, lookup, true)
+            .await?;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 
@@ -447,11 +507,12 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::CompleteActivityRequest>,
     ) -> Answer<pb::Activity> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.get_ref();
         let id = validate::uuid(&r.activity_id, "activity_id").map_err(Error::from)?;
         let activity = self
             .volunteers
-            .complete_activity(&id, r.people_served)
+            .complete_activity(&caller, &id, r.people_served)
             .await?;
         Ok(Response::new(activities::activity_to_proto(activity)))
     }
@@ -460,6 +521,7 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::ListActivitiesRequest>,
     ) -> Answer<pb::ListActivitiesResponse> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let (community, kind, completed) = activities::list_filters(&r)?;
         let filters = format!("{community:?}/{kind:?}/{completed:?}");
@@ -467,9 +529,8 @@ impl VolunteersService for VolunteersApi {
         let mut found = self
             .volunteers
             .activities(
-                community.as_deref(),
-                kind,
-                completed,
+                &caller,
+                (community.as_deref(), kind, completed),
                 page.after.as_deref(),
                 page.fetch_limit(),
             )
@@ -489,7 +550,12 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::SummariseHoursRequest>,
     ) -> Answer<pb::HoursSummary> {
         Ok(Response::new(
-            records::summarise(&self.volunteers, request.into_inner()).await?,
+            records::summarise(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -501,19 +567,34 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::ExportServiceRecordRequest>,
     ) -> Answer<Self::ExportServiceRecordStream> {
         Ok(Response::new(
-            records::export(&self.volunteers, request.into_inner()).await?,
+            records::export(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn form_team(&self, request: Request<pb::FormTeamRequest>) -> Answer<pb::Team> {
         Ok(Response::new(
-            teams::form(&self.volunteers, request.into_inner()).await?,
+            teams::form(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn get_team(&self, request: Request<pb::GetTeamRequest>) -> Answer<pb::Team> {
         Ok(Response::new(
-            teams::get(&self.volunteers, request.into_inner()).await?,
+            teams::get(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -522,13 +603,24 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::ListTeamsRequest>,
     ) -> Answer<pb::ListTeamsResponse> {
         Ok(Response::new(
-            teams::list(&self.volunteers, request.into_inner()).await?,
+            teams::list(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn add_team_member(&self, request: Request<pb::TeamMemberRequest>) -> Answer<pb::Team> {
         Ok(Response::new(
-            teams::set_member(&self.volunteers, request.into_inner(), true).await?,
+            teams::set_member(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+                true,
+            )
+            .await?,
         ))
     }
 
@@ -537,7 +629,13 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::TeamMemberRequest>,
     ) -> Answer<pb::Team> {
         Ok(Response::new(
-            teams::set_member(&self.volunteers, request.into_inner(), false).await?,
+            teams::set_member(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+                false,
+            )
+            .await?,
         ))
     }
 
@@ -546,7 +644,12 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::ListTeamMembersRequest>,
     ) -> Answer<pb::ListTeamMembersResponse> {
         Ok(Response::new(
-            teams::members(&self.volunteers, request.into_inner()).await?,
+            teams::members(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -555,7 +658,13 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::CommunityLinkRequest>,
     ) -> Answer<pb::CommunityLink> {
         Ok(Response::new(
-            records::set_link(&self.volunteers, request.into_inner(), true).await?,
+            records::set_link(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+                true,
+            )
+            .await?,
         ))
     }
 
@@ -564,7 +673,13 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::CommunityLinkRequest>,
     ) -> Answer<pb::CommunityLink> {
         Ok(Response::new(
-            records::set_link(&self.volunteers, request.into_inner(), false).await?,
+            records::set_link(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+                false,
+            )
+            .await?,
         ))
     }
 
@@ -573,7 +688,12 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::FourOnesReportRequest>,
     ) -> Answer<pb::FourOnesReportResponse> {
         Ok(Response::new(
-            records::four_ones(&self.volunteers, request.into_inner()).await?,
+            records::four_ones(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -582,7 +702,12 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::RecordEvaluationRequest>,
     ) -> Answer<pb::Evaluation> {
         Ok(Response::new(
-            evaluations::record(&self.volunteers, request.into_inner()).await?,
+            evaluations::record(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -591,7 +716,12 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::GetEvaluationResultRequest>,
     ) -> Answer<pb::EvaluationResult> {
         Ok(Response::new(
-            evaluations::result(&self.volunteers, request.into_inner()).await?,
+            evaluations::result(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -600,19 +730,34 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::ListEvaluationResultsRequest>,
     ) -> Answer<pb::ListEvaluationResultsResponse> {
         Ok(Response::new(
-            evaluations::history(&self.volunteers, request.into_inner()).await?,
+            evaluations::history(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn post_wish(&self, request: Request<pb::PostWishRequest>) -> Answer<pb::Wish> {
         Ok(Response::new(
-            wishes::post(&self.volunteers, request.into_inner()).await?,
+            wishes::post(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn get_wish(&self, request: Request<pb::GetWishRequest>) -> Answer<pb::Wish> {
         Ok(Response::new(
-            wishes::get(&self.volunteers, request.into_inner()).await?,
+            wishes::get(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
@@ -621,32 +766,50 @@ impl VolunteersService for VolunteersApi {
         request: Request<pb::ListWishesRequest>,
     ) -> Answer<pb::ListWishesResponse> {
         Ok(Response::new(
-            wishes::list(&self.volunteers, request.into_inner()).await?,
+            wishes::list(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn adopt_wish(&self, request: Request<pb::AdoptWishRequest>) -> Answer<pb::Wish> {
         Ok(Response::new(
-            wishes::adopt(&self.volunteers, request.into_inner()).await?,
+            wishes::adopt(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn fulfil_wish(&self, request: Request<pb::FulfilWishRequest>) -> Answer<pb::Wish> {
         Ok(Response::new(
-            wishes::fulfil(&self.volunteers, request.into_inner()).await?,
+            wishes::fulfil(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
     async fn cancel_wish(&self, request: Request<pb::CancelWishRequest>) -> Answer<pb::Wish> {
         Ok(Response::new(
-            wishes::cancel(&self.volunteers, request.into_inner()).await?,
+            wishes::cancel(
+                &self.volunteers,
+                &Caller::from_metadata(request.metadata()),
+                request.into_inner(),
+            )
+            .await?,
         ))
     }
 
-    async fn get_stats(
-        &self,
-        _request: Request<pb::GetStatsRequest>,
-    ) -> Answer<pb::VolunteerStats> {
-        Ok(Response::new(stats::get(&self.volunteers).await?))
+    async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Answer<pb::VolunteerStats> {
+        let caller = Caller::from_metadata(request.metadata());
+        Ok(Response::new(stats::get(&self.volunteers, &caller).await?))
     }
 }

@@ -11,6 +11,7 @@ use super::activities::kind_to_proto;
 use crate::domain::records::{HoursScope, ServiceRecord};
 use crate::domain::register::Volunteer;
 use crate::ops::Volunteers;
+use xingfu_platform::trust::Caller;
 
 /// Records read per page while exporting.
 const EXPORT_PAGE: i64 = 500;
@@ -18,6 +19,7 @@ const EXPORT_PAGE: i64 = 500;
 /// SummariseHours.
 pub(super) async fn summarise(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::SummariseHoursRequest,
 ) -> Result<pb::HoursSummary, Error> {
     let mut v = Violations::default();
@@ -55,7 +57,7 @@ pub(super) async fn summarise(
     }
     v.finish()?;
     let scope = scope.ok_or_else(|| Error::invalid("", "invalid request"))?;
-    let summary = volunteers.summarise_hours(scope, from, to).await?;
+    let summary = volunteers.summarise_hours(caller, scope, from, to).await?;
     Ok(pb::HoursSummary {
         minutes: summary.minutes,
         records: summary.records,
@@ -67,6 +69,7 @@ pub(super) async fn summarise(
 /// as they come, so an export of any length holds one page in memory.
 pub(super) async fn export(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::ExportServiceRecordRequest,
 ) -> Result<ReceiverStream<Result<pb::ExportChunk, tonic::Status>>, Error> {
     let mut v = Violations::default();
@@ -83,9 +86,15 @@ pub(super) async fn export(
     let (Some(id), Some(format)) = (id, format) else {
         return Err(Error::invalid("", "invalid request"));
     };
-    let volunteer = volunteers.volunteer(&id).await?;
+    let volunteer = volunteers
+        .volunteer_for(caller, &id, caller.holds(super::PII_READ))
+        .await?;
+    // Only the records of organisations inside the caller's boundary are exported.
+    let inside = volunteers.export_scope(caller).await?;
     // The first page is read before answering, so a failure is the call's status.
-    let first = volunteers.service_records(&id, "", EXPORT_PAGE).await?;
+    let first = volunteers
+        .service_records(&id, inside.as_deref(), "", EXPORT_PAGE)
+        .await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let volunteers = volunteers.clone();
     tokio::spawn(async move {
@@ -102,7 +111,10 @@ pub(super) async fn export(
             if page.len() < usize::try_from(EXPORT_PAGE).unwrap_or(usize::MAX) {
                 break;
             }
-            page = match volunteers.service_records(&id, &last, EXPORT_PAGE).await {
+            page = match volunteers
+                .service_records(&id, inside.as_deref(), &last, EXPORT_PAGE)
+                .await
+            {
                 Ok(page) => page,
                 Err(e) => {
                     let _ = sender.send(Err(e.into())).await;
@@ -254,6 +266,7 @@ fn hours(minutes: i64) -> String {
 /// LinkCommunity (`linked`) and UnlinkCommunity.
 pub(super) async fn set_link(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::CommunityLinkRequest,
     linked: bool,
 ) -> Result<pb::CommunityLink, Error> {
@@ -269,7 +282,7 @@ pub(super) async fn set_link(
         community.unwrap_or_default(),
     );
     volunteers
-        .set_community_link(&organisation_id, &community_id, linked)
+        .set_community_link(caller, &organisation_id, &community_id, linked)
         .await?;
     Ok(pb::CommunityLink {
         organisation_id,
@@ -281,6 +294,7 @@ pub(super) async fn set_link(
 /// FourOnesReport.
 pub(super) async fn four_ones(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::FourOnesReportRequest,
 ) -> Result<pb::FourOnesReportResponse, Error> {
     let mut v = Violations::default();
@@ -302,6 +316,7 @@ pub(super) async fn four_ones(
     let after = page.after.as_deref().and_then(|key| key.split_once('/'));
     let report = volunteers
         .four_ones(
+            caller,
             r.year,
             organisation.as_deref(),
             r.missing_only,

@@ -5,10 +5,14 @@ use xingfu_proto::volunteers as pb;
 
 use super::activities::kind_to_proto;
 use crate::ops::Volunteers;
+use xingfu_platform::trust::Caller;
 
 /// GetStats.
-pub(super) async fn get(volunteers: &Volunteers) -> Result<pb::VolunteerStats, Error> {
-    let stats = volunteers.stats().await?;
+pub(super) async fn get(
+    volunteers: &Volunteers,
+    caller: &Caller,
+) -> Result<pb::VolunteerStats, Error> {
+    let stats = volunteers.stats(caller).await?;
     Ok(pb::VolunteerStats {
         volunteers: stats.volunteers,
         party_members: stats.party_members,

@@ -8,10 +8,12 @@ use xingfu_proto::volunteers as pb;
 use crate::domain::register::MAX_SKILLS;
 use crate::domain::teams::{NewTeam, Team};
 use crate::ops::Volunteers;
+use xingfu_platform::trust::Caller;
 
 /// FormTeam.
 pub(super) async fn form(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::FormTeamRequest,
 ) -> Result<pb::Team, Error> {
     let mut v = Violations::default();
@@ -33,18 +35,23 @@ pub(super) async fn form(
         organisation_id,
         skills,
     };
-    Ok(team_to_proto(volunteers.form_team(new).await?))
+    Ok(team_to_proto(volunteers.form_team(caller, new).await?))
 }
 
 /// GetTeam.
-pub(super) async fn get(volunteers: &Volunteers, r: pb::GetTeamRequest) -> Result<pb::Team, Error> {
+pub(super) async fn get(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::GetTeamRequest,
+) -> Result<pb::Team, Error> {
     let id = validate::uuid(&r.id, "id")?;
-    Ok(team_to_proto(volunteers.team(&id).await?))
+    Ok(team_to_proto(volunteers.team(caller, &id).await?))
 }
 
 /// ListTeams.
 pub(super) async fn list(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::ListTeamsRequest,
 ) -> Result<pb::ListTeamsResponse, Error> {
     let organisation = if r.organisation_id.is_empty() {
@@ -59,6 +66,7 @@ pub(super) async fn list(
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut teams = volunteers
         .teams(
+            caller,
             organisation.as_deref(),
             page.after.as_deref(),
             page.fetch_limit(),
@@ -74,6 +82,7 @@ pub(super) async fn list(
 /// AddTeamMember (`member`) and RemoveTeamMember.
 pub(super) async fn set_member(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::TeamMemberRequest,
     member: bool,
 ) -> Result<pb::Team, Error> {
@@ -83,6 +92,7 @@ pub(super) async fn set_member(
     v.finish()?;
     let team = volunteers
         .set_team_member(
+            caller,
             &team.unwrap_or_default(),
             &volunteer.unwrap_or_default(),
             member,
@@ -94,12 +104,13 @@ pub(super) async fn set_member(
 /// ListTeamMembers.
 pub(super) async fn members(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::ListTeamMembersRequest,
 ) -> Result<pb::ListTeamMembersResponse, Error> {
     let team = validate::uuid(&r.team_id, "team_id")?;
     let page = paging::parse(r.page.as_ref(), &team, "page")?;
     let mut members = volunteers
-        .team_members(&team, page.after.as_deref(), page.fetch_limit())
+        .team_members(caller, &team, page.after.as_deref(), page.fetch_limit())
         .await?;
     let next_page_token = paging::finish(&mut members, &page, &team, |m| &m.volunteer_id);
     Ok(pb::ListTeamMembersResponse {

@@ -7,6 +7,7 @@ use xingfu_proto::volunteers as pb;
 
 use crate::domain::wishes::{AgeBand, MAX_ALIAS_CHARS, NewWish, Wish, WishStatus};
 use crate::ops::Volunteers;
+use xingfu_platform::trust::Caller;
 
 enum_map!(band_to_proto, band_from_proto, AgeBand, pb::AgeBand, "age band", {
     Under6 <=> Under6,
@@ -24,6 +25,7 @@ enum_map!(status_to_proto, status_from_proto, WishStatus, pb::WishStatus, "wish 
 /// PostWish.
 pub(super) async fn post(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::PostWishRequest,
 ) -> Result<pb::Wish, Error> {
     let mut v = Violations::default();
@@ -52,18 +54,23 @@ pub(super) async fn post(
         community_id,
         wish,
     };
-    Ok(wish_to_proto(volunteers.post_wish(new).await?))
+    Ok(wish_to_proto(volunteers.post_wish(caller, new).await?))
 }
 
 /// GetWish.
-pub(super) async fn get(volunteers: &Volunteers, r: pb::GetWishRequest) -> Result<pb::Wish, Error> {
+pub(super) async fn get(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::GetWishRequest,
+) -> Result<pb::Wish, Error> {
     let id = validate::uuid(&r.id, "id")?;
-    Ok(wish_to_proto(volunteers.wish(&id).await?))
+    Ok(wish_to_proto(volunteers.wish(caller, &id).await?))
 }
 
 /// ListWishes.
 pub(super) async fn list(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::ListWishesRequest,
 ) -> Result<pb::ListWishesResponse, Error> {
     let mut v = Violations::default();
@@ -78,6 +85,7 @@ pub(super) async fn list(
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut wishes = volunteers
         .wishes(
+            caller,
             community.as_deref(),
             status,
             page.after.as_deref(),
@@ -94,14 +102,24 @@ pub(super) async fn list(
 /// AdoptWish.
 pub(super) async fn adopt(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::AdoptWishRequest,
 ) -> Result<pb::Wish, Error> {
     let mut v = Violations::default();
     let wish = v.check(validate::uuid(&r.wish_id, "wish_id"));
-    let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    // Empty: the caller's own volunteer record adopts.
+    let volunteer = if r.volunteer_id.is_empty() {
+        Some(String::new())
+    } else {
+        v.check(validate::uuid(&r.volunteer_id, "volunteer_id"))
+    };
     v.finish()?;
     let wish = volunteers
-        .adopt_wish(&wish.unwrap_or_default(), &volunteer.unwrap_or_default())
+        .adopt_wish(
+            caller,
+            &wish.unwrap_or_default(),
+            &volunteer.unwrap_or_default(),
+        )
         .await?;
     Ok(wish_to_proto(wish))
 }
@@ -109,19 +127,25 @@ pub(super) async fn adopt(
 /// FulfilWish.
 pub(super) async fn fulfil(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::FulfilWishRequest,
 ) -> Result<pb::Wish, Error> {
     let (id, note) = id_and_text(&r.wish_id, &r.note, "note")?;
-    Ok(wish_to_proto(volunteers.fulfil_wish(&id, &note).await?))
+    Ok(wish_to_proto(
+        volunteers.fulfil_wish(caller, &id, &note).await?,
+    ))
 }
 
 /// CancelWish.
 pub(super) async fn cancel(
     volunteers: &Volunteers,
+    caller: &Caller,
     r: pb::CancelWishRequest,
 ) -> Result<pb::Wish, Error> {
     let (id, reason) = id_and_text(&r.wish_id, &r.reason, "reason")?;
-    Ok(wish_to_proto(volunteers.cancel_wish(&id, &reason).await?))
+    Ok(wish_to_proto(
+        volunteers.cancel_wish(caller, &id, &reason).await?,
+    ))
 }
 
 fn id_and_text(id: &str, text: &str, field: &str) -> Result<(String, String), Error> {

@@ -2,11 +2,14 @@
 //! leaving, and the organiser's verification that turns service into HoursVerified.
 
 use xingfu_platform::Error;
+use xingfu_platform::principal::Role;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{
-    Volunteers, not_found, require_community, require_organisation, require_volunteer, reused_key,
+    Volunteers, boundary, not_found, require_community, require_organisation, require_volunteer,
+    require_volunteer_seen, reused_key,
 };
 use crate::domain::activities::{
     Activity, ActivityKind, MAX_PEOPLE_SERVED, NewActivity, Participation, minutes_served,
@@ -21,13 +24,21 @@ const CHECKED_IN: &str = "checked_in";
 const CHECKED_OUT: &str = "checked_out";
 
 impl Volunteers {
-    /// Creates an activity in a community of the directory; a retry returns the first.
-    pub async fn create_activity(&self, new: NewActivity) -> Result<Activity, Error> {
+    /// Creates an activity in a community of the directory; a retry returns the first. A
+    /// limited caller creates only activities of an organisation inside its boundary.
+    pub async fn create_activity(
+        &self,
+        caller: &Caller,
+        new: NewActivity,
+    ) -> Result<Activity, Error> {
         let mut tx = self.db.begin().await?;
         require_community(&mut tx, &new.community_id).await?;
+        let mut owner = Vec::new();
         if let Some(organisation) = &new.organisation_id {
             require_organisation(&mut tx, organisation).await?;
+            owner = boundary::lineage(&mut tx, organisation).await?;
         }
+        boundary::require_inside(caller, &[owner], "an activity of this organisation")?;
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(activity) => {
@@ -55,28 +66,26 @@ impl Volunteers {
         }
     }
 
-    /// The activity `id`.
-    pub async fn activity(&self, id: &str) -> Result<Activity, Error> {
+    /// The activity `id`, if the caller sees it.
+    pub async fn activity(&self, caller: &Caller, id: &str) -> Result<Activity, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        store::activity(&mut conn, id)
-            .await?
-            .ok_or_else(|| not_found("activity", id))
+        seen(&mut conn, caller, id).await
     }
 
-    /// Signs a volunteer up while places are free.
+    /// Signs a volunteer up while places are free; activity and volunteer inside the
+    /// caller's boundary.
     pub async fn sign_up(
         &self,
+        caller: &Caller,
         activity_id: &str,
         volunteer_id: &str,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
-        let activity = store::activity(&mut tx, activity_id)
-            .await?
-            .ok_or_else(|| not_found("activity", activity_id))?;
+        let activity = seen(&mut tx, caller, activity_id).await?;
         if activity.completed_at.is_some() {
             return Err(completed(activity_id));
         }
-        require_volunteer(&mut tx, volunteer_id).await?;
+        require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
         if !store::insert_participation(&mut tx, activity_id, volunteer_id, now_micros()).await? {
             return Err(Error::AlreadyExists {
                 resource: "participation",
@@ -98,12 +107,15 @@ impl Volunteers {
     /// Records arrival at `at`; arriving again changes nothing.
     pub async fn check_in(
         &self,
+        caller: &Caller,
         activity_id: &str,
         volunteer_id: &str,
         at: i64,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
-        let current = self.signed_up(&mut tx, activity_id, volunteer_id).await?;
+        let current = self
+            .signed_up(&mut tx, caller, activity_id, volunteer_id)
+            .await?;
         if current.check_in_at.is_some() {
             tx.rollback().await?;
             return Ok(current);
@@ -119,12 +131,15 @@ impl Volunteers {
     /// Records leaving at `at`, after arrival; leaving again changes nothing.
     pub async fn check_out(
         &self,
+        caller: &Caller,
         activity_id: &str,
         volunteer_id: &str,
         at: i64,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
-        let current = self.signed_up(&mut tx, activity_id, volunteer_id).await?;
+        let current = self
+            .signed_up(&mut tx, caller, activity_id, volunteer_id)
+            .await?;
         if current.check_out_at.is_some() {
             tx.rollback().await?;
             return Ok(current);
@@ -147,19 +162,38 @@ impl Volunteers {
     }
 
     /// Verifies every checked-out, unverified participation of the activity: each becomes
-    /// a HoursVerified event, all in one transaction.
+    /// a HoursVerified event, all in one transaction. `verifier` is the actor (the caller,
+    /// or whom a delegate named); the caller needs `activity_organiser` over the
+    /// activity's organisation, and may not be among the volunteers verified.
     pub async fn verify_hours(
         &self,
+        caller: &Caller,
         activity_id: &str,
         verifier: &str,
     ) -> Result<Vec<Participation>, Error> {
         let mut tx = self.db.begin().await?;
-        let activity = store::activity(&mut tx, activity_id)
-            .await?
-            .ok_or_else(|| not_found("activity", activity_id))?;
+        let activity = seen(&mut tx, caller, activity_id).await?;
+        let lineage = boundary::activity_lineage(&mut tx, &activity).await?;
+        caller.require(Role::ActivityOrganiser, &lineage, "verifying hours")?;
+        let pending = store::unverified(&mut tx, activity_id).await?;
+        // The whole call is refused rather than the others verified: a verifier who
+        // served must hand the activity to another organiser, visibly.
+        if let Some(own) = pending
+            .iter()
+            .find(|p| caller.is_volunteer(&p.volunteer_id))
+        {
+            return Err(Error::denied(
+                "SELF_VERIFICATION",
+                format!(
+                    "volunteer {} is the caller: no one verifies their own hours; \
+                     another organiser verifies this activity",
+                    own.volunteer_id
+                ),
+            ));
+        }
         let mut verified = Vec::new();
         let now = now_micros();
-        for mut part in store::unverified(&mut tx, activity_id).await? {
+        for mut part in pending {
             let record_id = uuid::Uuid::now_v7().to_string();
             // A concurrent call may have verified it since the read: skip it then.
             if !store::verify(
@@ -220,9 +254,10 @@ impl Volunteers {
     }
 
     /// Completes the activity with the people it served; again with the same figure
-    /// returns it unchanged.
+    /// returns it unchanged. Needs `activity_organiser` over the activity's organisation.
     pub async fn complete_activity(
         &self,
+        caller: &Caller,
         activity_id: &str,
         people_served: i64,
     ) -> Result<Activity, Error> {
@@ -233,16 +268,16 @@ impl Volunteers {
             ));
         }
         let mut tx = self.db.begin().await?;
-        let activity = store::activity(&mut tx, activity_id)
-            .await?
-            .ok_or_else(|| not_found("activity", activity_id))?;
+        let activity = seen(&mut tx, caller, activity_id).await?;
+        let lineage = boundary::activity_lineage(&mut tx, &activity).await?;
+        caller.require(Role::ActivityOrganiser, &lineage, "completing an activity")?;
         // A concurrent completion may land between the read and the update: then the
         // update changes nothing and the stored figure decides.
         if activity.completed_at.is_some()
             || !store::complete(&mut tx, activity_id, people_served, now_micros()).await?
         {
             tx.rollback().await?;
-            let stored = self.activity(activity_id).await?;
+            let stored = self.activity(caller, activity_id).await?;
             return if stored.people_served == Some(people_served) {
                 Ok(stored)
             } else {
@@ -271,27 +306,47 @@ impl Volunteers {
         Ok(stored)
     }
 
-    /// Activities by community, kind and completion, in creation order after `after`.
+    /// Activities by community, kind and completion, in creation order after `after`;
+    /// only those of organisations inside the caller's boundary.
     pub async fn activities(
         &self,
-        community_id: Option<&str>,
-        kind: Option<ActivityKind>,
-        completed: Option<bool>,
+        caller: &Caller,
+        filters: ActivityFilters<'_>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Activity>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::list(&mut conn, community_id, kind, completed, after, limit).await?)
+        let inside = boundary::organisations(&mut conn, caller).await?;
+        let (community_id, kind, completed) = filters;
+        Ok(store::list(
+            &mut conn,
+            community_id,
+            kind,
+            completed,
+            inside.as_deref(),
+            after,
+            limit,
+        )
+        .await?)
     }
 
+    /// The participation a check changes: the activity seen, the volunteer themself or
+    /// an organiser of the activity (or a delegate) checking.
     async fn signed_up(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        caller: &Caller,
         activity_id: &str,
         volunteer_id: &str,
     ) -> Result<Participation, Error> {
-        if store::activity(tx, activity_id).await?.is_none() {
-            return Err(not_found("activity", activity_id));
+        let activity = seen(tx, caller, activity_id).await?;
+        if !caller.is_volunteer(volunteer_id) && !caller.holds_role(Role::Delegate) {
+            let lineage = boundary::activity_lineage(tx, &activity).await?;
+            caller.require(
+                Role::ActivityOrganiser,
+                &lineage,
+                "checking another volunteer in or out",
+            )?;
         }
         store::participation(tx, activity_id, volunteer_id)
             .await?
@@ -338,6 +393,20 @@ impl Volunteers {
         self.outbox.commit(tx).await?;
         Ok(stored)
     }
+}
+
+/// Filters of a list of activities: community, kind and whether completed.
+pub type ActivityFilters<'a> = (Option<&'a str>, Option<ActivityKind>, Option<bool>);
+
+/// The activity `id` as the caller sees it: NOT_FOUND when missing or outside.
+async fn seen(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Activity, Error> {
+    boundary::activity(conn, caller, id)
+        .await?
+        .ok_or_else(|| not_found("activity", id))
 }
 
 /// FAILED_PRECONDITION: the activity is completed.

@@ -1,20 +1,38 @@
 //! Two-place evaluation: recording each side's rating, reading results and history.
 
+use sqlx::AnyConnection;
 use xingfu_platform::Error;
+use xingfu_platform::principal::Role;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, require_volunteer, reused_key};
-use crate::domain::evaluations::{Evaluation, EvaluationResult, NewEvaluation};
+use super::{Volunteers, boundary, not_found, require_volunteer_seen, reused_key};
+use crate::domain::evaluations::{Evaluation, EvaluationResult, NewEvaluation, Side};
+use crate::domain::register::Volunteer;
+use crate::storage::COUNTERS;
 use crate::storage::evaluations::{self as store, Recorded};
-use crate::storage::{COUNTERS, register};
 
 impl Volunteers {
     /// Records one side's rating for a period; a retry returns the first, another rating
-    /// of the same side and period is ALREADY_EXISTS.
-    pub async fn record_evaluation(&self, new: NewEvaluation) -> Result<Evaluation, Error> {
+    /// of the same side and period is ALREADY_EXISTS. `new.evaluator` is the actor. No
+    /// one rates themself; the caller needs `evaluator` over the side's organisation:
+    /// the volunteer's work organisation (WORK), or one linked with their home
+    /// community (HOME).
+    pub async fn record_evaluation(
+        &self,
+        caller: &Caller,
+        new: NewEvaluation,
+    ) -> Result<Evaluation, Error> {
+        if caller.is_volunteer(&new.volunteer_id) {
+            return Err(Error::denied(
+                "SELF_EVALUATION",
+                "the volunteer rated is the caller: no one evaluates themself",
+            ));
+        }
         let mut tx = self.db.begin().await?;
-        require_volunteer(&mut tx, &new.volunteer_id).await?;
+        let rated = require_volunteer_seen(&mut tx, caller, &new.volunteer_id).await?;
+        require_side(&mut tx, caller, &rated.volunteer, new.side).await?;
         match store::insert(&mut tx, &new, now_micros()).await? {
             Recorded::New(evaluation) => {
                 let event = pb::EvaluationRecorded {
@@ -47,16 +65,15 @@ impl Volunteers {
         }
     }
 
-    /// A volunteer's result for one period.
+    /// A volunteer's result for one period, if the caller sees the volunteer.
     pub async fn evaluation_result(
         &self,
+        caller: &Caller,
         volunteer_id: &str,
         period: &str,
     ) -> Result<EvaluationResult, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        if register::get(&mut conn, volunteer_id).await?.is_none() {
-            return Err(not_found("volunteer", volunteer_id));
-        }
+        require_seen(&mut conn, caller, volunteer_id).await?;
         let ratings = store::of_period(&mut conn, volunteer_id, period).await?;
         Ok(EvaluationResult::of(volunteer_id, period, ratings))
     }
@@ -65,14 +82,13 @@ impl Volunteers {
     /// `before`.
     pub async fn evaluation_history(
         &self,
+        caller: &Caller,
         volunteer_id: &str,
         before: Option<&str>,
         periods: usize,
     ) -> Result<Vec<EvaluationResult>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        if register::get(&mut conn, volunteer_id).await?.is_none() {
-            return Err(not_found("volunteer", volunteer_id));
-        }
+        require_seen(&mut conn, caller, volunteer_id).await?;
         let limit = i64::try_from(periods).unwrap_or(i64::MAX);
         let ratings = store::of_volunteer(&mut conn, volunteer_id, before, limit).await?;
         let mut order: Vec<String> = Vec::new();
@@ -88,4 +104,58 @@ impl Volunteers {
             .map(|period| EvaluationResult::of(volunteer_id, period, ratings.clone()))
             .collect())
     }
+}
+
+/// NOT_FOUND unless the volunteer is registered and the caller sees them.
+async fn require_seen(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    volunteer_id: &str,
+) -> Result<(), Error> {
+    match boundary::volunteer(conn, caller, volunteer_id).await? {
+        Some(_) => Ok(()),
+        None => Err(not_found("volunteer", volunteer_id)),
+    }
+}
+
+/// PERMISSION_DENIED unless the caller holds `evaluator` over the side's organisation:
+/// the work organisation, or any organisation linked with the home community.
+async fn require_side(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    volunteer: &Volunteer,
+    side: Side,
+) -> Result<(), Error> {
+    let (organisations, what) = match side {
+        Side::Work => (
+            vec![boundary::lineage(conn, &volunteer.work_organisation_id).await?],
+            "a WORK-side evaluation",
+        ),
+        Side::Home => (
+            boundary::community_owners(conn, &volunteer.home_community_id).await?,
+            "a HOME-side evaluation",
+        ),
+    };
+    // A programme-wide grant covers a home no organisation is linked with yet.
+    if caller.may(Role::Evaluator, &[])
+        || organisations
+            .iter()
+            .any(|lineage| caller.may(Role::Evaluator, lineage))
+    {
+        return Ok(());
+    }
+    Err(Error::denied(
+        "ROLE_REQUIRED",
+        format!(
+            "{what} needs the role evaluator over {}, which {:?} does not hold",
+            match side {
+                Side::Work => format!("organisation {:?}", volunteer.work_organisation_id),
+                Side::Home => format!(
+                    "an organisation linked with community {:?}",
+                    volunteer.home_community_id
+                ),
+            },
+            caller.id
+        ),
+    ))
 }

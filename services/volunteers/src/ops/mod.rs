@@ -1,6 +1,7 @@
 //! The service's operations: each write is one transaction with its outbox event.
 
 mod activities;
+mod boundary;
 mod directory;
 mod evaluations;
 mod records;
@@ -13,9 +14,12 @@ use xingfu_platform::Error;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
+use xingfu_platform::principal::Role;
+use xingfu_platform::trust::Caller;
 
 use crate::storage::{directory as directory_store, register as register_store};
 
+pub use activities::ActivityFilters;
 pub use directory::{CommunityPatch, DirectoryRow, ImportReport, OrganisationPatch};
 pub use records::FourOnesPage;
 pub use register::Lookup;
@@ -84,10 +88,52 @@ async fn require_community(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(
 async fn require_volunteer(conn: &mut sqlx::AnyConnection, id: &str) -> Result<String, Error> {
     match register_store::get(conn, id).await? {
         Some(stored) => Ok(stored.volunteer.work_organisation_id),
-        None => Err(Error::FailedPrecondition {
-            kind: "VOLUNTEER_UNKNOWN",
-            subject: format!("volunteers/{id}"),
-            message: format!("volunteer {id} is not registered"),
-        }),
+        None => Err(volunteer_unknown(id)),
     }
+}
+
+/// The volunteer a write names; FAILED_PRECONDITION unless they are registered and the
+/// caller sees them (one outside its boundary is answered as one not registered).
+async fn require_volunteer_seen(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<register_store::StoredVolunteer, Error> {
+    boundary::volunteer(conn, caller, id)
+        .await?
+        .ok_or_else(|| volunteer_unknown(id))
+}
+
+fn volunteer_unknown(id: &str) -> Error {
+    Error::FailedPrecondition {
+        kind: "VOLUNTEER_UNKNOWN",
+        subject: format!("volunteers/{id}"),
+        message: format!("volunteer {id} is not registered"),
+    }
+}
+
+/// The volunteer acting in a volunteer's own write (adopting a wish): the caller's own
+/// volunteer record when `named` is empty or names it; another only for a delegate.
+fn acting_volunteer(caller: &Caller, field: &str, named: &str) -> Result<String, Error> {
+    let own = caller.volunteer.as_deref().unwrap_or_default();
+    if named.is_empty() {
+        if own.is_empty() {
+            return Err(Error::invalid(
+                field,
+                "the caller is linked to no volunteer record: name the volunteer",
+            ));
+        }
+        return Ok(own.to_owned());
+    }
+    if named == own || caller.holds_role(Role::Delegate) {
+        return Ok(named.to_owned());
+    }
+    Err(Error::denied(
+        "ACTOR_NOT_CALLER",
+        format!(
+            "{field} names volunteer {named}, but the call is made by {:?}: a volunteer \
+             acts for themself",
+            caller.id
+        ),
+    ))
 }

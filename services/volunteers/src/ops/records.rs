@@ -4,11 +4,12 @@
 use xingfu_platform::Error;
 use xingfu_platform::date::Date;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, require_community, require_organisation};
+use super::{Volunteers, boundary, not_found, require_community, require_organisation};
 use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
-use crate::storage::{records as store, register};
+use crate::storage::records as store;
 
 /// A page of the Four Ones report: its rows and whether links follow the last one.
 #[derive(Debug, Clone)]
@@ -23,9 +24,10 @@ pub struct FourOnesPage {
 
 impl Volunteers {
     /// Verified service of `scope` served from `from` to `to` (inclusive days, local to
-    /// the district; open-ended when absent).
+    /// the district; open-ended when absent): of the records the caller sees.
     pub async fn summarise_hours(
         &self,
+        caller: &Caller,
         scope: HoursScope,
         from: Option<Date>,
         to: Option<Date>,
@@ -33,38 +35,51 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         match &scope {
             HoursScope::Volunteer(id) => {
-                if register::get(&mut conn, id).await?.is_none() {
+                if boundary::volunteer(&mut conn, caller, id).await?.is_none() {
                     return Err(not_found("volunteer", id));
                 }
             }
             HoursScope::Organisation(id) => require_organisation(&mut conn, id).await?,
             HoursScope::Community(id) => require_community(&mut conn, id).await?,
         }
+        let inside = boundary::organisations(&mut conn, caller).await?;
         let from = from.map_or(i64::MIN, |d| d.start_micros());
         let until = to.map_or(i64::MAX, |d| d.next().start_micros());
-        Ok(store::summarise(&mut conn, &scope, from, until).await?)
+        Ok(store::summarise(&mut conn, &scope, inside.as_deref(), from, until).await?)
     }
 
-    /// A page of a volunteer's verified records, in verification order after `after`.
+    /// A page of a volunteer's verified records, in verification order after `after`:
+    /// those of organisations inside `inside` when given (see [`Self::export_scope`]).
     pub async fn service_records(
         &self,
         volunteer_id: &str,
+        inside: Option<&[String]>,
         after: &str,
         limit: i64,
     ) -> Result<Vec<ServiceRecord>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::of_volunteer(&mut conn, volunteer_id, after, limit).await?)
+        Ok(store::of_volunteer(&mut conn, volunteer_id, inside, after, limit).await?)
+    }
+
+    /// The organisations whose service records the caller may export; `None`: all.
+    pub async fn export_scope(&self, caller: &Caller) -> Result<Option<Vec<String>>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        boundary::organisations(&mut conn, caller).await
     }
 
     /// Links (`linked`) or unlinks an organisation and a community; a change made already
-    /// changes nothing.
+    /// changes nothing. A limited caller links only organisations inside its boundary
+    /// (a link makes the community's residents' records the organisation's to see).
     pub async fn set_community_link(
         &self,
+        caller: &Caller,
         organisation_id: &str,
         community_id: &str,
         linked: bool,
     ) -> Result<(), Error> {
         let mut tx = self.db.begin().await?;
+        let owner = boundary::lineage(&mut tx, organisation_id).await?;
+        boundary::require_inside(caller, &[owner], "organisation")?;
         let changed = if linked {
             require_organisation(&mut tx, organisation_id).await?;
             require_community(&mut tx, community_id).await?;
@@ -88,10 +103,12 @@ impl Volunteers {
         Ok(())
     }
 
-    /// One page of the Four Ones report for `year`: the links after `after`, each with
-    /// its counts; only those missing a kind when `missing_only`.
+    /// One page of the Four Ones report for `year`: the links after `after` (of
+    /// organisations inside the caller's boundary), each with its counts; only those
+    /// missing a kind when `missing_only`.
     pub async fn four_ones(
         &self,
+        caller: &Caller,
         year: i32,
         organisation_id: Option<&str>,
         missing_only: bool,
@@ -108,8 +125,10 @@ impl Volunteers {
         if let Some(id) = organisation_id {
             require_organisation(&mut conn, id).await?;
         }
+        let inside = boundary::organisations(&mut conn, caller).await?;
         let limit = i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1);
-        let mut links = store::links(&mut conn, organisation_id, after, limit).await?;
+        let mut links =
+            store::links(&mut conn, organisation_id, inside.as_deref(), after, limit).await?;
         let more = links.len() > size;
         links.truncate(size);
         let last = links.last().cloned();

@@ -2,11 +2,12 @@
 //! anything is stored, and never leaves the service in clear except the name to callers.
 
 use xingfu_platform::Error;
-use xingfu_platform::pii::mask_phone;
+use xingfu_platform::pii::{mask_name, mask_phone};
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, require_community, require_organisation};
+use super::{Volunteers, boundary, not_found, require_community, require_organisation};
 use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
 use crate::storage::COUNTERS;
 use crate::storage::register::{self as store, Inserted, SealedVolunteer, StoredVolunteer};
@@ -22,11 +23,25 @@ pub enum Lookup {
 
 impl Volunteers {
     /// Registers a volunteer at a work organisation and a home community of the directory;
-    /// a retry with the same request returns the volunteer registered first.
-    pub async fn register_volunteer(&self, new: NewVolunteer) -> Result<Volunteer, Error> {
+    /// a retry with the same request returns the volunteer registered first. A limited
+    /// caller registers only volunteers it would see; `reveal` as for [`Self::volunteer_for`].
+    pub async fn register_volunteer(
+        &self,
+        caller: &Caller,
+        new: NewVolunteer,
+        reveal: bool,
+    ) -> Result<Volunteer, Error> {
         let mut tx = self.db.begin().await?;
         require_organisation(&mut tx, &new.work_organisation_id).await?;
         require_community(&mut tx, &new.home_community_id).await?;
+        let owners =
+            boundary::volunteer_owners(&mut tx, &new.work_organisation_id, &new.home_community_id)
+                .await?;
+        boundary::require_inside(
+            caller,
+            &owners,
+            "a volunteer of this work organisation and home",
+        )?;
         let sealed = self.seal(&new);
         match store::insert(&mut tx, &sealed).await? {
             Inserted::New => {
@@ -45,14 +60,14 @@ impl Volunteers {
                     .await?
                     .ok_or_else(|| not_found("volunteer", &sealed.id))?;
                 self.outbox.commit(tx).await?;
-                Ok(self.opened(stored, false))
+                Ok(self.opened(stored, reveal))
             }
             Inserted::KeyUsed(hash) if hash == sealed.request_hash => {
                 let stored = store::by_request(&mut tx, &new.request_id)
                     .await?
                     .ok_or_else(|| not_found("volunteer", &new.request_id))?;
                 tx.rollback().await?;
-                Ok(self.opened(stored, false))
+                Ok(self.opened(stored, reveal))
             }
             Inserted::KeyUsed(_) => Err(Error::AlreadyExists {
                 resource: "volunteer request",
@@ -67,23 +82,30 @@ impl Volunteers {
         }
     }
 
-    /// The volunteer `id`.
-    pub async fn volunteer(&self, id: &str) -> Result<Volunteer, Error> {
-        self.volunteer_for(id, false).await
-    }
-
-    /// The volunteer `id`; with `reveal` (the caller holds `pii:read`), the phone and ID
-    /// number in clear too.
-    pub async fn volunteer_for(&self, id: &str, reveal: bool) -> Result<Volunteer, Error> {
+    /// The volunteer `id`, if the caller sees them; with `reveal` (the caller holds
+    /// `pii:read`), the name, phone and ID number in clear, else all three masked.
+    pub async fn volunteer_for(
+        &self,
+        caller: &Caller,
+        id: &str,
+        reveal: bool,
+    ) -> Result<Volunteer, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let stored = store::get(&mut conn, id)
+        let stored = boundary::volunteer(&mut conn, caller, id)
             .await?
             .ok_or_else(|| not_found("volunteer", id))?;
         Ok(self.opened(stored, reveal))
     }
 
-    /// The volunteer with this phone (the first registered) or ID number.
-    pub async fn find_volunteer(&self, lookup: Lookup, reveal: bool) -> Result<Volunteer, Error> {
+    /// The volunteer with this phone (the first registered) or ID number, if the caller
+    /// sees them. The caller must hold `pii:read` (checked by the API): a look-up by a
+    /// clear value is a read of it.
+    pub async fn find_volunteer(
+        &self,
+        caller: &Caller,
+        lookup: Lookup,
+        reveal: bool,
+    ) -> Result<Volunteer, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let stored = match &lookup {
             Lookup::Phone(phone) => {
@@ -98,10 +120,15 @@ impl Volunteers {
             Lookup::Phone(phone) => mask_phone(phone),
             Lookup::IdNumber(number) => mask_id_number(number),
         };
-        Ok(self.opened(
-            stored.ok_or_else(|| not_found("volunteer", &shown))?,
-            reveal,
-        ))
+        let stored = match stored {
+            Some(stored)
+                if boundary::sees_volunteer(&mut conn, caller, &stored.volunteer).await? =>
+            {
+                stored
+            }
+            _ => return Err(not_found("volunteer", &shown)),
+        };
+        Ok(self.opened(stored, reveal))
     }
 
     fn seal(&self, new: &NewVolunteer) -> SealedVolunteer {
@@ -135,12 +162,14 @@ impl Volunteers {
         }
     }
 
-    /// The stored volunteer with its name opened and, with `reveal`, its phone and ID
-    /// number; a value sealed under another key shows as "***" rather than failing.
+    /// The stored volunteer with its name opened and, with `reveal`, in clear with its
+    /// phone and ID number; without, the name masked (陈**) as workers' and donors' are.
+    /// A value sealed under another key shows as "***" rather than failing.
     fn opened(&self, stored: StoredVolunteer, reveal: bool) -> Volunteer {
         let open = |sealed: &str| self.pii.open(sealed).unwrap_or_else(|| "***".into());
         let mut volunteer = stored.volunteer;
-        volunteer.name = open(&stored.name_sealed);
+        let name = open(&stored.name_sealed);
+        volunteer.name = if reveal { name } else { mask_name(&name) };
         if reveal {
             volunteer.revealed = Some((open(&stored.phone_sealed), open(&stored.id_number_sealed)));
         }

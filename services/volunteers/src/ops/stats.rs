@@ -7,11 +7,12 @@
 use std::collections::HashMap;
 
 use xingfu_platform::Error;
+use xingfu_platform::trust::Caller;
 
-use super::Volunteers;
+use super::{Volunteers, boundary};
 use crate::domain::OrganisationKind;
 use crate::domain::activities::ActivityKind;
-use crate::storage::COUNTERS;
+use crate::storage::{COUNTERS, records, stats};
 
 /// One activity kind's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +78,17 @@ impl Stats {
 }
 
 impl Volunteers {
-    /// The figures as of now.
-    pub async fn stats(&self) -> Result<Stats, Error> {
+    /// The figures as of now: the programme's, or a limited caller's boundary's (its
+    /// subtree's records and the communities linked with it, counted by query).
+    pub async fn stats(&self, caller: &Caller) -> Result<Stats, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let counters = COUNTERS.all(&mut conn).await?;
+        let counters = match boundary::organisations(&mut conn, caller).await? {
+            None => COUNTERS.all(&mut conn).await?,
+            Some(inside) => {
+                let linked = records::linked_communities(&mut conn, &inside).await?;
+                stats::within(&mut conn, &inside, &linked).await?
+            }
+        };
         let get = |dimension: &str, key: &str| {
             counters
                 .get(&(dimension.to_owned(), key.to_owned()))

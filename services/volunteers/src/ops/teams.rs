@@ -2,18 +2,24 @@
 
 use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, require_organisation, require_volunteer, reused_key};
+use super::{
+    Volunteers, boundary, not_found, require_organisation, require_volunteer_seen, reused_key,
+};
 use crate::domain::teams::{NewTeam, Team, TeamMember};
 use crate::storage::teams as store;
 use crate::storage::{COUNTERS, Keyed};
 
 impl Volunteers {
-    /// Forms a team owned by an organisation of the directory; a retry returns the first.
-    pub async fn form_team(&self, new: NewTeam) -> Result<Team, Error> {
+    /// Forms a team owned by an organisation of the directory (inside a limited caller's
+    /// boundary); a retry returns the first.
+    pub async fn form_team(&self, caller: &Caller, new: NewTeam) -> Result<Team, Error> {
         let mut tx = self.db.begin().await?;
         require_organisation(&mut tx, &new.organisation_id).await?;
+        let owner = boundary::lineage(&mut tx, &new.organisation_id).await?;
+        boundary::require_inside(caller, &[owner], "a team of this organisation")?;
         if let Some(existing) = self.retried(&mut tx, &new).await? {
             tx.rollback().await?;
             return Ok(existing);
@@ -71,53 +77,52 @@ impl Volunteers {
         }
     }
 
-    /// The team `id`.
-    pub async fn team(&self, id: &str) -> Result<Team, Error> {
+    /// The team `id`, if the caller sees it.
+    pub async fn team(&self, caller: &Caller, id: &str) -> Result<Team, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        store::get(&mut conn, id)
-            .await?
-            .ok_or_else(|| not_found("team", id))
+        seen(&mut conn, caller, id).await
     }
 
-    /// Teams by organisation, in id order after `after`.
+    /// Teams by organisation, in id order after `after`; only those of organisations
+    /// inside the caller's boundary.
     pub async fn teams(
         &self,
+        caller: &Caller,
         organisation_id: Option<&str>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Team>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::list(&mut conn, organisation_id, after, limit).await?)
+        let inside = boundary::organisations(&mut conn, caller).await?;
+        Ok(store::list(&mut conn, organisation_id, inside.as_deref(), after, limit).await?)
     }
 
     /// A team's members, in volunteer id order after `after`.
     pub async fn team_members(
         &self,
+        caller: &Caller,
         team_id: &str,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<TeamMember>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        if store::get(&mut conn, team_id).await?.is_none() {
-            return Err(not_found("team", team_id));
-        }
+        seen(&mut conn, caller, team_id).await?;
         Ok(store::members(&mut conn, team_id, after, limit).await?)
     }
 
     /// Adds (`member`) or removes a volunteer; a change that is made already changes
-    /// nothing.
+    /// nothing. Team and added volunteer inside the caller's boundary.
     pub async fn set_team_member(
         &self,
+        caller: &Caller,
         team_id: &str,
         volunteer_id: &str,
         member: bool,
     ) -> Result<Team, Error> {
         let mut tx = self.db.begin().await?;
-        if store::get(&mut tx, team_id).await?.is_none() {
-            return Err(not_found("team", team_id));
-        }
+        seen(&mut tx, caller, team_id).await?;
         let changed = if member {
-            require_volunteer(&mut tx, volunteer_id).await?;
+            require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
             store::add_member(&mut tx, team_id, volunteer_id, now_micros()).await?
         } else {
             store::remove_member(&mut tx, team_id, volunteer_id).await?
@@ -140,4 +145,11 @@ impl Volunteers {
         }
         Ok(team)
     }
+}
+
+/// The team `id` as the caller sees it: NOT_FOUND when missing or outside.
+async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> Result<Team, Error> {
+    boundary::team(conn, caller, id)
+        .await?
+        .ok_or_else(|| not_found("team", id))
 }

@@ -1,19 +1,27 @@
 //! Micro-wishes: posting, adoption by exactly one volunteer, fulfilment, cancellation.
 
 use xingfu_platform::Error;
+use xingfu_platform::principal::Role;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found, require_community, require_volunteer, reused_key};
+use super::{
+    Volunteers, acting_volunteer, boundary, not_found, require_community, require_volunteer_seen,
+    reused_key,
+};
 use crate::domain::wishes::{NewWish, Wish, WishStatus};
 use crate::storage::wishes as store;
 use crate::storage::{COUNTERS, Keyed};
 
 impl Volunteers {
-    /// Posts a wish in a community of the directory; a retry returns the first.
-    pub async fn post_wish(&self, new: NewWish) -> Result<Wish, Error> {
+    /// Posts a wish in a community of the directory (for a limited caller, one linked
+    /// with an organisation inside its boundary); a retry returns the first.
+    pub async fn post_wish(&self, caller: &Caller, new: NewWish) -> Result<Wish, Error> {
         let mut tx = self.db.begin().await?;
         require_community(&mut tx, &new.community_id).await?;
+        let owners = boundary::community_owners(&mut tx, &new.community_id).await?;
+        boundary::require_inside(caller, &owners, "a wish of this community")?;
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(wish) => {
@@ -35,39 +43,50 @@ impl Volunteers {
         }
     }
 
-    /// The wish `id`.
-    pub async fn wish(&self, id: &str) -> Result<Wish, Error> {
+    /// The wish `id`, if the caller sees it.
+    pub async fn wish(&self, caller: &Caller, id: &str) -> Result<Wish, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        store::get(&mut conn, id)
-            .await?
-            .ok_or_else(|| not_found("wish", id))
+        seen(&mut conn, caller, id).await
     }
 
-    /// Wishes by community and status, in posting order after `after`.
+    /// Wishes by community and status, in posting order after `after`; only those of
+    /// communities linked with an organisation inside the caller's boundary.
     pub async fn wishes(
         &self,
+        caller: &Caller,
         community_id: Option<&str>,
         status: Option<WishStatus>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Wish>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::list(&mut conn, community_id, status, after, limit).await?)
+        let inside = boundary::communities(&mut conn, caller).await?;
+        Ok(store::list(
+            &mut conn,
+            community_id,
+            status,
+            inside.as_deref(),
+            after,
+            limit,
+        )
+        .await?)
     }
 
-    /// A volunteer adopts an open wish. Exactly one of concurrent adopters wins; the
-    /// winner asking again gets the wish unchanged, the others FAILED_PRECONDITION.
-    pub async fn adopt_wish(&self, id: &str, volunteer_id: &str) -> Result<Wish, Error> {
+    /// A volunteer adopts an open wish: the caller's own volunteer record (`named` empty
+    /// or naming it), another only for a delegate. Exactly one of concurrent adopters
+    /// wins; the winner asking again gets the wish unchanged, the others
+    /// FAILED_PRECONDITION.
+    pub async fn adopt_wish(&self, caller: &Caller, id: &str, named: &str) -> Result<Wish, Error> {
+        let volunteer_id = acting_volunteer(caller, "volunteer_id", named)?;
+        let volunteer_id = volunteer_id.as_str();
         let mut tx = self.db.begin().await?;
-        let wish = store::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| not_found("wish", id))?;
-        require_volunteer(&mut tx, volunteer_id).await?;
+        let wish = seen(&mut tx, caller, id).await?;
+        require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
         if wish.status != WishStatus::Open
             || !store::adopt(&mut tx, id, volunteer_id, now_micros()).await?
         {
             tx.rollback().await?;
-            let now = self.wish(id).await?;
+            let now = self.wish(caller, id).await?;
             return match now.status {
                 WishStatus::Adopted | WishStatus::Fulfilled
                     if now.adopter_id.as_deref() == Some(volunteer_id) =>
@@ -90,17 +109,25 @@ impl Volunteers {
         self.closing(tx, id, &event, "adopted").await
     }
 
-    /// The adopter fulfils the wish; again changes nothing.
-    pub async fn fulfil_wish(&self, id: &str, note: &str) -> Result<Wish, Error> {
+    /// The adopter fulfils the wish (the caller's volunteer record, or a delegate for
+    /// them); again changes nothing.
+    pub async fn fulfil_wish(&self, caller: &Caller, id: &str, note: &str) -> Result<Wish, Error> {
         let mut tx = self.db.begin().await?;
-        let wish = store::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| not_found("wish", id))?;
+        let wish = seen(&mut tx, caller, id).await?;
+        if let Some(adopter) = &wish.adopter_id
+            && !caller.is_volunteer(adopter)
+            && !caller.holds_role(Role::Delegate)
+        {
+            return Err(Error::denied(
+                "NOT_ADOPTER",
+                format!("wish {id} is fulfilled by the volunteer who adopted it, not the caller"),
+            ));
+        }
         if wish.status != WishStatus::Adopted
             || !store::fulfil(&mut tx, id, note, now_micros()).await?
         {
             tx.rollback().await?;
-            let now = self.wish(id).await?;
+            let now = self.wish(caller, id).await?;
             return match now.status {
                 WishStatus::Fulfilled => Ok(now),
                 WishStatus::Open => Err(wish_state(id, "WISH_NOT_ADOPTED", "is not adopted")),
@@ -116,14 +143,17 @@ impl Volunteers {
     }
 
     /// Cancels an open or adopted wish; again changes nothing.
-    pub async fn cancel_wish(&self, id: &str, reason: &str) -> Result<Wish, Error> {
+    pub async fn cancel_wish(
+        &self,
+        caller: &Caller,
+        id: &str,
+        reason: &str,
+    ) -> Result<Wish, Error> {
         let mut tx = self.db.begin().await?;
-        let wish = store::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| not_found("wish", id))?;
+        let wish = seen(&mut tx, caller, id).await?;
         if !wish.status.cancellable() || !store::cancel(&mut tx, id, reason, now_micros()).await? {
             tx.rollback().await?;
-            let now = self.wish(id).await?;
+            let now = self.wish(caller, id).await?;
             return match now.status {
                 WishStatus::Cancelled => Ok(now),
                 _ => Err(wish_state(id, "WISH_FULFILLED", "is fulfilled")),
@@ -152,6 +182,13 @@ impl Volunteers {
         self.outbox.commit(tx).await?;
         Ok(stored)
     }
+}
+
+/// The wish `id` as the caller sees it: NOT_FOUND when missing or outside.
+async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> Result<Wish, Error> {
+    boundary::wish(conn, caller, id)
+        .await?
+        .ok_or_else(|| not_found("wish", id))
 }
 
 /// FAILED_PRECONDITION: the wish is not in a state for the change.

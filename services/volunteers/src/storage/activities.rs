@@ -66,18 +66,20 @@ pub async fn activity(conn: &mut AnyConnection, id: &str) -> Result<Option<Activ
     .transpose()
 }
 
-/// Activities in id (creation) order after `after`, filtered by community, kind and
-/// whether completed.
+/// Activities in id (creation) order after `after`, filtered by community, kind,
+/// whether completed and, when given, the organisations they may belong to.
 pub async fn list(
     conn: &mut AnyConnection,
     community_id: Option<&str>,
     kind: Option<ActivityKind>,
     completed: Option<bool>,
+    organisations: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Activity>, sqlx::Error> {
     Filtered::new(format!("SELECT {ACTIVITY} FROM activities"))
         .and("community_id =", community_id)
+        .and_in("organisation_id", organisations)
         .and("kind =", kind.map(ActivityKind::as_str))
         .and_if(completed == Some(true), "completed_at IS NOT NULL")
         .and_if(completed == Some(false), "completed_at IS NULL")

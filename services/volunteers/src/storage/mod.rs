@@ -5,6 +5,7 @@ pub mod directory;
 pub mod evaluations;
 pub mod records;
 pub mod register;
+pub mod stats;
 pub mod teams;
 pub mod wishes;
 
@@ -26,4 +27,17 @@ pub(crate) fn skills_of(stored: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// `<column> IN ($first, …)` for `n` values bound in order from `$first`; an empty set
+/// matches nothing (`IN ()` is not SQL).
+pub(crate) fn in_list(column: &str, first: usize, n: usize) -> String {
+    if n == 0 {
+        return "1 = 0".to_owned();
+    }
+    let placeholders = (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{column} IN ({placeholders})")
 }

@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::corrupt;
+use super::{corrupt, in_list};
 use crate::domain::activities::{ActivityKind, FOUR_ONES};
 use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
 
@@ -52,10 +52,12 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRecord<'_>) -> Result<(), s
     Ok(())
 }
 
-/// Verified service of `scope` served in `[from, until)` (microseconds).
+/// Verified service of `scope` served in `[from, until)` (microseconds), of records of
+/// one of `organisations` when given.
 pub async fn summarise(
     conn: &mut AnyConnection,
     scope: &HoursScope,
+    organisations: Option<&[String]>,
     from: i64,
     until: i64,
 ) -> Result<HoursSummary, sqlx::Error> {
@@ -64,16 +66,22 @@ pub async fn summarise(
         HoursScope::Organisation(id) => ("organisation_id", id),
         HoursScope::Community(id) => ("community_id", id),
     };
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let inside = organisations.map_or_else(
+        || "1 = 1".to_owned(),
+        |ids| in_list("organisation_id", 4, ids.len()),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes, COUNT(*) AS records, \
          COUNT(DISTINCT volunteer_id) AS volunteers FROM service_records \
-         WHERE {column} = $1 AND served_at >= $2 AND served_at < $3"
+         WHERE {column} = $1 AND served_at >= $2 AND served_at < $3 AND {inside}"
     )))
     .bind(id)
     .bind(from)
-    .bind(until)
-    .fetch_one(conn)
-    .await?;
+    .bind(until);
+    for id in organisations.unwrap_or_default() {
+        query = query.bind(id);
+    }
+    let row = query.fetch_one(conn).await?;
     Ok(HoursSummary {
         minutes: row.try_get("minutes")?,
         records: row.try_get("records")?,
@@ -81,28 +89,34 @@ pub async fn summarise(
     })
 }
 
-/// A volunteer's records in verification order, after the record `after`.
+/// A volunteer's records in verification order, after the record `after`; of one of
+/// `organisations` when given.
 pub async fn of_volunteer(
     conn: &mut AnyConnection,
     volunteer_id: &str,
+    organisations: Option<&[String]>,
     after: &str,
     limit: i64,
 ) -> Result<Vec<ServiceRecord>, sqlx::Error> {
-    sqlx::query(
+    let inside = organisations.map_or_else(
+        || "1 = 1".to_owned(),
+        |ids| in_list("r.organisation_id", 4, ids.len()),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT r.record_id, r.activity_id, a.title, a.kind, r.community_id, r.organisation_id, \
          COALESCE(o.name, r.organisation_id) AS organisation_name, r.served_at, r.minutes, \
          r.verified_by FROM service_records r JOIN activities a ON a.id = r.activity_id \
          LEFT JOIN organisations o ON o.id = r.organisation_id \
-         WHERE r.volunteer_id = $1 AND r.record_id > $2 ORDER BY r.record_id LIMIT $3",
-    )
+         WHERE r.volunteer_id = $1 AND r.record_id > $2 AND {inside} \
+         ORDER BY r.record_id LIMIT $3"
+    )))
     .bind(volunteer_id)
     .bind(after)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(record_of)
-    .collect()
+    .bind(limit);
+    for id in organisations.unwrap_or_default() {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await?.iter().map(record_of).collect()
 }
 
 fn record_of(row: &AnyRow) -> Result<ServiceRecord, sqlx::Error> {
@@ -142,6 +156,36 @@ pub async fn link(
     Ok(inserted == 1)
 }
 
+/// The organisations linked with `community_id`, in id order.
+pub async fn linked_organisations(
+    conn: &mut AnyConnection,
+    community_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT organisation_id FROM community_links WHERE community_id = $1 \
+         ORDER BY organisation_id",
+    )
+    .bind(community_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The communities linked with any of `organisations`, each once.
+pub async fn linked_communities(
+    conn: &mut AnyConnection,
+    organisations: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!(
+        "SELECT DISTINCT community_id FROM community_links WHERE {} ORDER BY community_id",
+        in_list("organisation_id", 1, organisations.len())
+    );
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for id in organisations {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await
+}
+
 /// Ends a link; false when there was none.
 pub async fn unlink(
     conn: &mut AnyConnection,
@@ -159,10 +203,11 @@ pub async fn unlink(
 }
 
 /// Links in (organisation, community) order after `after`, optionally of one
-/// organisation.
+/// organisation and, when given, of one of `organisations`.
 pub async fn links(
     conn: &mut AnyConnection,
     organisation_id: Option<&str>,
+    organisations: Option<&[String]>,
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
@@ -172,18 +217,25 @@ pub async fn links(
     } else {
         ""
     };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT organisation_id, community_id FROM community_links WHERE {only}\
+    let first = if organisation_id.is_some() { 5 } else { 4 };
+    let inside = organisations.map_or_else(
+        || "1 = 1".to_owned(),
+        |ids| in_list("organisation_id", first, ids.len()),
+    );
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT organisation_id, community_id FROM community_links WHERE {only}{inside} AND \
          (organisation_id > $1 OR (organisation_id = $1 AND community_id > $2)) \
          ORDER BY organisation_id, community_id LIMIT $3"
     )))
     .bind(after_org)
     .bind(after_community)
     .bind(limit);
-    let rows = match organisation_id {
-        Some(id) => rows.bind(id),
-        None => rows,
-    };
+    if let Some(id) = organisation_id {
+        rows = rows.bind(id);
+    }
+    for id in organisations.unwrap_or_default() {
+        rows = rows.bind(id);
+    }
     rows.fetch_all(conn)
         .await?
         .iter()

@@ -73,15 +73,18 @@ pub async fn name_taken(
     Ok(found.is_some())
 }
 
-/// Teams in id order after `after`, optionally of one organisation.
+/// Teams in id order after `after`, optionally of one organisation and, when given, of
+/// one of `organisations`.
 pub async fn list(
     conn: &mut AnyConnection,
     organisation_id: Option<&str>,
+    organisations: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Team>, sqlx::Error> {
     Filtered::new(format!("SELECT {TEAM} FROM teams"))
         .and("organisation_id =", organisation_id)
+        .and_in("organisation_id", organisations)
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?

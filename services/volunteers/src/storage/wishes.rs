@@ -59,16 +59,19 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Wish>, sql
     .transpose()
 }
 
-/// Wishes in id (posting) order after `after`, by community and status.
+/// Wishes in id (posting) order after `after`, by community, status and, when given,
+/// one of `communities`.
 pub async fn list(
     conn: &mut AnyConnection,
     community_id: Option<&str>,
     status: Option<WishStatus>,
+    communities: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Wish>, sqlx::Error> {
     Filtered::new(format!("SELECT {WISH} FROM wishes"))
         .and("community_id =", community_id)
+        .and_in("community_id", communities)
         .and("status =", status.map(WishStatus::as_str))
         .and("id >", after)
         .fetch(conn, "id", limit)
