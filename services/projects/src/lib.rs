@@ -8,6 +8,7 @@
 //! outbox event), `grpc` the API translating to and from the domain, `events` what the
 //! service consumes.
 
+pub mod access;
 pub mod domain;
 pub mod events;
 pub mod grpc;

@@ -19,12 +19,14 @@ use self::convert::{
     contract_to_proto, date_from_proto, history_to_proto, need_status_from_proto, need_to_proto,
     project_to_proto, status_from_proto, visit_to_proto,
 };
+use crate::access::Access;
 use crate::domain::{
     Category, ContractStatus, Date, HistoryKind, Need, Project, Status as ProjectStatus, Visit,
 };
 use crate::ops::Library;
 use crate::storage;
 use xingfu_platform::known::{Kind, known};
+use xingfu_platform::trust::Caller;
 
 /// The API over the shared library.
 #[derive(Clone)]
@@ -42,6 +44,52 @@ impl ProjectsApi {
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, Error> {
         Ok(self.library.db().pool().acquire().await?)
+    }
+
+    /// The authenticated caller of `request`, its boundary and roles resolved.
+    async fn access<T>(&self, request: &Request<T>) -> Result<Access, Error> {
+        let caller = Caller::from_metadata(request.metadata());
+        let mut conn = self.conn().await?;
+        Access::of(&caller, &mut conn).await
+    }
+
+    /// Project `id`, if the caller sees it (else NOT_FOUND, as for a missing id).
+    async fn visible_project(&self, access: &Access, id: &str) -> Result<Project, Error> {
+        access.project(self.library.project(id).await?)
+    }
+
+    /// Need `id`, if the caller sees it.
+    async fn visible_need(&self, access: &Access, id: &str) -> Result<Need, Error> {
+        let need = self.library.need(id).await?;
+        let project = match &need.project_id {
+            Some(project_id) => Some(self.library.project(project_id).await?),
+            None => None,
+        };
+        access.need(need, project.as_ref())
+    }
+
+    /// Contract `id` and its project, if the caller sees it.
+    async fn visible_contract(
+        &self,
+        access: &Access,
+        id: &str,
+    ) -> Result<(crate::domain::Contract, Option<Project>), Error> {
+        let contract = self.library.contract(id).await?;
+        let project = match &contract.project_id {
+            Some(project_id) => Some(self.library.project(project_id).await?),
+            None => None,
+        };
+        Ok((access.contract(contract, project.as_ref())?, project))
+    }
+
+    /// Whether the caller may renew or end contract `id` (NOT_FOUND when it does not see it).
+    async fn may_keep_contract(&self, access: &Access, id: &str) -> Result<(), Error> {
+        let (contract, project) = self.visible_contract(access, id).await?;
+        access.keep_contract(
+            contract.provider_kind,
+            &contract.provider_id,
+            project.as_ref(),
+        )
     }
 
     /// Which of the directory ids mentioned by `projects`, `needs` and `visits` are known.
@@ -133,13 +181,15 @@ impl ProjectsService for ProjectsApi {
 
     async fn get_need(&self, request: Request<pb::GetNeedRequest>) -> Answer<pb::Need> {
         let id = parse::id(&request.get_ref().id, "id")?;
-        self.need_out(self.library.need(&id).await?).await
+        let access = self.access(&request).await?;
+        self.need_out(self.visible_need(&access, &id).await?).await
     }
 
     async fn list_needs(
         &self,
         request: Request<pb::ListNeedsRequest>,
     ) -> Answer<pb::ListNeedsResponse> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let filter = storage::needs::Filter {
@@ -165,6 +215,7 @@ impl ProjectsService for ProjectsApi {
         let mut needs = storage::needs::list(
             &mut conn,
             &filter,
+            access.scope(),
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -180,7 +231,15 @@ impl ProjectsService for ProjectsApi {
 
     async fn review_need(&self, request: Request<pb::ReviewNeedRequest>) -> Answer<pb::Need> {
         let (id, decision) = parse::review_need(request.get_ref())?;
-        self.need_out(self.library.review_need(&id, decision).await?)
+        let access = self.access(&request).await?;
+        self.visible_need(&access, &id).await?;
+        if let crate::domain::Decision::Duplicate { need_id } = &decision
+            && need_id != &id
+        {
+            self.visible_need(&access, need_id).await?;
+        }
+        let library = self.library.guarded(access.seeing());
+        self.need_out(library.review_need(&id, decision).await?)
             .await
     }
 
@@ -224,13 +283,16 @@ impl ProjectsService for ProjectsApi {
 
     async fn get_project(&self, request: Request<pb::GetProjectRequest>) -> Answer<pb::Project> {
         let id = parse::id(&request.get_ref().id, "id")?;
-        self.project_out(self.library.project(&id).await?).await
+        let access = self.access(&request).await?;
+        self.project_out(self.visible_project(&access, &id).await?)
+            .await
     }
 
     async fn list_projects(
         &self,
         request: Request<pb::ListProjectsRequest>,
     ) -> Answer<pb::ListProjectsResponse> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let text = request.text.trim().to_lowercase();
@@ -263,6 +325,7 @@ impl ProjectsService for ProjectsApi {
         let mut projects = storage::projects::list(
             &mut conn,
             &filter,
+            access.scope(),
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -281,7 +344,8 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::UpdateProjectRequest>,
     ) -> Answer<pb::Project> {
         let (id, version, patch) = parse::update_project(request.get_ref())?;
-        self.project_out(self.library.update_project(&id, version, patch).await?)
+        let library = self.library.guarded(self.access(&request).await?.seeing());
+        self.project_out(library.update_project(&id, version, patch).await?)
             .await
     }
 
@@ -290,13 +354,18 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::TransitionRequest>,
     ) -> Answer<pb::Project> {
         let (id, version) = parse::transition(&request.get_ref().id, request.get_ref().version)?;
-        self.project_out(self.library.publish_project(&id, version).await?)
+        let library = self.library.guarded(self.access(&request).await?.seeing());
+        self.project_out(library.publish_project(&id, version).await?)
             .await
     }
 
     async fn start_project(&self, request: Request<pb::TransitionRequest>) -> Answer<pb::Project> {
         let (id, version) = parse::transition(&request.get_ref().id, request.get_ref().version)?;
-        self.project_out(self.library.start_project(&id, version).await?)
+        let access = self.access(&request).await?;
+        let library = self
+            .library
+            .guarded(access.guard(Access::owner_work, "starting a project"));
+        self.project_out(library.start_project(&id, version).await?)
             .await
     }
 
@@ -305,7 +374,11 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::CompleteProjectRequest>,
     ) -> Answer<pb::Project> {
         let (id, version, outcome) = parse::complete(request.get_ref())?;
-        self.project_out(self.library.complete_project(&id, version, outcome).await?)
+        let access = self.access(&request).await?;
+        let library = self
+            .library
+            .guarded(access.guard(Access::owner_work, "completing a project"));
+        self.project_out(library.complete_project(&id, version, outcome).await?)
             .await
     }
 
@@ -313,6 +386,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::CancelProjectRequest>,
     ) -> Answer<pb::Project> {
+        let library = self.library.guarded(self.access(&request).await?.seeing());
         let request = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));
@@ -322,12 +396,8 @@ impl ProjectsService for ProjectsApi {
         }
         v.finish()?;
         let (id, reason) = id.zip(reason).unwrap_or_default();
-        self.project_out(
-            self.library
-                .cancel_project(&id, request.version, reason)
-                .await?,
-        )
-        .await
+        self.project_out(library.cancel_project(&id, request.version, reason).await?)
+            .await
     }
 
     async fn claim_project(
@@ -338,7 +408,11 @@ impl ProjectsService for ProjectsApi {
             &request.get_ref().id,
             &request.get_ref().organisation_id,
         )?;
-        self.project_out(self.library.claim_project(&id, &org).await?)
+        let access = self.access(&request).await?;
+        access.act_for(org.as_str(), "claiming a project")?;
+        let library = self.library.guarded(access.seeing());
+        self.visible_project(&access, &id).await?;
+        self.project_out(library.claim_project(&id, &org).await?)
             .await
     }
 
@@ -350,7 +424,11 @@ impl ProjectsService for ProjectsApi {
             &request.get_ref().id,
             &request.get_ref().organisation_id,
         )?;
-        self.project_out(self.library.dispatch_project(&id, &org).await?)
+        let access = self.access(&request).await?;
+        access.dispatch_to(org.as_str())?;
+        self.visible_project(&access, &id).await?;
+        let library = self.library.guarded(access.seeing());
+        self.project_out(library.dispatch_project(&id, &org).await?)
             .await
     }
 
@@ -358,11 +436,14 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::RespondToDispatchRequest>,
     ) -> Answer<pb::Project> {
+        let access = self.access(&request).await?;
         let r = request.into_inner();
         let (id, org, reason) =
             parse::project_organisation_reason(&r.id, &r.organisation_id, &r.reason, !r.accept)?;
+        access.act_for(org.as_str(), "answering a dispatch")?;
+        let library = self.library.guarded(access.seeing());
         self.project_out(
-            self.library
+            library
                 .respond_to_dispatch(&id, &org, r.accept, &reason)
                 .await?,
         )
@@ -373,10 +454,14 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::HandOverProjectRequest>,
     ) -> Answer<pb::Project> {
+        let access = self.access(&request).await?;
         let r = request.into_inner();
         let (id, org, reason) =
             parse::project_organisation_reason(&r.id, &r.organisation_id, &r.reason, true)?;
-        self.project_out(self.library.hand_over_project(&id, &org, &reason).await?)
+        let library = self
+            .library
+            .guarded(access.guard(Access::lead_work, "handing over a project"));
+        self.project_out(library.hand_over_project(&id, &org, &reason).await?)
             .await
     }
 
@@ -388,13 +473,21 @@ impl ProjectsService for ProjectsApi {
             &request.get_ref().id,
             &request.get_ref().organisation_id,
         )?;
-        self.project_out(self.library.add_co_organiser(&id, &org).await?)
+        let access = self.access(&request).await?;
+        let library = self
+            .library
+            .guarded(access.guard(Access::lead_work, "adding a co-organiser"));
+        self.project_out(library.add_co_organiser(&id, &org).await?)
             .await
     }
 
     async fn record_visit(&self, request: Request<pb::RecordVisitRequest>) -> Answer<pb::Visit> {
         let new = parse::record_visit(request.get_ref())?;
-        let visit = self.library.record_visit(new).await?;
+        let access = self.access(&request).await?;
+        let library = self
+            .library
+            .guarded(access.guard(Access::owner_work, "recording a visit"));
+        let visit = library.record_visit(new).await?;
         let mut out = self.visits_out(vec![visit]).await?;
         out.pop()
             .map(Response::new)
@@ -405,6 +498,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::ListVisitsRequest>,
     ) -> Answer<pb::ListVisitsResponse> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let project_id = if request.project_id.is_empty() {
@@ -425,6 +519,7 @@ impl ProjectsService for ProjectsApi {
             &mut conn,
             project_id.as_deref(),
             community_id.as_deref(),
+            access.scope(),
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -446,16 +541,12 @@ impl ProjectsService for ProjectsApi {
             crate::domain::DirectoryId::parse(&request.get_ref().community_id, "community_id")
                 .map_err(Error::from)?;
         let id = community.as_str();
+        let access = self.access(&request).await?;
         let mut conn = self.conn().await?;
-        let projects = storage::stats::get(&mut conn, "community", id)
-            .await
-            .map_err(Error::from)?;
-        let (visits, person_times) = storage::visits::community_totals(&mut conn, id)
-            .await
-            .map_err(Error::from)?;
-        let active_contracts = storage::contracts::active_count(&mut conn, id, Date::today())
-            .await
-            .map_err(Error::from)?;
+        let (projects, (visits, person_times), active_contracts) =
+            community_totals(&mut conn, access.scope(), id)
+                .await
+                .map_err(Error::from)?;
         let verified = self.verified(&mut conn, Vec::new(), vec![id]).await?;
         Ok(Response::new(pb::CommunitySummary {
             community: Some(xingfu_proto::common::CommunityRef {
@@ -474,19 +565,32 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::SignContractRequest>,
     ) -> Answer<pb::Contract> {
         let new = parse::sign_contract(request.get_ref())?;
-        self.contract_out(self.library.sign_contract(new).await?)
-            .await
+        let access = self.access(&request).await?;
+        let library = match &new.project_id {
+            // Judged on the project as locked by the signing.
+            Some(_) => self
+                .library
+                .guarded(access.guard(Access::owner_work, "signing a contract")),
+            None => {
+                access.keep_contract(new.provider_kind, new.provider.as_str(), None)?;
+                self.library.clone()
+            }
+        };
+        self.contract_out(library.sign_contract(new).await?).await
     }
 
     async fn get_contract(&self, request: Request<pb::GetContractRequest>) -> Answer<pb::Contract> {
         let id = parse::id(&request.get_ref().id, "id")?;
-        self.contract_out(self.library.contract(&id).await?).await
+        let access = self.access(&request).await?;
+        let (contract, _) = self.visible_contract(&access, &id).await?;
+        self.contract_out(contract).await
     }
 
     async fn list_contracts(
         &self,
         request: Request<pb::ListContractsRequest>,
     ) -> Answer<pb::ListContractsResponse> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let community_id =
@@ -505,6 +609,7 @@ impl ProjectsService for ProjectsApi {
             community_id.as_deref(),
             provider_id.as_deref(),
             status,
+            access.scope(),
             today,
             page.after.as_deref(),
             page.fetch_limit(),
@@ -530,6 +635,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::RenewContractRequest>,
     ) -> Answer<pb::Contract> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));
@@ -542,6 +648,7 @@ impl ProjectsService for ProjectsApi {
         let (id, end) = id
             .zip(end)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        self.may_keep_contract(&access, &id).await?;
         self.contract_out(self.library.renew_contract(&id, end).await?)
             .await
     }
@@ -550,6 +657,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::TerminateContractRequest>,
     ) -> Answer<pb::Contract> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));
@@ -558,6 +666,7 @@ impl ProjectsService for ProjectsApi {
         let (id, reason) = id
             .zip(reason)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        self.may_keep_contract(&access, &id).await?;
         self.contract_out(self.library.terminate_contract(&id, reason).await?)
             .await
     }
@@ -566,6 +675,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::AddProgressUpdateRequest>,
     ) -> Answer<pb::HistoryEntry> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
         let request_id = v.check(xingfu_platform::validate::request_id(
@@ -587,6 +697,7 @@ impl ProjectsService for ProjectsApi {
         };
         let entry = self
             .library
+            .guarded(access.guard(Access::owner_work, "adding a progress update"))
             .add_progress(&request_id, &project_id, &text, request.milestone)
             .await?;
         Ok(Response::new(history_to_proto(entry)))
@@ -596,6 +707,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::ListProjectHistoryRequest>,
     ) -> Answer<pb::ListProjectHistoryResponse> {
+        let access = self.access(&request).await?;
         let request = request.into_inner();
         let project_id = parse::id(&request.project_id, "project_id")?;
         let page = paging::parse(request.page.as_ref(), &project_id, "page")?;
@@ -610,7 +722,7 @@ impl ProjectsService for ProjectsApi {
                 .into());
             }
         };
-        let project = self.library.project(&project_id).await?;
+        let project = self.visible_project(&access, &project_id).await?;
         let mut conn = self.conn().await?;
         let mut entries =
             storage::history::list(&mut conn, &project.id, after, page.fetch_limit(), &[])
@@ -638,7 +750,8 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::GetProjectRequest>,
     ) -> Answer<pb::ProjectTrace> {
         let id = parse::id(&request.get_ref().id, "id")?;
-        let project = self.library.project(&id).await?;
+        let access = self.access(&request).await?;
+        let project = self.visible_project(&access, &id).await?;
         let mut conn = self.conn().await?;
         let needs = storage::needs::of_project(&mut conn, &id)
             .await
@@ -658,7 +771,7 @@ impl ProjectsService for ProjectsApi {
         )
         .await
         .map_err(Error::from)?;
-        let mut visits = storage::visits::list(&mut conn, Some(&id), None, None, 10_000)
+        let mut visits = storage::visits::list(&mut conn, Some(&id), None, None, None, 10_000)
             .await
             .map_err(Error::from)?;
         drop(conn);
@@ -678,13 +791,11 @@ impl ProjectsService for ProjectsApi {
 
     async fn get_project_stats(
         &self,
-        _request: Request<pb::GetProjectStatsRequest>,
+        request: Request<pb::GetProjectStatsRequest>,
     ) -> Answer<pb::ProjectStats> {
+        let access = self.access(&request).await?;
         let mut conn = self.conn().await?;
-        let counters = storage::stats::counters(&mut conn)
-            .await
-            .map_err(Error::from)?;
-        let by_community = storage::stats::dimension(&mut conn, "community", 100)
+        let (counters, by_community) = stats(&mut conn, access.scope())
             .await
             .map_err(Error::from)?;
         let count = |dimension: &str, key: &str| {
@@ -725,5 +836,52 @@ impl ProjectsService for ProjectsApi {
             visits: count("visits", ""),
             person_times: count("person_times", ""),
         }))
+    }
+}
+
+/// The library's figures, counted over what `scope` sees (the kept counters when it sees
+/// everything): counters, and projects by community, largest first.
+async fn stats(
+    conn: &mut AnyConnection,
+    scope: Option<&[String]>,
+) -> Result<
+    (
+        std::collections::HashMap<(String, String), i64>,
+        Vec<(String, i64)>,
+    ),
+    sqlx::Error,
+> {
+    const COMMUNITIES: i64 = 100;
+    match scope {
+        None => Ok((
+            storage::stats::counters(conn).await?,
+            storage::stats::dimension(conn, "community", COMMUNITIES).await?,
+        )),
+        Some(orgs) => Ok((
+            storage::owners::counters(conn, orgs).await?,
+            storage::owners::by_community(conn, orgs, COMMUNITIES).await?,
+        )),
+    }
+}
+
+/// A community's projects, (visits, person-times) and contracts in force, counted over
+/// what `scope` sees.
+async fn community_totals(
+    conn: &mut AnyConnection,
+    scope: Option<&[String]>,
+    id: &str,
+) -> Result<(i64, (i64, i64), i64), sqlx::Error> {
+    let today = Date::today();
+    match scope {
+        None => Ok((
+            storage::stats::get(conn, "community", id).await?,
+            storage::visits::community_totals(conn, id).await?,
+            storage::contracts::active_count(conn, id, today).await?,
+        )),
+        Some(orgs) => Ok((
+            storage::owners::community_projects(conn, orgs, id).await?,
+            storage::owners::visit_totals(conn, orgs, Some(id)).await?,
+            storage::owners::active_contracts(conn, orgs, id, &today.to_string()).await?,
+        )),
     }
 }

@@ -20,10 +20,11 @@ impl Library {
     /// Signs a contract; a retry returns the first.
     pub async fn sign_contract(&self, new: NewContract) -> Result<Contract, Error> {
         let mut tx = self.db.begin().await?;
-        if let Some(project_id) = &new.project_id
-            && storage::projects::get(&mut tx, project_id).await?.is_none()
-        {
-            return Err(not_found(project_id));
+        if let Some(project_id) = &new.project_id {
+            let project = storage::projects::lock(&mut tx, project_id)
+                .await?
+                .ok_or_else(|| not_found(project_id))?;
+            self.check(&project)?;
         }
         let id = uuid::Uuid::now_v7().to_string();
         match storage::contracts::insert(&mut tx, &id, &new, now_micros()).await? {

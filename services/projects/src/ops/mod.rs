@@ -15,6 +15,7 @@ use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
 use xingfu_platform::time::now_micros;
 
+use crate::access::Guard;
 use crate::domain::{Project, Status};
 use crate::storage;
 
@@ -26,6 +27,8 @@ pub struct Library {
     db: Database,
     outbox: Outbox,
     pii: Protector,
+    /// What the caller's writes check on the project they change, under its lock.
+    guard: Option<Guard>,
 }
 
 /// A project changed inside an open transaction, not yet committed.
@@ -39,7 +42,26 @@ pub(crate) struct Changed {
 impl Library {
     /// The library on `db`, publishing through `outbox`, sealing personal data with `pii`.
     pub fn new(db: Database, outbox: Outbox, pii: Protector) -> Self {
-        Self { db, outbox, pii }
+        Self {
+            db,
+            outbox,
+            pii,
+            guard: None,
+        }
+    }
+
+    /// The library for one caller's writes: each checks `guard` on the project it changes
+    /// (as read under the transaction), so a rule about its owners judges the latest state.
+    pub fn guarded(&self, guard: Guard) -> Self {
+        Self {
+            guard: Some(guard),
+            ..self.clone()
+        }
+    }
+
+    /// Runs the caller's guard, if any, on `project`.
+    pub(crate) fn check(&self, project: &Project) -> Result<(), Error> {
+        self.guard.as_ref().map_or(Ok(()), |guard| guard(project))
     }
 
     /// The database, for reads.
@@ -64,6 +86,7 @@ impl Library {
             let before = storage::projects::get(&mut tx, id)
                 .await?
                 .ok_or_else(|| not_found(id))?;
+            self.check(&before)?;
             if version != 0 && version != before.version {
                 return Err(Error::Aborted(format!(
                     "project {id} is at version {}, not {version}; read it again",

@@ -184,6 +184,7 @@ impl Library {
                 let project = storage::projects::lock(&mut tx, &project_id)
                     .await?
                     .ok_or_else(|| not_found(&project_id))?;
+                self.check(&project)?;
                 if project.status.is_final() {
                     return Err(super::wrong_state(
                         &project,

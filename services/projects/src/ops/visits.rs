@@ -17,6 +17,7 @@ impl Library {
         let project = storage::projects::lock(&mut tx, &new.project_id)
             .await?
             .ok_or_else(|| not_found(&new.project_id))?;
+        self.check(&project)?;
         let id = uuid::Uuid::now_v7().to_string();
         let now = now_micros();
         match storage::visits::insert(&mut tx, &id, &new, now).await? {
@@ -69,6 +70,7 @@ impl Library {
         let project = storage::projects::lock(&mut tx, project_id)
             .await?
             .ok_or_else(|| not_found(project_id))?;
+        self.check(&project)?;
         let kind = if milestone {
             HistoryKind::Milestone
         } else {

@@ -143,11 +143,14 @@ pub async fn overdue(
 /// Contracts newest first by community, provider and stored status, after `after`.
 /// `active_on` narrows ACTIVE to those not yet past their end, EXPIRED to stored
 /// EXPIRED plus ACTIVE ones past their end (the sweep may not have run yet).
+/// Only those inside `scope` when given (see `owners`).
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     conn: &mut AnyConnection,
     community_id: Option<&str>,
     provider_id: Option<&str>,
     status: Option<ContractStatus>,
+    scope: Option<&[String]>,
     today: Date,
     after: Option<&str>,
     limit: i64,
@@ -180,6 +183,10 @@ pub async fn list(
     }
     if let Some(after) = after {
         push(" AND id < $?", after.to_owned(), &mut sql);
+    }
+    if let Some(orgs) = scope {
+        let visible = super::owners::contract_visible("contracts", orgs, &mut binds);
+        sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

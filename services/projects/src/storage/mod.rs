@@ -5,6 +5,7 @@
 pub mod contracts;
 pub mod history;
 pub mod needs;
+pub mod owners;
 pub mod projects;
 pub mod stats;
 pub mod visits;

@@ -126,10 +126,12 @@ pub struct Filter {
     pub category: Option<Category>,
 }
 
-/// Needs newest first after `after`, at most `limit`.
+/// Needs newest first after `after`, at most `limit`; only those of projects inside
+/// `scope` when given (see `owners`).
 pub async fn list(
     conn: &mut AnyConnection,
     filter: &Filter,
+    scope: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Need>, sqlx::Error> {
@@ -150,6 +152,10 @@ pub async fn list(
             let op = if column.ends_with('<') { "" } else { " =" };
             sql.push_str(&format!(" AND {column}{op} ${}", binds.len()));
         }
+    }
+    if let Some(orgs) = scope {
+        let visible = super::owners::of_visible_project("project_id", orgs, &mut binds);
+        sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -275,10 +275,12 @@ pub struct Filter {
     pub text: Option<String>,
 }
 
-/// Projects newest first after `after` (an id), at most `limit`.
+/// Projects newest first after `after` (an id), at most `limit`; only those inside
+/// `scope` when given (see `owners`).
 pub async fn list(
     conn: &mut AnyConnection,
     filter: &Filter,
+    scope: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Project>, sqlx::Error> {
@@ -319,6 +321,10 @@ pub async fn list(
     }
     if let Some(after) = after {
         push(" AND id < $?", after.to_owned(), &mut sql);
+    }
+    if let Some(orgs) = scope {
+        let visible = super::owners::project_visible("p", orgs, &mut binds);
+        sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -80,11 +80,13 @@ pub async fn insert(
     Ok(Inserted::New(visit_of(&row)?))
 }
 
-/// Visits newest first, of a project and/or a community, after `after`.
+/// Visits newest first, of a project and/or a community, after `after`; only those of
+/// projects inside `scope` when given (see `owners`).
 pub async fn list(
     conn: &mut AnyConnection,
     project_id: Option<&str>,
     community_id: Option<&str>,
+    scope: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Visit>, sqlx::Error> {
@@ -99,6 +101,10 @@ pub async fn list(
             binds.push(value.to_owned());
             sql.push_str(&format!(" AND {clause} ${}", binds.len()));
         }
+    }
+    if let Some(orgs) = scope {
+        let visible = super::owners::of_visible_project("project_id", orgs, &mut binds);
+        sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -10,6 +10,7 @@ use xingfu_testkit::TestEnv;
 
 pub struct TestApp {
     pub client: ProjectsServiceClient<Channel>,
+    pub addr: std::net::SocketAddr,
     pub db: Database,
     pub suite: RunningSuite,
     pub env: TestEnv,
@@ -29,6 +30,7 @@ pub async fn spawn_app() -> TestApp {
         .expect("database");
     TestApp {
         client,
+        addr,
         db,
         suite,
         env,
@@ -36,6 +38,43 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// A client calling as `id` with `roles` (`role@organisation`), limited to the subtree
+    /// of `boundary` when given, as the gateway would vouch for it.
+    pub async fn client_as(
+        &self,
+        id: &str,
+        roles: &[&str],
+        boundary: Option<&str>,
+    ) -> ProjectsServiceClient<Channel> {
+        let caller = xingfu_testkit::principal(id, roles, boundary);
+        ProjectsServiceClient::new(xingfu_testkit::channel_as(self.addr, caller).await)
+    }
+
+    /// Organisation `id` under `parent` (or a root), as the directory's event makes it known.
+    pub async fn organisation(&self, id: &str, parent: &str) {
+        self.deliver(&xingfu_proto::volunteers::OrganisationRegistered {
+            organisation_id: id.into(),
+            name: id.into(),
+            kind: "AGENCY_PARTY".into(),
+            parent_id: parent.into(),
+        })
+        .await;
+        for _ in 0..200 {
+            let known: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM known_organisations WHERE organisation_id = $1",
+            )
+            .bind(id)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap();
+            if known == 1 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("organisation {id} never became known");
+    }
+
     /// The operations on the same database, for what no RPC triggers (the expiry sweep).
     pub fn library(&self) -> xingfu_projects::ops::Library {
         let pii = xingfu_platform::pii::Protector::load(&self.env.settings).unwrap();

@@ -10,5 +10,6 @@ mod create;
 mod helpers;
 mod lifecycle;
 mod needs;
+mod principals;
 mod read;
 mod visits;
