@@ -5,6 +5,7 @@
 //! `storage` the only SQL, `ops` the operations (one transaction each, with its outbox
 //! event), `grpc` the API, `events` what the service consumes.
 
+pub mod access;
 pub mod domain;
 pub mod events;
 pub mod grpc;

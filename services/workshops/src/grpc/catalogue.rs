@@ -145,6 +145,7 @@ pub(super) async fn get(
 pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListWorkshopsRequest,
+    scope: Option<&[String]>,
 ) -> Result<pb::ListWorkshopsResponse, Error> {
     let mut v = Violations::default();
     let filters = ListFilters {
@@ -157,7 +158,7 @@ pub(super) async fn list(
     let key = format!("{filters:?}");
     let page = paging::parse(r.page.as_ref(), &key, "page")?;
     let mut found = workshops
-        .workshops(&filters, page.after.as_deref(), page.fetch_limit())
+        .workshops(&filters, scope, page.after.as_deref(), page.fetch_limit())
         .await?;
     let next_page_token = paging::finish(&mut found, &page, &key, |w| &w.id);
     let known = known_of(workshops, &found).await?;

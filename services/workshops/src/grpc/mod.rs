@@ -15,6 +15,10 @@ use xingfu_proto::common::Money;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_server::WorkshopsService;
 
+use xingfu_platform::Error;
+use xingfu_platform::trust::Caller;
+
+use crate::access::{self, Check, Record};
 use crate::ops::Workshops;
 
 /// The API over the workshops service's operations.
@@ -37,14 +41,38 @@ fn money(fen: i64) -> Money {
     Money::cny(fen)
 }
 
-/// Routes each call to its area's handler: `method(Request) -> Response => handler;`.
+/// Routes each call to its area's handler, after [`access::admit`] let the caller in:
+/// `method(Request) -> Response => handler, |r| check;` for calls on a record by id;
+/// `method(Request) -> Response => handler;` under `scoped` (first) for lists and figures,
+/// whose handlers filter by the caller's boundary.
 macro_rules! routes {
-    ($($method:ident($request:ty) -> $response:ty => $handler:path;)*) => {
+    (
+        scoped {
+            $($s_method:ident($s_request:ty) -> $s_response:ty => $s_handler:path;)*
+        }
+        $($method:ident($request:ty) -> $response:ty => $handler:path, $check:expr;)*
+    ) => {
         #[tonic::async_trait]
         impl WorkshopsService for WorkshopsApi {
             $(
                 async fn $method(&self, request: Request<$request>) -> Answer<$response> {
-                    Ok(Response::new($handler(&self.workshops, request.into_inner()).await?))
+                    let caller = Caller::from_metadata(request.metadata());
+                    let request = request.into_inner();
+                    let check: fn(&$request) -> Check<'_> = $check;
+                    let mut conn = self.workshops.db().pool().acquire().await.map_err(Error::from)?;
+                    access::admit(&mut conn, &caller, check(&request)).await?;
+                    drop(conn);
+                    Ok(Response::new($handler(&self.workshops, request).await?))
+                }
+            )*
+            $(
+                async fn $s_method(&self, request: Request<$s_request>) -> Answer<$s_response> {
+                    let caller = Caller::from_metadata(request.metadata());
+                    let mut conn = self.workshops.db().pool().acquire().await.map_err(Error::from)?;
+                    let scope = access::scope(&mut conn, &caller).await?;
+                    drop(conn);
+                    let answer = $s_handler(&self.workshops, request.into_inner(), scope.as_deref());
+                    Ok(Response::new(answer.await?))
                 }
             )*
         }
@@ -52,34 +80,59 @@ macro_rules! routes {
 }
 
 routes! {
-    register_brand(pb::RegisterBrandRequest) -> pb::Brand => catalogue::register_brand;
-    list_brands(pb::ListBrandsRequest) -> pb::ListBrandsResponse => catalogue::list_brands;
-    create_workshop(pb::CreateWorkshopRequest) -> pb::Workshop => catalogue::create;
-    get_workshop(pb::GetWorkshopRequest) -> pb::Workshop => catalogue::get;
-    list_workshops(pb::ListWorkshopsRequest) -> pb::ListWorkshopsResponse => catalogue::list;
-    change_workshop_status(pb::ChangeWorkshopStatusRequest) -> pb::Workshop => catalogue::change_status;
-    give_support(pb::GiveSupportRequest) -> pb::Workshop => catalogue::give_support;
-    appoint(pb::AppointRequest) -> pb::Appointment => people::appoint;
-    end_appointment(pb::EndAppointmentRequest) -> pb::Appointment => people::end;
-    list_appointments(pb::ListAppointmentsRequest) -> pb::ListAppointmentsResponse => people::list;
-    rate_broker(pb::RateBrokerRequest) -> pb::Appointment => people::rate;
-    list_broker_ratings(pb::ListBrokerRatingsRequest) -> pb::ListBrokerRatingsResponse => people::ratings;
-    enrol_worker(pb::EnrolWorkerRequest) -> pb::Worker => workers::enrol;
-    get_worker(pb::GetWorkerRequest) -> pb::Worker => workers::get;
-    list_workers(pb::ListWorkersRequest) -> pb::ListWorkersResponse => workers::list;
-    record_income(pb::RecordIncomeRequest) -> pb::IncomeRecord => workers::record_income;
-    get_worker_income(pb::GetWorkerIncomeRequest) -> pb::WorkerIncome => workers::worker_income;
-    get_workshop_income(pb::GetWorkshopIncomeRequest) -> pb::WorkshopIncome => workers::workshop_income;
-    place_order(pb::PlaceOrderRequest) -> pb::Order => orders::place;
-    get_order(pb::GetOrderRequest) -> pb::Order => orders::get;
-    dispatch_task(pb::DispatchTaskRequest) -> pb::Task => orders::dispatch;
-    take_task(pb::TakeTaskRequest) -> pb::Take => orders::take;
-    deliver_take(pb::DeliverTakeRequest) -> pb::Take => orders::deliver;
-    raise_problem(pb::RaiseProblemRequest) -> pb::Problem => problems::raise;
-    get_problem(pb::GetProblemRequest) -> pb::Problem => problems::get;
-    list_problems(pb::ListProblemsRequest) -> pb::ListProblemsResponse => problems::list;
-    assign_problem(pb::AssignProblemRequest) -> pb::Problem => problems::assign;
-    resolve_problem(pb::ResolveProblemRequest) -> pb::Problem => problems::resolve;
-    escalate_problem(pb::EscalateProblemRequest) -> pb::Problem => problems::escalate;
-    get_stats(pb::GetStatsRequest) -> pb::WorkshopStats => stats::get;
+    scoped {
+        list_workshops(pb::ListWorkshopsRequest) -> pb::ListWorkshopsResponse => catalogue::list;
+        list_appointments(pb::ListAppointmentsRequest) -> pb::ListAppointmentsResponse => people::list;
+        list_problems(pb::ListProblemsRequest) -> pb::ListProblemsResponse => problems::list;
+        get_stats(pb::GetStatsRequest) -> pb::WorkshopStats => stats::get;
+    }
+    register_brand(pb::RegisterBrandRequest) -> pb::Brand => catalogue::register_brand, |_| Check::OPEN;
+    list_brands(pb::ListBrandsRequest) -> pb::ListBrandsResponse => catalogue::list_brands, |_| Check::OPEN;
+    create_workshop(pb::CreateWorkshopRequest) -> pb::Workshop => catalogue::create,
+        |r| Check::see(Record::Department(&r.department_id));
+    get_workshop(pb::GetWorkshopRequest) -> pb::Workshop => catalogue::get,
+        |r| Check::see(Record::Workshop(&r.id));
+    change_workshop_status(pb::ChangeWorkshopStatusRequest) -> pb::Workshop => catalogue::change_status,
+        |r| Check::see(Record::Workshop(&r.id));
+    give_support(pb::GiveSupportRequest) -> pb::Workshop => catalogue::give_support,
+        |r| Check::see(Record::Workshop(&r.workshop_id));
+    appoint(pb::AppointRequest) -> pb::Appointment => people::appoint, |r| {
+        let place = if r.workshop_id.is_empty() { Record::Programme } else { Record::Workshop(&r.workshop_id) };
+        Check::role(place, access::APPOINTING, "appointing a volunteer")
+    };
+    end_appointment(pb::EndAppointmentRequest) -> pb::Appointment => people::end,
+        |r| Check::role(Record::Appointment(&r.id), access::APPOINTING, "ending an appointment");
+    rate_broker(pb::RateBrokerRequest) -> pb::Appointment => people::rate,
+        |r| Check::role(Record::Appointment(&r.appointment_id), access::RATING, "rating a star broker");
+    list_broker_ratings(pb::ListBrokerRatingsRequest) -> pb::ListBrokerRatingsResponse => people::ratings,
+        |r| Check::see(Record::Appointment(&r.appointment_id));
+    enrol_worker(pb::EnrolWorkerRequest) -> pb::Worker => workers::enrol,
+        |r| Check::see(Record::Workshop(&r.workshop_id));
+    get_worker(pb::GetWorkerRequest) -> pb::Worker => workers::get, |r| Check::see(Record::Worker(&r.id));
+    list_workers(pb::ListWorkersRequest) -> pb::ListWorkersResponse => workers::list,
+        |r| Check::see(Record::Workshop(&r.workshop_id));
+    record_income(pb::RecordIncomeRequest) -> pb::IncomeRecord => workers::record_income,
+        |r| Check::see(Record::Worker(&r.worker_id));
+    get_worker_income(pb::GetWorkerIncomeRequest) -> pb::WorkerIncome => workers::worker_income,
+        |r| Check::see(Record::Worker(&r.worker_id));
+    get_workshop_income(pb::GetWorkshopIncomeRequest) -> pb::WorkshopIncome => workers::workshop_income,
+        |r| Check::see(Record::Workshop(&r.workshop_id));
+    place_order(pb::PlaceOrderRequest) -> pb::Order => orders::place,
+        |r| Check::see(Record::Workshop(&r.workshop_id));
+    get_order(pb::GetOrderRequest) -> pb::Order => orders::get, |r| Check::see(Record::Order(&r.id));
+    dispatch_task(pb::DispatchTaskRequest) -> pb::Task => orders::dispatch,
+        |r| Check::see(Record::Order(&r.order_id));
+    take_task(pb::TakeTaskRequest) -> pb::Take => orders::take, |r| Check::see(Record::Task(&r.task_id));
+    deliver_take(pb::DeliverTakeRequest) -> pb::Take => orders::deliver,
+        |r| Check::see(Record::Take(&r.take_id));
+    raise_problem(pb::RaiseProblemRequest) -> pb::Problem => problems::raise,
+        |r| Check::see(Record::Workshop(&r.workshop_id));
+    get_problem(pb::GetProblemRequest) -> pb::Problem => problems::get,
+        |r| Check::see(Record::Problem(&r.id));
+    assign_problem(pb::AssignProblemRequest) -> pb::Problem => problems::assign,
+        |r| Check::role(Record::Problem(&r.problem_id), access::HANDLING, "assigning a problem");
+    resolve_problem(pb::ResolveProblemRequest) -> pb::Problem => problems::resolve,
+        |r| Check::role(Record::Problem(&r.problem_id), access::HANDLING, "resolving a problem");
+    escalate_problem(pb::EscalateProblemRequest) -> pb::Problem => problems::escalate,
+        |r| Check::role(Record::Problem(&r.problem_id), access::HANDLING, "escalating a problem");
 }

@@ -78,6 +78,7 @@ pub(super) async fn end(
 pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListAppointmentsRequest,
+    scope: Option<&[String]>,
 ) -> Result<pb::ListAppointmentsResponse, Error> {
     let mut v = Violations::default();
     let optional_uuid = |value: &str, field: &str, v: &mut Violations| {
@@ -95,7 +96,7 @@ pub(super) async fn list(
     let key = format!("{filters:?}");
     let page = paging::parse(r.page.as_ref(), &key, "page")?;
     let mut found = workshops
-        .appointments(&filters, page.after.as_deref(), page.fetch_limit())
+        .appointments(&filters, scope, page.after.as_deref(), page.fetch_limit())
         .await?;
     let next_page_token = paging::finish(&mut found, &page, &key, |a| &a.id);
     let known = known_of(workshops, &found).await?;

@@ -65,6 +65,7 @@ pub(super) async fn get(
 pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListProblemsRequest,
+    scope: Option<&[String]>,
 ) -> Result<pb::ListProblemsResponse, Error> {
     let mut v = Violations::default();
     let workshop = (!r.workshop_id.is_empty())
@@ -82,6 +83,7 @@ pub(super) async fn list(
             workshop.as_deref(),
             status,
             category,
+            scope,
             page.after.as_deref(),
             page.fetch_limit(),
         )

@@ -10,8 +10,9 @@ use crate::ops::Workshops;
 pub(super) async fn get(
     workshops: &Workshops,
     _r: pb::GetStatsRequest,
+    scope: Option<&[String]>,
 ) -> Result<pb::WorkshopStats, Error> {
-    let s = workshops.stats().await?;
+    let s = workshops.stats(scope).await?;
     let counts = |pairs: Vec<(String, i64)>| {
         pairs
             .into_iter()

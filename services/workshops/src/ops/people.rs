@@ -85,11 +85,12 @@ impl Workshops {
     pub async fn appointments(
         &self,
         filters: &ListFilters,
+        scope: Option<&[String]>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Appointment>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::list(&mut conn, filters, after, limit).await?)
+        Ok(store::list(&mut conn, filters, scope, after, limit).await?)
     }
 
     /// Rates a current star broker; a retry changes nothing.

@@ -52,11 +52,13 @@ impl Workshops {
         workshop_id: Option<&str>,
         status: Option<ProblemStatus>,
         category: Option<ProblemCategory>,
+        scope: Option<&[String]>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Problem>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::list(&mut conn, workshop_id, status, category, after, limit).await?)
+        let filters = (workshop_id, status, category);
+        Ok(store::list(&mut conn, filters, scope, after, limit).await?)
     }
 
     /// Assigns a problem to a current commissioner; to the one it has, nothing.

@@ -10,7 +10,7 @@ use xingfu_platform::Error;
 use super::Workshops;
 use crate::domain::people::Role;
 use crate::domain::workers::mean_floor;
-use crate::storage::{COUNTERS, people, workers};
+use crate::storage::{COUNTERS, people, scoped, workers};
 
 /// The service's figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,10 +48,17 @@ pub struct Stats {
 }
 
 impl Workshops {
-    /// The figures as of now.
-    pub async fn stats(&self) -> Result<Stats, Error> {
+    /// The figures as of now: of every workshop, or (`scope`) of the workshops of those
+    /// organisations only.
+    pub async fn stats(&self, scope: Option<&[String]>) -> Result<Stats, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let counters = COUNTERS.all(&mut conn).await?;
+        let mut counters = COUNTERS.all(&mut conn).await?;
+        if let Some(orgs) = scope {
+            // Brands are the programme's catalogue, the same for everyone.
+            let brands = counters.remove(&("brands".to_owned(), "all".to_owned()));
+            counters = scoped::counters(&mut conn, orgs).await?;
+            counters.insert(("brands".to_owned(), "all".to_owned()), brands.unwrap_or(0));
+        }
         let get = |dimension: &str, key: &str| {
             counters
                 .get(&(dimension.to_owned(), key.to_owned()))
@@ -67,11 +74,15 @@ impl Workshops {
             found.sort();
             found
         };
-        let uplifts: Vec<i64> = workers::uplifts(&mut conn, None, None)
+        let uplifts: Vec<i64> = workers::uplifts(&mut conn, None, None, scope)
             .await?
             .iter()
             .filter_map(|u| u.average_monthly())
             .collect();
+        let mut holders = async |role| match scope {
+            Some(orgs) => scoped::holders(&mut conn, orgs, role).await,
+            None => people::holders(&mut conn, role).await,
+        };
         Ok(Stats {
             workshops: get("workshops", "all"),
             by_mode: keys("mode"),
@@ -81,9 +92,9 @@ impl Workshops {
             beneficiaries: get("beneficiaries", "all"),
             average_monthly_uplift_fen: mean_floor(&uplifts),
             total_income_fen: get("income", "total"),
-            commissioners: people::holders(&mut conn, Role::Commissioner).await?,
-            red_stewards: people::holders(&mut conn, Role::RedSteward).await?,
-            star_brokers: people::holders(&mut conn, Role::StarBroker).await?,
+            commissioners: holders(Role::Commissioner).await?,
+            red_stewards: holders(Role::RedSteward).await?,
+            star_brokers: holders(Role::StarBroker).await?,
             problems_raised: get("problems", "raised"),
             problems_resolved: get("problems", "resolved"),
             orders: get("orders", "all"),

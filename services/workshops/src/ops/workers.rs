@@ -197,7 +197,7 @@ impl Workshops {
     ) -> Result<(i64, Vec<Uplift>), Error> {
         let mut conn = self.db.pool().acquire().await?;
         let at = workshop(&mut conn, workshop_id).await?;
-        let uplifts = store::uplifts(&mut conn, Some(workshop_id), Some(year)).await?;
+        let uplifts = store::uplifts(&mut conn, Some(workshop_id), Some(year), None).await?;
         Ok((at.workers, uplifts))
     }
 }

@@ -68,11 +68,12 @@ impl Workshops {
     pub async fn workshops(
         &self,
         filters: &ListFilters,
+        scope: Option<&[String]>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Workshop>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(store::list(&mut conn, filters, after, limit).await?)
+        Ok(store::list(&mut conn, filters, scope, after, limit).await?)
     }
 
     /// Moves the workshop to `to` along a valid transition; to where it is, nothing.

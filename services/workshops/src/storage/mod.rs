@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod orders;
 pub mod people;
 pub mod problems;
+pub mod scoped;
 pub mod workers;
 pub mod workshops;
 

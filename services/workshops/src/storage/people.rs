@@ -73,10 +73,12 @@ pub struct ListFilters {
     pub active_only: bool,
 }
 
-/// Appointments in id order after `after`.
+/// Appointments in id order after `after`; only those at workshops of the organisations
+/// in `scope` when given.
 pub async fn list(
     conn: &mut AnyConnection,
     filters: &ListFilters,
+    scope: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Appointment>, sqlx::Error> {
@@ -85,6 +87,7 @@ pub async fn list(
         .and("workshop_id =", filters.workshop_id.as_deref())
         .and("volunteer_id =", filters.volunteer_id.as_deref())
         .and_if(filters.active_only, "active = 1")
+        .and_in(&crate::access::owner_of("appointments"), scope)
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?

@@ -53,12 +53,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Problem>, 
     .transpose()
 }
 
-/// Problems in id order after `after`, by workshop, status and category.
+/// Problems in id order after `after`, by workshop, status and category; only those at
+/// workshops of the organisations in `scope` when given.
 pub async fn list(
     conn: &mut AnyConnection,
-    workshop_id: Option<&str>,
-    status: Option<ProblemStatus>,
-    category: Option<ProblemCategory>,
+    (workshop_id, status, category): (Option<&str>, Option<ProblemStatus>, Option<ProblemCategory>),
+    scope: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Problem>, sqlx::Error> {
@@ -66,6 +66,7 @@ pub async fn list(
         .and("workshop_id =", workshop_id)
         .and("status =", status.map(ProblemStatus::as_str))
         .and("category =", category.map(ProblemCategory::as_str))
+        .and_in(&crate::access::owner_of("problems"), scope)
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?

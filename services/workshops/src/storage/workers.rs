@@ -230,6 +230,7 @@ pub async fn uplifts(
     conn: &mut AnyConnection,
     workshop_id: Option<&str>,
     year: Option<i32>,
+    scope: Option<&[String]>,
 ) -> Result<Vec<Uplift>, sqlx::Error> {
     let (from, to) = year.map_or(("0000-00".to_owned(), "9999-99".to_owned()), |y| {
         (format!("{y:04}-01"), format!("{y:04}-12"))
@@ -241,6 +242,10 @@ pub async fn uplifts(
     .and("m.workshop_id =", workshop_id)
     .and("m.month >=", Some(from))
     .and("m.month <=", Some(to))
+    .and_in(
+        "(SELECT sw.department_id FROM workshops sw WHERE sw.id = m.workshop_id)",
+        scope,
+    )
     .fetch(conn, "m.worker_id, m.month", i64::MAX)
     .await?;
     let mut out: Vec<(String, Uplift)> = Vec::new();

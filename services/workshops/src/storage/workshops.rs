@@ -68,10 +68,11 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Workshop>,
 }
 
 /// Workshops in id order after `after`, by mode, brand, community and status, each with
-/// its support.
+/// its support; only those of the organisations in `scope` when given.
 pub async fn list(
     conn: &mut AnyConnection,
     filters: &ListFilters,
+    scope: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Workshop>, sqlx::Error> {
@@ -80,6 +81,7 @@ pub async fn list(
         .and("brand_id =", filters.brand_id.as_deref())
         .and("community_id =", filters.community_id.as_deref())
         .and("status =", filters.status.map(WorkshopStatus::as_str))
+        .and_in("department_id", scope)
         .and("id >", after)
         .fetch(&mut *conn, "id", limit)
         .await?

@@ -5,6 +5,7 @@
 mod catalogue;
 mod orders;
 mod people;
+mod principals;
 mod problems;
 mod workers;
 
@@ -20,6 +21,12 @@ pub type Client = WorkshopsServiceClient<Channel>;
 
 /// The workshops service alone on `env`, with one brand registered.
 pub async fn started(env: &TestEnv) -> (Client, RunningSuite) {
+    let (client, suite, _) = started_at(env).await;
+    (client, suite)
+}
+
+/// [`started`], with the address to call it as other principals.
+pub async fn started_at(env: &TestEnv) -> (Client, RunningSuite, std::net::SocketAddr) {
     let mut runner = Runner::new(env.settings.clone()).await.unwrap();
     let addr = runner.add(xingfu_workshops::SERVICE).await.unwrap();
     let suite = runner.start().await.unwrap();
@@ -33,7 +40,7 @@ pub async fn started(env: &TestEnv) -> (Client, RunningSuite) {
         })
         .await
         .unwrap();
-    (client, suite)
+    (client, suite, addr)
 }
 
 /// A workshop of the test brand, opened; returns it.
