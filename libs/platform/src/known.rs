@@ -136,11 +136,10 @@ pub async fn lineage(
     let mut lineage = Vec::new();
     let mut current = id.to_owned();
     while !current.is_empty() && lineage.len() < MAX_DEPTH && !lineage.contains(&current) {
-        let parent: Option<Option<String>> =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(&current)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let parent: Option<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&current)
+            .fetch_optional(&mut *conn)
+            .await?;
         lineage.push(std::mem::take(&mut current));
         current = parent.flatten().unwrap_or_default();
     }

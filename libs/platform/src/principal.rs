@@ -288,7 +288,11 @@ mod tests {
         assert!(!approver.may(Role::GrantApprover, &lineage(&["other"])));
         assert!(approver.may(Role::Evaluator, &lineage(&["anything"])));
         assert!(!approver.may(Role::ActivityOrganiser, &lineage(&["district"])));
-        assert!(approver.require(Role::Auditor, &lineage(&["x"]), "reading").is_err());
+        assert!(
+            approver
+                .require(Role::Auditor, &lineage(&["x"]), "reading")
+                .is_err()
+        );
         assert_eq!(Grant::from_token("nonsense@x"), None);
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));

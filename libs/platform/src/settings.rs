@@ -136,10 +136,18 @@ pub struct AuthSettings {
     /// Seconds of clock skew allowed when checking `exp` and `nbf`.
     #[serde(default = "default_leeway")]
     pub jwt_leeway_secs: u64,
+    /// Milliseconds between reloads of the principals, roles and keys managed through the
+    /// API: how long a grant or a revocation made on another gateway replica takes here.
+    #[serde(default = "default_refresh_ms")]
+    pub refresh_ms: u64,
 }
 
 fn default_leeway() -> u64 {
     60
+}
+
+fn default_refresh_ms() -> u64 {
+    1000
 }
 
 /// TLS on the gateway's gRPC port, and mutual TLS for callers with a certificate.

@@ -79,6 +79,11 @@ catalogue! {
     "xingfu.workshops.v1" workshops::ProblemRaised => "workshops.problem_raised.v1";
     "xingfu.workshops.v1" workshops::ProblemChanged => "workshops.problem_changed.v1";
     "xingfu.gateway.v1" gateway::CallAudited => "gateway.call_audited.v1";
+    "xingfu.gateway.v1" gateway::PrincipalRegistered => "gateway.principal_registered.v1";
+    "xingfu.gateway.v1" gateway::RoleGranted => "gateway.role_granted.v1";
+    "xingfu.gateway.v1" gateway::RoleRevoked => "gateway.role_revoked.v1";
+    "xingfu.gateway.v1" gateway::ApiKeyIssued => "gateway.api_key_issued.v1";
+    "xingfu.gateway.v1" gateway::ApiKeyRevoked => "gateway.api_key_revoked.v1";
 }
 
 #[cfg(test)]

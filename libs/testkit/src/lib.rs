@@ -17,8 +17,8 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Endpoint;
 use xingfu_platform::principal::Grant;
 use xingfu_platform::secret::Secret;
-use xingfu_platform::trust::Caller;
 use xingfu_platform::settings::LogFormat;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::{ServiceName, Settings};
 
 /// The PostgreSQL server tests use (`XINGFU_TEST_POSTGRES_URL`, default the local one).

@@ -72,6 +72,8 @@ pub struct Record {
     pub at: i64,
     /// The caller.
     pub caller: String,
+    /// The credential it used (`key:<id>`, `jwt:<sub>`, `cert:<hash prefix>`).
+    pub credential: String,
     /// The full method.
     pub method: String,
     /// The resource touched, or empty.
@@ -88,6 +90,7 @@ pub struct Record {
 pub struct Call {
     auditor: Auditor,
     caller: String,
+    credential: String,
     method: String,
     trace_id: String,
     started: Instant,
@@ -111,11 +114,13 @@ impl Auditor {
         (auditor, writer)
     }
 
-    /// Starts auditing a call of `method` (`package.Service/Method`) by `caller`.
-    pub fn start(&self, caller: &str, method: &str, trace_id: String) -> Call {
+    /// Starts auditing a call of `method` (`package.Service/Method`) by `caller` with
+    /// `credential`.
+    pub fn start(&self, caller: &str, credential: &str, method: &str, trace_id: String) -> Call {
         Call {
             auditor: self.clone(),
             caller: caller.to_owned(),
+            credential: credential.to_owned(),
             method: method.to_owned(),
             trace_id,
             started: Instant::now(),
@@ -141,8 +146,8 @@ impl Auditor {
         use sqlx::Row as _;
         let mut conn = self.store.db.pool().acquire().await?;
         Filtered::new(
-            "SELECT id, at, caller, method, resource_id, outcome, trace_id, duration_ms \
-             FROM audit_records",
+            "SELECT id, at, caller, method, resource_id, outcome, trace_id, duration_ms, \
+             credential FROM audit_records",
         )
         .and("caller =", caller)
         .and("id <", before)
@@ -154,6 +159,7 @@ impl Auditor {
                 id: row.try_get("id")?,
                 at: row.try_get("at")?,
                 caller: row.try_get("caller")?,
+                credential: row.try_get("credential")?,
                 method: row.try_get("method")?,
                 resource_id: row.try_get("resource_id")?,
                 outcome: row.try_get("outcome")?,
@@ -247,8 +253,8 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let sql = format!(
             "INSERT INTO audit_records (id, at, caller, method, resource_id, outcome, trace_id, \
-             duration_ms) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            value_rows(records.len(), 8)
+             duration_ms, credential) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            value_rows(records.len(), 9)
         );
         let mut insert = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for record in records {
@@ -260,7 +266,8 @@ impl Store {
                 .bind(&record.resource_id)
                 .bind(&record.outcome)
                 .bind(&record.trace_id)
-                .bind(record.duration_ms);
+                .bind(record.duration_ms)
+                .bind(&record.credential);
         }
         let inserted: std::collections::HashSet<String> =
             insert.fetch_all(&mut *tx).await?.into_iter().collect();
@@ -278,6 +285,7 @@ impl Store {
                 outcome: record.outcome.clone(),
                 trace_id: record.trace_id.clone(),
                 time_micros: record.at,
+                credential: record.credential.clone(),
             })
             .collect();
         let about: Vec<(&str, &pb::CallAudited)> = records
@@ -326,6 +334,7 @@ impl Call {
             id: uuid::Uuid::now_v7().to_string(),
             at: now_micros(),
             caller: self.caller,
+            credential: self.credential,
             method: self.method,
             resource_id,
             outcome: outcome.to_owned(),
@@ -510,6 +519,7 @@ mod tests {
             id: format!("audit-{i:04}"),
             at: i as i64,
             caller: "test".into(),
+            credential: "key:test".into(),
             method: "xingfu.projects.v1.ProjectsService/CreateProject".into(),
             resource_id: format!("p{i}"),
             outcome: "OK".into(),

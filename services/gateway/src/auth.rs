@@ -18,10 +18,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tonic::Status;
 use xingfu_platform::Settings;
+use xingfu_platform::principal::{Grant, Role, normalise};
 use xingfu_platform::time::{from_rfc3339, now_micros};
 use xingfu_platform::trust::Caller;
 
 use crate::jwt::Jwt;
+use crate::principals::{Principals, Snapshot};
 
 /// The header (and metadata key) an API key travels in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -62,6 +64,10 @@ struct PolicyEntry {
     burst: Option<f64>,
     #[serde(default)]
     organisation: Option<String>,
+    /// Roles this caller holds by configuration (`role@organisation` or `role`), beside
+    /// those granted through the API.
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,7 +76,8 @@ struct PolicyFile {
     caller: Vec<PolicyEntry>,
 }
 
-/// The gateway's keys, token checks and policy, loaded at start-up.
+/// The gateway's keys, token checks and policy, loaded at start-up, and the principals,
+/// roles and keys managed through its API.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
     jwt: Option<Jwt>,
@@ -78,7 +85,23 @@ pub struct Auth {
     certs: HashMap<String, String>,
     scopes: HashMap<String, BTreeSet<String>>,
     organisations: HashMap<String, String>,
+    roles: HashMap<String, Vec<Grant>>,
     rates: HashMap<String, (f64, f64)>,
+    principals: Option<Principals>,
+}
+
+/// The one answer to every credential that does not authenticate: missing, malformed,
+/// unknown, wrong, expired or revoked alike, so a prober learns nothing (the log says why).
+pub fn unauthenticated() -> Status {
+    Status::unauthenticated(format!(
+        "present a valid credential: an API key in {API_KEY_HEADER}, a bearer token or a client certificate"
+    ))
+}
+
+/// Refuses with [`unauthenticated`], logging `why` for the operators.
+fn refuse(why: &str) -> Status {
+    tracing::info!(why, "refused a credential");
+    unauthenticated()
 }
 
 /// Which kind of access a method needs.
@@ -147,6 +170,10 @@ impl Auth {
                 "key {}: sha256 must be 64 hex digits",
                 key.id
             );
+            let key = StoredKey {
+                caller: normalise(&key.caller),
+                ..key
+            };
             auth.keys.insert(key.id.clone(), (key, not_after));
         }
         for cert in keys.cert {
@@ -156,9 +183,30 @@ impl Auth {
                 cert.caller
             );
             auth.certs
-                .insert(cert.sha256.to_ascii_lowercase(), cert.caller);
+                .insert(cert.sha256.to_ascii_lowercase(), normalise(&cert.caller));
         }
+        let policy = PolicyFile {
+            caller: policy
+                .caller
+                .into_iter()
+                .map(|entry| PolicyEntry {
+                    id: normalise(&entry.id),
+                    ..entry
+                })
+                .collect(),
+        };
         for entry in &policy.caller {
+            let mut roles = Vec::new();
+            for token in &entry.roles {
+                let grant = Grant::from_token(token).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "caller {}: {token:?} is not a role (see docs/security.md)",
+                        entry.id
+                    )
+                })?;
+                roles.push(grant);
+            }
+            auth.roles.insert(entry.id.clone(), roles);
             if let Some(organisation) = &entry.organisation {
                 xingfu_platform::validate::directory_id(organisation, "organisation").map_err(
                     |_| anyhow::anyhow!("caller {}: organisation must be a directory id", entry.id),
@@ -193,79 +241,122 @@ impl Auth {
         self.rates.clone()
     }
 
+    /// Reads the principals, roles and keys managed through the API from `principals`.
+    pub fn with_principals(mut self, principals: Principals) -> Self {
+        self.principals = Some(principals);
+        self
+    }
+
     /// The caller `headers` authenticate (a bearer token, else an API key, else the client
-    /// certificate of the connection, by its SHA-256), or UNAUTHENTICATED.
+    /// certificate of the connection, by its SHA-256), and the credential used (for the
+    /// audit: `key:<id>`, `jwt:<sub>`, `cert:<hash prefix>`), or UNAUTHENTICATED.
     pub fn authenticate(
         &self,
         headers: &HeaderMap,
         client_cert: Option<&[u8]>,
-    ) -> Result<Caller, Status> {
+    ) -> Result<(Caller, String), Status> {
+        let snapshot = self
+            .principals
+            .as_ref()
+            .map(Principals::snapshot)
+            .unwrap_or_default();
         if let Some(bearer) = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
         {
-            let jwt = self.jwt.as_ref().ok_or_else(|| {
-                Status::unauthenticated("this gateway takes API keys, not bearer tokens")
+            let jwt = self
+                .jwt
+                .as_ref()
+                .ok_or_else(|| refuse("a bearer token, but no JWKS is configured"))?;
+            let (subject, asked) = jwt.verify(bearer.trim()).map_err(|status| {
+                tracing::info!(why = status.message(), "refused a bearer token");
+                unauthenticated()
             })?;
-            let (subject, asked) = jwt.verify(bearer.trim())?;
             // Token subjects live in their own part of the policy (`jwt:<sub>`), so no
             // identity provider user can take an API-key caller's name (`admin`).
-            let id = format!("jwt:{subject}");
-            let granted = self.scopes.get(&id).cloned().unwrap_or_default();
-            let scopes = match asked {
-                Some(asked) => asked
+            let id = normalise(&format!("jwt:{subject}"));
+            let mut caller = self.caller(id.clone(), &snapshot);
+            if let Some(asked) = asked {
+                caller.scopes = asked
                     .into_iter()
-                    .filter(|scope| covers(&granted, scope))
-                    .collect(),
-                None => granted,
-            };
-            return Ok(self.caller(id, scopes));
+                    .filter(|scope| covers(&caller.scopes, scope))
+                    .collect();
+            }
+            return Ok((caller, id));
         }
         if !headers.contains_key(API_KEY_HEADER)
             && let Some(der) = client_cert
         {
+            let hash = hex(&Sha256::digest(der));
             let caller = self
                 .certs
-                .get(&hex(&Sha256::digest(der)))
-                .ok_or_else(|| Status::unauthenticated("the client certificate is not known"))?;
-            let scopes = self.scopes.get(caller).cloned().unwrap_or_default();
-            return Ok(self.caller(caller.clone(), scopes));
+                .get(&hash)
+                .ok_or_else(|| refuse("a client certificate not in the key file"))?;
+            return Ok((
+                self.caller(caller.clone(), &snapshot),
+                format!("cert:{}", &hash[..16]),
+            ));
         }
         let presented = headers
             .get(API_KEY_HEADER)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                Status::unauthenticated(format!(
-                    "present an API key in {API_KEY_HEADER} (<key id>.<secret>)"
-                ))
-            })?;
-        let bad = || Status::unauthenticated("the API key is not valid");
-        let (id, secret) = presented.trim().split_once('.').ok_or_else(bad)?;
-        let (key, not_after) = self.keys.get(id).ok_or_else(bad)?;
+            .ok_or_else(|| refuse("no credential"))?;
+        let (id, secret) = presented
+            .trim()
+            .split_once('.')
+            .ok_or_else(|| refuse("a malformed API key"))?;
+        let (owner, sha256, not_after) = match (self.keys.get(id), snapshot.keys.get(id)) {
+            (Some((key, not_after)), _) => (&key.caller, &key.sha256, *not_after),
+            (None, Some(key)) => (&key.principal, &key.sha256, key.not_after),
+            (None, None) => return Err(refuse("an unknown API key")),
+        };
         let hash = hex(&Sha256::digest(secret.as_bytes()));
-        let same = hash.len() == key.sha256.len()
+        let same = hash.len() == sha256.len()
             && hash
                 .bytes()
-                .zip(key.sha256.to_ascii_lowercase().bytes())
+                .zip(sha256.to_ascii_lowercase().bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         if !same {
-            return Err(bad());
+            return Err(refuse("a wrong API key secret"));
         }
         if not_after.is_some_and(|end| now_micros() > end) {
-            return Err(Status::unauthenticated("the API key has expired"));
+            return Err(refuse("an expired API key"));
         }
-        let scopes = self.scopes.get(&key.caller).cloned().unwrap_or_default();
-        Ok(self.caller(key.caller.clone(), scopes))
+        if snapshot.revoked.contains(id) {
+            return Err(refuse("a revoked API key"));
+        }
+        Ok((self.caller(owner.clone(), &snapshot), format!("key:{id}")))
     }
 
-    /// The caller `id` with `scopes` and the policy's organisation limit.
-    fn caller(&self, id: String, scopes: BTreeSet<String>) -> Caller {
+    /// The principal `id`: the policy's scopes, organisation limit and roles, with the
+    /// roles granted through the API, the scopes those roles imply, and its record's
+    /// volunteer and boundary.
+    fn caller(&self, id: String, snapshot: &Snapshot) -> Caller {
+        let record = snapshot.principals.get(&id);
+        let mut roles: Vec<Grant> = self.roles.get(&id).cloned().unwrap_or_default();
+        roles.extend(snapshot.grants_of(&id).map(|g| g.grant.clone()));
+        roles.sort();
+        roles.dedup();
+        let mut scopes = self.scopes.get(&id).cloned().unwrap_or_default();
+        for grant in &roles {
+            scopes.extend(implied_scopes(grant.role).iter().map(|s| (*s).to_owned()));
+        }
         Caller {
-            organisation: self.organisations.get(&id).cloned(),
+            organisation: self.organisations.get(&id).cloned().or_else(|| {
+                record
+                    .map(|r| r.organisation_id.clone())
+                    .filter(|o| !o.is_empty())
+            }),
+            volunteer: record
+                .map(|r| r.volunteer_id.clone())
+                .filter(|v| !v.is_empty()),
             id,
             scopes,
+            roles,
         }
     }
 
@@ -282,6 +373,32 @@ impl Auth {
                 caller.id
             )))
         }
+    }
+}
+
+/// The scopes a role brings with it, so that granting a role through the API is enough to
+/// reach the calls it is for; the services decide the rest from the role itself.
+fn implied_scopes(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::ProgrammeAdmin => &["gateway:*"],
+        Role::OrganisationAdmin => &[
+            "gateway:*",
+            "projects:*",
+            "volunteers:*",
+            "workshops:*",
+            "funds:read",
+        ],
+        Role::GrantRequester | Role::GrantApprover => &["funds:*"],
+        Role::ActivityOrganiser | Role::Evaluator => &["volunteers:*"],
+        Role::Commissioner | Role::ProblemHandler => &["workshops:*"],
+        Role::Auditor => &[
+            "gateway:read",
+            "projects:read",
+            "volunteers:read",
+            "funds:read",
+            "workshops:read",
+        ],
+        Role::Integrator | Role::Delegate => &[],
     }
 }
 
@@ -325,7 +442,9 @@ fn bootstrap(data_dir: &Path, keys_path: &Path, policy_path: &Path) -> anyhow::R
             policy_path,
             "# Each caller's scopes: <service>:read, <service>:write, <service>:*, pii:read, *.\n\
              # The admin loads data in bulk (xingfu seed --demo): a higher rate than the default.\n\
-             [[caller]]\nid = \"admin\"\nscopes = [\"*\"]\nrate_per_second = 5000\nburst = 10000\n",
+             # Roles (docs/security.md): the admin manages principals, roles and keys.\n\
+             [[caller]]\nid = \"admin\"\nscopes = [\"*\"]\nroles = [\"programme_admin\"]\n\
+             rate_per_second = 5000\nburst = 10000\n",
         )
         .with_context(|| format!("writing {}", policy_path.display()))?;
     }
@@ -397,7 +516,7 @@ mod tests {
         let caller = |scopes: &[&str]| Caller {
             id: "c".into(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            organisation: None,
+            ..Caller::default()
         };
         assert!(Auth::authorise(&caller(&["*"]), "funds", "Donate").is_ok());
         assert!(Auth::authorise(&caller(&["funds:*"]), "funds", "Donate").is_ok());

@@ -11,6 +11,7 @@ pub mod http;
 pub mod jwt;
 pub mod limits;
 pub mod overview;
+pub mod principals;
 pub mod proxy;
 pub mod subtree;
 
@@ -36,6 +37,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         description: "directory",
         postgres: include_str!("../migrations/postgres/0102_directory.sql"),
         sqlite: include_str!("../migrations/sqlite/0102_directory.sql"),
+    },
+    MigrationSource {
+        version: 103,
+        description: "principals",
+        postgres: include_str!("../migrations/postgres/0103_principals.sql"),
+        sqlite: include_str!("../migrations/sqlite/0103_principals.sql"),
     },
 ];
 
@@ -73,7 +80,13 @@ pub fn subscriptions(
 
 /// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let auth = auth::Auth::load(&ctx.settings)?;
+    let principals = principals::Principals::load(
+        ctx.db.clone(),
+        ctx.outbox.clone(),
+        std::time::Duration::from_millis(ctx.settings.auth.refresh_ms.max(50)),
+    )
+    .await?;
+    let auth = auth::Auth::load(&ctx.settings)?.with_principals(principals.clone());
     let proxy = proxy::Proxy::new(
         &ctx.settings,
         PUBLIC_SERVICES,
@@ -96,7 +109,11 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     );
     let (auditor, audit_writer) = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
     let proxy = proxy
-        .with_local(api::GatewayApi::new(sources, auditor.clone()))
+        .with_local(api::GatewayApi::new(
+            sources,
+            auditor.clone(),
+            api::principals::PrincipalsApi::new(principals.clone(), ctx.db.clone()),
+        ))
         .with_auditor(auditor)
         .with_subtrees(subtree::Subtrees::new(ctx.db.clone()));
     let http = http::rest::router(proxy.clone())
@@ -118,6 +135,9 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     parts.subscriptions = subscriptions(&ctx.db);
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
+    }));
+    parts.background.push(Box::new(move |_, shutdown| {
+        Box::pin(principals.run(shutdown))
     }));
     parts.until_drained.push(Box::new(move |_, drained| {
         Box::pin(audit_writer.run(drained))

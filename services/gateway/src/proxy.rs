@@ -167,14 +167,14 @@ impl Service<Request<axum::body::Body>> for Proxy {
             .and_then(|info| info.peer_certs())
             .and_then(|certs| certs.first().map(|cert| cert.to_vec()));
         let admitted = self.limits.admit().and_then(|permit| {
-            let caller = self
+            let (caller, credential) = self
                 .auth
                 .authenticate(request.headers(), client_cert.as_deref())?;
             Auth::authorise(&caller, scope, method)?;
             self.limits.take(&caller.id)?;
-            Ok((permit, caller))
+            Ok((permit, caller, credential))
         });
-        let (permit, caller) = match admitted {
+        let (permit, caller, credential) = match admitted {
             Ok(admitted) => admitted,
             Err(status) => {
                 tracing::info!(code = ?status.code(), %service, %method, "refused a call");
@@ -191,7 +191,7 @@ impl Service<Request<axum::body::Body>> for Proxy {
             (Some(auditor), Access::Write) => {
                 let trace_id =
                     telemetry::trace_id_of(&tracing::Span::current()).unwrap_or_default();
-                Some(auditor.start(&caller.id, &path, trace_id))
+                Some(auditor.start(&caller.id, &credential, &path, trace_id))
             }
             _ => None,
         };

@@ -10,9 +10,7 @@
 
 use prost_reflect::{DynamicMessage, MessageDescriptor, Value};
 use xingfu_platform::db::Database;
-
-/// The deepest hierarchy walked before giving up (the directory refuses cycles).
-const MAX_DEPTH: usize = 64;
+use xingfu_platform::known::{self, Hierarchy};
 
 /// The directory's hierarchy as the gateway knows it.
 #[derive(Clone, Debug)]
@@ -30,23 +28,9 @@ impl Subtrees {
     /// is not (yet) within anything.
     pub async fn contains(&self, root: &str, id: &str) -> Result<bool, sqlx::Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let mut current = id.to_owned();
-        for _ in 0..MAX_DEPTH {
-            if current == root {
-                return Ok(true);
-            }
-            let parent: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT parent_id FROM known_organisations WHERE organisation_id = $1",
-            )
-            .bind(&current)
-            .fetch_optional(&mut *conn)
-            .await?;
-            match parent.flatten().filter(|p| !p.is_empty()) {
-                Some(parent) => current = parent,
-                None => return Ok(false),
-            }
-        }
-        Ok(false)
+        let lineage = known::lineage(&mut conn, Hierarchy::Known, id).await?;
+        // An organisation not heard of has a lineage of itself alone: inside only if root.
+        Ok(lineage.iter().any(|o| o == root))
     }
 }
 

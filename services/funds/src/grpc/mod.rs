@@ -4,7 +4,9 @@
 pub mod convert;
 
 use tonic::{Request, Response, Status};
+use xingfu_platform::principal::Role;
 use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::trust::Caller;
 use xingfu_platform::validate::required;
 use xingfu_platform::{Error, FieldViolation, Violations, paging, validate};
 use xingfu_proto::common::PageResponse;
@@ -222,13 +224,18 @@ impl FundsService for FundsApi {
     }
 
     async fn request_grant(&self, request: Request<pb::RequestGrantRequest>) -> Answer<pb::Grant> {
-        let r = request.into_inner();
+        let caller = Caller::from_metadata(request.metadata());
+        // The requester is the caller (or, for a delegate, the person it names).
+        let actor = caller.actor("requested_by", &request.get_ref().requested_by)?;
+        caller.require(Role::GrantRequester, &[], "requesting a grant")?;
+        let mut r = request.into_inner();
+        r.requested_by = actor.id;
         let mut v = Violations::default();
         let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
         let fund_id = v.check(validate::uuid(&r.fund_id, "fund_id"));
         let kind = v.check(required(grant_kind_from_proto(r.kind, "kind"), "kind"));
         let amount = v.check(domain::parse_amount(r.amount_fen, "amount_fen"));
-        let requested_by = v.check(validate::directory_id(&r.requested_by, "requested_by"));
+        let requested_by = v.check(validate::single_line(&r.requested_by, "requested_by", 64));
         let beneficiary = match kind {
             Some(kind) if crate::ops::needs_beneficiary(kind) => v.check(validate::directory_id(
                 &r.beneficiary_ref,
@@ -371,10 +378,14 @@ impl FundsService for FundsApi {
     }
 
     async fn approve_grant(&self, request: Request<pb::ApproveGrantRequest>) -> Answer<pb::Grant> {
+        let caller = Caller::from_metadata(request.metadata());
+        // Four eyes are two persons: each approval is its approver's own call.
+        let approver = caller.in_person("approver", &request.get_ref().approver)?;
+        caller.require(Role::GrantApprover, &[], "approving a grant")?;
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::uuid(&r.id, "id"));
-        let approver = v.check(validate::directory_id(&r.approver, "approver"));
+        let approver = v.check(validate::single_line(&approver, "approver", 64));
         v.finish()?;
         let (id, approver) = id
             .zip(approver)
@@ -385,10 +396,14 @@ impl FundsService for FundsApi {
     }
 
     async fn reject_grant(&self, request: Request<pb::RejectGrantRequest>) -> Answer<pb::Grant> {
-        let r = request.into_inner();
+        let caller = Caller::from_metadata(request.metadata());
+        let reviewer = caller.in_person("reviewer", &request.get_ref().reviewer)?;
+        caller.require(Role::GrantApprover, &[], "rejecting a grant")?;
+        let mut r = request.into_inner();
+        r.reviewer = reviewer;
         let mut v = Violations::default();
         let id = v.check(validate::uuid(&r.id, "id"));
-        v.check(validate::directory_id(&r.reviewer, "reviewer"));
+        v.check(validate::single_line(&r.reviewer, "reviewer", 64));
         let reason = v.check(validate::single_line(&r.reason, "reason", 500));
         v.finish()?;
         let (id, reason) = id
@@ -403,6 +418,10 @@ impl FundsService for FundsApi {
     }
 
     async fn cancel_grant(&self, request: Request<pb::CancelGrantRequest>) -> Answer<pb::Grant> {
+        let caller = Caller::from_metadata(request.metadata());
+        if !caller.may(Role::GrantRequester, &[]) {
+            caller.require(Role::GrantApprover, &[], "cancelling a grant")?;
+        }
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::uuid(&r.id, "id"));
@@ -422,6 +441,9 @@ impl FundsService for FundsApi {
         &self,
         request: Request<pb::DisburseGrantRequest>,
     ) -> Answer<pb::Grant> {
+        let caller = Caller::from_metadata(request.metadata());
+        caller.principal()?;
+        caller.require(Role::GrantApprover, &[], "paying a grant")?;
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
         Ok(Response::new(grant_to_proto(
             self.ledger.disburse_grant(&id).await?,

@@ -3,6 +3,7 @@
 
 use sqlx::{Any, Transaction};
 use xingfu_platform::Error;
+use xingfu_platform::principal::normalise;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::funds as pb;
 
@@ -88,14 +89,15 @@ impl Ledger {
                 if g.status != GrantStatus::Requested {
                     return Err(grant_state(g, "only REQUESTED grants can be approved"));
                 }
-                if g.requested_by == approver {
+                // Ids compare normalised: `ALICE` is the requester `alice`.
+                if normalise(&g.requested_by) == approver {
                     return Err(Error::FailedPrecondition {
                         kind: "SELF_APPROVAL",
                         subject: format!("grants/{}", g.id),
                         message: "a grant is not approved by the one who requested it".into(),
                     });
                 }
-                if g.approved_by.iter().any(|a| a == approver) {
+                if g.approved_by.iter().any(|a| normalise(a) == approver) {
                     return Err(Error::AlreadyExists {
                         resource: "approval",
                         id: format!("{}/{approver}", g.id),

@@ -11,22 +11,85 @@ use xingfu_proto::gateway::gateway_service_server::GatewayService;
 use crate::audit::Auditor;
 use crate::overview::Sources;
 
+pub mod principals;
+
 /// The gateway's own API.
 #[derive(Clone)]
 pub struct GatewayApi {
     sources: Sources,
     auditor: Auditor,
+    principals: principals::PrincipalsApi,
 }
 
 impl GatewayApi {
-    /// The API over the services' figures and the audit trail.
-    pub fn new(sources: Sources, auditor: Auditor) -> Self {
-        Self { sources, auditor }
+    /// The API over the services' figures, the audit trail and the principals.
+    pub fn new(sources: Sources, auditor: Auditor, principals: principals::PrincipalsApi) -> Self {
+        Self {
+            sources,
+            auditor,
+            principals,
+        }
     }
 }
 
 #[tonic::async_trait]
 impl GatewayService for GatewayApi {
+    async fn register_principal(
+        &self,
+        request: Request<pb::RegisterPrincipalRequest>,
+    ) -> Result<Response<pb::Principal>, Status> {
+        self.principals.register(request).await
+    }
+
+    async fn get_principal(
+        &self,
+        request: Request<pb::GetPrincipalRequest>,
+    ) -> Result<Response<pb::Principal>, Status> {
+        self.principals.get(request).await
+    }
+
+    async fn get_current_principal(
+        &self,
+        request: Request<pb::GetCurrentPrincipalRequest>,
+    ) -> Result<Response<pb::Principal>, Status> {
+        Ok(Response::new(self.principals.current(&request)))
+    }
+
+    async fn list_principals(
+        &self,
+        request: Request<pb::ListPrincipalsRequest>,
+    ) -> Result<Response<pb::ListPrincipalsResponse>, Status> {
+        self.principals.list(request).await
+    }
+
+    async fn grant_role(
+        &self,
+        request: Request<pb::RoleRequest>,
+    ) -> Result<Response<pb::Principal>, Status> {
+        self.principals.change_role(request, true).await
+    }
+
+    async fn revoke_role(
+        &self,
+        request: Request<pb::RoleRequest>,
+    ) -> Result<Response<pb::Principal>, Status> {
+        self.principals.change_role(request, false).await
+    }
+
+    async fn issue_api_key(
+        &self,
+        request: Request<pb::IssueApiKeyRequest>,
+    ) -> Result<Response<pb::IssuedApiKey>, Status> {
+        self.principals.issue_key(request).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::RevokedApiKey>, Status> {
+        self.principals.revoke_key(request).await
+    }
+
     async fn get_overview(
         &self,
         _request: Request<pb::GetOverviewRequest>,
@@ -59,6 +122,7 @@ impl GatewayService for GatewayApi {
                     resource_id: r.resource_id,
                     outcome: r.outcome,
                     trace_id: r.trace_id,
+                    credential: r.credential,
                     duration_ms: r.duration_ms,
                 })
                 .collect(),
