@@ -8,6 +8,7 @@ pub mod date;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod grpc;
 pub mod http;
 pub mod known;
