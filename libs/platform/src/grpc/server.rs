@@ -20,7 +20,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use super::LocalService;
-use super::layers::{GrpcMetricsLayer, make_server_span};
+use super::layers::{
+    GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
+};
 use crate::settings::Settings;
 use crate::trust::{InternalGuardLayer, InternalToken};
 
@@ -178,9 +180,14 @@ fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> L
     let service = ServiceBuilder::new()
         .map_response(|response: http::Response<_>| response.map(Body::new))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_grpc().make_span_with(make_server_span))
+        .layer(
+            TraceLayer::new_for_grpc()
+                .make_span_with(make_server_span)
+                .on_failure(log_failure),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(GrpcMetricsLayer)
+        .map_response(decode_failure_is_invalid_argument)
         .layer(GlobalConcurrencyLimitLayer::new(
             settings.grpc.concurrency_limit,
         ))
