@@ -13,6 +13,7 @@ pub mod grpc;
 pub mod http;
 pub mod known;
 pub mod named;
+pub mod net;
 pub mod paging;
 pub mod pii;
 pub mod runner;

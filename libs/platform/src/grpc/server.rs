@@ -10,7 +10,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -23,6 +22,7 @@ use super::LocalService;
 use super::layers::{
     GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
 };
+use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 use crate::trust::{InternalGuardLayer, InternalToken};
 
@@ -130,6 +130,8 @@ impl GrpcServer {
         let routes = Routes::from(axum::Router::new().fallback_service(
             stack.map_request(|request: http::Request<axum::body::Body>| request.map(Body::new)),
         ));
+        let limits = Limits::from(&settings.connections);
+        let incoming = net::incoming(listener, limits, label.clone());
         let signal = {
             let shutdown = shutdown.clone();
             async move {
@@ -146,19 +148,17 @@ impl GrpcServer {
                 tokio::time::sleep(drain).await;
             }
         };
-        let mut builder = Server::builder();
+        let mut builder = Server::builder()
+            .http2_keepalive_interval(Some(limits.keepalive_interval))
+            .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+            .layer(ActivityLayer);
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).context("the TLS settings")?;
         }
         let server = builder
             .timeout(settings.request_timeout())
             .add_routes(routes)
-            // Without TCP_NODELAY an answer written in two segments waits for the peer's
-            // delayed ACK: 40 ms on Linux, on every call whose answer is more than a packet.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                signal,
-            );
+            .serve_with_incoming_shutdown(incoming, signal);
         let mut server = std::pin::pin!(server);
         tokio::select! {
             result = &mut server => return result.context("gRPC server failed"),
