@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf as _, BufMut as _, Bytes};
@@ -114,13 +115,20 @@ impl Drop for Ports {
 
 async fn start(settings: Settings) -> Ports {
     let stop = CancellationToken::new();
-    let slow = axum::Router::new().route(
-        "/test.Slow/Sleep",
-        axum::routing::post(|request: http::Request<axum::body::Body>| async move {
-            let mut grpc = tonic::server::Grpc::new(Raw);
-            grpc.unary(Slow, request.map(tonic::body::Body::new)).await
-        }),
-    );
+    let slow = axum::Router::new()
+        .route(
+            "/test.Slow/Sleep",
+            axum::routing::post(|request: http::Request<axum::body::Body>| async move {
+                let mut grpc = tonic::server::Grpc::new(Raw);
+                grpc.unary(Slow, request.map(tonic::body::Body::new)).await
+            }),
+        )
+        .route(
+            "/test.Fail/Internal",
+            axum::routing::post(|| async {
+                tonic::Status::internal("a bug").into_http::<axum::body::Body>()
+            }),
+        );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let grpc = listener.local_addr().unwrap();
     let server = GrpcServer::new("test", listener, Routes::from(slow), &[], None, &settings)
@@ -424,8 +432,25 @@ async fn a_call_longer_than_the_idle_timeout_is_not_cut_but_idleness_after_it_is
     assert!(after >= header - Duration::from_millis(100), "{after:?}");
 }
 
+/// The levels of the "call failed" events logged on this thread.
+#[derive(Clone, Default)]
+struct FailureLevels(Arc<Mutex<Vec<tracing::Level>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FailureLevels {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().fields().field("classification").is_some() {
+            self.0.lock().unwrap().push(*event.metadata().level());
+        }
+    }
+}
+
 #[tokio::test]
-async fn a_request_that_is_not_protobuf_is_invalid_argument() {
+async fn a_request_that_is_not_protobuf_is_invalid_argument_and_logged_below_error() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let levels = FailureLevels::default();
+    // The test runtime has one thread: the server's tasks log here too.
+    let _logging =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(levels.clone()));
     let ports = start(settings(10, 300, 4096)).await;
     let mut client = tonic::client::Grpc::new(channel(ports.grpc).await);
     client.ready().await.unwrap();
@@ -440,4 +465,21 @@ async fn a_request_that_is_not_protobuf_is_invalid_argument() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(*levels.0.lock().unwrap(), [tracing::Level::INFO]);
+
+    client.ready().await.unwrap();
+    let status = client
+        .unary(
+            tonic::Request::new(Vec::new()),
+            http::uri::PathAndQuery::from_static("/test.Fail/Internal"),
+            Raw,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert_eq!(
+        *levels.0.lock().unwrap(),
+        [tracing::Level::INFO, tracing::Level::ERROR],
+        "a server's fault is still an error"
+    );
 }

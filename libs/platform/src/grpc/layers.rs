@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use http::{HeaderValue, Request, Response};
 use tower::{Layer, Service};
 use tower_http::classify::{GrpcCode, GrpcFailureClass};
+use tracing::Level;
 
 use crate::telemetry;
 
@@ -36,28 +37,36 @@ pub fn make_server_span<B>(request: &Request<B>) -> tracing::Span {
     span
 }
 
-/// Logs a failed call: ERROR only for what is the server's fault (INTERNAL, UNKNOWN,
-/// DATA_LOSS, a broken stream), WARN for overload and deadlines, INFO for the caller's
-/// mistakes (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, …), so an
-/// alert on ERROR lines fires for bugs, not for a client sending nonsense.
+/// Logs a failed call at [`failure_level`].
 pub fn log_failure(class: GrpcFailureClass, latency: Duration, _span: &tracing::Span) {
     let latency_ms = latency.as_millis();
     let code = match &class {
         GrpcFailureClass::Status(status) => status.code(),
         _ => None,
     };
+    match failure_level(code) {
+        Level::ERROR => tracing::error!(classification = %class, latency_ms, "call failed"),
+        Level::WARN => tracing::warn!(classification = %class, latency_ms, "call failed"),
+        _ => tracing::info!(classification = %class, latency_ms, "call failed"),
+    }
+}
+
+/// ERROR only for what is the server's fault (INTERNAL, UNKNOWN, DATA_LOSS), WARN for
+/// overload, deadlines and broken streams (`None`: no status, usually a peer gone), INFO
+/// for the caller's mistakes (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+/// UNAUTHENTICATED, …), so an alert on ERROR lines fires for bugs, not for a client
+/// sending nonsense.
+pub fn failure_level(code: Option<GrpcCode>) -> Level {
     match code {
-        Some(GrpcCode::Internal | GrpcCode::Unknown | GrpcCode::DataLoss) => {
-            tracing::error!(classification = %class, latency_ms, "call failed");
-        }
+        Some(GrpcCode::Internal | GrpcCode::Unknown | GrpcCode::DataLoss) => Level::ERROR,
         None
         | Some(
             GrpcCode::Unavailable
             | GrpcCode::DeadlineExceeded
             | GrpcCode::ResourceExhausted
             | GrpcCode::Aborted,
-        ) => tracing::warn!(classification = %class, latency_ms, "call failed"),
-        Some(_) => tracing::info!(classification = %class, latency_ms, "call failed"),
+        ) => Level::WARN,
+        Some(_) => Level::INFO,
     }
 }
 
@@ -180,5 +189,26 @@ mod tests {
             ("xingfu.projects.v1.ProjectsService", "GetProject")
         );
         assert_eq!(split_path("/"), ("", ""));
+    }
+
+    #[test]
+    fn only_the_servers_faults_are_errors() {
+        for code in [GrpcCode::Internal, GrpcCode::Unknown, GrpcCode::DataLoss] {
+            assert_eq!(failure_level(Some(code)), Level::ERROR, "{code:?}");
+        }
+        for code in [GrpcCode::Unavailable, GrpcCode::DeadlineExceeded] {
+            assert_eq!(failure_level(Some(code)), Level::WARN, "{code:?}");
+        }
+        for code in [
+            GrpcCode::InvalidArgument,
+            GrpcCode::NotFound,
+            GrpcCode::PermissionDenied,
+            GrpcCode::Unauthenticated,
+            GrpcCode::AlreadyExists,
+            GrpcCode::FailedPrecondition,
+            GrpcCode::Unimplemented,
+        ] {
+            assert_eq!(failure_level(Some(code)), Level::INFO, "{code:?}");
+        }
     }
 }

@@ -5,7 +5,8 @@ mod local;
 mod server;
 
 pub use layers::{
-    GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
+    GrpcMetricsLayer, decode_failure_is_invalid_argument, failure_level, log_failure,
+    make_server_span,
 };
 pub use local::{LocalService, LocalServices};
 pub use server::{GrpcServer, HEALTH_SERVICE};
