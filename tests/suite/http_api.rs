@@ -185,7 +185,52 @@ async fn every_service_reads_and_writes_as_json_with_the_grpc_rules() {
     )
     .await;
     assert_eq!((status, &error["code"]), (404, &json!("NOT_FOUND")));
+    let (status, error) = too_large(addr, "/v1/projects/create-project").await;
+    assert_eq!(
+        (status, &error["code"]),
+        (413, &json!("RESOURCE_EXHAUSTED")),
+        "{error}"
+    );
+    assert!(
+        error["message"].is_string() && error.get("details").is_some(),
+        "{error}"
+    );
     suite.stop().await.unwrap();
+}
+
+/// A JSON body of 3 MiB, over the port's limit: (status, JSON body). The answer comes
+/// before the body is all sent, so reading and writing go on together.
+async fn too_large(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let body = format!("{{\"title\": \"{}\"}}", "x".repeat(3 << 20));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {API_KEY}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let (mut reader, mut writer) = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap()
+        .into_split();
+    let sending = tokio::spawn(async move {
+        // The server may stop reading once it has answered.
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(body.as_bytes()).await;
+        writer
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n")
+            && let Ok(json) = serde_json::from_str::<Value>(body)
+        {
+            sending.abort();
+            return (head[9..12].parse().unwrap(), json);
+        }
+        let n = reader.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer: {text:?}");
+        answer.extend_from_slice(&buf[..n]);
+    }
 }
 
 #[tokio::test]

@@ -150,9 +150,11 @@ impl Database {
 
     async fn open_sqlite(path: &Path, settings: &Settings) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            crate::files::create_private_dir(dir)
                 .with_context(|| format!("creating the data directory {}", dir.display()))?;
         }
+        crate::files::create_private_file(path)
+            .with_context(|| format!("creating SQLite file {}", path.display()))?;
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let pool = AnyPoolOptions::new()
             .max_connections(settings.database.max_connections.min(4))
@@ -427,5 +429,32 @@ mod tests {
         assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(value_rows(1, 1), "($1)");
         assert_eq!(value_rows(0, 4), "");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_data_folder_is_0700_and_the_sqlite_files_0600() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        use crate::service::ServiceName;
+        use crate::settings::Settings;
+
+        let root = tempfile::tempdir().unwrap();
+        let mut settings = Settings::defaults().unwrap();
+        settings.data_dir = root.path().join("data");
+        let db = super::Database::open(&settings, ServiceName::Projects)
+            .await
+            .unwrap();
+        db.migrate(&[]).await.unwrap();
+        let mode = |name: &str| {
+            let path = settings.data_dir.join(name);
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
+        };
+        assert_eq!(mode(""), 0o700);
+        assert_eq!(mode("projects.db"), 0o600);
+        // WAL mode: SQLite creates these beside the file, with the file's mode.
+        assert_eq!(mode("projects.db-wal"), 0o600);
+        assert_eq!(mode("projects.db-shm"), 0o600);
+        db.close().await;
     }
 }

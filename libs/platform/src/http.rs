@@ -1,16 +1,26 @@
-//! The HTTP port: Prometheus metrics at `/metrics` and liveness at `/healthz`.
+//! The HTTP port: Prometheus metrics at `/metrics` and liveness at `/healthz`, plus the
+//! routes services add (the gateway's JSON API), behind the same connection hygiene as
+//! the gRPC ports (see [`crate::net`]).
 
 use std::sync::OnceLock;
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
-use axum::serve::ListenerExt as _;
+use futures_util::StreamExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::timeout::TimeoutLayer;
 
+use crate::net::{self, ActivityLayer, Limits};
 use crate::runner::HTTP_GRACE;
+use crate::settings::Settings;
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -41,19 +51,75 @@ pub fn router() -> Router {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    settings: &Settings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let stopped = shutdown.clone();
-    // TCP_NODELAY, as on the gRPC port: no answer waits for a delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "TCP_NODELAY not set");
+    let limits = Limits::from(&settings.connections);
+    // A request whose body trickles in is a call in flight, so the idle timeout does not
+    // see it; this bounds it (the longest deadline a JSON call may ask for).
+    let longest = settings
+        .request_timeout()
+        .max(std::time::Duration::from_millis(
+            settings.limits.max_deadline_ms,
+        ));
+    let router = router.layer(TimeoutLayer::with_status_code(
+        http::StatusCode::REQUEST_TIMEOUT,
+        longest,
+    ));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // hyper enforces its HTTP/1 header timeout (each request's, not only the first) and
+    // HTTP/2 pings only with a timer.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.keepalive_interval))
+        .keep_alive_timeout(limits.keepalive_timeout);
+    let graceful = GracefulShutdown::new();
+    {
+        let mut incoming = std::pin::pin!(net::incoming(listener, limits, "http".to_owned()));
+        loop {
+            let accepted = tokio::select! {
+                accepted = incoming.next() => accepted,
+                _ = shutdown.cancelled() => break,
+            };
+            let connection = match accepted {
+                Some(Ok(connection)) => connection,
+                Some(Err(err)) => {
+                    tracing::debug!(error = %err, "accepting an HTTP connection failed");
+                    continue;
+                }
+                None => break,
+            };
+            let info = connection.info();
+            let service = ServiceBuilder::new()
+                .map_request(move |request: http::Request<Incoming>| {
+                    let mut request = request.map(axum::body::Body::new);
+                    request.extensions_mut().insert(info.clone());
+                    request
+                })
+                .layer(ActivityLayer)
+                .service(router.clone());
+            let served = builder
+                .serve_connection(TokioIo::new(connection), TowerToHyperService::new(service))
+                .into_owned();
+            let served = graceful.watch(served);
+            tokio::spawn(async move {
+                if let Err(err) = served.await {
+                    tracing::debug!(error = %err, "HTTP connection ended with an error");
+                }
+            });
         }
-    });
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(async move { stopped.cancelled().await });
-    tokio::select! {
-        result = server => result.context("HTTP server failed"),
-        _ = async { shutdown.cancelled().await; tokio::time::sleep(HTTP_GRACE).await } => Ok(()),
+        // The listener closes here, before the grace period: no new connection waits.
     }
+    if tokio::time::timeout(HTTP_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("HTTP connections still open after the grace period; closing");
+    }
+    Ok(())
 }

@@ -205,7 +205,8 @@ pub(crate) fn key_file(path: &Path) -> anyhow::Result<String> {
         return Ok(key);
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::files::create_private_dir(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut key = [0u8; 32];
     fill_random(&mut key);

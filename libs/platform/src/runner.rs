@@ -275,7 +275,10 @@ impl Runner {
         let http_addr = http.local_addr()?;
         let http_token = CancellationToken::new();
         let mut http_task = JoinSet::new();
-        http_task.spawn(crate::http::serve(http, http_routes, http_token.clone()));
+        let (http_settings, http_stop) = (settings.clone(), http_token.clone());
+        http_task.spawn(async move {
+            crate::http::serve(http, http_routes, &http_settings, http_stop).await
+        });
         tracing::info!(
             services = ?addrs.keys().collect::<Vec<_>>(),
             http = %http_addr,

@@ -42,6 +42,8 @@ pub struct Settings {
     pub grpc: GrpcSettings,
     /// The HTTP port (metrics, liveness).
     pub http: HttpSettings,
+    /// Timeouts and a cap on the connections of every port, gRPC and HTTP.
+    pub connections: ConnectionSettings,
     /// The gateway.
     pub gateway: ServiceSettings,
     /// The projects service.
@@ -214,6 +216,21 @@ pub struct HttpSettings {
     pub listen: SocketAddr,
 }
 
+/// Connection hygiene on every port: what an unauthenticated client may hold open.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionSettings {
+    /// Seconds a new connection gets to send its first complete request.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open with no call in flight.
+    pub idle_timeout_secs: u64,
+    /// Seconds between HTTP/2 pings (and the TCP keepalive idle time).
+    pub keepalive_interval_secs: u64,
+    /// Seconds an HTTP/2 ping may go unanswered before the connection is closed.
+    pub keepalive_timeout_secs: u64,
+    /// Connections open at once per port; beyond it new ones are closed at once.
+    pub max_connections: usize,
+}
+
 /// One service's own settings (`XINGFU__<SERVICE>__…`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceSettings {
@@ -333,6 +350,20 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 key: "grpc.concurrency_limit",
                 reason: "must be at least 1".into(),
+            });
+        }
+        let c = &self.connections;
+        if c.header_read_timeout_secs == 0
+            || c.idle_timeout_secs < c.header_read_timeout_secs
+            || c.keepalive_interval_secs == 0
+            || c.keepalive_timeout_secs == 0
+            || c.max_connections == 0
+        {
+            return Err(SettingsError::Invalid {
+                key: "connections.idle_timeout_secs",
+                reason: "every connections setting must be above 0, and idle_timeout_secs \
+                         at least header_read_timeout_secs"
+                    .into(),
             });
         }
         if self.database.max_connections == 0 {

@@ -422,7 +422,7 @@ pub fn new_key(id: &str) -> (String, String) {
 }
 
 fn bootstrap(data_dir: &Path, keys_path: &Path, policy_path: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(data_dir)
+    xingfu_platform::files::create_private_dir(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let id = format!("admin-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let (key, hash) = new_key(&id);

@@ -17,10 +17,11 @@ use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tonic::Status;
 use tonic::body::Body;
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use tonic::transport::server::TlsConnectInfo;
 use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt as _};
 use xingfu_platform::grpc::{LocalService, LocalServices};
+use xingfu_platform::net::ConnectionInfo;
 use xingfu_platform::settings::Settings;
 use xingfu_platform::trust::{self, InternalToken};
 use xingfu_platform::{ServiceName, telemetry};
@@ -163,7 +164,7 @@ impl Service<Request<axum::body::Body>> for Proxy {
         // Shed first (it costs least), then who, then what, then how often.
         let client_cert = request
             .extensions()
-            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .get::<TlsConnectInfo<ConnectionInfo>>()
             .and_then(|info| info.peer_certs())
             .and_then(|certs| certs.first().map(|cert| cert.to_vec()));
         let admitted = self.limits.admit().and_then(|permit| {

@@ -1,13 +1,16 @@
 //! Tower layers every gRPC server runs behind: a span per call (continuing the caller's
-//! trace) and call metrics by method and status.
+//! trace), a failure log whose level follows the status, call metrics by method and
+//! status, and INVALID_ARGUMENT for a request that is not protobuf.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response};
 use tower::{Layer, Service};
+use tower_http::classify::{GrpcCode, GrpcFailureClass};
+use tracing::Level;
 
 use crate::telemetry;
 
@@ -32,6 +35,57 @@ pub fn make_server_span<B>(request: &Request<B>) -> tracing::Span {
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     let _ = span.set_parent(telemetry::extract_from_headers(request.headers()));
     span
+}
+
+/// Logs a failed call at [`failure_level`].
+pub fn log_failure(class: GrpcFailureClass, latency: Duration, _span: &tracing::Span) {
+    let latency_ms = latency.as_millis();
+    let code = match &class {
+        GrpcFailureClass::Status(status) => status.code(),
+        _ => None,
+    };
+    match failure_level(code) {
+        Level::ERROR => tracing::error!(classification = %class, latency_ms, "call failed"),
+        Level::WARN => tracing::warn!(classification = %class, latency_ms, "call failed"),
+        _ => tracing::info!(classification = %class, latency_ms, "call failed"),
+    }
+}
+
+/// ERROR only for what is the server's fault (INTERNAL, UNKNOWN, DATA_LOSS), WARN for
+/// overload, deadlines and broken streams (`None`: no status, usually a peer gone), INFO
+/// for the caller's mistakes (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+/// UNAUTHENTICATED, …), so an alert on ERROR lines fires for bugs, not for a client
+/// sending nonsense.
+pub fn failure_level(code: Option<GrpcCode>) -> Level {
+    match code {
+        Some(GrpcCode::Internal | GrpcCode::Unknown | GrpcCode::DataLoss) => Level::ERROR,
+        None
+        | Some(
+            GrpcCode::Unavailable
+            | GrpcCode::DeadlineExceeded
+            | GrpcCode::ResourceExhausted
+            | GrpcCode::Aborted,
+        ) => Level::WARN,
+        Some(_) => Level::INFO,
+    }
+}
+
+/// tonic answers a request body that is not the method's protobuf message with INTERNAL
+/// "failed to decode Protobuf message"; it is the caller's mistake, so INVALID_ARGUMENT.
+/// Only trailers-only answers (the status in the headers) carry it: the request is decoded
+/// before any answer starts.
+pub fn decode_failure_is_invalid_argument<B>(mut response: Response<B>) -> Response<B> {
+    let decode_failure = tonic::Status::from_header_map(response.headers()).is_some_and(|s| {
+        s.code() == tonic::Code::Internal
+            && s.message().starts_with("failed to decode Protobuf message")
+    });
+    if decode_failure {
+        response.headers_mut().insert(
+            "grpc-status",
+            HeaderValue::from(tonic::Code::InvalidArgument as i32),
+        );
+    }
+    response
 }
 
 fn split_path(path: &str) -> (&str, &str) {
@@ -135,5 +189,26 @@ mod tests {
             ("xingfu.projects.v1.ProjectsService", "GetProject")
         );
         assert_eq!(split_path("/"), ("", ""));
+    }
+
+    #[test]
+    fn only_the_servers_faults_are_errors() {
+        for code in [GrpcCode::Internal, GrpcCode::Unknown, GrpcCode::DataLoss] {
+            assert_eq!(failure_level(Some(code)), Level::ERROR, "{code:?}");
+        }
+        for code in [GrpcCode::Unavailable, GrpcCode::DeadlineExceeded] {
+            assert_eq!(failure_level(Some(code)), Level::WARN, "{code:?}");
+        }
+        for code in [
+            GrpcCode::InvalidArgument,
+            GrpcCode::NotFound,
+            GrpcCode::PermissionDenied,
+            GrpcCode::Unauthenticated,
+            GrpcCode::AlreadyExists,
+            GrpcCode::FailedPrecondition,
+            GrpcCode::Unimplemented,
+        ] {
+            assert_eq!(failure_level(Some(code)), Level::INFO, "{code:?}");
+        }
     }
 }

@@ -4,6 +4,9 @@ mod layers;
 mod local;
 mod server;
 
-pub use layers::{GrpcMetricsLayer, make_server_span};
+pub use layers::{
+    GrpcMetricsLayer, decode_failure_is_invalid_argument, failure_level, log_failure,
+    make_server_span,
+};
 pub use local::{LocalService, LocalServices};
 pub use server::{GrpcServer, HEALTH_SERVICE};

@@ -10,7 +10,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -20,7 +19,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use super::LocalService;
-use super::layers::{GrpcMetricsLayer, make_server_span};
+use super::layers::{
+    GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
+};
+use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 use crate::trust::{InternalGuardLayer, InternalToken};
 
@@ -128,6 +130,8 @@ impl GrpcServer {
         let routes = Routes::from(axum::Router::new().fallback_service(
             stack.map_request(|request: http::Request<axum::body::Body>| request.map(Body::new)),
         ));
+        let limits = Limits::from(&settings.connections);
+        let incoming = net::incoming(listener, limits, label.clone());
         let signal = {
             let shutdown = shutdown.clone();
             async move {
@@ -144,19 +148,17 @@ impl GrpcServer {
                 tokio::time::sleep(drain).await;
             }
         };
-        let mut builder = Server::builder();
+        let mut builder = Server::builder()
+            .http2_keepalive_interval(Some(limits.keepalive_interval))
+            .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+            .layer(ActivityLayer);
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).context("the TLS settings")?;
         }
         let server = builder
             .timeout(settings.request_timeout())
             .add_routes(routes)
-            // Without TCP_NODELAY an answer written in two segments waits for the peer's
-            // delayed ACK: 40 ms on Linux, on every call whose answer is more than a packet.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                signal,
-            );
+            .serve_with_incoming_shutdown(incoming, signal);
         let mut server = std::pin::pin!(server);
         tokio::select! {
             result = &mut server => return result.context("gRPC server failed"),
@@ -178,9 +180,14 @@ fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> L
     let service = ServiceBuilder::new()
         .map_response(|response: http::Response<_>| response.map(Body::new))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_grpc().make_span_with(make_server_span))
+        .layer(
+            TraceLayer::new_for_grpc()
+                .make_span_with(make_server_span)
+                .on_failure(log_failure),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(GrpcMetricsLayer)
+        .map_response(decode_failure_is_invalid_argument)
         .layer(GlobalConcurrencyLimitLayer::new(
             settings.grpc.concurrency_limit,
         ))

@@ -7,6 +7,7 @@
 //! JSON of the response with proto field names and every field present; an error is
 //! `{"code", "message", "details"}` with the HTTP status of its gRPC code.
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -38,8 +39,12 @@ async fn call(
     method: http::Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_rejected(&rejection),
+    };
     let Some(route) = routes()
         .iter()
         .find(|r| r.service == service && r.slug == slug)
@@ -321,6 +326,20 @@ pub fn http_status(code: Code) -> StatusCode {
         Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
         Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// A body the port would not read whole, in the JSON error form: too large (413,
+/// RESOURCE_EXHAUSTED, as gRPC says of a message over its limit) or broken off.
+fn body_rejected(rejection: &BytesRejection) -> Response {
+    let status = rejection.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Code::ResourceExhausted
+    } else {
+        Code::InvalidArgument
+    };
+    let mut response = error(code, &rejection.body_text(), Value::Null);
+    *response.status_mut() = status;
+    response
 }
 
 fn error(code: Code, message: &str, details: Value) -> Response {
