@@ -245,10 +245,16 @@ macro_rules! settle {
     }};
 }
 
-/// Loads the district through `link` (a channel to the gateway with an API key).
-pub async fn load(link: Link, seed: u64) -> anyhow::Result<Loaded> {
+/// Loads the district through `channel` (to the gateway) as the holder of `key`, an
+/// admin's, and through the persons it registers.
+pub async fn load(channel: Channel, key: &str, seed: u64) -> anyhow::Result<Loaded> {
+    let link = InterceptedService::new(channel.clone(), ApiKey::new(key)?);
+    let people = people(&channel, &link)
+        .await
+        .context("the demo's persons")?;
     let mut loader = Loader {
         link,
+        people,
         dice: Dice(seed),
         calls: 0,
     };
@@ -265,7 +271,7 @@ pub async fn load(link: Link, seed: u64) -> anyhow::Result<Loaded> {
         .activities(&directory, &volunteers)
         .await
         .context("the activities")?;
-    loader.funds(&directory).await.context("the funds")?;
+    loader.funds().await.context("the funds")?;
     loader
         .workshops(&directory, &volunteers)
         .await
@@ -335,8 +341,89 @@ where
 
 struct Loader {
     link: Link,
+    people: People,
     dice: Dice,
     calls: u64,
+}
+
+/// The persons the demo acts through, each with a key of its own and only its roles, so
+/// the demo shows the programme's rules at work rather than one all-powerful key. The
+/// admin's key (programme_admin) registers them and builds the directory and catalogue.
+struct People {
+    /// activity_organiser: runs the activities, checks volunteers in, verifies hours.
+    organiser: Link,
+    /// evaluator: rates volunteers for both sides.
+    evaluator: Link,
+    /// delegate: records the volunteers' own acts in bulk (wishes they adopted).
+    importer: Link,
+    /// grant_requester: asks for the grants.
+    requester: Link,
+    /// grant_approver: approves and pays them, never its own request.
+    approver: Link,
+    /// problem_handler: takes and resolves workshops' problems.
+    handler: Link,
+}
+
+/// The demo's persons: (id, name, roles).
+const PEOPLE: [(&str, &str, &[&str]); 6] = [
+    ("demo-organiser", "活动组织者", &["activity_organiser"]),
+    ("demo-evaluator", "双评议评议人", &["evaluator"]),
+    ("demo-importer", "数据录入员", &["delegate"]),
+    ("demo-requester", "资助申请人", &["grant_requester"]),
+    ("demo-approver", "资助审批人", &["grant_approver"]),
+    ("demo-handler", "共富专员", &["problem_handler"]),
+];
+
+/// Registers the demo's persons with their roles through `admin` and issues each a new
+/// key (a second load issues new keys; the persons and roles stay as they were).
+async fn people(channel: &Channel, admin: &Link) -> anyhow::Result<People> {
+    use xingfu_proto::gateway as gw;
+    let client = gw::gateway_service_client::GatewayServiceClient::new(admin.clone());
+    let run = uuid_like();
+    let mut links = Vec::new();
+    for (id, name, roles) in PEOPLE {
+        call!(client.register_principal(gw::RegisterPrincipalRequest {
+            id: id.into(),
+            kind: gw::PrincipalKind::Person as i32,
+            display_name: name.into(),
+            volunteer_id: String::new(),
+            organisation_id: String::new(),
+        }))?;
+        for role in roles {
+            call!(client.grant_role(gw::RoleRequest {
+                principal_id: id.into(),
+                role: (*role).into(),
+                organisation_id: String::new(),
+            }))?;
+        }
+        let key = call!(client.issue_api_key(gw::IssueApiKeyRequest {
+            key_id: format!("{id}-{run}"),
+            principal_id: id.into(),
+            not_after: None,
+        }))?;
+        links.push(InterceptedService::new(
+            channel.clone(),
+            ApiKey::new(&key.api_key)?,
+        ));
+    }
+    let mut links = links.into_iter();
+    let mut next = || links.next().context("a link per person");
+    Ok(People {
+        organiser: next()?,
+        evaluator: next()?,
+        importer: next()?,
+        requester: next()?,
+        approver: next()?,
+        handler: next()?,
+    })
+}
+
+/// A short id unique to this load, for the keys it issues.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}", nanos & 0xffff_ffff_ffff)
 }
 
 /// The directory as the loader made it.
@@ -722,8 +809,10 @@ impl Loader {
             })
             .collect();
         self.calls += u64::try_from(plans.len() * 6).unwrap_or(0);
+        let run = VolunteersServiceClient::new(self.people.organiser.clone());
         each(plans, |(i, kind, title, people, community, helper)| {
             let client = client.clone();
+            let run = run.clone();
             let organiser = organiser.clone();
             async move {
                 let start = 1_790_000_000 + i64::try_from(i).unwrap_or(0) * 86_400;
@@ -747,18 +836,18 @@ impl Loader {
                     activity_id: activity.id.clone(),
                     volunteer_id: helper.clone(),
                 }))?;
-                call!(client.check_in(check(start)))?;
-                call!(client.check_out(check(start + 3 * 3600)))?;
-                call!(client.verify_hours(volunteers::VerifyHoursRequest {
+                // The organiser checks the volunteer in and out, verifies the hours
+                // (as itself: the verifier is the caller) and completes the activity.
+                call!(run.check_in(check(start)))?;
+                call!(run.check_out(check(start + 3 * 3600)))?;
+                call!(run.verify_hours(volunteers::VerifyHoursRequest {
                     activity_id: activity.id.clone(),
-                    verifier: organiser.clone(),
+                    verifier: String::new(),
                 }))?;
-                call!(
-                    client.complete_activity(volunteers::CompleteActivityRequest {
-                        activity_id: activity.id.clone(),
-                        people_served: people,
-                    })
-                )
+                call!(run.complete_activity(volunteers::CompleteActivityRequest {
+                    activity_id: activity.id.clone(),
+                    people_served: people,
+                }))
             }
         })
         .await?;
@@ -781,10 +870,9 @@ impl Loader {
             })
             .collect();
         self.calls += u64::try_from(ratings.len()).unwrap_or(0);
-        let evaluator = directory.agencies[2].clone();
+        let rater = VolunteersServiceClient::new(self.people.evaluator.clone());
         each(ratings, |(i, volunteer, side, score)| {
-            let client = client.clone();
-            let evaluator = evaluator.clone();
+            let client = rater.clone();
             async move {
                 call!(
                     client.record_evaluation(volunteers::RecordEvaluationRequest {
@@ -794,7 +882,7 @@ impl Loader {
                         side: side as i32,
                         score,
                         comment: String::new(),
-                        evaluator: evaluator.clone(),
+                        evaluator: String::new(),
                     })
                 )
             }
@@ -815,8 +903,10 @@ impl Loader {
             })
             .collect();
         self.calls += u64::try_from(wishes.len() * 3).unwrap_or(0);
+        let importer = VolunteersServiceClient::new(self.people.importer.clone());
         each(wishes, |(i, community, adopter)| {
             let client = client.clone();
+            let importer = importer.clone();
             async move {
                 let wish = call!(
                     client.post_wish(volunteers::PostWishRequest {
@@ -837,12 +927,13 @@ impl Loader {
                             .into(),
                     })
                 )?;
-                call!(client.adopt_wish(volunteers::AdoptWishRequest {
+                // Each volunteer adopted a wish; the importer records it on their behalf.
+                call!(importer.adopt_wish(volunteers::AdoptWishRequest {
                     wish_id: wish.id.clone(),
                     volunteer_id: adopter.clone(),
                 }))?;
                 if i < 30 {
-                    call!(client.fulfil_wish(volunteers::FulfilWishRequest {
+                    call!(importer.fulfil_wish(volunteers::FulfilWishRequest {
                         wish_id: wish.id.clone(),
                         note: "已送到孩子手中".into(),
                     }))?;
@@ -854,7 +945,7 @@ impl Loader {
         Ok(())
     }
 
-    async fn funds(&mut self, directory: &Directory) -> anyhow::Result<()> {
+    async fn funds(&mut self) -> anyhow::Result<()> {
         let client = FundsServiceClient::new(self.link.clone());
         let child = call!(client.create_fund(funds::CreateFundRequest {
             request_id: "demo-fund-children".into(),
@@ -921,8 +1012,8 @@ impl Loader {
         })
         .await?;
         // Grants to 297 children (600 yuan each) and 75 study corners (1,500 yuan each).
-        let requester = directory.agencies[3].clone();
-        let approver = directory.agencies[4].clone();
+        let requester = FundsServiceClient::new(self.people.requester.clone());
+        let approver = FundsServiceClient::new(self.people.approver.clone());
         let mut grants = Vec::new();
         for n in 0..FIGURES.children_funded {
             grants.push((
@@ -944,7 +1035,6 @@ impl Loader {
         }
         self.calls += u64::try_from(grants.len() * 3).unwrap_or(0);
         each(grants, |(key, fund, kind, beneficiary, amount)| {
-            let client = client.clone();
             let (requester, approver) = (requester.clone(), approver.clone());
             async move {
                 let items = if kind == funds::GrantKind::StudyCorner {
@@ -958,7 +1048,7 @@ impl Loader {
                 } else {
                     Vec::new()
                 };
-                let grant = call!(client.request_grant(funds::RequestGrantRequest {
+                let grant = call!(requester.request_grant(funds::RequestGrantRequest {
                     request_id: key.clone(),
                     fund_id: fund.clone(),
                     kind: kind as i32,
@@ -966,13 +1056,13 @@ impl Loader {
                     project_id: String::new(),
                     items: items.clone(),
                     amount_fen: amount,
-                    requested_by: requester.clone(),
+                    requested_by: String::new(),
                 }))?;
-                settle!(client.approve_grant(funds::ApproveGrantRequest {
+                settle!(approver.approve_grant(funds::ApproveGrantRequest {
                     id: grant.id.clone(),
-                    approver: approver.clone(),
+                    approver: String::new(),
                 }))?;
-                call!(client.disburse_grant(funds::DisburseGrantRequest {
+                call!(approver.disburse_grant(funds::DisburseGrantRequest {
                     id: grant.id.clone()
                 }))
             }
@@ -1211,8 +1301,10 @@ impl Loader {
             })
             .collect();
         self.calls += 60 * 3;
+        let handler = WorkshopsServiceClient::new(self.people.handler.clone());
         each(problems, |(n, shop, commissioner)| {
             let client = client.clone();
+            let handler = handler.clone();
             async move {
                 let category = [
                     workshops::ProblemCategory::Construction,
@@ -1227,11 +1319,11 @@ impl Loader {
                         ["厂房改造进度滞后", "缺少稳定订单", "计件工资核算不清"][n % 3].into(),
                 }))?;
                 if n < usize::try_from(FIGURES.problems_resolved).unwrap_or(0) {
-                    settle!(client.assign_problem(workshops::AssignProblemRequest {
+                    settle!(handler.assign_problem(workshops::AssignProblemRequest {
                         problem_id: problem.id.clone(),
                         volunteer_id: commissioner.clone(),
                     }))?;
-                    call!(client.resolve_problem(workshops::ResolveProblemRequest {
+                    call!(handler.resolve_problem(workshops::ResolveProblemRequest {
                         problem_id: problem.id.clone(),
                         resolution: "共富专员协调解决".into(),
                     }))?;

@@ -112,7 +112,5 @@ pub async fn seed_demo(endpoint: &str, key: &str, seed: u64) -> anyhow::Result<d
         .connect()
         .await
         .with_context(|| format!("connecting to {endpoint}"))?;
-    let link =
-        tonic::service::interceptor::InterceptedService::new(channel, demo::ApiKey::new(key)?);
-    demo::load(link, seed).await
+    demo::load(channel, key, seed).await
 }

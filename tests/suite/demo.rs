@@ -2,9 +2,8 @@
 //! default, the overview shows every figure of the source article, and loading again
 //! changes nothing.
 
-use tonic::service::interceptor::InterceptedService;
 use xingfu::Service;
-use xingfu::demo::{ApiKey, FIGURES};
+use xingfu::demo::FIGURES;
 use xingfu_proto::gateway as gpb;
 use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
 use xingfu_proto::workshops as wpb;
@@ -168,8 +167,7 @@ async fn the_demo_programme_reproduces_every_figure_of_the_article_and_loads_onc
         .connect()
         .await
         .unwrap();
-    let link = InterceptedService::new(channel, ApiKey::new(API_KEY).unwrap());
-    xingfu::demo::load(link, xingfu::demo::DEFAULT_SEED)
+    xingfu::demo::load(channel, API_KEY, xingfu::demo::DEFAULT_SEED)
         .await
         .unwrap();
     let again = overview().await;

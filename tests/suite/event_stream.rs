@@ -23,9 +23,33 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
     let env = TestEnv::postgres_jetstream();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     crate::projects_flow::flow(gateway(&suite).await).await;
-    crate::funds_flow::flow(gateway(&suite).await).await;
+    crate::funds_flow::flow(
+        gateway(&suite).await,
+        crate::helpers::second_approver(&suite).await,
+    )
+    .await;
     crate::volunteers_flow::flow(gateway(&suite).await).await;
     crate::workshops_flow::flow(gateway(&suite).await).await;
+    // The second approver's role and keys end: the gateway's revocation facts.
+    {
+        use xingfu_proto::gateway as gw;
+        let mut admin =
+            gw::gateway_service_client::GatewayServiceClient::new(gateway(&suite).await);
+        admin
+            .revoke_role(gw::RoleRequest {
+                principal_id: "deputy-head".into(),
+                role: "grant_approver".into(),
+                organisation_id: String::new(),
+            })
+            .await
+            .unwrap();
+        admin
+            .revoke_api_key(gw::RevokeApiKeyRequest {
+                key_id: "a-key-from-the-key-file".into(),
+            })
+            .await
+            .unwrap();
+    }
     // Give the relays a moment to drain the outboxes.
     tokio::time::sleep(Duration::from_millis(700)).await;
 

@@ -21,7 +21,7 @@ const RAISED: i64 = 31_200_000;
 const GRANT: i64 = 6_000_000;
 
 /// A fund, a donation, a two-approver grant paid out; returns the fund id.
-pub async fn flow(channel: Channel) -> String {
+pub async fn flow(channel: Channel, deputy: Channel) -> String {
     let mut client = FundsServiceClient::new(channel);
     let fund = client
         .create_fund(pb::CreateFundRequest {
@@ -57,11 +57,12 @@ pub async fn flow(channel: Channel) -> String {
         .await
         .unwrap()
         .into_inner();
-    for approver in ["office-head", "deputy-head"] {
-        client
+    // Four eyes: the caller, then a second person with a key of its own.
+    for approver in [&mut client, &mut FundsServiceClient::new(deputy)] {
+        approver
             .approve_grant(pb::ApproveGrantRequest {
                 id: grant.id.clone(),
-                approver: approver.into(),
+                approver: String::new(),
             })
             .await
             .unwrap();
@@ -111,7 +112,7 @@ pub async fn flow(channel: Channel) -> String {
     client
         .reject_grant(pb::RejectGrantRequest {
             id: turned_down.id,
-            reviewer: "office-head".into(),
+            reviewer: String::new(),
             reason: "duplicate case".into(),
         })
         .await
@@ -147,7 +148,11 @@ pub async fn flow(channel: Channel) -> String {
 async fn the_ledger_works_on_the_embedded_default_and_its_journal_refuses_edits() {
     let env = TestEnv::embedded();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    flow(gateway(&suite).await).await;
+    flow(
+        gateway(&suite).await,
+        crate::helpers::second_approver(&suite).await,
+    )
+    .await;
     suite.stop().await.unwrap();
 
     let db = Database::open(&env.settings, Service::Funds).await.unwrap();
@@ -186,7 +191,11 @@ async fn the_ledger_works_on_the_embedded_default_and_its_journal_refuses_edits(
 async fn the_ledger_works_on_postgres_and_its_events_reach_jetstream() {
     let env = TestEnv::postgres_jetstream();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    flow(gateway(&suite).await).await;
+    flow(
+        gateway(&suite).await,
+        crate::helpers::second_approver(&suite).await,
+    )
+    .await;
     let js = async_nats::jetstream::new(
         async_nats::connect(xingfu_testkit::nats_url())
             .await

@@ -604,7 +604,11 @@ async fn the_overview_gathers_every_services_figures_and_names_the_missing() {
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     let channel = crate::helpers::gateway(&suite).await;
     crate::projects_flow::flow(channel.clone()).await;
-    crate::funds_flow::flow(channel.clone()).await;
+    crate::funds_flow::flow(
+        channel.clone(),
+        crate::helpers::second_approver(&suite).await,
+    )
+    .await;
     crate::volunteers_flow::flow(channel.clone()).await;
     let workshops = crate::workshops_flow::flow(channel.clone()).await;
     let volunteers = VolunteersServiceClient::new(channel.clone())

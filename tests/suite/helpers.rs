@@ -208,3 +208,38 @@ pub async fn read_all(
     }
     out
 }
+
+/// A second grant approver (`deputy-head`), registered through the gateway's API with a
+/// key of its own: four-eyes needs two persons.
+pub async fn second_approver(suite: &RunningSuite) -> Channel {
+    use xingfu_proto::gateway as gw;
+    let addr = suite.addr(Service::Gateway).expect("gateway runs");
+    let mut admin = gw::gateway_service_client::GatewayServiceClient::new(gateway(suite).await);
+    admin
+        .register_principal(gw::RegisterPrincipalRequest {
+            id: "deputy-head".into(),
+            kind: gw::PrincipalKind::Person as i32,
+            display_name: "副主任".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("registering the second approver");
+    admin
+        .grant_role(gw::RoleRequest {
+            principal_id: "deputy-head".into(),
+            role: "grant_approver".into(),
+            organisation_id: String::new(),
+        })
+        .await
+        .expect("granting the second approver its role");
+    let key = admin
+        .issue_api_key(gw::IssueApiKeyRequest {
+            key_id: format!("deputy-head-{}", xingfu_testkit::unique_token()),
+            principal_id: "deputy-head".into(),
+            not_after: None,
+        })
+        .await
+        .expect("issuing the second approver's key")
+        .into_inner();
+    xingfu_testkit::channel_with_key(addr, &key.api_key).await
+}

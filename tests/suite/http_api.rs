@@ -298,7 +298,11 @@ async fn the_dashboard_shows_the_overviews_figures_in_chinese_and_english() {
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     let channel = crate::helpers::gateway(&suite).await;
     crate::projects_flow::flow(channel.clone()).await;
-    crate::funds_flow::flow(channel.clone()).await;
+    crate::funds_flow::flow(
+        channel.clone(),
+        crate::helpers::second_approver(&suite).await,
+    )
+    .await;
     crate::volunteers_flow::flow(channel.clone()).await;
     crate::workshops_flow::flow(channel.clone()).await;
     let overview = GatewayServiceClient::new(channel)

@@ -17,6 +17,7 @@ mod jetstream;
 mod otlp;
 mod outbox;
 mod pii;
+mod principals;
 mod projects_flow;
 mod reflection;
 mod reliability;

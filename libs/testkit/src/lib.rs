@@ -262,6 +262,7 @@ pub type Channel = InterceptedService<tonic::transport::Channel, Credentials>;
 #[derive(Clone, Debug)]
 pub struct Credentials {
     caller: Caller,
+    api_key: Option<MetadataValue<tonic::metadata::Ascii>>,
 }
 
 impl Default for Credentials {
@@ -277,6 +278,7 @@ impl Default for Credentials {
                     .collect(),
                 volunteer: None,
             },
+            api_key: None,
         }
     }
 }
@@ -284,7 +286,10 @@ impl Default for Credentials {
 impl Credentials {
     /// The credentials of `caller`, as the gateway would vouch for it to a service.
     pub fn of(caller: Caller) -> Self {
-        Self { caller }
+        Self {
+            caller,
+            api_key: None,
+        }
     }
 }
 
@@ -309,7 +314,12 @@ impl Interceptor for Credentials {
             xingfu_platform::trust::INTERNAL_HEADER,
             MetadataValue::from_static(INTERNAL_TOKEN),
         );
-        metadata.insert("x-api-key", MetadataValue::from_static(API_KEY));
+        metadata.insert(
+            "x-api-key",
+            self.api_key
+                .clone()
+                .unwrap_or_else(|| MetadataValue::from_static(API_KEY)),
+        );
         Ok(request)
     }
 }
@@ -329,6 +339,14 @@ pub fn principal(id: &str, roles: &[&str], organisation: Option<&str>) -> Caller
 /// A gRPC channel to a server bound at `addr`, carrying the test credentials.
 pub async fn channel(addr: SocketAddr) -> Channel {
     InterceptedService::new(raw_channel(addr).await, Credentials::default())
+}
+
+/// A gRPC channel to the gateway bound at `addr` calling with `api_key` instead of the
+/// test admin's (a key issued to another principal through the gateway's API).
+pub async fn channel_with_key(addr: SocketAddr, api_key: &str) -> Channel {
+    let mut credentials = Credentials::default();
+    credentials.api_key = Some(api_key.parse().expect("an API key is ASCII"));
+    InterceptedService::new(raw_channel(addr).await, credentials)
 }
 
 /// A gRPC channel to a service bound at `addr` that vouches for `caller`, as the gateway

@@ -1,5 +1,6 @@
 use tonic::Code;
 use xingfu_proto::funds as pb;
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects as projects_pb;
 
 use crate::helpers::{child_grant, spawn_app};
@@ -20,6 +21,7 @@ async fn grants_are_approved_by_someone_else_and_twice_when_large() {
         (small.status, small.approvals_required),
         (pb::GrantStatus::Requested as i32, 1)
     );
+    // One key naming the requester as approver: refused, whoever it names.
     let status = app
         .client
         .approve_grant(pb::ApproveGrantRequest {
@@ -30,9 +32,33 @@ async fn grants_are_approved_by_someone_else_and_twice_when_large() {
         .unwrap_err();
     assert_eq!(
         status.code(),
+        Code::PermissionDenied,
+        "the actor is the caller"
+    );
+    // The requester in person, under another spelling, holding the approver role.
+    let requester = app.as_principal("caseworker-1", &["grant_approver"]).await;
+    let status = FundsServiceClient::new(requester)
+        .approve_grant(pb::ApproveGrantRequest {
+            id: small.id.clone(),
+            approver: "CaseWorker-1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
         Code::FailedPrecondition,
         "the requester does not approve"
     );
+    // Nor does anyone without the role.
+    let clerk = app.as_principal("clerk", &["grant_requester"]).await;
+    let status = FundsServiceClient::new(clerk)
+        .approve_grant(pb::ApproveGrantRequest {
+            id: small.id.clone(),
+            approver: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "no approver role");
     let status = app
         .client
         .disburse_grant(pb::DisburseGrantRequest {
@@ -45,7 +71,7 @@ async fn grants_are_approved_by_someone_else_and_twice_when_large() {
         .client
         .approve_grant(pb::ApproveGrantRequest {
             id: small.id.clone(),
-            approver: "office-head".into(),
+            approver: String::new(),
         })
         .await
         .unwrap()
@@ -94,7 +120,7 @@ async fn grants_are_approved_by_someone_else_and_twice_when_large() {
         .client
         .approve_grant(pb::ApproveGrantRequest {
             id: large.id.clone(),
-            approver: "office-head".into(),
+            approver: String::new(),
         })
         .await
         .unwrap()
@@ -104,16 +130,16 @@ async fn grants_are_approved_by_someone_else_and_twice_when_large() {
         .client
         .approve_grant(pb::ApproveGrantRequest {
             id: large.id.clone(),
-            approver: "office-head".into(),
+            approver: String::new(),
         })
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
-    let twice = app
-        .client
+    let deputy = app.as_principal("deputy-head", &["grant_approver"]).await;
+    let twice = FundsServiceClient::new(deputy)
         .approve_grant(pb::ApproveGrantRequest {
             id: large.id.clone(),
-            approver: "deputy-head".into(),
+            approver: String::new(),
         })
         .await
         .unwrap()
@@ -242,7 +268,7 @@ async fn restricted_money_pays_only_its_purpose_and_projects_must_be_alive() {
     app.client
         .approve_grant(pb::ApproveGrantRequest {
             id: grant.id.clone(),
-            approver: "office-head".into(),
+            approver: String::new(),
         })
         .await
         .unwrap();

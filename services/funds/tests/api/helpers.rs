@@ -40,6 +40,13 @@ pub async fn spawn_app(max_deliver: i64) -> TestApp {
 }
 
 impl TestApp {
+    /// A channel to the funds service vouching for principal `id` holding `roles`
+    /// (programme-wide), as the gateway would.
+    pub async fn as_principal(&self, id: &str, roles: &[&str]) -> Channel {
+        let addr = self.suite.addr(ServiceName::Funds).expect("funds runs");
+        xingfu_testkit::channel_as(addr, xingfu_testkit::principal(id, roles, None)).await
+    }
+
     /// A new fund of `purpose`.
     pub async fn fund(&mut self, name: &str, purpose: pb::Purpose) -> pb::Fund {
         self.client
@@ -77,7 +84,7 @@ impl TestApp {
         self.client
             .approve_grant(pb::ApproveGrantRequest {
                 id: grant.id,
-                approver: "office-head".into(),
+                approver: String::new(),
             })
             .await
             .unwrap()

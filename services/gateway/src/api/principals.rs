@@ -144,6 +144,7 @@ impl PrincipalsApi {
     ) -> Result<Response<pb::Principal>, Status> {
         let caller = Caller::from_metadata(request.metadata());
         let id = normalise(&request.into_inner().id);
+        principal_id(&id, "id").map_err(Error::from)?;
         may_read(&caller)?;
         let snapshot = self.principals.snapshot();
         Ok(Response::new(self.visible(&caller, &snapshot, &id).await?))

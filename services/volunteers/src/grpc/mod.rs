@@ -463,10 +463,13 @@ impl VolunteersService for VolunteersApi {
         let caller = Caller::from_metadata(request.metadata());
         let reveal = caller.holds(PII_READ);
         let new = register::new_volunteer(request.get_ref())?;
-        let volunteer = self
+        let mut volunteer = self
             .volunteers
             .register_volunteer(&caller, new, reveal)
             .await?;
+        // A write answers with the name as the caller may see it, never the phone or ID
+        // number in clear: revealing them is a read, asked for and audited as one.
+        volunteer.revealed = None;
         Ok(Response::new(register::volunteer_to_proto(volunteer)))
     }
 

@@ -1,0 +1,309 @@
+//! Who acted is who called, through the gateway on PostgreSQL: principals, roles and keys
+//! managed through the API take effect without a restart, and four-eyes means two persons
+//! whatever names one key writes.
+
+use std::time::Duration;
+
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use xingfu_platform::ServiceName as Service;
+use xingfu_proto::funds as pb;
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
+use xingfu_proto::gateway as gw;
+use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
+use xingfu_testkit::TestEnv;
+
+use crate::helpers::{ApiKey, gateway, with_key};
+
+type Keyed = InterceptedService<tonic::transport::Channel, ApiKey>;
+
+/// Registers `id` as a person with `roles` (programme-wide) and returns a channel
+/// calling with a key issued to it.
+async fn person(
+    admin: &mut GatewayServiceClient<xingfu_testkit::Channel>,
+    raw: &tonic::transport::Channel,
+    id: &str,
+    roles: &[&str],
+) -> (Keyed, String) {
+    admin
+        .register_principal(gw::RegisterPrincipalRequest {
+            id: id.into(),
+            kind: gw::PrincipalKind::Person as i32,
+            display_name: format!("{id} (民政局)"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for role in roles {
+        admin
+            .grant_role(gw::RoleRequest {
+                principal_id: id.into(),
+                role: (*role).into(),
+                organisation_id: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let key = admin
+        .issue_api_key(gw::IssueApiKeyRequest {
+            key_id: format!("{id}-key"),
+            principal_id: id.into(),
+            not_after: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (with_key(raw.clone(), &key.api_key), key.key_id)
+}
+
+fn code<T>(result: Result<T, tonic::Status>) -> Code {
+    result.map_or_else(|s| s.code(), |_| Code::Ok)
+}
+
+#[tokio::test]
+async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes() {
+    let env = TestEnv::postgres();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let raw = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let mut admin = GatewayServiceClient::new(gateway(&suite).await);
+    let (clerk, _) = person(
+        &mut admin,
+        &raw,
+        "clerk",
+        &["grant_requester", "grant_approver"],
+    )
+    .await;
+    let (bob, bob_key) = person(&mut admin, &raw, "bob", &["grant_approver"]).await;
+    let (carol, _) = person(&mut admin, &raw, "carol", &["grant_approver"]).await;
+
+    let mut funds = FundsServiceClient::new(gateway(&suite).await);
+    let fund = funds
+        .create_fund(pb::CreateFundRequest {
+            request_id: "four-eyes-fund".into(),
+            name: "社会爱心资金".into(),
+            purpose: pb::Purpose::ChildSupport as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    funds
+        .donate(pb::DonateRequest {
+            idempotency_key: "four-eyes-gift".into(),
+            fund_id: fund.id.clone(),
+            donor_kind: pb::DonorKind::Company as i32,
+            donor_name: "洞头海产有限公司".into(),
+            amount_fen: 10_000_000,
+            channel: pb::DonationChannel::BankTransfer as i32,
+            received_on: None,
+        })
+        .await
+        .unwrap();
+
+    let mut clerk = FundsServiceClient::new(clerk);
+    let ask = |request_id: &str, requested_by: &str| pb::RequestGrantRequest {
+        request_id: request_id.into(),
+        fund_id: fund.id.clone(),
+        kind: pb::GrantKind::ChildSupport as i32,
+        beneficiary_ref: "case-0001".into(),
+        amount_fen: 6_000_000,
+        requested_by: requested_by.into(),
+        ..Default::default()
+    };
+    // The clerk cannot request in another's name.
+    let posing = clerk.request_grant(ask("g-posing", "alice")).await;
+    assert_eq!(code(posing), Code::PermissionDenied);
+    let grant = clerk
+        .request_grant(ask("g-1", ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(grant.requested_by, "clerk");
+    assert_eq!(grant.approvals_required, 2);
+
+    // One key naming two approvers: refused both times, nothing approved.
+    for name in ["bob", "carol"] {
+        let approve = clerk
+            .approve_grant(pb::ApproveGrantRequest {
+                id: grant.id.clone(),
+                approver: name.into(),
+            })
+            .await;
+        assert_eq!(code(approve), Code::PermissionDenied, "{name}");
+    }
+    // The requester approving under any spelling of its own id: refused.
+    for name in ["", "CLERK", " Clerk "] {
+        let own = clerk
+            .approve_grant(pb::ApproveGrantRequest {
+                id: grant.id.clone(),
+                approver: name.into(),
+            })
+            .await;
+        assert_eq!(code(own), Code::FailedPrecondition, "{name:?}");
+    }
+    // Bob twice is still one pair of eyes.
+    let mut bob = FundsServiceClient::new(bob);
+    let approve = |id: &str| pb::ApproveGrantRequest {
+        id: id.into(),
+        approver: String::new(),
+    };
+    let first = bob.approve_grant(approve(&grant.id)).await.unwrap();
+    assert_eq!(first.into_inner().status, pb::GrantStatus::Requested as i32);
+    assert_eq!(
+        code(bob.approve_grant(approve(&grant.id)).await),
+        Code::AlreadyExists
+    );
+    let paid_early = bob
+        .disburse_grant(pb::DisburseGrantRequest {
+            id: grant.id.clone(),
+        })
+        .await;
+    assert_eq!(code(paid_early), Code::FailedPrecondition);
+    // Carol is the second person.
+    let mut carol = FundsServiceClient::new(carol);
+    let approved = carol.approve_grant(approve(&grant.id)).await.unwrap();
+    assert_eq!(
+        approved.into_inner().status,
+        pb::GrantStatus::Approved as i32
+    );
+
+    // Revoking bob's key holds at once, without a restart.
+    admin
+        .revoke_api_key(gw::RevokeApiKeyRequest {
+            key_id: bob_key.clone(),
+        })
+        .await
+        .unwrap();
+    let revoked = bob
+        .get_grant(pb::GetGrantRequest {
+            id: grant.id.clone(),
+        })
+        .await;
+    assert_eq!(code(revoked), Code::Unauthenticated);
+
+    // Revoking carol's role holds at once too: she can no longer pay.
+    admin
+        .revoke_role(gw::RoleRequest {
+            principal_id: "carol".into(),
+            role: "grant_approver".into(),
+            organisation_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let unpaid = carol
+        .disburse_grant(pb::DisburseGrantRequest {
+            id: grant.id.clone(),
+        })
+        .await;
+    assert_eq!(code(unpaid), Code::PermissionDenied);
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
+    let env = TestEnv::postgres();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let raw = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let mut admin = GatewayServiceClient::new(gateway(&suite).await);
+    let (dave, _) = person(&mut admin, &raw, "dave", &["grant_requester"]).await;
+    let mut dave = GatewayServiceClient::new(dave);
+
+    // A requester cannot grant itself (or anyone) a role, nor issue keys.
+    let selfish = dave
+        .grant_role(gw::RoleRequest {
+            principal_id: "dave".into(),
+            role: "grant_approver".into(),
+            organisation_id: String::new(),
+        })
+        .await;
+    assert_eq!(code(selfish), Code::PermissionDenied);
+    let key = dave
+        .issue_api_key(gw::IssueApiKeyRequest {
+            key_id: "dave-second".into(),
+            principal_id: "dave".into(),
+            not_after: None,
+        })
+        .await;
+    assert_eq!(code(key), Code::PermissionDenied);
+    // It sees itself as the gateway does.
+    let me = dave
+        .get_current_principal(gw::GetCurrentPrincipalRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(me.id, "dave");
+    assert!(me.roles.iter().any(|r| r.role == "grant_requester"));
+    assert!(me.scopes.iter().any(|s| s == "funds:*"));
+
+    // Bad input is INVALID_ARGUMENT with the fields named; a delegate role at an
+    // organisation is refused (programme-wide only).
+    let bad = admin
+        .grant_role(gw::RoleRequest {
+            principal_id: "dave".into(),
+            role: "delegate".into(),
+            organisation_id: "beiao-party".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    let unknown = admin
+        .grant_role(gw::RoleRequest {
+            principal_id: "nobody".into(),
+            role: "auditor".into(),
+            organisation_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+
+    // A second gateway on the same database (another replica) sees a grant made here
+    // within its refresh interval, without a restart.
+    let mut second = env.settings.clone();
+    second.auth.refresh_ms = 100;
+    for service in [
+        &mut second.gateway,
+        &mut second.projects,
+        &mut second.volunteers,
+        &mut second.funds,
+        &mut second.workshops,
+    ] {
+        service.listen = "127.0.0.1:0".parse().unwrap();
+    }
+    let replica = xingfu::start(second, &[]).await.unwrap();
+    let raw_replica = xingfu_testkit::raw_channel(replica.addr(Service::Gateway).unwrap()).await;
+    let dave_key = admin
+        .issue_api_key(gw::IssueApiKeyRequest {
+            key_id: "dave-replica".into(),
+            principal_id: "dave".into(),
+            not_after: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .api_key;
+    let mut dave_there = GatewayServiceClient::new(with_key(raw_replica, &dave_key));
+    admin
+        .grant_role(gw::RoleRequest {
+            principal_id: "dave".into(),
+            role: "auditor".into(),
+            organisation_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut seen = false;
+    for _ in 0..50 {
+        if let Ok(me) = dave_there
+            .get_current_principal(gw::GetCurrentPrincipalRequest {})
+            .await
+            && me.get_ref().roles.iter().any(|r| r.role == "auditor")
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the replica never saw the grant");
+    replica.stop().await.unwrap();
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
