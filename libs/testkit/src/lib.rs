@@ -344,8 +344,10 @@ pub async fn channel(addr: SocketAddr) -> Channel {
 /// A gRPC channel to the gateway bound at `addr` calling with `api_key` instead of the
 /// test admin's (a key issued to another principal through the gateway's API).
 pub async fn channel_with_key(addr: SocketAddr, api_key: &str) -> Channel {
-    let mut credentials = Credentials::default();
-    credentials.api_key = Some(api_key.parse().expect("an API key is ASCII"));
+    let credentials = Credentials {
+        api_key: Some(api_key.parse().expect("an API key is ASCII")),
+        ..Credentials::default()
+    };
     InterceptedService::new(raw_channel(addr).await, credentials)
 }
 
