@@ -256,6 +256,61 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
 
+    // A principal limited to an organisation reaches no fund (funds are programme-wide).
+    admin
+        .register_principal(gw::RegisterPrincipalRequest {
+            id: "street-clerk".into(),
+            kind: gw::PrincipalKind::Person as i32,
+            display_name: "街道办".into(),
+            volunteer_id: String::new(),
+            organisation_id: "beiao-party".into(),
+        })
+        .await
+        .unwrap();
+    let limited_key = admin
+        .issue_api_key(gw::IssueApiKeyRequest {
+            key_id: "street-clerk-key".into(),
+            principal_id: "street-clerk".into(),
+            not_after: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .api_key;
+    let funds = FundsServiceClient::new(with_key(raw.clone(), &limited_key))
+        .list_funds(pb::ListFundsRequest::default())
+        .await;
+    assert_eq!(code(funds), Code::PermissionDenied);
+
+    // A read that may answer personal data in clear is audited; a plain read is not.
+    let mut volunteers =
+        xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient::new(
+            gateway(&suite).await,
+        );
+    let _ = volunteers
+        .get_volunteer(xingfu_proto::volunteers::GetVolunteerRequest {
+            id: "0190b5f4-0000-7000-8000-000000000000".into(),
+        })
+        .await;
+    let mut audited = false;
+    for _ in 0..50 {
+        let records = admin
+            .list_audit_records(gw::ListAuditRecordsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .records;
+        if records
+            .iter()
+            .any(|r| r.method.ends_with("/GetVolunteer") && r.credential == "key:test-admin")
+        {
+            audited = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(audited, "the unmasking read was not audited");
+
     // A second gateway on the same database (another replica) sees a grant made here
     // within its refresh interval, without a restart.
     let mut second = env.settings.clone();

@@ -5,6 +5,7 @@
 //! grant, a revocation or a new key needs no restart.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -79,7 +80,10 @@ impl Snapshot {
 pub struct Principals {
     db: Database,
     outbox: Outbox,
-    snapshot: Arc<RwLock<Arc<Snapshot>>>,
+    /// The installed snapshot with the number of the reload that read it.
+    snapshot: Arc<RwLock<(u64, Arc<Snapshot>)>>,
+    /// Reloads started, numbering them.
+    reloads: Arc<AtomicU64>,
     refresh: Duration,
 }
 
@@ -96,6 +100,7 @@ impl Principals {
             db,
             outbox,
             snapshot: Arc::default(),
+            reloads: Arc::default(),
             refresh,
         };
         principals.reload().await?;
@@ -105,18 +110,24 @@ impl Principals {
     /// What the last reload read.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         match self.snapshot.read() {
-            Ok(snapshot) => snapshot.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(snapshot) => snapshot.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
         }
     }
 
     /// Reads every principal, grant and key again.
+    /// A reload started earlier but finishing later (the periodic one racing a change's)
+    /// never replaces what a later one read.
     pub async fn reload(&self) -> Result<(), sqlx::Error> {
+        let number = self.reloads.fetch_add(1, Ordering::SeqCst) + 1;
         let mut conn = self.db.pool().acquire().await?;
         let fresh = Arc::new(read_all(&mut conn).await?);
-        match self.snapshot.write() {
-            Ok(mut snapshot) => *snapshot = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
+        let mut installed = match self.snapshot.write() {
+            Ok(installed) => installed,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if number > installed.0 {
+            *installed = (number, fresh);
         }
         Ok(())
     }

@@ -188,8 +188,13 @@ impl Service<Request<axum::body::Body>> for Proxy {
                 .get("grpc-timeout")
                 .and_then(|v| v.to_str().ok()),
         );
-        let audit = match (&self.auditor, Access::of(method)) {
-            (Some(auditor), Access::Write) => {
+        // Writes are audited, and so is every answer that shows personal data in clear.
+        let audited = match Access::of(method) {
+            Access::Write => true,
+            Access::Read => reveals_personal_data(service, method) && caller.holds("pii:read"),
+        };
+        let audit = match (&self.auditor, audited) {
+            (Some(auditor), true) => {
                 let trace_id =
                     telemetry::trace_id_of(&tracing::Span::current()).unwrap_or_default();
                 Some(auditor.start(&caller.id, &credential, &path, trace_id))
@@ -274,6 +279,16 @@ impl Service<Request<axum::body::Body>> for Proxy {
             })
         })
     }
+}
+
+/// Whether a read of `method` on `service` answers with personal data in clear for a
+/// caller holding `pii:read` (the volunteer register's phones and ID numbers).
+fn reveals_personal_data(service: &str, method: &str) -> bool {
+    service == "xingfu.volunteers.v1.VolunteersService"
+        && matches!(
+            method,
+            "GetVolunteer" | "FindVolunteer" | "ExportServiceRecord"
+        )
 }
 
 /// The request, once every organisation it names is `root` or below it; its body is read
