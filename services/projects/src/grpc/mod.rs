@@ -3,8 +3,10 @@
 //! mapped once by the platform.
 
 pub mod convert;
+mod figures;
 mod import;
 mod parse;
+mod visible;
 
 use futures_util::StreamExt as _;
 use sqlx::AnyConnection;
@@ -40,135 +42,6 @@ impl ProjectsApi {
     /// The API over `library`.
     pub fn new(library: Library) -> Self {
         Self { library }
-    }
-
-    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, Error> {
-        Ok(self.library.db().pool().acquire().await?)
-    }
-
-    /// The authenticated caller of `request`, its boundary and roles resolved.
-    async fn access<T>(&self, request: &Request<T>) -> Result<Access, Error> {
-        let caller = Caller::from_metadata(request.metadata());
-        let mut conn = self.conn().await?;
-        Access::of(&caller, &mut conn).await
-    }
-
-    /// Project `id`, if the caller sees it (else NOT_FOUND, as for a missing id).
-    async fn visible_project(&self, access: &Access, id: &str) -> Result<Project, Error> {
-        access.project(self.library.project(id).await?)
-    }
-
-    /// Need `id`, if the caller sees it.
-    async fn visible_need(&self, access: &Access, id: &str) -> Result<Need, Error> {
-        let need = self.library.need(id).await?;
-        let project = match &need.project_id {
-            Some(project_id) => Some(self.library.project(project_id).await?),
-            None => None,
-        };
-        access.need(need, project.as_ref())
-    }
-
-    /// Contract `id` and its project, if the caller sees it.
-    async fn visible_contract(
-        &self,
-        access: &Access,
-        id: &str,
-    ) -> Result<(crate::domain::Contract, Option<Project>), Error> {
-        let contract = self.library.contract(id).await?;
-        let project = match &contract.project_id {
-            Some(project_id) => Some(self.library.project(project_id).await?),
-            None => None,
-        };
-        Ok((access.contract(contract, project.as_ref())?, project))
-    }
-
-    /// Whether the caller may renew or end contract `id` (NOT_FOUND when it does not see it).
-    async fn may_keep_contract(&self, access: &Access, id: &str) -> Result<(), Error> {
-        let (contract, project) = self.visible_contract(access, id).await?;
-        access.keep_contract(
-            contract.provider_kind,
-            &contract.provider_id,
-            project.as_ref(),
-        )
-    }
-
-    /// Which of the directory ids mentioned by `projects`, `needs` and `visits` are known.
-    async fn verified(
-        &self,
-        conn: &mut AnyConnection,
-        orgs: Vec<&str>,
-        communities: Vec<&str>,
-    ) -> Result<Verified, Error> {
-        Ok(Verified {
-            organisations: known(conn, Kind::Organisation, &orgs).await?,
-            communities: known(conn, Kind::Community, &communities).await?,
-        })
-    }
-
-    async fn projects_out(&self, projects: Vec<Project>) -> Result<Vec<pb::Project>, Error> {
-        let mut conn = self.conn().await?;
-        let orgs: Vec<&str> = projects
-            .iter()
-            .flat_map(|p| {
-                p.lead_organisation
-                    .iter()
-                    .chain(&p.co_organisers)
-                    .chain(&p.pending_dispatch)
-                    .map(String::as_str)
-            })
-            .collect();
-        let communities: Vec<&str> = projects
-            .iter()
-            .flat_map(|p| p.communities.iter().map(String::as_str))
-            .collect();
-        let verified = self.verified(&mut conn, orgs, communities).await?;
-        drop(conn);
-        Ok(projects
-            .into_iter()
-            .map(|p| project_to_proto(p, &verified))
-            .collect())
-    }
-
-    async fn project_out(&self, project: Project) -> Answer<pb::Project> {
-        let mut out = self.projects_out(vec![project]).await?;
-        out.pop()
-            .map(Response::new)
-            .ok_or_else(|| Status::internal("internal error"))
-    }
-
-    async fn needs_out(&self, needs: Vec<Need>) -> Result<Vec<pb::Need>, Error> {
-        let mut conn = self.conn().await?;
-        let communities = needs.iter().map(|n| n.community_id.as_str()).collect();
-        let verified = self.verified(&mut conn, Vec::new(), communities).await?;
-        Ok(needs
-            .into_iter()
-            .map(|n| need_to_proto(n, &verified))
-            .collect())
-    }
-
-    async fn visits_out(&self, visits: Vec<Visit>) -> Result<Vec<pb::Visit>, Error> {
-        let mut conn = self.conn().await?;
-        let communities = visits.iter().map(|v| v.community_id.as_str()).collect();
-        let verified = self.verified(&mut conn, Vec::new(), communities).await?;
-        Ok(visits
-            .into_iter()
-            .map(|v| visit_to_proto(v, &verified))
-            .collect())
-    }
-
-    async fn contract_out(&self, contract: crate::domain::Contract) -> Answer<pb::Contract> {
-        let mut conn = self.conn().await?;
-        let verified = self
-            .verified(&mut conn, Vec::new(), vec![contract.community_id.as_str()])
-            .await?;
-        Ok(Response::new(contract_to_proto(contract, &verified)))
-    }
-
-    async fn need_out(&self, need: Need) -> Answer<pb::Need> {
-        let mut out = self.needs_out(vec![need]).await?;
-        out.pop()
-            .map(Response::new)
-            .ok_or_else(|| Status::internal("internal error"))
     }
 }
 
@@ -544,7 +417,7 @@ impl ProjectsService for ProjectsApi {
         let access = self.access(&request).await?;
         let mut conn = self.conn().await?;
         let (projects, (visits, person_times), active_contracts) =
-            community_totals(&mut conn, access.scope(), id)
+            figures::community_totals(&mut conn, access.scope(), id)
                 .await
                 .map_err(Error::from)?;
         let verified = self.verified(&mut conn, Vec::new(), vec![id]).await?;
@@ -795,7 +668,7 @@ impl ProjectsService for ProjectsApi {
     ) -> Answer<pb::ProjectStats> {
         let access = self.access(&request).await?;
         let mut conn = self.conn().await?;
-        let (counters, by_community) = stats(&mut conn, access.scope())
+        let (counters, by_community) = figures::stats(&mut conn, access.scope())
             .await
             .map_err(Error::from)?;
         let count = |dimension: &str, key: &str| {
@@ -836,52 +709,5 @@ impl ProjectsService for ProjectsApi {
             visits: count("visits", ""),
             person_times: count("person_times", ""),
         }))
-    }
-}
-
-/// The library's figures, counted over what `scope` sees (the kept counters when it sees
-/// everything): counters, and projects by community, largest first.
-async fn stats(
-    conn: &mut AnyConnection,
-    scope: Option<&[String]>,
-) -> Result<
-    (
-        std::collections::HashMap<(String, String), i64>,
-        Vec<(String, i64)>,
-    ),
-    sqlx::Error,
-> {
-    const COMMUNITIES: i64 = 100;
-    match scope {
-        None => Ok((
-            storage::stats::counters(conn).await?,
-            storage::stats::dimension(conn, "community", COMMUNITIES).await?,
-        )),
-        Some(orgs) => Ok((
-            storage::owners::counters(conn, orgs).await?,
-            storage::owners::by_community(conn, orgs, COMMUNITIES).await?,
-        )),
-    }
-}
-
-/// A community's projects, (visits, person-times) and contracts in force, counted over
-/// what `scope` sees.
-async fn community_totals(
-    conn: &mut AnyConnection,
-    scope: Option<&[String]>,
-    id: &str,
-) -> Result<(i64, (i64, i64), i64), sqlx::Error> {
-    let today = Date::today();
-    match scope {
-        None => Ok((
-            storage::stats::get(conn, "community", id).await?,
-            storage::visits::community_totals(conn, id).await?,
-            storage::contracts::active_count(conn, id, today).await?,
-        )),
-        Some(orgs) => Ok((
-            storage::owners::community_projects(conn, orgs, id).await?,
-            storage::owners::visit_totals(conn, orgs, Some(id)).await?,
-            storage::owners::active_contracts(conn, orgs, id, &today.to_string()).await?,
-        )),
     }
 }

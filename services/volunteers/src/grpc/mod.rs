@@ -2,6 +2,7 @@
 //! operations, answers built from the domain; errors mapped once by the platform.
 
 mod activities;
+mod directory;
 mod evaluations;
 mod import;
 mod records;
@@ -12,7 +13,6 @@ mod wishes;
 
 use futures_util::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
-use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::trust::Caller;
 use xingfu_platform::validate::required;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
@@ -20,7 +20,10 @@ use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_server::VolunteersService;
 
-use crate::domain::{self, Community, CommunityKind, Organisation, OrganisationKind};
+use self::directory::{
+    community_to_proto, mask_and_version, new_community, new_organisation, organisation_to_proto,
+};
+use crate::domain::{self, CommunityKind, OrganisationKind};
 use crate::ops::{CommunityPatch, OrganisationPatch, Volunteers};
 use crate::storage::directory as store;
 
@@ -51,85 +54,6 @@ impl VolunteersApi {
     /// The API over `volunteers`.
     pub fn new(volunteers: Volunteers) -> Self {
         Self { volunteers }
-    }
-}
-
-fn organisation_to_proto(org: Organisation) -> pb::Organisation {
-    pb::Organisation {
-        id: org.id,
-        name: org.name,
-        kind: organisation_kind_to_proto(org.kind) as i32,
-        parent_id: org.parent_id.unwrap_or_default(),
-        version: org.version,
-        create_time: Some(to_timestamp(org.created_at)),
-    }
-}
-
-fn community_to_proto(community: Community) -> pb::Community {
-    pb::Community {
-        id: community.id,
-        name: community.name,
-        kind: community_kind_to_proto(community.kind) as i32,
-        township: community.township,
-        version: community.version,
-        create_time: Some(to_timestamp(community.created_at)),
-    }
-}
-
-/// `RegisterOrganisationRequest` as an organisation, every bad field reported at once.
-fn new_organisation(r: &pb::RegisterOrganisationRequest) -> Result<Organisation, Error> {
-    let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
-    let name = v.check(domain::parse_name(&r.name, "name"));
-    let kind = v.check(required(
-        organisation_kind_from_proto(r.kind, "kind"),
-        "kind",
-    ));
-    let parent_id = v.check(domain::parse_parent(&r.parent_id, "parent_id"));
-    if !r.parent_id.is_empty() && r.parent_id == r.id {
-        v.add("parent_id", "must not be the organisation itself");
-    }
-    v.finish()?;
-    match (id, name, kind, parent_id) {
-        (Some(id), Some(name), Some(kind), Some(parent_id)) => Ok(Organisation {
-            id,
-            name,
-            kind,
-            parent_id,
-            version: 1,
-            created_at: now_micros(),
-        }),
-        _ => Err(Error::invalid("", "invalid request")),
-    }
-}
-
-/// `RegisterCommunityRequest` as a community, every bad field reported at once.
-fn new_community(r: &pb::RegisterCommunityRequest) -> Result<Community, Error> {
-    let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
-    let name = v.check(domain::parse_name(&r.name, "name"));
-    let kind = v.check(required(community_kind_from_proto(r.kind, "kind"), "kind"));
-    let township = v.check(domain::parse_township(&r.township, "township"));
-    v.finish()?;
-    match (id, name, kind, township) {
-        (Some(id), Some(name), Some(kind), Some(township)) => Ok(Community {
-            id,
-            name,
-            kind,
-            township,
-            version: 1,
-            created_at: now_micros(),
-        }),
-        _ => Err(Error::invalid("", "invalid request")),
-    }
-}
-
-fn mask_and_version(paths: &[String], version: i64, v: &mut Violations) {
-    if version <= 0 {
-        v.add("version", "must be the version you read (1 or more)");
-    }
-    if paths.is_empty() {
-        v.add("update_mask", "must name at least one field");
     }
 }
 
