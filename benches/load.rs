@@ -73,6 +73,7 @@ async fn child_support_fund(mut funds: FundsServiceClient<Channel>) -> String {
             request_id: "bench-children".into(),
             name: "资助困难儿童".into(),
             purpose: fpb::Purpose::ChildSupport as i32,
+            organisation_id: String::new(),
         })
         .await
         .unwrap()
@@ -335,6 +336,7 @@ async fn main() {
             request_id: "bench-fund".into(),
             name: "社会爱心资金".into(),
             purpose: fpb::Purpose::General as i32,
+            organisation_id: String::new(),
         })
         .await
         .unwrap()

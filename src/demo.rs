@@ -951,11 +951,13 @@ impl Loader {
             request_id: "demo-fund-children".into(),
             name: "困难儿童助学金".into(),
             purpose: funds::Purpose::ChildSupport as i32,
+            organisation_id: String::new(),
         }))?;
         let study = call!(client.create_fund(funds::CreateFundRequest {
             request_id: "demo-fund-study".into(),
             name: "温馨小书房".into(),
             purpose: funds::Purpose::StudyCorner as i32,
+            organisation_id: String::new(),
         }))?;
         // 312,000 yuan raised from society: 120 donations, 190,000 yuan to the children's
         // fund and 122,000 yuan to the study corners'.

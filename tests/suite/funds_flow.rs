@@ -28,6 +28,7 @@ pub async fn flow(channel: Channel, deputy: Channel) -> String {
             request_id: "flow-fund".into(),
             name: "社会爱心资金 · 困难儿童".into(),
             purpose: pb::Purpose::ChildSupport as i32,
+            organisation_id: String::new(),
         })
         .await
         .unwrap()

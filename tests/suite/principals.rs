@@ -17,8 +17,8 @@ use crate::helpers::{ApiKey, gateway, with_key};
 
 type Keyed = InterceptedService<tonic::transport::Channel, ApiKey>;
 
-/// Registers `id` as a person with `roles` (programme-wide) and returns a channel
-/// calling with a key issued to it.
+/// Registers `id` as a person with `roles` (`role`, programme-wide, or `role@organisation`)
+/// and returns a channel calling with a key issued to it.
 async fn person(
     admin: &mut GatewayServiceClient<xingfu_testkit::Channel>,
     raw: &tonic::transport::Channel,
@@ -34,12 +34,13 @@ async fn person(
         })
         .await
         .unwrap();
-    for role in roles {
+    for token in roles {
+        let (role, organisation) = token.split_once('@').unwrap_or((token, ""));
         admin
             .grant_role(gw::RoleRequest {
                 principal_id: id.into(),
-                role: (*role).into(),
-                organisation_id: String::new(),
+                role: role.into(),
+                organisation_id: organisation.into(),
             })
             .await
             .unwrap();
@@ -73,8 +74,11 @@ async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes()
         &["grant_requester", "grant_approver"],
     )
     .await;
-    let (bob, bob_key) = person(&mut admin, &raw, "bob", &["grant_approver"]).await;
+    // Approvers hold their role over the fund's organisation (bob), above it (carol:
+    // programme-wide), or elsewhere (erin: no use here).
+    let (bob, bob_key) = person(&mut admin, &raw, "bob", &["grant_approver@civil-affairs"]).await;
     let (carol, _) = person(&mut admin, &raw, "carol", &["grant_approver"]).await;
+    let (erin, _) = person(&mut admin, &raw, "erin", &["grant_approver@education"]).await;
 
     let mut funds = FundsServiceClient::new(gateway(&suite).await);
     let fund = funds
@@ -82,6 +86,7 @@ async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes()
             request_id: "four-eyes-fund".into(),
             name: "社会爱心资金".into(),
             purpose: pb::Purpose::ChildSupport as i32,
+            organisation_id: "civil-affairs".into(),
         })
         .await
         .unwrap()
@@ -140,6 +145,14 @@ async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes()
             .await;
         assert_eq!(code(own), Code::FailedPrecondition, "{name:?}");
     }
+    // An approver of another organisation is no approver of this fund.
+    let elsewhere = FundsServiceClient::new(erin)
+        .approve_grant(pb::ApproveGrantRequest {
+            id: grant.id.clone(),
+            approver: String::new(),
+        })
+        .await;
+    assert_eq!(code(elsewhere), Code::PermissionDenied);
     // Bob twice is still one pair of eyes.
     let mut bob = FundsServiceClient::new(bob);
     let approve = |id: &str| pb::ApproveGrantRequest {
@@ -256,13 +269,39 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
 
-    // A principal limited to an organisation reaches no fund (funds are programme-wide).
+    // A principal limited to an organisation sees its organisation's funds only: not the
+    // programme office's, not by list nor by id.
+    let mut funds = FundsServiceClient::new(gateway(&suite).await);
+    let fund = |id: &str, organisation: &str| pb::CreateFundRequest {
+        request_id: format!("fund-{id}"),
+        name: format!("爱心资金 {id}"),
+        purpose: pb::Purpose::General as i32,
+        organisation_id: organisation.into(),
+    };
+    let theirs = funds
+        .create_fund(fund("beiao", "beiao-party"))
+        .await
+        .unwrap()
+        .into_inner();
+    let programme = funds
+        .create_fund(fund("district", ""))
+        .await
+        .unwrap()
+        .into_inner();
     admin
         .register_principal(gw::RegisterPrincipalRequest {
             id: "street-clerk".into(),
             kind: gw::PrincipalKind::Person as i32,
             display_name: "街道办".into(),
             volunteer_id: String::new(),
+            organisation_id: "beiao-party".into(),
+        })
+        .await
+        .unwrap();
+    admin
+        .grant_role(gw::RoleRequest {
+            principal_id: "street-clerk".into(),
+            role: "grant_requester".into(),
             organisation_id: "beiao-party".into(),
         })
         .await
@@ -277,10 +316,21 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         .unwrap()
         .into_inner()
         .api_key;
-    let funds = FundsServiceClient::new(with_key(raw.clone(), &limited_key))
+    let mut limited = FundsServiceClient::new(with_key(raw.clone(), &limited_key));
+    let listed = limited
         .list_funds(pb::ListFundsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .funds;
+    assert_eq!(
+        listed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        [theirs.id.as_str()]
+    );
+    let hidden = limited
+        .get_fund(pb::GetFundRequest { id: programme.id })
         .await;
-    assert_eq!(code(funds), Code::PermissionDenied);
+    assert_eq!(code(hidden), Code::NotFound);
 
     // A read that may answer personal data in clear is audited; a plain read is not.
     let mut volunteers =

@@ -147,6 +147,7 @@ async fn sigkill_under_load_loses_and_duplicates_nothing_for_callers_that_retry(
             request_id: "sigkill-fund".into(),
             name: "助学金".into(),
             purpose: fpb::Purpose::ChildSupport as i32,
+            organisation_id: String::new(),
         })
         .await
         .unwrap()

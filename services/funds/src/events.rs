@@ -1,5 +1,6 @@
 //! What the funds service consumes: the projects it may fund (created, published, and
-//! their status, so a cancelled project is never funded). What it publishes is in
+//! their status, so a cancelled project is never funded) and the directory (funds'
+//! owners, for roles and boundaries). What it publishes is in
 //! `xingfu_proto::events`.
 
 use std::sync::Arc;
@@ -19,17 +20,20 @@ use crate::storage::projects as known;
 
 /// Every subscription of the funds service.
 pub fn subscriptions(db: &Database) -> Vec<Subscription> {
-    vec![Subscription {
-        consumer: "funds-projects".into(),
-        source: ServiceName::Projects,
-        subjects: vec![
-            ProjectCreated::SUBJECT,
-            ProjectPublished::SUBJECT,
-            ProjectStatusChanged::SUBJECT,
-        ],
-        db: db.clone(),
-        handler: Arc::new(ProjectsHandler),
-    }]
+    vec![
+        xingfu_platform::known::directory_subscription("funds-directory", db),
+        Subscription {
+            consumer: "funds-projects".into(),
+            source: ServiceName::Projects,
+            subjects: vec![
+                ProjectCreated::SUBJECT,
+                ProjectPublished::SUBJECT,
+                ProjectStatusChanged::SUBJECT,
+            ],
+            db: db.clone(),
+            handler: Arc::new(ProjectsHandler),
+        },
+    ]
 }
 
 /// Keeps `known_projects` from the projects service's events.

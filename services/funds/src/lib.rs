@@ -7,6 +7,7 @@
 //!
 //! Laid out like its siblings: `domain`, `storage`, `ops`, `grpc`, `events`.
 
+pub mod access;
 pub mod domain;
 pub mod events;
 pub mod grpc;
@@ -36,6 +37,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         description: "ledger head guard",
         postgres: include_str!("../migrations/postgres/0102_head_guard.sql"),
         sqlite: include_str!("../migrations/sqlite/0102_head_guard.sql"),
+    },
+    MigrationSource {
+        version: 103,
+        description: "fund owner",
+        postgres: include_str!("../migrations/postgres/0103_fund_owner.sql"),
+        sqlite: include_str!("../migrations/sqlite/0103_fund_owner.sql"),
     },
 ];
 

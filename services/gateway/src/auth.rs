@@ -367,14 +367,6 @@ impl Auth {
         if service == "gateway" && method == "GetCurrentPrincipal" {
             return Ok(());
         }
-        // Funds have no owning organisation yet: a caller limited to a subtree has no
-        // fund of its own, so none is shown to it (docs/security.md).
-        if service == "funds" && caller.organisation.is_some() {
-            return Err(Status::permission_denied(format!(
-                "caller {} is limited to an organisation; funds are programme-wide",
-                caller.id
-            )));
-        }
         let access = Access::of(method);
         let scope = format!("{service}:{}", access.as_str());
         if caller.holds(&scope) || caller.holds(&format!("{service}:*")) {

@@ -108,6 +108,19 @@ pub struct Fund {
     pub disbursed_fen: i64,
     /// Created, microseconds since the epoch.
     pub created_at: i64,
+    /// Owning organisation; empty for the programme office's own fund.
+    pub organisation_id: String,
+}
+
+/// A validated fund to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFund {
+    /// Name.
+    pub name: String,
+    /// What its money may be spent on.
+    pub purpose: Purpose,
+    /// Owning organisation; empty for the programme office's own fund.
+    pub organisation_id: String,
 }
 
 /// A validated donation.

@@ -63,6 +63,7 @@ pub fn fund_to_proto(fund: Fund) -> pb::Fund {
         raised: Some(money(fund.raised_fen)),
         disbursed: Some(money(fund.disbursed_fen)),
         create_time: Some(to_timestamp(fund.created_at)),
+        organisation_id: fund.organisation_id,
     }
 }
 

@@ -3,6 +3,10 @@
 
 pub mod convert;
 
+use std::collections::HashSet;
+
+use sqlx::Any;
+use sqlx::pool::PoolConnection;
 use tonic::{Request, Response, Status};
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::{now_micros, to_timestamp};
@@ -18,9 +22,11 @@ use self::convert::{
     grant_kind_from_proto, grant_status_from_proto, grant_to_proto, money, purpose_from_proto,
     purpose_to_proto,
 };
-use crate::domain::{self, Date, DonorKind, GrantStatus, Item, NewDonation, NewGrant};
+use crate::access;
+use crate::domain::{self, Date, DonorKind, GrantStatus, Item, NewDonation, NewFund, NewGrant};
 use crate::ops::{Ledger, ReportFilter};
 use crate::storage;
+use crate::storage::grants::GrantFilter;
 
 /// The API over the ledger.
 #[derive(Clone)]
@@ -34,6 +40,27 @@ impl FundsApi {
     /// The API over `ledger`.
     pub fn new(ledger: Ledger) -> Self {
         Self { ledger }
+    }
+
+    /// A connection for admitting a call (see [`access`]).
+    async fn conn(&self) -> Result<PoolConnection<Any>, Error> {
+        Ok(self.ledger.db().pool().acquire().await?)
+    }
+
+    /// The funds a report for `caller` covers: every fund, or those inside its boundary.
+    async fn report_funds(&self, caller: &Caller) -> Result<Option<HashSet<String>>, Error> {
+        let mut conn = self.conn().await?;
+        let Some(owners) = access::scope(&mut conn, caller).await? else {
+            return Ok(None);
+        };
+        let funds = storage::funds::all(&mut conn).await?;
+        Ok(Some(
+            funds
+                .into_iter()
+                .filter(|fund| owners.contains(&fund.organisation_id))
+                .map(|fund| fund.id)
+                .collect(),
+        ))
     }
 }
 
@@ -49,6 +76,7 @@ fn report_filter(request: &pb::GetReportRequest) -> Result<ReportFilter, Error> 
     let filter = ReportFilter {
         from: period(&request.from_period, "from_period", &mut v),
         to: period(&request.to_period, "to_period", &mut v),
+        funds: None,
     };
     v.finish()?;
     Ok(filter)
@@ -81,6 +109,7 @@ async fn report_to_proto(ledger: &Ledger, filter: &ReportFilter) -> Result<pb::R
 #[tonic::async_trait]
 impl FundsService for FundsApi {
     async fn create_fund(&self, request: Request<pb::CreateFundRequest>) -> Answer<pb::Fund> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let mut v = Violations::default();
         let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
@@ -89,17 +118,35 @@ impl FundsService for FundsApi {
             purpose_from_proto(r.purpose, "purpose"),
             "purpose",
         ));
+        let organisation_id = if r.organisation_id.is_empty() {
+            Some(String::new())
+        } else {
+            v.check(validate::directory_id(
+                &r.organisation_id,
+                "organisation_id",
+            ))
+        };
         v.finish()?;
-        let (Some(request_id), Some(name), Some(purpose)) = (request_id, name, purpose) else {
+        let (Some(request_id), Some(name), Some(purpose), Some(organisation_id)) =
+            (request_id, name, purpose, organisation_id)
+        else {
             return Err(Error::invalid("", "invalid request").into());
         };
+        access::create(&mut *self.conn().await?, &caller, &organisation_id).await?;
+        let new = NewFund {
+            name,
+            purpose,
+            organisation_id,
+        };
         Ok(Response::new(fund_to_proto(
-            self.ledger.create_fund(&request_id, &name, purpose).await?,
+            self.ledger.create_fund(&request_id, &new).await?,
         )))
     }
 
     async fn get_fund(&self, request: Request<pb::GetFundRequest>) -> Answer<pb::Fund> {
+        let caller = Caller::from_metadata(request.metadata());
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
+        access::fund(&mut *self.conn().await?, &caller, &id).await?;
         Ok(Response::new(fund_to_proto(self.ledger.fund(&id).await?)))
     }
 
@@ -107,17 +154,18 @@ impl FundsService for FundsApi {
         &self,
         request: Request<pb::ListFundsRequest>,
     ) -> Answer<pb::ListFundsResponse> {
+        let caller = Caller::from_metadata(request.metadata());
         let page = paging::parse(request.get_ref().page.as_ref(), "funds", "page")?;
-        let mut conn = self
-            .ledger
-            .db()
-            .pool()
-            .acquire()
-            .await
-            .map_err(Error::from)?;
-        let mut funds = storage::funds::list(&mut conn, page.after.as_deref(), page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut conn = self.conn().await?;
+        let owners = access::scope(&mut conn, &caller).await?;
+        let mut funds = storage::funds::list(
+            &mut conn,
+            owners.as_deref(),
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
         let next_page_token = paging::finish(&mut funds, &page, "funds", |f| &f.id);
         Ok(Response::new(pb::ListFundsResponse {
             funds: funds.into_iter().map(fund_to_proto).collect(),
@@ -126,6 +174,7 @@ impl FundsService for FundsApi {
     }
 
     async fn donate(&self, request: Request<pb::DonateRequest>) -> Answer<pb::Donation> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let mut v = Violations::default();
         let key = v.check(validate::request_id(&r.idempotency_key, "idempotency_key"));
@@ -185,6 +234,7 @@ impl FundsService for FundsApi {
         else {
             return Err(Error::invalid("", "invalid request").into());
         };
+        access::fund(&mut *self.conn().await?, &caller, &fund_id).await?;
         let new = NewDonation {
             key,
             fund_id,
@@ -200,7 +250,9 @@ impl FundsService for FundsApi {
     }
 
     async fn get_donation(&self, request: Request<pb::GetDonationRequest>) -> Answer<pb::Donation> {
+        let caller = Caller::from_metadata(request.metadata());
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
+        access::donation(&mut *self.conn().await?, &caller, &id).await?;
         Ok(Response::new(donation_to_proto(
             self.ledger.donation(&id).await?,
         )))
@@ -210,6 +262,7 @@ impl FundsService for FundsApi {
         &self,
         request: Request<pb::RefundDonationRequest>,
     ) -> Answer<pb::Donation> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::uuid(&r.id, "id"));
@@ -218,6 +271,7 @@ impl FundsService for FundsApi {
         let (id, reason) = id
             .zip(reason)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        access::donation(&mut *self.conn().await?, &caller, &id).await?;
         Ok(Response::new(donation_to_proto(
             self.ledger.refund(&id, &reason).await?,
         )))
@@ -227,7 +281,6 @@ impl FundsService for FundsApi {
         let caller = Caller::from_metadata(request.metadata());
         // The requester is the caller (or, for a delegate, the person it names).
         let actor = caller.actor("requested_by", &request.get_ref().requested_by)?;
-        caller.require(Role::GrantRequester, &[], "requesting a grant")?;
         let mut r = request.into_inner();
         r.requested_by = actor.id;
         let mut v = Violations::default();
@@ -311,6 +364,8 @@ impl FundsService for FundsApi {
         else {
             return Err(Error::invalid("", "invalid request").into());
         };
+        let owner = access::fund(&mut *self.conn().await?, &caller, &fund_id).await?;
+        caller.require(Role::GrantRequester, &owner, "requesting a grant")?;
         let new = NewGrant {
             request_id,
             fund_id,
@@ -327,7 +382,9 @@ impl FundsService for FundsApi {
     }
 
     async fn get_grant(&self, request: Request<pb::GetGrantRequest>) -> Answer<pb::Grant> {
+        let caller = Caller::from_metadata(request.metadata());
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
+        access::grant(&mut *self.conn().await?, &caller, &id).await?;
         Ok(Response::new(grant_to_proto(self.ledger.grant(&id).await?)))
     }
 
@@ -335,6 +392,7 @@ impl FundsService for FundsApi {
         &self,
         request: Request<pb::ListGrantsRequest>,
     ) -> Answer<pb::ListGrantsResponse> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let mut v = Violations::default();
         let fund_id = if r.fund_id.is_empty() {
@@ -353,18 +411,17 @@ impl FundsService for FundsApi {
         v.finish()?;
         let filters = format!("{fund_id:?}/{status:?}/{project_id:?}");
         let page = paging::parse(r.page.as_ref(), &filters, "page")?;
-        let mut conn = self
-            .ledger
-            .db()
-            .pool()
-            .acquire()
-            .await
-            .map_err(Error::from)?;
+        let mut conn = self.conn().await?;
+        let owners = access::scope(&mut conn, &caller).await?;
+        let filter = GrantFilter {
+            fund_id: fund_id.as_deref(),
+            status,
+            project_id: project_id.as_deref(),
+            owners: owners.as_deref(),
+        };
         let mut grants = storage::grants::list(
             &mut conn,
-            fund_id.as_deref(),
-            status,
-            project_id.as_deref(),
+            &filter,
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -381,7 +438,6 @@ impl FundsService for FundsApi {
         let caller = Caller::from_metadata(request.metadata());
         // Four eyes are two persons: each approval is its approver's own call.
         let approver = caller.in_person("approver", &request.get_ref().approver)?;
-        caller.require(Role::GrantApprover, &[], "approving a grant")?;
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::uuid(&r.id, "id"));
@@ -390,6 +446,8 @@ impl FundsService for FundsApi {
         let (id, approver) = id
             .zip(approver)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        let owner = access::grant(&mut *self.conn().await?, &caller, &id).await?;
+        caller.require(Role::GrantApprover, &owner, "approving a grant")?;
         Ok(Response::new(grant_to_proto(
             self.ledger.approve_grant(&id, &approver).await?,
         )))
@@ -398,7 +456,6 @@ impl FundsService for FundsApi {
     async fn reject_grant(&self, request: Request<pb::RejectGrantRequest>) -> Answer<pb::Grant> {
         let caller = Caller::from_metadata(request.metadata());
         let reviewer = caller.in_person("reviewer", &request.get_ref().reviewer)?;
-        caller.require(Role::GrantApprover, &[], "rejecting a grant")?;
         let mut r = request.into_inner();
         r.reviewer = reviewer;
         let mut v = Violations::default();
@@ -409,6 +466,8 @@ impl FundsService for FundsApi {
         let (id, reason) = id
             .zip(reason)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        let owner = access::grant(&mut *self.conn().await?, &caller, &id).await?;
+        caller.require(Role::GrantApprover, &owner, "rejecting a grant")?;
         let reason = format!("{}: {reason}", r.reviewer);
         Ok(Response::new(grant_to_proto(
             self.ledger
@@ -419,9 +478,6 @@ impl FundsService for FundsApi {
 
     async fn cancel_grant(&self, request: Request<pb::CancelGrantRequest>) -> Answer<pb::Grant> {
         let caller = Caller::from_metadata(request.metadata());
-        if !caller.may(Role::GrantRequester, &[]) {
-            caller.require(Role::GrantApprover, &[], "cancelling a grant")?;
-        }
         let r = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(validate::uuid(&r.id, "id"));
@@ -430,6 +486,10 @@ impl FundsService for FundsApi {
         let (id, reason) = id
             .zip(reason)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
+        let owner = access::grant(&mut *self.conn().await?, &caller, &id).await?;
+        if !caller.may(Role::GrantRequester, &owner) {
+            caller.require(Role::GrantApprover, &owner, "cancelling a grant")?;
+        }
         Ok(Response::new(grant_to_proto(
             self.ledger
                 .end_grant(&id, GrantStatus::Cancelled, &reason)
@@ -443,14 +503,19 @@ impl FundsService for FundsApi {
     ) -> Answer<pb::Grant> {
         let caller = Caller::from_metadata(request.metadata());
         caller.principal()?;
-        caller.require(Role::GrantApprover, &[], "paying a grant")?;
         let id = validate::uuid(&request.get_ref().id, "id").map_err(Error::from)?;
+        let owner = access::grant(&mut *self.conn().await?, &caller, &id).await?;
+        caller.require(Role::GrantApprover, &owner, "paying a grant")?;
         Ok(Response::new(grant_to_proto(
             self.ledger.disburse_grant(&id).await?,
         )))
     }
 
     async fn close_period(&self, request: Request<pb::ClosePeriodRequest>) -> Answer<pb::Period> {
+        access::programme_wide(
+            &Caller::from_metadata(request.metadata()),
+            "closing a period",
+        )?;
         let period =
             domain::parse_period(&request.get_ref().period, "period").map_err(Error::from)?;
         let closed = self.ledger.close_period(&period).await?;
@@ -462,8 +527,12 @@ impl FundsService for FundsApi {
 
     async fn verify_ledger(
         &self,
-        _request: Request<pb::VerifyLedgerRequest>,
+        request: Request<pb::VerifyLedgerRequest>,
     ) -> Answer<pb::LedgerVerification> {
+        access::programme_wide(
+            &Caller::from_metadata(request.metadata()),
+            "verifying the ledger",
+        )?;
         let found = self.ledger.verify().await?;
         Ok(Response::new(pb::LedgerVerification {
             ok: found.first_break.is_none(),
@@ -475,8 +544,10 @@ impl FundsService for FundsApi {
     }
 
     async fn get_balance(&self, request: Request<pb::GetBalanceRequest>) -> Answer<pb::Balance> {
+        let caller = Caller::from_metadata(request.metadata());
         let r = request.into_inner();
         let fund_id = validate::uuid(&r.fund_id, "fund_id").map_err(Error::from)?;
+        access::fund(&mut *self.conn().await?, &caller, &fund_id).await?;
         let at = validate::timestamp(r.at.as_ref(), "at")
             .map_err(Error::from)?
             .unwrap_or_else(now_micros);
@@ -489,7 +560,10 @@ impl FundsService for FundsApi {
     }
 
     async fn get_report(&self, request: Request<pb::GetReportRequest>) -> Answer<pb::Report> {
-        let filter = report_filter(request.get_ref())?;
+        let mut filter = report_filter(request.get_ref())?;
+        filter.funds = self
+            .report_funds(&Caller::from_metadata(request.metadata()))
+            .await?;
         Ok(Response::new(report_to_proto(&self.ledger, &filter).await?))
     }
 
@@ -511,7 +585,10 @@ impl FundsService for FundsApi {
     }
 
     async fn export_report(&self, request: Request<pb::GetReportRequest>) -> Answer<pb::CsvExport> {
-        let filter = report_filter(request.get_ref())?;
+        let mut filter = report_filter(request.get_ref())?;
+        filter.funds = self
+            .report_funds(&Caller::from_metadata(request.metadata()))
+            .await?;
         let report = self.ledger.report(&filter).await?;
         Ok(Response::new(pb::CsvExport {
             data: crate::ops::to_csv(&report),

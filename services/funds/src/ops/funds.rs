@@ -5,37 +5,27 @@ use xingfu_platform::{Error, validate};
 use xingfu_proto::funds as pb;
 
 use super::{Ledger, fund_not_found};
-use crate::domain::{Fund, Purpose};
+use crate::domain::{Fund, NewFund};
 use crate::grpc::convert::purpose_to_proto;
 use crate::storage::funds::{self, Inserted};
 
 impl Ledger {
     /// Creates a fund, or returns the one its request id created before.
-    pub async fn create_fund(
-        &self,
-        request_id: &str,
-        name: &str,
-        purpose: Purpose,
-    ) -> Result<Fund, Error> {
+    pub async fn create_fund(&self, request_id: &str, new: &NewFund) -> Result<Fund, Error> {
         let mut tx = self.db.begin().await?;
         let id = uuid::Uuid::now_v7().to_string();
-        let fingerprint = validate::fingerprint([name, purpose.as_str()]);
-        match funds::insert(
-            &mut tx,
-            &id,
-            request_id,
-            &fingerprint,
-            name,
-            purpose,
-            now_micros(),
-        )
-        .await?
-        {
+        let fingerprint = validate::fingerprint([
+            new.name.as_str(),
+            new.purpose.as_str(),
+            new.organisation_id.as_str(),
+        ]);
+        match funds::insert(&mut tx, &id, request_id, &fingerprint, new, now_micros()).await? {
             Inserted::New(fund) => {
                 let event = pb::FundCreated {
                     fund_id: fund.id.clone(),
                     name: fund.name.clone(),
                     purpose: purpose_to_proto(fund.purpose) as i32,
+                    organisation_id: fund.organisation_id.clone(),
                 };
                 self.outbox.enqueue(&mut tx, &fund.id, &event).await?;
                 self.outbox.commit(tx).await?;

@@ -34,6 +34,8 @@ pub struct ReportFilter {
     pub from: Option<String>,
     /// Last month.
     pub to: Option<String>,
+    /// Only these funds (a caller's boundary); `None` is every fund.
+    pub funds: Option<std::collections::HashSet<String>>,
 }
 
 /// A line of a report.
@@ -240,7 +242,8 @@ impl Ledger {
         let mut rows: BTreeMap<(String, String, String), ReportRow> = BTreeMap::new();
         let mut report = Report::default();
         let (mut children, mut corners, mut projects) = (BTreeSet::new(), 0, BTreeSet::new());
-        for line in lines {
+        let inside = |fund_id: &str| filter.funds.as_ref().is_none_or(|f| f.contains(fund_id));
+        for line in lines.into_iter().filter(|line| inside(&line.fund_id)) {
             let grant = paid
                 .get(&line.reference_id)
                 .filter(|_| line.kind == "DISBURSEMENT");

@@ -3,10 +3,13 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::corrupt;
-use crate::domain::{Fund, Purpose};
+use xingfu_platform::db::Filtered;
 
-const COLUMNS: &str = "id, name, purpose, balance_fen, raised_fen, disbursed_fen, created_at";
+use super::corrupt;
+use crate::domain::{Fund, NewFund, Purpose};
+
+const COLUMNS: &str =
+    "id, name, purpose, balance_fen, raised_fen, disbursed_fen, created_at, organisation_id";
 
 /// What creating a fund came to.
 #[derive(Debug)]
@@ -23,19 +26,20 @@ pub async fn insert(
     id: &str,
     request_id: &str,
     fingerprint: &str,
-    name: &str,
-    purpose: Purpose,
+    new: &NewFund,
     now: i64,
 ) -> Result<Inserted, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO funds (id, request_id, request_hash, name, purpose, balance_fen, raised_fen, disbursed_fen, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6) ON CONFLICT (request_id) DO NOTHING",
+        "INSERT INTO funds (id, request_id, request_hash, name, purpose, organisation_id, \
+         balance_fen, raised_fen, disbursed_fen, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7) ON CONFLICT (request_id) DO NOTHING",
     )
     .bind(id)
     .bind(request_id)
     .bind(fingerprint)
-    .bind(name)
-    .bind(purpose.as_str())
+    .bind(&new.name)
+    .bind(new.purpose.as_str())
+    .bind(&new.organisation_id)
     .bind(now)
     .execute(&mut *conn)
     .await?
@@ -69,32 +73,21 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Fund>, sql
     .transpose()
 }
 
-/// Funds newest first after `after`.
+/// Funds newest first after `after`, owned by one of `owners` when given.
 pub async fn list(
     conn: &mut AnyConnection,
+    owners: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Fund>, sqlx::Error> {
-    let rows = match after {
-        Some(after) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM funds WHERE id < $1 ORDER BY id DESC LIMIT $2"
-            )))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
-        }
-        None => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM funds ORDER BY id DESC LIMIT $1"
-            )))
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
-        }
-    };
-    rows.iter().map(fund_of).collect()
+    Filtered::new(format!("SELECT {COLUMNS} FROM funds"))
+        .and("id <", after)
+        .and_in("organisation_id", owners)
+        .fetch(conn, "id DESC", limit)
+        .await?
+        .iter()
+        .map(fund_of)
+        .collect()
 }
 
 /// Every fund, for verification and reports.
@@ -151,5 +144,6 @@ fn fund_of(row: &AnyRow) -> Result<Fund, sqlx::Error> {
         raised_fen: row.try_get("raised_fen")?,
         disbursed_fen: row.try_get("disbursed_fen")?,
         created_at: row.try_get("created_at")?,
+        organisation_id: row.try_get("organisation_id")?,
     })
 }

@@ -2,6 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
 
 use super::corrupt;
 use crate::domain::{Grant, GrantKind, GrantStatus, Item, NewGrant};
@@ -147,34 +148,37 @@ pub async fn save(conn: &mut AnyConnection, grant: &Grant) -> Result<bool, sqlx:
     Ok(updated == 1)
 }
 
-/// Grants newest first by fund, status and project, after `after`.
+/// Which grants a list shows.
+#[derive(Debug, Default)]
+pub struct GrantFilter<'a> {
+    /// Only this fund's.
+    pub fund_id: Option<&'a str>,
+    /// Only in this status.
+    pub status: Option<GrantStatus>,
+    /// Only for this project.
+    pub project_id: Option<&'a str>,
+    /// Only of funds owned by one of these organisations (a caller's boundary).
+    pub owners: Option<&'a [String]>,
+}
+
+/// Grants newest first matching `filter`, after `after`.
 pub async fn list(
     conn: &mut AnyConnection,
-    fund_id: Option<&str>,
-    status: Option<GrantStatus>,
-    project_id: Option<&str>,
+    filter: &GrantFilter<'_>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Grant>, sqlx::Error> {
-    let mut sql = format!("SELECT {COLUMNS} FROM grants WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    for (clause, value) in [
-        ("fund_id =", fund_id.map(str::to_owned)),
-        ("status =", status.map(|s| s.as_str().to_owned())),
-        ("project_id =", project_id.map(str::to_owned)),
-        ("id <", after.map(str::to_owned)),
-    ] {
-        if let Some(value) = value {
-            binds.push(value);
-            sql.push_str(&format!(" AND {clause} ${}", binds.len()));
-        }
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    let rows = query.bind(limit).fetch_all(&mut *conn).await?;
+    let rows = Filtered::new(format!("SELECT {COLUMNS} FROM grants"))
+        .and("fund_id =", filter.fund_id)
+        .and("status =", filter.status.map(GrantStatus::as_str))
+        .and("project_id =", filter.project_id)
+        .and("id <", after)
+        .and_in(
+            "(SELECT f.organisation_id FROM funds f WHERE f.id = grants.fund_id)",
+            filter.owners,
+        )
+        .fetch(&mut *conn, "id DESC", limit)
+        .await?;
     let mut grants = Vec::with_capacity(rows.len());
     for row in &rows {
         let mut grant = grant_of(row)?;

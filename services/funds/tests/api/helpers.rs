@@ -43,17 +43,49 @@ impl TestApp {
     /// A channel to the funds service vouching for principal `id` holding `roles`
     /// (programme-wide), as the gateway would.
     pub async fn as_principal(&self, id: &str, roles: &[&str]) -> Channel {
-        let addr = self.suite.addr(ServiceName::Funds).expect("funds runs");
-        xingfu_testkit::channel_as(addr, xingfu_testkit::principal(id, roles, None)).await
+        self.as_limited(id, roles, None).await
     }
 
-    /// A new fund of `purpose`.
+    /// A channel vouching for `id` holding `roles` (`role` or `role@organisation`) and
+    /// limited to `boundary`'s subtree when given.
+    pub async fn as_limited(&self, id: &str, roles: &[&str], boundary: Option<&str>) -> Channel {
+        let addr = self.suite.addr(ServiceName::Funds).expect("funds runs");
+        xingfu_testkit::channel_as(addr, xingfu_testkit::principal(id, roles, boundary)).await
+    }
+
+    /// Makes the directory's organisations `(id, parent)` known, as its events would.
+    pub async fn directory(&self, organisations: &[(&str, Option<&str>)]) {
+        for (id, parent) in organisations {
+            sqlx::query(
+                "INSERT INTO known_organisations (organisation_id, name, kind, parent_id, updated_at) \
+                 VALUES ($1, $1, 'AGENCY_PARTY', $2, 0)",
+            )
+            .bind(*id)
+            .bind(*parent)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
+        }
+    }
+
+    /// A new fund of `purpose`, the programme office's own.
     pub async fn fund(&mut self, name: &str, purpose: pb::Purpose) -> pb::Fund {
+        self.owned_fund(name, purpose, "").await
+    }
+
+    /// A new fund of `purpose` owned by `organisation_id`.
+    pub async fn owned_fund(
+        &mut self,
+        name: &str,
+        purpose: pb::Purpose,
+        organisation_id: &str,
+    ) -> pb::Fund {
         self.client
             .create_fund(pb::CreateFundRequest {
                 request_id: format!("fund-{name}"),
                 name: name.into(),
                 purpose: purpose as i32,
+                organisation_id: organisation_id.into(),
             })
             .await
             .unwrap()

@@ -5,6 +5,7 @@
 // Amounts are written yuan_fen (10_000_00 is 10,000 yuan), which clippy calls inconsistent.
 #![allow(clippy::inconsistent_digit_grouping)]
 
+mod boundaries;
 mod donations;
 mod grants;
 mod helpers;
