@@ -53,6 +53,7 @@ fn event(id: &str, aggregate: &str) -> Envelope {
         aggregate_id: aggregate.into(),
         time_micros: 1,
         traceparent: None,
+        acting: Default::default(),
         payload: Default::default(),
     }
 }

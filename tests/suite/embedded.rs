@@ -60,6 +60,7 @@ async fn the_embedded_suite_serves_creates_and_applies_events_once() {
         aggregate_id: project.id.clone(),
         time_micros: 0,
         traceparent: None,
+        acting: Default::default(),
         payload: payload.into(),
     };
     assert_eq!(

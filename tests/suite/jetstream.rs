@@ -83,6 +83,10 @@ async fn a_project_created_through_the_gateway_reaches_jetstream_and_funds_once(
         header("content-type").as_deref(),
         Some("application/protobuf")
     );
+    // Who acted travels with the fact: the caller the gateway authenticated, and no one
+    // acted for.
+    assert_eq!(header("ce-xingfucaller").as_deref(), Some("test-admin"));
+    assert_eq!(header("ce-xingfuonbehalfof"), None);
     let event_trace = header("traceparent").expect("traceparent");
     assert!(
         event_trace.starts_with(&format!("00-{TRACE_ID}-")),

@@ -412,3 +412,93 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
+    let env = TestEnv::postgres();
+    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
+    let raw = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
+    let mut admin = GatewayServiceClient::new(gateway(&suite).await);
+    let (importer, _) = person(
+        &mut admin,
+        &raw,
+        "importer",
+        &["delegate", "grant_requester"],
+    )
+    .await;
+    let mut funds = FundsServiceClient::new(gateway(&suite).await);
+    let fund = funds
+        .create_fund(pb::CreateFundRequest {
+            request_id: "delegated-fund".into(),
+            name: "社会爱心资金".into(),
+            purpose: pb::Purpose::ChildSupport as i32,
+            organisation_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let grant = FundsServiceClient::new(importer)
+        .request_grant(pb::RequestGrantRequest {
+            request_id: "imported-1".into(),
+            fund_id: fund.id.clone(),
+            kind: pb::GrantKind::ChildSupport as i32,
+            beneficiary_ref: "case-0002".into(),
+            amount_fen: 1_000_00,
+            requested_by: "Alice".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The record names the person; the event names both, beside the payload.
+    assert_eq!(grant.requested_by, "alice");
+    let db = xingfu_platform::db::Database::open(&env.settings, Service::Funds)
+        .await
+        .unwrap();
+    let (caller, on_behalf_of): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT caller, on_behalf_of FROM outbox WHERE aggregate_id = $1 \
+         AND subject = 'funds.grant_requested.v1'",
+    )
+    .bind(&grant.id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(caller.as_deref(), Some("importer"));
+    assert_eq!(on_behalf_of.as_deref(), Some("alice"));
+    // The fund created by the admin itself names no one else.
+    let (caller, on_behalf_of): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT caller, on_behalf_of FROM outbox WHERE aggregate_id = $1")
+            .bind(&fund.id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(caller.as_deref(), Some("test-admin"));
+    assert_eq!(on_behalf_of, None);
+    db.close().await;
+
+    // The audit trail names the delegate as the caller and the person acted for.
+    let mut found = None;
+    for _ in 0..50 {
+        let records = admin
+            .list_audit_records(gw::ListAuditRecordsRequest {
+                caller: "importer".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .records;
+        found = records
+            .into_iter()
+            .find(|r| r.method.ends_with("/RequestGrant"));
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let record = found.expect("the delegated write is audited");
+    assert_eq!(record.on_behalf_of, "alice");
+    assert_eq!(record.credential, "key:importer-key");
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}

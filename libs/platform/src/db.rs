@@ -47,12 +47,20 @@ pub struct MigrationSource {
 
 /// The platform's own tables (outbox, inbox), migrated into every service's database
 /// before the service's migrations.
-pub const PLATFORM_MIGRATIONS: &[MigrationSource] = &[MigrationSource {
-    version: 1,
-    description: "outbox and inbox",
-    postgres: include_str!("../migrations/postgres/0001_outbox_inbox.sql"),
-    sqlite: include_str!("../migrations/sqlite/0001_outbox_inbox.sql"),
-}];
+pub const PLATFORM_MIGRATIONS: &[MigrationSource] = &[
+    MigrationSource {
+        version: 1,
+        description: "outbox and inbox",
+        postgres: include_str!("../migrations/postgres/0001_outbox_inbox.sql"),
+        sqlite: include_str!("../migrations/sqlite/0001_outbox_inbox.sql"),
+    },
+    MigrationSource {
+        version: 2,
+        description: "who acted, beside each event",
+        postgres: include_str!("../migrations/postgres/0002_acting.sql"),
+        sqlite: include_str!("../migrations/sqlite/0002_acting.sql"),
+    },
+];
 
 impl Database {
     /// Opens an existing database of `service`, creating nothing: an error when it is missing

@@ -3,6 +3,7 @@
 //! (transactional outbox, relay, consumers with an inbox) over NATS JetStream or an
 //! in-process bus.
 
+pub mod acting;
 pub mod counters;
 pub mod date;
 pub mod db;

@@ -127,7 +127,7 @@ pub struct Actor {
     /// The person recorded as having done it.
     pub id: String,
     /// The delegate that made the call on their behalf, if not themselves.
-    pub on_behalf_of: Option<String>,
+    pub delegate: Option<String>,
 }
 
 impl Caller {
@@ -140,13 +140,14 @@ impl Caller {
         if named.is_empty() || named == caller {
             return Ok(Actor {
                 id: caller,
-                on_behalf_of: None,
+                delegate: None,
             });
         }
         if self.holds_role(Role::Delegate) {
+            crate::acting::note_on_behalf_of(&named);
             return Ok(Actor {
                 id: named,
-                on_behalf_of: Some(caller),
+                delegate: Some(caller),
             });
         }
         Err(Error::denied(
@@ -275,7 +276,7 @@ mod tests {
         let importer = caller("importer", &["delegate"]);
         let actor = importer.actor("verifier", "Bob").unwrap();
         assert_eq!(actor.id, "bob");
-        assert_eq!(actor.on_behalf_of.as_deref(), Some("importer"));
+        assert_eq!(actor.delegate.as_deref(), Some("importer"));
         assert!(importer.in_person("approver", "bob").is_err());
         assert_eq!(importer.in_person("approver", "").unwrap(), "importer");
     }

@@ -25,6 +25,7 @@ use prost_reflect::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
+use xingfu_platform::acting::ON_BEHALF_OF_HEADER;
 use xingfu_platform::db::{Database, Filtered, value_rows};
 use xingfu_platform::events::Outbox;
 use xingfu_platform::time::now_micros;
@@ -74,6 +75,8 @@ pub struct Record {
     pub caller: String,
     /// The credential it used (`key:<id>`, `jwt:<sub>`, `cert:<hash prefix>`).
     pub credential: String,
+    /// The person a delegate named as the actor, or empty.
+    pub on_behalf_of: String,
     /// The full method.
     pub method: String,
     /// The resource touched, or empty.
@@ -91,6 +94,7 @@ pub struct Call {
     auditor: Auditor,
     caller: String,
     credential: String,
+    on_behalf_of: String,
     method: String,
     trace_id: String,
     started: Instant,
@@ -121,6 +125,7 @@ impl Auditor {
             auditor: self.clone(),
             caller: caller.to_owned(),
             credential: credential.to_owned(),
+            on_behalf_of: String::new(),
             method: method.to_owned(),
             trace_id,
             started: Instant::now(),
@@ -147,7 +152,7 @@ impl Auditor {
         let mut conn = self.store.db.pool().acquire().await?;
         Filtered::new(
             "SELECT id, at, caller, method, resource_id, outcome, trace_id, duration_ms, \
-             credential FROM audit_records",
+             credential, on_behalf_of FROM audit_records",
         )
         .and("caller =", caller)
         .and("id <", before)
@@ -160,6 +165,7 @@ impl Auditor {
                 at: row.try_get("at")?,
                 caller: row.try_get("caller")?,
                 credential: row.try_get("credential")?,
+                on_behalf_of: row.try_get("on_behalf_of")?,
                 method: row.try_get("method")?,
                 resource_id: row.try_get("resource_id")?,
                 outcome: row.try_get("outcome")?,
@@ -253,8 +259,8 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let sql = format!(
             "INSERT INTO audit_records (id, at, caller, method, resource_id, outcome, trace_id, \
-             duration_ms, credential) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            value_rows(records.len(), 9)
+             duration_ms, credential, on_behalf_of) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            value_rows(records.len(), 10)
         );
         let mut insert = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for record in records {
@@ -267,7 +273,8 @@ impl Store {
                 .bind(&record.outcome)
                 .bind(&record.trace_id)
                 .bind(record.duration_ms)
-                .bind(&record.credential);
+                .bind(&record.credential)
+                .bind(&record.on_behalf_of);
         }
         let inserted: std::collections::HashSet<String> =
             insert.fetch_all(&mut *tx).await?.into_iter().collect();
@@ -286,6 +293,7 @@ impl Store {
                 trace_id: record.trace_id.clone(),
                 time_micros: record.at,
                 credential: record.credential.clone(),
+                on_behalf_of: record.on_behalf_of.clone(),
             })
             .collect();
         let about: Vec<(&str, &pb::CallAudited)> = records
@@ -306,9 +314,15 @@ impl Call {
     }
 
     /// The answer: its first bytes and trailers kept, the record made when it ends.
-    pub fn tap_response(self, response: http::Response<Body>) -> http::Response<Body> {
+    pub fn tap_response(mut self, response: http::Response<Body>) -> http::Response<Body> {
         // A trailers-only answer (an error before any message) has its status up front.
         let early = grpc_status(response.headers());
+        self.on_behalf_of = response
+            .headers()
+            .get(ON_BEHALF_OF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let call = Arc::new(Mutex::new(Some((self, early))));
         response.map(|body| {
             let captured = Arc::new(Mutex::new(Vec::new()));
@@ -335,6 +349,7 @@ impl Call {
             at: now_micros(),
             caller: self.caller,
             credential: self.credential,
+            on_behalf_of: self.on_behalf_of,
             method: self.method,
             resource_id,
             outcome: outcome.to_owned(),
@@ -520,6 +535,7 @@ mod tests {
             at: i as i64,
             caller: "test".into(),
             credential: "key:test".into(),
+            on_behalf_of: String::new(),
             method: "xingfu.projects.v1.ProjectsService/CreateProject".into(),
             resource_id: format!("p{i}"),
             outcome: "OK".into(),

@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0103_principals.sql"),
         sqlite: include_str!("../migrations/sqlite/0103_principals.sql"),
     },
+    MigrationSource {
+        version: 104,
+        description: "audit on behalf of",
+        postgres: include_str!("../migrations/postgres/0104_audit_on_behalf_of.sql"),
+        sqlite: include_str!("../migrations/sqlite/0104_audit_on_behalf_of.sql"),
+    },
 ];
 
 /// Every public gRPC service and the service that owns it.

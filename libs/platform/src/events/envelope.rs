@@ -22,6 +22,10 @@ pub mod headers {
     pub const CONTENT_TYPE: &str = "content-type";
     /// W3C trace context.
     pub const TRACEPARENT: &str = "traceparent";
+    /// CloudEvents extension: the authenticated principal whose call caused the event.
+    pub const CALLER: &str = "ce-xingfucaller";
+    /// CloudEvents extension: the person a delegate named as the actor, when it did.
+    pub const ON_BEHALF_OF: &str = "ce-xingfuonbehalfof";
     /// The protobuf content type.
     pub const PROTOBUF: &str = "application/protobuf";
 }
@@ -44,6 +48,9 @@ pub struct Envelope {
     pub time_micros: i64,
     /// Trace context of the change that caused it.
     pub traceparent: Option<String>,
+    /// Who acted: the caller whose call caused it and the person a delegate acted for
+    /// (see [`crate::acting`]); empty for changes no call made.
+    pub acting: crate::acting::Acting,
     /// The encoded protobuf message.
     pub payload: Bytes,
 }

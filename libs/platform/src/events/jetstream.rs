@@ -500,6 +500,12 @@ fn nats_headers(envelope: &Envelope) -> HeaderMap {
     if let Some(traceparent) = &envelope.traceparent {
         map.insert(headers::TRACEPARENT, traceparent.as_str());
     }
+    if !envelope.acting.caller.is_empty() {
+        map.insert(headers::CALLER, envelope.acting.caller.as_str());
+    }
+    if let Some(person) = &envelope.acting.on_behalf_of {
+        map.insert(headers::ON_BEHALF_OF, person.as_str());
+    }
     map
 }
 
@@ -517,6 +523,10 @@ fn envelope_of(message: &jetstream::Message) -> Option<Envelope> {
             .and_then(|t| crate::time::from_rfc3339(&t))
             .unwrap_or(0),
         traceparent: get(headers::TRACEPARENT),
+        acting: crate::acting::Acting {
+            caller: get(headers::CALLER).unwrap_or_default(),
+            on_behalf_of: get(headers::ON_BEHALF_OF),
+        },
         payload: message.payload.clone(),
     })
 }

@@ -7,6 +7,7 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 
 use super::Event;
+use crate::acting;
 use crate::service::ServiceName;
 use crate::telemetry;
 use crate::time::now_micros;
@@ -39,9 +40,10 @@ impl Outbox {
         let id = uuid::Uuid::now_v7().to_string();
         let span = enqueue_span::<E>(1);
         let traceparent = telemetry::traceparent_of(&span);
+        let acting = acting::current().unwrap_or_default();
         sqlx::query(
-            "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at, \
+             caller, on_behalf_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(E::SUBJECT)
@@ -50,6 +52,8 @@ impl Outbox {
         .bind(event.encode_to_vec())
         .bind(traceparent)
         .bind(now_micros())
+        .bind(Some(acting.caller).filter(|c| !c.is_empty()))
+        .bind(acting.on_behalf_of)
         .execute(&mut **tx)
         .instrument(span)
         .await?;
@@ -69,10 +73,12 @@ impl Outbox {
         }
         let span = enqueue_span::<E>(events.len());
         let traceparent = telemetry::traceparent_of(&span);
+        let acting = acting::current().unwrap_or_default();
+        let caller = Some(acting.caller).filter(|c| !c.is_empty());
         let sql = format!(
-            "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at) \
-             VALUES {}",
-            crate::db::value_rows(events.len(), 7)
+            "INSERT INTO outbox (event_id, subject, event_type, aggregate_id, payload, traceparent, created_at, \
+             caller, on_behalf_of) VALUES {}",
+            crate::db::value_rows(events.len(), 9)
         );
         let now = now_micros();
         let ids: Vec<String> = events
@@ -88,7 +94,9 @@ impl Outbox {
                 .bind(*aggregate_id)
                 .bind(event.encode_to_vec())
                 .bind(traceparent.clone())
-                .bind(now);
+                .bind(now)
+                .bind(caller.clone())
+                .bind(acting.on_behalf_of.clone());
         }
         query.execute(&mut **tx).instrument(span).await?;
         Ok(ids)

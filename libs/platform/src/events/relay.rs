@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{Envelope, EventBus, Outbox};
+use crate::acting::Acting;
 use crate::db::{Backend, Database};
 use crate::telemetry;
 use crate::time::now_micros;
@@ -124,8 +125,8 @@ impl Relay {
     /// published.
     async fn relay_batch(&self, marking: &mut Marking) -> anyhow::Result<usize> {
         let mut sql = String::from(
-            "SELECT seq, event_id, subject, event_type, aggregate_id, payload, traceparent, created_at \
-             FROM outbox WHERE published_at IS NULL",
+            "SELECT seq, event_id, subject, event_type, aggregate_id, payload, traceparent, created_at, \
+             caller, on_behalf_of FROM outbox WHERE published_at IS NULL",
         );
         if !marking.seqs().is_empty() {
             sql.push_str(&format!(
@@ -158,6 +159,12 @@ impl Relay {
                 aggregate_id: row.try_get("aggregate_id")?,
                 time_micros: row.try_get("created_at")?,
                 traceparent: row.try_get("traceparent")?,
+                acting: Acting {
+                    caller: row
+                        .try_get::<Option<String>, _>("caller")?
+                        .unwrap_or_default(),
+                    on_behalf_of: row.try_get("on_behalf_of")?,
+                },
                 payload: row.try_get::<Vec<u8>, _>("payload")?.into(),
             });
         }

@@ -22,6 +22,7 @@ use super::LocalService;
 use super::layers::{
     GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
 };
+use crate::acting::ActingLayer;
 use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 use crate::trust::{InternalGuardLayer, InternalToken};
@@ -192,6 +193,7 @@ fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> L
             settings.grpc.concurrency_limit,
         ))
         .option_layer(guard.map(InternalGuardLayer::new))
+        .layer(ActingLayer)
         .service(routes);
     LocalService::new(service)
 }

@@ -153,6 +153,7 @@ impl TestApp {
             aggregate_id: String::new(),
             time_micros: 0,
             traceparent: None,
+            acting: Default::default(),
             payload: payload.into(),
         };
         self.suite.bus().publish(&[envelope]).await == 1

@@ -123,6 +123,7 @@ impl GatewayService for GatewayApi {
                     outcome: r.outcome,
                     trace_id: r.trace_id,
                     credential: r.credential,
+                    on_behalf_of: r.on_behalf_of,
                     duration_ms: r.duration_ms,
                 })
                 .collect(),

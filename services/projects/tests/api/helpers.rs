@@ -117,6 +117,7 @@ impl TestApp {
             aggregate_id: String::new(),
             time_micros: 0,
             traceparent: None,
+            acting: Default::default(),
             payload: prost::Message::encode_to_vec(event).into(),
         };
         assert_eq!(self.suite.bus().publish(&[envelope]).await, 1);
