@@ -167,6 +167,46 @@ pub async fn subtree(
         .await
 }
 
+/// The communities of `township` (镇 / 街道): what a caller limited to it sees located
+/// there.
+pub async fn township_communities(
+    conn: &mut AnyConnection,
+    hierarchy: Hierarchy,
+    township: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let (table, column) = match hierarchy {
+        Hierarchy::Known => ("known_communities", "community_id"),
+        Hierarchy::Directory => ("communities", "id"),
+    };
+    let sql = format!("SELECT {column} FROM {table} WHERE township = $1 ORDER BY {column}");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(township.trim())
+        .fetch_all(conn)
+        .await
+}
+
+/// The township of each of `communities` the directory knows.
+pub async fn townships_of(
+    conn: &mut AnyConnection,
+    hierarchy: Hierarchy,
+    communities: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let (table, column) = match hierarchy {
+        Hierarchy::Known => ("known_communities", "community_id"),
+        Hierarchy::Directory => ("communities", "id"),
+    };
+    let mut townships = Vec::with_capacity(communities.len());
+    let sql = format!("SELECT township FROM {table} WHERE {column} = $1");
+    for id in communities {
+        let township: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        townships.extend(township);
+    }
+    Ok(townships)
+}
+
 /// A directory entry as its event describes it.
 struct Entry {
     id: String,

@@ -222,17 +222,39 @@ impl Caller {
         ))
     }
 
-    /// Whether a record owned by the organisation of `lineage` lies inside the caller's
-    /// boundary (always, for a caller without one).
+    /// Whether the caller's calls are limited to an organisation's subtree or a township.
+    pub fn is_limited(&self) -> bool {
+        self.organisation.is_some() || self.township.is_some()
+    }
+
+    /// Whether a record owned by the organisation of `lineage`, and located nowhere in
+    /// particular, lies inside the caller's boundary (always, for a caller without one;
+    /// never, for one limited to a township).
     pub fn sees(&self, lineage: &[String]) -> bool {
-        self.organisation
-            .as_ref()
-            .is_none_or(|root| lineage.contains(root))
+        self.sees_record(std::slice::from_ref(&lineage), &[])
     }
 
     /// Whether a record owned by any of `lineages` lies inside the caller's boundary.
     pub fn sees_any(&self, lineages: &[Vec<String>]) -> bool {
-        self.organisation.is_none() || lineages.iter().any(|lineage| self.sees(lineage))
+        self.sees_record(lineages, &[])
+    }
+
+    /// Whether a record owned by the organisations of `lineages` and located in
+    /// `townships` (its site's, or its communities') lies inside the caller's boundary:
+    /// an organisation boundary holds it through an owner, a township boundary through a
+    /// location; a caller with neither sees everything. Fails closed: a record without a
+    /// location is outside every township.
+    pub fn sees_record<L: AsRef<[String]>>(&self, lineages: &[L], townships: &[String]) -> bool {
+        let by_owner = self.organisation.as_ref().is_none_or(|root| {
+            lineages
+                .iter()
+                .any(|lineage| lineage.as_ref().contains(root))
+        });
+        let by_place = self
+            .township
+            .as_ref()
+            .is_none_or(|ours| townships.iter().any(|t| t.trim() == ours));
+        by_owner && by_place
     }
 
     /// Whether the caller is the person registered as volunteer `volunteer_id`.
@@ -311,5 +333,27 @@ mod tests {
         assert!(!limited.sees(&["other".into()]));
         assert!(!limited.sees(&[]));
         assert!(Caller::default().sees(&[]));
+    }
+
+    #[test]
+    fn a_township_boundary_holds_by_location_and_fails_closed() {
+        let beiao = Caller {
+            id: "clerk".into(),
+            township: Some("北岙街道".into()),
+            ..Caller::default()
+        };
+        let owner = vec![vec!["civil-affairs".to_owned()]];
+        assert!(beiao.sees_record(&owner, &["北岙街道".into()]));
+        assert!(!beiao.sees_record(&owner, &["大门镇".into()]));
+        // Owned by an organisation and located nowhere: outside every township.
+        assert!(!beiao.sees(&["civil-affairs".into()]));
+        assert!(beiao.is_limited());
+        // An organisation boundary ignores location.
+        let civil = Caller {
+            organisation: Some("civil-affairs".into()),
+            ..Caller::default()
+        };
+        assert!(civil.sees_record(&owner, &[]));
+        assert!(!civil.sees_record(&[vec!["education".to_owned()]], &["北岙街道".into()]));
     }
 }

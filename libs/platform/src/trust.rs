@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Request, Response};
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
@@ -33,6 +34,8 @@ pub const ORGANISATION_HEADER: &str = "x-xingfu-organisation";
 pub const ROLES_HEADER: &str = "x-xingfu-roles";
 /// The header that carries the volunteer record of the person calling, if linked.
 pub const VOLUNTEER_HEADER: &str = "x-xingfu-volunteer";
+/// Header carrying the township (镇 / 街道) the caller's calls are limited to, if any.
+pub const TOWNSHIP_HEADER: &str = "x-xingfu-township";
 
 /// The deployment's internal token. `Debug` hides it.
 #[derive(Clone)]
@@ -92,6 +95,9 @@ pub struct Caller {
     pub scopes: BTreeSet<String>,
     /// The organisation whose subtree its calls are limited to, if any.
     pub organisation: Option<String>,
+    /// The township (镇 / 街道) its calls are limited to, if any: it sees what is located
+    /// there (see [`Caller::sees_township`]).
+    pub township: Option<String>,
     /// Its roles, each over an organisation's subtree or programme-wide.
     pub roles: Vec<Grant>,
     /// The volunteer record of the person calling, when the principal is linked to one.
@@ -115,6 +121,7 @@ impl Caller {
                 .map(str::to_owned)
                 .collect(),
             organisation: Some(text(ORGANISATION_HEADER)).filter(|o| !o.is_empty()),
+            township: township_of(metadata.get(TOWNSHIP_HEADER)),
             roles: text(ROLES_HEADER)
                 .split_whitespace()
                 .filter_map(Grant::from_token)
@@ -139,18 +146,39 @@ impl Caller {
             .collect::<Vec<_>>()
             .join(" ");
         let volunteer = self.volunteer.clone().unwrap_or_default();
+        // A township is UTF-8 (北岙街道): it travels percent-encoded, as header values are
+        // ASCII.
+        let township = self
+            .township
+            .as_deref()
+            .map(|t| utf8_percent_encode(t, NON_ALPHANUMERIC).to_string())
+            .unwrap_or_default();
         for (name, value) in [
             (CALLER_HEADER, &self.id),
             (SCOPES_HEADER, &scopes),
             (ORGANISATION_HEADER, &organisation),
             (ROLES_HEADER, &roles),
             (VOLUNTEER_HEADER, &volunteer),
+            (TOWNSHIP_HEADER, &township),
         ] {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
             }
         }
     }
+}
+
+/// The township a vouched header names (percent-decoded); `None` when empty or unreadable.
+fn township_of(
+    value: Option<&tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+) -> Option<String> {
+    let raw = value?.to_str().ok()?;
+    let township = percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?
+        .trim()
+        .to_owned();
+    Some(township).filter(|t| !t.is_empty())
 }
 
 /// Removes every `x-xingfu-*` header, so a caller cannot pass as the gateway.

@@ -272,6 +272,7 @@ impl Default for Credentials {
                 id: "test-admin".into(),
                 scopes: ["*".to_owned()].into(),
                 organisation: None,
+                township: None,
                 roles: ADMIN_ROLES
                     .split_whitespace()
                     .filter_map(Grant::from_token)
@@ -331,8 +332,17 @@ pub fn principal(id: &str, roles: &[&str], organisation: Option<&str>) -> Caller
         id: id.into(),
         scopes: ["*".to_owned()].into(),
         organisation: organisation.map(str::to_owned),
+        township: None,
         roles: roles.iter().filter_map(|t| Grant::from_token(t)).collect(),
         volunteer: None,
+    }
+}
+
+/// The caller `id` holding `roles`, limited to `township` (镇 / 街道).
+pub fn township_principal(id: &str, roles: &[&str], township: &str) -> Caller {
+    Caller {
+        township: Some(township.to_owned()),
+        ..principal(id, roles, None)
     }
 }
 

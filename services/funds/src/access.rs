@@ -5,7 +5,8 @@
 //! fund's. A caller limited to an organisation's subtree sees and changes only funds
 //! owned inside it, and none of the programme office's: outside, a fund, donation or grant
 //! answers NOT_FOUND exactly as a missing id does; lists and reports leave them out.
-//! Closing a period and verifying the whole ledger are programme-wide acts.
+//! Closing a period and verifying the whole ledger are programme-wide acts. Funds are
+//! located nowhere, so a caller limited to a township sees none.
 //!
 //! Roles over the fund's organisation (held there, above it, or programme-wide): creating
 //! a fund needs `organisation_admin` (or `programme_admin`); requesting a grant
@@ -25,9 +26,11 @@ pub async fn scope(
     conn: &mut AnyConnection,
     caller: &Caller,
 ) -> Result<Option<Vec<String>>, Error> {
-    match &caller.organisation {
-        Some(root) => Ok(Some(known::subtree(conn, Hierarchy::Known, root).await?)),
-        None => Ok(None),
+    match (&caller.organisation, &caller.township) {
+        // Funds are located nowhere: a township boundary holds none of them.
+        (_, Some(_)) => Ok(Some(Vec::new())),
+        (Some(root), None) => Ok(Some(known::subtree(conn, Hierarchy::Known, root).await?)),
+        (None, None) => Ok(None),
     }
 }
 
@@ -125,11 +128,12 @@ pub async fn create(
 
 /// Refuses a caller limited to an organisation an act that spans the whole ledger.
 pub fn programme_wide(caller: &Caller, what: &str) -> Result<(), Error> {
-    match &caller.organisation {
-        None => Ok(()),
-        Some(root) => Err(Error::denied(
-            "PROGRAMME_WIDE",
-            format!("{what} spans every fund; the caller is limited to {root:?}"),
-        )),
+    if !caller.is_limited() {
+        return Ok(());
     }
+    let boundary = caller.organisation.as_ref().or(caller.township.as_ref());
+    Err(Error::denied(
+        "PROGRAMME_WIDE",
+        format!("{what} spans every fund; the caller is limited to {boundary:?}"),
+    ))
 }

@@ -354,6 +354,7 @@ impl Auth {
             volunteer: record
                 .map(|r| r.volunteer_id.clone())
                 .filter(|v| !v.is_empty()),
+            township: None,
             id,
             scopes,
             roles,
