@@ -287,6 +287,7 @@ mod tests {
                 Grant::from_token("auditor").unwrap(),
             ],
             volunteer: Some("v-1".into()),
+            township: Some("北岙街道".into()),
         };
         let mut headers = HeaderMap::new();
         caller.stamp(&mut headers);
