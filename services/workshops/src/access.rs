@@ -1,7 +1,7 @@
-//! Who may touch what (操作人与数据边界): the owner rule of every record this service keeps
-//! and the roles its writes need, in one place. Every call is admitted here before its
-//! handler runs (`grpc::mod` routes through [`admit`]); lists and figures filter with
-//! [`scope`] in SQL.
+//! Who may touch what (操作人与数据边界): the owner and the location of every record this
+//! service keeps and the roles its writes need, in one place. Every call is admitted here
+//! before its handler runs (`grpc::mod` routes through [`admit`]); lists and figures filter
+//! with [`scope`] in SQL.
 //!
 //! Owners: a workshop is its sponsoring department's (`department_id`, an organisation of
 //! the directory); its workers, income, orders, tasks, takes, problems, appointments and
@@ -9,17 +9,31 @@
 //! sent to a village or a firm) is the programme office's. Brands are the programme's
 //! catalogue, visible to everyone.
 //!
+//! Locations: a workshop lies in the township (镇 / 街道) of its community
+//! (`community_id`), as the directory's read model `known_communities` names it; the
+//! `workshops` table keeps no township of its own, and reading it from the read model
+//! keeps it current when the directory moves a community. Everything at a workshop lies
+//! where its workshop does. An appointment without a workshop, and a brand, lie nowhere;
+//! so does a workshop whose community the directory has not (yet) told us of.
+//!
 //! A caller limited to an organisation's subtree sees and changes only records whose
-//! owner lies inside; outside, a record answers NOT_FOUND exactly as a missing id does.
-//! Creating a workshop for a department outside is refused (PERMISSION_DENIED).
+//! owner lies inside; a caller limited to a township only records located there (both,
+//! when it has both). Outside, a record answers NOT_FOUND exactly as a missing id does,
+//! and lists and figures leave it out. A record located nowhere is outside every
+//! township. Creating a workshop or a brand for a department outside the caller's
+//! subtree, a workshop in a community outside its township, a brand at all for a
+//! township caller (a brand lies nowhere), or an appointment without a workshop (for any
+//! limited caller) is refused PERMISSION_DENIED (`OUTSIDE_BOUNDARY`).
 //!
 //! Roles over the workshop's organisation (held there, above it, or programme-wide):
 //! appointing and ending appointments need `organisation_admin` (or `programme_admin`);
 //! rating a star broker needs `evaluator`; assigning, escalating and resolving a problem
 //! need `problem_handler`. Appointments without a workshop need the role programme-wide.
+//! A township boundary only narrows what is visible: it grants no role.
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
+use xingfu_platform::db::Filtered;
 use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
@@ -34,11 +48,19 @@ pub const HANDLING: &[Role] = &[Role::ProblemHandler];
 /// The record a call touches by id, named by the request.
 #[derive(Debug, Clone, Copy)]
 pub enum Record<'a> {
-    /// None by id (brands, lists filtered by [`scope`]).
+    /// None by id (lists filtered by [`scope`], reading the catalogue).
     None,
-    /// The organisation a new workshop is created for.
-    Department(&'a str),
-    /// What no workshop owns (an appointment to a village or a firm): the programme's.
+    /// A new brand, for this department: located nowhere.
+    NewBrand(&'a str),
+    /// A new workshop, for this department, in this community.
+    NewWorkshop {
+        /// Its sponsoring department.
+        department: &'a str,
+        /// Its community.
+        community: &'a str,
+    },
+    /// What no workshop owns (an appointment to a village or a firm): the programme's,
+    /// located nowhere.
     Programme,
     /// A workshop.
     Workshop(&'a str),
@@ -98,52 +120,99 @@ impl<'a> Check<'a> {
     }
 }
 
-/// The organisations inside `caller`'s boundary, to filter lists in SQL; `None` when it
-/// has none.
-pub async fn scope(
-    conn: &mut AnyConnection,
-    caller: &Caller,
-) -> Result<Option<Vec<String>>, Error> {
-    match &caller.organisation {
-        Some(root) => Ok(Some(known::subtree(conn, Hierarchy::Known, root).await?)),
-        None => Ok(None),
+/// The caller's boundary as lists and figures filter by it in SQL: the organisations of
+/// its subtree (owners) and the communities of its township (locations); `None` where it
+/// has no such limit, an empty set where nothing lies inside.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The organisations a workshop's department must be one of.
+    pub organisations: Option<Vec<String>>,
+    /// The communities a workshop's community must be one of.
+    pub communities: Option<Vec<String>>,
+}
+
+impl Scope {
+    /// No boundary: every workshop.
+    pub const ALL: Scope = Scope {
+        organisations: None,
+        communities: None,
+    };
+
+    /// Whether it leaves anything out.
+    pub fn is_limited(&self) -> bool {
+        self.organisations.is_some() || self.communities.is_some()
+    }
+
+    /// `query` over `workshops`, narrowed to those inside.
+    pub fn narrow_workshops(&self, query: Filtered) -> Filtered {
+        query
+            .and_in("department_id", self.organisations.as_deref())
+            .and_in("community_id", self.communities.as_deref())
+    }
+
+    /// `query` over `table` (a table or alias with a `workshop_id` column), narrowed to
+    /// the rows at workshops inside; a row at no workshop is outside any boundary.
+    pub fn narrow(&self, query: Filtered, table: &str) -> Filtered {
+        let of_workshop = |column: &str| {
+            format!("(SELECT sw.{column} FROM workshops sw WHERE sw.id = {table}.workshop_id)")
+        };
+        query
+            .and_in(&of_workshop("department_id"), self.organisations.as_deref())
+            .and_in(&of_workshop("community_id"), self.communities.as_deref())
     }
 }
 
+/// `caller`'s boundary, to filter lists and figures in SQL.
+pub async fn scope(conn: &mut AnyConnection, caller: &Caller) -> Result<Scope, Error> {
+    let organisations = match &caller.organisation {
+        Some(root) => Some(known::subtree(&mut *conn, Hierarchy::Known, root).await?),
+        None => None,
+    };
+    let communities = match &caller.township {
+        Some(township) => {
+            Some(known::township_communities(&mut *conn, Hierarchy::Known, township).await?)
+        }
+        None => None,
+    };
+    Ok(Scope {
+        organisations,
+        communities,
+    })
+}
+
 /// Admits `caller` to `check`: NOT_FOUND when the record lies outside its boundary (as
-/// for a missing id), PERMISSION_DENIED when a role is missing. An id that names nothing
-/// passes, for the handler to validate and answer.
+/// for a missing id), PERMISSION_DENIED when a new record would, or when a role is
+/// missing. An id that names nothing passes, for the handler to validate and answer.
 pub async fn admit(
     conn: &mut AnyConnection,
     caller: &Caller,
     check: Check<'_>,
 ) -> Result<(), Error> {
-    let (resource, id, owner) = match owner(conn, check.record).await? {
-        Some(found) => found,
-        None => return Ok(()),
+    let Some(found) = place(conn, check.record).await? else {
+        return Ok(());
     };
-    let lineage = match &owner {
-        Some(org) => known::lineage(conn, Hierarchy::Known, org).await?,
+    let lineage = match &found.owner {
+        Some(org) => known::lineage(&mut *conn, Hierarchy::Known, org).await?,
         None => Vec::new(),
     };
-    let inside = match (&caller.organisation, &owner) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        (Some(_), Some(_)) => caller.sees(&lineage),
+    // No owner: no lineage to hold it by (the programme office's).
+    let lineages: &[Vec<String>] = match found.owner {
+        Some(_) => std::slice::from_ref(&lineage),
+        None => &[],
     };
-    if !inside {
-        return Err(match check.record {
-            Record::Department(org) => Error::denied(
-                "OUTSIDE_BOUNDARY",
-                format!("organisation {org:?} lies outside the caller's boundary"),
-            ),
-            Record::Programme => Error::denied(
-                "OUTSIDE_BOUNDARY",
-                "what no workshop owns is the programme office's; the caller is limited to \
-                 an organisation",
-            ),
-            _ => Error::not_found(resource, id),
-        });
+    let townships = match &found.community {
+        Some(community) => {
+            known::townships_of(
+                &mut *conn,
+                Hierarchy::Known,
+                std::slice::from_ref(community),
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    if !caller.sees_record(lineages, &townships) {
+        return Err(outside(check.record, found));
     }
     match check.rule {
         Rule::See => Ok(()),
@@ -152,8 +221,9 @@ pub async fn admit(
                 return Ok(());
             }
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            let place =
-                owner.map_or_else(|| "programme-wide".to_owned(), |o| format!("over {o:?}"));
+            let place = found
+                .owner
+                .map_or_else(|| "programme-wide".to_owned(), |o| format!("over {o:?}"));
             Err(Error::denied(
                 "ROLE_REQUIRED",
                 format!(
@@ -166,68 +236,124 @@ pub async fn admit(
     }
 }
 
-/// The record's resource name, id and owning organisation (`None`: the programme
-/// office's); `None` when there is no record to check or it does not exist.
-async fn owner<'a>(
-    conn: &mut AnyConnection,
-    record: Record<'a>,
-) -> Result<Option<(&'static str, &'a str, Option<String>)>, Error> {
-    let (resource, id, sql) = match record {
-        Record::None => return Ok(None),
-        Record::Department(org) => return Ok(Some(("organisation", org, Some(org.to_owned())))),
-        Record::Programme => return Ok(Some(("programme", "", None))),
-        Record::Workshop(id) => (
-            "workshop",
-            id,
-            "SELECT w.department_id FROM workshops w WHERE w.id = $1",
+/// The refusal of a record outside the caller's boundary: a new one is PERMISSION_DENIED,
+/// one by id NOT_FOUND, exactly as a missing id.
+fn outside(record: Record<'_>, found: Found) -> Error {
+    let reason = "OUTSIDE_BOUNDARY";
+    match record {
+        Record::NewBrand(department) => Error::denied(
+            reason,
+            format!(
+                "a brand of {department:?} lies outside the caller's boundary (a brand lies \
+                 in no township)"
+            ),
         ),
+        Record::NewWorkshop {
+            department,
+            community,
+        } => Error::denied(
+            reason,
+            format!(
+                "a workshop of {department:?} in {community:?} lies outside the caller's \
+                 boundary"
+            ),
+        ),
+        Record::Programme => Error::denied(
+            reason,
+            "what no workshop owns is the programme office's and lies in no township; the \
+             caller is limited to an organisation or a township",
+        ),
+        _ => Error::not_found(found.resource, &found.id),
+    }
+}
+
+/// What the boundary holds a record by.
+struct Found {
+    /// Its resource name.
+    resource: &'static str,
+    /// Its id, canonical.
+    id: String,
+    /// The owning organisation; `None`: the programme office's.
+    owner: Option<String>,
+    /// The community it lies in; `None`: nowhere.
+    community: Option<String>,
+}
+
+/// The record's owner and community; `None` when there is no record to check or it does
+/// not exist.
+async fn place(conn: &mut AnyConnection, record: Record<'_>) -> Result<Option<Found>, Error> {
+    let new = |resource, owner: &str, community: Option<&str>| {
+        Ok(Some(Found {
+            resource,
+            id: String::new(),
+            owner: Some(owner.to_owned()),
+            community: community.map(str::to_owned),
+        }))
+    };
+    let (resource, raw, sql) = match record {
+        Record::None => return Ok(None),
+        Record::NewBrand(department) => return new("brand", department, None),
+        Record::NewWorkshop {
+            department,
+            community,
+        } => return new("workshop", department, Some(community)),
+        Record::Programme => {
+            return Ok(Some(Found {
+                resource: "programme",
+                id: String::new(),
+                owner: None,
+                community: None,
+            }));
+        }
+        Record::Workshop(id) => ("workshop", id, "FROM workshops w WHERE w.id = $1"),
         Record::Worker(id) => (
             "worker",
             id,
-            "SELECT w.department_id FROM workers k JOIN workshops w ON w.id = k.workshop_id \
-             WHERE k.id = $1",
+            "FROM workers k JOIN workshops w ON w.id = k.workshop_id WHERE k.id = $1",
         ),
         Record::Order(id) => (
             "order",
             id,
-            "SELECT w.department_id FROM orders o JOIN workshops w ON w.id = o.workshop_id \
-             WHERE o.id = $1",
+            "FROM orders o JOIN workshops w ON w.id = o.workshop_id WHERE o.id = $1",
         ),
         Record::Task(id) => (
             "task",
             id,
-            "SELECT w.department_id FROM tasks t JOIN orders o ON o.id = t.order_id \
+            "FROM tasks t JOIN orders o ON o.id = t.order_id \
              JOIN workshops w ON w.id = o.workshop_id WHERE t.id = $1",
         ),
         Record::Take(id) => (
             "take",
             id,
-            "SELECT w.department_id FROM takes k JOIN tasks t ON t.id = k.task_id \
+            "FROM takes k JOIN tasks t ON t.id = k.task_id \
              JOIN orders o ON o.id = t.order_id JOIN workshops w ON w.id = o.workshop_id \
              WHERE k.id = $1",
         ),
         Record::Problem(id) => (
             "problem",
             id,
-            "SELECT w.department_id FROM problems p JOIN workshops w ON w.id = p.workshop_id \
-             WHERE p.id = $1",
+            "FROM problems p JOIN workshops w ON w.id = p.workshop_id WHERE p.id = $1",
         ),
         Record::Appointment(id) => (
             "appointment",
             id,
-            "SELECT w.department_id FROM appointments a \
-             LEFT JOIN workshops w ON w.id = a.workshop_id WHERE a.id = $1",
+            "FROM appointments a LEFT JOIN workshops w ON w.id = a.workshop_id WHERE a.id = $1",
         ),
     };
-    let found: Option<Option<String>> = sqlx::query_scalar(sql)
-        .bind(id)
+    // The handlers read an id in its canonical form (any case, braces, `urn:uuid:`), so
+    // the boundary must look the same record up; what is no id is the handler's to refuse.
+    let Ok(id) = uuid::Uuid::try_parse(raw).map(|id| id.to_string()) else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT w.department_id, w.community_id {sql}");
+    let found: Option<(Option<String>, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&id)
         .fetch_optional(conn)
         .await?;
-    Ok(found.map(|owner| (resource, id, owner)))
-}
-
-/// The SQL expression naming the owning organisation of a row of a table with a
-/// `workshop_id` column, for [`xingfu_platform::db::Filtered::and_in`].
-pub fn owner_of(table: &str) -> String {
-    format!("(SELECT sw.department_id FROM workshops sw WHERE sw.id = {table}.workshop_id)")
+    Ok(found.map(|(owner, community)| Found {
+        resource,
+        id,
+        owner,
+        community,
+    }))
 }

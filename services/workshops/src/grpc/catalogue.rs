@@ -7,6 +7,7 @@ use xingfu_proto::workshops as pb;
 
 use super::known::Known;
 use super::money;
+use crate::access::Scope;
 use crate::domain::workshops::{
     NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
 };
@@ -145,7 +146,7 @@ pub(super) async fn get(
 pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListWorkshopsRequest,
-    scope: Option<&[String]>,
+    scope: &Scope,
 ) -> Result<pb::ListWorkshopsResponse, Error> {
     let mut v = Violations::default();
     let filters = ListFilters {

@@ -71,7 +71,7 @@ macro_rules! routes {
                     let mut conn = self.workshops.db().pool().acquire().await.map_err(Error::from)?;
                     let scope = access::scope(&mut conn, &caller).await?;
                     drop(conn);
-                    let answer = $s_handler(&self.workshops, request.into_inner(), scope.as_deref());
+                    let answer = $s_handler(&self.workshops, request.into_inner(), &scope);
                     Ok(Response::new(answer.await?))
                 }
             )*
@@ -86,11 +86,17 @@ routes! {
         list_problems(pb::ListProblemsRequest) -> pb::ListProblemsResponse => problems::list;
         get_stats(pb::GetStatsRequest) -> pb::WorkshopStats => stats::get;
     }
-    register_brand(pb::RegisterBrandRequest) -> pb::Brand => catalogue::register_brand, |_| Check::OPEN;
+    register_brand(pb::RegisterBrandRequest) -> pb::Brand => catalogue::register_brand,
+        |r| if r.department_id.trim().is_empty() { Check::OPEN } else { Check::see(Record::NewBrand(&r.department_id)) };
     list_brands(pb::ListBrandsRequest) -> pb::ListBrandsResponse => catalogue::list_brands, |_| Check::OPEN;
     create_workshop(pb::CreateWorkshopRequest) -> pb::Workshop => catalogue::create,
-        // A blank department is the handler's INVALID_ARGUMENT, not a boundary matter.
-        |r| if r.department_id.trim().is_empty() { Check::OPEN } else { Check::see(Record::Department(&r.department_id)) };
+        // A blank department or community is the handler's INVALID_ARGUMENT, not a boundary
+        // matter.
+        |r| if r.department_id.trim().is_empty() || r.community_id.trim().is_empty() {
+            Check::OPEN
+        } else {
+            Check::see(Record::NewWorkshop { department: &r.department_id, community: &r.community_id })
+        };
     get_workshop(pb::GetWorkshopRequest) -> pb::Workshop => catalogue::get,
         |r| Check::see(Record::Workshop(&r.id));
     change_workshop_status(pb::ChangeWorkshopStatusRequest) -> pb::Workshop => catalogue::change_status,

@@ -7,6 +7,7 @@ use xingfu_proto::workshops as pb;
 
 use super::catalogue::optional_text;
 use super::known::Known;
+use crate::access::Scope;
 use crate::domain::people::{Appointment, NewAppointment, Place, Role};
 use crate::ops::Workshops;
 use crate::storage::people::ListFilters;
@@ -78,7 +79,7 @@ pub(super) async fn end(
 pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListAppointmentsRequest,
-    scope: Option<&[String]>,
+    scope: &Scope,
 ) -> Result<pb::ListAppointmentsResponse, Error> {
     let mut v = Violations::default();
     let optional_uuid = |value: &str, field: &str, v: &mut Violations| {

@@ -5,6 +5,7 @@ use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::workshops as pb;
 
+use crate::access::Scope;
 use crate::domain::problems::{NewProblem, Problem, ProblemCategory, ProblemStatus};
 use crate::ops::Workshops;
 
@@ -65,7 +66,7 @@ pub(super) async fn get(
 pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListProblemsRequest,
-    scope: Option<&[String]>,
+    scope: &Scope,
 ) -> Result<pb::ListProblemsResponse, Error> {
     let mut v = Violations::default();
     let workshop = (!r.workshop_id.is_empty())

@@ -4,13 +4,14 @@ use xingfu_platform::Error;
 use xingfu_proto::workshops as pb;
 
 use super::money;
+use crate::access::Scope;
 use crate::ops::Workshops;
 
 /// GetStats.
 pub(super) async fn get(
     workshops: &Workshops,
     _r: pb::GetStatsRequest,
-    scope: Option<&[String]>,
+    scope: &Scope,
 ) -> Result<pb::WorkshopStats, Error> {
     let s = workshops.stats(scope).await?;
     let counts = |pairs: Vec<(String, i64)>| {

@@ -5,6 +5,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
 use super::{Workshops, workshop};
+use crate::access::Scope;
 use crate::domain::people::{Appointment, NewAppointment, Place, Rating, Role};
 use crate::storage::Keyed;
 use crate::storage::people::{self as store, ListFilters};
@@ -85,7 +86,7 @@ impl Workshops {
     pub async fn appointments(
         &self,
         filters: &ListFilters,
-        scope: Option<&[String]>,
+        scope: &Scope,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Appointment>, Error> {

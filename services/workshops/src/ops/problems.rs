@@ -5,6 +5,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
 use super::{Workshops, workshop};
+use crate::access::Scope;
 use crate::domain::people::Role;
 use crate::domain::problems::{NewProblem, Problem, ProblemCategory, ProblemStatus};
 use crate::storage::problems::{self as store, Change};
@@ -52,7 +53,7 @@ impl Workshops {
         workshop_id: Option<&str>,
         status: Option<ProblemStatus>,
         category: Option<ProblemCategory>,
-        scope: Option<&[String]>,
+        scope: &Scope,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Problem>, Error> {

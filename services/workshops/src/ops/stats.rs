@@ -8,6 +8,7 @@
 use xingfu_platform::Error;
 
 use super::Workshops;
+use crate::access::Scope;
 use crate::domain::people::Role;
 use crate::domain::workers::mean_floor;
 use crate::storage::{COUNTERS, people, scoped, workers};
@@ -48,15 +49,15 @@ pub struct Stats {
 }
 
 impl Workshops {
-    /// The figures as of now: of every workshop, or (`scope`) of the workshops of those
-    /// organisations only.
-    pub async fn stats(&self, scope: Option<&[String]>) -> Result<Stats, Error> {
+    /// The figures as of now, of the workshops inside `scope` (the kept counters hold
+    /// every workshop's, so a limited scope counts its rows instead).
+    pub async fn stats(&self, scope: &Scope) -> Result<Stats, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let mut counters = COUNTERS.all(&mut conn).await?;
-        if let Some(orgs) = scope {
+        if scope.is_limited() {
             // Brands are the programme's catalogue, the same for everyone.
             let brands = counters.remove(&("brands".to_owned(), "all".to_owned()));
-            counters = scoped::counters(&mut conn, orgs).await?;
+            counters = scoped::counters(&mut conn, scope).await?;
             counters.insert(("brands".to_owned(), "all".to_owned()), brands.unwrap_or(0));
         }
         let get = |dimension: &str, key: &str| {
@@ -79,9 +80,12 @@ impl Workshops {
             .iter()
             .filter_map(|u| u.average_monthly())
             .collect();
-        let mut holders = async |role| match scope {
-            Some(orgs) => scoped::holders(&mut conn, orgs, role).await,
-            None => people::holders(&mut conn, role).await,
+        let mut holders = async |role| {
+            if scope.is_limited() {
+                scoped::holders(&mut conn, scope, role).await
+            } else {
+                people::holders(&mut conn, role).await
+            }
         };
         Ok(Stats {
             workshops: get("workshops", "all"),

@@ -7,6 +7,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
 use super::{Workshops, workshop};
+use crate::access::Scope;
 use crate::domain::workers::{Income, IncomeSource, NewIncome, NewWorker, Uplift, Worker};
 use crate::domain::workshops::WorkshopStatus;
 use crate::storage::workers::{self as store, Enrolled, SealedWorker};
@@ -197,7 +198,7 @@ impl Workshops {
     ) -> Result<(i64, Vec<Uplift>), Error> {
         let mut conn = self.db.pool().acquire().await?;
         let at = workshop(&mut conn, workshop_id).await?;
-        let uplifts = store::uplifts(&mut conn, Some(workshop_id), Some(year), None).await?;
+        let uplifts = store::uplifts(&mut conn, Some(workshop_id), Some(year), &Scope::ALL).await?;
         Ok((at.workers, uplifts))
     }
 }

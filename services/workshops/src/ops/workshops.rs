@@ -5,6 +5,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
 use super::{Workshops, workshop};
+use crate::access::Scope;
 use crate::domain::workshops::{NewSupport, NewWorkshop, Workshop, WorkshopStatus};
 use crate::storage::workshops::{self as store, ListFilters};
 use crate::storage::{COUNTERS, Keyed, catalogue};
@@ -68,7 +69,7 @@ impl Workshops {
     pub async fn workshops(
         &self,
         filters: &ListFilters,
-        scope: Option<&[String]>,
+        scope: &Scope,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Workshop>, Error> {

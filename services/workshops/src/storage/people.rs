@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::Filtered;
 
 use super::{Keyed, keyed, named};
+use crate::access::Scope;
 use crate::domain::people::{Appointment, NewAppointment, Place, Rating, Role};
 
 const APPOINTMENT: &str =
@@ -73,21 +74,22 @@ pub struct ListFilters {
     pub active_only: bool,
 }
 
-/// Appointments in id order after `after`; only those at workshops of the organisations
-/// in `scope` when given.
+/// Appointments in id order after `after`; only those at workshops inside `scope` (one
+/// without a workshop is inside no boundary).
 pub async fn list(
     conn: &mut AnyConnection,
     filters: &ListFilters,
-    scope: Option<&[String]>,
+    scope: &Scope,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Appointment>, sqlx::Error> {
-    Filtered::new(format!("SELECT {APPOINTMENT} FROM appointments"))
+    let query = Filtered::new(format!("SELECT {APPOINTMENT} FROM appointments"))
         .and("role =", filters.role.map(Role::as_str))
         .and("workshop_id =", filters.workshop_id.as_deref())
         .and("volunteer_id =", filters.volunteer_id.as_deref())
-        .and_if(filters.active_only, "active = 1")
-        .and_in(&crate::access::owner_of("appointments"), scope)
+        .and_if(filters.active_only, "active = 1");
+    scope
+        .narrow(query, "appointments")
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?

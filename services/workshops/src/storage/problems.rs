@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::Filtered;
 
 use super::{Keyed, keyed, named};
+use crate::access::Scope;
 use crate::domain::problems::{NewProblem, Problem, ProblemCategory, ProblemStatus};
 
 const PROBLEM: &str = "id, workshop_id, category, description, status, assignee_id, resolution, \
@@ -54,19 +55,20 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Problem>, 
 }
 
 /// Problems in id order after `after`, by workshop, status and category; only those at
-/// workshops of the organisations in `scope` when given.
+/// workshops inside `scope`.
 pub async fn list(
     conn: &mut AnyConnection,
     (workshop_id, status, category): (Option<&str>, Option<ProblemStatus>, Option<ProblemCategory>),
-    scope: Option<&[String]>,
+    scope: &Scope,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Problem>, sqlx::Error> {
-    Filtered::new(format!("SELECT {PROBLEM} FROM problems"))
+    let query = Filtered::new(format!("SELECT {PROBLEM} FROM problems"))
         .and("workshop_id =", workshop_id)
         .and("status =", status.map(ProblemStatus::as_str))
-        .and("category =", category.map(ProblemCategory::as_str))
-        .and_in(&crate::access::owner_of("problems"), scope)
+        .and("category =", category.map(ProblemCategory::as_str));
+    scope
+        .narrow(query, "problems")
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?

@@ -1,29 +1,46 @@
 //! The dashboard figures counted from the rows of the workshops inside a boundary, in the
-//! shape the kept counters have (see `ops::stats`), for a caller limited to a subtree.
+//! shape the kept counters have (see `ops::stats`), for a limited caller.
 
 use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use crate::access::Scope;
 use crate::domain::people::Role;
 
-/// `$1, …` for `orgs`.
-fn placeholders(orgs: &[String]) -> String {
-    (1..=orgs.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The condition on a `workshops` row that holds it inside `scope`, and the values it
+/// binds (`$1`, …); an empty set holds nothing.
+fn inside(scope: &Scope) -> (String, Vec<String>) {
+    let mut sql = String::from("1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    for (column, values) in [
+        ("department_id", &scope.organisations),
+        ("community_id", &scope.communities),
+    ] {
+        let Some(values) = values else { continue };
+        if values.is_empty() {
+            return ("1 = 0".to_owned(), Vec::new());
+        }
+        let first = binds.len() + 1;
+        binds.extend(values.iter().cloned());
+        let placeholders = (first..=binds.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(" AND {column} IN ({placeholders})"));
+    }
+    (sql, binds)
 }
 
-/// (key, count) rows of `sql`, with `orgs` bound.
+/// (key, count) rows of `sql`, with `binds` bound.
 async fn rows(
     conn: &mut AnyConnection,
     sql: String,
-    orgs: &[String],
+    binds: &[String],
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for org in orgs {
-        query = query.bind(org);
+    for value in binds {
+        query = query.bind(value);
     }
     query
         .fetch_all(conn)
@@ -33,21 +50,15 @@ async fn rows(
         .collect()
 }
 
-/// Counters over the workshops of `orgs`: workshops by mode, brand and status, workers,
-/// income, orders, units delivered and problems.
+/// Counters over the workshops inside `scope`: workshops by mode, brand and status,
+/// workers, income, orders, units delivered and problems.
 pub async fn counters(
     conn: &mut AnyConnection,
-    orgs: &[String],
+    scope: &Scope,
 ) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
     let mut out = HashMap::new();
-    if orgs.is_empty() {
-        return Ok(out);
-    }
-    let inside = format!(
-        "workshop_id IN (SELECT id FROM workshops WHERE department_id IN ({}))",
-        placeholders(orgs)
-    );
-    let ours = format!("department_id IN ({})", placeholders(orgs));
+    let (ours, binds) = inside(scope);
+    let inside = format!("workshop_id IN (SELECT id FROM workshops WHERE {ours})");
     let total = |table: &str, value: &str, filter: &str| {
         format!(
             "SELECT '' AS key, CAST(COALESCE({value}, 0) AS BIGINT) AS n FROM {table} \
@@ -84,7 +95,7 @@ pub async fn counters(
         ),
     ];
     for (dimension, key, sql) in queries {
-        let n = rows(conn, sql, orgs).await?.first().map_or(0, |r| r.1);
+        let n = rows(conn, sql, &binds).await?.first().map_or(0, |r| r.1);
         out.insert((dimension.to_owned(), key.to_owned()), n);
     }
     for (dimension, column) in [
@@ -95,33 +106,29 @@ pub async fn counters(
         let sql = format!(
             "SELECT {column} AS key, COUNT(*) AS n FROM workshops WHERE {ours} GROUP BY {column}"
         );
-        for (key, n) in rows(conn, sql, orgs).await? {
+        for (key, n) in rows(conn, sql, &binds).await? {
             out.insert((dimension.to_owned(), key), n);
         }
     }
     Ok(out)
 }
 
-/// Volunteers with a current appointment to `role` at the workshops of `orgs`.
+/// Volunteers with a current appointment to `role` at the workshops inside `scope`.
 pub async fn holders(
     conn: &mut AnyConnection,
-    orgs: &[String],
+    scope: &Scope,
     role: Role,
 ) -> Result<i64, sqlx::Error> {
-    if orgs.is_empty() {
-        return Ok(0);
-    }
-    let n = orgs.len();
+    let (ours, binds) = inside(scope);
     let sql = format!(
         "SELECT '' AS key, COUNT(DISTINCT volunteer_id) AS n FROM appointments \
          WHERE role = ${} AND active = 1 AND workshop_id IN \
-         (SELECT id FROM workshops WHERE department_id IN ({}))",
-        n + 1,
-        placeholders(orgs)
+         (SELECT id FROM workshops WHERE {ours})",
+        binds.len() + 1,
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for org in orgs {
-        query = query.bind(org);
+    for value in &binds {
+        query = query.bind(value);
     }
     let row = query.bind(role.as_str()).fetch_one(conn).await?;
     row.try_get("n")

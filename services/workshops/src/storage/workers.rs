@@ -6,6 +6,7 @@ use xingfu_platform::date::Date;
 use xingfu_platform::db::Filtered;
 
 use super::{Keyed, corrupt, keyed, named};
+use crate::access::Scope;
 use crate::domain::workers::{Income, IncomeSource, NewIncome, Uplift, Worker};
 
 const WORKER: &str = "id, workshop_id, name_masked, phone_masked, id_number_masked, birth_year, \
@@ -225,29 +226,27 @@ pub async fn months(
 }
 
 /// Each earning worker's months of `year` (all years when `None`), of one workshop or
-/// all: the uplift of each, by worker.
+/// all inside `scope`: the uplift of each, by worker.
 pub async fn uplifts(
     conn: &mut AnyConnection,
     workshop_id: Option<&str>,
     year: Option<i32>,
-    scope: Option<&[String]>,
+    scope: &Scope,
 ) -> Result<Vec<Uplift>, sqlx::Error> {
     let (from, to) = year.map_or(("0000-00".to_owned(), "9999-99".to_owned()), |y| {
         (format!("{y:04}-01"), format!("{y:04}-12"))
     });
-    let rows = Filtered::new(
+    let query = Filtered::new(
         "SELECT m.worker_id, m.month, m.income_fen, w.baseline_fen FROM worker_months m \
          JOIN workers w ON w.id = m.worker_id",
     )
     .and("m.workshop_id =", workshop_id)
     .and("m.month >=", Some(from))
-    .and("m.month <=", Some(to))
-    .and_in(
-        "(SELECT sw.department_id FROM workshops sw WHERE sw.id = m.workshop_id)",
-        scope,
-    )
-    .fetch(conn, "m.worker_id, m.month", i64::MAX)
-    .await?;
+    .and("m.month <=", Some(to));
+    let rows = scope
+        .narrow(query, "m")
+        .fetch(conn, "m.worker_id, m.month", i64::MAX)
+        .await?;
     let mut out: Vec<(String, Uplift)> = Vec::new();
     for row in &rows {
         let worker: String = row.try_get("worker_id")?;

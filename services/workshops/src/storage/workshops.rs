@@ -6,6 +6,7 @@ use xingfu_platform::date::Date;
 use xingfu_platform::db::Filtered;
 
 use super::{Keyed, corrupt, keyed, named};
+use crate::access::Scope;
 use crate::domain::Mode;
 use crate::domain::workshops::{
     NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
@@ -68,20 +69,21 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Workshop>,
 }
 
 /// Workshops in id order after `after`, by mode, brand, community and status, each with
-/// its support; only those of the organisations in `scope` when given.
+/// its support; only those inside `scope`.
 pub async fn list(
     conn: &mut AnyConnection,
     filters: &ListFilters,
-    scope: Option<&[String]>,
+    scope: &Scope,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Workshop>, sqlx::Error> {
-    let mut workshops: Vec<Workshop> = Filtered::new(format!("SELECT {WORKSHOP} FROM workshops"))
+    let query = Filtered::new(format!("SELECT {WORKSHOP} FROM workshops"))
         .and("mode =", filters.mode.map(Mode::as_str))
         .and("brand_id =", filters.brand_id.as_deref())
         .and("community_id =", filters.community_id.as_deref())
-        .and("status =", filters.status.map(WorkshopStatus::as_str))
-        .and_in("department_id", scope)
+        .and("status =", filters.status.map(WorkshopStatus::as_str));
+    let mut workshops: Vec<Workshop> = scope
+        .narrow_workshops(query)
         .and("id >", after)
         .fetch(&mut *conn, "id", limit)
         .await?
