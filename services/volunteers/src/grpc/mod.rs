@@ -173,9 +173,12 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<pb::RegisterCommunityRequest>,
     ) -> Answer<pb::Community> {
+        let caller = Caller::from_metadata(request.metadata());
         let community = new_community(request.get_ref())?;
         Ok(Response::new(community_to_proto(
-            self.volunteers.register_community(community).await?,
+            self.volunteers
+                .register_community(&caller, community)
+                .await?,
         )))
     }
 
@@ -210,7 +213,7 @@ impl VolunteersService for VolunteersApi {
         v.finish()?;
         let id = id.unwrap_or_default();
         self.volunteers
-            .require_community_inside(&caller, &id)
+            .require_community_inside(&caller, &id, patch.township.as_deref())
             .await?;
         Ok(Response::new(community_to_proto(
             self.volunteers
@@ -271,14 +274,13 @@ impl VolunteersService for VolunteersApi {
         &self,
         request: Request<Streaming<pb::ImportDirectoryChunk>>,
     ) -> Answer<pb::ImportDirectoryResponse> {
-        if let Some(root) = Caller::from_metadata(request.metadata()).organisation {
+        if Caller::from_metadata(request.metadata()).is_limited() {
             // A file may name any entry: a bulk change of the shared directory is a
-            // programme-wide caller's job.
+            // programme-wide caller's job (a township's too: organisations lie in none).
             return Err(Error::denied(
                 "OUTSIDE_BOUNDARY",
-                format!(
-                    "importing the directory is programme-wide; the caller is limited to {root:?}"
-                ),
+                "importing the directory is programme-wide; the caller is limited to a \
+                 subtree or a township",
             )
             .into());
         }

@@ -89,11 +89,12 @@ pub(super) async fn export(
     let volunteer = volunteers
         .volunteer_for(caller, &id, caller.holds(super::PII_READ))
         .await?;
-    // Only the records of organisations inside the caller's boundary are exported.
+    // Only the records inside the caller's boundary are exported: of its subtree's
+    // organisations, served in its township.
     let inside = volunteers.export_scope(caller).await?;
     // The first page is read before answering, so a failure is the call's status.
     let first = volunteers
-        .service_records(&id, inside.as_deref(), "", EXPORT_PAGE)
+        .service_records(&id, &inside, "", EXPORT_PAGE)
         .await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let volunteers = volunteers.clone();
@@ -112,7 +113,7 @@ pub(super) async fn export(
                 break;
             }
             page = match volunteers
-                .service_records(&id, inside.as_deref(), &last, EXPORT_PAGE)
+                .service_records(&id, &inside, &last, EXPORT_PAGE)
                 .await
             {
                 Ok(page) => page,

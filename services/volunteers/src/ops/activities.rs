@@ -25,7 +25,8 @@ const CHECKED_OUT: &str = "checked_out";
 
 impl Volunteers {
     /// Creates an activity in a community of the directory; a retry returns the first. A
-    /// limited caller creates only activities of an organisation inside its boundary.
+    /// limited caller creates only activities inside its boundary: of an organisation of
+    /// its subtree, in a community of its township.
     pub async fn create_activity(
         &self,
         caller: &Caller,
@@ -38,7 +39,8 @@ impl Volunteers {
             require_organisation(&mut tx, organisation).await?;
             owner = boundary::lineage(&mut tx, organisation).await?;
         }
-        boundary::require_inside(caller, &[owner], "an activity of this organisation")?;
+        let place = boundary::location(&mut tx, &new.community_id).await?;
+        boundary::require_inside(caller, &[owner], &place, "an activity of this organisation")?;
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(activity) => {
@@ -307,7 +309,7 @@ impl Volunteers {
     }
 
     /// Activities by community, kind and completion, in creation order after `after`;
-    /// only those of organisations inside the caller's boundary.
+    /// only those inside the caller's boundary.
     pub async fn activities(
         &self,
         caller: &Caller,
@@ -316,14 +318,14 @@ impl Volunteers {
         limit: i64,
     ) -> Result<Vec<Activity>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let inside = boundary::organisations(&mut conn, caller).await?;
+        let inside = boundary::inside(&mut conn, caller).await?;
         let (community_id, kind, completed) = filters;
         Ok(store::list(
             &mut conn,
             community_id,
             kind,
             completed,
-            inside.as_deref(),
+            &inside,
             after,
             limit,
         )

@@ -1,20 +1,28 @@
-//! Who owns each record, and so what a caller limited to an organisation's subtree
-//! (`Caller::organisation`) may read, list, count, export and change. One place per
-//! record type:
+//! Who owns each record and where it is located, and so what a limited caller may read,
+//! list, count, export and change: one limited to an organisation's subtree
+//! (`Caller::organisation`) reaches records owned inside it; one limited to a township
+//! (`Caller::township`, 镇 / 街道) reaches records located there, a record's location
+//! being the township of its community (the directory's `communities.township`). One
+//! place per record type:
 //!
-//! | record | owned by |
-//! |---|---|
-//! | volunteer | its work organisation and every organisation linked to its home community |
-//! | activity | its organisation (one without: programme-wide callers only) |
-//! | team | its organisation |
-//! | wish | the organisations linked to its community |
-//! | service record | its organisation (the volunteer's work side when verified) |
-//! | evaluation | its volunteer's owners |
+//! | record | owned by | located at |
+//! |---|---|---|
+//! | volunteer | its work organisation and every organisation linked to its home community | its home community |
+//! | activity | its organisation (one without: callers without an organisation boundary only) | its community |
+//! | team | its organisation | nowhere: its members come and go, so it has no place of its own |
+//! | wish | the organisations linked to its community | its community |
+//! | service record | its organisation (the volunteer's work side when verified) | the community served (its activity's) |
+//! | evaluation | its volunteer's owners | its volunteer's home community |
+//! | Four Ones row (a link) | its organisation | its community |
 //!
-//! A record owned outside the boundary is answered exactly as a missing one (NOT_FOUND, or
-//! the FAILED_PRECONDITION a missing reference gets), so ids cannot be probed. The
+//! A record outside the boundary is answered exactly as a missing one (NOT_FOUND, or the
+//! FAILED_PRECONDITION a missing reference gets), so ids cannot be probed; a record
+//! located nowhere is outside every township (roles still decide what a caller may do:
+//! they are held over organisations, and a township only narrows what is visible). The
 //! directory itself (organisations, communities) is names, not personal data: every
-//! caller reads it; a limited caller changes it only inside its subtree.
+//! caller reads it; a limited caller changes organisations only inside its subtree (one
+//! limited to a township none: they lie in no township), communities only inside its
+//! boundary (linked with its subtree, of its township), and imports nothing.
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
@@ -26,7 +34,7 @@ use crate::domain::register::Volunteer;
 use crate::domain::teams::Team;
 use crate::domain::wishes::Wish;
 use crate::storage::register::StoredVolunteer;
-use crate::storage::{activities, records, register, teams, wishes};
+use crate::storage::{Inside, activities, records, register, teams, wishes};
 
 /// Organisation `id`, then its ancestors: what a role or a boundary held at any covers.
 pub(crate) async fn lineage(conn: &mut AnyConnection, id: &str) -> Result<Vec<String>, Error> {
@@ -43,6 +51,16 @@ async fn lineages(
         all.push(lineage(conn, id).await?);
     }
     Ok(all)
+}
+
+/// Where a record of `community_id` is located: the community's township (none when the
+/// directory does not know it).
+pub(crate) async fn location(
+    conn: &mut AnyConnection,
+    community_id: &str,
+) -> Result<Vec<String>, Error> {
+    let community = [community_id.to_owned()];
+    Ok(known::townships_of(conn, Hierarchy::Directory, &community).await?)
 }
 
 /// The lineages of the organisations linked with `community_id` (its home side).
@@ -66,7 +84,7 @@ pub(crate) async fn volunteer_owners(
 }
 
 /// The lineage of the activity's organisation; empty for one without (then only
-/// programme-wide grants and unlimited callers cover it).
+/// programme-wide grants and callers without an organisation boundary cover it).
 pub(crate) async fn activity_lineage(
     conn: &mut AnyConnection,
     activity: &Activity,
@@ -75,18 +93,6 @@ pub(crate) async fn activity_lineage(
         Some(id) => lineage(conn, id).await,
         None => Ok(Vec::new()),
     }
-}
-
-/// Whether the caller sees a record the owners of which `owners` computes; the owners
-/// are only looked up for a limited caller.
-async fn sees<F>(caller: &Caller, owners: F) -> Result<bool, Error>
-where
-    F: Future<Output = Result<Vec<Vec<String>>, Error>>,
-{
-    if caller.organisation.is_none() {
-        return Ok(true);
-    }
-    Ok(caller.sees_any(&owners.await?))
 }
 
 /// The activity `id`, if it exists and the caller sees it.
@@ -98,8 +104,12 @@ pub(crate) async fn activity(
     let Some(found) = activities::activity(conn, id).await? else {
         return Ok(None);
     };
-    let lineage = activity_lineage(conn, &found).await?;
-    Ok(caller.sees(&lineage).then_some(found))
+    if !caller.is_limited() {
+        return Ok(Some(found));
+    }
+    let owner = activity_lineage(conn, &found).await?;
+    let place = location(conn, &found.community_id).await?;
+    Ok(caller.sees_record(&[owner], &place).then_some(found))
 }
 
 /// The volunteer `id`, if registered and the caller sees them.
@@ -115,21 +125,27 @@ pub(crate) async fn volunteer(
     Ok(seen.then_some(stored))
 }
 
-/// Whether the caller sees `volunteer`.
+/// Whether the caller sees `volunteer`: owned by its work or home side, located at home.
 pub(crate) async fn sees_volunteer(
     conn: &mut AnyConnection,
     caller: &Caller,
     volunteer: &Volunteer,
 ) -> Result<bool, Error> {
+    if !caller.is_limited() {
+        return Ok(true);
+    }
     let owners = volunteer_owners(
         conn,
         &volunteer.work_organisation_id,
         &volunteer.home_community_id,
-    );
-    sees(caller, owners).await
+    )
+    .await?;
+    let place = location(conn, &volunteer.home_community_id).await?;
+    Ok(caller.sees_record(&owners, &place))
 }
 
-/// The team `id`, if it exists and the caller sees it.
+/// The team `id`, if it exists and the caller sees it (located nowhere: never one
+/// limited to a township).
 pub(crate) async fn team(
     conn: &mut AnyConnection,
     caller: &Caller,
@@ -151,84 +167,111 @@ pub(crate) async fn wish(
     let Some(found) = wishes::get(conn, id).await? else {
         return Ok(None);
     };
-    let seen = sees(caller, community_owners(conn, &found.community_id)).await?;
-    Ok(seen.then_some(found))
-}
-
-/// The organisations inside the caller's boundary (its root's subtree); `None` for a
-/// caller without one. Lists filter on it.
-pub(crate) async fn organisations(
-    conn: &mut AnyConnection,
-    caller: &Caller,
-) -> Result<Option<Vec<String>>, Error> {
-    match &caller.organisation {
-        None => Ok(None),
-        Some(root) => Ok(Some(
-            known::subtree(conn, Hierarchy::Directory, root).await?,
-        )),
+    if !caller.is_limited() {
+        return Ok(Some(found));
     }
+    let owners = community_owners(conn, &found.community_id).await?;
+    let place = location(conn, &found.community_id).await?;
+    Ok(caller.sees_record(&owners, &place).then_some(found))
 }
 
-/// The communities linked with an organisation inside the caller's boundary; `None` for
-/// a caller without one. Wish lists filter on it.
-pub(crate) async fn communities(
-    conn: &mut AnyConnection,
-    caller: &Caller,
-) -> Result<Option<Vec<String>>, Error> {
-    match organisations(conn, caller).await? {
-        None => Ok(None),
-        Some(inside) => Ok(Some(records::linked_communities(conn, &inside).await?)),
+/// What the caller's lists, figures and exports keep: its subtree's organisations and
+/// the communities linked with them, its township's communities; everything for a
+/// caller without a boundary.
+pub(crate) async fn inside(conn: &mut AnyConnection, caller: &Caller) -> Result<Inside, Error> {
+    let mut inside = Inside::default();
+    if let Some(root) = &caller.organisation {
+        let organisations = known::subtree(conn, Hierarchy::Directory, root).await?;
+        inside.linked = Some(records::linked_communities(conn, &organisations).await?);
+        inside.organisations = Some(organisations);
     }
+    if let Some(township) = &caller.township {
+        inside.located =
+            Some(known::township_communities(conn, Hierarchy::Directory, township).await?);
+    }
+    Ok(inside)
 }
 
-/// PERMISSION_DENIED unless a new record owned by `owners` lies inside the boundary: a
-/// limited caller creates nothing it could not see. (The directory entries it names are
-/// public, so saying so reveals nothing.)
+/// PERMISSION_DENIED unless a new record owned by `owners` and located in `townships`
+/// lies inside the boundary: a limited caller creates nothing it could not see. (The
+/// directory entries it names are public, so saying so reveals nothing.)
 pub(crate) fn require_inside(
     caller: &Caller,
     owners: &[Vec<String>],
+    townships: &[String],
     what: &str,
 ) -> Result<(), Error> {
-    if caller.sees_any(owners) {
+    if caller.sees_record(owners, townships) {
         return Ok(());
     }
-    Err(Error::denied(
+    Err(outside(caller, what))
+}
+
+/// PERMISSION_DENIED (`OUTSIDE_BOUNDARY`): `what` lies outside the caller's boundary.
+fn outside(caller: &Caller, what: &str) -> Error {
+    let boundary = match (&caller.organisation, &caller.township) {
+        (Some(root), Some(township)) => format!("organisation {root:?} and township {township:?}"),
+        (Some(root), None) => format!("organisation {root:?}"),
+        (None, Some(township)) => format!("township {township:?}"),
+        (None, None) => "no boundary".to_owned(),
+    };
+    Error::denied(
         "OUTSIDE_BOUNDARY",
-        format!(
-            "{what} lies outside organisation {:?}, which the caller is limited to",
-            caller.organisation.as_deref().unwrap_or_default()
-        ),
-    ))
+        format!("{what} lies outside {boundary}, which the caller is limited to"),
+    )
 }
 
 impl super::Volunteers {
     /// PERMISSION_DENIED unless each organisation a directory change touches (the one
     /// changed, its new parent) lies inside a limited caller's boundary: the hierarchy is
     /// what boundaries are made of, so no one moves or adds entries outside their own.
+    /// Organisations lie in no township, so a caller limited to one changes none.
     pub async fn require_organisations_inside(
         &self,
         caller: &Caller,
         organisations: &[&str],
     ) -> Result<(), Error> {
-        if caller.organisation.is_none() {
+        if !caller.is_limited() {
             return Ok(());
         }
         let mut conn = self.db.pool().acquire().await?;
         for id in organisations {
             let owner = lineage(&mut conn, id).await?;
-            require_inside(caller, &[owner], &format!("organisation {id:?}"))?;
+            require_inside(caller, &[owner], &[], &format!("organisation {id:?}"))?;
         }
         Ok(())
     }
 
-    /// PERMISSION_DENIED unless a limited caller changes a community linked with an
-    /// organisation inside its boundary.
-    pub async fn require_community_inside(&self, caller: &Caller, id: &str) -> Result<(), Error> {
-        if caller.organisation.is_none() {
+    /// PERMISSION_DENIED unless a limited caller changes a community inside its boundary
+    /// (linked with an organisation of its subtree; of its township), and, moving it to
+    /// `moved_to`, keeps it there.
+    pub async fn require_community_inside(
+        &self,
+        caller: &Caller,
+        id: &str,
+        moved_to: Option<&str>,
+    ) -> Result<(), Error> {
+        if !caller.is_limited() {
             return Ok(());
         }
         let mut conn = self.db.pool().acquire().await?;
         let owners = community_owners(&mut conn, id).await?;
-        require_inside(caller, &owners, &format!("community {id:?}"))
+        let place = location(&mut conn, id).await?;
+        require_inside(caller, &owners, &place, &format!("community {id:?}"))?;
+        if let Some(township) = moved_to {
+            let what = format!("community {id:?} moved to {township:?}");
+            require_inside(caller, &owners, &[township.to_owned()], &what)?;
+        }
+        Ok(())
+    }
+}
+
+/// PERMISSION_DENIED unless a new community of `township` lies in the township a caller
+/// is limited to. (One limited to a subtree may register communities: a new one is
+/// linked with no organisation yet, and linking it is checked.)
+pub(crate) fn require_township(caller: &Caller, township: &str, what: &str) -> Result<(), Error> {
+    match &caller.township {
+        Some(ours) if ours != township.trim() => Err(outside(caller, what)),
+        _ => Ok(()),
     }
 }

@@ -4,9 +4,10 @@
 use sqlx::{Any, Transaction};
 use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, not_found};
+use super::{Volunteers, boundary, not_found};
 use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
 use crate::storage::COUNTERS;
 use crate::storage::directory as store;
@@ -174,8 +175,15 @@ impl Volunteers {
             .ok_or_else(|| not_found("organisation", id))
     }
 
-    /// Registers a community; the same registration again returns it.
-    pub async fn register_community(&self, community: Community) -> Result<Community, Error> {
+    /// Registers a community; the same registration again returns it. A caller limited
+    /// to a township registers communities of its township only.
+    pub async fn register_community(
+        &self,
+        caller: &Caller,
+        community: Community,
+    ) -> Result<Community, Error> {
+        let what = format!("community {:?} of {:?}", community.id, community.township);
+        boundary::require_township(caller, &community.township, &what)?;
         let mut tx = self.db.begin().await?;
         let (community, fresh) = self.put_community(&mut tx, community).await?;
         if fresh {

@@ -9,6 +9,7 @@ use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary, not_found, require_community, require_organisation};
 use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
+use crate::storage::Inside;
 use crate::storage::records as store;
 
 /// A page of the Four Ones report: its rows and whether links follow the last one.
@@ -42,18 +43,18 @@ impl Volunteers {
             HoursScope::Organisation(id) => require_organisation(&mut conn, id).await?,
             HoursScope::Community(id) => require_community(&mut conn, id).await?,
         }
-        let inside = boundary::organisations(&mut conn, caller).await?;
+        let inside = boundary::inside(&mut conn, caller).await?;
         let from = from.map_or(i64::MIN, |d| d.start_micros());
         let until = to.map_or(i64::MAX, |d| d.next().start_micros());
-        Ok(store::summarise(&mut conn, &scope, inside.as_deref(), from, until).await?)
+        Ok(store::summarise(&mut conn, &scope, &inside, from, until).await?)
     }
 
     /// A page of a volunteer's verified records, in verification order after `after`:
-    /// those of organisations inside `inside` when given (see [`Self::export_scope`]).
+    /// those `inside` keeps (see [`Self::export_scope`]).
     pub async fn service_records(
         &self,
         volunteer_id: &str,
-        inside: Option<&[String]>,
+        inside: &Inside,
         after: &str,
         limit: i64,
     ) -> Result<Vec<ServiceRecord>, Error> {
@@ -61,10 +62,11 @@ impl Volunteers {
         Ok(store::of_volunteer(&mut conn, volunteer_id, inside, after, limit).await?)
     }
 
-    /// The organisations whose service records the caller may export; `None`: all.
-    pub async fn export_scope(&self, caller: &Caller) -> Result<Option<Vec<String>>, Error> {
+    /// The service records the caller may export: owned by its subtree's organisations,
+    /// located in its township's communities.
+    pub async fn export_scope(&self, caller: &Caller) -> Result<Inside, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        boundary::organisations(&mut conn, caller).await
+        boundary::inside(&mut conn, caller).await
     }
 
     /// Links (`linked`) or unlinks an organisation and a community; a change made already
@@ -79,7 +81,9 @@ impl Volunteers {
     ) -> Result<(), Error> {
         let mut tx = self.db.begin().await?;
         let owner = boundary::lineage(&mut tx, organisation_id).await?;
-        boundary::require_inside(caller, &[owner], "organisation")?;
+        // A link is the organisation's reach: a caller limited to a township, where no
+        // organisation lies, makes none.
+        boundary::require_inside(caller, &[owner], &[], "organisation")?;
         let changed = if linked {
             require_organisation(&mut tx, organisation_id).await?;
             require_community(&mut tx, community_id).await?;
@@ -103,9 +107,9 @@ impl Volunteers {
         Ok(())
     }
 
-    /// One page of the Four Ones report for `year`: the links after `after` (of
-    /// organisations inside the caller's boundary), each with its counts; only those
-    /// missing a kind when `missing_only`.
+    /// One page of the Four Ones report for `year`: the links after `after` (inside the
+    /// caller's boundary: of its subtree's organisations, its township's communities),
+    /// each with its counts; only those missing a kind when `missing_only`.
     pub async fn four_ones(
         &self,
         caller: &Caller,
@@ -125,10 +129,9 @@ impl Volunteers {
         if let Some(id) = organisation_id {
             require_organisation(&mut conn, id).await?;
         }
-        let inside = boundary::organisations(&mut conn, caller).await?;
+        let inside = boundary::inside(&mut conn, caller).await?;
         let limit = i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1);
-        let mut links =
-            store::links(&mut conn, organisation_id, inside.as_deref(), after, limit).await?;
+        let mut links = store::links(&mut conn, organisation_id, &inside, after, limit).await?;
         let more = links.len() > size;
         links.truncate(size);
         let last = links.last().cloned();

@@ -37,9 +37,11 @@ impl Volunteers {
         let owners =
             boundary::volunteer_owners(&mut tx, &new.work_organisation_id, &new.home_community_id)
                 .await?;
+        let home = boundary::location(&mut tx, &new.home_community_id).await?;
         boundary::require_inside(
             caller,
             &owners,
+            &home,
             "a volunteer of this work organisation and home",
         )?;
         let sealed = self.seal(&new);

@@ -12,7 +12,7 @@ use xingfu_platform::trust::Caller;
 use super::{Volunteers, boundary};
 use crate::domain::OrganisationKind;
 use crate::domain::activities::ActivityKind;
-use crate::storage::{COUNTERS, records, stats};
+use crate::storage::{COUNTERS, stats};
 
 /// One activity kind's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,16 +78,15 @@ impl Stats {
 }
 
 impl Volunteers {
-    /// The figures as of now: the programme's, or a limited caller's boundary's (its
-    /// subtree's records and the communities linked with it, counted by query).
+    /// The figures as of now: the programme's, or a limited caller's boundary's (the
+    /// records it sees, counted by query; see `storage::stats::within`).
     pub async fn stats(&self, caller: &Caller) -> Result<Stats, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let counters = match boundary::organisations(&mut conn, caller).await? {
-            None => COUNTERS.all(&mut conn).await?,
-            Some(inside) => {
-                let linked = records::linked_communities(&mut conn, &inside).await?;
-                stats::within(&mut conn, &inside, &linked).await?
-            }
+        let counters = if caller.is_limited() {
+            let inside = boundary::inside(&mut conn, caller).await?;
+            stats::within(&mut conn, &inside).await?
+        } else {
+            COUNTERS.all(&mut conn).await?
         };
         let get = |dimension: &str, key: &str| {
             counters

@@ -19,7 +19,8 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         require_organisation(&mut tx, &new.organisation_id).await?;
         let owner = boundary::lineage(&mut tx, &new.organisation_id).await?;
-        boundary::require_inside(caller, &[owner], "a team of this organisation")?;
+        // A team is located nowhere: a caller limited to a township forms none.
+        boundary::require_inside(caller, &[owner], &[], "a team of this organisation")?;
         if let Some(existing) = self.retried(&mut tx, &new).await? {
             tx.rollback().await?;
             return Ok(existing);
@@ -83,8 +84,8 @@ impl Volunteers {
         seen(&mut conn, caller, id).await
     }
 
-    /// Teams by organisation, in id order after `after`; only those of organisations
-    /// inside the caller's boundary.
+    /// Teams by organisation, in id order after `after`; only those inside the caller's
+    /// boundary (none for a township: teams lie in none).
     pub async fn teams(
         &self,
         caller: &Caller,
@@ -93,8 +94,8 @@ impl Volunteers {
         limit: i64,
     ) -> Result<Vec<Team>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let inside = boundary::organisations(&mut conn, caller).await?;
-        Ok(store::list(&mut conn, organisation_id, inside.as_deref(), after, limit).await?)
+        let inside = boundary::inside(&mut conn, caller).await?;
+        Ok(store::list(&mut conn, organisation_id, &inside, after, limit).await?)
     }
 
     /// A team's members, in volunteer id order after `after`.

@@ -15,13 +15,14 @@ use crate::storage::wishes as store;
 use crate::storage::{COUNTERS, Keyed};
 
 impl Volunteers {
-    /// Posts a wish in a community of the directory (for a limited caller, one linked
-    /// with an organisation inside its boundary); a retry returns the first.
+    /// Posts a wish in a community of the directory (for a limited caller, one inside its
+    /// boundary: linked with its subtree, of its township); a retry returns the first.
     pub async fn post_wish(&self, caller: &Caller, new: NewWish) -> Result<Wish, Error> {
         let mut tx = self.db.begin().await?;
         require_community(&mut tx, &new.community_id).await?;
         let owners = boundary::community_owners(&mut tx, &new.community_id).await?;
-        boundary::require_inside(caller, &owners, "a wish of this community")?;
+        let place = boundary::location(&mut tx, &new.community_id).await?;
+        boundary::require_inside(caller, &owners, &place, "a wish of this community")?;
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(wish) => {
@@ -50,7 +51,7 @@ impl Volunteers {
     }
 
     /// Wishes by community and status, in posting order after `after`; only those of
-    /// communities linked with an organisation inside the caller's boundary.
+    /// communities inside the caller's boundary.
     pub async fn wishes(
         &self,
         caller: &Caller,
@@ -60,16 +61,8 @@ impl Volunteers {
         limit: i64,
     ) -> Result<Vec<Wish>, Error> {
         let mut conn = self.db.pool().acquire().await?;
-        let inside = boundary::communities(&mut conn, caller).await?;
-        Ok(store::list(
-            &mut conn,
-            community_id,
-            status,
-            inside.as_deref(),
-            after,
-            limit,
-        )
-        .await?)
+        let inside = boundary::inside(&mut conn, caller).await?;
+        Ok(store::list(&mut conn, community_id, status, &inside, after, limit).await?)
     }
 
     /// A volunteer adopts an open wish: the caller's own volunteer record (`named` empty

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use xingfu_platform::db::Filtered;
 
-use super::{Keyed, corrupt};
+use super::{Inside, Keyed, corrupt};
 use crate::domain::activities::{Activity, ActivityKind, NewActivity, Participation};
 
 const ACTIVITY: &str = "id, title, kind, community_id, project_id, start_at, capacity, \
@@ -67,19 +67,21 @@ pub async fn activity(conn: &mut AnyConnection, id: &str) -> Result<Option<Activ
 }
 
 /// Activities in id (creation) order after `after`, filtered by community, kind,
-/// whether completed and, when given, the organisations they may belong to.
+/// whether completed, and to those `inside` keeps (owned by its organisations, located
+/// in its communities).
 pub async fn list(
     conn: &mut AnyConnection,
     community_id: Option<&str>,
     kind: Option<ActivityKind>,
     completed: Option<bool>,
-    organisations: Option<&[String]>,
+    inside: &Inside,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Activity>, sqlx::Error> {
     Filtered::new(format!("SELECT {ACTIVITY} FROM activities"))
         .and("community_id =", community_id)
-        .and_in("organisation_id", organisations)
+        .and_in("organisation_id", inside.organisations())
+        .and_in("community_id", inside.located())
         .and("kind =", kind.map(ActivityKind::as_str))
         .and_if(completed == Some(true), "completed_at IS NOT NULL")
         .and_if(completed == Some(false), "completed_at IS NULL")

@@ -4,7 +4,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{corrupt, in_list};
+use xingfu_platform::db::Filtered;
+
+use super::{Condition, Inside, corrupt, in_list};
 use crate::domain::activities::{ActivityKind, FOUR_ONES};
 use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
 
@@ -52,12 +54,12 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRecord<'_>) -> Result<(), s
     Ok(())
 }
 
-/// Verified service of `scope` served in `[from, until)` (microseconds), of records of
-/// one of `organisations` when given.
+/// Verified service of `scope` served in `[from, until)` (microseconds), of the records
+/// `inside` keeps (owned by its organisations, located in its communities).
 pub async fn summarise(
     conn: &mut AnyConnection,
     scope: &HoursScope,
-    organisations: Option<&[String]>,
+    inside: &Inside,
     from: i64,
     until: i64,
 ) -> Result<HoursSummary, sqlx::Error> {
@@ -66,20 +68,20 @@ pub async fn summarise(
         HoursScope::Organisation(id) => ("organisation_id", id),
         HoursScope::Community(id) => ("community_id", id),
     };
-    let inside = organisations.map_or_else(
-        || "1 = 1".to_owned(),
-        |ids| in_list("organisation_id", 4, ids.len()),
-    );
+    let only = Condition::new(4)
+        .and_in("organisation_id", inside.organisations())
+        .and_in("community_id", inside.located());
     let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes, COUNT(*) AS records, \
          COUNT(DISTINCT volunteer_id) AS volunteers FROM service_records \
-         WHERE {column} = $1 AND served_at >= $2 AND served_at < $3 AND {inside}"
+         WHERE {column} = $1 AND served_at >= $2 AND served_at < $3 AND {}",
+        only.sql()
     )))
     .bind(id)
     .bind(from)
     .bind(until);
-    for id in organisations.unwrap_or_default() {
-        query = query.bind(id);
+    for value in only.binds() {
+        query = query.bind(value);
     }
     let row = query.fetch_one(conn).await?;
     Ok(HoursSummary {
@@ -89,34 +91,30 @@ pub async fn summarise(
     })
 }
 
-/// A volunteer's records in verification order, after the record `after`; of one of
-/// `organisations` when given.
+/// A volunteer's records in verification order, after the record `after`; of those
+/// `inside` keeps.
 pub async fn of_volunteer(
     conn: &mut AnyConnection,
     volunteer_id: &str,
-    organisations: Option<&[String]>,
+    inside: &Inside,
     after: &str,
     limit: i64,
 ) -> Result<Vec<ServiceRecord>, sqlx::Error> {
-    let inside = organisations.map_or_else(
-        || "1 = 1".to_owned(),
-        |ids| in_list("r.organisation_id", 4, ids.len()),
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+    Filtered::new(
         "SELECT r.record_id, r.activity_id, a.title, a.kind, r.community_id, r.organisation_id, \
          COALESCE(o.name, r.organisation_id) AS organisation_name, r.served_at, r.minutes, \
          r.verified_by FROM service_records r JOIN activities a ON a.id = r.activity_id \
-         LEFT JOIN organisations o ON o.id = r.organisation_id \
-         WHERE r.volunteer_id = $1 AND r.record_id > $2 AND {inside} \
-         ORDER BY r.record_id LIMIT $3"
-    )))
-    .bind(volunteer_id)
-    .bind(after)
-    .bind(limit);
-    for id in organisations.unwrap_or_default() {
-        query = query.bind(id);
-    }
-    query.fetch_all(conn).await?.iter().map(record_of).collect()
+         LEFT JOIN organisations o ON o.id = r.organisation_id",
+    )
+    .and("r.volunteer_id =", Some(volunteer_id))
+    .and("r.record_id >", Some(after))
+    .and_in("r.organisation_id", inside.organisations())
+    .and_in("r.community_id", inside.located())
+    .fetch(conn, "r.record_id", limit)
+    .await?
+    .iter()
+    .map(record_of)
+    .collect()
 }
 
 fn record_of(row: &AnyRow) -> Result<ServiceRecord, sqlx::Error> {
@@ -203,11 +201,11 @@ pub async fn unlink(
 }
 
 /// Links in (organisation, community) order after `after`, optionally of one
-/// organisation and, when given, of one of `organisations`.
+/// organisation; of those `inside` keeps (a link is located at its community).
 pub async fn links(
     conn: &mut AnyConnection,
     organisation_id: Option<&str>,
-    organisations: Option<&[String]>,
+    inside: &Inside,
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
@@ -218,14 +216,14 @@ pub async fn links(
         ""
     };
     let first = if organisation_id.is_some() { 5 } else { 4 };
-    let inside = organisations.map_or_else(
-        || "1 = 1".to_owned(),
-        |ids| in_list("organisation_id", first, ids.len()),
-    );
+    let kept = Condition::new(first)
+        .and_in("organisation_id", inside.organisations())
+        .and_in("community_id", inside.located());
     let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT organisation_id, community_id FROM community_links WHERE {only}{inside} AND \
+        "SELECT organisation_id, community_id FROM community_links WHERE {only}{} AND \
          (organisation_id > $1 OR (organisation_id = $1 AND community_id > $2)) \
-         ORDER BY organisation_id, community_id LIMIT $3"
+         ORDER BY organisation_id, community_id LIMIT $3",
+        kept.sql()
     )))
     .bind(after_org)
     .bind(after_community)
@@ -233,8 +231,8 @@ pub async fn links(
     if let Some(id) = organisation_id {
         rows = rows.bind(id);
     }
-    for id in organisations.unwrap_or_default() {
-        rows = rows.bind(id);
+    for value in kept.binds() {
+        rows = rows.bind(value);
     }
     rows.fetch_all(conn)
         .await?

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::Filtered;
 
-use super::{Keyed, skills_of};
+use super::{Inside, Keyed, skills_of};
 use crate::domain::teams::{NewTeam, Team, TeamMember};
 
 const TEAM: &str = "id, name, organisation_id, skills, member_count, created_at";
@@ -73,18 +73,19 @@ pub async fn name_taken(
     Ok(found.is_some())
 }
 
-/// Teams in id order after `after`, optionally of one organisation and, when given, of
-/// one of `organisations`.
+/// Teams in id order after `after`, optionally of one organisation, of those `inside`
+/// keeps: owned by its organisations, and none for a township (a team lies in none).
 pub async fn list(
     conn: &mut AnyConnection,
     organisation_id: Option<&str>,
-    organisations: Option<&[String]>,
+    inside: &Inside,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Team>, sqlx::Error> {
     Filtered::new(format!("SELECT {TEAM} FROM teams"))
         .and("organisation_id =", organisation_id)
-        .and_in("organisation_id", organisations)
+        .and_in("organisation_id", inside.organisations())
+        .and_if(inside.placed_only(), "1 = 0")
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?

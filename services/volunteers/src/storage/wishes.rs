@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::Filtered;
 
-use super::{Keyed, corrupt};
+use super::{Inside, Keyed, corrupt};
 use crate::domain::wishes::{AgeBand, NewWish, Wish, WishStatus};
 
 const WISH: &str = "id, child_alias, age_band, community_id, wish, status, adopter_id, \
@@ -59,19 +59,20 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Wish>, sql
     .transpose()
 }
 
-/// Wishes in id (posting) order after `after`, by community, status and, when given,
-/// one of `communities`.
+/// Wishes in id (posting) order after `after`, by community and status, of those
+/// `inside` keeps: of communities linked with its organisations, and of its township's.
 pub async fn list(
     conn: &mut AnyConnection,
     community_id: Option<&str>,
     status: Option<WishStatus>,
-    communities: Option<&[String]>,
+    inside: &Inside,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Wish>, sqlx::Error> {
     Filtered::new(format!("SELECT {WISH} FROM wishes"))
         .and("community_id =", community_id)
-        .and_in("community_id", communities)
+        .and_in("community_id", inside.linked())
+        .and_in("community_id", inside.located())
         .and("status =", status.map(WishStatus::as_str))
         .and("id >", after)
         .fetch(conn, "id", limit)

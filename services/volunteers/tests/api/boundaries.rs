@@ -14,7 +14,7 @@ use xingfu_volunteers::domain::register::check_character;
 
 use crate::activities::{START, activity, at, check, started, uuid_like};
 
-type Client = VolunteersServiceClient<Channel>;
+pub(crate) type Client = VolunteersServiceClient<Channel>;
 
 /// Two organisations, each linked with its own community, and their records.
 struct World {
@@ -33,12 +33,12 @@ struct World {
     wish_b: String,
 }
 
-async fn client_as(addr: SocketAddr, caller: Caller) -> Client {
+pub(crate) async fn client_as(addr: SocketAddr, caller: Caller) -> Client {
     VolunteersServiceClient::new(xingfu_testkit::channel_as(addr, caller).await)
 }
 
 /// The ErrorInfo reason of a PERMISSION_DENIED.
-fn reason(status: &tonic::Status) -> String {
+pub(crate) fn reason(status: &tonic::Status) -> String {
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
     status
         .get_error_details()
@@ -48,7 +48,7 @@ fn reason(status: &tonic::Status) -> String {
 }
 
 /// The precondition type of a FAILED_PRECONDITION.
-fn precondition(status: &tonic::Status) -> String {
+pub(crate) fn precondition(status: &tonic::Status) -> String {
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     status
         .get_error_details()
@@ -66,20 +66,25 @@ fn alice_caller() -> Caller {
     )
 }
 
-async fn enrol(client: &mut Client, n: u32, work: &str, home: &str) -> String {
+/// The registration of volunteer `n` (a valid, made-up ID number).
+pub(crate) fn enrolment(n: u32, work: &str, home: &str) -> pb::RegisterVolunteerRequest {
     let first17 = format!("33032219850101{n:03}");
     let check = check_character(&first17).unwrap();
+    pb::RegisterVolunteerRequest {
+        request_id: format!("enrol-{n}"),
+        name: format!("志愿者{n}"),
+        phone: format!("1390000{n:04}"),
+        id_number: format!("{first17}{check}"),
+        party_member: true,
+        work_organisation_id: work.into(),
+        home_community_id: home.into(),
+        skills: Vec::new(),
+    }
+}
+
+pub(crate) async fn enrol(client: &mut Client, n: u32, work: &str, home: &str) -> String {
     client
-        .register_volunteer(pb::RegisterVolunteerRequest {
-            request_id: format!("enrol-{n}"),
-            name: format!("志愿者{n}"),
-            phone: format!("1390000{n:04}"),
-            id_number: format!("{first17}{check}"),
-            party_member: true,
-            work_organisation_id: work.into(),
-            home_community_id: home.into(),
-            skills: Vec::new(),
-        })
+        .register_volunteer(enrolment(n, work, home))
         .await
         .unwrap()
         .into_inner()
@@ -114,7 +119,7 @@ async fn place(client: &mut Client, side: &str) {
         .unwrap();
 }
 
-async fn open_activity(client: &mut Client, side: &str) -> String {
+pub(crate) async fn open_activity(client: &mut Client, side: &str) -> String {
     let mut request = activity(&format!("act-{side}"), 10);
     request.community_id = format!("com-{side}");
     request.organisation_id = format!("org-{side}");
@@ -126,7 +131,7 @@ async fn open_activity(client: &mut Client, side: &str) -> String {
         .id
 }
 
-async fn team(client: &mut Client, side: &str) -> String {
+pub(crate) async fn team(client: &mut Client, side: &str) -> String {
     client
         .form_team(pb::FormTeamRequest {
             request_id: format!("team-{side}"),
@@ -140,7 +145,7 @@ async fn team(client: &mut Client, side: &str) -> String {
         .id
 }
 
-async fn wish(client: &mut Client, side: &str) -> String {
+pub(crate) async fn wish(client: &mut Client, side: &str) -> String {
     client
         .post_wish(pb::PostWishRequest {
             request_id: format!("wish-{side}"),
@@ -156,7 +161,7 @@ async fn wish(client: &mut Client, side: &str) -> String {
 }
 
 /// The admin signs `volunteer` up for `activity`, checks them in and out an hour apart.
-async fn serve(client: &mut Client, activity_id: &str, volunteer: &str) {
+pub(crate) async fn serve(client: &mut Client, activity_id: &str, volunteer: &str) {
     client
         .sign_up(pb::SignUpRequest {
             activity_id: activity_id.into(),
@@ -194,14 +199,18 @@ async fn world(admin: &mut Client, addr: SocketAddr) -> World {
     }
 }
 
-fn verify(activity_id: &str, verifier: &str) -> pb::VerifyHoursRequest {
+pub(crate) fn verify(activity_id: &str, verifier: &str) -> pb::VerifyHoursRequest {
     pb::VerifyHoursRequest {
         activity_id: activity_id.into(),
         verifier: verifier.into(),
     }
 }
 
-fn rating(key: &str, volunteer: &str, side: pb::EvaluationSide) -> pb::RecordEvaluationRequest {
+pub(crate) fn rating(
+    key: &str,
+    volunteer: &str,
+    side: pb::EvaluationSide,
+) -> pb::RecordEvaluationRequest {
     pb::RecordEvaluationRequest {
         request_id: key.into(),
         volunteer_id: volunteer.into(),

@@ -9,4 +9,5 @@ mod evaluations;
 mod register;
 mod service;
 mod teams;
+mod townships;
 mod wishes;
