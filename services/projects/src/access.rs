@@ -1,21 +1,34 @@
-//! Who may touch what (操作人与数据边界): the owner rule of every record the library keeps,
-//! the caller's boundary, and the roles its writes need. The one place these rules live:
-//! the gRPC layer asks here, the operations run the guards made here under their lock,
-//! and `storage::owners` says the same owner rule in SQL for lists and figures.
+//! Who may touch what (操作人与数据边界): the owner and location rule of every record the
+//! library keeps, the caller's boundary, and the roles its writes need. The one place these
+//! rules live: the gRPC layer asks here, the operations run the guards made here under
+//! their lock, and `storage::owners` says the same rule in SQL for lists and figures.
 //!
-//! Owners:
-//! - a project: its lead organisation, its co-organisers and the organisation it is
-//!   dispatched to (which must read it to answer). A PUBLISHED project without a lead is
-//!   in the shared library, open to claim: every caller sees it. Any other project without
-//!   an owner (a draft, one cancelled before it was claimed) is the programme office's.
-//! - a need: the project it became or joined; before review, the programme office's.
-//! - a visit: its project's owners.
+//! Owners, and locations (the townships of the communities, per `known_communities`):
+//! - a project: owned by its lead organisation, its co-organisers and the organisation it
+//!   is dispatched to (which must read it to answer); located where its communities are.
+//!   A PUBLISHED project without a lead is in the shared library, open to claim: every
+//!   caller sees it, a township caller too, wherever it is located (but changes it, or
+//!   attaches a need to it, only when it is located in its township). Any other project
+//!   without an owner (a draft, one cancelled before it was claimed) is the programme
+//!   office's.
+//! - a need: the project it became or joined, owner and location; before, the programme
+//!   office's, located at its own community.
+//! - a visit, history, trace: its project's owners, located where its project is.
 //! - a contract: its project's owners and, when an organisation provides it, that
-//!   organisation; a team's contract without a project is the programme office's.
+//!   organisation; located where its project is. A team's contract without a project is
+//!   the programme office's; a contract without a project is located nowhere.
 //!
 //! A caller limited to an organisation's subtree (`Caller::organisation`) sees only records
-//! with an owner inside it; the programme office's records only callers without a boundary.
-//! A record outside answers NOT_FOUND, as a missing id does.
+//! with an owner inside it; the programme office's records only callers without one. A
+//! caller limited to a township (`Caller::township`) sees only records located there; one
+//! located nowhere (a contract without a project, a project of communities the directory
+//! has not placed) is outside every township. Limited to both, a record must lie inside
+//! both. A record outside answers NOT_FOUND, as a missing id does, and lists and figures
+//! leave it out; creating a record outside the township (a project none of whose
+//! communities lies there, a need of another township's community, a contract without a
+//! project), or moving a project out of it, is PERMISSION_DENIED (`OUTSIDE_BOUNDARY`); so
+//! is the programme office's work (a township caller is not the office). A township
+//! narrows what is visible only: roles are held over organisations, as below.
 //!
 //! Roles over an organisation (held there or at an ancestor, or programme-wide):
 //! - a principal *of* an organisation holds any role there but auditor (who changes
@@ -35,6 +48,7 @@ use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 
 use crate::domain::{Contract, Need, Project, ProviderKind, Status};
+use crate::storage::owners::Scope;
 
 /// Roles that make their holder a principal of an organisation: all but the auditor's.
 const ACTING: [Role; 10] = [
@@ -73,19 +87,30 @@ impl Orgs {
     }
 }
 
+/// A township boundary: the township and its communities (in order for SQL, and as a set).
+#[derive(Debug, Clone)]
+struct Township {
+    name: String,
+    communities: Vec<String>,
+    set: HashSet<String>,
+}
+
 /// The caller of one call, with its boundary and its grants resolved to organisations.
 #[derive(Debug, Clone)]
 pub struct Access {
     id: String,
-    /// The boundary's subtree, in order for SQL; `None`: no boundary.
+    /// The boundary's subtree, in order for SQL; `None`: no organisation boundary.
     boundary: Option<Vec<String>>,
     inside: Orgs,
+    /// The township boundary; `None`: none.
+    township: Option<Township>,
     /// Each grant with the organisations it covers.
     grants: Vec<(Role, Orgs)>,
 }
 
 impl Access {
-    /// Resolves `caller`'s boundary and grants over the known hierarchy.
+    /// Resolves `caller`'s boundaries (its subtree, its township's communities) and grants
+    /// over the known directory.
     pub async fn of(caller: &Caller, conn: &mut AnyConnection) -> Result<Self, Error> {
         let boundary = match &caller.organisation {
             Some(root) => Some(known::subtree(conn, Hierarchy::Known, root).await?),
@@ -94,6 +119,17 @@ impl Access {
         let inside = match &boundary {
             Some(orgs) => Orgs::Some(orgs.iter().cloned().collect()),
             None => Orgs::All,
+        };
+        let township = match &caller.township {
+            Some(name) => {
+                let communities = known::township_communities(conn, Hierarchy::Known, name).await?;
+                Some(Township {
+                    name: name.clone(),
+                    set: communities.iter().cloned().collect(),
+                    communities,
+                })
+            }
+            None => None,
         };
         let mut grants = Vec::with_capacity(caller.roles.len());
         for grant in &caller.roles {
@@ -112,18 +148,62 @@ impl Access {
             id: caller.id.clone(),
             boundary,
             inside,
+            township,
             grants,
         })
     }
 
-    /// The organisations inside the caller's boundary, for filtering lists in SQL;
-    /// `None` when the caller has none.
-    pub fn scope(&self) -> Option<&[String]> {
-        self.boundary.as_deref()
+    /// What the caller's boundaries hold, for filtering lists and figures in SQL; `None`
+    /// when it has none (it sees everything).
+    pub fn scope(&self) -> Option<Scope<'_>> {
+        let communities = self.township.as_ref().map(|t| t.communities.as_slice());
+        (self.boundary.is_some() || communities.is_some()).then_some(Scope {
+            organisations: self.boundary.as_deref(),
+            communities,
+        })
+    }
+
+    /// Whether the caller is limited at all (an organisation, a township or both).
+    fn is_limited(&self) -> bool {
+        self.boundary.is_some() || self.township.is_some()
     }
 
     fn within(&self, org: &str) -> bool {
         self.inside.contains(org)
+    }
+
+    /// Whether a record of `communities` is located in the caller's township (always,
+    /// without a township boundary; never, for a record located nowhere).
+    fn located<S: AsRef<str>>(&self, communities: impl IntoIterator<Item = S>) -> bool {
+        self.township
+            .as_ref()
+            .is_none_or(|t| communities.into_iter().any(|c| t.set.contains(c.as_ref())))
+    }
+
+    /// PERMISSION_DENIED (`OUTSIDE_BOUNDARY`): `what` would lie outside the township.
+    fn outside_township(&self, what: &str) -> Error {
+        let township = self.township.as_ref().map_or("", |t| t.name.as_str());
+        Error::denied(
+            "OUTSIDE_BOUNDARY",
+            format!(
+                "{what} would lie outside township {township:?}, to which {:?} is limited",
+                self.id
+            ),
+        )
+    }
+
+    /// A write that places a record in `communities` (creating it, or moving a project):
+    /// it must be located in the caller's township, if limited to one.
+    pub fn place_in<'a>(
+        &self,
+        communities: impl IntoIterator<Item = &'a str>,
+        what: &str,
+    ) -> Result<(), Error> {
+        if self.located(communities) {
+            Ok(())
+        } else {
+            Err(self.outside_township(what))
+        }
     }
 
     /// Whether the caller holds one of `roles` over `org`, inside its boundary.
@@ -168,10 +248,12 @@ impl Access {
         )
     }
 
-    /// Whether project `p` lies inside the caller's boundary (see the module's owners).
+    /// Whether project `p` lies inside the caller's boundaries (see the module's rules):
+    /// open in the library, or owned inside and located there.
     pub fn sees_project(&self, p: &Project) -> bool {
         let in_library = p.status == Status::Published && p.lead_organisation.is_none();
-        self.boundary.is_none() || in_library || owners(p).any(|org| self.within(org))
+        let owned = self.boundary.is_none() || owners(p).any(|org| self.within(org));
+        in_library || (owned && self.located(&p.communities))
     }
 
     /// `p`, or NOT_FOUND (as for a missing id) when it lies outside the boundary.
@@ -183,25 +265,31 @@ impl Access {
         }
     }
 
-    /// Whether need `need` (that became or joined `project`, if any) lies inside.
-    pub fn sees_need(&self, project: Option<&Project>) -> bool {
-        self.boundary.is_none() || project.is_some_and(|p| self.sees_project(p))
+    /// Whether `need` (that became or joined `project`, if any) lies inside: as its
+    /// project; before it has one, the programme office's located at its own community.
+    pub fn sees_need(&self, need: &Need, project: Option<&Project>) -> bool {
+        match project {
+            Some(p) => self.sees_project(p),
+            None => self.boundary.is_none() && self.located([&need.community_id]),
+        }
     }
 
     /// `need`, or NOT_FOUND when it lies outside the boundary.
     pub fn need(&self, need: Need, project: Option<&Project>) -> Result<Need, Error> {
-        if self.sees_need(project) {
+        if self.sees_need(&need, project) {
             Ok(need)
         } else {
             Err(need_not_found(&need.id))
         }
     }
 
-    /// Whether contract `c` (of `project`, if any) lies inside the boundary.
+    /// Whether contract `c` (of `project`, if any) lies inside the boundaries: owned
+    /// inside, and located where its project is (without one, nowhere).
     pub fn sees_contract(&self, c: &Contract, project: Option<&Project>) -> bool {
-        self.boundary.is_none()
+        let owned = self.boundary.is_none()
             || project.is_some_and(|p| owners(p).any(|org| self.within(org)))
-            || (c.provider_kind == ProviderKind::Organisation && self.within(&c.provider_id))
+            || (c.provider_kind == ProviderKind::Organisation && self.within(&c.provider_id));
+        owned && self.located(project.iter().flat_map(|p| &p.communities))
     }
 
     /// `c`, or NOT_FOUND when it lies outside the boundary.
@@ -219,6 +307,7 @@ impl Access {
     /// Signing, renewing or ending a contract of `provider` (of `kind`), for `project` if
     /// any: a principal of the project's lead or a co-organiser; without a project, of the
     /// providing organisation; a team's contract without a project, the programme office.
+    /// A contract without a project is located nowhere: outside a township caller's.
     pub fn keep_contract(
         &self,
         kind: ProviderKind,
@@ -227,6 +316,9 @@ impl Access {
     ) -> Result<(), Error> {
         match project {
             Some(p) => self.owner_work(p, "a contract of a project"),
+            None if self.township.is_some() => {
+                Err(self.outside_township("a contract without a project"))
+            }
             None if kind == ProviderKind::Organisation => {
                 self.act_for(provider, "a contract of an organisation")
             }
@@ -262,16 +354,17 @@ impl Access {
         }
     }
 
-    /// Work on what no organisation owns: callers without a boundary only.
+    /// Work on what no organisation owns: callers without any boundary only (a township
+    /// caller is not the programme office either).
     fn programme_office(&self, what: &str) -> Result<(), Error> {
-        if self.boundary.is_none() {
+        if !self.is_limited() {
             return Ok(());
         }
         Err(Error::denied(
             "OUTSIDE_BOUNDARY",
             format!(
                 "{what} is the programme office's (no organisation leads it); \
-                 {:?} is limited to an organisation",
+                 {:?} is limited to an organisation or a township",
                 self.id
             ),
         ))
@@ -281,6 +374,21 @@ impl Access {
     pub fn seeing(&self) -> Guard {
         let access = self.clone();
         Arc::new(move |p| access.project(p.clone()).map(drop))
+    }
+
+    /// A guard for changing the project itself (editing, publishing, cancelling, attaching
+    /// a need): inside the boundary and, for a township caller, located in its township.
+    /// The open library is open to read and claim from anywhere, not to change.
+    pub fn editing(&self) -> Guard {
+        let access = self.clone();
+        Arc::new(move |p| {
+            access.project(p.clone())?;
+            if access.located(&p.communities) {
+                Ok(())
+            } else {
+                Err(access.outside_township("changing the project"))
+            }
+        })
     }
 
     /// A guard: inside the boundary, and `rule` holds.
@@ -323,6 +431,7 @@ mod tests {
             id: "clerk".into(),
             boundary: boundary.map(|b| b.iter().map(|o| (*o).to_owned()).collect()),
             inside: boundary.map_or(Orgs::All, |b| Orgs::Some(set(b))),
+            township: None,
             grants: grants
                 .iter()
                 .map(|(role, orgs)| (*role, orgs.map_or(Orgs::All, |o| Orgs::Some(set(o)))))
@@ -330,12 +439,27 @@ mod tests {
         }
     }
 
+    /// `a` limited to township 北岙街道 too, whose communities are `communities`.
+    fn in_township(mut a: Access, communities: &[&str]) -> Access {
+        let communities: Vec<String> = communities.iter().map(|c| (*c).to_owned()).collect();
+        a.township = Some(Township {
+            name: "北岙街道".into(),
+            set: communities.iter().cloned().collect(),
+            communities,
+        });
+        a
+    }
+
     fn project(status: Status, lead: Option<&str>) -> Project {
+        located(status, lead, &[])
+    }
+
+    fn located(status: Status, lead: Option<&str>, communities: &[&str]) -> Project {
         Project {
             id: "p".into(),
             title: String::new(),
             category: crate::domain::Category::Convenience,
-            communities: Vec::new(),
+            communities: communities.iter().map(|c| (*c).to_owned()).collect(),
             description: String::new(),
             status,
             version: 1,
@@ -381,5 +505,36 @@ mod tests {
         assert!(a.dispatch_to("org-a").is_err());
         let auditor = access(None, &[(Role::Auditor, None)]);
         assert!(auditor.act_for("org-a", "claiming").is_err());
+    }
+
+    #[test]
+    fn a_township_sees_what_is_located_there_and_the_open_library() {
+        let a = in_township(access(None, &[]), &["beiao-01", "beiao-02"]);
+        let here = located(Status::Claimed, Some("org-b"), &["damen-01", "beiao-02"]);
+        assert!(a.sees_project(&here));
+        assert!(a.sees_project(&located(Status::Draft, None, &["beiao-01"])));
+        assert!(!a.sees_project(&located(Status::Claimed, Some("org-a"), &["damen-01"])));
+        // Located nowhere: outside every township.
+        assert!(!a.sees_project(&project(Status::Claimed, Some("org-a"))));
+        // The open library, wherever it is.
+        assert!(a.sees_project(&located(Status::Published, None, &["damen-01"])));
+        assert!(a.place_in(["damen-01", "beiao-01"], "a project").is_ok());
+        assert!(a.place_in(["damen-01"], "a project").is_err());
+        // A township caller is not the programme office.
+        let unled = located(Status::Published, None, &["beiao-01"]);
+        assert!(a.owner_work(&unled, "recording a visit").is_err());
+        assert!(
+            access(None, &[])
+                .owner_work(&unled, "recording a visit")
+                .is_ok()
+        );
+        let none = a.keep_contract(ProviderKind::Organisation, "org-a", None);
+        assert!(none.is_err());
+
+        // Limited to both, a record must lie inside both.
+        let both = in_township(access(Some(&["org-a"]), &[]), &["beiao-01"]);
+        assert!(both.sees_project(&located(Status::Claimed, Some("org-a"), &["beiao-01"])));
+        assert!(!both.sees_project(&located(Status::Claimed, Some("org-b"), &["beiao-01"])));
+        assert!(!both.sees_project(&located(Status::Claimed, Some("org-a"), &["damen-01"])));
     }
 }

@@ -1,16 +1,18 @@
 //! The library's figures for a caller: the kept counters when it sees everything, counted
-//! over its boundary's organisations when limited.
+//! over what its boundary holds (its subtree's organisations, its township's communities)
+//! when limited.
 
 use sqlx::AnyConnection;
 
 use crate::domain::Date;
 use crate::storage;
+use crate::storage::owners::Scope;
 
 /// The library's figures, counted over what `scope` sees (the kept counters when it sees
 /// everything): counters, and projects by community, largest first.
 pub(super) async fn stats(
     conn: &mut AnyConnection,
-    scope: Option<&[String]>,
+    scope: Option<Scope<'_>>,
 ) -> Result<
     (
         std::collections::HashMap<(String, String), i64>,
@@ -24,9 +26,9 @@ pub(super) async fn stats(
             storage::stats::counters(conn).await?,
             storage::stats::dimension(conn, "community", COMMUNITIES).await?,
         )),
-        Some(orgs) => Ok((
-            storage::owners::counters(conn, orgs).await?,
-            storage::owners::by_community(conn, orgs, COMMUNITIES).await?,
+        Some(scope) => Ok((
+            storage::owners::counters(conn, scope).await?,
+            storage::owners::by_community(conn, scope, COMMUNITIES).await?,
         )),
     }
 }
@@ -35,7 +37,7 @@ pub(super) async fn stats(
 /// what `scope` sees.
 pub(super) async fn community_totals(
     conn: &mut AnyConnection,
-    scope: Option<&[String]>,
+    scope: Option<Scope<'_>>,
     id: &str,
 ) -> Result<(i64, (i64, i64), i64), sqlx::Error> {
     let today = Date::today();
@@ -45,10 +47,10 @@ pub(super) async fn community_totals(
             storage::visits::community_totals(conn, id).await?,
             storage::contracts::active_count(conn, id, today).await?,
         )),
-        Some(orgs) => Ok((
-            storage::owners::community_projects(conn, orgs, id).await?,
-            storage::owners::visit_totals(conn, orgs, Some(id)).await?,
-            storage::owners::active_contracts(conn, orgs, id, &today.to_string()).await?,
+        Some(scope) => Ok((
+            storage::owners::community_projects(conn, scope, id).await?,
+            storage::owners::visit_totals(conn, scope, Some(id)).await?,
+            storage::owners::active_contracts(conn, scope, id, &today.to_string()).await?,
         )),
     }
 }

@@ -49,6 +49,8 @@ impl ProjectsApi {
 impl ProjectsService for ProjectsApi {
     async fn submit_need(&self, request: Request<pb::SubmitNeedRequest>) -> Answer<pb::Need> {
         let new = parse::submit_need(request.get_ref())?;
+        let access = self.access(&request).await?;
+        access.place_in([new.community.as_str()], "a need")?;
         self.need_out(self.library.submit_need(new).await?).await
     }
 
@@ -111,7 +113,7 @@ impl ProjectsService for ProjectsApi {
         {
             self.visible_need(&access, need_id).await?;
         }
-        let library = self.library.guarded(access.seeing());
+        let library = self.library.guarded(access.editing());
         self.need_out(library.review_need(&id, decision).await?)
             .await
     }
@@ -120,6 +122,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<Streaming<pb::ImportNeedsChunk>>,
     ) -> Answer<pb::ImportNeedsResponse> {
+        let access = self.access(&request).await?;
         let mut stream = request.into_inner();
         let mut data = Vec::new();
         while let Some(chunk) = stream.next().await {
@@ -132,7 +135,21 @@ impl ProjectsService for ProjectsApi {
                 .into());
             }
         }
-        let (rows, report) = import::parse(&data).map_err(Error::from)?;
+        let (rows, mut report) = import::parse(&data).map_err(Error::from)?;
+        // A row outside the caller's township is refused as a bad row is, with its line.
+        let (rows, outside): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|(_, new)| access.place_in([new.community.as_str()], "a need").is_ok());
+        report
+            .rejected
+            .extend(outside.into_iter().map(|(line, new)| {
+                let reason = format!(
+                    "community {} is outside the caller's township",
+                    new.community.as_str()
+                );
+                (line, reason)
+            }));
+        report.rejected.sort_by_key(|(line, _)| *line);
         let report = self.library.import_needs(rows, report).await?;
         Ok(Response::new(pb::ImportNeedsResponse {
             imported: report.imported,
@@ -150,6 +167,8 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::CreateProjectRequest>,
     ) -> Answer<pb::Project> {
         let new = parse::create_project(request.get_ref())?;
+        let access = self.access(&request).await?;
+        access.place_in(new.communities.iter().map(|c| c.as_str()), "a project")?;
         self.project_out(self.library.create_project(new).await?)
             .await
     }
@@ -217,7 +236,12 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::UpdateProjectRequest>,
     ) -> Answer<pb::Project> {
         let (id, version, patch) = parse::update_project(request.get_ref())?;
-        let library = self.library.guarded(self.access(&request).await?.seeing());
+        let access = self.access(&request).await?;
+        if let Some(communities) = &patch.communities {
+            // A project stays where its township caller can see it.
+            access.place_in(communities.iter().map(|c| c.as_str()), "the project")?;
+        }
+        let library = self.library.guarded(access.editing());
         self.project_out(library.update_project(&id, version, patch).await?)
             .await
     }
@@ -227,7 +251,7 @@ impl ProjectsService for ProjectsApi {
         request: Request<pb::TransitionRequest>,
     ) -> Answer<pb::Project> {
         let (id, version) = parse::transition(&request.get_ref().id, request.get_ref().version)?;
-        let library = self.library.guarded(self.access(&request).await?.seeing());
+        let library = self.library.guarded(self.access(&request).await?.editing());
         self.project_out(library.publish_project(&id, version).await?)
             .await
     }
@@ -259,7 +283,7 @@ impl ProjectsService for ProjectsApi {
         &self,
         request: Request<pb::CancelProjectRequest>,
     ) -> Answer<pb::Project> {
-        let library = self.library.guarded(self.access(&request).await?.seeing());
+        let library = self.library.guarded(self.access(&request).await?.editing());
         let request = request.into_inner();
         let mut v = Violations::default();
         let id = v.check(xingfu_platform::validate::uuid(&request.id, "id"));

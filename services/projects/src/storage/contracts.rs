@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::corrupt;
+use super::owners::Scope;
 use crate::domain::{Contract, ContractStatus, Date, NewContract, ProviderKind};
 
 const COLUMNS: &str = "id, provider_kind, provider_id, community_id, services, start_date, end_date, \
@@ -150,7 +151,7 @@ pub async fn list(
     community_id: Option<&str>,
     provider_id: Option<&str>,
     status: Option<ContractStatus>,
-    scope: Option<&[String]>,
+    scope: Option<Scope<'_>>,
     today: Date,
     after: Option<&str>,
     limit: i64,
@@ -184,8 +185,8 @@ pub async fn list(
     if let Some(after) = after {
         push(" AND id < $?", after.to_owned(), &mut sql);
     }
-    if let Some(orgs) = scope {
-        let visible = super::owners::contract_visible("contracts", orgs, &mut binds);
+    if let Some(scope) = scope {
+        let visible = super::owners::contract_visible("contracts", scope, &mut binds);
         sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));

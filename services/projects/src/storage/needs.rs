@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::owners::Scope;
 use super::{bump, corrupt};
 use crate::domain::{Category, Channel, Need, NeedStatus, NewNeed};
 
@@ -126,12 +127,12 @@ pub struct Filter {
     pub category: Option<Category>,
 }
 
-/// Needs newest first after `after`, at most `limit`; only those of projects inside
-/// `scope` when given (see `owners`).
+/// Needs newest first after `after`, at most `limit`; only those inside `scope` when
+/// given (see `owners::need_visible`).
 pub async fn list(
     conn: &mut AnyConnection,
     filter: &Filter,
-    scope: Option<&[String]>,
+    scope: Option<Scope<'_>>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Need>, sqlx::Error> {
@@ -153,8 +154,8 @@ pub async fn list(
             sql.push_str(&format!(" AND {column}{op} ${}", binds.len()));
         }
     }
-    if let Some(orgs) = scope {
-        let visible = super::owners::of_visible_project("project_id", orgs, &mut binds);
+    if let Some(scope) = scope {
+        let visible = super::owners::need_visible("needs", scope, &mut binds);
         sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::owners::Scope;
 use super::{bump, corrupt, placeholders};
 use crate::domain::{Category, Date, NewProject, Outcome, Project, Status};
 
@@ -280,7 +281,7 @@ pub struct Filter {
 pub async fn list(
     conn: &mut AnyConnection,
     filter: &Filter,
-    scope: Option<&[String]>,
+    scope: Option<Scope<'_>>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Project>, sqlx::Error> {
@@ -322,8 +323,8 @@ pub async fn list(
     if let Some(after) = after {
         push(" AND id < $?", after.to_owned(), &mut sql);
     }
-    if let Some(orgs) = scope {
-        let visible = super::owners::project_visible("p", orgs, &mut binds);
+    if let Some(scope) = scope {
+        let visible = super::owners::project_visible("p", scope, &mut binds);
         sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));

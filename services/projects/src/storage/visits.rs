@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::bump;
+use super::owners::Scope;
 use super::projects::{Total, add_totals};
 use crate::domain::{Date, NewVisit, Visit};
 
@@ -86,7 +87,7 @@ pub async fn list(
     conn: &mut AnyConnection,
     project_id: Option<&str>,
     community_id: Option<&str>,
-    scope: Option<&[String]>,
+    scope: Option<Scope<'_>>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Visit>, sqlx::Error> {
@@ -102,8 +103,8 @@ pub async fn list(
             sql.push_str(&format!(" AND {clause} ${}", binds.len()));
         }
     }
-    if let Some(orgs) = scope {
-        let visible = super::owners::of_visible_project("project_id", orgs, &mut binds);
+    if let Some(scope) = scope {
+        let visible = super::owners::of_visible_project("project_id", scope, &mut binds);
         sql.push_str(&format!(" AND {visible}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));

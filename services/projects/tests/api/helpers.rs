@@ -50,6 +50,31 @@ impl TestApp {
         ProjectsServiceClient::new(xingfu_testkit::channel_as(self.addr, caller).await)
     }
 
+    /// A client calling as `id` with `roles`, limited to `township`, as the gateway would
+    /// vouch for it.
+    pub async fn client_in_township(
+        &self,
+        id: &str,
+        roles: &[&str],
+        township: &str,
+    ) -> ProjectsServiceClient<Channel> {
+        let caller = xingfu_testkit::township_principal(id, roles, township);
+        ProjectsServiceClient::new(xingfu_testkit::channel_as(self.addr, caller).await)
+    }
+
+    /// Community `id` of `township`, written straight into the directory's read model.
+    pub async fn community(&self, id: &str, township: &str) {
+        sqlx::query(
+            "INSERT INTO known_communities (community_id, name, kind, township, updated_at) \
+             VALUES ($1, $1, 'RESIDENTIAL', $2, 0)",
+        )
+        .bind(id)
+        .bind(township)
+        .execute(self.db.pool())
+        .await
+        .unwrap();
+    }
+
     /// Organisation `id` under `parent` (or a root), as the directory's event makes it known.
     pub async fn organisation(&self, id: &str, parent: &str) {
         self.deliver(&xingfu_proto::volunteers::OrganisationRegistered {
