@@ -386,8 +386,7 @@ async fn people(channel: &Channel, admin: &Link) -> anyhow::Result<People> {
             id: id.into(),
             kind: gw::PrincipalKind::Person as i32,
             display_name: name.into(),
-            volunteer_id: String::new(),
-            organisation_id: String::new(),
+            ..Default::default()
         }))?;
         for role in roles {
             call!(client.grant_role(gw::RoleRequest {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod binary;
+mod boundaries;
 mod consumer;
 mod demo;
 mod embedded;

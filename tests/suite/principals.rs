@@ -293,8 +293,8 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
             id: "street-clerk".into(),
             kind: gw::PrincipalKind::Person as i32,
             display_name: "街道办".into(),
-            volunteer_id: String::new(),
             organisation_id: "beiao-party".into(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -443,7 +443,7 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
             fund_id: fund.id.clone(),
             kind: pb::GrantKind::ChildSupport as i32,
             beneficiary_ref: "case-0002".into(),
-            amount_fen: 1_000_00,
+            amount_fen: 100_000,
             requested_by: "Alice".into(),
             ..Default::default()
         })

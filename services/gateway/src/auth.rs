@@ -64,6 +64,9 @@ struct PolicyEntry {
     burst: Option<f64>,
     #[serde(default)]
     organisation: Option<String>,
+    /// The township (镇 / 街道) this caller is limited to, instead of an organisation.
+    #[serde(default)]
+    township: Option<String>,
     /// Roles this caller holds by configuration (`role@organisation` or `role`), beside
     /// those granted through the API.
     #[serde(default)]
@@ -85,6 +88,8 @@ pub struct Auth {
     certs: HashMap<String, String>,
     scopes: HashMap<String, BTreeSet<String>>,
     organisations: HashMap<String, String>,
+    /// Townships of the policy's callers limited to one.
+    townships: HashMap<String, String>,
     roles: HashMap<String, Vec<Grant>>,
     rates: HashMap<String, (f64, f64)>,
     principals: Option<Principals>,
@@ -213,6 +218,14 @@ impl Auth {
                 )?;
                 auth.organisations
                     .insert(entry.id.clone(), organisation.clone());
+            }
+            if let Some(township) = entry.township.as_deref().map(str::trim) {
+                anyhow::ensure!(
+                    !township.is_empty() && entry.organisation.is_none(),
+                    "caller {}: a township must be non-empty and stands instead of an organisation",
+                    entry.id
+                );
+                auth.townships.insert(entry.id.clone(), township.to_owned());
             }
         }
         for entry in policy.caller {
@@ -354,7 +367,11 @@ impl Auth {
             volunteer: record
                 .map(|r| r.volunteer_id.clone())
                 .filter(|v| !v.is_empty()),
-            township: None,
+            township: self
+                .townships
+                .get(&id)
+                .cloned()
+                .or_else(|| record.map(|r| r.township.clone()).filter(|t| !t.is_empty())),
             id,
             scopes,
             roles,

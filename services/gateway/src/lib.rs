@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[MigrationSource] = &[
         postgres: include_str!("../migrations/postgres/0104_audit_on_behalf_of.sql"),
         sqlite: include_str!("../migrations/sqlite/0104_audit_on_behalf_of.sql"),
     },
+    MigrationSource {
+        version: 105,
+        description: "township principals",
+        postgres: include_str!("../migrations/postgres/0105_principal_township.sql"),
+        sqlite: include_str!("../migrations/sqlite/0105_principal_township.sql"),
+    },
 ];
 
 /// Every public gRPC service and the service that owns it.

@@ -31,6 +31,8 @@ pub struct Record {
     pub volunteer_id: String,
     /// The organisation whose subtree limits it; empty when unlimited.
     pub organisation_id: String,
+    /// The township (镇 / 街道) it is limited to; empty when unlimited.
+    pub township: String,
 }
 
 /// A role grant as stored.
@@ -154,7 +156,7 @@ impl Principals {
         let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO principals (id, kind, display_name, volunteer_id, organisation_id, \
-             registered_by, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             township, registered_by, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&record.id)
@@ -162,6 +164,7 @@ impl Principals {
         .bind(&record.display_name)
         .bind(&record.volunteer_id)
         .bind(&record.organisation_id)
+        .bind(&record.township)
         .bind(by)
         .bind(now_micros())
         .execute(&mut *tx)
@@ -187,6 +190,7 @@ impl Principals {
             kind: record.kind.clone(),
             volunteer_id: record.volunteer_id.clone(),
             organisation_id: record.organisation_id.clone(),
+            township: record.township.clone(),
             registered_by: by.to_owned(),
         };
         self.outbox.enqueue(&mut tx, &record.id, &event).await?;
@@ -353,7 +357,8 @@ impl Principals {
 
 async fn principal(conn: &mut AnyConnection, id: &str) -> Result<Option<Record>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, kind, display_name, volunteer_id, organisation_id FROM principals WHERE id = $1",
+        "SELECT id, kind, display_name, volunteer_id, organisation_id, township FROM principals \
+         WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -368,15 +373,17 @@ fn record(row: &sqlx::any::AnyRow) -> Result<Record, sqlx::Error> {
         display_name: row.try_get("display_name")?,
         volunteer_id: row.try_get("volunteer_id")?,
         organisation_id: row.try_get("organisation_id")?,
+        township: row.try_get("township")?,
     })
 }
 
 async fn read_all(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::Error> {
     let mut snapshot = Snapshot::default();
-    for row in
-        sqlx::query("SELECT id, kind, display_name, volunteer_id, organisation_id FROM principals")
-            .fetch_all(&mut *conn)
-            .await?
+    for row in sqlx::query(
+        "SELECT id, kind, display_name, volunteer_id, organisation_id, township FROM principals",
+    )
+    .fetch_all(&mut *conn)
+    .await?
     {
         let record = record(&row)?;
         snapshot.principals.insert(record.id.clone(), record);

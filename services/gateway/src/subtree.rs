@@ -3,10 +3,10 @@
 //! volunteers service's events (`known_organisations`) and reads the organisations a
 //! request names from its fields, nested ones included: `organisation_id`,
 //! `…_organisation_id`, `department_id`, `parent_id`, and the `id` of the organisation
-//! calls. When the request has such a field, the limited caller must fill it with an
-//! organisation at or below its own (a list without that filter would show other
-//! organisations' data). Requests with no such field are left to the caller's scopes;
-//! streamed imports, which the gateway cannot read whole, are refused to limited callers.
+//! calls. Every organisation a limited caller names must lie at or below its own. This is
+//! the first wall: a request naming none (a list without that filter) goes on, and the
+//! service behind filters it by the vouched boundary. Streamed imports, which the gateway
+//! cannot read whole, are refused to limited callers.
 
 use prost_reflect::{DynamicMessage, MessageDescriptor, Value};
 use xingfu_platform::db::Database;

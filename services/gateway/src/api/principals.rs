@@ -86,6 +86,13 @@ impl PrincipalsApi {
         {
             return Err(Error::not_found("principal", id));
         }
+        if caller
+            .township
+            .as_ref()
+            .is_some_and(|ours| *ours != record.township)
+        {
+            return Err(Error::not_found("principal", id));
+        }
         Ok(to_proto(snapshot, record))
     }
 
@@ -120,14 +127,33 @@ impl PrincipalsApi {
                 "organisation_id",
             ));
         }
+        let township = r.township.trim().to_owned();
+        if !township.is_empty() {
+            violations.check(xingfu_platform::validate::single_line(
+                &township, "township", 100,
+            ));
+            if !r.organisation_id.is_empty() {
+                violations.add(
+                    "township",
+                    "a principal is limited to an organisation or to a township, not both",
+                );
+            }
+        }
         violations.finish()?;
-        self.manages(&caller, &r.organisation_id).await?;
+        // A township cuts across the organisations' tree: only the programme sets one.
+        let managed_at = if township.is_empty() {
+            r.organisation_id.as_str()
+        } else {
+            ""
+        };
+        self.manages(&caller, managed_at).await?;
         let record = Record {
             id,
             kind: kind.to_owned(),
             display_name,
             volunteer_id: r.volunteer_id,
             organisation_id: r.organisation_id,
+            township,
         };
         let by = caller.principal()?;
         self.principals.register(&record, &by).await?;
@@ -161,6 +187,7 @@ impl PrincipalsApi {
             display_name: record.map(|r| r.display_name.clone()).unwrap_or_default(),
             volunteer_id: caller.volunteer.clone().unwrap_or_default(),
             organisation_id: caller.organisation.clone().unwrap_or_default(),
+            township: caller.township.clone().unwrap_or_default(),
             roles: caller
                 .roles
                 .iter()
@@ -383,6 +410,7 @@ fn to_proto(snapshot: &Snapshot, record: &Record) -> pb::Principal {
         display_name: record.display_name.clone(),
         volunteer_id: record.volunteer_id.clone(),
         organisation_id: record.organisation_id.clone(),
+        township: record.township.clone(),
         roles: snapshot
             .grants_of(&record.id)
             .map(|g| pb::RoleGrant {
