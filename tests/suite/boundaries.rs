@@ -483,63 +483,67 @@ async fn every_service_holds_each_boundary_for_reads_lists_figures_and_writes() 
                     Seen::Hidden
                 }
             };
-            let got = projects
-                .get_project(ppb::GetProjectRequest {
-                    id: world.projects[side].clone(),
-                })
-                .await;
-            assert_eq!(
-                seen(got, who),
-                read(Family::Projects),
-                "{who}: project {side}"
-            );
-            let got = volunteers
-                .get_activity(vpb::GetActivityRequest {
-                    id: world.activities[side].clone(),
-                })
-                .await;
-            assert_eq!(
-                seen(got, who),
-                read(Family::Volunteers),
-                "{who}: activity {side}"
-            );
-            let got = volunteers
-                .get_volunteer(vpb::GetVolunteerRequest {
-                    id: world.volunteers[side].clone(),
-                })
-                .await;
-            assert_eq!(
-                seen(got, who),
-                read(Family::Volunteers),
-                "{who}: volunteer {side}"
-            );
-            let got = volunteers
-                .export_service_record(vpb::ExportServiceRecordRequest {
-                    volunteer_id: world.volunteers[side].clone(),
-                    format: vpb::ExportFormat::Csv as i32,
-                })
-                .await;
-            assert_eq!(
-                seen(got, who),
-                read(Family::Volunteers),
-                "{who}: export {side}"
-            );
-            let got = funds
-                .get_fund(fpb::GetFundRequest {
-                    id: world.funds[side].clone(),
-                })
-                .await;
-            assert_eq!(seen(got, who), read(Family::Funds), "{who}: fund {side}");
-            let got = workshops
-                .get_workshop(wpb::GetWorkshopRequest {
-                    id: world.workshops[side].clone(),
-                })
-                .await;
-            assert_eq!(
-                seen(got, who),
-                read(Family::Workshops),
-                "{who}: workshop {side}"
-            );
+            // An id in another spelling (upper case) is the same id, held the same way.
+            let spellings: [fn(&str) -> String; 2] = [str::to_owned, str::to_uppercase];
+            for spell in spellings {
+                let got = projects
+                    .get_project(ppb::GetProjectRequest {
+                        id: spell(&world.projects[side]),
+                    })
+                    .await;
+                assert_eq!(
+                    seen(got, who),
+                    read(Family::Projects),
+                    "{who}: project {side}"
+                );
+                let got = volunteers
+                    .get_activity(vpb::GetActivityRequest {
+                        id: spell(&world.activities[side]),
+                    })
+                    .await;
+                assert_eq!(
+                    seen(got, who),
+                    read(Family::Volunteers),
+                    "{who}: activity {side}"
+                );
+                let got = volunteers
+                    .get_volunteer(vpb::GetVolunteerRequest {
+                        id: spell(&world.volunteers[side]),
+                    })
+                    .await;
+                assert_eq!(
+                    seen(got, who),
+                    read(Family::Volunteers),
+                    "{who}: volunteer {side}"
+                );
+                let got = volunteers
+                    .export_service_record(vpb::ExportServiceRecordRequest {
+                        volunteer_id: spell(&world.volunteers[side]),
+                        format: vpb::ExportFormat::Csv as i32,
+                    })
+                    .await;
+                assert_eq!(
+                    seen(got, who),
+                    read(Family::Volunteers),
+                    "{who}: export {side}"
+                );
+                let got = funds
+                    .get_fund(fpb::GetFundRequest {
+                        id: spell(&world.funds[side]),
+                    })
+                    .await;
+                assert_eq!(seen(got, who), read(Family::Funds), "{who}: fund {side}");
+                let got = workshops
+                    .get_workshop(wpb::GetWorkshopRequest {
+                        id: spell(&world.workshops[side]),
+                    })
+                    .await;
+                assert_eq!(
+                    seen(got, who),
+                    read(Family::Workshops),
+                    "{who}: workshop {side}"
+                );
+            }
 
             // One write family of each service: allowed inside with the role, refused
             // inside without it, NOT_FOUND outside.
