@@ -298,14 +298,16 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         })
         .await
         .unwrap();
-    admin
-        .grant_role(gw::RoleRequest {
-            principal_id: "street-clerk".into(),
-            role: "grant_requester".into(),
-            organisation_id: "beiao-party".into(),
-        })
-        .await
-        .unwrap();
+    for role in ["grant_requester", "organisation_admin"] {
+        admin
+            .grant_role(gw::RoleRequest {
+                principal_id: "street-clerk".into(),
+                role: role.into(),
+                organisation_id: "beiao-party".into(),
+            })
+            .await
+            .unwrap();
+    }
     let limited_key = admin
         .issue_api_key(gw::IssueApiKeyRequest {
             key_id: "street-clerk-key".into(),
@@ -331,6 +333,11 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         .get_fund(pb::GetFundRequest { id: programme.id })
         .await;
     assert_eq!(code(hidden), Code::NotFound);
+    // The audit trail spans every boundary: an organisation's admin does not read it.
+    let audit = GatewayServiceClient::new(with_key(raw.clone(), &limited_key))
+        .list_audit_records(gw::ListAuditRecordsRequest::default())
+        .await;
+    assert_eq!(code(audit), Code::PermissionDenied);
 
     // A read that may answer personal data in clear is audited; a plain read is not.
     let mut volunteers =

@@ -121,6 +121,17 @@ pub fn normalise(id: &str) -> String {
     id.trim().to_lowercase()
 }
 
+/// Whether `id` (normalised) is spelt as a principal's id can be: 1 to 128 characters
+/// of a-z, 0-9, '-', '_', '.', ':' and '@' (a token's `jwt:<sub>` may be an address).
+pub fn is_principal_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || matches!(b, b'-' | b'_' | b'.' | b':' | b'@')
+        })
+}
+
 /// Who a write acts as: the caller, or the person a delegate named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -137,6 +148,13 @@ impl Caller {
     pub fn actor(&self, field: &str, named: &str) -> Result<Actor, Error> {
         let caller = self.principal()?;
         let named = normalise(named);
+        if !named.is_empty() && !is_principal_id(&named) {
+            // The name travels in headers and the audit: nothing but an id's characters.
+            return Err(Error::invalid(
+                field,
+                "names a principal: 1 to 128 characters of a-z, 0-9, '-', '_', '.', ':', '@'",
+            ));
+        }
         if named.is_empty() || named == caller {
             return Ok(Actor {
                 id: caller,
@@ -355,5 +373,21 @@ mod tests {
         };
         assert!(civil.sees_record(&owner, &[]));
         assert!(!civil.sees_record(&[vec!["education".to_owned()]], &["北岙街道".into()]));
+    }
+
+    #[test]
+    fn a_named_actor_is_spelt_as_an_id() {
+        let importer = caller("importer", &["delegate"]);
+        for bad in ["alice\r\nx-evil: 1", "王五", "a b", &"x".repeat(129)] {
+            let refused = importer.actor("verifier", bad).unwrap_err();
+            assert!(matches!(refused, Error::Invalid(_)), "{bad:?}");
+        }
+        assert_eq!(
+            importer
+                .actor("verifier", "jwt:li@dongtou.gov.cn")
+                .unwrap()
+                .id,
+            "jwt:li@dongtou.gov.cn"
+        );
     }
 }

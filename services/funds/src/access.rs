@@ -10,7 +10,9 @@
 //!
 //! Roles over the fund's organisation (held there, above it, or programme-wide): creating
 //! a fund needs `organisation_admin` (or `programme_admin`); requesting a grant
-//! `grant_requester`; approving, rejecting and paying `grant_approver`.
+//! `grant_requester`; approving, rejecting and paying a grant, and refunding a donation,
+//! `grant_approver`. Closing a period needs `programme_admin` or `grant_approver`, held
+//! programme-wide.
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
 use futures_util::{FutureExt as _, StreamExt as _};
+use percent_encoding::{CONTROLS, utf8_percent_encode};
 use tokio_util::sync::CancellationToken;
 
 use super::{Envelope, Subscription, apply, apply_batch, backoff, headers};
@@ -500,11 +501,14 @@ fn nats_headers(envelope: &Envelope) -> HeaderMap {
     if let Some(traceparent) = &envelope.traceparent {
         map.insert(headers::TRACEPARENT, traceparent.as_str());
     }
+    // Ids come from the call, not from this code: encoded so no character can break a
+    // header (a line break would make the client refuse the message for ever).
+    let safe = |value: &str| utf8_percent_encode(value, CONTROLS).to_string();
     if !envelope.acting.caller.is_empty() {
-        map.insert(headers::CALLER, envelope.acting.caller.as_str());
+        map.insert(headers::CALLER, safe(&envelope.acting.caller).as_str());
     }
     if let Some(person) = &envelope.acting.on_behalf_of {
-        map.insert(headers::ON_BEHALF_OF, person.as_str());
+        map.insert(headers::ON_BEHALF_OF, safe(person).as_str());
     }
     map
 }

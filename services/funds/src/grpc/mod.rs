@@ -271,7 +271,9 @@ impl FundsService for FundsApi {
         let (id, reason) = id
             .zip(reason)
             .ok_or_else(|| Error::invalid("", "invalid request"))?;
-        access::donation(&mut *self.conn().await?, &caller, &id).await?;
+        let owner = access::donation(&mut *self.conn().await?, &caller, &id).await?;
+        // Money leaving a fund, as a payment does: the approver's act.
+        caller.require(Role::GrantApprover, &owner, "refunding a donation")?;
         Ok(Response::new(donation_to_proto(
             self.ledger.refund(&id, &reason).await?,
         )))
@@ -512,10 +514,11 @@ impl FundsService for FundsApi {
     }
 
     async fn close_period(&self, request: Request<pb::ClosePeriodRequest>) -> Answer<pb::Period> {
-        access::programme_wide(
-            &Caller::from_metadata(request.metadata()),
-            "closing a period",
-        )?;
+        let caller = Caller::from_metadata(request.metadata());
+        access::programme_wide(&caller, "closing a period")?;
+        if !caller.may(Role::ProgrammeAdmin, &[]) {
+            caller.require(Role::GrantApprover, &[], "closing a period")?;
+        }
         let period =
             domain::parse_period(&request.get_ref().period, "period").map_err(Error::from)?;
         let closed = self.ledger.close_period(&period).await?;

@@ -191,7 +191,7 @@ async fn grant_roles_count_only_over_the_funds_organisation() {
     let fund = app
         .owned_fund("beiao", pb::Purpose::ChildSupport, "beiao-street")
         .await;
-    app.donate("d-1", &fund.id, 100_000_00).await.unwrap();
+    let gift = app.donate("d-1", &fund.id, 100_000_00).await.unwrap();
     let grant = app
         .client
         .request_grant(own_grant("g-1", &fund.id, 1_000_00))
@@ -228,6 +228,21 @@ async fn grant_roles_count_only_over_the_funds_organisation() {
         ),
         "ROLE_REQUIRED"
     );
+    // Refunding a donation moves money out as a payment does; closing a month is the
+    // programme's: a requester does neither.
+    let refund = asker
+        .refund_donation(pb::RefundDonationRequest {
+            id: gift.id.clone(),
+            reason: "捐赠人要求退回".into(),
+        })
+        .await;
+    assert_eq!(reason(refund), "ROLE_REQUIRED");
+    let close = asker
+        .close_period(pb::ClosePeriodRequest {
+            period: "2020-01".into(),
+        })
+        .await;
+    assert_eq!(reason(close), "ROLE_REQUIRED");
     // Creating a fund needs an admin of its organisation.
     let create = asker
         .create_fund(pb::CreateFundRequest {

@@ -2,7 +2,9 @@
 //! keys, scopes and limits as the APIs it forwards.
 
 use tonic::{Request, Response, Status};
+use xingfu_platform::principal::Role;
 use xingfu_platform::time::to_timestamp;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::gateway as pb;
@@ -101,6 +103,7 @@ impl GatewayService for GatewayApi {
         &self,
         request: Request<pb::ListAuditRecordsRequest>,
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
+        may_read_audit(&Caller::from_metadata(request.metadata()))?;
         let r = request.into_inner();
         let caller = (!r.caller.is_empty()).then_some(r.caller.as_str());
         let filters = format!("{caller:?}");
@@ -129,5 +132,21 @@ impl GatewayService for GatewayApi {
                 .collect(),
             page: Some(PageResponse { next_page_token }),
         }))
+    }
+}
+
+/// The audit trail names every caller's resources and the persons delegates acted for,
+/// across every boundary: it is read by a programme admin or an auditor, programme-wide.
+fn may_read_audit(caller: &Caller) -> Result<(), Error> {
+    let programme_wide = [Role::ProgrammeAdmin, Role::Auditor]
+        .into_iter()
+        .any(|role| caller.may(role, &[]));
+    if programme_wide && !caller.is_limited() {
+        Ok(())
+    } else {
+        Err(Error::denied(
+            "ROLE_REQUIRED",
+            "the audit trail is read by a programme admin or an auditor without a boundary",
+        ))
     }
 }

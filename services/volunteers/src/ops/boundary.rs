@@ -258,9 +258,15 @@ impl super::Volunteers {
         let owners = community_owners(&mut conn, id).await?;
         let place = location(&mut conn, id).await?;
         require_inside(caller, &owners, &place, &format!("community {id:?}"))?;
-        if let Some(township) = moved_to {
-            let what = format!("community {id:?} moved to {township:?}");
-            require_inside(caller, &owners, &[township.to_owned()], &what)?;
+        // Where a community lies decides which township callers see everything located
+        // there: moving it to another township is the programme office's act.
+        if let Some(township) = moved_to.map(str::trim)
+            && !place.iter().any(|here| here == township)
+        {
+            return Err(outside(
+                caller,
+                &format!("community {id:?} moved to {township:?}"),
+            ));
         }
         Ok(())
     }

@@ -70,8 +70,9 @@ impl Volunteers {
     }
 
     /// Links (`linked`) or unlinks an organisation and a community; a change made already
-    /// changes nothing. A limited caller links only organisations inside its boundary
-    /// (a link makes the community's residents' records the organisation's to see).
+    /// changes nothing. A link makes the community's residents' records the organisation's
+    /// to see, so a limited caller links only an organisation inside its boundary to a
+    /// community already inside it; reaching a new community is the programme office's.
     pub async fn set_community_link(
         &self,
         caller: &Caller,
@@ -87,6 +88,11 @@ impl Volunteers {
         let changed = if linked {
             require_organisation(&mut tx, organisation_id).await?;
             require_community(&mut tx, community_id).await?;
+            if caller.is_limited() {
+                let owners = boundary::community_owners(&mut tx, community_id).await?;
+                let place = boundary::location(&mut tx, community_id).await?;
+                boundary::require_inside(caller, &owners, &place, "community")?;
+            }
             store::link(&mut tx, organisation_id, community_id, now_micros()).await?
         } else {
             store::unlink(&mut tx, organisation_id, community_id).await?

@@ -379,6 +379,31 @@ async fn a_caller_limited_to_org_a_reaches_nothing_of_org_b_by_id() {
         .await
         .unwrap_err();
     assert_eq!(reason(&status), "OUTSIDE_BOUNDARY");
+    // Nor can it reach another community's residents by linking its own organisation.
+    let status = alice
+        .link_community(pb::CommunityLinkRequest {
+            organisation_id: "org-a".into(),
+            community_id: "com-b".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "OUTSIDE_BOUNDARY");
+    // Nor move its own community to another township (what township callers see).
+    let status = alice
+        .update_community(pb::UpdateCommunityRequest {
+            id: "com-a".into(),
+            version: 1,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["township".into()],
+            }),
+            values: Some(pb::RegisterCommunityRequest {
+                township: "大门镇".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "OUTSIDE_BOUNDARY");
     let status = alice
         .update_organisation(pb::UpdateOrganisationRequest {
             id: "org-b".into(),
