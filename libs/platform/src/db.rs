@@ -32,35 +32,91 @@ pub struct Database {
     backend: Backend,
 }
 
-/// One embedded migration: version, description and the SQL for each backend.
+/// One embedded migration: its name (`0100_known_projects`: the version, then the
+/// description) and the SQL for each backend. Written with [`migrations!`].
 #[derive(Debug, Clone, Copy)]
 pub struct MigrationSource {
-    /// Ascending version; platform tables use 1–99, services 100 and up.
-    pub version: i64,
-    /// Short description, as sqlx records it.
-    pub description: &'static str,
+    /// The file's stem: an ascending version (platform tables 1–99, services 100 and up),
+    /// `_`, and a short description.
+    pub name: &'static str,
     /// The PostgreSQL script.
     pub postgres: &'static str,
     /// The SQLite script.
     pub sqlite: &'static str,
 }
 
+impl MigrationSource {
+    /// The version its name starts with.
+    pub fn version(&self) -> anyhow::Result<i64> {
+        let digits = self.name.split('_').next().unwrap_or_default();
+        digits
+            .parse()
+            .with_context(|| format!("migration {:?} must start with its version", self.name))
+    }
+
+    /// The description its name ends with, as sqlx records it.
+    pub fn description(&self) -> String {
+        self.name
+            .split_once('_')
+            .map_or(self.name, |(_, rest)| rest)
+            .replace('_', " ")
+    }
+}
+
+/// The migrations of a crate's `migrations/` folder, oldest first: `"0100_name"` reads
+/// `migrations/0100_name.sql` for both backends; `"0101_name" (dialects)` reads
+/// `0101_name.postgres.sql` and `0101_name.sqlite.sql`, where the dialects differ.
+#[macro_export]
+macro_rules! migrations {
+    ($($name:literal $(($dialects:ident))?),* $(,)?) => {
+        &[$($crate::__migration!($name $(, $dialects)?)),*]
+    };
+}
+
+/// One entry of [`migrations!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __migration {
+    ($name:literal) => {
+        $crate::db::MigrationSource {
+            name: $name,
+            postgres: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/",
+                $name,
+                ".sql"
+            )),
+            sqlite: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/",
+                $name,
+                ".sql"
+            )),
+        }
+    };
+    ($name:literal, dialects) => {
+        $crate::db::MigrationSource {
+            name: $name,
+            postgres: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/",
+                $name,
+                ".postgres.sql"
+            )),
+            sqlite: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/",
+                $name,
+                ".sqlite.sql"
+            )),
+        }
+    };
+}
+
 /// The platform's own tables (outbox, inbox), migrated into every service's database
 /// before the service's migrations.
-pub const PLATFORM_MIGRATIONS: &[MigrationSource] = &[
-    MigrationSource {
-        version: 1,
-        description: "outbox and inbox",
-        postgres: include_str!("../migrations/postgres/0001_outbox_inbox.sql"),
-        sqlite: include_str!("../migrations/sqlite/0001_outbox_inbox.sql"),
-    },
-    MigrationSource {
-        version: 2,
-        description: "who acted, beside each event",
-        postgres: include_str!("../migrations/postgres/0002_acting.sql"),
-        sqlite: include_str!("../migrations/sqlite/0002_acting.sql"),
-    },
-];
+pub const PLATFORM_MIGRATIONS: &[MigrationSource] =
+    crate::migrations!["0001_outbox_inbox"(dialects), "0002_acting"];
 
 impl Database {
     /// Opens an existing database of `service`, creating nothing: an error when it is missing
@@ -218,15 +274,15 @@ impl Database {
                     Backend::Postgres => m.postgres,
                     Backend::Sqlite => m.sqlite,
                 };
-                Migration::new(
-                    m.version,
-                    m.description.into(),
+                Ok(Migration::new(
+                    m.version()?,
+                    m.description().into(),
                     MigrationType::Simple,
                     sql.into_sql_str(),
                     false,
-                )
+                ))
             })
-            .collect();
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut migrator = Migrator::with_migrations(migrations);
         // During a rolling upgrade older replicas meet migrations newer than they know.
         migrator.set_ignore_missing(true);

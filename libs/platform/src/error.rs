@@ -63,7 +63,57 @@ impl Violations {
             Err(Error::Invalid(self.0))
         }
     }
+
+    /// The parsed `fields` (a tuple of the `Option`s [`Violations::check`] gave) once
+    /// nothing was recorded, else INVALID_ARGUMENT with every violation. A field left
+    /// `None` without a violation is a parser's bug, reported as such.
+    pub fn finish_with<F: AllParsed>(self, fields: F) -> Result<F::Parsed, Error> {
+        self.finish()?;
+        fields.all_parsed().ok_or_else(|| {
+            Error::Unexpected(anyhow::anyhow!(
+                "a request field was neither parsed nor refused"
+            ))
+        })
+    }
 }
+
+/// A tuple of parsed fields, each `Some` when its parsing succeeded.
+pub trait AllParsed {
+    /// The tuple of the values.
+    type Parsed;
+    /// Every value, when each field was parsed.
+    fn all_parsed(self) -> Option<Self::Parsed>;
+}
+
+impl<A> AllParsed for Option<A> {
+    type Parsed = A;
+    fn all_parsed(self) -> Option<A> {
+        self
+    }
+}
+
+macro_rules! all_parsed {
+    ($($name:ident),+) => {
+        impl<$($name),+> AllParsed for ($(Option<$name>,)+) {
+            type Parsed = ($($name,)+);
+            #[allow(non_snake_case)]
+            fn all_parsed(self) -> Option<Self::Parsed> {
+                let ($($name,)+) = self;
+                Some(($($name?,)+))
+            }
+        }
+    };
+}
+
+all_parsed!(A, B);
+all_parsed!(A, B, C);
+all_parsed!(A, B, C, D);
+all_parsed!(A, B, C, D, E);
+all_parsed!(A, B, C, D, E, F);
+all_parsed!(A, B, C, D, E, F, G);
+all_parsed!(A, B, C, D, E, F, G, H);
+all_parsed!(A, B, C, D, E, F, G, H, I);
+all_parsed!(A, B, C, D, E, F, G, H, I, J);
 
 /// Everything a service call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -310,5 +360,23 @@ mod tests {
     fn pool_timeouts_are_unavailable() {
         let status = Status::from(Error::from(sqlx::Error::PoolTimedOut));
         assert_eq!(status.code(), Code::Unavailable);
+    }
+
+    #[test]
+    fn finish_with_gives_every_field_or_every_violation() {
+        let mut v = Violations::default();
+        let a = v.check(Ok::<_, FieldViolation>(1));
+        let b = v.check(Ok::<_, FieldViolation>("b"));
+        assert_eq!(v.finish_with((a, b)).unwrap(), (1, "b"));
+        let mut v = Violations::default();
+        let a = v.check(Err::<i32, _>(FieldViolation::new("a", "bad")));
+        let b = v.check(Ok::<_, FieldViolation>("b"));
+        assert!(matches!(v.finish_with((a, b)), Err(Error::Invalid(f)) if f.len() == 1));
+        // A field left unparsed without a word is the parser's bug, not the caller's.
+        let unparsed: (Option<i32>, Option<i32>) = (Some(1), None);
+        assert!(matches!(
+            Violations::default().finish_with(unparsed),
+            Err(Error::Unexpected(_))
+        ));
     }
 }

@@ -28,6 +28,6 @@ pub mod time;
 pub mod trust;
 pub mod validate;
 
-pub use error::{Error, FieldViolation, Violations};
+pub use error::{AllParsed, Error, FieldViolation, Violations};
 pub use service::{Background, ServiceContext, ServiceDef, ServiceName, ServiceParts};
 pub use settings::Settings;

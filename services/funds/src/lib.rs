@@ -19,31 +19,11 @@ use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::funds::funds_service_server::{self, FundsServiceServer};
 
 /// The funds database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[
-    MigrationSource {
-        version: 100,
-        description: "known projects",
-        postgres: include_str!("../migrations/postgres/0100_known_projects.sql"),
-        sqlite: include_str!("../migrations/sqlite/0100_known_projects.sql"),
-    },
-    MigrationSource {
-        version: 101,
-        description: "the ledger",
-        postgres: include_str!("../migrations/postgres/0101_ledger.sql"),
-        sqlite: include_str!("../migrations/sqlite/0101_ledger.sql"),
-    },
-    MigrationSource {
-        version: 102,
-        description: "ledger head guard",
-        postgres: include_str!("../migrations/postgres/0102_head_guard.sql"),
-        sqlite: include_str!("../migrations/sqlite/0102_head_guard.sql"),
-    },
-    MigrationSource {
-        version: 103,
-        description: "fund owner",
-        postgres: include_str!("../migrations/postgres/0103_fund_owner.sql"),
-        sqlite: include_str!("../migrations/sqlite/0103_fund_owner.sql"),
-    },
+pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
+    "0100_known_projects",
+    "0101_ledger"(dialects),
+    "0102_head_guard"(dialects),
+    "0103_fund_owner",
 ];
 
 /// The funds service, as the binary's table of services lists it.

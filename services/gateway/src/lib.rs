@@ -19,43 +19,13 @@ use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 
 /// The gateway database's migrations.
-pub const MIGRATIONS: &[MigrationSource] = &[
-    MigrationSource {
-        version: 100,
-        description: "gateway",
-        postgres: include_str!("../migrations/postgres/0100_gateway.sql"),
-        sqlite: include_str!("../migrations/sqlite/0100_gateway.sql"),
-    },
-    MigrationSource {
-        version: 101,
-        description: "audit",
-        postgres: include_str!("../migrations/postgres/0101_audit.sql"),
-        sqlite: include_str!("../migrations/sqlite/0101_audit.sql"),
-    },
-    MigrationSource {
-        version: 102,
-        description: "directory",
-        postgres: include_str!("../migrations/postgres/0102_directory.sql"),
-        sqlite: include_str!("../migrations/sqlite/0102_directory.sql"),
-    },
-    MigrationSource {
-        version: 103,
-        description: "principals",
-        postgres: include_str!("../migrations/postgres/0103_principals.sql"),
-        sqlite: include_str!("../migrations/sqlite/0103_principals.sql"),
-    },
-    MigrationSource {
-        version: 104,
-        description: "audit on behalf of",
-        postgres: include_str!("../migrations/postgres/0104_audit_on_behalf_of.sql"),
-        sqlite: include_str!("../migrations/sqlite/0104_audit_on_behalf_of.sql"),
-    },
-    MigrationSource {
-        version: 105,
-        description: "township principals",
-        postgres: include_str!("../migrations/postgres/0105_principal_township.sql"),
-        sqlite: include_str!("../migrations/sqlite/0105_principal_township.sql"),
-    },
+pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
+    "0100_gateway",
+    "0101_audit",
+    "0102_directory",
+    "0103_principals",
+    "0104_audit_on_behalf_of",
+    "0105_principal_township",
 ];
 
 /// Every public gRPC service and the service that owns it.

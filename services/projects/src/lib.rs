@@ -20,31 +20,11 @@ use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::projects::projects_service_server::{self, ProjectsServiceServer};
 
 /// The projects database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[
-    MigrationSource {
-        version: 100,
-        description: "projects",
-        postgres: include_str!("../migrations/postgres/0100_projects.sql"),
-        sqlite: include_str!("../migrations/sqlite/0100_projects.sql"),
-    },
-    MigrationSource {
-        version: 101,
-        description: "the shared library",
-        postgres: include_str!("../migrations/postgres/0101_library.sql"),
-        sqlite: include_str!("../migrations/sqlite/0101_library.sql"),
-    },
-    MigrationSource {
-        version: 102,
-        description: "versions",
-        postgres: include_str!("../migrations/postgres/0102_versions.sql"),
-        sqlite: include_str!("../migrations/sqlite/0102_versions.sql"),
-    },
-    MigrationSource {
-        version: 103,
-        description: "count shards",
-        postgres: include_str!("../migrations/postgres/0103_count_shards.sql"),
-        sqlite: include_str!("../migrations/sqlite/0103_count_shards.sql"),
-    },
+pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
+    "0100_projects",
+    "0101_library",
+    "0102_versions",
+    "0103_count_shards",
 ];
 
 /// The projects service, as the binary's table of services lists it.

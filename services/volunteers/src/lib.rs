@@ -14,37 +14,12 @@ use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::volunteers::volunteers_service_server::{self, VolunteersServiceServer};
 
 /// The volunteers database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[
-    MigrationSource {
-        version: 100,
-        description: "volunteers",
-        postgres: include_str!("../migrations/postgres/0100_volunteers.sql"),
-        sqlite: include_str!("../migrations/sqlite/0100_volunteers.sql"),
-    },
-    MigrationSource {
-        version: 101,
-        description: "directory",
-        postgres: include_str!("../migrations/postgres/0101_directory.sql"),
-        sqlite: include_str!("../migrations/sqlite/0101_directory.sql"),
-    },
-    MigrationSource {
-        version: 102,
-        description: "activities",
-        postgres: include_str!("../migrations/postgres/0102_activities.sql"),
-        sqlite: include_str!("../migrations/sqlite/0102_activities.sql"),
-    },
-    MigrationSource {
-        version: 103,
-        description: "register",
-        postgres: include_str!("../migrations/postgres/0103_register.sql"),
-        sqlite: include_str!("../migrations/sqlite/0103_register.sql"),
-    },
-    MigrationSource {
-        version: 104,
-        description: "service",
-        postgres: include_str!("../migrations/postgres/0104_service.sql"),
-        sqlite: include_str!("../migrations/sqlite/0104_service.sql"),
-    },
+pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
+    "0100_volunteers",
+    "0101_directory",
+    "0102_activities",
+    "0103_register",
+    "0104_service",
 ];
 
 /// The volunteers service, as the binary's table of services lists it.

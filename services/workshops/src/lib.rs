@@ -17,20 +17,8 @@ use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
 use xingfu_proto::workshops::workshops_service_server::{self, WorkshopsServiceServer};
 
 /// The workshops database's migrations, for PostgreSQL and SQLite.
-pub const MIGRATIONS: &[MigrationSource] = &[
-    MigrationSource {
-        version: 100,
-        description: "workshops",
-        postgres: include_str!("../migrations/postgres/0100_workshops.sql"),
-        sqlite: include_str!("../migrations/sqlite/0100_workshops.sql"),
-    },
-    MigrationSource {
-        version: 101,
-        description: "workshops, people, workers, orders, problems",
-        postgres: include_str!("../migrations/postgres/0101_workshops.sql"),
-        sqlite: include_str!("../migrations/sqlite/0101_workshops.sql"),
-    },
-];
+pub const MIGRATIONS: &[MigrationSource] =
+    xingfu_platform::migrations!["0100_workshops", "0101_workshops",];
 
 /// The workshops service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {

@@ -1,2 +1,0 @@
--- The volunteers service's own tables arrive with its issue; this marks the schema as its own.
-CREATE TABLE volunteers_schema (name TEXT PRIMARY KEY);
