@@ -113,6 +113,12 @@ macro_rules! __migration {
     };
 }
 
+/// A stored value the code does not know (an enum's name, say): the database was changed
+/// behind the service's back.
+pub fn corrupt(table: &str, column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {column} {value:?} in {table}").into())
+}
+
 /// The platform's own tables (outbox, inbox), migrated into every service's database
 /// before the service's migrations.
 pub const PLATFORM_MIGRATIONS: &[MigrationSource] =

@@ -67,3 +67,17 @@ mod tests {
         );
     }
 }
+
+/// Writes `text` to a new file at `path`, mode 0600 (a key, a secret); an existing file is
+/// an error, never overwritten.
+pub fn write_private(path: &Path, text: &str) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}

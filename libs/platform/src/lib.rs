@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod grpc;
+pub mod hex;
 pub mod http;
 pub mod known;
 pub mod named;

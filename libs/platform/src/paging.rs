@@ -85,11 +85,11 @@ pub fn next_token(last_key: &str, filters: &str) -> String {
     bytes.push(TOKEN_VERSION);
     bytes.extend_from_slice(&fingerprint(filters));
     bytes.extend_from_slice(last_key.as_bytes());
-    to_hex(&bytes)
+    crate::hex::encode(&bytes)
 }
 
 fn decode(token: &str, filters: &str) -> Option<String> {
-    let bytes = from_hex(token)?;
+    let bytes = crate::hex::decode(token, 1024)?;
     let (&version, rest) = bytes.split_first()?;
     if version != TOKEN_VERSION || rest.len() < 8 || rest[..8] != fingerprint(filters) {
         return None;
@@ -104,26 +104,6 @@ fn fingerprint(filters: &str) -> [u8; 8] {
     let mut out = [0; 8];
     out.copy_from_slice(&digest[..8]);
     out
-}
-
-/// Lower-case hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > 1024 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 
 use crate::FieldViolation;
-use crate::paging::to_hex;
+use crate::hex::encode as to_hex;
 use crate::settings::Settings;
 
 const NONCE_LEN: usize = 12;
@@ -34,7 +34,7 @@ impl Protector {
             Some(key) => key.expose().to_owned(),
             None => key_file(&settings.data_dir.join("pii.key"))?,
         };
-        let key: [u8; 32] = from_hex(hex.trim())
+        let key: [u8; 32] = crate::hex::decode(hex.trim(), usize::MAX)
             .and_then(|b| b.try_into().ok())
             .context("pii.key must be 64 hex digits")?;
         Ok(Self::from_key(&key))
@@ -75,7 +75,7 @@ impl Protector {
 
     /// Decrypts what [`Protector::seal`] produced; `None` for another key or a tampered value.
     pub fn open(&self, sealed: &str) -> Option<String> {
-        let bytes = from_hex(sealed)?;
+        let bytes = crate::hex::decode(sealed, usize::MAX)?;
         if bytes.len() < NONCE_LEN {
             return None;
         }
@@ -217,22 +217,7 @@ pub(crate) fn key_file(path: &Path) -> anyhow::Result<String> {
     Ok(hex)
 }
 
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
-}
+use crate::files::write_private;
 
 /// Random bytes from the operating system (UUIDv4 draws on it; no extra crate needed).
 fn fill_random(out: &mut [u8]) {
@@ -240,16 +225,6 @@ fn fill_random(out: &mut [u8]) {
         let random = uuid::Uuid::new_v4();
         chunk.copy_from_slice(&random.as_bytes()[..chunk.len()]);
     }
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

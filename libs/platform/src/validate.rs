@@ -106,7 +106,7 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
         hasher.update(part.len().to_le_bytes());
         hasher.update(part.as_bytes());
     }
-    crate::paging::to_hex(&hasher.finalize())
+    crate::hex::encode(&hasher.finalize())
 }
 
 /// A value that must be present, e.g. an enum whose UNSPECIFIED parsed as `None`.

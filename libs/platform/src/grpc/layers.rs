@@ -155,7 +155,9 @@ where
     }
 }
 
-fn code_name(code: tonic::Code) -> &'static str {
+/// The name of a gRPC status code, e.g. `INVALID_ARGUMENT`, as logs, metrics and the audit
+/// write it.
+pub fn code_name(code: tonic::Code) -> &'static str {
     use tonic::Code::*;
     match code {
         Ok => "OK",

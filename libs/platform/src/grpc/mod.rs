@@ -5,7 +5,7 @@ mod local;
 mod server;
 
 pub use layers::{
-    GrpcMetricsLayer, decode_failure_is_invalid_argument, failure_level, log_failure,
+    GrpcMetricsLayer, code_name, decode_failure_is_invalid_argument, failure_level, log_failure,
     make_server_span,
 };
 pub use local::{LocalService, LocalServices};

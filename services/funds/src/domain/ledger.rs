@@ -112,7 +112,7 @@ pub fn chain_hash(prev_hash: &str, entry: &Entry) -> String {
         hasher.update(part.len().to_le_bytes());
         hasher.update(part.as_bytes());
     }
-    xingfu_platform::paging::to_hex(&hasher.finalize())
+    xingfu_platform::hex::encode(&hasher.finalize())
 }
 
 #[cfg(test)]

@@ -8,7 +8,4 @@ pub mod ledger;
 pub mod projects;
 pub mod reports;
 
-/// A stored value the code does not know: the database was changed behind our back.
-pub(crate) fn corrupt(table: &str, column: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown {column} {value:?} in {table}").into())
-}
+pub(crate) use xingfu_platform::db::corrupt;

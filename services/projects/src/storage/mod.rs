@@ -34,7 +34,4 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// A stored value the code does not know: the database was changed behind our back.
-pub(crate) fn corrupt(table: &str, column: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown {column} {value:?} in {table}").into())
-}
+pub(crate) use xingfu_platform::db::corrupt;

@@ -15,10 +15,7 @@ pub use xingfu_platform::db::Keyed;
 /// The dashboard figures (see `ops::stats` for their dimensions and keys).
 pub const COUNTERS: Counters = Counters::new("volunteer_count_shards");
 
-/// A stored value the code does not know: the database was changed behind our back.
-pub(crate) fn corrupt(table: &str, column: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown {column} {value:?} in {table}").into())
-}
+pub(crate) use xingfu_platform::db::corrupt;
 
 /// Skills as stored: newline-separated.
 pub(crate) fn skills_of(stored: &str) -> Vec<String> {

@@ -18,10 +18,7 @@ pub use xingfu_platform::db::Keyed;
 /// The dashboard figures (see `ops::stats` for their dimensions and keys).
 pub const COUNTERS: Counters = Counters::new("workshop_count_shards");
 
-/// A stored value the code does not know: the database was changed behind our back.
-pub(crate) fn corrupt(table: &str, column: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown {column} {value:?} in {table}").into())
-}
+pub(crate) use xingfu_platform::db::corrupt;
 
 /// A named-enum column parsed with `parse`.
 pub(crate) fn named<T>(
