@@ -99,6 +99,16 @@ ensure_deploy_tools() {
   fi
 }
 
+# buf (lint and breaking-change checks of the protos), from npm into .tools/, where
+# scripts/test.sh finds it; Node.js comes from the distribution when missing.
+BUF=".tools/node_modules/.bin/buf"
+ensure_buf() {
+  [ -x "$BUF" ] && return 0
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "installing buf"
+  npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1.75 >/dev/null
+}
+
 # nats-py and protobuf, for the Python consumer of docs/examples that CI runs.
 ensure_chromium() {
   # Headless Chromium renders the gateway's dashboard in the tests (Debian's package).

@@ -10,10 +10,15 @@ ensure_nats
 ensure_deploy_tools
 ensure_python_packages
 ensure_chromium
+ensure_buf
 prune_stale_streams
 
 export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export XINGFU_TEST_NATS_URL="${XINGFU_TEST_NATS_URL:-nats://127.0.0.1:4222}"
+
+echo "== buf lint, buf breaking (against the released proto/baseline/xingfu.binpb)"
+"$BUF" lint
+"$BUF" breaking --against proto/baseline/xingfu.binpb
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
