@@ -84,9 +84,7 @@ impl Handler for ProjectsHandler {
         tx: &'a mut Transaction<'static, Any>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            sqlx::query("DELETE FROM known_projects")
-                .execute(&mut **tx)
-                .await?;
+            known::forget_all(tx).await?;
             Ok(())
         })
     }

@@ -1,6 +1,7 @@
 //! Donations (捐赠) in, refunds out: each a balanced journal transaction.
 
 use xingfu_platform::Error;
+use xingfu_platform::db::Keyed;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::funds as pb;
 
@@ -8,7 +9,7 @@ use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{DONORS, Kind, fund_account, transfer};
 use crate::domain::{Date, Donation, DonorKind, NewDonation};
 use crate::grpc::convert::{channel_to_proto, donor_kind_to_proto};
-use crate::storage::donations::{self, Inserted};
+use crate::storage::donations;
 use crate::storage::funds::{self, Movement};
 
 impl Ledger {
@@ -44,9 +45,9 @@ impl Ledger {
         let donation =
             match donations::insert(&mut tx, &id, &new, &fingerprint, &receipt, sealed, now).await?
             {
-                Inserted::New(donation) => donation,
+                Keyed::New(donation) => donation,
                 // A concurrent call with the same key won: answer as a retry.
-                Inserted::Existing(donation, asked) => {
+                Keyed::Existing(donation, asked) => {
                     tx.rollback().await?;
                     return if asked == fingerprint {
                         Ok(donation)

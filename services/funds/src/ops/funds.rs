@@ -1,5 +1,6 @@
 //! Creating and reading funds.
 
+use xingfu_platform::db::Keyed;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::{Error, validate};
 use xingfu_proto::funds as pb;
@@ -7,7 +8,7 @@ use xingfu_proto::funds as pb;
 use super::{Ledger, fund_not_found};
 use crate::domain::{Fund, NewFund};
 use crate::grpc::convert::purpose_to_proto;
-use crate::storage::funds::{self, Inserted};
+use crate::storage::funds;
 
 impl Ledger {
     /// Creates a fund, or returns the one its request id created before.
@@ -20,7 +21,7 @@ impl Ledger {
             new.organisation_id.as_str(),
         ]);
         match funds::insert(&mut tx, &id, request_id, &fingerprint, new, now_micros()).await? {
-            Inserted::New(fund) => {
+            Keyed::New(fund) => {
                 let event = pb::FundCreated {
                     fund_id: fund.id.clone(),
                     name: fund.name.clone(),
@@ -32,11 +33,11 @@ impl Ledger {
                 tracing::info!(fund_id = %fund.id, "fund created");
                 Ok(fund)
             }
-            Inserted::Existing(fund, asked) if asked == fingerprint => {
+            Keyed::Existing(fund, asked) if asked == fingerprint => {
                 tx.rollback().await?;
                 Ok(fund)
             }
-            Inserted::Existing(..) => Err(Error::AlreadyExists {
+            Keyed::Existing(..) => Err(Error::AlreadyExists {
                 resource: "request_id",
                 id: request_id.to_owned(),
                 message: "was already used for a different fund".into(),

@@ -3,6 +3,7 @@
 
 use sqlx::{Any, Transaction};
 use xingfu_platform::Error;
+use xingfu_platform::db::Keyed;
 use xingfu_platform::principal::normalise;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::funds as pb;
@@ -12,7 +13,7 @@ use crate::domain::ledger::{BENEFICIARIES, Kind, fund_account, transfer};
 use crate::domain::{Date, Grant, GrantKind, GrantStatus, NewGrant};
 use crate::grpc::convert::{grant_kind_to_proto, grant_status_to_proto};
 use crate::storage::funds::Movement;
-use crate::storage::grants::{self, Inserted};
+use crate::storage::grants;
 use crate::storage::{funds, projects};
 
 impl Ledger {
@@ -53,7 +54,7 @@ impl Ledger {
         };
         let id = uuid::Uuid::now_v7().to_string();
         match grants::insert(&mut tx, &id, &new, required, now_micros()).await? {
-            Inserted::New(grant) => {
+            Keyed::New(grant) => {
                 let event = pb::GrantRequested {
                     grant_id: grant.id.clone(),
                     fund_id: grant.fund_id.clone(),
@@ -65,11 +66,11 @@ impl Ledger {
                 self.outbox.commit(tx).await?;
                 Ok(grant)
             }
-            Inserted::Existing(grant, asked) if asked == new.fingerprint() => {
+            Keyed::Existing(grant, asked) if asked == new.fingerprint() => {
                 tx.rollback().await?;
                 Ok(grant)
             }
-            Inserted::Existing(..) => Err(reused_grant_key(&new.request_id)),
+            Keyed::Existing(..) => Err(reused_grant_key(&new.request_id)),
         }
     }
 

@@ -3,20 +3,13 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::db::Keyed;
+
 use super::corrupt;
 use crate::domain::{Date, Donation, DonationChannel, DonorKind, NewDonation};
 
 const COLUMNS: &str = "id, receipt_number, fund_id, donor_kind, donor_display, amount_fen, channel, \
     received_on, refunded, refund_reason, created_at";
-
-/// What recording a donation came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new donation.
-    New(Donation),
-    /// The key was used before: that donation and its fingerprint.
-    Existing(Donation, String),
-}
 
 /// The next receipt number of `year`: "2026-000001", … Taken inside the donation's
 /// transaction, so a rolled-back donation gives its number back and there are no gaps.
@@ -56,7 +49,7 @@ pub async fn insert(
     receipt: &str,
     donor_sealed: Option<String>,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Donation>, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO donations (id, idempotency_key, request_hash, receipt_number, fund_id, donor_kind, \
          donor_sealed, donor_display, amount_fen, channel, received_on, refunded, created_at) \
@@ -78,14 +71,14 @@ pub async fn insert(
     .await?
     .rows_affected();
     if inserted == 1 {
-        return Ok(Inserted::New(
+        return Ok(Keyed::New(
             get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?,
         ));
     }
     let (donation, hash) = by_key(conn, &new.key)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
-    Ok(Inserted::Existing(donation, hash))
+    Ok(Keyed::Existing(donation, hash))
 }
 
 /// The donation `id`.

@@ -3,22 +3,13 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use xingfu_platform::db::Filtered;
+use xingfu_platform::db::{Filtered, Keyed};
 
 use super::corrupt;
 use crate::domain::{Fund, NewFund, Purpose};
 
 const COLUMNS: &str =
     "id, name, purpose, balance_fen, raised_fen, disbursed_fen, created_at, organisation_id";
-
-/// What creating a fund came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new fund.
-    New(Fund),
-    /// The key was used before: that fund and its fingerprint.
-    Existing(Fund, String),
-}
 
 /// Inserts a fund unless `request_id` is known.
 pub async fn insert(
@@ -28,7 +19,7 @@ pub async fn insert(
     fingerprint: &str,
     new: &NewFund,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Fund>, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO funds (id, request_id, request_hash, name, purpose, organisation_id, \
          balance_fen, raised_fen, disbursed_fen, created_at) \
@@ -45,7 +36,7 @@ pub async fn insert(
     .await?
     .rows_affected();
     if inserted == 1 {
-        return Ok(Inserted::New(
+        return Ok(Keyed::New(
             get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?,
         ));
     }
@@ -55,7 +46,7 @@ pub async fn insert(
     .bind(request_id)
     .fetch_one(conn)
     .await?;
-    Ok(Inserted::Existing(
+    Ok(Keyed::Existing(
         fund_of(&row)?,
         row.try_get("request_hash")?,
     ))

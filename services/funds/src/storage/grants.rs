@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use xingfu_platform::db::Filtered;
+use xingfu_platform::db::{Filtered, Keyed};
 
 use super::corrupt;
 use crate::domain::{Grant, GrantKind, GrantStatus, Item, NewGrant};
@@ -12,15 +12,6 @@ const COLUMNS: &str = "id, fund_id, kind, beneficiary_ref, project_id, items, am
 const UNIT: char = '\u{1f}';
 const RECORD: char = '\u{1e}';
 
-/// What requesting a grant came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new grant.
-    New(Grant),
-    /// The key was used before: that grant and its fingerprint.
-    Existing(Grant, String),
-}
-
 /// Inserts a REQUESTED grant unless its request id is known.
 pub async fn insert(
     conn: &mut AnyConnection,
@@ -28,7 +19,7 @@ pub async fn insert(
     new: &NewGrant,
     approvals_required: i32,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Grant>, sqlx::Error> {
     let items: Vec<String> = new
         .items
         .iter()
@@ -56,7 +47,7 @@ pub async fn insert(
     .await?
     .rows_affected();
     if inserted == 1 {
-        return Ok(Inserted::New(
+        return Ok(Keyed::New(
             get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?,
         ));
     }
@@ -68,7 +59,7 @@ pub async fn insert(
     .await?;
     let mut grant = grant_of(&row)?;
     grant.approved_by = approvers(conn, &grant.id).await?;
-    Ok(Inserted::Existing(grant, row.try_get("request_hash")?))
+    Ok(Keyed::Existing(grant, row.try_get("request_hash")?))
 }
 
 /// The grant requested under `request_id`, with the fingerprint it was asked with.

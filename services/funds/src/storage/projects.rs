@@ -51,6 +51,14 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Forgets every known project, for a replay of the projects' events from the start.
+pub async fn forget_all(tx: &mut Transaction<'static, Any>) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM known_projects")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// A known project's status; `None` when the project is unknown.
 pub async fn status(
     conn: &mut sqlx::AnyConnection,
