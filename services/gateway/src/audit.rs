@@ -12,16 +12,14 @@
 //! more; a call that ends after that is written on its own.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body::{Frame, SizeHint};
-use prost_reflect::{
-    DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage as _, Value,
-};
+use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage as _, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
@@ -458,20 +456,10 @@ pub fn code_name(code: i32) -> &'static str {
     xingfu_platform::grpc::code_name(tonic::Code::from_i32(code))
 }
 
-fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(xingfu_proto::FILE_DESCRIPTOR_SET).unwrap_or_default()
-    })
-}
-
 /// The resource a call touched: the answer's `id`, else the request's first `…_id`.
 fn resource_id(method: &str, request: &[u8], response: &[u8]) -> Option<String> {
     let (service, name) = method.split_once('/')?;
-    let method = pool()
-        .get_service_by_name(service)?
-        .methods()
-        .find(|m| m.name() == name)?;
+    let method = crate::descriptors::method(service, name)?;
     let from_answer = first_message(method.output(), response)
         .and_then(|m| string_field(&m, |field| field == "id"));
     from_answer.or_else(|| {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod descriptors;
 pub mod health;
 pub mod http;
 pub mod jwt;

@@ -302,10 +302,7 @@ async fn within_subtree(
     use http_body_util::BodyExt as _;
     let denied = |why: String| Status::permission_denied(why);
     let (service, method) = path.split_once('/').unwrap_or((path, ""));
-    let Some(descriptor) = crate::http::pool()
-        .get_service_by_name(service)
-        .and_then(|s| s.methods().find(|m| m.name() == method))
-    else {
+    let Some(descriptor) = crate::descriptors::method(service, method) else {
         return Ok(request);
     };
     if descriptor.is_client_streaming() {

@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn organisation_fields_are_found_by_name() {
-        let pool = crate::http::pool();
+        let pool = crate::descriptors::pool();
         let team = pool
             .get_message_by_name("xingfu.volunteers.v1.FormTeamRequest")
             .unwrap();

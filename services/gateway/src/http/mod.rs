@@ -10,9 +10,10 @@ pub mod rest;
 
 use std::sync::OnceLock;
 
-use prost_reflect::{DescriptorPool, MethodDescriptor};
+use prost_reflect::MethodDescriptor;
 
 use crate::auth::Access;
+use crate::descriptors::pool;
 
 /// The gRPC services reachable as JSON, by the short name in their routes.
 pub const SERVICES: &[(&str, &str)] = &[
@@ -51,14 +52,6 @@ impl Route {
             self.method.name()
         )
     }
-}
-
-/// The descriptor set of every xingfu API.
-pub fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(xingfu_proto::FILE_DESCRIPTOR_SET).unwrap_or_default()
-    })
 }
 
 /// Every JSON route: each unary method of each service (streaming calls stay gRPC).

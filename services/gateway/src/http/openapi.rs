@@ -59,7 +59,7 @@ pub fn document() -> Value {
         if schemas.contains_key(&name) {
             continue;
         }
-        let Some(message) = super::pool().get_message_by_name(&name) else {
+        let Some(message) = crate::descriptors::pool().get_message_by_name(&name) else {
             continue;
         };
         schemas.insert(name, message_schema(&message, &mut queue));

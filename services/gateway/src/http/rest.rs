@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn queries_become_typed_requests() {
-        let input = super::super::pool()
+        let input = crate::descriptors::pool()
             .get_message_by_name("xingfu.projects.v1.ListProjectsRequest")
             .unwrap();
         let message = from_query(&input, "category=CATEGORY_TRANSPORT&page.page_size=20").unwrap();
