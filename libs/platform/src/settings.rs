@@ -63,6 +63,9 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// A `tracing` filter directive (`RUST_LOG` wins when set).
     pub filter: String,
+    /// One INFO line per call (method, code, latency, request id): an access log. Off by
+    /// default; a call's own lines are at DEBUG, so a busy server stays quiet.
+    pub access: bool,
 }
 
 /// How log lines look.

@@ -60,18 +60,8 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
         .or_else(|_| EnvFilter::try_new(&settings.log.filter))
         .context("invalid log.filter")?;
     let fmt = match settings.log.format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .boxed(),
-        LogFormat::Test => tracing_subscriber::fmt::layer()
-            .compact()
-            .with_test_writer()
-            .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer()
-            .compact()
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-            .boxed(),
+        LogFormat::Test => lines(LogFormat::Test, tracing_subscriber::fmt::TestWriter::new()),
+        format => lines(format, std::io::stdout),
     };
     // Another subscriber may already be set (a test harness); then ours is not installed.
     let _ = tracing_subscriber::registry()
@@ -80,6 +70,29 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
         .try_init();
     let telemetry = Telemetry { provider };
     Ok(INSTALLED.get_or_init(|| telemetry).clone())
+}
+
+/// The log lines of `format`, written to `writer`. A line names the call's span once:
+/// JSON lines carry the innermost span's fields (`span`), not the list of every span
+/// again; text lines their span context.
+fn lines<S, W>(format: LogFormat, writer: W) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let layer = tracing_subscriber::fmt::layer().with_writer(writer);
+    match format {
+        LogFormat::Json => layer
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+        LogFormat::Test => layer.compact().with_ansi(false).boxed(),
+        LogFormat::Pretty => layer
+            .compact()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed(),
+    }
 }
 
 impl Telemetry {
@@ -152,6 +165,56 @@ impl Injector for HeaderInjector<'_> {
             http::HeaderValue::from_str(&value),
         ) {
             self.0.insert(name, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    /// Log output kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// One line logged inside a call's span, as `format` writes it.
+    fn line(format: LogFormat) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(lines(format, move || writer.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("grpc", rpc.method = "GetFund", request_id = "r-1");
+            let _entered = span.enter();
+            tracing::info!(fund_id = "f-1", "fund read");
+        });
+        let bytes = captured.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_line_names_its_spans_fields_once() {
+        for format in [LogFormat::Json, LogFormat::Test] {
+            let line = line(format);
+            assert_eq!(line.matches("r-1").count(), 1, "{format:?}: {line}");
+            assert_eq!(line.matches("GetFund").count(), 1, "{format:?}: {line}");
+            assert!(line.contains("f-1"), "{line}");
         }
     }
 }

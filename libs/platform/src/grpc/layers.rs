@@ -94,15 +94,28 @@ fn split_path(path: &str) -> (&str, &str) {
 }
 
 /// Records `xingfu_grpc_server_calls_total` and `xingfu_grpc_server_seconds` per method and
-/// status (the status of unary errors travels in the response headers).
+/// status (the status of unary errors travels in the response headers) and, as an access
+/// log when asked (`log.access`), one INFO line per call.
 #[derive(Clone, Debug, Default)]
-pub struct GrpcMetricsLayer;
+pub struct GrpcMetricsLayer {
+    access: bool,
+}
+
+impl GrpcMetricsLayer {
+    /// Metrics, and an access log line per call when `access`.
+    pub fn new(access: bool) -> Self {
+        Self { access }
+    }
+}
 
 impl<S> Layer<S> for GrpcMetricsLayer {
     type Service = GrpcMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcMetrics { inner }
+        GrpcMetrics {
+            inner,
+            access: self.access,
+        }
     }
 }
 
@@ -110,6 +123,7 @@ impl<S> Layer<S> for GrpcMetricsLayer {
 #[derive(Clone, Debug)]
 pub struct GrpcMetrics<S> {
     inner: S,
+    access: bool,
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for GrpcMetrics<S>
@@ -128,6 +142,7 @@ where
     fn call(&mut self, request: Request<ReqB>) -> Self::Future {
         let method = request.uri().path().trim_start_matches('/').to_owned();
         let started = Instant::now();
+        let access = self.access;
         let future = self.inner.call(request);
         Box::pin(async move {
             let result = future.await;
@@ -148,8 +163,13 @@ where
             };
             metrics::counter!("xingfu_grpc_server_calls_total", "method" => method.clone(), "code" => code)
                 .increment(1);
+            let elapsed = started.elapsed();
+            if access {
+                // Inside the call's span: the line carries its method and request id.
+                tracing::info!(target: "xingfu::access", code, latency_ms = elapsed.as_millis(), "call");
+            }
             metrics::histogram!("xingfu_grpc_server_seconds", "method" => method)
-                .record(started.elapsed().as_secs_f64());
+                .record(elapsed.as_secs_f64());
             result
         })
     }

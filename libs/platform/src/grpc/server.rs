@@ -187,7 +187,7 @@ fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> L
                 .on_failure(log_failure),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(GrpcMetricsLayer)
+        .layer(GrpcMetricsLayer::new(settings.log.access))
         .map_response(decode_failure_is_invalid_argument)
         .layer(GlobalConcurrencyLimitLayer::new(
             settings.grpc.concurrency_limit,
