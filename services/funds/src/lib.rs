@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod domain;
+mod enums;
 pub mod events;
 pub mod grpc;
 pub mod ops;

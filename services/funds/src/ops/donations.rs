@@ -8,7 +8,6 @@ use xingfu_proto::funds as pb;
 use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{DONORS, Kind, fund_account, transfer};
 use crate::domain::{Date, Donation, DonorKind, NewDonation};
-use crate::grpc::convert::{channel_to_proto, donor_kind_to_proto};
 use crate::storage::donations;
 use crate::storage::funds::{self, Movement};
 
@@ -65,15 +64,7 @@ impl Ledger {
             &lines,
         )
         .await?;
-        let event = pb::DonationReceived {
-            donation_id: donation.id.clone(),
-            fund_id: donation.fund_id.clone(),
-            amount_fen: donation.amount_fen,
-            receipt_number: donation.receipt_number.clone(),
-            donor_kind: donor_kind_to_proto(donation.donor_kind) as i32,
-            channel: channel_to_proto(donation.channel) as i32,
-            received_on: donation.received_on.to_string(),
-        };
+        let event = pb::DonationReceived::from(&donation);
         self.outbox
             .enqueue(&mut tx, &donation.fund_id, &event)
             .await?;
@@ -130,11 +121,7 @@ impl Ledger {
             &lines,
         )
         .await?;
-        let event = pb::RefundIssued {
-            donation_id: id.to_owned(),
-            fund_id: donation.fund_id.clone(),
-            amount_fen: donation.amount_fen,
-        };
+        let event = pb::RefundIssued::from(&donation);
         self.outbox
             .enqueue(&mut tx, &donation.fund_id, &event)
             .await?;

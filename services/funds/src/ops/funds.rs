@@ -7,7 +7,6 @@ use xingfu_proto::funds as pb;
 
 use super::{Ledger, fund_not_found};
 use crate::domain::{Fund, NewFund};
-use crate::grpc::convert::purpose_to_proto;
 use crate::storage::funds;
 
 impl Ledger {
@@ -22,12 +21,7 @@ impl Ledger {
         ]);
         match funds::insert(&mut tx, &id, request_id, &fingerprint, new, now_micros()).await? {
             Keyed::New(fund) => {
-                let event = pb::FundCreated {
-                    fund_id: fund.id.clone(),
-                    name: fund.name.clone(),
-                    purpose: purpose_to_proto(fund.purpose) as i32,
-                    organisation_id: fund.organisation_id.clone(),
-                };
+                let event = pb::FundCreated::from(&fund);
                 self.outbox.enqueue(&mut tx, &fund.id, &event).await?;
                 self.outbox.commit(tx).await?;
                 tracing::info!(fund_id = %fund.id, "fund created");

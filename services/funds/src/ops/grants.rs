@@ -8,10 +8,10 @@ use xingfu_platform::principal::normalise;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::funds as pb;
 
+use super::events::grant_approved;
 use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{BENEFICIARIES, Kind, fund_account, transfer};
 use crate::domain::{Date, Grant, GrantKind, GrantStatus, NewGrant};
-use crate::grpc::convert::{grant_kind_to_proto, grant_status_to_proto};
 use crate::storage::funds::Movement;
 use crate::storage::grants;
 use crate::storage::{funds, projects};
@@ -55,13 +55,7 @@ impl Ledger {
         let id = uuid::Uuid::now_v7().to_string();
         match grants::insert(&mut tx, &id, &new, required, now_micros()).await? {
             Keyed::New(grant) => {
-                let event = pb::GrantRequested {
-                    grant_id: grant.id.clone(),
-                    fund_id: grant.fund_id.clone(),
-                    kind: grant_kind_to_proto(grant.kind) as i32,
-                    project_id: grant.project_id.clone().unwrap_or_default(),
-                    amount_fen: grant.amount_fen,
-                };
+                let event = pb::GrantRequested::from(&grant);
                 self.outbox.enqueue(&mut tx, &grant.id, &event).await?;
                 self.outbox.commit(tx).await?;
                 Ok(grant)
@@ -115,11 +109,7 @@ impl Ledger {
             })
             .await?;
         grants::approve(&mut tx, id, approver, now_micros()).await?;
-        let event = pb::GrantApproved {
-            grant_id: id.to_owned(),
-            approver: approver.to_owned(),
-            fully_approved: grant.status == GrantStatus::Approved,
-        };
+        let event = grant_approved(&grant, approver);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         self.grant(id).await
@@ -132,7 +122,7 @@ impl Ledger {
         status: GrantStatus,
         reason: &str,
     ) -> Result<Grant, Error> {
-        let (mut tx, _) = self
+        let (mut tx, grant) = self
             .change_grant(id, |g| {
                 let allowed = match status {
                     GrantStatus::Rejected => g.status == GrantStatus::Requested,
@@ -150,12 +140,7 @@ impl Ledger {
                 Ok(next)
             })
             .await?;
-        // The reason is free text and may name people: it stays in the service.
-        let event = pb::GrantRejected {
-            grant_id: id.to_owned(),
-            status: grant_status_to_proto(status) as i32,
-            reason: String::new(),
-        };
+        let event = pb::GrantRejected::from(&grant);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         self.grant(id).await
@@ -216,13 +201,7 @@ impl Ledger {
             &lines,
         )
         .await?;
-        let event = pb::GrantDisbursed {
-            grant_id: id.to_owned(),
-            fund_id: grant.fund_id.clone(),
-            project_id: grant.project_id.clone().unwrap_or_default(),
-            amount_fen: grant.amount_fen,
-            kind: grant_kind_to_proto(grant.kind) as i32,
-        };
+        let event = pb::GrantDisbursed::from(&grant);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         tracing::info!(grant_id = %id, amount_fen = grant.amount_fen, "grant disbursed");

@@ -2,6 +2,7 @@
 //! postings, the funds' kept balances and its outbox event.
 
 mod donations;
+mod events;
 mod funds;
 mod grants;
 mod reports;
