@@ -3,6 +3,8 @@
 //! unique subject and stream prefix), with every listener on port 0. `cleanup` drops what
 //! a run created, so runs never see each other's data.
 
+mod eventually;
+
 use std::net::SocketAddr;
 use std::str::FromStr;
 
@@ -20,6 +22,8 @@ use xingfu_platform::secret::Secret;
 use xingfu_platform::settings::LogFormat;
 use xingfu_platform::trust::Caller;
 use xingfu_platform::{ServiceName, Settings};
+
+pub use eventually::{PATIENCE, eventually, eventually_within, holds};
 
 /// The PostgreSQL server tests use (`XINGFU_TEST_POSTGRES_URL`, default the local one).
 pub fn postgres_url() -> String {
