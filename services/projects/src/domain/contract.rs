@@ -68,6 +68,17 @@ impl NewContract {
     }
 }
 
+/// What a list of contracts is narrowed to; each `None` leaves it open.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Contracts with this community.
+    pub community_id: Option<String>,
+    /// Contracts of this provider.
+    pub provider_id: Option<String>,
+    /// Contracts in this status as of the day listed (see [`Contract::status_on`]).
+    pub status: Option<ContractStatus>,
+}
+
 /// A signed contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {

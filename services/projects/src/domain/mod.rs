@@ -2,17 +2,18 @@
 //! edge into these types, so the rest of the service never meets bad input.
 
 pub mod contract;
+pub mod history;
 pub mod need;
 pub mod project;
 pub mod visit;
 
 pub use contract::{Contract, ContractStatus, NewContract, ProviderKind};
+pub use history::{HistoryEntry, HistoryKind};
 pub use need::{Channel, Contact, Decision, Need, NeedKey, NeedStatus, NewNeed};
-pub use project::{
-    Category, HistoryEntry, HistoryKind, NewProject, Outcome, Patch, Project, Status,
-    project_schedule_ok,
-};
+pub use project::{Category, NewProject, Outcome, Patch, Project, Status, project_schedule_ok};
 pub use visit::{NewVisit, Visit};
+
+use std::collections::HashSet;
 
 use xingfu_platform::{FieldViolation, validate};
 
@@ -43,4 +44,14 @@ pub fn parse_reason(value: &str, field: &str) -> Result<String, FieldViolation> 
             Ok(text)
         }
     })
+}
+
+/// The directory ids of an answer that the directory read model knows (the volunteers
+/// service confirmed them); an answer marks the others unverified.
+#[derive(Debug, Default)]
+pub struct Verified {
+    /// Known organisations.
+    pub organisations: HashSet<String>,
+    /// Known communities.
+    pub communities: HashSet<String>,
 }

@@ -185,6 +185,20 @@ pub struct Need {
     pub reviewed_at: Option<i64>,
 }
 
+/// What a list of needs is narrowed to; each `None` leaves it open. Its `Debug` text binds
+/// page tokens to the query, so its name and fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Status.
+    pub status: Option<NeedStatus>,
+    /// Channel.
+    pub channel: Option<Channel>,
+    /// Community.
+    pub community_id: Option<String>,
+    /// Suggested category.
+    pub category: Option<Category>,
+}
+
 /// How a need is decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {

@@ -81,38 +81,6 @@ impl Status {
     }
 }
 
-named_enum! {
-    /// What an entry of a project's timeline records.
-    HistoryKind {
-        /// Created.
-        Created = "CREATED",
-        /// Fields edited.
-        Updated = "UPDATED",
-        /// Status changed.
-        StatusChanged = "STATUS_CHANGED",
-        /// Claimed.
-        Claimed = "CLAIMED",
-        /// Dispatched.
-        Dispatched = "DISPATCHED",
-        /// Dispatch accepted.
-        DispatchAccepted = "DISPATCH_ACCEPTED",
-        /// Dispatch declined.
-        DispatchDeclined = "DISPATCH_DECLINED",
-        /// Lead handed over.
-        HandedOver = "HANDED_OVER",
-        /// Co-organiser added.
-        CoOrganiserAdded = "CO_ORGANISER_ADDED",
-        /// Visit recorded.
-        Visit = "VISIT",
-        /// Progress update.
-        Progress = "PROGRESS",
-        /// Milestone.
-        Milestone = "MILESTONE",
-        /// Need attached.
-        NeedAttached = "NEED_ATTACHED",
-    }
-}
-
 /// A validated request to create a project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewProject {
@@ -232,19 +200,20 @@ pub struct Project {
     pub updated_at: i64,
 }
 
-/// One entry of a project's timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryEntry {
-    /// Position in the timeline, from 1.
-    pub sequence: i64,
-    /// What happened.
-    pub kind: HistoryKind,
-    /// Details for people.
-    pub detail: String,
-    /// Organisation involved.
-    pub organisation_id: Option<String>,
-    /// When, microseconds since the epoch.
-    pub at: i64,
+/// What a list of projects is narrowed to; each `None` leaves it open. Its `Debug` text
+/// binds page tokens to the query, so its name and fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Category.
+    pub category: Option<Category>,
+    /// Status.
+    pub status: Option<Status>,
+    /// A community served.
+    pub community_id: Option<String>,
+    /// Lead organisation.
+    pub lead_organisation: Option<String>,
+    /// Text in title or description (already lower-cased).
+    pub text: Option<String>,
 }
 
 /// Checks a title: one line, 1 to [`MAX_TITLE_CHARS`] characters.

@@ -64,3 +64,12 @@ pub struct Visit {
     /// Recorded, microseconds since the epoch.
     pub created_at: i64,
 }
+
+/// What a list of visits is narrowed to; each `None` leaves it open.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Visits of this project.
+    pub project_id: Option<String>,
+    /// Visits to this community.
+    pub community_id: Option<String>,
+}

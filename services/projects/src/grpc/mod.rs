@@ -67,7 +67,7 @@ impl ProjectsService for ProjectsApi {
         let access = self.access(&request).await?;
         let request = request.into_inner();
         let mut v = Violations::default();
-        let filter = storage::needs::Filter {
+        let filter = crate::domain::need::Filter {
             status: v
                 .check(need_status_from_proto(request.status, "status"))
                 .flatten(),
@@ -191,7 +191,7 @@ impl ProjectsService for ProjectsApi {
         if text.chars().count() > 100 {
             v.add("text", "must be at most 100 characters");
         }
-        let filter = storage::projects::Filter {
+        let filter = crate::domain::project::Filter {
             category: v
                 .check(category_from_proto(request.category, "category"))
                 .flatten(),
@@ -412,10 +412,13 @@ impl ProjectsService for ProjectsApi {
         let filters = format!("{project_id:?}/{community_id:?}");
         let page = paging::parse(request.page.as_ref(), &filters, "page")?;
         let mut conn = self.conn().await?;
+        let filter = crate::domain::visit::Filter {
+            project_id: project_id.clone(),
+            community_id: community_id.clone(),
+        };
         let mut visits = storage::visits::list(
             &mut conn,
-            project_id.as_deref(),
-            community_id.as_deref(),
+            &filter,
             access.scope(),
             page.after.as_deref(),
             page.fetch_limit(),
@@ -501,11 +504,14 @@ impl ProjectsService for ProjectsApi {
         let page = paging::parse(request.page.as_ref(), &filters, "page")?;
         let today = Date::today();
         let mut conn = self.conn().await?;
+        let filter = crate::domain::contract::Filter {
+            community_id: community_id.clone(),
+            provider_id: provider_id.clone(),
+            status,
+        };
         let mut contracts = storage::contracts::list(
             &mut conn,
-            community_id.as_deref(),
-            provider_id.as_deref(),
-            status,
+            &filter,
             access.scope(),
             today,
             page.after.as_deref(),
@@ -668,9 +674,18 @@ impl ProjectsService for ProjectsApi {
         )
         .await
         .map_err(Error::from)?;
-        let mut visits = storage::visits::list(&mut conn, Some(&id), None, None, None, 10_000)
-            .await
-            .map_err(Error::from)?;
+        let mut visits = storage::visits::list(
+            &mut conn,
+            &crate::domain::visit::Filter {
+                project_id: Some(id.clone()),
+                community_id: None,
+            },
+            None,
+            None,
+            10_000,
+        )
+        .await
+        .map_err(Error::from)?;
         drop(conn);
         visits.reverse();
         let outcome = project.outcome.clone().map(|o| pb::Outcome {

@@ -11,7 +11,7 @@ use super::projects::reused_key;
 use super::{Library, not_found};
 use crate::domain::{Contract, ContractStatus, Date, NewContract};
 use crate::grpc::convert::{contract_status_to_proto, provider_kind_to_proto};
-use crate::storage::{self, contracts::Inserted};
+use crate::storage::{self, Keyed};
 
 /// How often the expiry sweep looks for contracts past their end.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -28,7 +28,7 @@ impl Library {
         }
         let id = uuid::Uuid::now_v7().to_string();
         match storage::contracts::insert(&mut tx, &id, &new, now_micros()).await? {
-            Inserted::New(mut contract) => {
+            Keyed::New(mut contract) => {
                 self.outbox
                     .enqueue(&mut tx, &contract.id, &signed_event(&contract, false))
                     .await?;
@@ -36,12 +36,12 @@ impl Library {
                 contract.status = contract.status_on(Date::today());
                 Ok(contract)
             }
-            Inserted::Existing(mut contract, fingerprint) if fingerprint == new.fingerprint() => {
+            Keyed::Existing(mut contract, fingerprint) if fingerprint == new.fingerprint() => {
                 tx.rollback().await?;
                 contract.status = contract.status_on(Date::today());
                 Ok(contract)
             }
-            Inserted::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+            Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
         }
     }
 

@@ -9,7 +9,7 @@ use super::{Library, not_found};
 use crate::domain::NeedKey;
 use crate::domain::{Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject};
 use crate::grpc::convert::{category_to_proto, channel_to_proto, need_status_to_proto};
-use crate::storage::{self, history, needs::Inserted};
+use crate::storage::{self, Keyed, history};
 
 /// What an import came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl Library {
         };
         match storage::needs::insert(tx, &id, new, &key, &fingerprint, sealed, now_micros()).await?
         {
-            Inserted::New(need) => {
+            Keyed::New(need) => {
                 let event = pb::NeedSubmitted {
                     need_id: need.id.clone(),
                     channel: channel_to_proto(need.channel) as i32,
@@ -91,8 +91,8 @@ impl Library {
                 self.outbox.enqueue(tx, &need.id, &event).await?;
                 Ok((need, true))
             }
-            Inserted::Existing(need, asked) if asked == fingerprint => Ok((need, false)),
-            Inserted::Existing(..) => Err(match &new.key {
+            Keyed::Existing(need, asked) if asked == fingerprint => Ok((need, false)),
+            Keyed::Existing(..) => Err(match &new.key {
                 NeedKey::Request(request_id) => reused_key("request_id", request_id),
                 NeedKey::FileRow(row_id) => reused_key("id", row_id),
                 // The key is the digest of the content: the same key means the same content.
@@ -158,10 +158,10 @@ impl Library {
                 let project_id = uuid::Uuid::now_v7().to_string();
                 let project =
                     match storage::projects::insert(&mut tx, &project_id, &new, now).await? {
-                        storage::projects::Inserted::New(project) => project,
+                        Keyed::New(project) => project,
                         // `need:` keys are reserved (CreateProject refuses them) and a need
                         // is accepted once, so this cannot happen.
-                        storage::projects::Inserted::Existing(..) => {
+                        Keyed::Existing(..) => {
                             return Err(Error::Unexpected(anyhow::anyhow!(
                                 "a project for need {id} exists already"
                             )));

@@ -7,7 +7,7 @@ use xingfu_proto::projects as pb;
 use super::{Changed, Library, transition, wrong_state};
 use crate::domain::{HistoryKind, NewProject, Outcome, Patch, Project, Status};
 use crate::grpc::convert::{category_to_proto, status_to_proto};
-use crate::storage::{self, history, projects::Inserted};
+use crate::storage::{self, Keyed, history};
 
 impl Library {
     /// Creates a DRAFT project, or returns the one its request id created before.
@@ -16,7 +16,7 @@ impl Library {
         let id = uuid::Uuid::now_v7().to_string();
         let now = now_micros();
         match storage::projects::insert(&mut tx, &id, &new, now).await? {
-            Inserted::New(project) => {
+            Keyed::New(project) => {
                 history::append(
                     &mut tx,
                     &project.id,
@@ -33,11 +33,11 @@ impl Library {
                 tracing::info!(project_id = %project.id, "project created");
                 Ok(project)
             }
-            Inserted::Existing(project, fingerprint) if fingerprint == new.fingerprint() => {
+            Keyed::Existing(project, fingerprint) if fingerprint == new.fingerprint() => {
                 tx.rollback().await?;
                 Ok(project)
             }
-            Inserted::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+            Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
         }
     }
 

@@ -8,7 +8,7 @@ use super::projects::reused_key;
 use super::{Library, not_found, wrong_state};
 use crate::domain::{HistoryEntry, HistoryKind, NewVisit, Visit};
 use crate::storage::history::Appended;
-use crate::storage::{self, history, visits::Inserted};
+use crate::storage::{self, Keyed, history};
 
 impl Library {
     /// Records a visit for a CLAIMED or IN_PROGRESS project; a retry returns the first.
@@ -21,7 +21,7 @@ impl Library {
         let id = uuid::Uuid::now_v7().to_string();
         let now = now_micros();
         match storage::visits::insert(&mut tx, &id, &new, now).await? {
-            Inserted::New(visit) => {
+            Keyed::New(visit) => {
                 if !project.status.is_led() {
                     return Err(wrong_state(
                         &project,
@@ -49,11 +49,11 @@ impl Library {
                 self.outbox.commit(tx).await?;
                 Ok(visit)
             }
-            Inserted::Existing(visit, fingerprint) if fingerprint == new.fingerprint() => {
+            Keyed::Existing(visit, fingerprint) if fingerprint == new.fingerprint() => {
                 tx.rollback().await?;
                 Ok(visit)
             }
-            Inserted::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+            Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
         }
     }
 

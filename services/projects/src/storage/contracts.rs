@@ -3,22 +3,15 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::corrupt;
 use super::owners::Scope;
+use super::select::{Select, bind};
+use super::{Keyed, corrupt};
+use crate::domain::contract::Filter;
 use crate::domain::{Contract, ContractStatus, Date, NewContract, ProviderKind};
 
 const COLUMNS: &str = "id, provider_kind, provider_id, community_id, services, start_date, end_date, \
     status, termination_reason, project_id, renewals, created_at, version";
 const SEPARATOR: char = '\u{1f}';
-
-/// What signing came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new contract.
-    New(Contract),
-    /// The key was used before: that contract and its fingerprint.
-    Existing(Contract, String),
-}
 
 /// Inserts `new` as ACTIVE unless its request id is known.
 pub async fn insert(
@@ -26,7 +19,7 @@ pub async fn insert(
     id: &str,
     new: &NewContract,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Contract>, sqlx::Error> {
     let services: String = new.services.join(&SEPARATOR.to_string());
     let inserted = sqlx::query(
         "INSERT INTO contracts (id, request_id, request_hash, provider_kind, provider_id, community_id, \
@@ -49,7 +42,7 @@ pub async fn insert(
     .await?
     .rows_affected();
     if inserted == 1 {
-        return Ok(Inserted::New(
+        return Ok(Keyed::New(
             get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?,
         ));
     }
@@ -59,7 +52,7 @@ pub async fn insert(
     .bind(&new.request_id)
     .fetch_one(conn)
     .await?;
-    Ok(Inserted::Existing(
+    Ok(Keyed::Existing(
         contract_of(&row)?,
         row.try_get("request_hash")?,
     ))
@@ -141,62 +134,37 @@ pub async fn overdue(
     .collect()
 }
 
-/// Contracts newest first by community, provider and stored status, after `after`.
-/// `active_on` narrows ACTIVE to those not yet past their end, EXPIRED to stored
-/// EXPIRED plus ACTIVE ones past their end (the sweep may not have run yet).
-/// Only those inside `scope` when given (see `owners`).
-#[allow(clippy::too_many_arguments)]
+/// Contracts newest first, as `filter` narrows them, after `after`. Its status as of
+/// `today`: ACTIVE only those not yet past their end, EXPIRED stored EXPIRED plus ACTIVE ones
+/// past their end (the sweep may not have run yet). Only those inside `scope` when given
+/// (see `owners`).
 pub async fn list(
     conn: &mut AnyConnection,
-    community_id: Option<&str>,
-    provider_id: Option<&str>,
-    status: Option<ContractStatus>,
+    filter: &Filter,
     scope: Option<Scope<'_>>,
     today: Date,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Contract>, sqlx::Error> {
-    let mut sql = format!("SELECT {COLUMNS} FROM contracts WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    let mut push = |clause: &str, value: String, sql: &mut String| {
-        binds.push(value);
-        sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
+    let today = today.to_string();
+    let mut query = Select::new(format!("SELECT {COLUMNS} FROM contracts"))
+        .and("community_id =", filter.community_id.as_deref())
+        .and("provider_id =", filter.provider_id.as_deref());
+    query = match filter.status {
+        Some(ContractStatus::Active) => query.and("status = 'ACTIVE' AND end_date >=", Some(today)),
+        Some(ContractStatus::Expired) => query.and_bound(|binds| {
+            let today = bind(binds, today);
+            format!("(status = 'EXPIRED' OR (status = 'ACTIVE' AND end_date < {today}))")
+        }),
+        Some(ContractStatus::Terminated) => query.and_if(true, "status = 'TERMINATED'"),
+        None => query,
     };
-    if let Some(community) = community_id {
-        push(" AND community_id = $?", community.to_owned(), &mut sql);
-    }
-    if let Some(provider) = provider_id {
-        push(" AND provider_id = $?", provider.to_owned(), &mut sql);
-    }
-    match status {
-        Some(ContractStatus::Active) => push(
-            " AND status = 'ACTIVE' AND end_date >= $?",
-            today.to_string(),
-            &mut sql,
-        ),
-        Some(ContractStatus::Expired) => push(
-            " AND (status = 'EXPIRED' OR (status = 'ACTIVE' AND end_date < $?))",
-            today.to_string(),
-            &mut sql,
-        ),
-        Some(ContractStatus::Terminated) => sql.push_str(" AND status = 'TERMINATED'"),
-        None => {}
-    }
-    if let Some(after) = after {
-        push(" AND id < $?", after.to_owned(), &mut sql);
-    }
+    query = query.and("id <", after);
     if let Some(scope) = scope {
-        let visible = super::owners::contract_visible("contracts", scope, &mut binds);
-        sql.push_str(&format!(" AND {visible}"));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
+        query = query.and_bound(|binds| super::owners::contract_visible("contracts", scope, binds));
     }
     query
-        .bind(limit)
-        .fetch_all(conn)
+        .fetch(conn, "id DESC", limit)
         .await?
         .iter()
         .map(contract_of)

@@ -7,11 +7,13 @@ pub mod history;
 pub mod needs;
 pub mod owners;
 pub mod projects;
+mod select;
 pub mod stats;
 pub mod visits;
 
 use sqlx::AnyConnection;
 use xingfu_platform::counters::Counters;
+pub use xingfu_platform::db::Keyed;
 
 /// The library's counters (total, by status, category and community).
 pub const COUNTERS: Counters = Counters::new("project_count_shards");

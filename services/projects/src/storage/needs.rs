@@ -4,20 +4,13 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::owners::Scope;
-use super::{bump, corrupt};
+use super::select::Select;
+use super::{Keyed, bump, corrupt};
+use crate::domain::need::Filter;
 use crate::domain::{Category, Channel, Need, NeedStatus, NewNeed};
 
 const COLUMNS: &str = "id, channel, community_id, description, suggested_category, contact_masked, \
     status, project_id, duplicate_of, decline_reason, created_at, reviewed_at";
-
-/// What inserting a need came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new need.
-    New(Need),
-    /// The key was used before: that need and the fingerprint it was asked with.
-    Existing(Need, String),
-}
 
 /// Inserts `new` (its contact already sealed) unless `key` is known; `fingerprint` is the
 /// keyed digest of what was asked.
@@ -29,7 +22,7 @@ pub async fn insert(
     fingerprint: &str,
     contact_sealed: Option<String>,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Need>, sqlx::Error> {
     let masked = new.contact.as_ref().map(|c| c.masked()).unwrap_or_default();
     let inserted = sqlx::query(
         "INSERT INTO needs (id, request_key, request_hash, channel, community_id, description, \
@@ -53,7 +46,7 @@ pub async fn insert(
     if inserted == 1 {
         bump(conn, "need_channel", new.channel.as_str(), 1).await?;
         let need = get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        return Ok(Inserted::New(need));
+        return Ok(Keyed::New(need));
     }
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM needs WHERE request_key = $1"
@@ -61,7 +54,7 @@ pub async fn insert(
     .bind(key)
     .fetch_one(conn)
     .await?;
-    Ok(Inserted::Existing(
+    Ok(Keyed::Existing(
         need_of(&row)?,
         row.try_get("request_hash")?,
     ))
@@ -114,19 +107,6 @@ pub async fn decide(conn: &mut AnyConnection, need: &Need) -> Result<bool, sqlx:
     Ok(updated == 1)
 }
 
-/// Filters of [`list`].
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Status.
-    pub status: Option<NeedStatus>,
-    /// Channel.
-    pub channel: Option<Channel>,
-    /// Community.
-    pub community_id: Option<String>,
-    /// Suggested category.
-    pub category: Option<Category>,
-}
-
 /// Needs newest first after `after`, at most `limit`; only those inside `scope` when
 /// given (see `owners::need_visible`).
 pub async fn list(
@@ -136,36 +116,20 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Need>, sqlx::Error> {
-    let mut sql = format!("SELECT {COLUMNS} FROM needs WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    for (column, value) in [
-        ("status", filter.status.map(|s| s.as_str().to_owned())),
-        ("channel", filter.channel.map(|c| c.as_str().to_owned())),
-        ("community_id", filter.community_id.clone()),
-        (
-            "suggested_category",
-            filter.category.map(|c| c.as_str().to_owned()),
-        ),
-        ("id <", after.map(str::to_owned)),
-    ] {
-        if let Some(value) = value {
-            binds.push(value);
-            let op = if column.ends_with('<') { "" } else { " =" };
-            sql.push_str(&format!(" AND {column}{op} ${}", binds.len()));
-        }
-    }
+    let mut query = Select::new(format!("SELECT {COLUMNS} FROM needs"))
+        .and("status =", filter.status.map(NeedStatus::as_str))
+        .and("channel =", filter.channel.map(Channel::as_str))
+        .and("community_id =", filter.community_id.as_deref())
+        .and(
+            "suggested_category =",
+            filter.category.map(Category::as_str),
+        )
+        .and("id <", after);
     if let Some(scope) = scope {
-        let visible = super::owners::need_visible("needs", scope, &mut binds);
-        sql.push_str(&format!(" AND {visible}"));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
+        query = query.and_bound(|binds| super::owners::need_visible("needs", scope, binds));
     }
     query
-        .bind(limit)
-        .fetch_all(conn)
+        .fetch(conn, "id DESC", limit)
         .await?
         .iter()
         .map(need_of)

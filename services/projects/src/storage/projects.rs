@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::owners::Scope;
-use super::{bump, corrupt, placeholders};
+use super::select::{Select, bind};
+use super::{Keyed, bump, corrupt, placeholders};
+use crate::domain::project::Filter;
 use crate::domain::{Category, Date, NewProject, Outcome, Project, Status};
 
 const COLUMNS: &str = "id, title, category, description, status, version, planned_budget_fen, \
@@ -14,22 +16,13 @@ const COLUMNS: &str = "id, title, category, description, status, version, planne
     outcome_summary, cancel_reason, visits, person_times, funded_fen, volunteer_minutes, \
     created_at, updated_at";
 
-/// What inserting a project with an idempotency key came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new project.
-    New(Project),
-    /// The key was used before: the project it created and the fingerprint it was asked with.
-    Existing(Project, String),
-}
-
 /// Inserts `new` as a DRAFT project unless its request id is known; keeps the counters.
 pub async fn insert(
     conn: &mut AnyConnection,
     id: &str,
     new: &NewProject,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Project>, sqlx::Error> {
     let first = new
         .communities
         .first()
@@ -67,7 +60,7 @@ pub async fn insert(
         let project = get(conn, &existing)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
-        return Ok(Inserted::Existing(project, row.try_get("request_hash")?));
+        return Ok(Keyed::Existing(project, row.try_get("request_hash")?));
     }
     let communities: Vec<String> = new
         .communities
@@ -79,7 +72,7 @@ pub async fn insert(
     bump(conn, "category", new.category.as_str(), 1).await?;
     bump(conn, "status", Status::Draft.as_str(), 1).await?;
     let project = get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    Ok(Inserted::New(project))
+    Ok(Keyed::New(project))
 }
 
 /// The project `id` with its communities, co-organisers and needs.
@@ -261,21 +254,6 @@ pub enum Total {
     VolunteerMinutes,
 }
 
-/// Filters of [`list`].
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Category.
-    pub category: Option<Category>,
-    /// Status.
-    pub status: Option<Status>,
-    /// A community served.
-    pub community_id: Option<String>,
-    /// Lead organisation.
-    pub lead_organisation: Option<String>,
-    /// Text in title or description (already lower-cased).
-    pub text: Option<String>,
-}
-
 /// Projects newest first after `after` (an id), at most `limit`; only those inside
 /// `scope` when given (see `owners`).
 pub async fn list(
@@ -285,54 +263,34 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Project>, sqlx::Error> {
-    // Placeholders are numbered by hand: sqlx's QueryBuilder writes `?` for `Any`, which
-    // PostgreSQL does not read.
-    let mut sql = format!("SELECT {COLUMNS} FROM projects p WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    let mut push = |clause: &str, value: String, sql: &mut String| {
-        binds.push(value);
-        sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
-    };
-    if let Some(category) = filter.category {
-        push(" AND category = $?", category.as_str().into(), &mut sql);
-    }
-    if let Some(status) = filter.status {
-        push(" AND status = $?", status.as_str().into(), &mut sql);
-    }
+    let mut query = Select::new(format!("SELECT {COLUMNS} FROM projects p"))
+        .and("category =", filter.category.map(Category::as_str))
+        .and("status =", filter.status.map(Status::as_str));
     if let Some(community) = &filter.community_id {
-        push(
-            " AND EXISTS (SELECT 1 FROM project_communities c WHERE c.project_id = p.id AND c.community_id = $?)",
-            community.clone(),
-            &mut sql,
-        );
+        query = query.and_bound(|binds| {
+            let community = bind(binds, community.as_str());
+            format!(
+                "EXISTS (SELECT 1 FROM project_communities c WHERE c.project_id = p.id \
+                 AND c.community_id = {community})"
+            )
+        });
     }
-    if let Some(lead) = &filter.lead_organisation {
-        push(" AND lead_organisation = $?", lead.clone(), &mut sql);
-    }
+    query = query.and("lead_organisation =", filter.lead_organisation.as_deref());
     if let Some(text) = &filter.text {
         let escaped = text
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        push(
-            " AND search_text LIKE $? ESCAPE '\\'",
-            format!("%{escaped}%"),
-            &mut sql,
-        );
+        query = query.and_bound(|binds| {
+            let pattern = bind(binds, format!("%{escaped}%"));
+            format!("search_text LIKE {pattern} ESCAPE '\\'")
+        });
     }
-    if let Some(after) = after {
-        push(" AND id < $?", after.to_owned(), &mut sql);
-    }
+    query = query.and("id <", after);
     if let Some(scope) = scope {
-        let visible = super::owners::project_visible("p", scope, &mut binds);
-        sql.push_str(&format!(" AND {visible}"));
+        query = query.and_bound(|binds| super::owners::project_visible("p", scope, binds));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    let rows = query.bind(limit).fetch_all(&mut *conn).await?;
+    let rows = query.fetch(&mut *conn, "id DESC", limit).await?;
     let mut projects = rows.iter().map(project_of).collect::<Result<Vec<_>, _>>()?;
     load_details(conn, &mut projects).await?;
     Ok(projects)

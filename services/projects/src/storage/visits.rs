@@ -3,22 +3,15 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::bump;
 use super::owners::Scope;
 use super::projects::{Total, add_totals};
+use super::select::Select;
+use super::{Keyed, bump};
+use crate::domain::visit::Filter;
 use crate::domain::{Date, NewVisit, Visit};
 
 const COLUMNS: &str =
     "id, project_id, community_id, visit_date, kind, person_times, volunteer_ids, created_at";
-
-/// What inserting a visit came to.
-#[derive(Debug)]
-pub enum Inserted {
-    /// A new visit; the totals were rolled up.
-    New(Visit),
-    /// The key was used before: that visit and its fingerprint.
-    Existing(Visit, String),
-}
 
 /// Inserts `new` unless its request id is known, and rolls the totals up onto the project,
 /// the community and the library.
@@ -27,7 +20,7 @@ pub async fn insert(
     id: &str,
     new: &NewVisit,
     now: i64,
-) -> Result<Inserted, sqlx::Error> {
+) -> Result<Keyed<Visit>, sqlx::Error> {
     let volunteers: Vec<&str> = new.volunteer_ids.iter().map(|v| v.as_str()).collect();
     let inserted = sqlx::query(
         "INSERT INTO visits (id, request_id, request_hash, project_id, community_id, visit_date, \
@@ -54,7 +47,7 @@ pub async fn insert(
         .bind(&new.request_id)
         .fetch_one(conn)
         .await?;
-        return Ok(Inserted::Existing(
+        return Ok(Keyed::Existing(
             visit_of(&row)?,
             row.try_get("request_hash")?,
         ));
@@ -78,43 +71,28 @@ pub async fn insert(
     .bind(id)
     .fetch_one(conn)
     .await?;
-    Ok(Inserted::New(visit_of(&row)?))
+    Ok(Keyed::New(visit_of(&row)?))
 }
 
-/// Visits newest first, of a project and/or a community, after `after`; only those of
-/// projects inside `scope` when given (see `owners`).
+/// Visits newest first, as `filter` narrows them, after `after`; only those of projects
+/// inside `scope` when given (see `owners`).
 pub async fn list(
     conn: &mut AnyConnection,
-    project_id: Option<&str>,
-    community_id: Option<&str>,
+    filter: &Filter,
     scope: Option<Scope<'_>>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Visit>, sqlx::Error> {
-    let mut sql = format!("SELECT {COLUMNS} FROM visits WHERE 1 = 1");
-    let mut binds = Vec::new();
-    for (clause, value) in [
-        ("project_id =", project_id),
-        ("community_id =", community_id),
-        ("id <", after),
-    ] {
-        if let Some(value) = value {
-            binds.push(value.to_owned());
-            sql.push_str(&format!(" AND {clause} ${}", binds.len()));
-        }
-    }
+    let mut query = Select::new(format!("SELECT {COLUMNS} FROM visits"))
+        .and("project_id =", filter.project_id.as_deref())
+        .and("community_id =", filter.community_id.as_deref())
+        .and("id <", after);
     if let Some(scope) = scope {
-        let visible = super::owners::of_visible_project("project_id", scope, &mut binds);
-        sql.push_str(&format!(" AND {visible}"));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
+        query =
+            query.and_bound(|binds| super::owners::of_visible_project("project_id", scope, binds));
     }
     query
-        .bind(limit)
-        .fetch_all(conn)
+        .fetch(conn, "id DESC", limit)
         .await?
         .iter()
         .map(visit_of)
