@@ -5,6 +5,7 @@
 //! Laid out like its siblings: `domain`, `storage`, `ops`, `grpc`.
 
 pub mod domain;
+pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod storage;

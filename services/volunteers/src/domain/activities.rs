@@ -140,6 +140,18 @@ pub struct Participation {
     pub verified_by: Option<String>,
 }
 
+named_enum! {
+    /// A stage a participation moves through, as ParticipationChanged names it.
+    Stage {
+        /// Signed up.
+        SignedUp = "signed_up",
+        /// Arrived.
+        CheckedIn = "checked_in",
+        /// Left, the minutes served recorded.
+        CheckedOut = "checked_out",
+    }
+}
+
 /// Whole minutes served between arrival and leaving (both in microseconds), or `None`
 /// when leaving is not after arrival or the span is absurd (more than [`MAX_MINUTES`]).
 pub fn minutes_served(check_in_at: i64, check_out_at: i64) -> Option<i64> {

@@ -14,6 +14,41 @@ pub enum HoursScope {
     Community(String),
 }
 
+/// A verified service record as verification writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord<'a> {
+    /// The record id.
+    pub record_id: &'a str,
+    /// The volunteer.
+    pub volunteer_id: &'a str,
+    /// The volunteer's work organisation.
+    pub organisation_id: &'a str,
+    /// The community served.
+    pub community_id: &'a str,
+    /// The activity.
+    pub activity_id: &'a str,
+    /// Arrival.
+    pub served_at: i64,
+    /// Minutes served.
+    pub minutes: i64,
+    /// Who verified it.
+    pub verified_by: &'a str,
+    /// When.
+    pub verified_at: i64,
+}
+
+/// A link between an organisation and a community it serves: the link makes
+/// the community's residents the organisation's to see, and its Four Ones due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityLink {
+    /// The organisation.
+    pub organisation_id: String,
+    /// The community.
+    pub community_id: String,
+    /// Linked (or, unlinking, not).
+    pub linked: bool,
+}
+
 /// Verified service summed over a scope and period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HoursSummary {

@@ -50,3 +50,14 @@ pub struct TeamMember {
     /// Joined, microseconds since the epoch.
     pub joined_at: i64,
 }
+
+/// A volunteer joining or leaving a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The team.
+    pub team_id: String,
+    /// The volunteer.
+    pub volunteer_id: String,
+    /// Joining (or, leaving, not).
+    pub member: bool,
+}

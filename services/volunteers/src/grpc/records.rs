@@ -8,7 +8,7 @@ use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 
 use super::activities::kind_to_proto;
-use crate::domain::records::{HoursScope, ServiceRecord};
+use crate::domain::records::{CommunityLink, HoursScope, ServiceRecord};
 use crate::domain::register::Volunteer;
 use crate::ops::Volunteers;
 use xingfu_platform::trust::Caller;
@@ -278,17 +278,16 @@ pub(super) async fn set_link(
     ));
     let community = v.check(validate::directory_id(&r.community_id, "community_id"));
     v.finish()?;
-    let (organisation_id, community_id) = (
-        organisation.unwrap_or_default(),
-        community.unwrap_or_default(),
-    );
-    volunteers
-        .set_community_link(caller, &organisation_id, &community_id, linked)
-        .await?;
-    Ok(pb::CommunityLink {
-        organisation_id,
-        community_id,
+    let link = CommunityLink {
+        organisation_id: organisation.unwrap_or_default(),
+        community_id: community.unwrap_or_default(),
         linked,
+    };
+    let link = volunteers.set_community_link(caller, link).await?;
+    Ok(pb::CommunityLink {
+        organisation_id: link.organisation_id,
+        community_id: link.community_id,
+        linked: link.linked,
     })
 }
 

@@ -12,16 +12,13 @@ use super::{
     require_volunteer_seen, reused_key,
 };
 use crate::domain::activities::{
-    Activity, ActivityKind, MAX_PEOPLE_SERVED, NewActivity, Participation, minutes_served,
+    Activity, ActivityKind, MAX_PEOPLE_SERVED, NewActivity, Participation, Stage, minutes_served,
 };
+use crate::domain::records::NewRecord;
+use crate::events;
 use crate::storage::activities as store;
-use crate::storage::records::{self, NewRecord};
+use crate::storage::records;
 use crate::storage::{COUNTERS, Keyed};
-
-/// The stages a participation moves through, as ParticipationChanged names them.
-const SIGNED_UP: &str = "signed_up";
-const CHECKED_IN: &str = "checked_in";
-const CHECKED_OUT: &str = "checked_out";
 
 impl Volunteers {
     /// Creates an activity in a community of the directory; a retry returns the first. A
@@ -44,15 +41,7 @@ impl Volunteers {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(activity) => {
-                let event = pb::ActivityCreated {
-                    activity_id: activity.id.clone(),
-                    title: activity.title.clone(),
-                    kind: activity.kind.as_str().to_owned(),
-                    community_id: activity.community_id.clone(),
-                    project_id: activity.project_id.clone().unwrap_or_default(),
-                    capacity: i32::try_from(activity.capacity).unwrap_or(i32::MAX),
-                    organisation_id: activity.organisation_id.clone().unwrap_or_default(),
-                };
+                let event = pb::ActivityCreated::from(&activity);
                 self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
                 COUNTERS
                     .bump(&mut tx, "activities", activity.kind.as_str(), 1)
@@ -102,7 +91,7 @@ impl Volunteers {
                 message: format!("activity {activity_id} has no free place"),
             });
         }
-        self.changed(tx, activity_id, volunteer_id, SIGNED_UP, 0)
+        self.changed(tx, activity_id, volunteer_id, Stage::SignedUp)
             .await
     }
 
@@ -126,7 +115,7 @@ impl Volunteers {
         if !store::check_in(&mut tx, activity_id, volunteer_id, at).await? {
             return self.unchanged(tx, activity_id, volunteer_id).await;
         }
-        self.changed(tx, activity_id, volunteer_id, CHECKED_IN, 0)
+        self.changed(tx, activity_id, volunteer_id, Stage::CheckedIn)
             .await
     }
 
@@ -159,7 +148,7 @@ impl Volunteers {
         if !store::check_out(&mut tx, activity_id, volunteer_id, at, minutes).await? {
             return self.unchanged(tx, activity_id, volunteer_id).await;
         }
-        self.changed(tx, activity_id, volunteer_id, CHECKED_OUT, minutes)
+        self.changed(tx, activity_id, volunteer_id, Stage::CheckedOut)
             .await
     }
 
@@ -211,31 +200,19 @@ impl Volunteers {
             }
             let organisation_id = require_volunteer(&mut tx, &part.volunteer_id).await?;
             let minutes = part.minutes.unwrap_or(0);
-            records::insert(
-                &mut tx,
-                &NewRecord {
-                    record_id: &record_id,
-                    volunteer_id: &part.volunteer_id,
-                    organisation_id: &organisation_id,
-                    community_id: &activity.community_id,
-                    activity_id: &activity.id,
-                    served_at: part.check_in_at.unwrap_or(activity.start_at),
-                    minutes,
-                    verified_by: verifier,
-                    verified_at: now,
-                },
-            )
-            .await?;
-            let event = pb::HoursVerified {
-                record_id: record_id.clone(),
-                activity_id: activity.id.clone(),
-                project_id: activity.project_id.clone().unwrap_or_default(),
-                community_id: activity.community_id.clone(),
+            let record = NewRecord {
+                record_id: &record_id,
+                volunteer_id: &part.volunteer_id,
+                organisation_id: &organisation_id,
+                community_id: &activity.community_id,
+                activity_id: &activity.id,
+                served_at: part.check_in_at.unwrap_or(activity.start_at),
                 minutes,
-                volunteer_id: part.volunteer_id.clone(),
-                organisation_id,
-                activity_kind: activity.kind.as_str().to_owned(),
+                verified_by: verifier,
+                verified_at: now,
             };
+            records::insert(&mut tx, &record).await?;
+            let event = events::hours_verified(&activity, &record);
             self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
             let kind = activity.kind.as_str();
             COUNTERS.bump(&mut tx, "volunteer_times", kind, 1).await?;
@@ -286,24 +263,16 @@ impl Volunteers {
                 Err(completed(activity_id))
             };
         }
-        let event = pb::ActivityCompleted {
-            activity_id: activity.id.clone(),
-            kind: activity.kind.as_str().to_owned(),
-            community_id: activity.community_id.clone(),
-            project_id: activity.project_id.clone().unwrap_or_default(),
-            organisation_id: activity.organisation_id.clone().unwrap_or_default(),
-            people_served,
-            start_time_micros: activity.start_at,
-        };
+        let stored = store::activity(&mut tx, activity_id)
+            .await?
+            .ok_or_else(|| not_found("activity", activity_id))?;
+        let event = pb::ActivityCompleted::from(&stored);
         self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
         let kind = activity.kind.as_str();
         COUNTERS.bump(&mut tx, "completed", kind, 1).await?;
         COUNTERS
             .bump(&mut tx, "people_served", kind, people_served)
             .await?;
-        let stored = store::activity(&mut tx, activity_id)
-            .await?
-            .ok_or_else(|| not_found("activity", activity_id))?;
         self.outbox.commit(tx).await?;
         Ok(stored)
     }
@@ -379,19 +348,13 @@ impl Volunteers {
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
         activity_id: &str,
         volunteer_id: &str,
-        stage: &str,
-        minutes: i64,
+        stage: Stage,
     ) -> Result<Participation, Error> {
-        let event = pb::ParticipationChanged {
-            activity_id: activity_id.to_owned(),
-            volunteer_id: volunteer_id.to_owned(),
-            stage: stage.to_owned(),
-            minutes,
-        };
-        self.outbox.enqueue(&mut tx, activity_id, &event).await?;
         let stored = store::participation(&mut tx, activity_id, volunteer_id)
             .await?
             .ok_or_else(|| not_found("activity", activity_id))?;
+        let event = events::participation_changed(&stored, stage);
+        self.outbox.enqueue(&mut tx, activity_id, &event).await?;
         self.outbox.commit(tx).await?;
         Ok(stored)
     }

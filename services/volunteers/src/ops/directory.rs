@@ -80,12 +80,7 @@ impl Volunteers {
             return Err(unknown_parent(parent));
         }
         if store::insert_organisation(tx, &org).await? {
-            let event = pb::OrganisationRegistered {
-                organisation_id: org.id.clone(),
-                name: org.name.clone(),
-                kind: org.kind.as_str().to_owned(),
-                parent_id: org.parent_id.clone().unwrap_or_default(),
-            };
+            let event = pb::OrganisationRegistered::from(&org);
             self.outbox.enqueue(tx, &org.id, &event).await?;
             COUNTERS
                 .bump(tx, "organisations", org.kind.as_str(), 1)
@@ -148,12 +143,7 @@ impl Volunteers {
                 "organisation {id} changed meanwhile; read it again"
             )));
         }
-        let event = pb::OrganisationUpdated {
-            organisation_id: id.to_owned(),
-            name: next.name.clone(),
-            kind: next.kind.as_str().to_owned(),
-            parent_id: next.parent_id.clone().unwrap_or_default(),
-        };
+        let event = pb::OrganisationUpdated::from(&next);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         if next.kind != stored.kind {
             COUNTERS
@@ -200,12 +190,7 @@ impl Volunteers {
         community: Community,
     ) -> Result<(Community, bool), Error> {
         if store::insert_community(tx, &community).await? {
-            let event = pb::CommunityRegistered {
-                community_id: community.id.clone(),
-                name: community.name.clone(),
-                kind: community.kind.as_str().to_owned(),
-                township: community.township.clone(),
-            };
+            let event = pb::CommunityRegistered::from(&community);
             self.outbox.enqueue(tx, &community.id, &event).await?;
             let stored = store::community(tx, &community.id)
                 .await?
@@ -251,12 +236,7 @@ impl Volunteers {
                 "community {id} changed meanwhile; read it again"
             )));
         }
-        let event = pb::CommunityUpdated {
-            community_id: id.to_owned(),
-            name: next.name.clone(),
-            kind: next.kind.as_str().to_owned(),
-            township: next.township.clone(),
-        };
+        let event = pb::CommunityUpdated::from(&next);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         self.community(id).await

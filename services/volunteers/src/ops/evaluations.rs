@@ -10,8 +10,8 @@ use xingfu_proto::volunteers as pb;
 use super::{Volunteers, boundary, not_found, require_volunteer_seen, reused_key};
 use crate::domain::evaluations::{Evaluation, EvaluationResult, NewEvaluation, Side};
 use crate::domain::register::Volunteer;
-use crate::storage::COUNTERS;
 use crate::storage::evaluations::{self as store, Recorded};
+use crate::storage::{COUNTERS, Keyed};
 
 impl Volunteers {
     /// Records one side's rating for a period; a retry returns the first, another rating
@@ -34,13 +34,8 @@ impl Volunteers {
         let rated = require_volunteer_seen(&mut tx, caller, &new.volunteer_id).await?;
         require_side(&mut tx, caller, &rated.volunteer, new.side).await?;
         match store::insert(&mut tx, &new, now_micros()).await? {
-            Recorded::New(evaluation) => {
-                let event = pb::EvaluationRecorded {
-                    volunteer_id: evaluation.volunteer_id.clone(),
-                    period: evaluation.period.clone(),
-                    side: evaluation.side.as_str().to_owned(),
-                    score: i32::try_from(evaluation.score).unwrap_or(0),
-                };
+            Recorded::Keyed(Keyed::New(evaluation)) => {
+                let event = pb::EvaluationRecorded::from(&evaluation);
                 self.outbox
                     .enqueue(&mut tx, &evaluation.volunteer_id, &event)
                     .await?;
@@ -48,11 +43,13 @@ impl Volunteers {
                 self.outbox.commit(tx).await?;
                 Ok(evaluation)
             }
-            Recorded::KeyUsed(evaluation, fingerprint) if fingerprint == new.fingerprint() => {
+            Recorded::Keyed(Keyed::Existing(evaluation, fingerprint))
+                if fingerprint == new.fingerprint() =>
+            {
                 tx.rollback().await?;
                 Ok(evaluation)
             }
-            Recorded::KeyUsed(..) => Err(reused_key(
+            Recorded::Keyed(Keyed::Existing(..)) => Err(reused_key(
                 "evaluation request",
                 &new.request_id,
                 "evaluation",

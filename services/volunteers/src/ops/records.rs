@@ -8,7 +8,7 @@ use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary, not_found, require_community, require_organisation};
-use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
+use crate::domain::records::{CommunityLink, FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
 use crate::storage::Inside;
 use crate::storage::records as store;
 
@@ -76,16 +76,19 @@ impl Volunteers {
     pub async fn set_community_link(
         &self,
         caller: &Caller,
-        organisation_id: &str,
-        community_id: &str,
-        linked: bool,
-    ) -> Result<(), Error> {
+        link: CommunityLink,
+    ) -> Result<CommunityLink, Error> {
+        let CommunityLink {
+            organisation_id,
+            community_id,
+            linked,
+        } = &link;
         let mut tx = self.db.begin().await?;
         let owner = boundary::lineage(&mut tx, organisation_id).await?;
         // A link is the organisation's reach: a caller limited to a township, where no
         // organisation lies, makes none.
         boundary::require_inside(caller, &[owner], &[], "organisation")?;
-        let changed = if linked {
+        let changed = if *linked {
             require_organisation(&mut tx, organisation_id).await?;
             require_community(&mut tx, community_id).await?;
             if caller.is_limited() {
@@ -99,18 +102,14 @@ impl Volunteers {
         };
         if !changed {
             tx.rollback().await?;
-            return Ok(());
+            return Ok(link);
         }
-        let event = pb::CommunityLinkChanged {
-            organisation_id: organisation_id.to_owned(),
-            community_id: community_id.to_owned(),
-            linked,
-        };
+        let event = pb::CommunityLinkChanged::from(&link);
         self.outbox
             .enqueue(&mut tx, organisation_id, &event)
             .await?;
         self.outbox.commit(tx).await?;
-        Ok(())
+        Ok(link)
     }
 
     /// One page of the Four Ones report for `year`: the links after `after` (inside the

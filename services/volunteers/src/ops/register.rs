@@ -9,8 +9,8 @@ use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary, not_found, require_community, require_organisation};
 use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
-use crate::storage::COUNTERS;
-use crate::storage::register::{self as store, Inserted, SealedVolunteer, StoredVolunteer};
+use crate::storage::register::{self as store, Registration, SealedVolunteer, StoredVolunteer};
+use crate::storage::{COUNTERS, Keyed};
 
 /// What a volunteer is found by.
 #[derive(Debug, Clone)]
@@ -46,37 +46,26 @@ impl Volunteers {
         )?;
         let sealed = self.seal(&new);
         match store::insert(&mut tx, &sealed).await? {
-            Inserted::New => {
-                let event = pb::VolunteerRegistered {
-                    volunteer_id: sealed.id.clone(),
-                    party_member: new.party_member,
-                    work_organisation_id: new.work_organisation_id.clone(),
-                    home_community_id: new.home_community_id.clone(),
-                };
+            Registration::Keyed(Keyed::New(stored)) => {
+                let event = pb::VolunteerRegistered::from(&stored.volunteer);
                 self.outbox.enqueue(&mut tx, &sealed.id, &event).await?;
                 COUNTERS.bump(&mut tx, "volunteers", "all", 1).await?;
                 if new.party_member {
                     COUNTERS.bump(&mut tx, "volunteers", "party", 1).await?;
                 }
-                let stored = store::get(&mut tx, &sealed.id)
-                    .await?
-                    .ok_or_else(|| not_found("volunteer", &sealed.id))?;
                 self.outbox.commit(tx).await?;
                 Ok(self.opened(stored, reveal))
             }
-            Inserted::KeyUsed(hash) if hash == sealed.request_hash => {
-                let stored = store::by_request(&mut tx, &new.request_id)
-                    .await?
-                    .ok_or_else(|| not_found("volunteer", &new.request_id))?;
+            Registration::Keyed(Keyed::Existing(stored, hash)) if hash == sealed.request_hash => {
                 tx.rollback().await?;
                 Ok(self.opened(stored, reveal))
             }
-            Inserted::KeyUsed(_) => Err(Error::AlreadyExists {
+            Registration::Keyed(Keyed::Existing(..)) => Err(Error::AlreadyExists {
                 resource: "volunteer request",
                 id: new.request_id.clone(),
                 message: "request_id was used for another registration".into(),
             }),
-            Inserted::IdNumberTaken => Err(Error::AlreadyExists {
+            Registration::IdNumberTaken => Err(Error::AlreadyExists {
                 resource: "volunteer",
                 id: mask_id_number(&new.id_number),
                 message: "a volunteer with this ID number is registered already".into(),

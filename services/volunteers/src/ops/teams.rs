@@ -8,7 +8,7 @@ use xingfu_proto::volunteers as pb;
 use super::{
     Volunteers, boundary, not_found, require_organisation, require_volunteer_seen, reused_key,
 };
-use crate::domain::teams::{NewTeam, Team, TeamMember};
+use crate::domain::teams::{Membership, NewTeam, Team, TeamMember};
 use crate::storage::teams as store;
 use crate::storage::{COUNTERS, Keyed};
 
@@ -41,12 +41,7 @@ impl Volunteers {
         };
         match inserted {
             Keyed::New(team) => {
-                let event = pb::TeamFormed {
-                    team_id: team.id.clone(),
-                    name: team.name.clone(),
-                    organisation_id: team.organisation_id.clone(),
-                    skills: team.skills.clone(),
-                };
+                let event = pb::TeamFormed::from(&team);
                 self.outbox.enqueue(&mut tx, &team.id, &event).await?;
                 COUNTERS.bump(&mut tx, "teams", "all", 1).await?;
                 self.outbox.commit(tx).await?;
@@ -66,14 +61,9 @@ impl Volunteers {
         conn: &mut sqlx::AnyConnection,
         new: &NewTeam,
     ) -> Result<Option<Team>, Error> {
-        let found: Option<(String, String)> =
-            sqlx::query_as("SELECT id, request_hash FROM teams WHERE request_id = $1")
-                .bind(&new.request_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        match found {
+        match store::by_request(conn, &new.request_id).await? {
             None => Ok(None),
-            Some((id, hash)) if hash == new.fingerprint() => Ok(store::get(conn, &id).await?),
+            Some((team, hash)) if hash == new.fingerprint() => Ok(Some(team)),
             Some(_) => Err(reused_key("team request", &new.request_id, "team")),
         }
     }
@@ -129,11 +119,11 @@ impl Volunteers {
             store::remove_member(&mut tx, team_id, volunteer_id).await?
         };
         if changed {
-            let event = pb::TeamMembershipChanged {
+            let event = pb::TeamMembershipChanged::from(&Membership {
                 team_id: team_id.to_owned(),
                 volunteer_id: volunteer_id.to_owned(),
                 member,
-            };
+            });
             self.outbox.enqueue(&mut tx, team_id, &event).await?;
         }
         let team = store::get(&mut tx, team_id)

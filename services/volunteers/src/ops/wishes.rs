@@ -26,11 +26,7 @@ impl Volunteers {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(wish) => {
-                let event = pb::WishPosted {
-                    wish_id: wish.id.clone(),
-                    community_id: wish.community_id.clone(),
-                    age_band: wish.age_band.as_str().to_owned(),
-                };
+                let event = pb::WishPosted::from(&wish);
                 self.outbox.enqueue(&mut tx, &wish.id, &event).await?;
                 COUNTERS.bump(&mut tx, "wishes", "posted", 1).await?;
                 self.outbox.commit(tx).await?;
@@ -94,12 +90,8 @@ impl Volunteers {
                 )),
             };
         }
-        let event = pb::WishAdopted {
-            wish_id: id.to_owned(),
-            community_id: wish.community_id.clone(),
-            volunteer_id: volunteer_id.to_owned(),
-        };
-        self.closing(tx, id, &event, "adopted").await
+        self.closing(tx, id, "adopted", |wish| pb::WishAdopted::from(wish))
+            .await
     }
 
     /// The adopter fulfils the wish (the caller's volunteer record, or a delegate for
@@ -127,12 +119,8 @@ impl Volunteers {
                 _ => Err(wish_state(id, "WISH_CANCELLED", "is cancelled")),
             };
         }
-        let event = pb::WishFulfilled {
-            wish_id: id.to_owned(),
-            community_id: wish.community_id.clone(),
-            volunteer_id: wish.adopter_id.clone().unwrap_or_default(),
-        };
-        self.closing(tx, id, &event, "fulfilled").await
+        self.closing(tx, id, "fulfilled", |wish| pb::WishFulfilled::from(wish))
+            .await
     }
 
     /// Cancels an open or adopted wish; again changes nothing.
@@ -152,26 +140,24 @@ impl Volunteers {
                 _ => Err(wish_state(id, "WISH_FULFILLED", "is fulfilled")),
             };
         }
-        let event = pb::WishCancelled {
-            wish_id: id.to_owned(),
-            community_id: wish.community_id.clone(),
-        };
-        self.closing(tx, id, &event, "cancelled").await
+        self.closing(tx, id, "cancelled", |wish| pb::WishCancelled::from(wish))
+            .await
     }
 
-    /// Enqueues a wish's change, counts it and commits; returns the wish as stored.
+    /// Enqueues a wish's change (the event `report` makes of the wish as stored), counts
+    /// it and commits; returns the wish as stored.
     async fn closing<E: xingfu_platform::events::Event>(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
         id: &str,
-        event: &E,
         counter: &str,
+        report: impl FnOnce(&Wish) -> E,
     ) -> Result<Wish, Error> {
-        self.outbox.enqueue(&mut tx, id, event).await?;
-        COUNTERS.bump(&mut tx, "wishes", counter, 1).await?;
         let stored = store::get(&mut tx, id)
             .await?
             .ok_or_else(|| not_found("wish", id))?;
+        self.outbox.enqueue(&mut tx, id, &report(&stored)).await?;
+        COUNTERS.bump(&mut tx, "wishes", counter, 1).await?;
         self.outbox.commit(tx).await?;
         Ok(stored)
     }

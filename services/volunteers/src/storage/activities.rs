@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use xingfu_platform::db::Filtered;
 
-use super::{Inside, Keyed, corrupt};
+use super::{Inside, Keyed, corrupt, keyed};
 use crate::domain::activities::{Activity, ActivityKind, NewActivity, Participation};
 
 const ACTIVITY: &str = "id, title, kind, community_id, project_id, start_at, capacity, \
@@ -46,12 +46,7 @@ pub async fn insert(
     .bind(&new.request_id)
     .fetch_one(conn)
     .await?;
-    let activity = activity_of(&row)?;
-    if inserted == 1 {
-        Ok(Keyed::New(activity))
-    } else {
-        Ok(Keyed::Existing(activity, row.try_get("request_hash")?))
-    }
+    keyed(inserted, &row, activity_of(&row)?)
 }
 
 /// The activity `id`.

@@ -2,6 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
 
 use super::corrupt;
 use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
@@ -98,28 +99,11 @@ pub async fn organisations(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Organisation>, sqlx::Error> {
-    let mut sql = String::from(
-        "SELECT id, name, kind, parent_id, version, created_at FROM organisations WHERE 1 = 1",
-    );
-    let mut binds: Vec<String> = Vec::new();
-    for (clause, value) in [
-        ("kind =", kind.map(|k| k.as_str().to_owned())),
-        ("parent_id =", parent_id.map(str::to_owned)),
-        ("id >", after.map(str::to_owned)),
-    ] {
-        if let Some(value) = value {
-            binds.push(value);
-            sql.push_str(&format!(" AND {clause} ${}", binds.len()));
-        }
-    }
-    sql.push_str(&format!(" ORDER BY id LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    query
-        .bind(limit)
-        .fetch_all(conn)
+    Filtered::new("SELECT id, name, kind, parent_id, version, created_at FROM organisations")
+        .and("kind =", kind.map(OrganisationKind::as_str))
+        .and("parent_id =", parent_id)
+        .and("id >", after)
+        .fetch(conn, "id", limit)
         .await?
         .iter()
         .map(organisation_of)
@@ -191,28 +175,11 @@ pub async fn communities(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Community>, sqlx::Error> {
-    let mut sql = String::from(
-        "SELECT id, name, kind, township, version, created_at FROM communities WHERE 1 = 1",
-    );
-    let mut binds: Vec<String> = Vec::new();
-    for (clause, value) in [
-        ("township =", township.map(str::to_owned)),
-        ("kind =", kind.map(|k| k.as_str().to_owned())),
-        ("id >", after.map(str::to_owned)),
-    ] {
-        if let Some(value) = value {
-            binds.push(value);
-            sql.push_str(&format!(" AND {clause} ${}", binds.len()));
-        }
-    }
-    sql.push_str(&format!(" ORDER BY id LIMIT ${}", binds.len() + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    query
-        .bind(limit)
-        .fetch_all(conn)
+    Filtered::new("SELECT id, name, kind, township, version, created_at FROM communities")
+        .and("township =", township)
+        .and("kind =", kind.map(CommunityKind::as_str))
+        .and("id >", after)
+        .fetch(conn, "id", limit)
         .await?
         .iter()
         .map(community_of)

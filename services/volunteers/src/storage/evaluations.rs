@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::corrupt;
+use super::{Keyed, corrupt, keyed};
 use crate::domain::evaluations::{Evaluation, NewEvaluation, Side};
 
 const EVALUATION: &str = "volunteer_id, period, side, score, comment, evaluator, created_at";
@@ -11,10 +11,8 @@ const EVALUATION: &str = "volunteer_id, period, side, score, comment, evaluator,
 /// What recording a rating came to.
 #[derive(Debug)]
 pub enum Recorded {
-    /// A new rating.
-    New(Evaluation),
-    /// The key was used before: that rating and the fingerprint of what it was asked with.
-    KeyUsed(Evaluation, String),
+    /// By the request id: a new rating, or the one recorded before under that key.
+    Keyed(Keyed<Evaluation>),
     /// The side rated the volunteer for the period before, under another key.
     SideRated,
 }
@@ -49,11 +47,11 @@ pub async fn insert(
     .fetch_optional(conn)
     .await?;
     match by_key {
-        Some(row) if inserted == 1 => Ok(Recorded::New(evaluation_of(&row)?)),
-        Some(row) => Ok(Recorded::KeyUsed(
+        Some(row) => Ok(Recorded::Keyed(keyed(
+            inserted,
+            &row,
             evaluation_of(&row)?,
-            row.try_get("request_hash")?,
-        )),
+        )?)),
         None => Ok(Recorded::SideRated),
     }
 }

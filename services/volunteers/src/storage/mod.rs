@@ -9,6 +9,8 @@ pub mod stats;
 pub mod teams;
 pub mod wishes;
 
+use sqlx::Row;
+use sqlx::any::AnyRow;
 use xingfu_platform::counters::Counters;
 pub use xingfu_platform::db::Keyed;
 
@@ -16,6 +18,16 @@ pub use xingfu_platform::db::Keyed;
 pub const COUNTERS: Counters = Counters::new("volunteer_count_shards");
 
 pub(crate) use xingfu_platform::db::corrupt;
+
+/// What a keyed insert came to: the row as read back by its request id (with its
+/// `request_hash`), new when the insert wrote it.
+pub(crate) fn keyed<T>(inserted: u64, row: &AnyRow, value: T) -> Result<Keyed<T>, sqlx::Error> {
+    if inserted == 1 {
+        Ok(Keyed::New(value))
+    } else {
+        Ok(Keyed::Existing(value, row.try_get("request_hash")?))
+    }
+}
 
 /// Skills as stored: newline-separated.
 pub(crate) fn skills_of(stored: &str) -> Vec<String> {

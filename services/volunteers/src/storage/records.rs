@@ -8,30 +8,7 @@ use xingfu_platform::db::Filtered;
 
 use super::{Condition, Inside, corrupt, in_list};
 use crate::domain::activities::{ActivityKind, FOUR_ONES};
-use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
-
-/// A record as verification writes it.
-#[derive(Debug, Clone)]
-pub struct NewRecord<'a> {
-    /// The record id.
-    pub record_id: &'a str,
-    /// The volunteer.
-    pub volunteer_id: &'a str,
-    /// The volunteer's work organisation.
-    pub organisation_id: &'a str,
-    /// The community served.
-    pub community_id: &'a str,
-    /// The activity.
-    pub activity_id: &'a str,
-    /// Arrival.
-    pub served_at: i64,
-    /// Minutes served.
-    pub minutes: i64,
-    /// Who verified it.
-    pub verified_by: &'a str,
-    /// When.
-    pub verified_at: i64,
-}
+use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, NewRecord, ServiceRecord};
 
 /// Stores a verified record.
 pub async fn insert(conn: &mut AnyConnection, r: &NewRecord<'_>) -> Result<(), sqlx::Error> {

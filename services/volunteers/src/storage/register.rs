@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::Keyed;
 use crate::domain::register::Volunteer;
 
 const COLUMNS: &str = "id, name_sealed, phone_sealed, id_number_sealed, phone_masked, \
@@ -57,14 +58,13 @@ pub struct StoredVolunteer {
     pub id_number_sealed: String,
 }
 
-/// What inserting came to.
+/// What registering came to.
 #[derive(Debug)]
-pub enum Inserted {
-    /// Stored.
-    New,
-    /// The request id was used before, for the request with this digest.
-    KeyUsed(String),
-    /// The ID number is registered already.
+#[allow(clippy::large_enum_variant)] // made once and matched at once: a box buys nothing
+pub enum Registration {
+    /// By the request id: stored now, or registered before under that key.
+    Keyed(Keyed<StoredVolunteer>),
+    /// The ID number is registered already, under another key.
     IdNumberTaken,
 }
 
@@ -72,14 +72,9 @@ pub enum Inserted {
 pub async fn insert(
     conn: &mut AnyConnection,
     v: &SealedVolunteer,
-) -> Result<Inserted, sqlx::Error> {
-    let used: Option<String> =
-        sqlx::query_scalar("SELECT request_hash FROM volunteers WHERE request_id = $1")
-            .bind(&v.request_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some(hash) = used {
-        return Ok(Inserted::KeyUsed(hash));
+) -> Result<Registration, sqlx::Error> {
+    if let Some(used) = keyed_by(conn, &v.request_id).await? {
+        return Ok(Registration::Keyed(used));
     }
     let inserted = sqlx::query(
         "INSERT INTO volunteers (id, request_id, request_hash, name_sealed, phone_sealed, \
@@ -107,15 +102,34 @@ pub async fn insert(
     .await?
     .rows_affected();
     if inserted == 1 {
-        return Ok(Inserted::New);
+        let stored = get(conn, &v.id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        return Ok(Registration::Keyed(Keyed::New(stored)));
     }
     // A concurrent registration won one of the unique columns: say which.
-    let used: Option<String> =
-        sqlx::query_scalar("SELECT request_hash FROM volunteers WHERE request_id = $1")
-            .bind(&v.request_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(used.map_or(Inserted::IdNumberTaken, Inserted::KeyUsed))
+    Ok(keyed_by(conn, &v.request_id)
+        .await?
+        .map_or(Registration::IdNumberTaken, Registration::Keyed))
+}
+
+/// The volunteer registered under `request_id`, with the digest of what it was asked
+/// with.
+async fn keyed_by(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<Keyed<StoredVolunteer>>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, request_hash FROM volunteers WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| {
+        Ok(Keyed::Existing(
+            stored_of(&row)?,
+            row.try_get("request_hash")?,
+        ))
+    })
+    .transpose()
 }
 
 /// The volunteer `id`.
@@ -124,14 +138,6 @@ pub async fn get(
     id: &str,
 ) -> Result<Option<StoredVolunteer>, sqlx::Error> {
     one(conn, "id", id).await
-}
-
-/// The volunteer registered under `request_id`.
-pub async fn by_request(
-    conn: &mut AnyConnection,
-    request_id: &str,
-) -> Result<Option<StoredVolunteer>, sqlx::Error> {
-    one(conn, "request_id", request_id).await
 }
 
 /// The volunteer with this ID-number digest.

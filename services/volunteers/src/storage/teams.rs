@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::Filtered;
 
-use super::{Inside, Keyed, skills_of};
+use super::{Inside, Keyed, keyed, skills_of};
 use crate::domain::teams::{NewTeam, Team, TeamMember};
 
 const TEAM: &str = "id, name, organisation_id, skills, member_count, created_at";
@@ -38,12 +38,7 @@ pub async fn insert(
     .bind(&new.request_id)
     .fetch_one(conn)
     .await?;
-    let team = team_of(&row)?;
-    if inserted == 1 {
-        Ok(Keyed::New(team))
-    } else {
-        Ok(Keyed::Existing(team, row.try_get("request_hash")?))
-    }
+    keyed(inserted, &row, team_of(&row)?)
 }
 
 /// The team `id`.
@@ -55,6 +50,21 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Team>, sql
     .fetch_optional(conn)
     .await?
     .map(|row| team_of(&row))
+    .transpose()
+}
+
+/// The team formed under `request_id`, with the fingerprint of what it was asked with.
+pub async fn by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<(Team, String)>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEAM}, request_hash FROM teams WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| Ok((team_of(&row)?, row.try_get("request_hash")?)))
     .transpose()
 }
 

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::Filtered;
 
-use super::{Inside, Keyed, corrupt};
+use super::{Inside, Keyed, corrupt, keyed};
 use crate::domain::wishes::{AgeBand, NewWish, Wish, WishStatus};
 
 const WISH: &str = "id, child_alias, age_band, community_id, wish, status, adopter_id, \
@@ -39,12 +39,7 @@ pub async fn insert(
     .bind(&new.request_id)
     .fetch_one(conn)
     .await?;
-    let wish = wish_of(&row)?;
-    if inserted == 1 {
-        Ok(Keyed::New(wish))
-    } else {
-        Ok(Keyed::Existing(wish, row.try_get("request_hash")?))
-    }
+    keyed(inserted, &row, wish_of(&row)?)
 }
 
 /// The wish `id`.

@@ -1,0 +1,203 @@
+//! What the volunteers service publishes, each event built from the domain values it
+//! reports (the other services keep their read models from them, so a field means the
+//! same whoever sends it). The operations enqueue them in the transaction of the change.
+
+use xingfu_proto::volunteers as pb;
+
+use crate::domain::activities::{Activity, Participation, Stage};
+use crate::domain::evaluations::Evaluation;
+use crate::domain::records::{CommunityLink, NewRecord};
+use crate::domain::register::Volunteer;
+use crate::domain::teams::{Membership, Team};
+use crate::domain::wishes::Wish;
+use crate::domain::{Community, Organisation};
+
+impl From<&Organisation> for pb::OrganisationRegistered {
+    fn from(org: &Organisation) -> Self {
+        Self {
+            organisation_id: org.id.clone(),
+            name: org.name.clone(),
+            kind: org.kind.as_str().to_owned(),
+            parent_id: org.parent_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Organisation> for pb::OrganisationUpdated {
+    fn from(org: &Organisation) -> Self {
+        Self {
+            organisation_id: org.id.clone(),
+            name: org.name.clone(),
+            kind: org.kind.as_str().to_owned(),
+            parent_id: org.parent_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Community> for pb::CommunityRegistered {
+    fn from(community: &Community) -> Self {
+        Self {
+            community_id: community.id.clone(),
+            name: community.name.clone(),
+            kind: community.kind.as_str().to_owned(),
+            township: community.township.clone(),
+        }
+    }
+}
+
+impl From<&Community> for pb::CommunityUpdated {
+    fn from(community: &Community) -> Self {
+        Self {
+            community_id: community.id.clone(),
+            name: community.name.clone(),
+            kind: community.kind.as_str().to_owned(),
+            township: community.township.clone(),
+        }
+    }
+}
+
+impl From<&CommunityLink> for pb::CommunityLinkChanged {
+    fn from(link: &CommunityLink) -> Self {
+        Self {
+            organisation_id: link.organisation_id.clone(),
+            community_id: link.community_id.clone(),
+            linked: link.linked,
+        }
+    }
+}
+
+impl From<&Volunteer> for pb::VolunteerRegistered {
+    fn from(volunteer: &Volunteer) -> Self {
+        Self {
+            volunteer_id: volunteer.id.clone(),
+            party_member: volunteer.party_member,
+            work_organisation_id: volunteer.work_organisation_id.clone(),
+            home_community_id: volunteer.home_community_id.clone(),
+        }
+    }
+}
+
+impl From<&Activity> for pb::ActivityCreated {
+    fn from(activity: &Activity) -> Self {
+        Self {
+            activity_id: activity.id.clone(),
+            title: activity.title.clone(),
+            kind: activity.kind.as_str().to_owned(),
+            community_id: activity.community_id.clone(),
+            project_id: activity.project_id.clone().unwrap_or_default(),
+            capacity: i32::try_from(activity.capacity).unwrap_or(i32::MAX),
+            organisation_id: activity.organisation_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A completed activity, as stored once completed (with the people it served).
+impl From<&Activity> for pb::ActivityCompleted {
+    fn from(activity: &Activity) -> Self {
+        Self {
+            activity_id: activity.id.clone(),
+            kind: activity.kind.as_str().to_owned(),
+            community_id: activity.community_id.clone(),
+            project_id: activity.project_id.clone().unwrap_or_default(),
+            organisation_id: activity.organisation_id.clone().unwrap_or_default(),
+            people_served: activity.people_served.unwrap_or(0),
+            start_time_micros: activity.start_at,
+        }
+    }
+}
+
+/// A participation, as stored after the change, reaching `stage`.
+pub fn participation_changed(part: &Participation, stage: Stage) -> pb::ParticipationChanged {
+    pb::ParticipationChanged {
+        activity_id: part.activity_id.clone(),
+        volunteer_id: part.volunteer_id.clone(),
+        stage: stage.as_str().to_owned(),
+        minutes: part.minutes.unwrap_or(0),
+    }
+}
+
+/// A service record verified for a participation in `activity`.
+pub fn hours_verified(activity: &Activity, record: &NewRecord<'_>) -> pb::HoursVerified {
+    pb::HoursVerified {
+        record_id: record.record_id.to_owned(),
+        activity_id: record.activity_id.to_owned(),
+        project_id: activity.project_id.clone().unwrap_or_default(),
+        community_id: record.community_id.to_owned(),
+        minutes: record.minutes,
+        volunteer_id: record.volunteer_id.to_owned(),
+        organisation_id: record.organisation_id.to_owned(),
+        activity_kind: activity.kind.as_str().to_owned(),
+    }
+}
+
+impl From<&Team> for pb::TeamFormed {
+    fn from(team: &Team) -> Self {
+        Self {
+            team_id: team.id.clone(),
+            name: team.name.clone(),
+            organisation_id: team.organisation_id.clone(),
+            skills: team.skills.clone(),
+        }
+    }
+}
+
+impl From<&Membership> for pb::TeamMembershipChanged {
+    fn from(change: &Membership) -> Self {
+        Self {
+            team_id: change.team_id.clone(),
+            volunteer_id: change.volunteer_id.clone(),
+            member: change.member,
+        }
+    }
+}
+
+impl From<&Evaluation> for pb::EvaluationRecorded {
+    fn from(evaluation: &Evaluation) -> Self {
+        Self {
+            volunteer_id: evaluation.volunteer_id.clone(),
+            period: evaluation.period.clone(),
+            side: evaluation.side.as_str().to_owned(),
+            score: i32::try_from(evaluation.score).unwrap_or(0),
+        }
+    }
+}
+
+impl From<&Wish> for pb::WishPosted {
+    fn from(wish: &Wish) -> Self {
+        Self {
+            wish_id: wish.id.clone(),
+            community_id: wish.community_id.clone(),
+            age_band: wish.age_band.as_str().to_owned(),
+        }
+    }
+}
+
+/// A wish, as stored once adopted (its adopter set).
+impl From<&Wish> for pb::WishAdopted {
+    fn from(wish: &Wish) -> Self {
+        Self {
+            wish_id: wish.id.clone(),
+            community_id: wish.community_id.clone(),
+            volunteer_id: wish.adopter_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Wish> for pb::WishFulfilled {
+    fn from(wish: &Wish) -> Self {
+        Self {
+            wish_id: wish.id.clone(),
+            community_id: wish.community_id.clone(),
+            volunteer_id: wish.adopter_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Wish> for pb::WishCancelled {
+    fn from(wish: &Wish) -> Self {
+        Self {
+            wish_id: wish.id.clone(),
+            community_id: wish.community_id.clone(),
+        }
+    }
+}
