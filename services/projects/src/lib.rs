@@ -14,6 +14,7 @@ pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod storage;
+pub mod wire;
 
 use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};

@@ -2,9 +2,8 @@
 //! allowed, every hand-over in the timeline.
 
 use xingfu_platform::Error;
-use xingfu_proto::projects as pb;
 
-use super::{Changed, Library, wrong_state};
+use super::{Changed, Library, events, wrong_state};
 use crate::domain::{DirectoryId, HistoryKind, Project, Status};
 use crate::storage::{self, history};
 
@@ -85,11 +84,9 @@ impl Library {
             now,
         )
         .await?;
-        let event = pb::ProjectDispatched {
-            project_id: id.to_owned(),
-            organisation_id: org,
-        };
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, id, &events::dispatched(id, org))
+            .await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
     }
@@ -146,13 +143,7 @@ impl Library {
             now,
         )
         .await?;
-        let event = pb::ProjectStatusChanged {
-            project_id: id.to_owned(),
-            from: pb::ProjectStatus::Published as i32,
-            to: pb::ProjectStatus::Published as i32,
-            reason: format!("dispatch declined by {org}: {reason}"),
-            beneficiaries: 0,
-        };
+        let event = events::dispatch_declined(id, org, reason);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
@@ -245,7 +236,7 @@ impl Library {
             .await?;
             let mut now_project = after.clone();
             now_project.co_organisers.push(org.to_owned());
-            let event = super::projects::updated_event(&now_project, vec!["co_organisers".into()]);
+            let event = events::updated(&now_project, vec!["co_organisers".into()]);
             self.outbox.enqueue(&mut tx, id, &event).await?;
             self.outbox.commit(tx).await?;
         } else {
@@ -267,12 +258,7 @@ impl Library {
         } = changed;
         let lead = after.lead_organisation.clone().unwrap_or_default();
         history::append(&mut tx, &after.id, kind, detail, Some(&lead), now).await?;
-        let event = pb::ProjectClaimed {
-            project_id: after.id.clone(),
-            organisation_id: lead.clone(),
-            via: via.to_owned(),
-            previous_organisation_id: previous.unwrap_or_default(),
-        };
+        let event = events::claimed(&after, via, previous);
         self.outbox.enqueue(&mut tx, &after.id, &event).await?;
         self.outbox.commit(tx).await?;
         tracing::info!(project_id = %after.id, organisation_id = %lead, via, "project lead set");

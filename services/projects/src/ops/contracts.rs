@@ -5,12 +5,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
-use xingfu_proto::projects as pb;
 
 use super::projects::reused_key;
-use super::{Library, not_found};
+use super::{Library, events, not_found};
 use crate::domain::{Contract, ContractStatus, Date, NewContract};
-use crate::grpc::convert::{contract_status_to_proto, provider_kind_to_proto};
 use crate::storage::{self, Keyed};
 
 /// How often the expiry sweep looks for contracts past their end.
@@ -30,7 +28,11 @@ impl Library {
         match storage::contracts::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(mut contract) => {
                 self.outbox
-                    .enqueue(&mut tx, &contract.id, &signed_event(&contract, false))
+                    .enqueue(
+                        &mut tx,
+                        &contract.id,
+                        &events::contract_signed(&contract, false),
+                    )
                     .await?;
                 self.outbox.commit(tx).await?;
                 contract.status = contract.status_on(Date::today());
@@ -86,7 +88,7 @@ impl Library {
             })
             .await?;
         self.outbox
-            .enqueue(&mut tx, id, &signed_event(&renewed, true))
+            .enqueue(&mut tx, id, &events::contract_signed(&renewed, true))
             .await?;
         self.outbox.commit(tx).await?;
         self.contract(id).await
@@ -114,11 +116,7 @@ impl Library {
                 Ok(ended)
             })
             .await?;
-        let event = pb::ContractEnded {
-            contract_id: id.to_owned(),
-            status: contract_status_to_proto(ContractStatus::Terminated) as i32,
-            reason,
-        };
+        let event = events::contract_ended(id, ContractStatus::Terminated, reason);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
         self.contract(id).await
@@ -167,11 +165,9 @@ impl Library {
             for contract in &overdue {
                 // Only if it is still ACTIVE and past its end: a renewal in between wins.
                 if storage::contracts::expire(&mut tx, &contract.id, today, now_micros()).await? {
-                    let event = pb::ContractEnded {
-                        contract_id: contract.id.clone(),
-                        status: contract_status_to_proto(ContractStatus::Expired) as i32,
-                        reason: format!("ended on {}", contract.end_date),
-                    };
+                    let reason = format!("ended on {}", contract.end_date);
+                    let event =
+                        events::contract_ended(&contract.id, ContractStatus::Expired, reason);
                     self.outbox.enqueue(&mut tx, &contract.id, &event).await?;
                     expired += 1;
                 }
@@ -193,18 +189,6 @@ impl Library {
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}
             }
         }
-    }
-}
-
-fn signed_event(contract: &Contract, renewal: bool) -> pb::ContractSigned {
-    pb::ContractSigned {
-        contract_id: contract.id.clone(),
-        provider_kind: provider_kind_to_proto(contract.provider_kind) as i32,
-        provider_id: contract.provider_id.clone(),
-        community_id: contract.community_id.clone(),
-        start_date: contract.start_date.to_string(),
-        end_date: contract.end_date.to_string(),
-        renewal,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod claims;
 mod contracts;
+mod events;
 mod needs;
 mod projects;
 mod visits;

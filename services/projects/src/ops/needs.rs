@@ -5,10 +5,9 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::projects as pb;
 
 use super::projects::reused_key;
-use super::{Library, not_found};
+use super::{Library, events, not_found};
 use crate::domain::NeedKey;
 use crate::domain::{Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject};
-use crate::grpc::convert::{category_to_proto, channel_to_proto, need_status_to_proto};
 use crate::storage::{self, Keyed, history};
 
 /// What an import came to.
@@ -79,15 +78,7 @@ impl Library {
         match storage::needs::insert(tx, &id, new, &key, &fingerprint, sealed, now_micros()).await?
         {
             Keyed::New(need) => {
-                let event = pb::NeedSubmitted {
-                    need_id: need.id.clone(),
-                    channel: channel_to_proto(need.channel) as i32,
-                    community_id: need.community_id.clone(),
-                    suggested_category: need
-                        .suggested_category
-                        .map_or(0, |c| category_to_proto(c) as i32),
-                    has_contact: new.contact.is_some(),
-                };
+                let event = events::need_submitted(&need, new.contact.is_some());
                 self.outbox.enqueue(tx, &need.id, &event).await?;
                 Ok((need, true))
             }
@@ -176,7 +167,7 @@ impl Library {
                     now,
                 )
                 .await?;
-                project_event = Some(super::projects::created_event(&project));
+                project_event = Some(pb::ProjectCreated::from(&project));
                 decided.status = NeedStatus::Accepted;
                 decided.project_id = Some(project.id);
             }
@@ -240,13 +231,9 @@ impl Library {
                 .enqueue(&mut tx, &event.project_id.clone(), &event)
                 .await?;
         }
-        let event = pb::NeedReviewed {
-            need_id: id.to_owned(),
-            status: need_status_to_proto(decided.status) as i32,
-            project_id: decided.project_id.clone().unwrap_or_default(),
-            duplicate_of: decided.duplicate_of.clone().unwrap_or_default(),
-        };
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, id, &pb::NeedReviewed::from(&decided))
+            .await?;
         self.outbox.commit(tx).await?;
         self.need(id).await
     }

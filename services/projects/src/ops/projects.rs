@@ -1,12 +1,11 @@
 //! Creating, editing and moving projects through their lifecycle.
 
 use xingfu_platform::Error;
-use xingfu_platform::time::{now_micros, to_timestamp};
+use xingfu_platform::time::now_micros;
 use xingfu_proto::projects as pb;
 
-use super::{Changed, Library, transition, wrong_state};
+use super::{Changed, Library, events, transition, wrong_state};
 use crate::domain::{HistoryKind, NewProject, Outcome, Patch, Project, Status};
-use crate::grpc::convert::{category_to_proto, status_to_proto};
 use crate::storage::{self, Keyed, history};
 
 impl Library {
@@ -27,7 +26,7 @@ impl Library {
                 )
                 .await?;
                 self.outbox
-                    .enqueue(&mut tx, &project.id, &created_event(&project))
+                    .enqueue(&mut tx, &project.id, &pb::ProjectCreated::from(&project))
                     .await?;
                 self.outbox.commit(tx).await?;
                 tracing::info!(project_id = %project.id, "project created");
@@ -94,7 +93,7 @@ impl Library {
             .enqueue(
                 &mut tx,
                 id,
-                &updated_event(&after, changed_names(&before, &after)),
+                &events::updated(&after, changed_names(&before, &after)),
             )
             .await?;
         self.outbox.commit(tx).await?;
@@ -106,13 +105,7 @@ impl Library {
         let changed = self
             .change(id, version, |p| transition(p, Status::Published))
             .await?;
-        let event = pb::ProjectPublished {
-            project_id: id.to_owned(),
-            title: changed.after.title.clone(),
-            category: category_to_proto(changed.after.category) as i32,
-            community_ids: changed.after.communities.clone(),
-            planned_budget_fen: changed.after.planned_budget_fen,
-        };
+        let event = pb::ProjectPublished::from(&changed.after);
         self.finish_transition(changed, "", 0, Some(event)).await
     }
 
@@ -193,43 +186,11 @@ impl Library {
         if let Some(published) = published {
             self.outbox.enqueue(&mut tx, &after.id, &published).await?;
         }
-        let event = pb::ProjectStatusChanged {
-            project_id: after.id.clone(),
-            from: status_to_proto(before.status) as i32,
-            to: status_to_proto(after.status) as i32,
-            reason: reason.to_owned(),
-            beneficiaries,
-        };
+        let event = events::status_changed(&before, &after, reason, beneficiaries);
         self.outbox.enqueue(&mut tx, &after.id, &event).await?;
         self.outbox.commit(tx).await?;
         tracing::info!(project_id = %after.id, from = before.status.as_str(), to = after.status.as_str(), "project status changed");
         self.project(&after.id).await
-    }
-}
-
-pub(crate) fn created_event(project: &Project) -> pb::ProjectCreated {
-    pb::ProjectCreated {
-        project_id: project.id.clone(),
-        title: project.title.clone(),
-        category: category_to_proto(project.category) as i32,
-        community_id: project.communities.first().cloned().unwrap_or_default(),
-        create_time: Some(to_timestamp(project.created_at)),
-        community_ids: project.communities.clone(),
-        planned_budget_fen: project.planned_budget_fen,
-    }
-}
-
-/// The event of an edit: the project as it is now and what changed.
-pub(crate) fn updated_event(project: &Project, changed: Vec<String>) -> pb::ProjectUpdated {
-    pb::ProjectUpdated {
-        project_id: project.id.clone(),
-        version: project.version + 1,
-        changed,
-        title: project.title.clone(),
-        category: category_to_proto(project.category) as i32,
-        community_ids: project.communities.clone(),
-        planned_budget_fen: project.planned_budget_fen,
-        co_organiser_ids: project.co_organisers.clone(),
     }
 }
 

@@ -5,7 +5,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::projects as pb;
 
 use super::projects::reused_key;
-use super::{Library, not_found, wrong_state};
+use super::{Library, events, not_found, wrong_state};
 use crate::domain::{HistoryEntry, HistoryKind, NewVisit, Visit};
 use crate::storage::history::Appended;
 use crate::storage::{self, Keyed, history};
@@ -34,15 +34,7 @@ impl Library {
                 );
                 history::append(&mut tx, &project.id, HistoryKind::Visit, &detail, None, now)
                     .await?;
-                let event = pb::VisitRecorded {
-                    visit_id: visit.id.clone(),
-                    project_id: visit.project_id.clone(),
-                    community_id: visit.community_id.clone(),
-                    date: visit.date.to_string(),
-                    person_times: visit.person_times,
-                    volunteer_ids: visit.volunteer_ids.clone(),
-                    kind: visit.kind.clone(),
-                };
+                let event = pb::VisitRecorded::from(&visit);
                 // The project row was written above (history), so events of one project
                 // keep their order.
                 self.outbox.enqueue(&mut tx, &project.id, &event).await?;
@@ -95,12 +87,7 @@ impl Library {
                         "updates go to projects that are not over",
                     ));
                 }
-                let event = pb::ProgressRecorded {
-                    project_id: project.id.clone(),
-                    sequence: entry.sequence,
-                    milestone,
-                    text: text.to_owned(),
-                };
+                let event = events::progress_recorded(&project.id, &entry, milestone);
                 self.outbox.enqueue(&mut tx, &project.id, &event).await?;
                 self.outbox.commit(tx).await?;
                 Ok(entry)
