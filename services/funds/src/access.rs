@@ -13,14 +13,111 @@
 //! `grant_requester`; approving, rejecting and paying a grant, and refunding a donation,
 //! `grant_approver`. Closing a period needs `programme_admin` or `grant_approver`, held
 //! programme-wide.
+//!
+//! Who acts is who called: a grant's requester is the caller (or the person a delegate
+//! names, `Caller::actor`); an approver or a reviewer acts in person
+//! (`Caller::in_person`); paying a grant needs an authenticated principal. Those are read
+//! with the request in `grpc`; every handler then names its [`Check`] here, after parsing
+//! (a malformed request is INVALID_ARGUMENT whoever sends it), and [`admit`] decides.
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
+use xingfu_platform::db::Database;
 use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 
 use crate::storage;
+
+/// The record a call touches, named by its parsed request.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    /// A new fund, for this organisation (empty: the programme office's).
+    NewFund(&'a str),
+    /// A fund.
+    Fund(&'a str),
+    /// A donation, held through its fund.
+    Donation(&'a str),
+    /// A grant, held through its fund.
+    Grant(&'a str),
+    /// The whole ledger, for doing this: an act no limited caller may do.
+    Ledger(&'static str),
+}
+
+/// What a call needs over the record's organisation, beyond seeing it.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
+    /// Only that the record lies inside the caller's boundary.
+    See,
+    /// This role, for doing `what`.
+    Role(Role, &'static str),
+    /// The first role, else the second (the one a refusal names), for doing `what`.
+    EitherRole(Role, Role, &'static str),
+}
+
+/// A call's record and rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    /// The record touched.
+    pub record: Record<'a>,
+    /// What it needs.
+    pub rule: Rule,
+}
+
+impl<'a> Check<'a> {
+    /// `record`, which the caller must see.
+    pub fn see(record: Record<'a>) -> Self {
+        Self {
+            record,
+            rule: Rule::See,
+        }
+    }
+
+    /// `record`, whose organisation the caller must hold `role` over, for doing `what`.
+    pub fn role(record: Record<'a>, role: Role, what: &'static str) -> Self {
+        Self {
+            record,
+            rule: Rule::Role(role, what),
+        }
+    }
+
+    /// `record`, whose organisation the caller must hold `first` or else `role` over.
+    pub fn either(record: Record<'a>, first: Role, role: Role, what: &'static str) -> Self {
+        Self {
+            record,
+            rule: Rule::EitherRole(first, role, what),
+        }
+    }
+}
+
+/// Admits `caller` to `check`: NOT_FOUND when the record is missing or lies outside its
+/// boundary, PERMISSION_DENIED when a new fund would, when a limited caller attempts a
+/// ledger-wide act, or when a role is missing. A ledger-wide act reads nothing.
+pub async fn admit(db: &Database, caller: &Caller, check: Check<'_>) -> Result<(), Error> {
+    let lineage = match check.record {
+        Record::Ledger(what) => {
+            programme_wide(caller, what)?;
+            // Held programme-wide: over no organisation.
+            Vec::new()
+        }
+        Record::NewFund(organisation_id) => {
+            new_fund(&mut *db.pool().acquire().await?, caller, organisation_id).await?
+        }
+        Record::Fund(id) => fund(&mut *db.pool().acquire().await?, caller, id).await?,
+        Record::Donation(id) => donation(&mut *db.pool().acquire().await?, caller, id).await?,
+        Record::Grant(id) => grant(&mut *db.pool().acquire().await?, caller, id).await?,
+    };
+    match check.rule {
+        Rule::See => Ok(()),
+        Rule::Role(role, what) => caller.require(role, &lineage, what),
+        Rule::EitherRole(first, role, what) => {
+            if caller.may(first, &lineage) {
+                return Ok(());
+            }
+            caller.require(role, &lineage, what)
+        }
+    }
+}
 
 /// The organisations inside `caller`'s boundary, to filter lists and reports; `None`
 /// when it has none.
@@ -37,16 +134,13 @@ pub async fn scope(
 }
 
 /// The lineage of `organisation_id` (empty for the programme office's own funds).
-pub async fn lineage(
-    conn: &mut AnyConnection,
-    organisation_id: &str,
-) -> Result<Vec<String>, Error> {
+async fn lineage(conn: &mut AnyConnection, organisation_id: &str) -> Result<Vec<String>, Error> {
     Ok(known::lineage(conn, Hierarchy::Known, organisation_id).await?)
 }
 
-/// Admits `caller` to fund `fund_id`, answering its owner's lineage for role checks:
-/// NOT_FOUND when the fund is missing or outside the caller's boundary.
-pub async fn fund(
+/// Fund `fund_id`'s owner's lineage, for role checks: NOT_FOUND when the fund is missing
+/// or outside the caller's boundary.
+async fn fund(
     conn: &mut AnyConnection,
     caller: &Caller,
     fund_id: &str,
@@ -67,9 +161,9 @@ pub async fn fund(
     }
 }
 
-/// Admits `caller` to grant `grant_id` through its fund, as [`fund`] does; NOT_FOUND
+/// Grant `grant_id`'s owner's lineage through its fund, as [`fund`] does; NOT_FOUND
 /// names the grant.
-pub async fn grant(
+async fn grant(
     conn: &mut AnyConnection,
     caller: &Caller,
     grant_id: &str,
@@ -85,9 +179,9 @@ pub async fn grant(
     fund(conn, caller, &fund_id).await.map_err(|_| not_found())
 }
 
-/// Admits `caller` to donation `donation_id` through its fund; NOT_FOUND names the
+/// Donation `donation_id`'s owner's lineage through its fund; NOT_FOUND names the
 /// donation.
-pub async fn donation(
+async fn donation(
     conn: &mut AnyConnection,
     caller: &Caller,
     donation_id: &str,
@@ -103,14 +197,13 @@ pub async fn donation(
     fund(conn, caller, &fund_id).await.map_err(|_| not_found())
 }
 
-/// Admits `caller` to creating a fund for `organisation_id` (empty: the programme
-/// office's): inside its boundary, holding `organisation_admin` over it or
-/// `programme_admin`.
-pub async fn create(
+/// The lineage of a new fund's `organisation_id` (empty: the programme office's),
+/// PERMISSION_DENIED when it lies outside the caller's boundary.
+async fn new_fund(
     conn: &mut AnyConnection,
     caller: &Caller,
     organisation_id: &str,
-) -> Result<(), Error> {
+) -> Result<Vec<String>, Error> {
     let lineage = lineage(conn, organisation_id).await?;
     if !caller.sees(&lineage) {
         return Err(Error::denied(
@@ -122,14 +215,11 @@ pub async fn create(
             ),
         ));
     }
-    if caller.may(Role::ProgrammeAdmin, &lineage) {
-        return Ok(());
-    }
-    caller.require(Role::OrganisationAdmin, &lineage, "creating a fund")
+    Ok(lineage)
 }
 
 /// Refuses a caller limited to an organisation an act that spans the whole ledger.
-pub fn programme_wide(caller: &Caller, what: &str) -> Result<(), Error> {
+fn programme_wide(caller: &Caller, what: &str) -> Result<(), Error> {
     if !caller.is_limited() {
         return Ok(());
     }

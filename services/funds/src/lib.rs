@@ -5,15 +5,19 @@
 //! are journal transactions whose entries sum to zero, are append-only (the database
 //! refuses to change them) and hash-chained, so tampering shows. No fund goes below zero.
 //!
-//! Laid out like its siblings: `domain`, `storage`, `ops`, `grpc`, `events`.
+//! Laid out like its siblings: `domain` holds the types and rules (no SQL, no gRPC),
+//! `storage` the only SQL, `ops` the operations and reads (one transaction per write, with
+//! its outbox event built from the domain), `grpc` the API (a route table and a module per
+//! area), `access` who may touch what, `events` what the service consumes, `wire` the
+//! domain's enums as proto numbers.
 
 pub mod access;
 pub mod domain;
-mod enums;
 pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod storage;
+mod wire;
 
 use xingfu_platform::db::MigrationSource;
 use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};

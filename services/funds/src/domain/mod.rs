@@ -78,6 +78,14 @@ named_enum! {
     }
 }
 
+impl GrantKind {
+    /// Whether a grant of this kind names a beneficiary (child support and study corners
+    /// do).
+    pub fn needs_beneficiary(self) -> bool {
+        matches!(self, GrantKind::ChildSupport | GrantKind::StudyCorner)
+    }
+}
+
 impl Purpose {
     /// Whether money of this purpose may pay a grant of `kind`.
     pub fn allows(self, kind: GrantKind) -> bool {
@@ -293,6 +301,19 @@ pub struct Grant {
     pub disbursed_at: Option<i64>,
     /// Optimistic-concurrency version.
     pub version: i64,
+}
+
+/// Which grants a list shows.
+#[derive(Debug, Default)]
+pub struct GrantFilter<'a> {
+    /// Only this fund's.
+    pub fund_id: Option<&'a str>,
+    /// Only in this status.
+    pub status: Option<GrantStatus>,
+    /// Only for this project.
+    pub project_id: Option<&'a str>,
+    /// Only of funds owned by one of these organisations (a caller's boundary).
+    pub owners: Option<&'a [String]>,
 }
 
 /// A project the funds service has learnt of from the projects service's events.

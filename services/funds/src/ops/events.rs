@@ -4,7 +4,7 @@
 use xingfu_proto::funds as pb;
 
 use crate::domain::{Donation, Fund, Grant, GrantStatus};
-use crate::enums::{
+use crate::wire::{
     channel_to_proto, donor_kind_to_proto, grant_kind_to_proto, grant_status_to_proto,
     purpose_to_proto,
 };

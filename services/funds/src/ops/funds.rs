@@ -46,4 +46,15 @@ impl Ledger {
             .await?
             .ok_or_else(|| fund_not_found(id))
     }
+
+    /// Funds newest first after `after`, owned by one of `owners` when given.
+    pub async fn funds(
+        &self,
+        owners: Option<&[String]>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Fund>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(funds::list(&mut conn, owners, after, limit).await?)
+    }
 }

@@ -11,7 +11,7 @@ use xingfu_proto::funds as pb;
 use super::events::grant_approved;
 use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{BENEFICIARIES, Kind, fund_account, transfer};
-use crate::domain::{Date, Grant, GrantKind, GrantStatus, NewGrant};
+use crate::domain::{Date, Grant, GrantFilter, GrantStatus, NewGrant};
 use crate::storage::funds::Movement;
 use crate::storage::grants;
 use crate::storage::{funds, projects};
@@ -74,6 +74,17 @@ impl Ledger {
         grants::get(&mut conn, id)
             .await?
             .ok_or_else(|| grant_not_found(id))
+    }
+
+    /// Grants newest first matching `filter`, after `after`.
+    pub async fn grants(
+        &self,
+        filter: &GrantFilter<'_>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Grant>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(grants::list(&mut conn, filter, after, limit).await?)
     }
 
     /// `approver` approves a REQUESTED grant; it is APPROVED once it has the approvals it
@@ -268,9 +279,4 @@ fn grant_state(grant: &Grant, wanted: &str) -> Error {
         subject: format!("grants/{}", grant.id),
         message: format!("grant {} is {}; {wanted}", grant.id, grant.status.as_str()),
     }
-}
-
-/// Whether a grant kind names a beneficiary (child support and study corners do).
-pub fn needs_beneficiary(kind: GrantKind) -> bool {
-    matches!(kind, GrantKind::ChildSupport | GrantKind::StudyCorner)
 }

@@ -1,6 +1,7 @@
 //! The ledger's operations: each write is one transaction holding the change, its journal
 //! postings, the funds' kept balances and its outbox event.
 
+mod admission;
 mod donations;
 mod events;
 mod funds;
@@ -16,7 +17,6 @@ use xingfu_platform::pii::Protector;
 use crate::domain::ledger::{Kind, Line};
 use crate::storage::ledger::{self, Refused};
 
-pub use grants::needs_beneficiary;
 pub use reports::{Report, ReportFilter, Verification, to_csv};
 
 /// The charity ledger: its database, its outbox, the key for personal data, and the amount

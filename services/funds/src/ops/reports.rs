@@ -1,11 +1,13 @@
 //! Verification, balances, closing periods and reports.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
+use xingfu_platform::trust::Caller;
 
 use super::Ledger;
+use crate::access;
 use crate::domain::ledger::{GENESIS, chain_hash, fund_account};
 use crate::domain::{Date, Fund, GrantKind, Purpose};
 use crate::storage::{donations, funds, grants, ledger, reports};
@@ -35,7 +37,7 @@ pub struct ReportFilter {
     /// Last month.
     pub to: Option<String>,
     /// Only these funds (a caller's boundary); `None` is every fund.
-    pub funds: Option<std::collections::HashSet<String>>,
+    pub funds: Option<HashSet<String>>,
 }
 
 /// A line of a report.
@@ -296,6 +298,23 @@ impl Ledger {
             })
             .collect();
         Ok(report)
+    }
+
+    /// The funds a report for `caller` covers: every fund (`None`), or those inside its
+    /// boundary.
+    pub async fn funds_seen_by(&self, caller: &Caller) -> Result<Option<HashSet<String>>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let Some(owners) = access::scope(&mut conn, caller).await? else {
+            return Ok(None);
+        };
+        let funds = funds::all(&mut conn).await?;
+        Ok(Some(
+            funds
+                .into_iter()
+                .filter(|fund| owners.contains(&fund.organisation_id))
+                .map(|fund| fund.id)
+                .collect(),
+        ))
     }
 
     /// Donations kept (not refunded), for the transparency report.

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row};
 use xingfu_platform::db::{Filtered, Keyed};
 
 use super::corrupt;
-use crate::domain::{Grant, GrantKind, GrantStatus, Item, NewGrant};
+use crate::domain::{Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant};
 
 const COLUMNS: &str = "id, fund_id, kind, beneficiary_ref, project_id, items, amount_fen, status, \
     requested_by, approvals_required, reason, created_at, disbursed_at, version";
@@ -137,19 +137,6 @@ pub async fn save(conn: &mut AnyConnection, grant: &Grant) -> Result<bool, sqlx:
     .await?
     .rows_affected();
     Ok(updated == 1)
-}
-
-/// Which grants a list shows.
-#[derive(Debug, Default)]
-pub struct GrantFilter<'a> {
-    /// Only this fund's.
-    pub fund_id: Option<&'a str>,
-    /// Only in this status.
-    pub status: Option<GrantStatus>,
-    /// Only for this project.
-    pub project_id: Option<&'a str>,
-    /// Only of funds owned by one of these organisations (a caller's boundary).
-    pub owners: Option<&'a [String]>,
 }
 
 /// Grants newest first matching `filter`, after `after`.

@@ -1,5 +1,6 @@
-//! The domain's enums as `xingfu.funds.v1` numbers and back: the API parses and answers
-//! with them, and the events the ledger publishes carry them.
+//! The domain's enums as `xingfu.funds.v1` numbers, both ways: shared by the API's
+//! requests and answers (`grpc`) and the events the operations publish (`ops`), so
+//! neither reaches into the other.
 
 use xingfu_platform::enum_map;
 use xingfu_proto::funds as pb;
