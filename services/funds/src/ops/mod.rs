@@ -6,7 +6,9 @@ mod donations;
 mod events;
 mod funds;
 mod grants;
+mod journal;
 mod reports;
+mod verify;
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
@@ -17,7 +19,8 @@ use xingfu_platform::pii::Protector;
 use crate::domain::ledger::{Kind, Line};
 use crate::storage::ledger::{self, Refused};
 
-pub use reports::{Report, ReportFilter, Verification, to_csv};
+pub use reports::{Report, ReportFilter, ReportRow, to_csv};
+pub use verify::Verification;
 
 /// The charity ledger: its database, its outbox, the key for personal data, and the amount
 /// above which a grant needs two approvers.
