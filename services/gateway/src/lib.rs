@@ -10,6 +10,7 @@ pub mod descriptors;
 pub mod health;
 pub mod http;
 pub mod jwt;
+pub mod layers;
 pub mod limits;
 pub mod overview;
 pub mod principals;
@@ -61,7 +62,8 @@ pub fn subscriptions(
     )]
 }
 
-/// Builds the gateway: a proxy to each service's endpoint (`<service>.endpoint`).
+/// Builds the gateway: its [`layers`] around a proxy to each service's endpoint
+/// (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let principals = principals::Principals::load(
         ctx.db.clone(),
@@ -70,16 +72,9 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     )
     .await?;
     let auth = auth::Auth::load(&ctx.settings)?.with_principals(principals.clone());
-    let proxy = proxy::Proxy::new(
-        &ctx.settings,
-        PUBLIC_SERVICES,
-        auth,
-        ctx.internal.clone(),
-        ctx.local.clone(),
-    )?;
-    let upstreams = proxy.upstreams();
+    let upstreams = proxy::Upstreams::new(&ctx.settings, PUBLIC_SERVICES)?;
     let channel = |owner| {
-        proxy
+        upstreams
             .channel(owner)
             .ok_or_else(|| anyhow::anyhow!("no upstream for {owner}"))
     };
@@ -91,15 +86,25 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         channel(ServiceName::Workshops)?,
     );
     let (auditor, audit_writer) = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
-    let proxy = proxy
-        .with_local(api::GatewayApi::new(
+    let proxy = proxy::Proxy::new(
+        upstreams.clone(),
+        ctx.local.clone(),
+        api::GatewayApi::new(
             sources,
             auditor.clone(),
             api::principals::PrincipalsApi::new(principals.clone(), ctx.db.clone()),
-        ))
-        .with_auditor(auditor)
-        .with_subtrees(subtree::Subtrees::new(ctx.db.clone()));
-    let http = http::rest::router(proxy.clone())
+        ),
+    );
+    let gateway = layers::Layers {
+        upstreams: upstreams.clone(),
+        limits: limits::Limits::new(&ctx.settings.limits, auth.rates()),
+        auth,
+        internal: ctx.internal.clone(),
+        auditor,
+        subtrees: subtree::Subtrees::new(ctx.db.clone()),
+    }
+    .around(proxy);
+    let http = http::rest::router(gateway.clone())
         .merge(http::dashboard::router())
         .route(
             "/openapi.json",
@@ -107,7 +112,7 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
                 http::rest::json_response(::http::StatusCode::OK, &http::openapi::document())
             }),
         );
-    let router = axum::Router::new().fallback_service(proxy);
+    let router = axum::Router::new().fallback_service(gateway);
     let names = PUBLIC_SERVICES
         .iter()
         .map(|(name, _)| *name)
@@ -117,7 +122,11 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     parts.http = Some(http);
     parts.subscriptions = subscriptions(&ctx.db);
     parts.background.push(Box::new(move |reporter, shutdown| {
-        Box::pin(health::watch_upstreams(upstreams, reporter, shutdown))
+        Box::pin(health::watch_upstreams(
+            upstreams.channels(),
+            reporter,
+            shutdown,
+        ))
     }));
     parts.background.push(Box::new(move |_, shutdown| {
         Box::pin(principals.run(shutdown))

@@ -1,7 +1,7 @@
 //! The gateway on the HTTP port: every unary call of the public APIs as JSON
 //! (`rest`), the OpenAPI document describing them (`openapi`), and the programme's
 //! dashboard (`dashboard`). All three are made from the descriptor set by one rule, so
-//! no call has a hand-written handler, and every JSON call goes through the same proxy as
+//! no call has a hand-written handler, and every JSON call goes through the same layers as
 //! gRPC: the same keys, scopes, limits and audit.
 
 pub mod dashboard;

@@ -2,7 +2,7 @@
 //! [`super::Route`]): a read's request fields come from the query string (`?category=…`,
 //! nested fields dotted: `page.page_size=20`, repeated ones repeated), a write's from the
 //! JSON body (proto field names or lowerCamelCase, as the proto3 JSON mapping allows).
-//! The call then goes through the gateway's own gRPC proxy with the caller's
+//! The call then goes through the gateway's own gRPC layers with the caller's
 //! `x-api-key`, so keys, scopes, limits and audit are the same. The answer is the proto3
 //! JSON of the response with proto field names and every field present; an error is
 //! `{"code", "message", "details"}` with the HTTP status of its gRPC code.
@@ -24,17 +24,17 @@ use tower::ServiceExt as _;
 
 use super::{Route, routes};
 use crate::auth::{API_KEY_HEADER, Access};
-use crate::proxy::Proxy;
+use crate::layers::Gateway;
 
-/// Serves the JSON routes through `proxy`.
-pub fn router(proxy: Proxy) -> axum::Router {
+/// Serves the JSON routes through `gateway`, the same stack as gRPC calls.
+pub fn router(gateway: Gateway) -> axum::Router {
     axum::Router::new()
         .route("/v1/{service}/{slug}", axum::routing::get(call).post(call))
-        .with_state(proxy)
+        .with_state(gateway)
 }
 
 async fn call(
-    State(proxy): State<Proxy>,
+    State(gateway): State<Gateway>,
     Path((service, slug)): Path<(String, String)>,
     method: http::Method,
     RawQuery(query): RawQuery,
@@ -92,12 +92,12 @@ async fn call(
             );
         }
     };
-    forward(proxy, route, request, &headers).await
+    forward(gateway, route, request, &headers).await
 }
 
-/// Sends `request` through the gRPC proxy and answers its outcome as JSON.
+/// Sends `request` through the gateway's gRPC stack and answers its outcome as JSON.
 async fn forward(
-    proxy: Proxy,
+    gateway: Gateway,
     route: &Route,
     request: DynamicMessage,
     headers: &HeaderMap,
@@ -128,7 +128,7 @@ async fn forward(
             grpc.headers_mut().insert(name, value.clone());
         }
     }
-    let Ok(answer) = proxy.oneshot(grpc).await;
+    let Ok(answer) = gateway.oneshot(grpc).await;
     let (parts, body) = answer.into_parts();
     let collected = match body.collect().await {
         Ok(collected) => collected,
