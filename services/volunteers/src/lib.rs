@@ -2,8 +2,12 @@
 //! organisations (党组织 / 机关单位) and communities (村社 / 小区) that every other service
 //! refers to; with its issue, Party-member volunteers (党员志愿者) and the service they give.
 //!
-//! Laid out like its siblings: `domain`, `storage`, `ops`, `grpc`.
+//! Laid out like its siblings: `domain` holds the types and rules (no SQL, no gRPC),
+//! `storage` the only SQL, `ops` the operations, reads and writes (each write one
+//! transaction with its outbox event, built in `events` from the domain), `grpc` the API
+//! (a route table and a module per area), `access` the checks on the caller alone.
 
+pub mod access;
 pub mod domain;
 pub mod events;
 pub mod grpc;

@@ -1,11 +1,14 @@
-//! Requests about activities parsed into the domain, and answers built from it.
+//! The activities' calls (creating, signing up, checking in and out, verifying,
+//! completing, listing): requests parsed into the domain, answers built from it.
 
 use xingfu_platform::time::{now_micros, to_timestamp};
-use xingfu_platform::{Error, FieldViolation, Violations, enum_map, validate};
-use xingfu_proto::common::CommunityRef;
+use xingfu_platform::trust::Caller;
+use xingfu_platform::{Error, FieldViolation, Violations, enum_map, paging, validate};
+use xingfu_proto::common::{CommunityRef, PageResponse};
 use xingfu_proto::volunteers as pb;
 
 use crate::domain::activities::{Activity, ActivityKind, MAX_CAPACITY, NewActivity, Participation};
+use crate::ops::Volunteers;
 
 enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activity kind", {
     Classroom <=> Classroom,
@@ -24,7 +27,7 @@ enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activ
 
 /// An activity kind of a request; UNSPECIFIED is `None`. The deprecated catch-all kinds
 /// are refused with the kinds that replace them.
-pub(super) fn parse_kind(value: i32, field: &str) -> Result<Option<ActivityKind>, FieldViolation> {
+fn parse_kind(value: i32, field: &str) -> Result<Option<ActivityKind>, FieldViolation> {
     #[allow(deprecated)] // naming the deprecated values is how they are refused
     match pb::ActivityKind::try_from(value) {
         Ok(pb::ActivityKind::FourOnes) => Err(FieldViolation::new(
@@ -40,8 +43,122 @@ pub(super) fn parse_kind(value: i32, field: &str) -> Result<Option<ActivityKind>
     }
 }
 
+/// CreateActivity.
+pub(super) async fn create_activity(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::CreateActivityRequest,
+) -> Result<pb::Activity, Error> {
+    let new = new_activity(&r)?;
+    let activity = volunteers.create_activity(caller, new).await?;
+    Ok(activity_to_proto(activity))
+}
+
+/// GetActivity.
+pub(super) async fn get_activity(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::GetActivityRequest,
+) -> Result<pb::Activity, Error> {
+    let id = validate::uuid(&r.id, "id")?;
+    Ok(activity_to_proto(volunteers.activity(caller, &id).await?))
+}
+
+/// ListActivities.
+pub(super) async fn list_activities(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::ListActivitiesRequest,
+) -> Result<pb::ListActivitiesResponse, Error> {
+    let (community, kind, completed) = list_filters(&r)?;
+    let filters = format!("{community:?}/{kind:?}/{completed:?}");
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+    let mut found = volunteers
+        .activities(
+            caller,
+            (community.as_deref(), kind, completed),
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+    let next_page_token = paging::finish(&mut found, &page, &filters, |a| &a.id);
+    Ok(pb::ListActivitiesResponse {
+        activities: found.into_iter().map(activity_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+/// SignUp.
+pub(super) async fn sign_up(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::SignUpRequest,
+) -> Result<pb::Participation, Error> {
+    let (activity, volunteer) = ids(&r.activity_id, &r.volunteer_id)?;
+    let part = volunteers.sign_up(caller, &activity, &volunteer).await?;
+    Ok(participation_to_proto(part))
+}
+
+/// CheckIn.
+pub(super) async fn check_in(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::CheckRequest,
+) -> Result<pb::Participation, Error> {
+    let (activity, volunteer) = ids(&r.activity_id, &r.volunteer_id)?;
+    let at = check_time(&r)?;
+    let part = volunteers
+        .check_in(caller, &activity, &volunteer, at)
+        .await?;
+    Ok(participation_to_proto(part))
+}
+
+/// CheckOut.
+pub(super) async fn check_out(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::CheckRequest,
+) -> Result<pb::Participation, Error> {
+    let (activity, volunteer) = ids(&r.activity_id, &r.volunteer_id)?;
+    let at = check_time(&r)?;
+    let part = volunteers
+        .check_out(caller, &activity, &volunteer, at)
+        .await?;
+    Ok(participation_to_proto(part))
+}
+
+/// VerifyHours: the verifier is the caller (or whom a delegate names), never the
+/// field's word.
+pub(super) async fn verify_hours(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::VerifyHoursRequest,
+) -> Result<pb::VerifyHoursResponse, Error> {
+    let activity = validate::uuid(&r.activity_id, "activity_id")?;
+    let verifier = caller.actor("verifier", &r.verifier)?;
+    let verified = volunteers
+        .verify_hours(caller, &activity, &verifier.id)
+        .await?;
+    Ok(pb::VerifyHoursResponse {
+        verified: verified.into_iter().map(participation_to_proto).collect(),
+    })
+}
+
+/// CompleteActivity.
+pub(super) async fn complete_activity(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::CompleteActivityRequest,
+) -> Result<pb::Activity, Error> {
+    let id = validate::uuid(&r.activity_id, "activity_id")?;
+    let activity = volunteers
+        .complete_activity(caller, &id, r.people_served)
+        .await?;
+    Ok(activity_to_proto(activity))
+}
+
 /// `CreateActivityRequest` as a new activity, every bad field reported at once.
-pub(super) fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
+fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
     let mut v = Violations::default();
     let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
     let title = v.check(validate::single_line(&r.title, "title", 200));
@@ -70,79 +187,68 @@ pub(super) fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity,
     if !(1..=MAX_CAPACITY).contains(&capacity) {
         v.add("capacity", format!("must be 1 to {MAX_CAPACITY}"));
     }
-    v.finish()?;
-    match (
-        request_id,
-        title,
-        kind,
-        community_id,
-        project_id,
-        start_at,
-        organisation_id,
-    ) {
-        (
-            Some(request_id),
-            Some(title),
-            Some(kind),
-            Some(community_id),
-            Some(project_id),
-            Some(start_at),
-            Some(organisation_id),
-        ) => Ok(NewActivity {
+    let (request_id, title, kind, community_id, project_id, start_at, organisation_id) = v
+        .finish_with((
             request_id,
             title,
             kind,
             community_id,
             project_id,
             start_at,
-            capacity,
             organisation_id,
-        }),
-        _ => Err(Error::invalid("", "invalid request")),
-    }
+        ))?;
+    Ok(NewActivity {
+        request_id,
+        title,
+        kind,
+        community_id,
+        project_id,
+        start_at,
+        capacity,
+        organisation_id,
+    })
 }
 
 /// `ListActivitiesRequest`'s filters: community, kind and whether completed.
-pub(super) type ActivityFilters = (Option<String>, Option<ActivityKind>, Option<bool>);
+type ListFilters = (Option<String>, Option<ActivityKind>, Option<bool>);
 
 /// The filters of a `ListActivitiesRequest`, checked.
-pub(super) fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ActivityFilters, Error> {
+fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ListFilters, Error> {
     let mut v = Violations::default();
     let community = if r.community_id.is_empty() {
-        None
+        Some(None)
     } else {
         v.check(validate::directory_id(&r.community_id, "community_id"))
+            .map(Some)
     };
-    let kind = v.check(parse_kind(r.kind, "kind")).flatten();
+    let kind = v.check(parse_kind(r.kind, "kind"));
     let completed = match pb::ActivityStatus::try_from(r.status) {
-        Ok(pb::ActivityStatus::Unspecified) => None,
-        Ok(pb::ActivityStatus::Open) => Some(false),
-        Ok(pb::ActivityStatus::Completed) => Some(true),
+        Ok(pb::ActivityStatus::Unspecified) => Some(None),
+        Ok(pb::ActivityStatus::Open) => Some(Some(false)),
+        Ok(pb::ActivityStatus::Completed) => Some(Some(true)),
         Err(_) => {
             v.add("status", format!("unknown activity status {}", r.status));
             None
         }
     };
-    v.finish()?;
-    Ok((community, kind, completed))
+    v.finish_with((community, kind, completed))
 }
 
 /// The activity and volunteer ids of a sign-up or check, checked.
-pub(super) fn ids(activity_id: &str, volunteer_id: &str) -> Result<(String, String), Error> {
+fn ids(activity_id: &str, volunteer_id: &str) -> Result<(String, String), Error> {
     let mut v = Violations::default();
     let activity = v.check(validate::uuid(activity_id, "activity_id"));
     let volunteer = v.check(validate::uuid(volunteer_id, "volunteer_id"));
-    v.finish()?;
-    Ok((activity.unwrap_or_default(), volunteer.unwrap_or_default()))
+    v.finish_with((activity, volunteer))
 }
 
 /// A check's time: the given one, or now.
-pub(super) fn check_time(r: &pb::CheckRequest) -> Result<i64, Error> {
+fn check_time(r: &pb::CheckRequest) -> Result<i64, Error> {
     Ok(validate::timestamp(r.time.as_ref(), "time")?.unwrap_or_else(now_micros))
 }
 
 /// An activity as the API shows it.
-pub(super) fn activity_to_proto(a: Activity) -> pb::Activity {
+fn activity_to_proto(a: Activity) -> pb::Activity {
     pb::Activity {
         id: a.id,
         title: a.title,
@@ -169,7 +275,7 @@ pub(super) fn activity_to_proto(a: Activity) -> pb::Activity {
 }
 
 /// A participation as the API shows it.
-pub(super) fn participation_to_proto(p: Participation) -> pb::Participation {
+fn participation_to_proto(p: Participation) -> pb::Participation {
     pb::Participation {
         activity_id: p.activity_id,
         volunteer_id: p.volunteer_id,

@@ -1,6 +1,8 @@
-//! Requests about two-place evaluation parsed into the domain, answers built from it.
+//! The two-place evaluation's calls: requests parsed into the domain, answers built
+//! from it.
 
 use xingfu_platform::time::to_timestamp;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
@@ -9,7 +11,6 @@ use crate::domain::evaluations::{
     Evaluation, EvaluationResult, Grade, NewEvaluation, Side, parse_period,
 };
 use crate::ops::Volunteers;
-use xingfu_platform::trust::Caller;
 
 enum_map!(side_to_proto, side_from_proto, Side, pb::EvaluationSide, "evaluation side", {
     Work <=> Work,
@@ -23,8 +24,9 @@ enum_map!(grade_to_proto, grade_from_proto, Grade, pb::EvaluationGrade, "evaluat
     Fail <=> Fail,
 });
 
-/// RecordEvaluation.
-pub(super) async fn record(
+/// RecordEvaluation: the evaluator is the caller (or whom a delegate names), never
+/// the field's word.
+pub(super) async fn record_evaluation(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::RecordEvaluationRequest,
@@ -38,20 +40,9 @@ pub(super) async fn record(
         v.add("score", "must be 1 to 5");
     }
     let comment = v.check(validate::multi_line(&r.comment, "comment", 500));
-    v.finish()?;
-    // The evaluator is the caller (or whom a delegate names), never the field's word.
-    let evaluator = Some(caller.actor("evaluator", &r.evaluator)?.id);
-    let (
-        Some(request_id),
-        Some(volunteer_id),
-        Some(period),
-        Some(side),
-        Some(comment),
-        Some(evaluator),
-    ) = (request_id, volunteer_id, period, side, comment, evaluator)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, volunteer_id, period, side, comment) =
+        v.finish_with((request_id, volunteer_id, period, side, comment))?;
+    let evaluator = caller.actor("evaluator", &r.evaluator)?.id;
     let new = NewEvaluation {
         request_id,
         volunteer_id,
@@ -67,7 +58,7 @@ pub(super) async fn record(
 }
 
 /// GetEvaluationResult.
-pub(super) async fn result(
+pub(super) async fn get_evaluation_result(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::GetEvaluationResultRequest,
@@ -75,19 +66,15 @@ pub(super) async fn result(
     let mut v = Violations::default();
     let volunteer_id = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
     let period = v.check(parse_period(&r.period, "period"));
-    v.finish()?;
+    let (volunteer_id, period) = v.finish_with((volunteer_id, period))?;
     let result = volunteers
-        .evaluation_result(
-            caller,
-            &volunteer_id.unwrap_or_default(),
-            &period.unwrap_or_default(),
-        )
+        .evaluation_result(caller, &volunteer_id, &period)
         .await?;
     Ok(result_to_proto(result))
 }
 
-/// ListEvaluationResults.
-pub(super) async fn history(
+/// ListEvaluationResults: a volunteer's results, newest period first.
+pub(super) async fn list_evaluation_results(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::ListEvaluationResultsRequest,

@@ -1,17 +1,53 @@
-//! Directory CSV files into organisations and communities: every row checked, every bad
-//! row reported with the line it starts on.
+//! ImportDirectory: a CSV file streamed in chunks, parsed into organisations and
+//! communities (every row checked, every bad row reported with the line it starts on).
+//! Only a programme-wide caller gets here (`access::importing_the_directory`).
 
+use futures_util::StreamExt as _;
+use tonic::Streaming;
 use xingfu_platform::time::now_micros;
-use xingfu_platform::{FieldViolation, validate};
+use xingfu_platform::trust::Caller;
+use xingfu_platform::{Error, FieldViolation, validate};
+use xingfu_proto::volunteers as pb;
 
 use crate::domain::{self, Community, CommunityKind, Organisation, OrganisationKind};
-use crate::ops::{DirectoryRow, ImportReport};
+use crate::ops::{DirectoryRow, ImportReport, Volunteers};
 
 /// Largest file accepted, in bytes.
-pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+/// ImportDirectory: the file read whole (up to [`MAX_FILE_BYTES`]), then registered.
+pub(super) async fn import_directory(
+    volunteers: &Volunteers,
+    _caller: &Caller,
+    mut stream: Streaming<pb::ImportDirectoryChunk>,
+) -> Result<pb::ImportDirectoryResponse, tonic::Status> {
+    let mut data = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        data.extend_from_slice(&chunk?.data);
+        if data.len() > MAX_FILE_BYTES {
+            return Err(Error::invalid(
+                "data",
+                format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+            )
+            .into());
+        }
+    }
+    let (rows, report) = parse(&data).map_err(Error::from)?;
+    let report = volunteers.import_directory(rows, report).await?;
+    Ok(pb::ImportDirectoryResponse {
+        organisations: report.organisations,
+        communities: report.communities,
+        already_registered: report.already_registered,
+        rejected: report
+            .rejected
+            .into_iter()
+            .map(|(line, reason)| pb::DirectoryRowError { line, reason })
+            .collect(),
+    })
+}
 
 /// Parses a directory CSV file: the good rows with their lines, and a report with the bad.
-pub fn parse(data: &[u8]) -> Result<(Vec<(i64, DirectoryRow)>, ImportReport), FieldViolation> {
+fn parse(data: &[u8]) -> Result<(Vec<(i64, DirectoryRow)>, ImportReport), FieldViolation> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
     let headers = reader
         .headers()

@@ -1,15 +1,57 @@
-//! Requests about the volunteer register parsed into the domain, answers built from it.
+//! The volunteer register's calls: requests parsed into the domain, answers built from
+//! it, personal data in clear only for a caller holding `pii:read`.
 
 use xingfu_platform::time::to_timestamp;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, validate};
 use xingfu_proto::volunteers as pb;
 
+use crate::access;
 use crate::domain::register::{NewVolunteer, Volunteer, parse_id_number, parse_phone};
-use crate::ops::Lookup;
+use crate::ops::{Lookup, Volunteers};
+
+/// RegisterVolunteer.
+pub(super) async fn register_volunteer(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::RegisterVolunteerRequest,
+) -> Result<pb::Volunteer, Error> {
+    let reveal = access::reveals(caller);
+    let new = new_volunteer(&r)?;
+    let mut volunteer = volunteers.register_volunteer(caller, new, reveal).await?;
+    // A write answers with the name as the caller may see it, never the phone or ID
+    // number in clear: revealing them is a read, asked for and audited as one.
+    volunteer.revealed = None;
+    Ok(volunteer_to_proto(volunteer))
+}
+
+/// GetVolunteer: personal data in clear for a caller holding `pii:read`.
+pub(super) async fn get_volunteer(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::GetVolunteerRequest,
+) -> Result<pb::Volunteer, Error> {
+    let reveal = access::reveals(caller);
+    let id = validate::uuid(&r.id, "id")?;
+    let volunteer = volunteers.volunteer_for(caller, &id, reveal).await?;
+    Ok(volunteer_to_proto(volunteer))
+}
+
+/// FindVolunteer, by a clear phone or ID number: admitted only with `pii:read`
+/// (`access::finding_by_personal_data`), so the answer is in clear.
+pub(super) async fn find_volunteer(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::FindVolunteerRequest,
+) -> Result<pb::Volunteer, Error> {
+    let lookup = lookup(&r)?;
+    let volunteer = volunteers.find_volunteer(caller, lookup, true).await?;
+    Ok(volunteer_to_proto(volunteer))
+}
 
 /// `RegisterVolunteerRequest` as a new volunteer, every bad field reported at once. The
 /// violations name the field, never echo its value: the values are personal data.
-pub(super) fn new_volunteer(r: &pb::RegisterVolunteerRequest) -> Result<NewVolunteer, Error> {
+fn new_volunteer(r: &pb::RegisterVolunteerRequest) -> Result<NewVolunteer, Error> {
     let mut v = Violations::default();
     let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
     let name = v.check(validate::single_line(&r.name, "name", 50));
@@ -24,26 +66,22 @@ pub(super) fn new_volunteer(r: &pb::RegisterVolunteerRequest) -> Result<NewVolun
         "home_community_id",
     ));
     let skills = super::teams::skills(&r.skills, &mut v);
-    v.finish()?;
-    match (request_id, name, phone, id_number, work, home) {
-        (Some(request_id), Some(name), Some(phone), Some(id_number), Some(work), Some(home)) => {
-            Ok(NewVolunteer {
-                request_id,
-                name,
-                phone,
-                id_number,
-                party_member: r.party_member,
-                work_organisation_id: work,
-                home_community_id: home,
-                skills,
-            })
-        }
-        _ => Err(Error::invalid("", "invalid request")),
-    }
+    let (request_id, name, phone, id_number, work, home) =
+        v.finish_with((request_id, name, phone, id_number, work, home))?;
+    Ok(NewVolunteer {
+        request_id,
+        name,
+        phone,
+        id_number,
+        party_member: r.party_member,
+        work_organisation_id: work,
+        home_community_id: home,
+        skills,
+    })
 }
 
 /// `FindVolunteerRequest` as a lookup: exactly one of phone and ID number.
-pub(super) fn lookup(r: &pb::FindVolunteerRequest) -> Result<Lookup, Error> {
+fn lookup(r: &pb::FindVolunteerRequest) -> Result<Lookup, Error> {
     match (r.phone.is_empty(), r.id_number.is_empty()) {
         (false, true) => Ok(Lookup::Phone(parse_phone(&r.phone, "phone")?)),
         (true, false) => Ok(Lookup::IdNumber(parse_id_number(
@@ -58,7 +96,7 @@ pub(super) fn lookup(r: &pb::FindVolunteerRequest) -> Result<Lookup, Error> {
 }
 
 /// A volunteer as the API shows it.
-pub(super) fn volunteer_to_proto(v: Volunteer) -> pb::Volunteer {
+fn volunteer_to_proto(v: Volunteer) -> pb::Volunteer {
     let (phone, id_number) = v.revealed.unwrap_or_default();
     pb::Volunteer {
         phone,

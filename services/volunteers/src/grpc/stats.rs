@@ -1,16 +1,18 @@
 //! The dashboard figures as the API shows them.
 
 use xingfu_platform::Error;
+use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::activities::kind_to_proto;
+use super::directory::organisation_kind_to_proto;
 use crate::ops::Volunteers;
-use xingfu_platform::trust::Caller;
 
-/// GetStats.
-pub(super) async fn get(
+/// GetStats: the programme's figures, or those of the caller's boundary.
+pub(super) async fn get_stats(
     volunteers: &Volunteers,
     caller: &Caller,
+    _request: pb::GetStatsRequest,
 ) -> Result<pb::VolunteerStats, Error> {
     let stats = volunteers.stats(caller).await?;
     Ok(pb::VolunteerStats {
@@ -30,7 +32,7 @@ pub(super) async fn get(
             .organisations
             .iter()
             .map(|(kind, count)| pb::OrganisationCount {
-                kind: super::organisation_kind_to_proto(*kind) as i32,
+                kind: organisation_kind_to_proto(*kind) as i32,
                 count: *count,
             })
             .collect(),

@@ -1,6 +1,7 @@
-//! Requests about teams parsed into the domain, answers built from it.
+//! The service teams' calls: requests parsed into the domain, answers built from it.
 
 use xingfu_platform::time::to_timestamp;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
@@ -8,10 +9,9 @@ use xingfu_proto::volunteers as pb;
 use crate::domain::register::MAX_SKILLS;
 use crate::domain::teams::{NewTeam, Team};
 use crate::ops::Volunteers;
-use xingfu_platform::trust::Caller;
 
 /// FormTeam.
-pub(super) async fn form(
+pub(super) async fn form_team(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::FormTeamRequest,
@@ -24,11 +24,7 @@ pub(super) async fn form(
         "organisation_id",
     ));
     let skills = skills(&r.skills, &mut v);
-    v.finish()?;
-    let (Some(request_id), Some(name), Some(organisation_id)) = (request_id, name, organisation)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, name, organisation_id) = v.finish_with((request_id, name, organisation))?;
     let new = NewTeam {
         request_id,
         name,
@@ -39,7 +35,7 @@ pub(super) async fn form(
 }
 
 /// GetTeam.
-pub(super) async fn get(
+pub(super) async fn get_team(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::GetTeamRequest,
@@ -49,7 +45,7 @@ pub(super) async fn get(
 }
 
 /// ListTeams.
-pub(super) async fn list(
+pub(super) async fn list_teams(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::ListTeamsRequest,
@@ -79,30 +75,42 @@ pub(super) async fn list(
     })
 }
 
-/// AddTeamMember (`member`) and RemoveTeamMember.
-pub(super) async fn set_member(
+/// AddTeamMember.
+pub(super) async fn add_team_member(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::TeamMemberRequest,
+) -> Result<pb::Team, Error> {
+    set_member(volunteers, caller, &r, true).await
+}
+
+/// RemoveTeamMember.
+pub(super) async fn remove_team_member(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::TeamMemberRequest,
+) -> Result<pb::Team, Error> {
+    set_member(volunteers, caller, &r, false).await
+}
+
+async fn set_member(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: &pb::TeamMemberRequest,
     member: bool,
 ) -> Result<pb::Team, Error> {
     let mut v = Violations::default();
     let team = v.check(validate::uuid(&r.team_id, "team_id"));
     let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
-    v.finish()?;
+    let (team, volunteer) = v.finish_with((team, volunteer))?;
     let team = volunteers
-        .set_team_member(
-            caller,
-            &team.unwrap_or_default(),
-            &volunteer.unwrap_or_default(),
-            member,
-        )
+        .set_team_member(caller, &team, &volunteer, member)
         .await?;
     Ok(team_to_proto(team))
 }
 
 /// ListTeamMembers.
-pub(super) async fn members(
+pub(super) async fn list_team_members(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::ListTeamMembersRequest,

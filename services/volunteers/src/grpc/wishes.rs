@@ -1,13 +1,13 @@
-//! Requests about micro-wishes parsed into the domain, answers built from it.
+//! The micro-wishes' calls: requests parsed into the domain, answers built from it.
 
 use xingfu_platform::time::to_timestamp;
+use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 
 use crate::domain::wishes::{AgeBand, MAX_ALIAS_CHARS, NewWish, Wish, WishStatus};
 use crate::ops::Volunteers;
-use xingfu_platform::trust::Caller;
 
 enum_map!(band_to_proto, band_from_proto, AgeBand, pb::AgeBand, "age band", {
     Under6 <=> Under6,
@@ -23,7 +23,7 @@ enum_map!(status_to_proto, status_from_proto, WishStatus, pb::WishStatus, "wish 
 });
 
 /// PostWish.
-pub(super) async fn post(
+pub(super) async fn post_wish(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::PostWishRequest,
@@ -41,12 +41,8 @@ pub(super) async fn post(
     ));
     let community = v.check(validate::directory_id(&r.community_id, "community_id"));
     let wish = v.check(validate::single_line(&r.wish, "wish", 200));
-    v.finish()?;
-    let (Some(request_id), Some(child_alias), Some(age_band), Some(community_id), Some(wish)) =
-        (request_id, alias, band, community, wish)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, child_alias, age_band, community_id, wish) =
+        v.finish_with((request_id, alias, band, community, wish))?;
     let new = NewWish {
         request_id,
         child_alias,
@@ -58,7 +54,7 @@ pub(super) async fn post(
 }
 
 /// GetWish.
-pub(super) async fn get(
+pub(super) async fn get_wish(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::GetWishRequest,
@@ -68,19 +64,20 @@ pub(super) async fn get(
 }
 
 /// ListWishes.
-pub(super) async fn list(
+pub(super) async fn list_wishes(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::ListWishesRequest,
 ) -> Result<pb::ListWishesResponse, Error> {
     let mut v = Violations::default();
     let community = if r.community_id.is_empty() {
-        None
+        Some(None)
     } else {
         v.check(validate::directory_id(&r.community_id, "community_id"))
+            .map(Some)
     };
-    let status = v.check(status_from_proto(r.status, "status")).flatten();
-    v.finish()?;
+    let status = v.check(status_from_proto(r.status, "status"));
+    let (community, status) = v.finish_with((community, status))?;
     let filters = format!("{community:?}/{status:?}");
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut wishes = volunteers
@@ -99,8 +96,8 @@ pub(super) async fn list(
     })
 }
 
-/// AdoptWish.
-pub(super) async fn adopt(
+/// AdoptWish: by the caller's own volunteer record unless a delegate names another.
+pub(super) async fn adopt_wish(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::AdoptWishRequest,
@@ -113,19 +110,13 @@ pub(super) async fn adopt(
     } else {
         v.check(validate::uuid(&r.volunteer_id, "volunteer_id"))
     };
-    v.finish()?;
-    let wish = volunteers
-        .adopt_wish(
-            caller,
-            &wish.unwrap_or_default(),
-            &volunteer.unwrap_or_default(),
-        )
-        .await?;
+    let (wish, volunteer) = v.finish_with((wish, volunteer))?;
+    let wish = volunteers.adopt_wish(caller, &wish, &volunteer).await?;
     Ok(wish_to_proto(wish))
 }
 
 /// FulfilWish.
-pub(super) async fn fulfil(
+pub(super) async fn fulfil_wish(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::FulfilWishRequest,
@@ -137,7 +128,7 @@ pub(super) async fn fulfil(
 }
 
 /// CancelWish.
-pub(super) async fn cancel(
+pub(super) async fn cancel_wish(
     volunteers: &Volunteers,
     caller: &Caller,
     r: pb::CancelWishRequest,
@@ -152,8 +143,7 @@ fn id_and_text(id: &str, text: &str, field: &str) -> Result<(String, String), Er
     let mut v = Violations::default();
     let id = v.check(validate::uuid(id, "wish_id"));
     let text = v.check(validate::text(text, field, 500));
-    v.finish()?;
-    Ok((id.unwrap_or_default(), text.unwrap_or_default()))
+    v.finish_with((id, text))
 }
 
 fn wish_to_proto(w: Wish) -> pb::Wish {

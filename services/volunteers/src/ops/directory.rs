@@ -34,31 +34,18 @@ pub struct CommunityPatch {
     pub township: Option<String>,
 }
 
-/// A parsed row of a directory import.
-#[derive(Debug, Clone)]
-pub enum DirectoryRow {
-    /// An organisation.
-    Organisation(Organisation),
-    /// A community.
-    Community(Community),
-}
-
-/// What an import came to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Organisations registered.
-    pub organisations: i64,
-    /// Communities registered.
-    pub communities: i64,
-    /// Rows registered before with the same content.
-    pub already_registered: i64,
-    /// (line, reason) of refused rows.
-    pub rejected: Vec<(i64, String)>,
-}
-
 impl Volunteers {
-    /// Registers an organisation; the same registration again returns it.
-    pub async fn register_organisation(&self, org: Organisation) -> Result<Organisation, Error> {
+    /// Registers an organisation; the same registration again returns it. A limited
+    /// caller registers only below an organisation inside its subtree.
+    pub async fn register_organisation(
+        &self,
+        caller: &Caller,
+        org: Organisation,
+    ) -> Result<Organisation, Error> {
+        // A root organisation has no parent inside any subtree: the empty id is outside.
+        let parent = org.parent_id.clone().unwrap_or_default();
+        self.require_organisations_inside(caller, &[&parent])
+            .await?;
         let mut tx = self.db.begin().await?;
         let (org, fresh) = self.put_organisation(&mut tx, org).await?;
         if fresh {
@@ -69,7 +56,7 @@ impl Volunteers {
         Ok(org)
     }
 
-    async fn put_organisation(
+    pub(super) async fn put_organisation(
         &self,
         tx: &mut Transaction<'static, Any>,
         org: Organisation,
@@ -100,13 +87,21 @@ impl Volunteers {
         }
     }
 
-    /// Changes an organisation at `version`.
+    /// Changes an organisation at `version`; a limited caller changes only one inside
+    /// its subtree, and moves it only below another inside.
     pub async fn update_organisation(
         &self,
+        caller: &Caller,
         id: &str,
         version: i64,
         patch: OrganisationPatch,
     ) -> Result<Organisation, Error> {
+        let parent = patch.parent_id.clone().flatten().unwrap_or_default();
+        let touched: Vec<&str> = match &patch.parent_id {
+            Some(_) => vec![id, &parent],
+            None => vec![id],
+        };
+        self.require_organisations_inside(caller, &touched).await?;
         let mut tx = self.db.begin().await?;
         let stored = store::organisation(&mut tx, id)
             .await?
@@ -165,6 +160,19 @@ impl Volunteers {
             .ok_or_else(|| not_found("organisation", id))
     }
 
+    /// Organisations by kind and parent, in id order after `after`: the directory is
+    /// names, read by every caller.
+    pub async fn organisations(
+        &self,
+        kind: Option<OrganisationKind>,
+        parent_id: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Organisation>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::organisations(&mut conn, kind, parent_id, after, limit).await?)
+    }
+
     /// Registers a community; the same registration again returns it. A caller limited
     /// to a township registers communities of its township only.
     pub async fn register_community(
@@ -184,7 +192,7 @@ impl Volunteers {
         Ok(community)
     }
 
-    async fn put_community(
+    pub(super) async fn put_community(
         &self,
         tx: &mut Transaction<'static, Any>,
         community: Community,
@@ -207,13 +215,17 @@ impl Volunteers {
         }
     }
 
-    /// Changes a community at `version`.
+    /// Changes a community at `version`; a limited caller changes only one inside its
+    /// boundary, and keeps it in its township.
     pub async fn update_community(
         &self,
+        caller: &Caller,
         id: &str,
         version: i64,
         patch: CommunityPatch,
     ) -> Result<Community, Error> {
+        self.require_community_inside(caller, id, patch.township.as_deref())
+            .await?;
         let mut tx = self.db.begin().await?;
         let stored = store::community(&mut tx, id)
             .await?
@@ -250,36 +262,17 @@ impl Volunteers {
             .ok_or_else(|| not_found("community", id))
     }
 
-    /// Registers parsed rows in file order (a parent before its children), all in one
-    /// transaction; a row that cannot be registered is reported and the others kept.
-    pub async fn import_directory(
+    /// Communities by township and kind, in id order after `after`: the directory is
+    /// names, read by every caller.
+    pub async fn communities(
         &self,
-        rows: Vec<(i64, DirectoryRow)>,
-        mut report: ImportReport,
-    ) -> Result<ImportReport, Error> {
-        let mut tx = self.db.begin().await?;
-        for (line, row) in rows {
-            let result = match row {
-                DirectoryRow::Organisation(org) => self
-                    .put_organisation(&mut tx, org)
-                    .await
-                    .map(|(_, fresh)| (fresh, true)),
-                DirectoryRow::Community(c) => self
-                    .put_community(&mut tx, c)
-                    .await
-                    .map(|(_, fresh)| (fresh, false)),
-            };
-            match result {
-                Ok((true, true)) => report.organisations += 1,
-                Ok((true, false)) => report.communities += 1,
-                Ok((false, _)) => report.already_registered += 1,
-                Err(Error::Unexpected(err)) => return Err(Error::Unexpected(err)),
-                Err(Error::Unavailable(err)) => return Err(Error::Unavailable(err)),
-                Err(other) => report.rejected.push((line, other.to_string())),
-            }
-        }
-        self.outbox.commit(tx).await?;
-        Ok(report)
+        township: Option<&str>,
+        kind: Option<CommunityKind>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Community>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::communities(&mut conn, township, kind, after, limit).await?)
     }
 }
 

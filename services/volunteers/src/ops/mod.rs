@@ -4,6 +4,7 @@ mod activities;
 mod boundary;
 mod directory;
 mod evaluations;
+mod import;
 mod records;
 mod register;
 mod stats;
@@ -20,8 +21,9 @@ use xingfu_platform::trust::Caller;
 use crate::storage::{directory as directory_store, register as register_store};
 
 pub use activities::ActivityFilters;
-pub use directory::{CommunityPatch, DirectoryRow, ImportReport, OrganisationPatch};
-pub use records::FourOnesPage;
+pub use directory::{CommunityPatch, OrganisationPatch};
+pub use import::{DirectoryRow, ImportReport};
+pub use records::{FourOnesPage, RecordPages};
 pub use register::Lookup;
 pub use stats::Stats;
 
@@ -37,11 +39,6 @@ impl Volunteers {
     /// The service on `db`, publishing through `outbox`, sealing personal data with `pii`.
     pub fn new(db: Database, outbox: Outbox, pii: Protector) -> Self {
         Self { db, outbox, pii }
-    }
-
-    /// The database, for reads.
-    pub fn db(&self) -> &Database {
-        &self.db
     }
 }
 

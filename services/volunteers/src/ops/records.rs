@@ -9,6 +9,7 @@ use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary, not_found, require_community, require_organisation};
 use crate::domain::records::{CommunityLink, FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
+use crate::domain::register::Volunteer;
 use crate::storage::Inside;
 use crate::storage::records as store;
 
@@ -21,6 +22,54 @@ pub struct FourOnesPage {
     pub last: Option<(String, String)>,
     /// Whether more links follow.
     pub more: bool,
+}
+
+/// Records read per page while exporting.
+const EXPORT_PAGE: i64 = 500;
+
+/// A volunteer's verified records inside a caller's boundary, in verification order, a
+/// page at a time (see [`Volunteers::export_service_record`]).
+pub struct RecordPages {
+    volunteers: Volunteers,
+    volunteer_id: String,
+    inside: Inside,
+    /// The first page, read before the export answers.
+    first: Option<Vec<ServiceRecord>>,
+    /// The record the next page starts after; `None` once a short page ended the list.
+    after: Option<String>,
+}
+
+impl RecordPages {
+    /// The next page, `None` after the last. A full page may be followed by an empty one.
+    pub async fn next(&mut self) -> Result<Option<Vec<ServiceRecord>>, Error> {
+        if let Some(first) = self.first.take() {
+            return Ok(Some(first));
+        }
+        if self.after.is_none() {
+            return Ok(None);
+        }
+        self.read().await.map(Some)
+    }
+
+    /// Reads the page after `after` and notes where the one after it starts.
+    async fn read(&mut self) -> Result<Vec<ServiceRecord>, Error> {
+        let after = self.after.take().unwrap_or_default();
+        let mut conn = self.volunteers.db.pool().acquire().await?;
+        let page = store::of_volunteer(
+            &mut conn,
+            &self.volunteer_id,
+            &self.inside,
+            &after,
+            EXPORT_PAGE,
+        )
+        .await?;
+        let full = page.len() >= usize::try_from(EXPORT_PAGE).unwrap_or(usize::MAX);
+        self.after = page
+            .last()
+            .filter(|_| full)
+            .map(|last| last.record_id.clone());
+        Ok(page)
+    }
 }
 
 impl Volunteers {
@@ -49,24 +98,31 @@ impl Volunteers {
         Ok(store::summarise(&mut conn, &scope, &inside, from, until).await?)
     }
 
-    /// A page of a volunteer's verified records, in verification order after `after`:
-    /// those `inside` keeps (see [`Self::export_scope`]).
-    pub async fn service_records(
+    /// A volunteer's verified service for export, if the caller sees the volunteer
+    /// (`reveal` as for [`Self::volunteer_for`]): only the records inside the caller's
+    /// boundary (of its subtree's organisations, served in its township), read a page
+    /// at a time so an export of any length holds one page in memory. The first page is
+    /// read here, so a failure is the call's.
+    pub async fn export_service_record(
         &self,
+        caller: &Caller,
         volunteer_id: &str,
-        inside: &Inside,
-        after: &str,
-        limit: i64,
-    ) -> Result<Vec<ServiceRecord>, Error> {
-        let mut conn = self.db.pool().acquire().await?;
-        Ok(store::of_volunteer(&mut conn, volunteer_id, inside, after, limit).await?)
-    }
-
-    /// The service records the caller may export: owned by its subtree's organisations,
-    /// located in its township's communities.
-    pub async fn export_scope(&self, caller: &Caller) -> Result<Inside, Error> {
-        let mut conn = self.db.pool().acquire().await?;
-        boundary::inside(&mut conn, caller).await
+        reveal: bool,
+    ) -> Result<(Volunteer, RecordPages), Error> {
+        let volunteer = self.volunteer_for(caller, volunteer_id, reveal).await?;
+        let inside = {
+            let mut conn = self.db.pool().acquire().await?;
+            boundary::inside(&mut conn, caller).await?
+        };
+        let mut pages = RecordPages {
+            volunteers: self.clone(),
+            volunteer_id: volunteer_id.to_owned(),
+            inside,
+            first: None,
+            after: Some(String::new()),
+        };
+        pages.first = Some(pages.read().await?);
+        Ok((volunteer, pages))
     }
 
     /// Links (`linked`) or unlinks an organisation and a community; a change made already
