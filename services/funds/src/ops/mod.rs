@@ -1,5 +1,6 @@
 //! The ledger's operations: each write is one transaction holding the change, its journal
-//! postings, the funds' kept balances and its outbox event.
+//! postings, the funds' kept balances and its outbox event (built from the domain in
+//! `events`); the reads the API answers from; and admission, which asks `access`.
 
 mod admission;
 mod donations;

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use xingfu_platform::Error;
-use xingfu_platform::db::Backend;
 
 use super::Ledger;
 use crate::domain::ledger::{GENESIS, chain_hash, fund_account};
@@ -33,16 +32,7 @@ impl Ledger {
     /// and paid grant has its journal transaction; the first break found is reported. It
     /// reads one consistent snapshot, so postings going on meanwhile raise no false alarm.
     pub async fn verify(&self) -> Result<Verification, Error> {
-        let mut snapshot = match self.db.backend() {
-            Backend::Postgres => {
-                self.db
-                    .pool()
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?
-            }
-            // A read transaction on SQLite (WAL) sees one snapshot until it ends.
-            Backend::Sqlite => self.db.pool().begin().await?,
-        };
+        let mut snapshot = ledger::snapshot(&self.db).await?;
         let mut found = Verification::default();
         let (head_seq, head_hash) = ledger::head(&mut snapshot).await?;
         let mut prev = GENESIS.to_owned();

@@ -1,7 +1,8 @@
 //! The journal: postings appended to the hash chain, closed periods, and the reads that
 //! verify and report on it.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, AnyConnection, Row, Transaction};
+use xingfu_platform::db::{Backend, Database};
 
 use crate::domain::ledger::{Entry, Kind, Line, chain_hash};
 
@@ -134,6 +135,19 @@ pub async fn close(
         .fetch_one(conn)
         .await?;
     Ok((closed_at, inserted == 1))
+}
+
+/// A read-only transaction that sees one snapshot of the whole ledger until it ends.
+pub async fn snapshot(db: &Database) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    match db.backend() {
+        Backend::Postgres => {
+            db.pool()
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await
+        }
+        // A read transaction on SQLite (WAL) sees one snapshot until it ends.
+        Backend::Sqlite => db.pool().begin().await,
+    }
 }
 
 /// A stored entry with the hashes it was stored with; `header_missing` when its
