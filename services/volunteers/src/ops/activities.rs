@@ -8,8 +8,8 @@ use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{
-    Volunteers, boundary, not_found, require_community, require_organisation, require_volunteer,
-    require_volunteer_seen, reused_key,
+    Volunteers, boundary, require_community, require_organisation, require_volunteer,
+    require_volunteer_seen,
 };
 use crate::domain::activities::{
     Activity, ActivityKind, MAX_PEOPLE_SERVED, NewActivity, Participation, Stage, minutes_served,
@@ -53,7 +53,11 @@ impl Volunteers {
                 tx.rollback().await?;
                 Ok(activity)
             }
-            Keyed::Existing(..) => Err(reused_key("activity request", &new.request_id, "activity")),
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "activity request",
+                &new.request_id,
+                "activity",
+            )),
         }
     }
 
@@ -265,7 +269,7 @@ impl Volunteers {
         }
         let stored = store::activity(&mut tx, activity_id)
             .await?
-            .ok_or_else(|| not_found("activity", activity_id))?;
+            .ok_or_else(|| Error::not_found("activity", activity_id))?;
         let event = pb::ActivityCompleted::from(&stored);
         self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
         let kind = activity.kind.as_str();
@@ -339,7 +343,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         store::participation(&mut conn, activity_id, volunteer_id)
             .await?
-            .ok_or_else(|| not_found("activity", activity_id))
+            .ok_or_else(|| Error::not_found("activity", activity_id))
     }
 
     /// Enqueues the participation's change and commits; returns it as stored.
@@ -352,7 +356,7 @@ impl Volunteers {
     ) -> Result<Participation, Error> {
         let stored = store::participation(&mut tx, activity_id, volunteer_id)
             .await?
-            .ok_or_else(|| not_found("activity", activity_id))?;
+            .ok_or_else(|| Error::not_found("activity", activity_id))?;
         let event = events::participation_changed(&stored, stage);
         self.outbox.enqueue(&mut tx, activity_id, &event).await?;
         self.outbox.commit(tx).await?;
@@ -371,7 +375,7 @@ async fn seen(
 ) -> Result<Activity, Error> {
     boundary::activity(conn, caller, id)
         .await?
-        .ok_or_else(|| not_found("activity", id))
+        .ok_or_else(|| Error::not_found("activity", id))
 }
 
 /// FAILED_PRECONDITION: the activity is completed.

@@ -7,7 +7,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, boundary, not_found};
+use super::{Volunteers, boundary};
 use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
 use crate::storage::COUNTERS;
 use crate::storage::directory as store;
@@ -74,12 +74,12 @@ impl Volunteers {
                 .await?;
             let stored = store::organisation(tx, &org.id)
                 .await?
-                .ok_or_else(|| not_found("organisation", &org.id))?;
+                .ok_or_else(|| Error::not_found("organisation", &org.id))?;
             return Ok((stored, true));
         }
         let stored = store::organisation(tx, &org.id)
             .await?
-            .ok_or_else(|| not_found("organisation", &org.id))?;
+            .ok_or_else(|| Error::not_found("organisation", &org.id))?;
         if stored.same_as(&org) {
             Ok((stored, false))
         } else {
@@ -105,7 +105,7 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         let stored = store::organisation(&mut tx, id)
             .await?
-            .ok_or_else(|| not_found("organisation", id))?;
+            .ok_or_else(|| Error::not_found("organisation", id))?;
         if stored.version != version {
             return Err(stale("organisation", id, stored.version, version));
         }
@@ -157,7 +157,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         store::organisation(&mut conn, id)
             .await?
-            .ok_or_else(|| not_found("organisation", id))
+            .ok_or_else(|| Error::not_found("organisation", id))
     }
 
     /// Organisations by kind and parent, in id order after `after`: the directory is
@@ -202,12 +202,12 @@ impl Volunteers {
             self.outbox.enqueue(tx, &community.id, &event).await?;
             let stored = store::community(tx, &community.id)
                 .await?
-                .ok_or_else(|| not_found("community", &community.id))?;
+                .ok_or_else(|| Error::not_found("community", &community.id))?;
             return Ok((stored, true));
         }
         let stored = store::community(tx, &community.id)
             .await?
-            .ok_or_else(|| not_found("community", &community.id))?;
+            .ok_or_else(|| Error::not_found("community", &community.id))?;
         if stored.same_as(&community) {
             Ok((stored, false))
         } else {
@@ -229,7 +229,7 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         let stored = store::community(&mut tx, id)
             .await?
-            .ok_or_else(|| not_found("community", id))?;
+            .ok_or_else(|| Error::not_found("community", id))?;
         if stored.version != version {
             return Err(stale("community", id, stored.version, version));
         }
@@ -259,7 +259,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         store::community(&mut conn, id)
             .await?
-            .ok_or_else(|| not_found("community", id))
+            .ok_or_else(|| Error::not_found("community", id))
     }
 
     /// Communities by township and kind, in id order after `after`: the directory is

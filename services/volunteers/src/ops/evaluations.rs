@@ -7,7 +7,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, boundary, not_found, require_volunteer_seen, reused_key};
+use super::{Volunteers, boundary, require_volunteer_seen};
 use crate::domain::evaluations::{Evaluation, EvaluationResult, NewEvaluation, Side};
 use crate::domain::register::Volunteer;
 use crate::storage::evaluations::{self as store, Recorded};
@@ -49,7 +49,7 @@ impl Volunteers {
                 tx.rollback().await?;
                 Ok(evaluation)
             }
-            Recorded::Keyed(Keyed::Existing(..)) => Err(reused_key(
+            Recorded::Keyed(Keyed::Existing(..)) => Err(Error::reused_key(
                 "evaluation request",
                 &new.request_id,
                 "evaluation",
@@ -111,7 +111,7 @@ async fn require_seen(
 ) -> Result<(), Error> {
     match boundary::volunteer(conn, caller, volunteer_id).await? {
         Some(_) => Ok(()),
-        None => Err(not_found("volunteer", volunteer_id)),
+        None => Err(Error::not_found("volunteer", volunteer_id)),
     }
 }
 

@@ -42,11 +42,6 @@ impl Volunteers {
     }
 }
 
-/// NOT_FOUND for the `resource` with `id`.
-fn not_found(resource: &'static str, id: &str) -> Error {
-    Error::not_found(resource, id)
-}
-
 /// FAILED_PRECONDITION: a reference to the directory that is not registered there.
 fn not_in_directory(kind: &'static str, collection: &str, id: &str) -> Error {
     Error::FailedPrecondition {
@@ -54,11 +49,6 @@ fn not_in_directory(kind: &'static str, collection: &str, id: &str) -> Error {
         subject: format!("{collection}/{id}"),
         message: format!("{id} is not in the directory; register it first"),
     }
-}
-
-/// ALREADY_EXISTS: an idempotency key used before for a different request.
-fn reused_key(resource: &'static str, request_id: &str, what: &str) -> Error {
-    Error::reused_key(resource, request_id, what)
 }
 
 /// FAILED_PRECONDITION unless the organisation is in the directory.

@@ -7,7 +7,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, boundary, not_found, require_community, require_organisation};
+use super::{Volunteers, boundary, require_community, require_organisation};
 use crate::domain::records::{CommunityLink, FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
 use crate::domain::register::Volunteer;
 use crate::storage::Inside;
@@ -86,7 +86,7 @@ impl Volunteers {
         match &scope {
             HoursScope::Volunteer(id) => {
                 if boundary::volunteer(&mut conn, caller, id).await?.is_none() {
-                    return Err(not_found("volunteer", id));
+                    return Err(Error::not_found("volunteer", id));
                 }
             }
             HoursScope::Organisation(id) => require_organisation(&mut conn, id).await?,

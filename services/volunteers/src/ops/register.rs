@@ -7,7 +7,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, boundary, not_found, require_community, require_organisation};
+use super::{Volunteers, boundary, require_community, require_organisation};
 use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
 use crate::storage::register::{self as store, Registration, SealedVolunteer, StoredVolunteer};
 use crate::storage::{COUNTERS, Keyed};
@@ -84,7 +84,7 @@ impl Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         let stored = boundary::volunteer(&mut conn, caller, id)
             .await?
-            .ok_or_else(|| not_found("volunteer", id))?;
+            .ok_or_else(|| Error::not_found("volunteer", id))?;
         Ok(self.opened(stored, reveal))
     }
 
@@ -117,7 +117,7 @@ impl Volunteers {
             {
                 stored
             }
-            _ => return Err(not_found("volunteer", &shown)),
+            _ => return Err(Error::not_found("volunteer", &shown)),
         };
         Ok(self.opened(stored, reveal))
     }

@@ -5,9 +5,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{
-    Volunteers, boundary, not_found, require_organisation, require_volunteer_seen, reused_key,
-};
+use super::{Volunteers, boundary, require_organisation, require_volunteer_seen};
 use crate::domain::teams::{Membership, NewTeam, Team, TeamMember};
 use crate::storage::teams as store;
 use crate::storage::{COUNTERS, Keyed};
@@ -51,7 +49,7 @@ impl Volunteers {
                 tx.rollback().await?;
                 Ok(team)
             }
-            Keyed::Existing(..) => Err(reused_key("team request", &new.request_id, "team")),
+            Keyed::Existing(..) => Err(Error::reused_key("team request", &new.request_id, "team")),
         }
     }
 
@@ -64,7 +62,7 @@ impl Volunteers {
         match store::by_request(conn, &new.request_id).await? {
             None => Ok(None),
             Some((team, hash)) if hash == new.fingerprint() => Ok(Some(team)),
-            Some(_) => Err(reused_key("team request", &new.request_id, "team")),
+            Some(_) => Err(Error::reused_key("team request", &new.request_id, "team")),
         }
     }
 
@@ -128,7 +126,7 @@ impl Volunteers {
         }
         let team = store::get(&mut tx, team_id)
             .await?
-            .ok_or_else(|| not_found("team", team_id))?;
+            .ok_or_else(|| Error::not_found("team", team_id))?;
         if changed {
             self.outbox.commit(tx).await?;
         } else {
@@ -142,5 +140,5 @@ impl Volunteers {
 async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> Result<Team, Error> {
     boundary::team(conn, caller, id)
         .await?
-        .ok_or_else(|| not_found("team", id))
+        .ok_or_else(|| Error::not_found("team", id))
 }

@@ -6,10 +6,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{
-    Volunteers, acting_volunteer, boundary, not_found, require_community, require_volunteer_seen,
-    reused_key,
-};
+use super::{Volunteers, acting_volunteer, boundary, require_community, require_volunteer_seen};
 use crate::domain::wishes::{NewWish, Wish, WishStatus};
 use crate::storage::wishes as store;
 use crate::storage::{COUNTERS, Keyed};
@@ -36,7 +33,7 @@ impl Volunteers {
                 tx.rollback().await?;
                 Ok(wish)
             }
-            Keyed::Existing(..) => Err(reused_key("wish request", &new.request_id, "wish")),
+            Keyed::Existing(..) => Err(Error::reused_key("wish request", &new.request_id, "wish")),
         }
     }
 
@@ -155,7 +152,7 @@ impl Volunteers {
     ) -> Result<Wish, Error> {
         let stored = store::get(&mut tx, id)
             .await?
-            .ok_or_else(|| not_found("wish", id))?;
+            .ok_or_else(|| Error::not_found("wish", id))?;
         self.outbox.enqueue(&mut tx, id, &report(&stored)).await?;
         COUNTERS.bump(&mut tx, "wishes", counter, 1).await?;
         self.outbox.commit(tx).await?;
@@ -167,7 +164,7 @@ impl Volunteers {
 async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> Result<Wish, Error> {
     boundary::wish(conn, caller, id)
         .await?
-        .ok_or_else(|| not_found("wish", id))
+        .ok_or_else(|| Error::not_found("wish", id))
 }
 
 /// FAILED_PRECONDITION: the wish is not in a state for the change.
