@@ -4,9 +4,10 @@
 //! teams keep service contracts with communities.
 //!
 //! Layout, shared by every service: `domain` holds the types and rules (no SQL, no
-//! gRPC), `storage` the only SQL, `ops` the operations (one transaction each, with its
-//! outbox event), `grpc` the API translating to and from the domain, `events` what the
-//! service consumes.
+//! gRPC), `storage` the only SQL, `ops` the operations, reads and writes (each write one
+//! transaction with its outbox event), `grpc` the API (a route table and one module per
+//! area, translating to and from the domain), `access` who may touch what, `events` what
+//! the service consumes, `wire` the domain's enums as proto numbers for both directions.
 
 pub mod access;
 pub mod domain;

@@ -1,58 +1,61 @@
-//! Between the domain and `xingfu.projects.v1`: enums, dates, and resources with their
-//! directory references marked verified or not.
-
-use std::collections::HashSet;
+//! Between the domain and `xingfu.projects.v1`: dates, and resources with the directory
+//! ids they mention marked verified or not (the enums are in `crate::wire`).
 
 use xingfu_platform::FieldViolation;
 use xingfu_platform::time::to_timestamp;
 use xingfu_proto::common::{CommunityRef, Date as PbDate, Money, OrganisationRef};
 use xingfu_proto::projects as pb;
 
-use crate::domain::{Contract, Date, HistoryEntry, Need, Project, Visit};
-pub use crate::wire::*;
+use crate::domain::{Contract, Date, HistoryEntry, Need, Project, Verified, Visit};
+use crate::wire::{
+    category_to_proto, channel_to_proto, contract_status_to_proto, history_kind_to_proto,
+    need_status_to_proto, provider_kind_to_proto, status_to_proto,
+};
 
 /// A proto date as a domain date; `None` when absent.
-pub fn date_from_proto(date: Option<&PbDate>, field: &str) -> Result<Option<Date>, FieldViolation> {
+pub(super) fn date_from_proto(
+    date: Option<&PbDate>,
+    field: &str,
+) -> Result<Option<Date>, FieldViolation> {
     xingfu_platform::validate::date(date, field)
 }
 
-/// A domain date as a proto date.
-pub fn date_to_proto(date: Date) -> PbDate {
+/// A proto date that must be set, as a domain date.
+pub(super) fn required_date(date: Option<&PbDate>, field: &str) -> Result<Date, FieldViolation> {
+    date_from_proto(date, field)
+        .and_then(|d| d.ok_or_else(|| FieldViolation::new(field, "must be set")))
+}
+
+fn date_to_proto(date: Date) -> PbDate {
     date.into()
 }
 
-/// Amount in fen as `Money` (CNY).
-pub fn money(fen: i64) -> Money {
-    Money::cny(fen)
-}
-
-/// Directory ids the volunteers service has confirmed.
-#[derive(Debug, Default)]
-pub struct Verified {
-    /// Known organisations.
-    pub organisations: HashSet<String>,
-    /// Known communities.
-    pub communities: HashSet<String>,
-}
-
-impl Verified {
-    fn community(&self, id: &str) -> CommunityRef {
-        CommunityRef {
-            id: id.to_owned(),
-            verified: self.communities.contains(id),
-        }
+/// Community `id`, marked verified when the directory knows it.
+pub(super) fn community_ref(verified: &Verified, id: &str) -> CommunityRef {
+    CommunityRef {
+        id: id.to_owned(),
+        verified: verified.communities.contains(id),
     }
+}
 
-    fn organisation(&self, id: &str) -> OrganisationRef {
-        OrganisationRef {
-            id: id.to_owned(),
-            verified: self.organisations.contains(id),
-        }
+fn organisation_ref(verified: &Verified, id: &str) -> OrganisationRef {
+    OrganisationRef {
+        id: id.to_owned(),
+        verified: verified.organisations.contains(id),
+    }
+}
+
+/// A project's outcome as the API shows it.
+pub(super) fn outcome_to_proto(outcome: crate::domain::Outcome) -> pb::Outcome {
+    pb::Outcome {
+        beneficiaries: outcome.beneficiaries,
+        summary: outcome.summary,
     }
 }
 
 /// A project as the API shows it.
-pub fn project_to_proto(project: Project, verified: &Verified) -> pb::Project {
+pub(super) fn project_to_proto(project: Project, verified: &Verified) -> pb::Project {
+    let organisation = |o: &String| organisation_ref(verified, o);
     pb::Project {
         id: project.id,
         title: project.title,
@@ -60,48 +63,35 @@ pub fn project_to_proto(project: Project, verified: &Verified) -> pb::Project {
         communities: project
             .communities
             .iter()
-            .map(|c| verified.community(c))
+            .map(|c| community_ref(verified, c))
             .collect(),
         description: project.description,
         status: status_to_proto(project.status) as i32,
         create_time: Some(to_timestamp(project.created_at)),
         update_time: Some(to_timestamp(project.updated_at)),
         version: project.version,
-        planned_budget: Some(money(project.planned_budget_fen)),
+        planned_budget: Some(Money::cny(project.planned_budget_fen)),
         start_date: project.start_date.map(date_to_proto),
         end_date: project.end_date.map(date_to_proto),
-        lead_organisation: project
-            .lead_organisation
-            .as_deref()
-            .map(|o| verified.organisation(o)),
-        co_organisers: project
-            .co_organisers
-            .iter()
-            .map(|o| verified.organisation(o))
-            .collect(),
-        pending_dispatch: project
-            .pending_dispatch
-            .as_deref()
-            .map(|o| verified.organisation(o)),
+        lead_organisation: project.lead_organisation.as_ref().map(organisation),
+        co_organisers: project.co_organisers.iter().map(organisation).collect(),
+        pending_dispatch: project.pending_dispatch.as_ref().map(organisation),
         need_ids: project.need_ids,
-        outcome: project.outcome.map(|o| pb::Outcome {
-            beneficiaries: o.beneficiaries,
-            summary: o.summary,
-        }),
+        outcome: project.outcome.map(outcome_to_proto),
         cancel_reason: project.cancel_reason.unwrap_or_default(),
         visits: project.visits,
         person_times: project.person_times,
-        funded: Some(money(project.funded_fen)),
+        funded: Some(Money::cny(project.funded_fen)),
         volunteer_minutes: project.volunteer_minutes,
     }
 }
 
 /// A need as the API shows it (the contact masked).
-pub fn need_to_proto(need: Need, verified: &Verified) -> pb::Need {
+pub(super) fn need_to_proto(need: Need, verified: &Verified) -> pb::Need {
     pb::Need {
         id: need.id,
         channel: channel_to_proto(need.channel) as i32,
-        community: Some(verified.community(&need.community_id)),
+        community: Some(community_ref(verified, &need.community_id)),
         description: need.description,
         suggested_category: need
             .suggested_category
@@ -117,11 +107,11 @@ pub fn need_to_proto(need: Need, verified: &Verified) -> pb::Need {
 }
 
 /// A visit as the API shows it.
-pub fn visit_to_proto(visit: Visit, verified: &Verified) -> pb::Visit {
+pub(super) fn visit_to_proto(visit: Visit, verified: &Verified) -> pb::Visit {
     pb::Visit {
         id: visit.id,
         project_id: visit.project_id,
-        community: Some(verified.community(&visit.community_id)),
+        community: Some(community_ref(verified, &visit.community_id)),
         date: Some(date_to_proto(visit.date)),
         kind: visit.kind,
         person_times: visit.person_times,
@@ -131,12 +121,12 @@ pub fn visit_to_proto(visit: Visit, verified: &Verified) -> pb::Visit {
 }
 
 /// A contract as the API shows it.
-pub fn contract_to_proto(contract: Contract, verified: &Verified) -> pb::Contract {
+pub(super) fn contract_to_proto(contract: Contract, verified: &Verified) -> pb::Contract {
     pb::Contract {
         id: contract.id,
         provider_kind: provider_kind_to_proto(contract.provider_kind) as i32,
         provider_id: contract.provider_id,
-        community: Some(verified.community(&contract.community_id)),
+        community: Some(community_ref(verified, &contract.community_id)),
         services: contract.services,
         start_date: Some(date_to_proto(contract.start_date)),
         end_date: Some(date_to_proto(contract.end_date)),
@@ -149,7 +139,7 @@ pub fn contract_to_proto(contract: Contract, verified: &Verified) -> pb::Contrac
 }
 
 /// A timeline entry as the API shows it.
-pub fn history_to_proto(entry: HistoryEntry) -> pb::HistoryEntry {
+pub(super) fn history_to_proto(entry: HistoryEntry) -> pb::HistoryEntry {
     pb::HistoryEntry {
         sequence: entry.sequence,
         kind: history_kind_to_proto(entry.kind) as i32,

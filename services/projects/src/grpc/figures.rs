@@ -1,56 +1,79 @@
-//! The library's figures for a caller: the kept counters when it sees everything, counted
-//! over what its boundary holds (its subtree's organisations, its township's communities)
-//! when limited.
+//! The library's figures: the whole library's and one community's, as the caller's
+//! boundary sees them.
 
-use sqlx::AnyConnection;
+use xingfu_platform::Error;
+use xingfu_proto::projects as pb;
 
-use crate::domain::Date;
-use crate::storage;
-use crate::storage::owners::Scope;
+use super::convert::community_ref;
+use crate::access::Access;
+use crate::domain::{Category, Channel, DirectoryId, Status};
+use crate::ops::{CommunityTotals, Library, Stats};
 
-/// The library's figures, counted over what `scope` sees (the kept counters when it sees
-/// everything): counters, and projects by community, largest first.
-pub(super) async fn stats(
-    conn: &mut AnyConnection,
-    scope: Option<Scope<'_>>,
-) -> Result<
-    (
-        std::collections::HashMap<(String, String), i64>,
-        Vec<(String, i64)>,
-    ),
-    sqlx::Error,
-> {
-    const COMMUNITIES: i64 = 100;
-    match scope {
-        None => Ok((
-            storage::stats::counters(conn).await?,
-            storage::stats::dimension(conn, "community", COMMUNITIES).await?,
-        )),
-        Some(scope) => Ok((
-            storage::owners::counters(conn, scope).await?,
-            storage::owners::by_community(conn, scope, COMMUNITIES).await?,
-        )),
-    }
+/// GetCommunitySummary.
+pub(super) async fn community_summary(
+    library: &Library,
+    access: Access,
+    r: pb::GetCommunitySummaryRequest,
+) -> Result<pb::CommunitySummary, Error> {
+    let community = DirectoryId::parse(&r.community_id, "community_id")?;
+    let id = community.as_str();
+    let CommunityTotals {
+        projects,
+        visits,
+        person_times,
+        active_contracts,
+    } = library.community_totals(&access, id).await?;
+    let verified = library.verified(&[], &[id]).await?;
+    Ok(pb::CommunitySummary {
+        community: Some(community_ref(&verified, id)),
+        projects,
+        visits,
+        person_times,
+        active_contracts,
+    })
 }
 
-/// A community's projects, (visits, person-times) and contracts in force, counted over
-/// what `scope` sees.
-pub(super) async fn community_totals(
-    conn: &mut AnyConnection,
-    scope: Option<Scope<'_>>,
-    id: &str,
-) -> Result<(i64, (i64, i64), i64), sqlx::Error> {
-    let today = Date::today();
-    match scope {
-        None => Ok((
-            storage::stats::get(conn, "community", id).await?,
-            storage::visits::community_totals(conn, id).await?,
-            storage::contracts::active_count(conn, id, today).await?,
-        )),
-        Some(scope) => Ok((
-            storage::owners::community_projects(conn, scope, id).await?,
-            storage::owners::visit_totals(conn, scope, Some(id)).await?,
-            storage::owners::active_contracts(conn, scope, id, &today.to_string()).await?,
-        )),
-    }
+/// GetProjectStats.
+pub(super) async fn stats(
+    library: &Library,
+    access: Access,
+    _: pb::GetProjectStatsRequest,
+) -> Result<pb::ProjectStats, Error> {
+    let Stats {
+        counters,
+        by_community,
+    } = library.stats(&access).await?;
+    let count = |dimension: &str, key: &str| {
+        counters
+            .get(&(dimension.to_owned(), key.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    };
+    // Every key of a dimension, counted or not, in the domain's order.
+    let counts = |dimension: &str, keys: Vec<&str>| {
+        keys.into_iter()
+            .map(|key| pb::Count {
+                key: key.to_owned(),
+                count: count(dimension, key),
+            })
+            .collect()
+    };
+    Ok(pb::ProjectStats {
+        total: count("total", ""),
+        by_category: counts(
+            "category",
+            Category::ALL.iter().map(|c| c.as_str()).collect(),
+        ),
+        by_status: counts("status", Status::ALL.iter().map(|s| s.as_str()).collect()),
+        by_community: by_community
+            .into_iter()
+            .map(|(key, count)| pb::Count { key, count })
+            .collect(),
+        needs_by_channel: counts(
+            "need_channel",
+            Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        ),
+        visits: count("visits", ""),
+        person_times: count("person_times", ""),
+    })
 }

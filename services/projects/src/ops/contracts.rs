@@ -8,6 +8,8 @@ use xingfu_platform::time::now_micros;
 
 use super::projects::reused_key;
 use super::{Library, events, not_found};
+use crate::access::Access;
+use crate::domain::contract::Filter;
 use crate::domain::{Contract, ContractStatus, Date, NewContract};
 use crate::storage::{self, Keyed};
 
@@ -58,6 +60,26 @@ impl Library {
             })?;
         contract.status = contract.status_on(Date::today());
         Ok(contract)
+    }
+
+    /// Contracts newest first after `after` as `filter` narrows them on `today`, at most
+    /// `limit`, each with its status on `today`: those `access` sees.
+    pub async fn contracts(
+        &self,
+        access: &Access,
+        filter: &Filter,
+        today: Date,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Contract>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut contracts =
+            storage::contracts::list(&mut conn, filter, access.scope(), today, after, limit)
+                .await?;
+        for contract in &mut contracts {
+            contract.status = contract.status_on(today);
+        }
+        Ok(contracts)
     }
 
     /// Extends an ACTIVE or EXPIRED contract to `end_date` (today or later).

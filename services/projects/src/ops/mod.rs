@@ -1,12 +1,17 @@
-//! The service's operations: each write is one transaction holding the change, its
-//! counters, its timeline entry and its outbox event. The gRPC layer parses requests into
-//! domain values and calls these; events consumed from other services call them too.
+//! The service's operations, reads as well as writes: each write is one transaction
+//! holding the change, its counters, its timeline entry and its outbox event (built from
+//! domain values in `events`); each read takes the caller's `Access` where a boundary
+//! applies. The gRPC layer parses requests into domain values and calls these; events
+//! consumed from other services call them too.
 
 mod claims;
 mod contracts;
+mod directory;
 mod events;
+mod figures;
 mod needs;
 mod projects;
+mod visible;
 mod visits;
 
 use sqlx::{Any, Transaction};
@@ -20,7 +25,9 @@ use crate::access::Guard;
 use crate::domain::{Project, Status};
 use crate::storage;
 
+pub use figures::{CommunityTotals, Stats};
 pub use needs::ImportReport;
+pub use visits::Trace;
 
 /// The shared library: its database, its outbox and the key for personal data.
 #[derive(Clone)]
@@ -65,7 +72,7 @@ impl Library {
         self.guard.as_ref().map_or(Ok(()), |guard| guard(project))
     }
 
-    /// The database, for reads.
+    /// The database, for what no operation covers (tests, tools).
     pub fn db(&self) -> &Database {
         &self.db
     }

@@ -6,7 +6,9 @@ use xingfu_proto::projects as pb;
 
 use super::projects::reused_key;
 use super::{Library, events, not_found};
+use crate::access::Access;
 use crate::domain::NeedKey;
+use crate::domain::need::Filter;
 use crate::domain::{Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject};
 use crate::storage::{self, Keyed, history};
 
@@ -103,6 +105,19 @@ impl Library {
                 resource: "need",
                 id: id.to_owned(),
             })
+    }
+
+    /// Needs newest first after `after` as `filter` narrows them, at most `limit`: those
+    /// `access` sees.
+    pub async fn needs(
+        &self,
+        access: &Access,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Need>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::needs::list(&mut conn, filter, access.scope(), after, limit).await?)
     }
 
     /// Decides a SUBMITTED need.

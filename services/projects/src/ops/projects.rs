@@ -5,6 +5,8 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::projects as pb;
 
 use super::{Changed, Library, events, transition, wrong_state};
+use crate::access::Access;
+use crate::domain::project::Filter;
 use crate::domain::{HistoryKind, NewProject, Outcome, Patch, Project, Status};
 use crate::storage::{self, Keyed, history};
 
@@ -38,6 +40,19 @@ impl Library {
             }
             Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
         }
+    }
+
+    /// Projects newest first after `after` as `filter` narrows them, at most `limit`:
+    /// those `access` sees.
+    pub async fn projects(
+        &self,
+        access: &Access,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Project>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::projects::list(&mut conn, filter, access.scope(), after, limit).await?)
     }
 
     /// Edits the fields `patch` names, if the project is still at `version` and editable.

@@ -6,11 +6,82 @@ use xingfu_proto::projects as pb;
 
 use super::projects::reused_key;
 use super::{Library, events, not_found, wrong_state};
-use crate::domain::{HistoryEntry, HistoryKind, NewVisit, Visit};
+use crate::access::Access;
+use crate::domain::visit::Filter;
+use crate::domain::{HistoryEntry, HistoryKind, Need, NewVisit, Project, Visit};
 use crate::storage::history::Appended;
 use crate::storage::{self, Keyed, history};
 
+/// Most needs, claims and visits a trace shows.
+const TRACED: i64 = 10_000;
+
+/// The timeline kinds a trace shows as the project's claims.
+const CLAIMS: [HistoryKind; 5] = [
+    HistoryKind::Claimed,
+    HistoryKind::Dispatched,
+    HistoryKind::DispatchAccepted,
+    HistoryKind::DispatchDeclined,
+    HistoryKind::HandedOver,
+];
+
+/// A project from the needs it answers to what it delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// The project.
+    pub project: Project,
+    /// The needs it answers, oldest first.
+    pub needs: Vec<Need>,
+    /// Its claims, dispatches and hand-overs, in order.
+    pub claims: Vec<HistoryEntry>,
+    /// Its visits, oldest first.
+    pub visits: Vec<Visit>,
+}
+
 impl Library {
+    /// Visits newest first after `after` as `filter` narrows them, at most `limit`: those
+    /// of projects `access` sees.
+    pub async fn visits(
+        &self,
+        access: &Access,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Visit>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::visits::list(&mut conn, filter, access.scope(), after, limit).await?)
+    }
+
+    /// Entries of project `id`'s timeline after `after_seq`, oldest first, at most `limit`.
+    pub async fn history(
+        &self,
+        id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(history::list(&mut conn, id, after_seq, limit, &[]).await?)
+    }
+
+    /// Project `id`'s trace, if `access` sees the project.
+    pub async fn trace(&self, access: &Access, id: &str) -> Result<Trace, Error> {
+        let project = self.visible_project(access, id).await?;
+        let mut conn = self.db.pool().acquire().await?;
+        let needs = storage::needs::of_project(&mut conn, id).await?;
+        let claims = history::list(&mut conn, id, 0, TRACED, &CLAIMS).await?;
+        let filter = Filter {
+            project_id: Some(id.to_owned()),
+            community_id: None,
+        };
+        let mut visits = storage::visits::list(&mut conn, &filter, None, None, TRACED).await?;
+        visits.reverse();
+        Ok(Trace {
+            project,
+            needs,
+            claims,
+            visits,
+        })
+    }
+
     /// Records a visit for a CLAIMED or IN_PROGRESS project; a retry returns the first.
     pub async fn record_visit(&self, new: NewVisit) -> Result<Visit, Error> {
         let mut tx = self.db.begin().await?;

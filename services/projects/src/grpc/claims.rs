@@ -1,0 +1,112 @@
+//! Claim and dispatch (领办 / 派单): who leads a project and who helps.
+
+use xingfu_platform::{Error, Violations, validate};
+use xingfu_proto::projects as pb;
+
+use super::answers;
+use crate::access::Access;
+use crate::domain::{DirectoryId, parse_reason};
+use crate::ops::Library;
+
+/// ClaimProject: by a principal of the organisation claiming, of a project the caller
+/// sees.
+pub(super) async fn claim(
+    library: &Library,
+    access: Access,
+    r: pb::ClaimProjectRequest,
+) -> Result<pb::Project, Error> {
+    let (id, org) = project_and_organisation(&r.id, &r.organisation_id)?;
+    access.act_for(org.as_str(), "claiming a project")?;
+    let guarded = library.guarded(access.seeing());
+    library.visible_project(&access, &id).await?;
+    answers::project(library, guarded.claim_project(&id, &org).await?).await
+}
+
+/// DispatchProject: by an administrator over the organisation dispatched to, of a project
+/// the caller sees.
+pub(super) async fn dispatch(
+    library: &Library,
+    access: Access,
+    r: pb::DispatchProjectRequest,
+) -> Result<pb::Project, Error> {
+    let (id, org) = project_and_organisation(&r.id, &r.organisation_id)?;
+    access.dispatch_to(org.as_str())?;
+    library.visible_project(&access, &id).await?;
+    let project = library
+        .guarded(access.seeing())
+        .dispatch_project(&id, &org)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// RespondToDispatch: by a principal of the organisation dispatched to; declining needs
+/// a reason.
+pub(super) async fn respond(
+    library: &Library,
+    access: Access,
+    r: pb::RespondToDispatchRequest,
+) -> Result<pb::Project, Error> {
+    let (id, org, reason) =
+        project_organisation_reason(&r.id, &r.organisation_id, &r.reason, !r.accept)?;
+    access.act_for(org.as_str(), "answering a dispatch")?;
+    let project = library
+        .guarded(access.seeing())
+        .respond_to_dispatch(&id, &org, r.accept, &reason)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// HandOverProject: the lead's decision, with a reason.
+pub(super) async fn hand_over(
+    library: &Library,
+    access: Access,
+    r: pb::HandOverProjectRequest,
+) -> Result<pb::Project, Error> {
+    let (id, org, reason) =
+        project_organisation_reason(&r.id, &r.organisation_id, &r.reason, true)?;
+    let project = library
+        .guarded(access.guard(Access::lead_work, "handing over a project"))
+        .hand_over_project(&id, &org, &reason)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// AddCoOrganiser: the lead's decision.
+pub(super) async fn add_co_organiser(
+    library: &Library,
+    access: Access,
+    r: pb::AddCoOrganiserRequest,
+) -> Result<pb::Project, Error> {
+    let (id, org) = project_and_organisation(&r.id, &r.organisation_id)?;
+    let project = library
+        .guarded(access.guard(Access::lead_work, "adding a co-organiser"))
+        .add_co_organiser(&id, &org)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// A project id and an organisation.
+fn project_and_organisation(id: &str, organisation: &str) -> Result<(String, DirectoryId), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(id, "id"));
+    let org = v.check(DirectoryId::parse(organisation, "organisation_id"));
+    v.finish_with((id, org))
+}
+
+/// A project id, an organisation and, when `needs_reason`, a reason (else empty).
+fn project_organisation_reason(
+    id: &str,
+    organisation: &str,
+    reason: &str,
+    needs_reason: bool,
+) -> Result<(String, DirectoryId, String), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(id, "id"));
+    let org = v.check(DirectoryId::parse(organisation, "organisation_id"));
+    let reason = if needs_reason {
+        v.check(parse_reason(reason, "reason"))
+    } else {
+        Some(String::new())
+    };
+    v.finish_with((id, org, reason))
+}

@@ -1,0 +1,111 @@
+//! A project's way through its lifecycle: published, started, completed, cancelled.
+
+use xingfu_platform::{Error, FieldViolation, Violations, validate};
+use xingfu_proto::projects as pb;
+
+use super::answers;
+use crate::access::Access;
+use crate::domain::{Outcome, parse_reason};
+use crate::ops::Library;
+
+/// Longest outcome summary, in characters.
+const MAX_SUMMARY_CHARS: usize = 2000;
+
+/// PublishProject: a project the caller may change.
+pub(super) async fn publish(
+    library: &Library,
+    access: Access,
+    r: pb::TransitionRequest,
+) -> Result<pb::Project, Error> {
+    let (id, version) = transition(&r.id, r.version)?;
+    let project = library
+        .guarded(access.editing())
+        .publish_project(&id, version)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// StartProject: the lead's or a co-organiser's work.
+pub(super) async fn start(
+    library: &Library,
+    access: Access,
+    r: pb::TransitionRequest,
+) -> Result<pb::Project, Error> {
+    let (id, version) = transition(&r.id, r.version)?;
+    let project = library
+        .guarded(access.guard(Access::owner_work, "starting a project"))
+        .start_project(&id, version)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// CompleteProject: the lead's or a co-organiser's work.
+pub(super) async fn complete(
+    library: &Library,
+    access: Access,
+    r: pb::CompleteProjectRequest,
+) -> Result<pb::Project, Error> {
+    let (id, version, outcome) = completion(&r)?;
+    let project = library
+        .guarded(access.guard(Access::owner_work, "completing a project"))
+        .complete_project(&id, version, outcome)
+        .await?;
+    answers::project(library, project).await
+}
+
+/// CancelProject: a project the caller may change.
+pub(super) async fn cancel(
+    library: &Library,
+    access: Access,
+    r: pb::CancelProjectRequest,
+) -> Result<pb::Project, Error> {
+    let guarded = library.guarded(access.editing());
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(&r.id, "id"));
+    let reason = v.check(parse_reason(&r.reason, "reason"));
+    not_negative(r.version, &mut v);
+    let (id, reason) = v.finish_with((id, reason))?;
+    let project = guarded.cancel_project(&id, r.version, reason).await?;
+    answers::project(library, project).await
+}
+
+/// A project id and the version read (0: any).
+fn transition(id: &str, version: i64) -> Result<(String, i64), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(id, "id"));
+    not_negative(version, &mut v);
+    Ok((v.finish_with(id)?, version))
+}
+
+fn completion(r: &pb::CompleteProjectRequest) -> Result<(String, i64, Outcome), Error> {
+    let mut v = Violations::default();
+    let id = v.check(validate::uuid(&r.id, "id"));
+    let outcome = r.outcome.clone().unwrap_or_default();
+    if outcome.beneficiaries < 0 {
+        v.add("outcome.beneficiaries", "must not be negative");
+    }
+    let summary = v.check(
+        validate::multi_line(&outcome.summary, "outcome.summary", MAX_SUMMARY_CHARS).and_then(
+            |s| {
+                if s.is_empty() {
+                    Err(FieldViolation::new("outcome.summary", "must not be empty"))
+                } else {
+                    Ok(s)
+                }
+            },
+        ),
+    );
+    not_negative(r.version, &mut v);
+    let (id, summary) = v.finish_with((id, summary))?;
+    let outcome = Outcome {
+        beneficiaries: outcome.beneficiaries,
+        summary,
+    };
+    Ok((id, r.version, outcome))
+}
+
+fn not_negative(version: i64, v: &mut Violations) {
+    if version < 0 {
+        v.add("version", "must not be negative");
+    }
+}

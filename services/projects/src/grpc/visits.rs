@@ -1,0 +1,95 @@
+//! Visits (幸福敲门): recorded against a led project, listed.
+
+use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_proto::common::PageResponse;
+use xingfu_proto::projects as pb;
+
+use super::answers;
+use super::convert::required_date;
+use super::fields::optional_directory_id;
+use crate::access::Access;
+use crate::domain::visit::{Filter, MAX_PERSON_TIMES, MAX_VOLUNTEERS};
+use crate::domain::{DirectoryId, NewVisit};
+use crate::ops::Library;
+
+/// Longest kind of service, in characters.
+const MAX_KIND_CHARS: usize = 100;
+
+/// RecordVisit: the lead's or a co-organiser's work.
+pub(super) async fn record(
+    library: &Library,
+    access: Access,
+    r: pb::RecordVisitRequest,
+) -> Result<pb::Visit, Error> {
+    let new = new_visit(&r)?;
+    let visit = library
+        .guarded(access.guard(Access::owner_work, "recording a visit"))
+        .record_visit(new)
+        .await?;
+    answers::visit(library, visit).await
+}
+
+/// ListVisits: those of projects the caller sees.
+pub(super) async fn list(
+    library: &Library,
+    access: Access,
+    r: pb::ListVisitsRequest,
+) -> Result<pb::ListVisitsResponse, Error> {
+    let mut v = Violations::default();
+    let project_id = if r.project_id.is_empty() {
+        None
+    } else {
+        v.check(validate::uuid(&r.project_id, "project_id"))
+    };
+    let community_id = optional_directory_id(&r.community_id, "community_id", &mut v);
+    v.finish()?;
+    let filters = format!("{project_id:?}/{community_id:?}");
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+    let filter = Filter {
+        project_id,
+        community_id,
+    };
+    let mut visits = library
+        .visits(&access, &filter, page.after.as_deref(), page.fetch_limit())
+        .await?;
+    let next_page_token = paging::finish(&mut visits, &page, &filters, |v| &v.id);
+    Ok(pb::ListVisitsResponse {
+        visits: answers::visits(library, visits).await?,
+        page: Some(PageResponse { next_page_token }),
+    })
+}
+
+fn new_visit(r: &pb::RecordVisitRequest) -> Result<NewVisit, Error> {
+    let mut v = Violations::default();
+    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let project_id = v.check(validate::uuid(&r.project_id, "project_id"));
+    let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
+    let date = v.check(required_date(r.date.as_ref(), "date"));
+    let kind = v.check(validate::single_line(&r.kind, "kind", MAX_KIND_CHARS));
+    if !(1..=MAX_PERSON_TIMES).contains(&r.person_times) {
+        v.add("person_times", format!("must be 1 to {MAX_PERSON_TIMES}"));
+    }
+    if r.volunteer_ids.len() > MAX_VOLUNTEERS {
+        v.add(
+            "volunteer_ids",
+            format!("must name at most {MAX_VOLUNTEERS} volunteers"),
+        );
+    }
+    let volunteer_ids: Vec<_> = r
+        .volunteer_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| v.check(DirectoryId::parse(id, &format!("volunteer_ids[{i}]"))))
+        .collect();
+    let (request_id, project_id, community, date, kind) =
+        v.finish_with((request_id, project_id, community, date, kind))?;
+    Ok(NewVisit {
+        request_id,
+        project_id,
+        community,
+        date,
+        kind,
+        person_times: r.person_times,
+        volunteer_ids,
+    })
+}
