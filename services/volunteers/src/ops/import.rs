@@ -1,5 +1,6 @@
 //! Importing the directory from a file: every good row registered in one transaction,
-//! every bad one reported with its line.
+//! every bad one reported with its line. Only a programme-wide caller imports (the route
+//! table admits no other: `access::importing_the_directory`).
 
 use xingfu_platform::Error;
 

@@ -1,4 +1,6 @@
-//! The service's operations: each write is one transaction with its outbox event.
+//! The service's operations, reads and writes: each write is one transaction with its
+//! outbox event (built by `crate::events` from the domain) and the counters it moves;
+//! every record read or written is held against the caller's boundary (`boundary`).
 
 mod activities;
 mod boundary;
