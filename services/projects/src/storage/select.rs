@@ -77,3 +77,23 @@ pub(crate) fn bind(binds: &mut Vec<String>, value: impl Into<String>) -> String 
     binds.push(value.into());
     format!("${}", binds.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Select, bind};
+
+    #[test]
+    fn every_clause_numbers_its_values_after_those_before_it() {
+        let query = Select::new("SELECT id FROM t")
+            .and("a =", Some("x"))
+            .and("b =", None::<String>)
+            .and_bound(|binds| format!("(c IN ({}, {}))", bind(binds, "y"), bind(binds, "z")))
+            .and_if(true, "d IS NULL")
+            .and("id <", Some("k"));
+        assert_eq!(
+            query.sql,
+            "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND (c IN ($2, $3)) AND d IS NULL AND id < $4"
+        );
+        assert_eq!(query.binds, ["x", "y", "z", "k"]);
+    }
+}
