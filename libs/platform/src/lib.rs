@@ -30,5 +30,5 @@ pub mod trust;
 pub mod validate;
 
 pub use error::{AllParsed, Error, FieldViolation, Violations};
-pub use service::{Background, ServiceContext, ServiceDef, ServiceName, ServiceParts};
+pub use service::{Background, FrontDoor, ServiceContext, ServiceDef, ServiceName, ServiceParts};
 pub use settings::Settings;

@@ -32,11 +32,21 @@ pub struct Runner {
     internal: InternalToken,
     local: LocalServices,
     http_routes: axum::Router,
-    servers: Vec<(ServiceName, GrpcServer, Vec<Background>, Vec<Background>)>,
+    servers: Vec<Serving>,
     subscriptions: Vec<Subscription>,
     relays: Vec<Relay>,
     databases: Vec<Database>,
     addrs: BTreeMap<ServiceName, SocketAddr>,
+}
+
+/// A built service waiting to serve.
+struct Serving {
+    name: ServiceName,
+    /// Whether it is the front door ([`crate::FrontDoor`]).
+    is_front: bool,
+    server: GrpcServer,
+    background: Vec<Background>,
+    until_drained: Vec<Background>,
 }
 
 /// Services running in this process.
@@ -123,9 +133,11 @@ impl Runner {
         let mut parts = (service.build)(context)
             .await
             .with_context(|| format!("building the {name} service"))?;
-        // The gateway's answers per API follow the services behind it (its own watch);
-        // its own database only decides its overall health.
-        let names = if name == ServiceName::Gateway {
+        let front_door = parts.front_door.take();
+        let is_front = front_door.is_some();
+        // The front door's answers per API follow the services behind it (its own
+        // watch); its own database only decides its overall health.
+        let names = if is_front {
             Vec::new()
         } else {
             parts.grpc_services.clone()
@@ -134,9 +146,9 @@ impl Runner {
         parts.background.push(Box::new(move |reporter, shutdown| {
             Box::pin(watched.watch_health(names, reporter, shutdown))
         }));
-        // The gateway authenticates its callers itself; the services behind it admit the
-        // gateway (and each other) only.
-        let guard = (name != ServiceName::Gateway).then(|| self.internal.clone());
+        // The front door authenticates its callers itself; the services behind it admit
+        // it (and each other) only.
+        let guard = (!is_front).then(|| self.internal.clone());
         let mut server = GrpcServer::new(
             name.as_str(),
             listener,
@@ -146,19 +158,22 @@ impl Runner {
             &self.settings,
         )
         .await?;
-        if name == ServiceName::Gateway
-            && let Some(tls) = gateway_tls(&self.settings)?
-        {
+        if let Some(tls) = front_door.and_then(|door| door.tls) {
             server = server.with_tls(tls);
         }
-        if name != ServiceName::Gateway && self.settings.grpc.in_process {
+        if !is_front && self.settings.grpc.in_process {
             self.local.insert(name, server.local());
         }
         if let Some(routes) = parts.http {
             self.http_routes = self.http_routes.clone().merge(routes);
         }
-        self.servers
-            .push((name, server, parts.background, parts.until_drained));
+        self.servers.push(Serving {
+            name,
+            is_front,
+            server,
+            background: parts.background,
+            until_drained: parts.until_drained,
+        });
         self.subscriptions.extend(parts.subscriptions);
         self.relays
             .push(Relay::new(db.clone(), outbox, self.bus.clone()));
@@ -224,10 +239,7 @@ impl Runner {
         // The services behind the gateway stop only once the gateway has drained, so a
         // call in flight through it finds its service still answering.
         let behind = CancellationToken::new();
-        let has_gateway = servers
-            .iter()
-            .any(|(name, ..)| *name == ServiceName::Gateway);
-        if !has_gateway {
+        if !servers.iter().any(|serving| serving.is_front) {
             let (shutdown, behind) = (shutdown.clone(), behind.clone());
             server_tasks.spawn(async move {
                 shutdown.cancelled().await;
@@ -235,7 +247,14 @@ impl Runner {
                 Ok(())
             });
         }
-        for (name, server, background, until_drained) in servers {
+        for Serving {
+            name,
+            is_front,
+            server,
+            background,
+            until_drained,
+        } in servers
+        {
             for task in background {
                 let (health, token) = (server.health(), shutdown.clone());
                 server_tasks.spawn(async move {
@@ -252,7 +271,7 @@ impl Runner {
                 });
             }
             let settings = settings.clone();
-            let (token, after) = if name == ServiceName::Gateway {
+            let (token, after) = if is_front {
                 (shutdown.clone(), Some(behind.clone()))
             } else {
                 // A failure anywhere still stops everything: `behind` follows `shutdown`
@@ -359,29 +378,3 @@ async fn join_all(
 
 /// How long the HTTP port waits for open connections after shutdown.
 pub(crate) const HTTP_GRACE: Duration = Duration::from_secs(2);
-
-/// The gateway port's TLS, when `tls.cert_file` and `tls.key_file` are set.
-fn gateway_tls(settings: &Settings) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
-    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-    let tls = &settings.tls;
-    let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) else {
-        anyhow::ensure!(
-            tls.cert_file.is_none() && tls.key_file.is_none() && tls.client_ca_file.is_none(),
-            "tls.cert_file and tls.key_file go together (and tls.client_ca_file needs them)"
-        );
-        return Ok(None);
-    };
-    let read = |path: &std::path::PathBuf, key: &str| {
-        std::fs::read(path).with_context(|| format!("reading {key} {}", path.display()))
-    };
-    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
-        read(cert, "tls.cert_file")?,
-        read(key, "tls.key_file")?,
-    ));
-    if let Some(ca) = &tls.client_ca_file {
-        config = config
-            .client_ca_root(Certificate::from_pem(read(ca, "tls.client_ca_file")?))
-            .client_auth_optional(true);
-    }
-    Ok(Some(config))
-}

@@ -110,6 +110,20 @@ pub struct ServiceParts {
     pub until_drained: Vec<Background>,
     /// Routes it adds to the process's HTTP port (the gateway's JSON API and dashboard).
     pub http: Option<axum::Router>,
+    /// Set when this service is the suite's front door (see [`FrontDoor`]); every other
+    /// service stands behind it.
+    pub front_door: Option<FrontDoor>,
+}
+
+/// What makes a service the front door, rather than one standing behind it: it
+/// authenticates its callers itself (the others admit only calls carrying the internal
+/// token), it serves TLS when given it, its health per API follows the services behind
+/// it (not its own database), it is never called in-process, and it drains before the
+/// services behind it stop, so a call in flight through it finds them still answering.
+#[derive(Default)]
+pub struct FrontDoor {
+    /// Its port's TLS (and mutual TLS), if any.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl ServiceParts {
@@ -122,6 +136,7 @@ impl ServiceParts {
             background: Vec::new(),
             until_drained: Vec::new(),
             http: None,
+            front_door: None,
         }
     }
 }

@@ -17,8 +17,9 @@ pub mod principals;
 pub mod proxy;
 pub mod subtree;
 
+use anyhow::Context as _;
 use xingfu_platform::db::MigrationSource;
-use xingfu_platform::{ServiceContext, ServiceDef, ServiceName, ServiceParts};
+use xingfu_platform::{FrontDoor, ServiceContext, ServiceDef, ServiceName, ServiceParts};
 
 /// The gateway database's migrations.
 pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
@@ -120,6 +121,9 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         .collect();
     let mut parts = ServiceParts::new(tonic::service::Routes::from(router), names);
     parts.http = Some(http);
+    parts.front_door = Some(FrontDoor {
+        tls: port_tls(&ctx.settings)?,
+    });
     parts.subscriptions = subscriptions(&ctx.db);
     parts.background.push(Box::new(move |reporter, shutdown| {
         Box::pin(health::watch_upstreams(
@@ -135,4 +139,32 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         Box::pin(audit_writer.run(drained))
     }));
     Ok(parts)
+}
+
+/// This port's TLS, when `tls.cert_file` and `tls.key_file` are set.
+fn port_tls(
+    settings: &xingfu_platform::Settings,
+) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let tls = &settings.tls;
+    let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) else {
+        anyhow::ensure!(
+            tls.cert_file.is_none() && tls.key_file.is_none() && tls.client_ca_file.is_none(),
+            "tls.cert_file and tls.key_file go together (and tls.client_ca_file needs them)"
+        );
+        return Ok(None);
+    };
+    let read = |path: &std::path::PathBuf, key: &str| {
+        std::fs::read(path).with_context(|| format!("reading {key} {}", path.display()))
+    };
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
+        read(cert, "tls.cert_file")?,
+        read(key, "tls.key_file")?,
+    ));
+    if let Some(ca) = &tls.client_ca_file {
+        config = config
+            .client_ca_root(Certificate::from_pem(read(ca, "tls.client_ca_file")?))
+            .client_auth_optional(true);
+    }
+    Ok(Some(config))
 }
