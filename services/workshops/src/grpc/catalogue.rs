@@ -2,11 +2,10 @@
 
 use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
-use xingfu_proto::common::PageResponse;
+use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
 use super::known::Known;
-use super::money;
 use crate::access::Scope;
 use crate::domain::workshops::{
     NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
@@ -49,12 +48,8 @@ pub(super) async fn register_brand(
     let name = v.check(validate::single_line(&r.name, "name", 100));
     let department = v.check(validate::directory_id(&r.department_id, "department_id"));
     let description = optional_text(&r.description, "description", 500, &mut v);
-    v.finish()?;
-    let (Some(id), Some(name), Some(department_id), Some(description)) =
-        (id, name, department, description)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (id, name, department_id, description) =
+        v.finish_with((id, name, department, description))?;
     let brand = workshops
         .register_brand(Brand {
             id,
@@ -104,21 +99,10 @@ pub(super) async fn create(
     let department = v.check(validate::directory_id(&r.department_id, "department_id"));
     let mode = v.check(validate::required(mode_from_proto(r.mode, "mode"), "mode"));
     let brand = v.check(validate::directory_id(&r.brand_id, "brand_id"));
-    v.finish()?;
-    let (
-        Some(request_id),
-        Some(name),
-        Some(community_id),
-        Some(host_firm),
-        Some(department_id),
-        Some(mode),
-        Some(brand_id),
-    ) = (
-        request_id, name, community, host_firm, department, mode, brand,
-    )
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, name, community_id, host_firm, department_id, mode, brand_id) = v
+        .finish_with((
+            request_id, name, community, host_firm, department, mode, brand,
+        ))?;
     let created = workshops
         .create_workshop(NewWorkshop {
             request_id,
@@ -184,10 +168,7 @@ pub(super) async fn change_status(
         "status",
     ));
     let reason = optional_text(&r.reason, "reason", 500, &mut v);
-    v.finish()?;
-    let (Some(id), Some(status), Some(reason)) = (id, status, reason) else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (id, status, reason) = v.finish_with((id, status, reason))?;
     answer(
         workshops,
         workshops.change_status(&id, status, &reason).await?,
@@ -212,12 +193,8 @@ pub(super) async fn give_support(
         v.add("value_fen", format!("must be 0 to {MAX_SUPPORT_FEN}"));
     }
     let given_on = v.check(validate::date(r.given_on.as_ref(), "given_on"));
-    v.finish()?;
-    let (Some(request_id), Some(workshop_id), Some(kind), Some(description), Some(given_on)) =
-        (request_id, workshop, kind, description, given_on)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, workshop_id, kind, description, given_on) =
+        v.finish_with((request_id, workshop, kind, description, given_on))?;
     let new = NewSupport {
         request_id,
         workshop_id,
@@ -270,7 +247,7 @@ fn workshop_to_proto(w: Workshop, known: &Known) -> pb::Workshop {
             .map(|s| pb::Support {
                 kind: support_to_proto(s.kind) as i32,
                 description: s.description,
-                value: (s.value_fen > 0).then(|| money(s.value_fen)),
+                value: (s.value_fen > 0).then(|| Money::cny(s.value_fen)),
                 given_on: Some(s.given_on.into()),
             })
             .collect(),

@@ -11,7 +11,6 @@ mod stats;
 mod workers;
 
 use tonic::{Request, Response, Status};
-use xingfu_proto::common::Money;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_server::WorkshopsService;
 
@@ -35,11 +34,6 @@ impl WorkshopsApi {
 }
 
 type Answer<T> = Result<Response<T>, Status>;
-
-/// Fen as money.
-fn money(fen: i64) -> Money {
-    Money::cny(fen)
-}
 
 /// Routes each call to its area's handler, after [`access::admit`] let the caller in:
 /// `method(Request) -> Response => handler, |r| check;` for calls on a record by id;

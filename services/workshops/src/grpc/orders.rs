@@ -2,9 +2,9 @@
 
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::{Error, Violations, validate};
+use xingfu_proto::common::Money;
 use xingfu_proto::workshops as pb;
 
-use super::money;
 use crate::domain::orders::{MAX_UNITS, NewOrder, Order, Take, Task};
 use crate::ops::Workshops;
 
@@ -20,12 +20,8 @@ pub(super) async fn place(
     let product = v.check(validate::single_line(&r.product, "product", 200));
     units(r.quantity, "quantity", &mut v);
     units(r.unit_pay_fen, "unit_pay_fen", &mut v);
-    v.finish()?;
-    let (Some(request_id), Some(workshop_id), Some(firm), Some(product)) =
-        (request_id, workshop, firm, product)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, workshop_id, firm, product) =
+        v.finish_with((request_id, workshop, firm, product))?;
     let order = workshops
         .place_order(NewOrder {
             request_id,
@@ -54,10 +50,7 @@ pub(super) async fn dispatch(
     let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
     let order = v.check(validate::uuid(&r.order_id, "order_id"));
     units(r.quantity, "quantity", &mut v);
-    v.finish()?;
-    let (Some(request_id), Some(order)) = (request_id, order) else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, order) = v.finish_with((request_id, order))?;
     let task = workshops
         .dispatch_task(&request_id, &order, r.quantity)
         .await?;
@@ -71,10 +64,7 @@ pub(super) async fn take(workshops: &Workshops, r: pb::TakeTaskRequest) -> Resul
     let task = v.check(validate::uuid(&r.task_id, "task_id"));
     let worker = v.check(validate::uuid(&r.worker_id, "worker_id"));
     units(r.quantity, "quantity", &mut v);
-    v.finish()?;
-    let (Some(request_id), Some(task), Some(worker)) = (request_id, task, worker) else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, task, worker) = v.finish_with((request_id, task, worker))?;
     let take = workshops
         .take_task(&request_id, &task, &worker, r.quantity)
         .await?;
@@ -91,10 +81,8 @@ pub(super) async fn deliver(
     if r.delivered < 0 {
         v.add("delivered", "must not be negative");
     }
-    v.finish()?;
-    let take = workshops
-        .deliver_take(&id.unwrap_or_default(), r.delivered)
-        .await?;
+    let id = v.finish_with(id)?;
+    let take = workshops.deliver_take(&id, r.delivered).await?;
     Ok(take_to_proto(take))
 }
 
@@ -111,7 +99,7 @@ fn order_to_proto(o: Order) -> pb::Order {
         firm: o.firm,
         product: o.product,
         quantity: o.quantity,
-        unit_pay: Some(money(o.unit_pay_fen)),
+        unit_pay: Some(Money::cny(o.unit_pay_fen)),
         dispatched: o.dispatched,
         delivered: o.delivered,
         tasks: o.tasks.into_iter().map(task_to_proto).collect(),
@@ -136,7 +124,7 @@ fn take_to_proto(t: Take) -> pb::Take {
         worker_id: t.worker_id,
         quantity: t.quantity,
         delivered: t.delivered.unwrap_or(0),
-        pay: t.pay_fen.map(money),
+        pay: t.pay_fen.map(Money::cny),
         create_time: Some(to_timestamp(t.created_at)),
         deliver_time: t.delivered_at.map(to_timestamp),
     }

@@ -49,12 +49,8 @@ pub(super) async fn appoint(
             None
         }
     };
-    v.finish()?;
-    let (Some(request_id), Some(volunteer_id), Some(role), Some(place)) =
-        (request_id, volunteer, role, place)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, volunteer_id, role, place) =
+        v.finish_with((request_id, volunteer, role, place))?;
     let appointment = workshops
         .appoint(NewAppointment {
             request_id,
@@ -122,10 +118,7 @@ pub(super) async fn rate(
         v.add("stars", "must be 1 to 5");
     }
     let note = optional_text(&r.note, "note", 500, &mut v);
-    v.finish()?;
-    let (Some(request_id), Some(id), Some(note)) = (request_id, id, note) else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, id, note) = v.finish_with((request_id, id, note))?;
     let rated = workshops
         .rate_broker(&request_id, &id, i64::from(r.stars), &note)
         .await?;

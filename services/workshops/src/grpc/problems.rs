@@ -36,12 +36,8 @@ pub(super) async fn raise(
         "category",
     ));
     let description = v.check(validate::text(&r.description, "description", 1000));
-    v.finish()?;
-    let (Some(request_id), Some(workshop_id), Some(category), Some(description)) =
-        (request_id, workshop, category, description)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, workshop_id, category, description) =
+        v.finish_with((request_id, workshop, category, description))?;
     let problem = workshops
         .raise_problem(NewProblem {
             request_id,
@@ -104,10 +100,8 @@ pub(super) async fn assign(
     let mut v = Violations::default();
     let id = v.check(validate::uuid(&r.problem_id, "problem_id"));
     let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
-    v.finish()?;
-    let problem = workshops
-        .assign_problem(&id.unwrap_or_default(), &volunteer.unwrap_or_default())
-        .await?;
+    let (id, volunteer) = v.finish_with((id, volunteer))?;
+    let problem = workshops.assign_problem(&id, &volunteer).await?;
     Ok(problem_to_proto(problem))
 }
 
@@ -137,8 +131,7 @@ fn id_and_text(id: &str, text: &str, field: &str) -> Result<(String, String), Er
     let mut v = Violations::default();
     let id = v.check(validate::uuid(id, "problem_id"));
     let text = v.check(validate::text(text, field, 1000));
-    v.finish()?;
-    Ok((id.unwrap_or_default(), text.unwrap_or_default()))
+    v.finish_with((id, text))
 }
 
 fn problem_to_proto(p: Problem) -> pb::Problem {

@@ -1,9 +1,9 @@
 //! The dashboard figures as the API shows them.
 
 use xingfu_platform::Error;
+use xingfu_proto::common::Money;
 use xingfu_proto::workshops as pb;
 
-use super::money;
 use crate::access::Scope;
 use crate::ops::Workshops;
 
@@ -27,8 +27,8 @@ pub(super) async fn get(
         by_status: counts(s.by_status),
         brands: s.brands,
         beneficiaries: s.beneficiaries,
-        average_monthly_uplift: Some(money(s.average_monthly_uplift_fen)),
-        total_income: Some(money(s.total_income_fen)),
+        average_monthly_uplift: Some(Money::cny(s.average_monthly_uplift_fen)),
+        total_income: Some(Money::cny(s.total_income_fen)),
         commissioners: s.commissioners,
         red_stewards: s.red_stewards,
         star_brokers: s.star_brokers,

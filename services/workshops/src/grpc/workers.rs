@@ -5,11 +5,10 @@ use xingfu_platform::date::Date;
 use xingfu_platform::pii::{parse_id_number, parse_phone};
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
-use xingfu_proto::common::PageResponse;
+use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
 use super::catalogue::optional_text;
-use super::money;
 use crate::domain::parse_month;
 use crate::domain::workers::{
     IncomeSource, MAX_MONTHLY_FEN, NewIncome, NewWorker, Worker, mean_floor,
@@ -45,21 +44,10 @@ pub(super) async fn enrol(
     if joined_on.flatten().is_some_and(|day| day > Date::today()) {
         v.add("joined_on", "must not be in the future");
     }
-    v.finish()?;
-    let (
-        Some(request_id),
-        Some(workshop_id),
-        Some(name),
-        Some(phone),
-        Some(id_number),
-        Some(background),
-        Some(joined_on),
-    ) = (
-        request_id, workshop, name, phone, id_number, background, joined_on,
-    )
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, workshop_id, name, phone, id_number, background, joined_on) =
+        v.finish_with((
+            request_id, workshop, name, phone, id_number, background, joined_on,
+        ))?;
     let worker = workshops
         .enrol_worker(NewWorker {
             request_id,
@@ -124,12 +112,8 @@ pub(super) async fn record_income(
         source_from_proto(r.source, "source"),
         "source",
     ));
-    v.finish()?;
-    let (Some(request_id), Some(worker_id), Some(month), Some(source)) =
-        (request_id, worker, month, source)
-    else {
-        return Err(Error::invalid("", "invalid request"));
-    };
+    let (request_id, worker_id, month, source) =
+        v.finish_with((request_id, worker, month, source))?;
     let income = workshops
         .record_income(NewIncome {
             request_id,
@@ -143,7 +127,7 @@ pub(super) async fn record_income(
         id: income.id,
         worker_id: income.worker_id,
         month: income.month,
-        amount: Some(money(income.amount_fen)),
+        amount: Some(Money::cny(income.amount_fen)),
         source: source_to_proto(income.source) as i32,
         create_time: Some(to_timestamp(income.created_at)),
     })
@@ -157,10 +141,8 @@ pub(super) async fn worker_income(
     let mut v = Violations::default();
     let id = v.check(validate::uuid(&r.worker_id, "worker_id"));
     year(r.year, &mut v);
-    v.finish()?;
-    let (worker, uplift) = workshops
-        .worker_income(&id.unwrap_or_default(), r.year)
-        .await?;
+    let id = v.finish_with(id)?;
+    let (worker, uplift) = workshops.worker_income(&id, r.year).await?;
     Ok(pb::WorkerIncome {
         worker_id: worker.id,
         year: r.year,
@@ -169,12 +151,12 @@ pub(super) async fn worker_income(
             .iter()
             .map(|(month, income)| pb::MonthIncome {
                 month: month.clone(),
-                income: Some(money(*income)),
-                uplift: Some(money(income - uplift.baseline_fen)),
+                income: Some(Money::cny(*income)),
+                uplift: Some(Money::cny(income - uplift.baseline_fen)),
             })
             .collect(),
-        annual_income: Some(money(uplift.total())),
-        average_monthly_uplift: Some(money(uplift.average_monthly().unwrap_or(0))),
+        annual_income: Some(Money::cny(uplift.total())),
+        average_monthly_uplift: Some(Money::cny(uplift.average_monthly().unwrap_or(0))),
     })
 }
 
@@ -186,8 +168,7 @@ pub(super) async fn workshop_income(
     let mut v = Violations::default();
     let id = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
     year(r.year, &mut v);
-    v.finish()?;
-    let id = id.unwrap_or_default();
+    let id = v.finish_with(id)?;
     let (beneficiaries, uplifts) = workshops.workshop_income(&id, r.year).await?;
     let averages: Vec<i64> = uplifts.iter().filter_map(|u| u.average_monthly()).collect();
     Ok(pb::WorkshopIncome {
@@ -195,8 +176,8 @@ pub(super) async fn workshop_income(
         year: r.year,
         beneficiaries,
         earning_workers: i64::try_from(uplifts.len()).unwrap_or(i64::MAX),
-        total_income: Some(money(uplifts.iter().map(|u| u.total()).sum())),
-        average_monthly_uplift: Some(money(mean_floor(&averages))),
+        total_income: Some(Money::cny(uplifts.iter().map(|u| u.total()).sum())),
+        average_monthly_uplift: Some(Money::cny(mean_floor(&averages))),
     })
 }
 
@@ -215,7 +196,7 @@ fn worker_to_proto(w: Worker) -> pb::Worker {
         id_number_masked: w.id_number_masked,
         birth_year: i32::try_from(w.birth_year).unwrap_or(0),
         background: w.background,
-        baseline_monthly_income: Some(money(w.baseline_fen)),
+        baseline_monthly_income: Some(Money::cny(w.baseline_fen)),
         joined_on: Some(w.joined_on.into()),
         create_time: Some(to_timestamp(w.created_at)),
     }
