@@ -13,7 +13,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
-use crate::service::ServiceName;
+use crate::name::ServiceName;
 use crate::settings::Settings;
 
 /// Which server a database lives on; the few statements that differ look here.
@@ -506,7 +506,7 @@ mod tests {
     async fn the_data_folder_is_0700_and_the_sqlite_files_0600() {
         use std::os::unix::fs::PermissionsExt as _;
 
-        use crate::service::ServiceName;
+        use crate::name::ServiceName;
         use crate::settings::Settings;
 
         let root = tempfile::tempdir().unwrap();

@@ -2,6 +2,8 @@
 //! (SQLite files, keys: 0600). Personal data and secrets live there.
 
 use std::io;
+
+use anyhow::Context as _;
 use std::path::Path;
 
 /// Creates `dir` and any missing parents, mode 0700 (an existing folder is left as it is:
@@ -80,4 +82,29 @@ pub fn write_private(path: &Path, text: &str) -> io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(text.as_bytes())
+}
+
+/// The secret in `path`, or a new random one (64 hex digits) written there (mode 0600).
+pub fn key_file(path: &Path) -> anyhow::Result<String> {
+    if let Ok(key) = std::fs::read_to_string(path) {
+        return Ok(key);
+    }
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut key = [0u8; 32];
+    fill_random(&mut key);
+    let hex = crate::hex::encode(&key);
+    write_private(path, &hex)
+        .with_context(|| format!("writing the generated key to {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a secret key");
+    Ok(hex)
+}
+
+/// Random bytes from the operating system (UUIDv4 draws on it; no extra crate needed).
+pub fn fill_random(out: &mut [u8]) {
+    for chunk in out.chunks_mut(16) {
+        let random = uuid::Uuid::new_v4();
+        chunk.copy_from_slice(&random.as_bytes()[..chunk.len()]);
+    }
 }

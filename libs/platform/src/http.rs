@@ -19,8 +19,10 @@ use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::net::{self, ActivityLayer, Limits};
-use crate::runner::HTTP_GRACE;
 use crate::settings::Settings;
+
+/// How long the HTTP port waits for open connections after shutdown.
+const HTTP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 

@@ -14,6 +14,7 @@ pub mod grpc;
 pub mod hex;
 pub mod http;
 pub mod known;
+pub mod name;
 pub mod named;
 pub mod net;
 pub mod paging;

@@ -2,8 +2,6 @@
 //! ChaCha20-Poly1305 under a key from configuration, shown masked, never logged or
 //! published in clear.
 
-use std::path::Path;
-
 use anyhow::Context as _;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -32,7 +30,7 @@ impl Protector {
     pub fn load(settings: &Settings) -> anyhow::Result<Self> {
         let hex = match &settings.pii.key {
             Some(key) => key.expose().to_owned(),
-            None => key_file(&settings.data_dir.join("pii.key"))?,
+            None => crate::files::key_file(&settings.data_dir.join("pii.key"))?,
         };
         let key: [u8; 32] = crate::hex::decode(hex.trim(), usize::MAX)
             .and_then(|b| b.try_into().ok())
@@ -63,7 +61,7 @@ impl Protector {
     /// Encrypts `clear`: hex of a random nonce followed by the ciphertext and tag.
     pub fn seal(&self, clear: &str) -> String {
         let mut nonce = [0u8; NONCE_LEN];
-        fill_random(&mut nonce);
+        crate::files::fill_random(&mut nonce);
         let sealed = self
             .cipher
             .encrypt(&Nonce::from(nonce), clear.as_bytes())
@@ -199,34 +197,6 @@ fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// The secret in `path`, or a new random one (64 hex digits) written there (mode 0600).
-pub(crate) fn key_file(path: &Path) -> anyhow::Result<String> {
-    if let Ok(key) = std::fs::read_to_string(path) {
-        return Ok(key);
-    }
-    if let Some(dir) = path.parent() {
-        crate::files::create_private_dir(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut key = [0u8; 32];
-    fill_random(&mut key);
-    let hex = to_hex(&key);
-    write_private(path, &hex)
-        .with_context(|| format!("writing the generated key to {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a secret key");
-    Ok(hex)
-}
-
-use crate::files::write_private;
-
-/// Random bytes from the operating system (UUIDv4 draws on it; no extra crate needed).
-fn fill_random(out: &mut [u8]) {
-    for chunk in out.chunks_mut(16) {
-        let random = uuid::Uuid::new_v4();
-        chunk.copy_from_slice(&random.as_bytes()[..chunk.len()]);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,8 +269,8 @@ mod tests {
     fn a_generated_key_is_kept_and_private() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pii.key");
-        let first = key_file(&path).unwrap();
-        assert_eq!(key_file(&path).unwrap(), first);
+        let first = crate::files::key_file(&path).unwrap();
+        assert_eq!(crate::files::key_file(&path).unwrap(), first);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

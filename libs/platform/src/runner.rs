@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -375,6 +374,3 @@ async fn join_all(
         }
     }
 }
-
-/// How long the HTTP port waits for open connections after shutdown.
-pub(crate) const HTTP_GRACE: Duration = Duration::from_secs(2);

@@ -8,8 +8,8 @@ use std::time::Duration;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::name::ServiceName;
 use crate::secret::Secret;
-use crate::service::ServiceName;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
 

@@ -23,6 +23,8 @@ use crate::settings::Settings;
 
 /// The header that carries the internal token.
 pub const INTERNAL_HEADER: &str = "x-xingfu-internal";
+/// The standard health service's name: the one service that answers anyone.
+pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 /// The header that carries the authenticated caller's id.
 pub const CALLER_HEADER: &str = "x-xingfu-caller";
 /// The header that carries the caller's scopes, space-separated.
@@ -53,7 +55,7 @@ impl InternalToken {
     pub fn load(settings: &Settings) -> anyhow::Result<Self> {
         let token = match &settings.auth.internal_token {
             Some(token) => token.expose().trim().to_owned(),
-            None => crate::pii::key_file(&settings.data_dir.join("internal-token"))?
+            None => crate::files::key_file(&settings.data_dir.join("internal-token"))?
                 .trim()
                 .to_owned(),
         };
@@ -242,7 +244,7 @@ where
         let health = request
             .uri()
             .path()
-            .starts_with(&format!("/{}/", crate::grpc::HEALTH_SERVICE));
+            .starts_with(&format!("/{}/", HEALTH_SERVICE));
         if !health && !self.token.admits(request.headers()) {
             tracing::warn!(path = %request.uri().path(), "refused a call without the internal credential");
             let status = Status::unauthenticated(

@@ -11,7 +11,7 @@ use percent_encoding::{CONTROLS, utf8_percent_encode};
 use tokio_util::sync::CancellationToken;
 
 use super::{Envelope, Subscription, apply, apply_batch, backoff, headers};
-use crate::service::ServiceName;
+use crate::name::ServiceName;
 use crate::settings::NatsSettings;
 use crate::time::to_rfc3339;
 

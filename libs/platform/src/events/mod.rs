@@ -29,7 +29,7 @@ pub use relay::Relay;
 
 use crate::db::Database;
 use crate::error::Error;
-use crate::service::ServiceName;
+use crate::name::ServiceName;
 use crate::settings::Settings;
 
 /// A fact a service publishes: a protobuf message with its subject and type, listed in

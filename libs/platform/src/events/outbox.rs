@@ -8,7 +8,7 @@ use tracing::Instrument as _;
 
 use super::Event;
 use crate::acting;
-use crate::service::ServiceName;
+use crate::name::ServiceName;
 use crate::telemetry;
 use crate::time::now_micros;
 

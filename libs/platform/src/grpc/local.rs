@@ -11,7 +11,7 @@ use http::{Request, Response};
 use tonic::body::Body;
 use tower::util::BoxCloneSyncService;
 
-use crate::service::ServiceName;
+use crate::name::ServiceName;
 
 /// One service's gRPC stack, as its port serves it.
 pub type LocalService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;

@@ -27,8 +27,7 @@ use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 use crate::trust::{InternalGuardLayer, InternalToken};
 
-/// The standard health service's name.
-pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+pub use crate::trust::HEALTH_SERVICE;
 const REFLECTION_SERVICES: [&str; 2] = [
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
