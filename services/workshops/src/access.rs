@@ -33,10 +33,11 @@
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
-use xingfu_platform::db::Filtered;
 use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
+
+use crate::storage::boundary::{self, Held};
 
 /// The roles that appoint people around a workshop.
 pub const APPOINTING: &[Role] = &[Role::OrganisationAdmin, Role::ProgrammeAdmin];
@@ -122,7 +123,8 @@ impl<'a> Check<'a> {
 
 /// The caller's boundary as lists and figures filter by it in SQL: the organisations of
 /// its subtree (owners) and the communities of its township (locations); `None` where it
-/// has no such limit, an empty set where nothing lies inside.
+/// has no such limit, an empty set where nothing lies inside. `storage::boundary` turns
+/// it into SQL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     /// The organisations a workshop's department must be one of.
@@ -141,24 +143,6 @@ impl Scope {
     /// Whether it leaves anything out.
     pub fn is_limited(&self) -> bool {
         self.organisations.is_some() || self.communities.is_some()
-    }
-
-    /// `query` over `workshops`, narrowed to those inside.
-    pub fn narrow_workshops(&self, query: Filtered) -> Filtered {
-        query
-            .and_in("department_id", self.organisations.as_deref())
-            .and_in("community_id", self.communities.as_deref())
-    }
-
-    /// `query` over `table` (a table or alias with a `workshop_id` column), narrowed to
-    /// the rows at workshops inside; a row at no workshop is outside any boundary.
-    pub fn narrow(&self, query: Filtered, table: &str) -> Filtered {
-        let of_workshop = |column: &str| {
-            format!("(SELECT sw.{column} FROM workshops sw WHERE sw.id = {table}.workshop_id)")
-        };
-        query
-            .and_in(&of_workshop("department_id"), self.organisations.as_deref())
-            .and_in(&of_workshop("community_id"), self.communities.as_deref())
     }
 }
 
@@ -290,7 +274,7 @@ async fn place(conn: &mut AnyConnection, record: Record<'_>) -> Result<Option<Fo
             community: community.map(str::to_owned),
         }))
     };
-    let (resource, raw, sql) = match record {
+    let (resource, raw, held) = match record {
         Record::None => return Ok(None),
         Record::NewBrand(department) => return new("brand", department, None),
         Record::NewWorkshop {
@@ -305,51 +289,20 @@ async fn place(conn: &mut AnyConnection, record: Record<'_>) -> Result<Option<Fo
                 community: None,
             }));
         }
-        Record::Workshop(id) => ("workshop", id, "FROM workshops w WHERE w.id = $1"),
-        Record::Worker(id) => (
-            "worker",
-            id,
-            "FROM workers k JOIN workshops w ON w.id = k.workshop_id WHERE k.id = $1",
-        ),
-        Record::Order(id) => (
-            "order",
-            id,
-            "FROM orders o JOIN workshops w ON w.id = o.workshop_id WHERE o.id = $1",
-        ),
-        Record::Task(id) => (
-            "task",
-            id,
-            "FROM tasks t JOIN orders o ON o.id = t.order_id \
-             JOIN workshops w ON w.id = o.workshop_id WHERE t.id = $1",
-        ),
-        Record::Take(id) => (
-            "take",
-            id,
-            "FROM takes k JOIN tasks t ON t.id = k.task_id \
-             JOIN orders o ON o.id = t.order_id JOIN workshops w ON w.id = o.workshop_id \
-             WHERE k.id = $1",
-        ),
-        Record::Problem(id) => (
-            "problem",
-            id,
-            "FROM problems p JOIN workshops w ON w.id = p.workshop_id WHERE p.id = $1",
-        ),
-        Record::Appointment(id) => (
-            "appointment",
-            id,
-            "FROM appointments a LEFT JOIN workshops w ON w.id = a.workshop_id WHERE a.id = $1",
-        ),
+        Record::Workshop(id) => ("workshop", id, Held::Workshop),
+        Record::Worker(id) => ("worker", id, Held::Worker),
+        Record::Order(id) => ("order", id, Held::Order),
+        Record::Task(id) => ("task", id, Held::Task),
+        Record::Take(id) => ("take", id, Held::Take),
+        Record::Problem(id) => ("problem", id, Held::Problem),
+        Record::Appointment(id) => ("appointment", id, Held::Appointment),
     };
     // The handlers read an id in its canonical form (any case, braces, `urn:uuid:`), so
     // the boundary must look the same record up; what is no id is the handler's to refuse.
     let Ok(id) = uuid::Uuid::try_parse(raw).map(|id| id.to_string()) else {
         return Ok(None);
     };
-    let sql = format!("SELECT w.department_id, w.community_id {sql}");
-    let found: Option<(Option<String>, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(&id)
-        .fetch_optional(conn)
-        .await?;
+    let found = boundary::place(conn, held, &id).await?;
     Ok(found.map(|(owner, community)| Found {
         resource,
         id,

@@ -94,3 +94,16 @@ pub struct Rating {
     /// Rated, microseconds since the epoch.
     pub created_at: i64,
 }
+
+/// The filters of an appointment list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilters {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only at this workshop.
+    pub workshop_id: Option<String>,
+    /// Only this volunteer.
+    pub volunteer_id: Option<String>,
+    /// Only those that hold.
+    pub active_only: bool,
+}

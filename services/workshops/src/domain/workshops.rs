@@ -143,6 +143,19 @@ pub struct Workshop {
     pub created_at: i64,
 }
 
+/// The filters of a workshop list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilters {
+    /// Only this mode.
+    pub mode: Option<Mode>,
+    /// Only this brand.
+    pub brand_id: Option<String>,
+    /// Only this community.
+    pub community_id: Option<String>,
+    /// Only this status.
+    pub status: Option<WorkshopStatus>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::WorkshopStatus::*;

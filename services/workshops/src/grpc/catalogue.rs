@@ -5,14 +5,13 @@ use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
-use super::known::Known;
+use super::refs;
 use crate::access::Scope;
 use crate::domain::workshops::{
-    NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
+    ListFilters, NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
 };
 use crate::domain::{Brand, Mode};
-use crate::ops::Workshops;
-use crate::storage::workshops::ListFilters;
+use crate::ops::{Known, Workshops};
 
 enum_map!(mode_to_proto, mode_from_proto, Mode, pb::Mode, "mode", {
     Processing <=> Processing,
@@ -59,8 +58,7 @@ pub(super) async fn register_brand(
             created_at: now_micros(),
         })
         .await?;
-    let mut conn = workshops.db().pool().acquire().await?;
-    let known = Known::of(&mut conn, &[&brand.department_id], &[], &[]).await?;
+    let known = workshops.known(&[&brand.department_id], &[], &[]).await?;
     Ok(brand_to_proto(brand, &known))
 }
 
@@ -75,8 +73,7 @@ pub(super) async fn list_brands(
         .await?;
     let next_page_token = paging::finish(&mut brands, &page, "brands", |b| &b.id);
     let departments: Vec<&str> = brands.iter().map(|b| b.department_id.as_str()).collect();
-    let mut conn = workshops.db().pool().acquire().await?;
-    let known = Known::of(&mut conn, &departments, &[], &[]).await?;
+    let known = workshops.known(&departments, &[], &[]).await?;
     Ok(pb::ListBrandsResponse {
         brands: brands
             .into_iter()
@@ -217,13 +214,12 @@ async fn answer(workshops: &Workshops, workshop: Workshop) -> Result<pb::Worksho
 async fn known_of(workshops: &Workshops, found: &[Workshop]) -> Result<Known, Error> {
     let departments: Vec<&str> = found.iter().map(|w| w.department_id.as_str()).collect();
     let communities: Vec<&str> = found.iter().map(|w| w.community_id.as_str()).collect();
-    let mut conn = workshops.db().pool().acquire().await?;
-    Known::of(&mut conn, &departments, &communities, &[]).await
+    workshops.known(&departments, &communities, &[]).await
 }
 
 fn brand_to_proto(b: Brand, known: &Known) -> pb::Brand {
     pb::Brand {
-        department: known.organisation(&b.department_id),
+        department: refs::organisation(known, &b.department_id),
         id: b.id,
         name: b.name,
         description: b.description,
@@ -233,8 +229,8 @@ fn brand_to_proto(b: Brand, known: &Known) -> pb::Brand {
 
 fn workshop_to_proto(w: Workshop, known: &Known) -> pb::Workshop {
     pb::Workshop {
-        community: known.community(&w.community_id),
-        department: known.organisation(&w.department_id),
+        community: refs::community(known, &w.community_id),
+        department: refs::organisation(known, &w.department_id),
         id: w.id,
         name: w.name,
         host_firm: w.host_firm,

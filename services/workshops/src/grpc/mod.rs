@@ -3,10 +3,10 @@
 //! module per area; this one only routes.
 
 mod catalogue;
-mod known;
 mod orders;
 mod people;
 mod problems;
+mod refs;
 mod stats;
 mod workers;
 
@@ -14,7 +14,6 @@ use tonic::{Request, Response, Status};
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_server::WorkshopsService;
 
-use xingfu_platform::Error;
 use xingfu_platform::trust::Caller;
 
 use crate::access::{self, Check, Record};
@@ -35,7 +34,7 @@ impl WorkshopsApi {
 
 type Answer<T> = Result<Response<T>, Status>;
 
-/// Routes each call to its area's handler, after [`access::admit`] let the caller in:
+/// Routes each call to its area's handler, after [`Workshops::admit`] let the caller in:
 /// `method(Request) -> Response => handler, |r| check;` for calls on a record by id;
 /// `method(Request) -> Response => handler;` under `scoped` (first) for lists and figures,
 /// whose handlers filter by the caller's boundary.
@@ -53,18 +52,14 @@ macro_rules! routes {
                     let caller = Caller::from_metadata(request.metadata());
                     let request = request.into_inner();
                     let check: fn(&$request) -> Check<'_> = $check;
-                    let mut conn = self.workshops.db().pool().acquire().await.map_err(Error::from)?;
-                    access::admit(&mut conn, &caller, check(&request)).await?;
-                    drop(conn);
+                    self.workshops.admit(&caller, check(&request)).await?;
                     Ok(Response::new($handler(&self.workshops, request).await?))
                 }
             )*
             $(
                 async fn $s_method(&self, request: Request<$s_request>) -> Answer<$s_response> {
                     let caller = Caller::from_metadata(request.metadata());
-                    let mut conn = self.workshops.db().pool().acquire().await.map_err(Error::from)?;
-                    let scope = access::scope(&mut conn, &caller).await?;
-                    drop(conn);
+                    let scope = self.workshops.scope(&caller).await?;
                     let answer = $s_handler(&self.workshops, request.into_inner(), &scope);
                     Ok(Response::new(answer.await?))
                 }

@@ -6,11 +6,10 @@ use xingfu_proto::common::PageResponse;
 use xingfu_proto::workshops as pb;
 
 use super::catalogue::optional_text;
-use super::known::Known;
+use super::refs;
 use crate::access::Scope;
-use crate::domain::people::{Appointment, NewAppointment, Place, Role};
-use crate::ops::Workshops;
-use crate::storage::people::ListFilters;
+use crate::domain::people::{Appointment, ListFilters, NewAppointment, Place, Role};
+use crate::ops::{Known, Workshops};
 
 enum_map!(role_to_proto, role_from_proto, Role, pb::Role, "role", {
     Commissioner <=> Commissioner,
@@ -156,8 +155,7 @@ async fn answer(workshops: &Workshops, appointment: Appointment) -> Result<pb::A
 
 async fn known_of(workshops: &Workshops, found: &[Appointment]) -> Result<Known, Error> {
     let volunteers: Vec<&str> = found.iter().map(|a| a.volunteer_id.as_str()).collect();
-    let mut conn = workshops.db().pool().acquire().await?;
-    Known::of(&mut conn, &[], &[], &volunteers).await
+    workshops.known(&[], &[], &volunteers).await
 }
 
 fn appointment_to_proto(a: Appointment, known: &Known) -> pb::Appointment {
@@ -167,7 +165,7 @@ fn appointment_to_proto(a: Appointment, known: &Known) -> pb::Appointment {
         Place::Firm(name) => (String::new(), String::new(), name),
     };
     pb::Appointment {
-        volunteer: known.volunteer(&a.volunteer_id),
+        volunteer: refs::volunteer(known, &a.volunteer_id),
         id: a.id,
         role: role_to_proto(a.role) as i32,
         workshop_id,

@@ -1,7 +1,9 @@
 //! The service's operations: each write is one transaction with its outbox event and the
 //! counters it moves.
 
+mod admission;
 mod catalogue;
+mod known;
 mod orders;
 mod people;
 mod problems;
@@ -14,6 +16,7 @@ use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
 
+pub use known::Known;
 pub use stats::Stats;
 
 use crate::domain::workshops::Workshop;
@@ -31,11 +34,6 @@ impl Workshops {
     /// The service on `db`, publishing through `outbox`, sealing personal data with `pii`.
     pub fn new(db: Database, outbox: Outbox, pii: Protector) -> Self {
         Self { db, outbox, pii }
-    }
-
-    /// The database, for reads.
-    pub fn db(&self) -> &Database {
-        &self.db
     }
 }
 

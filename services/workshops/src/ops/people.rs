@@ -6,9 +6,9 @@ use xingfu_proto::workshops as pb;
 
 use super::{Workshops, workshop};
 use crate::access::Scope;
-use crate::domain::people::{Appointment, NewAppointment, Place, Rating, Role};
+use crate::domain::people::{Appointment, ListFilters, NewAppointment, Place, Rating, Role};
 use crate::storage::Keyed;
-use crate::storage::people::{self as store, ListFilters};
+use crate::storage::people as store;
 
 impl Workshops {
     /// Appoints a volunteer; a retry returns the first appointment. The volunteer is

@@ -6,8 +6,8 @@ use xingfu_proto::workshops as pb;
 
 use super::{Workshops, workshop};
 use crate::access::Scope;
-use crate::domain::workshops::{NewSupport, NewWorkshop, Workshop, WorkshopStatus};
-use crate::storage::workshops::{self as store, ListFilters};
+use crate::domain::workshops::{ListFilters, NewSupport, NewWorkshop, Workshop, WorkshopStatus};
+use crate::storage::workshops as store;
 use crate::storage::{COUNTERS, Keyed, catalogue};
 
 impl Workshops {

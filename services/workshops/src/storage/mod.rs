@@ -2,6 +2,7 @@
 //! (a transaction derefs to one), so a change, its counters and its outbox event commit
 //! together.
 
+pub mod boundary;
 pub mod catalogue;
 pub mod orders;
 pub mod people;

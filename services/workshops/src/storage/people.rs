@@ -6,7 +6,7 @@ use xingfu_platform::db::Filtered;
 
 use super::{Keyed, keyed, named};
 use crate::access::Scope;
-use crate::domain::people::{Appointment, NewAppointment, Place, Rating, Role};
+use crate::domain::people::{Appointment, ListFilters, NewAppointment, Place, Rating, Role};
 
 const APPOINTMENT: &str =
     "id, volunteer_id, role, workshop_id, community_id, firm, stars, active, created_at, ended_at";
@@ -59,19 +59,6 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Appointmen
     .await?
     .map(|row| appointment_of(&row))
     .transpose()
-}
-
-/// The filters of an appointment list.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilters {
-    /// Only this role.
-    pub role: Option<Role>,
-    /// Only at this workshop.
-    pub workshop_id: Option<String>,
-    /// Only this volunteer.
-    pub volunteer_id: Option<String>,
-    /// Only those that hold.
-    pub active_only: bool,
 }
 
 /// Appointments in id order after `after`; only those at workshops inside `scope` (one

@@ -4,50 +4,16 @@
 use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::db::Filtered;
 
 use crate::access::Scope;
 use crate::domain::people::Role;
+use crate::domain::problems::ProblemStatus;
 
-/// The condition on a `workshops` row that holds it inside `scope`, and the values it
-/// binds (`$1`, …); an empty set holds nothing.
-fn inside(scope: &Scope) -> (String, Vec<String>) {
-    let mut sql = String::from("1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    for (column, values) in [
-        ("department_id", &scope.organisations),
-        ("community_id", &scope.communities),
-    ] {
-        let Some(values) = values else { continue };
-        if values.is_empty() {
-            return ("1 = 0".to_owned(), Vec::new());
-        }
-        let first = binds.len() + 1;
-        binds.extend(values.iter().cloned());
-        let placeholders = (first..=binds.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        sql.push_str(&format!(" AND {column} IN ({placeholders})"));
-    }
-    (sql, binds)
-}
-
-/// (key, count) rows of `sql`, with `binds` bound.
-async fn rows(
-    conn: &mut AnyConnection,
-    sql: String,
-    binds: &[String],
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    query
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("key")?, row.try_get("n")?)))
-        .collect()
+/// The one number `query` (an aggregate named `n`) comes to.
+async fn number(conn: &mut AnyConnection, query: Filtered) -> Result<i64, sqlx::Error> {
+    let rows = query.fetch(conn, "n", 1).await?;
+    rows.first().map_or(Ok(0), |row| row.try_get("n"))
 }
 
 /// Counters over the workshops inside `scope`: workshops by mode, brand and status,
@@ -57,58 +23,65 @@ pub async fn counters(
     scope: &Scope,
 ) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
     let mut out = HashMap::new();
-    let (ours, binds) = inside(scope);
-    let inside = format!("workshop_id IN (SELECT id FROM workshops WHERE {ours})");
-    let total = |table: &str, value: &str, filter: &str| {
-        format!(
-            "SELECT '' AS key, CAST(COALESCE({value}, 0) AS BIGINT) AS n FROM {table} \
-             WHERE {filter}"
-        )
+    let workshops = scope
+        .narrow_workshops(Filtered::new(
+            "SELECT id, mode, brand_id, status FROM workshops",
+        ))
+        .fetch(&mut *conn, "id", i64::MAX)
+        .await?;
+    let total = i64::try_from(workshops.len()).unwrap_or(i64::MAX);
+    out.insert(("workshops".to_owned(), "all".to_owned()), total);
+    for row in &workshops {
+        for (dimension, column) in [
+            ("mode", "mode"),
+            ("brand", "brand_id"),
+            ("status", "status"),
+        ] {
+            let key: String = row.try_get(column)?;
+            *out.entry((dimension.to_owned(), key)).or_insert(0) += 1;
+        }
+    }
+    let sum = |table: &str, value: &str| {
+        Filtered::new(format!(
+            "SELECT CAST(COALESCE({value}, 0) AS BIGINT) AS n FROM {table}"
+        ))
     };
     let queries = [
-        ("workshops", "all", total("workshops", "COUNT(*)", &ours)),
         (
             "beneficiaries",
             "all",
-            total("workers", "COUNT(*)", &inside),
+            "workers",
+            sum("workers", "COUNT(*)"),
         ),
         (
             "income",
             "total",
-            total("income_records", "SUM(amount_fen)", &inside),
+            "income_records",
+            sum("income_records", "SUM(amount_fen)"),
         ),
-        ("orders", "all", total("orders", "COUNT(*)", &inside)),
+        ("orders", "all", "orders", sum("orders", "COUNT(*)")),
         (
             "units",
             "delivered",
-            total("orders", "SUM(delivered)", &inside),
+            "orders",
+            sum("orders", "SUM(delivered)"),
         ),
-        ("problems", "raised", total("problems", "COUNT(*)", &inside)),
+        (
+            "problems",
+            "raised",
+            "problems",
+            sum("problems", "COUNT(*)"),
+        ),
         (
             "problems",
             "resolved",
-            total(
-                "problems",
-                "COUNT(*)",
-                &format!("{inside} AND status = 'RESOLVED'"),
-            ),
+            "problems",
+            sum("problems", "COUNT(*)").and("status =", Some(ProblemStatus::Resolved.as_str())),
         ),
     ];
-    for (dimension, key, sql) in queries {
-        let n = rows(conn, sql, &binds).await?.first().map_or(0, |r| r.1);
+    for (dimension, key, table, query) in queries {
+        let n = number(conn, scope.narrow(query, table)).await?;
         out.insert((dimension.to_owned(), key.to_owned()), n);
-    }
-    for (dimension, column) in [
-        ("mode", "mode"),
-        ("brand", "brand_id"),
-        ("status", "status"),
-    ] {
-        let sql = format!(
-            "SELECT {column} AS key, COUNT(*) AS n FROM workshops WHERE {ours} GROUP BY {column}"
-        );
-        for (key, n) in rows(conn, sql, &binds).await? {
-            out.insert((dimension.to_owned(), key), n);
-        }
     }
     Ok(out)
 }
@@ -119,17 +92,10 @@ pub async fn holders(
     scope: &Scope,
     role: Role,
 ) -> Result<i64, sqlx::Error> {
-    let (ours, binds) = inside(scope);
-    let sql = format!(
-        "SELECT '' AS key, COUNT(DISTINCT volunteer_id) AS n FROM appointments \
-         WHERE role = ${} AND active = 1 AND workshop_id IN \
-         (SELECT id FROM workshops WHERE {ours})",
-        binds.len() + 1,
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in &binds {
-        query = query.bind(value);
-    }
-    let row = query.bind(role.as_str()).fetch_one(conn).await?;
-    row.try_get("n")
+    let query = Filtered::new("SELECT COUNT(DISTINCT volunteer_id) AS n FROM appointments")
+        .and("role =", Some(role.as_str()))
+        .and_if(true, "active = 1")
+        // An appointment at no workshop lies inside no boundary.
+        .and_if(true, "workshop_id IS NOT NULL");
+    number(conn, scope.narrow(query, "appointments")).await
 }

@@ -9,7 +9,7 @@ use super::{Keyed, corrupt, keyed, named};
 use crate::access::Scope;
 use crate::domain::Mode;
 use crate::domain::workshops::{
-    NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
+    ListFilters, NewSupport, NewWorkshop, Support, SupportKind, Workshop, WorkshopStatus,
 };
 
 const WORKSHOP: &str = "id, name, community_id, host_firm, department_id, mode, brand_id, \
@@ -94,19 +94,6 @@ pub async fn list(
         workshop.support = support_of(conn, &workshop.id).await?;
     }
     Ok(workshops)
-}
-
-/// The filters of a workshop list.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilters {
-    /// Only this mode.
-    pub mode: Option<Mode>,
-    /// Only this brand.
-    pub brand_id: Option<String>,
-    /// Only this community.
-    pub community_id: Option<String>,
-    /// Only this status.
-    pub status: Option<WorkshopStatus>,
 }
 
 /// Moves the workshop from `from` to `to`; false when it was not at `from` any more.
