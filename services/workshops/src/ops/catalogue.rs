@@ -14,11 +14,7 @@ impl Workshops {
         let mut tx = self.db.begin().await?;
         match store::insert(&mut tx, &brand).await? {
             Registered::New => {
-                let event = pb::BrandRegistered {
-                    brand_id: brand.id.clone(),
-                    name: brand.name.clone(),
-                    department_id: brand.department_id.clone(),
-                };
+                let event = pb::BrandRegistered::from(&brand);
                 self.outbox.enqueue(&mut tx, &brand.id, &event).await?;
                 COUNTERS.bump(&mut tx, "brands", "all", 1).await?;
                 self.outbox.commit(tx).await?;

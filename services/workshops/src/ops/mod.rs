@@ -3,6 +3,7 @@
 
 mod admission;
 mod catalogue;
+mod events;
 mod known;
 mod orders;
 mod people;

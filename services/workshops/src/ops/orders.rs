@@ -7,7 +7,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
 use super::workers::{piecework, worker};
-use super::{Workshops, workshop};
+use super::{Workshops, events, workshop};
 use crate::domain::orders::{NewOrder, Order, Take, Task, pay};
 use crate::domain::workshops::WorkshopStatus;
 use crate::storage::orders as store;
@@ -37,14 +37,7 @@ impl Workshops {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(order) => {
-                let event = pb::OrderPlaced {
-                    order_id: order.id.clone(),
-                    workshop_id: order.workshop_id.clone(),
-                    firm: order.firm.clone(),
-                    product: order.product.clone(),
-                    quantity: order.quantity,
-                    unit_pay_fen: order.unit_pay_fen,
-                };
+                let event = pb::OrderPlaced::from(&order);
                 self.outbox.enqueue(&mut tx, &order.id, &event).await?;
                 COUNTERS.bump(&mut tx, "orders", "all", 1).await?;
                 self.outbox.commit(tx).await?;
@@ -96,11 +89,7 @@ impl Workshops {
                         placed.quantity - placed.dispatched,
                     ));
                 }
-                let event = pb::TaskDispatched {
-                    task_id: task.id.clone(),
-                    order_id: order_id.to_owned(),
-                    quantity,
-                };
+                let event = pb::TaskDispatched::from(&task);
                 self.outbox.enqueue(&mut tx, order_id, &event).await?;
                 self.outbox.commit(tx).await?;
                 Ok(task)
@@ -174,12 +163,7 @@ impl Workshops {
             }
             other => other?,
         }
-        let event = pb::TaskTaken {
-            take_id: take.id.clone(),
-            task_id: task_id.to_owned(),
-            worker_id: worker_id.to_owned(),
-            quantity,
-        };
+        let event = pb::TaskTaken::from(&take);
         self.outbox.enqueue(&mut tx, task_id, &event).await?;
         self.outbox.commit(tx).await?;
         Ok(take)
@@ -217,13 +201,7 @@ impl Workshops {
             let income = piecework(take_id, &earner.id, month, pay_fen);
             self.add_income(&mut tx, &earner, &income).await?;
         }
-        let event = pb::TakeDelivered {
-            take_id: take_id.to_owned(),
-            task_id: current.task_id.clone(),
-            worker_id: current.worker_id.clone(),
-            delivered,
-            pay_fen,
-        };
+        let event = events::take_delivered(&current, delivered, pay_fen);
         self.outbox
             .enqueue(&mut tx, &current.task_id, &event)
             .await?;

@@ -4,7 +4,7 @@ use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
-use super::{Workshops, workshop};
+use super::{Workshops, events, workshop};
 use crate::access::Scope;
 use crate::domain::people::{Appointment, ListFilters, NewAppointment, Place, Rating, Role};
 use crate::storage::Keyed;
@@ -27,18 +27,7 @@ impl Workshops {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(appointment) => {
-                let (workshop_id, community_id) = match &appointment.place {
-                    Place::Workshop(id) => (id.clone(), String::new()),
-                    Place::Community(id) => (String::new(), id.clone()),
-                    Place::Firm(_) => (String::new(), String::new()),
-                };
-                let event = pb::PersonAppointed {
-                    appointment_id: appointment.id.clone(),
-                    volunteer_id: appointment.volunteer_id.clone(),
-                    role: appointment.role.as_str().to_owned(),
-                    workshop_id,
-                    community_id,
-                };
+                let event = pb::PersonAppointed::from(&appointment);
                 self.outbox
                     .enqueue(&mut tx, &appointment.id, &event)
                     .await?;
@@ -65,11 +54,7 @@ impl Workshops {
             tx.rollback().await?;
             return self.appointment(id).await;
         }
-        let event = pb::AppointmentEnded {
-            appointment_id: id.to_owned(),
-            volunteer_id: current.volunteer_id.clone(),
-            role: current.role.as_str().to_owned(),
-        };
+        let event = pb::AppointmentEnded::from(&current);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         let ended = appointment(&mut tx, id).await?;
         self.outbox.commit(tx).await?;
@@ -129,11 +114,7 @@ impl Workshops {
         };
         match store::rate(&mut tx, request_id, &fingerprint, appointment_id, &rating).await? {
             None => {
-                let event = pb::BrokerRated {
-                    appointment_id: appointment_id.to_owned(),
-                    volunteer_id: current.volunteer_id.clone(),
-                    stars: i32::try_from(stars).unwrap_or(0),
-                };
+                let event = events::broker_rated(&current, stars);
                 self.outbox.enqueue(&mut tx, appointment_id, &event).await?;
                 let rated = appointment(&mut tx, appointment_id).await?;
                 self.outbox.commit(tx).await?;

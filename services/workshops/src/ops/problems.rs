@@ -19,11 +19,7 @@ impl Workshops {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(problem) => {
-                let event = pb::ProblemRaised {
-                    problem_id: problem.id.clone(),
-                    workshop_id: problem.workshop_id.clone(),
-                    category: problem.category.as_str().to_owned(),
-                };
+                let event = pb::ProblemRaised::from(&problem);
                 self.outbox.enqueue(&mut tx, &problem.id, &event).await?;
                 COUNTERS.bump(&mut tx, "problems", "raised", 1).await?;
                 self.outbox.commit(tx).await?;
@@ -116,12 +112,7 @@ impl Workshops {
             ));
         }
         let changed = problem(&mut tx, &current.id).await?;
-        let event = pb::ProblemChanged {
-            problem_id: changed.id.clone(),
-            workshop_id: changed.workshop_id.clone(),
-            status: changed.status.as_str().to_owned(),
-            assignee_id: changed.assignee_id.clone().unwrap_or_default(),
-        };
+        let event = pb::ProblemChanged::from(&changed);
         self.outbox.enqueue(&mut tx, &changed.id, &event).await?;
         if resolves {
             COUNTERS.bump(&mut tx, "problems", "resolved", 1).await?;

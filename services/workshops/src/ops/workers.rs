@@ -6,7 +6,7 @@ use xingfu_platform::pii::{birth_year, mask_id_number, mask_name, mask_phone};
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
-use super::{Workshops, workshop};
+use super::{Workshops, events, workshop};
 use crate::access::Scope;
 use crate::domain::workers::{Income, IncomeSource, NewIncome, NewWorker, Uplift, Worker};
 use crate::domain::workshops::WorkshopStatus;
@@ -41,11 +41,7 @@ impl Workshops {
         }
         match store::insert(&mut tx, &sealed).await? {
             Enrolled::New(worker) => {
-                let event = pb::WorkerEnrolled {
-                    worker_id: worker.id.clone(),
-                    workshop_id: worker.workshop_id.clone(),
-                    baseline_monthly_income_fen: worker.baseline_fen,
-                };
+                let event = pb::WorkerEnrolled::from(&worker);
                 self.outbox.enqueue(&mut tx, &worker.id, &event).await?;
                 workshop_store::count_worker(&mut tx, &worker.workshop_id).await?;
                 COUNTERS.bump(&mut tx, "beneficiaries", "all", 1).await?;
@@ -162,14 +158,7 @@ impl Workshops {
         let id = uuid::Uuid::now_v7().to_string();
         let income = store::insert_income(tx, &id, &earner.workshop_id, new, now_micros()).await?;
         if let Keyed::New(income) = &income {
-            let event = pb::IncomeRecorded {
-                record_id: income.id.clone(),
-                worker_id: income.worker_id.clone(),
-                workshop_id: earner.workshop_id.clone(),
-                month: income.month.clone(),
-                amount_fen: income.amount_fen,
-                source: income.source.as_str().to_owned(),
-            };
+            let event = events::income_recorded(income, &earner.workshop_id);
             self.outbox.enqueue(tx, &income.worker_id, &event).await?;
             COUNTERS
                 .bump(tx, "income", "total", income.amount_fen)

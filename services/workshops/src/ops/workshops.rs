@@ -4,7 +4,7 @@ use xingfu_platform::Error;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
-use super::{Workshops, workshop};
+use super::{Workshops, events, workshop};
 use crate::access::Scope;
 use crate::domain::workshops::{ListFilters, NewSupport, NewWorkshop, Workshop, WorkshopStatus};
 use crate::storage::workshops as store;
@@ -26,15 +26,7 @@ impl Workshops {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(workshop) => {
-                let event = pb::WorkshopCreated {
-                    workshop_id: workshop.id.clone(),
-                    name: workshop.name.clone(),
-                    community_id: workshop.community_id.clone(),
-                    department_id: workshop.department_id.clone(),
-                    mode: workshop.mode.as_str().to_owned(),
-                    brand_id: workshop.brand_id.clone(),
-                    host_firm: workshop.host_firm.clone(),
-                };
+                let event = pb::WorkshopCreated::from(&workshop);
                 self.outbox.enqueue(&mut tx, &workshop.id, &event).await?;
                 for (dimension, key) in [
                     ("workshops", "all"),
@@ -107,12 +99,7 @@ impl Workshops {
                 "workshop {id} changed meanwhile; read it and try again"
             )));
         }
-        let event = pb::WorkshopStatusChanged {
-            workshop_id: id.to_owned(),
-            from: current.status.as_str().to_owned(),
-            to: to.as_str().to_owned(),
-            reason: reason.to_owned(),
-        };
+        let event = events::status_changed(&current, to, reason);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         COUNTERS
             .bump(&mut tx, "status", current.status.as_str(), -1)
@@ -130,11 +117,7 @@ impl Workshops {
         let id = uuid::Uuid::now_v7().to_string();
         match store::insert_support(&mut tx, &id, &new, now_micros()).await? {
             None => {
-                let event = pb::SupportGiven {
-                    workshop_id: new.workshop_id.clone(),
-                    kind: new.support.kind.as_str().to_owned(),
-                    value_fen: new.support.value_fen,
-                };
+                let event = pb::SupportGiven::from(&new);
                 self.outbox
                     .enqueue(&mut tx, &new.workshop_id, &event)
                     .await?;
