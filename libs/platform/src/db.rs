@@ -33,7 +33,7 @@ pub struct Database {
 }
 
 /// One embedded migration: its name (`0100_known_projects`: the version, then the
-/// description) and the SQL for each backend. Written with [`migrations!`].
+/// description) and the SQL for each backend. Written with [`crate::migrations!`].
 #[derive(Debug, Clone, Copy)]
 pub struct MigrationSource {
     /// The file's stem: an ascending version (platform tables 1–99, services 100 and up),

@@ -6,10 +6,10 @@
 //! The gateway keeps principals and role grants as data (granted and revoked through its
 //! API); the services receive them in the call's trusted headers and decide here.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::Error;
-use crate::trust::Caller;
 
 /// What a principal may do in an organisation (or, granted without one, everywhere).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -139,6 +139,24 @@ pub struct Actor {
     pub id: String,
     /// The delegate that made the call on their behalf, if not themselves.
     pub delegate: Option<String>,
+}
+
+/// The caller of a call, as the gateway vouched for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's id (an API key's caller, a token's subject); empty when unknown.
+    pub id: String,
+    /// Its scopes, e.g. `projects:read`, `pii:read`.
+    pub scopes: BTreeSet<String>,
+    /// The organisation whose subtree its calls are limited to, if any.
+    pub organisation: Option<String>,
+    /// The township (镇 / 街道) its calls are limited to, if any: it sees what is located
+    /// there (see [`Caller::sees_record`]).
+    pub township: Option<String>,
+    /// Its roles, each over an organisation's subtree or programme-wide.
+    pub roles: Vec<Grant>,
+    /// The volunteer record of the person calling, when the principal is linked to one.
+    pub volunteer: Option<String>,
 }
 
 impl Caller {

@@ -6,8 +6,9 @@
 //! UNAUTHENTICATED before any handler runs; only the health service answers anyone, so
 //! Kubernetes probes work.
 
-use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -18,7 +19,9 @@ use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
-use crate::principal::Grant;
+use crate::acting::{self, ON_BEHALF_OF_HEADER};
+pub use crate::principal::Caller;
+use crate::principal::{Grant, normalise};
 use crate::settings::Settings;
 
 /// The header that carries the internal token.
@@ -86,24 +89,6 @@ impl InternalToken {
             headers.insert(INTERNAL_HEADER, value);
         }
     }
-}
-
-/// The caller of a call, as the gateway vouched for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caller {
-    /// The caller's id (an API key's caller, a token's subject); empty when unknown.
-    pub id: String,
-    /// Its scopes, e.g. `projects:read`, `pii:read`.
-    pub scopes: BTreeSet<String>,
-    /// The organisation whose subtree its calls are limited to, if any.
-    pub organisation: Option<String>,
-    /// The township (镇 / 街道) its calls are limited to, if any: it sees what is located
-    /// there (see [`Caller::sees_township`]).
-    pub township: Option<String>,
-    /// Its roles, each over an organisation's subtree or programme-wide.
-    pub roles: Vec<Grant>,
-    /// The volunteer record of the person calling, when the principal is linked to one.
-    pub volunteer: Option<String>,
 }
 
 impl Caller {
@@ -254,6 +239,61 @@ where
         }
         let future = self.inner.call(request);
         Box::pin(future)
+    }
+}
+
+/// Opens an [`acting::Acting`] scope around every call, from the vouched caller header, and
+/// names the person acted for in the answer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActingLayer;
+
+impl<S> Layer<S> for ActingLayer {
+    type Service = ActingService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ActingService { inner }
+    }
+}
+
+/// The service of [`ActingLayer`].
+#[derive(Debug, Clone)]
+pub struct ActingService<S> {
+    inner: S,
+}
+
+impl<S, B, R> Service<Request<B>> for ActingService<S>
+where
+    S: Service<Request<B>, Response = Response<R>> + Send,
+    S::Future: Send + 'static,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<R>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let caller = normalise(
+            request
+                .headers()
+                .get(CALLER_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        );
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let (result, acting) = acting::scope(&caller, future).await;
+            let mut response = result?;
+            if let Some(value) = acting
+                .on_behalf_of
+                .and_then(|person| HeaderValue::from_str(&person).ok())
+            {
+                response.headers_mut().insert(ON_BEHALF_OF_HEADER, value);
+            }
+            Ok(response)
+        })
     }
 }
 

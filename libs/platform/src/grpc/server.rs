@@ -22,9 +22,9 @@ use super::LocalService;
 use super::layers::{
     GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
 };
-use crate::acting::ActingLayer;
 use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
+use crate::trust::ActingLayer;
 use crate::trust::{InternalGuardLayer, InternalToken};
 
 pub use crate::trust::HEALTH_SERVICE;
