@@ -2,7 +2,7 @@ use tonic::Code;
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::{fields, open_workshop, precondition, started};
+use crate::helpers::{fields, open_workshop, precondition, started};
 
 #[tokio::test]
 async fn brands_are_one_per_department_and_workshops_move_along_their_transitions() {

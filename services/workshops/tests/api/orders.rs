@@ -2,7 +2,7 @@ use tonic::Code;
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::{Client, fields, id_number, open_workshop, precondition, started};
+use crate::helpers::{Client, fields, id_number, open_workshop, precondition, started};
 
 async fn workers(client: &mut Client, workshop_id: &str, n: u32) -> Vec<String> {
     let mut ids = Vec::new();

@@ -3,7 +3,7 @@ use xingfu_proto::common::PageRequest;
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::{fields, open_workshop, precondition, started, volunteer};
+use crate::helpers::{fields, open_workshop, precondition, started, volunteer};
 
 #[tokio::test]
 async fn commissioners_stewards_and_rated_brokers_are_appointed_and_counted() {

@@ -13,7 +13,7 @@ use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
 use xingfu_testkit::TestEnv;
 
-use crate::{Client, id_number, started_at, volunteer};
+use crate::helpers::{Client, id_number, started_at, volunteer};
 
 /// org-a with town-a below it, and org-b beside them, as the directory's events make
 /// them known.

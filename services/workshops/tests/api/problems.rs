@@ -1,7 +1,7 @@
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::{fields, open_workshop, precondition, started, volunteer};
+use crate::helpers::{fields, open_workshop, precondition, started, volunteer};
 
 #[tokio::test]
 async fn problems_go_to_commissioners_and_are_escalated_or_resolved() {

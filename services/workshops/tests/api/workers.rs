@@ -5,7 +5,7 @@ use xingfu_proto::common::Date;
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::{fields, id_number, open_workshop, precondition, started};
+use crate::helpers::{fields, id_number, open_workshop, precondition, started};
 
 fn enrol(key: &str, workshop_id: &str, n: u32, baseline_fen: i64) -> pb::EnrolWorkerRequest {
     pb::EnrolWorkerRequest {
