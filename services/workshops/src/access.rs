@@ -1,7 +1,8 @@
 //! Who may touch what (操作人与数据边界): the owner and the location of every record this
 //! service keeps and the roles its writes need, in one place. Every call is admitted here
-//! before its handler runs (`grpc::mod` routes through [`admit`]); lists and figures filter
-//! with [`scope`] in SQL.
+//! before its handler runs (the route table in `grpc` asks `ops::Workshops::admit`, which
+//! runs [`admit`]); lists and figures filter with [`scope`] in SQL (`storage::boundary`
+//! holds that SQL and the look-up of a record's place).
 //!
 //! Owners: a workshop is its sponsoring department's (`department_id`, an organisation of
 //! the directory); its workers, income, orders, tasks, takes, problems, appointments and

@@ -2,8 +2,10 @@
 //! the people around them and what they do for people's income.
 //!
 //! Laid out like its siblings: `domain` holds the types and rules (no SQL, no gRPC),
-//! `storage` the only SQL, `ops` the operations (one transaction each, with its outbox
-//! event), `grpc` the API, `events` what the service consumes.
+//! `storage` the only SQL, `ops` the operations (reads, admission, and writes in one
+//! transaction each with its outbox event; it never reaches into `grpc`), `grpc` the API
+//! (a route table and one handler module per area), `access` who may touch what, `events`
+//! what the service consumes.
 
 pub mod access;
 pub mod domain;

@@ -5,6 +5,7 @@ use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
+use super::fields::{optional_id, optional_text};
 use super::refs;
 use crate::access::Scope;
 use crate::domain::workshops::{
@@ -250,24 +251,5 @@ fn workshop_to_proto(w: Workshop, known: &Known) -> pb::Workshop {
         workers: w.workers,
         version: w.version,
         create_time: Some(to_timestamp(w.created_at)),
-    }
-}
-
-/// Optional free text, up to `max` characters.
-pub(super) fn optional_text(
-    value: &str,
-    field: &str,
-    max: usize,
-    v: &mut Violations,
-) -> Option<String> {
-    v.check(validate::multi_line(value, field, max))
-}
-
-/// An optional directory-form id filter.
-pub(super) fn optional_id(value: &str, field: &str, v: &mut Violations) -> Option<String> {
-    if value.is_empty() {
-        None
-    } else {
-        v.check(validate::directory_id(value, field))
     }
 }

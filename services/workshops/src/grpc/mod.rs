@@ -1,8 +1,10 @@
 //! `xingfu.workshops.v1.WorkshopsService`: requests parsed into the domain, the
 //! operations, answers built from the domain; errors mapped once by the platform. One
-//! module per area; this one only routes.
+//! module per area (`refs` builds the references answers carry); this one only routes,
+//! after admitting the caller through the operations.
 
 mod catalogue;
+mod fields;
 mod orders;
 mod people;
 mod problems;
@@ -11,10 +13,9 @@ mod stats;
 mod workers;
 
 use tonic::{Request, Response, Status};
+use xingfu_platform::trust::Caller;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_server::WorkshopsService;
-
-use xingfu_platform::trust::Caller;
 
 use crate::access::{self, Check, Record};
 use crate::ops::Workshops;

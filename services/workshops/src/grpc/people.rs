@@ -5,7 +5,7 @@ use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::workshops as pb;
 
-use super::catalogue::optional_text;
+use super::fields::optional_text;
 use super::refs;
 use crate::access::Scope;
 use crate::domain::people::{Appointment, ListFilters, NewAppointment, Place, Role};

@@ -8,7 +8,7 @@ use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
-use super::catalogue::optional_text;
+use super::fields::optional_text;
 use crate::domain::parse_month;
 use crate::domain::workers::{
     IncomeSource, MAX_MONTHLY_FEN, NewIncome, NewWorker, Worker, mean_floor,

@@ -1,5 +1,7 @@
-//! The service's operations: each write is one transaction with its outbox event and the
-//! counters it moves.
+//! The service's operations, the only way in to its data: each write is one transaction
+//! with its outbox event (built from domain values in `events`) and the counters it
+//! moves; the reads the API answers from; the admission of each call (`admission`) and
+//! the confirmed references of an answer (`known`).
 
 mod admission;
 mod catalogue;
