@@ -452,6 +452,15 @@ impl Filtered {
         self
     }
 
+    /// Adds `AND <clause>` where `clause` binds values of its own with [`bind`], numbered
+    /// after those already bound (a boundary's `OR` of `IN` lists, a value in parentheses).
+    pub fn and_bound(mut self, clause: impl FnOnce(&mut Vec<String>) -> String) -> Self {
+        let clause = clause(&mut self.binds);
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&clause);
+        self
+    }
+
     /// Adds a clause without a value (e.g. `"completed_at IS NULL"`) when `condition`.
     pub fn and_if(mut self, condition: bool, clause: &str) -> Self {
         if condition {
@@ -481,6 +490,13 @@ impl Filtered {
     }
 }
 
+/// Binds `value` after those in `binds`; its placeholder (`$n`), for
+/// [`Filtered::and_bound`] clauses.
+pub fn bind(binds: &mut Vec<String>, value: impl Into<String>) -> String {
+    binds.push(value.into());
+    format!("${}", binds.len())
+}
+
 /// What inserting a row under an idempotency key came to.
 #[derive(Debug)]
 pub enum Keyed<T> {
@@ -492,7 +508,22 @@ pub enum Keyed<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::value_rows;
+
+    #[test]
+    fn every_clause_numbers_its_values_after_those_before_it() {
+        let query = Filtered::new("SELECT id FROM t")
+            .and("a =", Some("x"))
+            .and("b =", None::<String>)
+            .and_bound(|binds| format!("(c IN ({}, {}))", bind(binds, "y"), bind(binds, "z")))
+            .and_if(true, "d IS NULL")
+            .and("id <", Some("k"));
+        assert_eq!(
+            query.sql,
+            "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND (c IN ($2, $3)) AND d IS NULL AND id < $4"
+        );
+        assert_eq!(query.binds, ["x", "y", "z", "k"]);
+    }
+    use super::{Filtered, bind, value_rows};
 
     #[test]
     fn value_rows_number_every_cell_in_row_order() {

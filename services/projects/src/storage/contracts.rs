@@ -4,10 +4,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::owners::Scope;
-use super::select::{Select, bind};
 use super::{Keyed, corrupt};
 use crate::domain::contract::Filter;
 use crate::domain::{Contract, ContractStatus, Date, NewContract, ProviderKind};
+use xingfu_platform::db::{Filtered, bind};
 
 const COLUMNS: &str = "id, provider_kind, provider_id, community_id, services, start_date, end_date, \
     status, termination_reason, project_id, renewals, created_at, version";
@@ -147,7 +147,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Contract>, sqlx::Error> {
     let today = today.to_string();
-    let mut query = Select::new(format!("SELECT {COLUMNS} FROM contracts"))
+    let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM contracts"))
         .and("community_id =", filter.community_id.as_deref())
         .and("provider_id =", filter.provider_id.as_deref());
     query = match filter.status {

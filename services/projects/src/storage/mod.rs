@@ -7,7 +7,6 @@ pub mod history;
 pub mod needs;
 pub mod owners;
 pub mod projects;
-mod select;
 pub mod stats;
 pub mod visits;
 

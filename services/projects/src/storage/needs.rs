@@ -4,10 +4,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::owners::Scope;
-use super::select::Select;
 use super::{Keyed, bump, corrupt};
 use crate::domain::need::Filter;
 use crate::domain::{Category, Channel, Need, NeedStatus, NewNeed};
+use xingfu_platform::db::Filtered;
 
 const COLUMNS: &str = "id, channel, community_id, description, suggested_category, contact_masked, \
     status, project_id, duplicate_of, decline_reason, created_at, reviewed_at";
@@ -116,7 +116,7 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Need>, sqlx::Error> {
-    let mut query = Select::new(format!("SELECT {COLUMNS} FROM needs"))
+    let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM needs"))
         .and("status =", filter.status.map(NeedStatus::as_str))
         .and("channel =", filter.channel.map(Channel::as_str))
         .and("community_id =", filter.community_id.as_deref())

@@ -6,10 +6,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::owners::Scope;
-use super::select::{Select, bind};
 use super::{Keyed, bump, corrupt, placeholders};
 use crate::domain::project::Filter;
 use crate::domain::{Category, Date, NewProject, Outcome, Project, Status};
+use xingfu_platform::db::{Filtered, bind};
 
 const COLUMNS: &str = "id, title, category, description, status, version, planned_budget_fen, \
     start_date, end_date, lead_organisation, pending_dispatch, outcome_beneficiaries, \
@@ -263,7 +263,7 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Project>, sqlx::Error> {
-    let mut query = Select::new(format!("SELECT {COLUMNS} FROM projects p"))
+    let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM projects p"))
         .and("category =", filter.category.map(Category::as_str))
         .and("status =", filter.status.map(Status::as_str));
     if let Some(community) = &filter.community_id {

@@ -5,10 +5,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::owners::Scope;
 use super::projects::{Total, add_totals};
-use super::select::Select;
 use super::{Keyed, bump};
 use crate::domain::visit::Filter;
 use crate::domain::{Date, NewVisit, Visit};
+use xingfu_platform::db::Filtered;
 
 const COLUMNS: &str =
     "id, project_id, community_id, visit_date, kind, person_times, volunteer_ids, created_at";
@@ -83,7 +83,7 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Visit>, sqlx::Error> {
-    let mut query = Select::new(format!("SELECT {COLUMNS} FROM visits"))
+    let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM visits"))
         .and("project_id =", filter.project_id.as_deref())
         .and("community_id =", filter.community_id.as_deref())
         .and("id <", after);
