@@ -6,7 +6,6 @@
 //! PERMISSION_DENIED inside without it, and NOT_FOUND outside.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use prost_types::Timestamp;
 use tonic::{Code, Status};
@@ -22,7 +21,7 @@ use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_proto::workshops as wpb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
-use xingfu_testkit::{Channel, TestEnv};
+use xingfu_testkit::{Channel, TestEnv, eventually, holds};
 use xingfu_volunteers::domain::register::check_character;
 
 use crate::helpers::gateway;
@@ -328,22 +327,22 @@ async fn register(
 /// Waits until `service`'s read model of the directory knows every matrix community.
 async fn communities_known(env: &TestEnv, service: Service) {
     let db = Database::open(&env.settings, service).await.unwrap();
-    for _ in 0..100 {
-        let known: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM known_communities WHERE community_id IN ($1, $2)",
-        )
-        .bind(COMMUNITIES[0])
-        .bind(COMMUNITIES[1])
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-        if known == 2 {
-            db.close().await;
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{service}: the directory's communities never became known");
+    eventually(
+        &format!("{service} to know the directory's communities"),
+        || async {
+            let known: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM known_communities WHERE community_id IN ($1, $2)",
+            )
+            .bind(COMMUNITIES[0])
+            .bind(COMMUNITIES[1])
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            holds(known == 2)
+        },
+    )
+    .await;
+    db.close().await;
 }
 
 /// Which of `ours` (side A's and B's ids) a list showed.

@@ -2,13 +2,15 @@
 //! default, the overview shows every figure of the source article, and loading again
 //! changes nothing.
 
+use std::cell::RefCell;
+
 use xingfu::Service;
 use xingfu::demo::FIGURES;
 use xingfu_proto::gateway as gpb;
 use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
 use xingfu_proto::workshops as wpb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
-use xingfu_testkit::{API_KEY, TestEnv};
+use xingfu_testkit::{API_KEY, TestEnv, eventually};
 
 fn count(counts: &[gpb::KeyCount], key: &str) -> i64 {
     counts
@@ -33,26 +35,20 @@ async fn the_demo_programme_reproduces_every_figure_of_the_article_and_loads_onc
         started.elapsed().as_secs_f64()
     );
     let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
-    let overview = || {
-        let gateway = gateway.clone();
-        async move {
-            let mut last = gpb::Overview::default();
-            // The gateway's read models follow the services' events: let them settle.
-            for _ in 0..100 {
-                let now = GatewayServiceClient::new(gateway.clone())
-                    .get_overview(gpb::GetOverviewRequest {})
-                    .await
-                    .unwrap()
-                    .into_inner();
-                let settled = now.projects == last.projects && now.volunteers == last.volunteers;
-                last = now;
-                if settled {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            last
-        }
+    // The gateway's read models follow the services' events: let them settle (the same
+    // counts twice running).
+    let overview = || async {
+        let last = RefCell::new(gpb::Overview::default());
+        eventually("the overview to settle", || async {
+            let now = GatewayServiceClient::new(gateway.clone())
+                .get_overview(gpb::GetOverviewRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            let last = last.replace(now.clone());
+            (now.projects == last.projects && now.volunteers == last.volunteers).then_some(now)
+        })
+        .await
     };
     let o = overview().await;
     assert!(o.unavailable.is_empty());

@@ -5,7 +5,7 @@ use xingfu_platform::db::Database;
 use xingfu_platform::events::Envelope;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{TestEnv, eventually_within, holds};
 
 use crate::helpers::{
     assert_all_serving, gateway, inbox_count, new_project, wait_for_known_project,
@@ -123,21 +123,18 @@ async fn on_shutdown_health_turns_not_serving_while_draining() {
     assert_eq!(status, ServingStatus::Serving as i32);
 
     suite.shutdown_token().cancel();
-    let mut seen_not_serving = false;
-    for _ in 0..40 {
-        match health.check(check.clone()).await {
-            Ok(answer) if answer.get_ref().status == ServingStatus::NotServing as i32 => {
-                seen_not_serving = true;
-                break;
+    // Within the drain delay (1 s): after it the server stops answering.
+    eventually_within(
+        std::time::Duration::from_secs(1),
+        "health to report NOT_SERVING during the drain delay",
+        || async {
+            match health.clone().check(check.clone()).await {
+                Ok(answer) => holds(answer.get_ref().status == ServingStatus::NotServing as i32),
+                Err(status) => panic!("the server stopped answering before draining: {status}"),
             }
-            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-            Err(status) => panic!("the server stopped answering before draining: {status}"),
-        }
-    }
-    assert!(
-        seen_not_serving,
-        "health reported NOT_SERVING during the drain delay"
-    );
+        },
+    )
+    .await;
     let started = std::time::Instant::now();
     suite.wait().await.expect("clean exit");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));

@@ -14,7 +14,7 @@ use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::secret::Secret;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{TestEnv, eventually};
 
 use crate::helpers::{gateway, inbox_count, new_project, read_all, wait_for_known_project};
 
@@ -99,9 +99,8 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
         (Service::Volunteers, "workshops-register"),
     ] {
         let stream = js.get_stream(env.stream_name(source)).await.unwrap();
-        let mut info = None;
-        for _ in 0..100 {
-            let now = stream
+        let info = eventually(&format!("{consumer} to settle"), || async {
+            let info = stream
                 .get_consumer::<pull::Config>(consumer)
                 .await
                 .unwrap()
@@ -109,14 +108,9 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
                 .await
                 .unwrap()
                 .clone();
-            let settled = now.num_pending == 0 && now.num_ack_pending == 0;
-            info = Some(now);
-            if settled {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let info = info.unwrap();
+            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(info)
+        })
+        .await;
         assert_eq!(
             (info.num_pending, info.num_ack_pending, info.num_redelivered),
             (0, 0, 0),
@@ -186,14 +180,12 @@ async fn a_poison_event_is_dead_lettered_and_the_stream_moves_on() {
         0,
         "the poison applied nothing"
     );
-    let mut dead = Vec::new();
-    for _ in 0..50 {
-        dead = read_all(&js, &format!("{}_DEAD_LETTERS", env.token.to_uppercase())).await;
-        if !dead.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let dead_letters = format!("{}_DEAD_LETTERS", env.token.to_uppercase());
+    let dead = eventually("the poison to be dead-lettered", || async {
+        let dead = read_all(&js, &dead_letters).await;
+        (!dead.is_empty()).then_some(dead)
+    })
+    .await;
     assert_eq!(dead.len(), 1);
     let headers = dead[0].headers.as_ref().unwrap();
     assert_eq!(
@@ -230,7 +222,7 @@ struct PrivateNats {
 }
 
 impl PrivateNats {
-    fn start(port: u16, store: &std::path::Path) -> Self {
+    async fn start(port: u16, store: &std::path::Path) -> Self {
         let binary = ["/usr/sbin/nats-server", "nats-server"]
             .into_iter()
             .find(|b| Command::new(b).arg("--version").output().is_ok())
@@ -240,17 +232,19 @@ impl PrivateNats {
             .arg(store)
             .spawn()
             .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
+        // Made first, so that a server which never listens is still stopped on the panic.
+        let nats = Self {
             child,
             port,
             store: store.to_path_buf(),
-        }
+        };
+        eventually(&format!("nats-server to listen on port {port}"), || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+        })
+        .await;
+        nats
     }
 
     fn stop(&mut self) {
@@ -275,7 +269,7 @@ async fn relays_and_consumers_ride_out_a_nats_restart() {
         .port();
     let store =
         std::env::temp_dir().join(format!("xingfu-nats-{}", xingfu_testkit::unique_token()));
-    let mut nats = PrivateNats::start(port, &store);
+    let mut nats = PrivateNats::start(port, &store).await;
     let mut env = TestEnv::postgres();
     env.settings.nats.url = Some(Secret::new(format!("nats://127.0.0.1:{port}")));
     env.settings.nats.prefix = env.token.clone();
@@ -314,7 +308,7 @@ async fn relays_and_consumers_ride_out_a_nats_restart() {
         );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let nats = PrivateNats::start(nats.port, &store);
+    let nats = PrivateNats::start(nats.port, &store).await;
     for i in 0..5 {
         ids.push(
             client

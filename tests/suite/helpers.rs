@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -7,7 +5,7 @@ use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::projects as pb;
-use xingfu_testkit::Channel;
+use xingfu_testkit::{Channel, eventually};
 
 /// A request for a project the tests create.
 pub fn new_project(request_id: &str) -> pb::CreateProjectRequest {
@@ -74,17 +72,16 @@ pub async fn gateway(suite: &RunningSuite) -> Channel {
 
 /// Waits until the funds read model knows `project_id`; returns its revision.
 pub async fn wait_for_known_project(funds: &Database, project_id: &str) -> i64 {
-    for _ in 0..200 {
-        if let Some((_, revision)) =
+    eventually(
+        &format!("funds to learn of project {project_id}"),
+        || async {
             xingfu_funds::storage::projects::known_project(funds.pool(), project_id)
                 .await
                 .expect("funds database answers")
-        {
-            return revision;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("funds never learnt of project {project_id}");
+                .map(|(_, revision)| revision)
+        },
+    )
+    .await
 }
 
 /// How many times funds' consumer recorded `event_id` in its inbox.

@@ -10,7 +10,7 @@ use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{TestEnv, eventually, holds};
 
 use crate::helpers::{
     assert_all_serving, gateway, inbox_count, new_project, wait_for_known_project,
@@ -114,15 +114,13 @@ async fn a_project_created_through_the_gateway_reaches_jetstream_and_funds_once(
         .await
         .unwrap();
     let consumer_name = "funds-projects";
-    for _ in 0..200 {
+    eventually("funds to acknowledge the redelivery", || async {
         let mut consumer: async_nats::jetstream::consumer::PullConsumer =
             stream.get_consumer(consumer_name).await.unwrap();
         let info = consumer.info().await.unwrap();
-        if info.ack_floor.stream_sequence >= ack.sequence {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        holds(info.ack_floor.stream_sequence >= ack.sequence)
+    })
+    .await;
     let (_, revision) = xingfu_funds::storage::projects::known_project(funds.pool(), &project.id)
         .await
         .unwrap()

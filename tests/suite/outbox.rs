@@ -10,7 +10,7 @@ use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_proto::projects as pb;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{TestEnv, eventually, holds};
 
 #[tokio::test]
 async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
@@ -89,22 +89,15 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
         .collect();
     assert_eq!(seen, expected, "published once each, in commit order");
 
-    for _ in 0..100 {
+    eventually("every row to be marked sent", || async {
         let pending: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
                 .fetch_one(db.pool())
                 .await
                 .unwrap();
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    assert_eq!(pending, 0, "every row is marked sent");
+        holds(pending == 0)
+    })
+    .await;
     let stored = stream.info().await.unwrap().state.messages;
     assert_eq!(stored, ids.len() as u64, "the stream holds each row once");
     db.close().await;
@@ -168,28 +161,16 @@ async fn a_row_committed_after_a_later_one_was_published_is_still_sent() {
             .unwrap()
         }
     };
-    for _ in 0..100 {
-        if published_of(project.id.clone()).await.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(
-        published_of(project.id.clone()).await.is_some(),
-        "the later event left"
-    );
+    eventually("the later event to leave", || {
+        published_of(project.id.clone())
+    })
+    .await;
 
     slow.commit().await.unwrap();
-    for _ in 0..200 {
-        if published_of("late".into()).await.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(
-        published_of("late".into()).await.is_some(),
-        "the earlier row was sent too"
-    );
+    eventually("the earlier row to be sent too", || {
+        published_of("late".into())
+    })
+    .await;
 
     let js = async_nats::jetstream::new(
         async_nats::connect(xingfu_testkit::nats_url())

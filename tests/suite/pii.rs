@@ -10,7 +10,7 @@ use std::time::Duration;
 use xingfu::Service;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{TestEnv, eventually, eventually_within};
 use xingfu_volunteers::domain::register::check_character;
 
 const PHONE: &str = "13987654321";
@@ -138,27 +138,20 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
             .await
             .unwrap(),
     );
-    let mut published = Vec::new();
-    for _ in 0..100 {
-        published = crate::helpers::read_all(&js, &env.stream_name(Service::Volunteers))
-            .await
-            .into_iter()
-            .map(|message| {
-                let mut bytes = format!("{:?}", message.headers).into_bytes();
-                bytes.extend_from_slice(&message.payload);
-                bytes
-            })
-            .collect();
-        if published.len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        published.len() >= 3,
-        "the registrations were published: {}",
-        published.len()
-    );
+    let published = eventually("the registrations to be published", || async {
+        let published: Vec<Vec<u8>> =
+            crate::helpers::read_all(&js, &env.stream_name(Service::Volunteers))
+                .await
+                .into_iter()
+                .map(|message| {
+                    let mut bytes = format!("{:?}", message.headers).into_bytes();
+                    bytes.extend_from_slice(&message.payload);
+                    bytes
+                })
+                .collect();
+        (published.len() >= 3).then_some(published)
+    })
+    .await;
 
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -190,8 +183,13 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
 async fn connect(port: u16) -> tonic::transport::Channel {
     let endpoint =
         tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
-    for _ in 0..300 {
-        if let Ok(channel) = endpoint.connect().await {
+    // The binary's first start (every service's migrations) may outlast PATIENCE: the
+    // 30 s this wait has always allowed.
+    eventually_within(
+        Duration::from_secs(30),
+        &format!("the gateway to come up on port {port}"),
+        || async {
+            let channel = endpoint.connect().await.ok()?;
             let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
             let serving = health
                 .check(tonic_health::pb::HealthCheckRequest {
@@ -200,11 +198,9 @@ async fn connect(port: u16) -> tonic::transport::Channel {
                 .await
                 .map(|r| r.into_inner().status)
                 .unwrap_or_default();
-            if serving == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
-                return channel;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the gateway did not come up on port {port}");
+            (serving == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+                .then_some(channel)
+        },
+    )
+    .await
 }

@@ -2,8 +2,6 @@
 //! managed through the API take effect without a restart, and four-eyes means two persons
 //! whatever names one key writes.
 
-use std::time::Duration;
-
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use xingfu_platform::ServiceName as Service;
@@ -11,7 +9,7 @@ use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::gateway as gw;
 use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{TestEnv, eventually, holds};
 
 use crate::helpers::{ApiKey, gateway, with_key};
 
@@ -349,24 +347,21 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
             id: "0190b5f4-0000-7000-8000-000000000000".into(),
         })
         .await;
-    let mut audited = false;
-    for _ in 0..50 {
+    eventually("the unmasking read to be audited", || async {
         let records = admin
+            .clone()
             .list_audit_records(gw::ListAuditRecordsRequest::default())
             .await
             .unwrap()
             .into_inner()
             .records;
-        if records
-            .iter()
-            .any(|r| r.method.ends_with("/GetVolunteer") && r.credential == "key:test-admin")
-        {
-            audited = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(audited, "the unmasking read was not audited");
+        holds(
+            records
+                .iter()
+                .any(|r| r.method.ends_with("/GetVolunteer") && r.credential == "key:test-admin"),
+        )
+    })
+    .await;
 
     // A second gateway on the same database (another replica) sees a grant made here
     // within its refresh interval, without a restart.
@@ -393,7 +388,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         .unwrap()
         .into_inner()
         .api_key;
-    let mut dave_there = GatewayServiceClient::new(with_key(raw_replica, &dave_key));
+    let dave_there = GatewayServiceClient::new(with_key(raw_replica, &dave_key));
     admin
         .grant_role(gw::RoleRequest {
             principal_id: "dave".into(),
@@ -402,19 +397,15 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
         })
         .await
         .unwrap();
-    let mut seen = false;
-    for _ in 0..50 {
-        if let Ok(me) = dave_there
+    eventually("the replica to see the grant", || async {
+        let me = dave_there
+            .clone()
             .get_current_principal(gw::GetCurrentPrincipalRequest {})
             .await
-            && me.get_ref().roles.iter().any(|r| r.role == "auditor")
-        {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(seen, "the replica never saw the grant");
+            .ok()?;
+        holds(me.get_ref().roles.iter().any(|r| r.role == "auditor"))
+    })
+    .await;
     replica.stop().await.unwrap();
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
@@ -484,9 +475,9 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
     db.close().await;
 
     // The audit trail names the delegate as the caller and the person acted for.
-    let mut found = None;
-    for _ in 0..50 {
-        let records = admin
+    let record = eventually("the delegated write to be audited", || async {
+        admin
+            .clone()
             .list_audit_records(gw::ListAuditRecordsRequest {
                 caller: "importer".into(),
                 ..Default::default()
@@ -494,16 +485,11 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
             .await
             .unwrap()
             .into_inner()
-            .records;
-        found = records
+            .records
             .into_iter()
-            .find(|r| r.method.ends_with("/RequestGrant"));
-        if found.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let record = found.expect("the delegated write is audited");
+            .find(|r| r.method.ends_with("/RequestGrant"))
+    })
+    .await;
     assert_eq!(record.on_behalf_of, "alice");
     assert_eq!(record.credential, "key:importer-key");
     suite.stop().await.unwrap();

@@ -12,8 +12,7 @@ use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::projects::review_need_request::Decision;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
-use xingfu_testkit::Channel;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{Channel, TestEnv, eventually, holds};
 
 use crate::helpers::gateway;
 
@@ -268,25 +267,22 @@ pub async fn flow(channel: Channel) -> pb::Project {
         })
         .await
         .unwrap();
-    let mut verified = false;
-    for _ in 0..200 {
-        let read = client
-            .get_project(pb::GetProjectRequest { id: id.clone() })
-            .await
-            .unwrap()
-            .into_inner();
-        if read.communities[0].verified
-            && read.lead_organisation.as_ref().is_some_and(|o| o.verified)
-        {
-            verified = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        verified,
-        "the directory's events verified the project's references"
-    );
+    eventually(
+        "the directory's events to verify the project's references",
+        || async {
+            let read = client
+                .clone()
+                .get_project(pb::GetProjectRequest { id: id.clone() })
+                .await
+                .unwrap()
+                .into_inner();
+            holds(
+                read.communities[0].verified
+                    && read.lead_organisation.as_ref().is_some_and(|o| o.verified),
+            )
+        },
+    )
+    .await;
     // A class of the project: the organiser verifies 90 minutes of service, and the
     // volunteers service's HoursVerified event adds them to the project.
     let class = directory
@@ -348,19 +344,17 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .into_inner()
         .verified;
     assert_eq!(verified.len(), 1);
-    let mut minutes = 0;
-    for _ in 0..200 {
-        minutes = client
+    let minutes = eventually("the verified hours to reach the project", || async {
+        let minutes = client
+            .clone()
             .get_project(pb::GetProjectRequest { id: id.clone() })
             .await
             .unwrap()
             .into_inner()
             .volunteer_minutes;
-        if minutes > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        (minutes > 0).then_some(minutes)
+    })
+    .await;
     assert_eq!(minutes, 90, "verified hours reached the project");
     let trace = client
         .trace_project(pb::GetProjectRequest { id: id.clone() })

@@ -3,13 +3,16 @@
 //! retry with their idempotency keys, and the ledger still verifies.
 
 use std::net::TcpListener;
+use std::panic::AssertUnwindSafe;
 use std::process::Child;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use tonic::Code;
 use xingfu_proto::funds as fpb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
+use xingfu_testkit::{eventually, eventually_within, holds};
 
 use crate::helpers::{new_project, with_key};
 
@@ -31,23 +34,27 @@ async fn serve(data: &std::path::Path, port: u16) -> (Child, tonic::transport::C
         .unwrap();
     let endpoint =
         tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
-    for _ in 0..300 {
-        if let Ok(channel) = endpoint.connect().await {
-            let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-            let status = health
-                .check(tonic_health::pb::HealthCheckRequest::default())
-                .await
-                .map(|r| r.into_inner().status)
-                .unwrap_or_default();
-            if status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
-                return (child, channel);
-            }
+    // A process starting, or restarting after SIGKILL, may outlast PATIENCE: the 30 s this
+    // wait has always allowed.
+    let serving = eventually_within(Duration::from_secs(30), "xingfu to come up", || async {
+        let channel = endpoint.connect().await.ok()?;
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .map(|r| r.into_inner().status)
+            .unwrap_or_default();
+        (status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+            .then_some(channel)
+    });
+    match AssertUnwindSafe(serving).catch_unwind().await {
+        Ok(channel) => (child, channel),
+        Err(panic) => {
+            child.kill().ok();
+            child.wait().ok();
+            std::panic::resume_unwind(panic)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    child.kill().ok();
-    child.wait().ok();
-    panic!("xingfu did not come up");
 }
 
 fn signal(child: &Child, name: &str) {
@@ -377,29 +384,21 @@ async fn a_postgres_restart_under_load_turns_services_not_serving_then_back_with
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     pg.pg_ctl("stop");
-    let mut down = false;
-    for _ in 0..100 {
-        if projects_health(&raw).await == ServingStatus::NotServing as i32 {
-            down = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        down,
-        "the projects API turns NOT_SERVING while its database is down"
-    );
+    eventually(
+        "the projects API to turn NOT_SERVING while its database is down",
+        || async { holds(projects_health(&raw).await == ServingStatus::NotServing as i32) },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     pg.pg_ctl("start");
-    let mut up = false;
-    for _ in 0..200 {
-        if projects_health(&raw).await == ServingStatus::Serving as i32 {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "and SERVING again by itself once it is back");
+    // A slow recovery (reconnecting to a restarted cluster): the 20 s this wait has always
+    // allowed.
+    eventually_within(
+        Duration::from_secs(20),
+        "the projects API to turn SERVING again by itself once the database is back",
+        || async { holds(projects_health(&raw).await == ServingStatus::Serving as i32) },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.cancel();
 

@@ -4,15 +4,13 @@
 //! JetStream each of its events is on the stream.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use xingfu::Service;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
-use xingfu_testkit::Channel;
-use xingfu_testkit::TestEnv;
+use xingfu_testkit::{Channel, TestEnv, eventually, holds};
 use xingfu_volunteers::domain::register::check_character;
 
 use crate::helpers::gateway;
@@ -234,43 +232,39 @@ pub async fn flow(channel: Channel) -> pb::WorkshopStats {
         .unwrap();
 
     // The references turn verified once the volunteers service's events are applied.
-    let mut verified = (false, false, false);
-    for _ in 0..100 {
-        let now = client
-            .get_workshop(pb::GetWorkshopRequest {
-                id: workshop.id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let appointment = client
-            .list_appointments(pb::ListAppointmentsRequest {
-                workshop_id: workshop.id.clone(),
-                role: pb::Role::Commissioner as i32,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .appointments
-            .into_iter()
-            .find(|a| a.id == appointed.id)
-            .unwrap();
-        verified = (
-            now.department.unwrap().verified,
-            now.community.unwrap().verified,
-            appointment.volunteer.unwrap().verified,
-        );
-        if verified == (true, true, true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        verified,
-        (true, true, true),
-        "department, village, commissioner"
-    );
+    eventually(
+        "the department, village and commissioner to turn verified",
+        || async {
+            let mut client = client.clone();
+            let now = client
+                .get_workshop(pb::GetWorkshopRequest {
+                    id: workshop.id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let appointment = client
+                .list_appointments(pb::ListAppointmentsRequest {
+                    workshop_id: workshop.id.clone(),
+                    role: pb::Role::Commissioner as i32,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .appointments
+                .into_iter()
+                .find(|a| a.id == appointed.id)
+                .unwrap();
+            let verified = (
+                now.department.unwrap().verified,
+                now.community.unwrap().verified,
+                appointment.volunteer.unwrap().verified,
+            );
+            holds(verified == (true, true, true))
+        },
+    )
+    .await;
     client
         .get_stats(pb::GetStatsRequest {})
         .await
