@@ -465,7 +465,7 @@ async fn a_request_that_is_not_protobuf_is_invalid_argument_and_logged_below_err
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert_eq!(*levels.0.lock().unwrap(), [tracing::Level::INFO]);
+    assert_eq!(*levels.0.lock().unwrap(), [tracing::Level::DEBUG]);
 
     client.ready().await.unwrap();
     let status = client
@@ -479,7 +479,7 @@ async fn a_request_that_is_not_protobuf_is_invalid_argument_and_logged_below_err
     assert_eq!(status.code(), Code::Internal, "{status:?}");
     assert_eq!(
         *levels.0.lock().unwrap(),
-        [tracing::Level::INFO, tracing::Level::ERROR],
+        [tracing::Level::DEBUG, tracing::Level::ERROR],
         "a server's fault is still an error"
     );
 }

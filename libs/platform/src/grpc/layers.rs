@@ -47,15 +47,17 @@ pub fn log_failure(class: GrpcFailureClass, latency: Duration, _span: &tracing::
     match failure_level(code) {
         Level::ERROR => tracing::error!(classification = %class, latency_ms, "call failed"),
         Level::WARN => tracing::warn!(classification = %class, latency_ms, "call failed"),
-        _ => tracing::info!(classification = %class, latency_ms, "call failed"),
+        Level::INFO => tracing::info!(classification = %class, latency_ms, "call failed"),
+        _ => tracing::debug!(classification = %class, latency_ms, "call failed"),
     }
 }
 
 /// ERROR only for what is the server's fault (INTERNAL, UNKNOWN, DATA_LOSS), WARN for
 /// overload, deadlines and broken streams (`None`: no status, usually a peer gone), INFO
-/// for the caller's mistakes (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
-/// UNAUTHENTICATED, …), so an alert on ERROR lines fires for bugs, not for a client
-/// sending nonsense.
+/// for refusals worth a security review (UNAUTHENTICATED, PERMISSION_DENIED), DEBUG for
+/// the rest of the caller's mistakes and the domain's answers (INVALID_ARGUMENT,
+/// NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, …): a call's own lines are DEBUG, so an
+/// alert on ERROR fires for bugs and a busy server's INFO stays readable.
 pub fn failure_level(code: Option<GrpcCode>) -> Level {
     match code {
         Some(GrpcCode::Internal | GrpcCode::Unknown | GrpcCode::DataLoss) => Level::ERROR,
@@ -66,7 +68,8 @@ pub fn failure_level(code: Option<GrpcCode>) -> Level {
             | GrpcCode::ResourceExhausted
             | GrpcCode::Aborted,
         ) => Level::WARN,
-        Some(_) => Level::INFO,
+        Some(GrpcCode::Unauthenticated | GrpcCode::PermissionDenied) => Level::INFO,
+        Some(_) => Level::DEBUG,
     }
 }
 
@@ -221,16 +224,17 @@ mod tests {
         for code in [GrpcCode::Unavailable, GrpcCode::DeadlineExceeded] {
             assert_eq!(failure_level(Some(code)), Level::WARN, "{code:?}");
         }
+        for code in [GrpcCode::PermissionDenied, GrpcCode::Unauthenticated] {
+            assert_eq!(failure_level(Some(code)), Level::INFO, "{code:?}");
+        }
         for code in [
             GrpcCode::InvalidArgument,
             GrpcCode::NotFound,
-            GrpcCode::PermissionDenied,
-            GrpcCode::Unauthenticated,
             GrpcCode::AlreadyExists,
             GrpcCode::FailedPrecondition,
             GrpcCode::Unimplemented,
         ] {
-            assert_eq!(failure_level(Some(code)), Level::INFO, "{code:?}");
+            assert_eq!(failure_level(Some(code)), Level::DEBUG, "{code:?}");
         }
     }
 }

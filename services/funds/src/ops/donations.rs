@@ -69,7 +69,7 @@ impl Ledger {
             .enqueue(&mut tx, &donation.fund_id, &event)
             .await?;
         self.outbox.commit(tx).await?;
-        tracing::info!(donation_id = %donation.id, receipt = %donation.receipt_number, "donation received");
+        tracing::debug!(donation_id = %donation.id, receipt = %donation.receipt_number, "donation received");
         Ok(donation)
     }
 

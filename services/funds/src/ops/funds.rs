@@ -24,7 +24,7 @@ impl Ledger {
                 let event = pb::FundCreated::from(&fund);
                 self.outbox.enqueue(&mut tx, &fund.id, &event).await?;
                 self.outbox.commit(tx).await?;
-                tracing::info!(fund_id = %fund.id, "fund created");
+                tracing::debug!(fund_id = %fund.id, "fund created");
                 Ok(fund)
             }
             Keyed::Existing(fund, asked) if asked == fingerprint => {

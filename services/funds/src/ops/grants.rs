@@ -215,7 +215,7 @@ impl Ledger {
         let event = pb::GrantDisbursed::from(&grant);
         self.outbox.enqueue(&mut tx, id, &event).await?;
         self.outbox.commit(tx).await?;
-        tracing::info!(grant_id = %id, amount_fen = grant.amount_fen, "grant disbursed");
+        tracing::debug!(grant_id = %id, amount_fen = grant.amount_fen, "grant disbursed");
         self.grant(id).await
     }
 

@@ -261,7 +261,7 @@ impl Library {
         let event = events::claimed(&after, via, previous);
         self.outbox.enqueue(&mut tx, &after.id, &event).await?;
         self.outbox.commit(tx).await?;
-        tracing::info!(project_id = %after.id, organisation_id = %lead, via, "project lead set");
+        tracing::debug!(project_id = %after.id, organisation_id = %lead, via, "project lead set");
         self.project(&after.id).await
     }
 }

@@ -54,7 +54,7 @@ impl Library {
             }
         }
         self.outbox.commit(tx).await?;
-        tracing::info!(
+        tracing::debug!(
             imported = report.imported,
             already = report.already_imported,
             rejected = report.rejected.len(),

@@ -31,7 +31,7 @@ impl Library {
                     .enqueue(&mut tx, &project.id, &pb::ProjectCreated::from(&project))
                     .await?;
                 self.outbox.commit(tx).await?;
-                tracing::info!(project_id = %project.id, "project created");
+                tracing::debug!(project_id = %project.id, "project created");
                 Ok(project)
             }
             Keyed::Existing(project, fingerprint) if fingerprint == new.fingerprint() => {
@@ -204,7 +204,7 @@ impl Library {
         let event = events::status_changed(&before, &after, reason, beneficiaries);
         self.outbox.enqueue(&mut tx, &after.id, &event).await?;
         self.outbox.commit(tx).await?;
-        tracing::info!(project_id = %after.id, from = before.status.as_str(), to = after.status.as_str(), "project status changed");
+        tracing::debug!(project_id = %after.id, from = before.status.as_str(), to = after.status.as_str(), "project status changed");
         self.project(&after.id).await
     }
 }
