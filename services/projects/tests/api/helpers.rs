@@ -84,7 +84,7 @@ impl TestApp {
             parent_id: parent.into(),
         })
         .await;
-        for _ in 0..200 {
+        xingfu_testkit::eventually(&format!("organisation {id} to become known"), || async {
             let known: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM known_organisations WHERE organisation_id = $1",
             )
@@ -92,12 +92,9 @@ impl TestApp {
             .fetch_one(self.db.pool())
             .await
             .unwrap();
-            if known == 1 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        panic!("organisation {id} never became known");
+            xingfu_testkit::holds(known == 1)
+        })
+        .await;
     }
 
     /// The operations on the same database, for what no RPC triggers (the expiry sweep).

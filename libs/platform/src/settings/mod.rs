@@ -1,7 +1,9 @@
 //! Typed settings: built-in defaults, then an optional file, then the environment
 //! (`XINGFU__SECTION__KEY`). A bad value fails at start-up with the key in the message.
 
-use std::net::SocketAddr;
+mod keys;
+mod sections;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,9 +11,11 @@ use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
 use crate::name::ServiceName;
-use crate::secret::Secret;
 
-const DEFAULTS: &str = include_str!("defaults.toml");
+pub use keys::{KeyDoc, documented_keys};
+pub use sections::*;
+
+const DEFAULTS: &str = include_str!("../defaults.toml");
 
 /// Everything xingfu can be configured with; `defaults.toml` documents each key.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,204 +58,6 @@ pub struct Settings {
     pub funds: ServiceSettings,
     /// The workshops service.
     pub workshops: ServiceSettings,
-}
-
-/// Log output.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LogSettings {
-    /// Line format.
-    pub format: LogFormat,
-    /// A `tracing` filter directive (`RUST_LOG` wins when set).
-    pub filter: String,
-    /// One INFO line per call (method, code, latency, request id): an access log. Off by
-    /// default; a call's own lines are at DEBUG, so a busy server stays quiet.
-    pub access: bool,
-}
-
-/// How log lines look.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line.
-    Json,
-    /// Lines captured by the test harness (shown only for failing tests).
-    Test,
-}
-
-/// The shared database server.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DatabaseSettings {
-    /// PostgreSQL server URL; each service uses its own database `xingfu_<service>` on it.
-    pub url: Option<Secret>,
-    /// Database names on that server are `<name_prefix>_<service>`.
-    pub name_prefix: String,
-    /// Pool size per service.
-    pub max_connections: u32,
-    /// Seconds to wait for a pooled connection.
-    pub acquire_timeout_secs: u64,
-}
-
-/// NATS JetStream.
-#[derive(Debug, Clone, Deserialize)]
-pub struct NatsSettings {
-    /// Server URL; unset means the in-process bus.
-    pub url: Option<Secret>,
-    /// First subject token and stream-name prefix.
-    pub prefix: String,
-    /// Deliveries before a consumer gives an event up.
-    pub max_deliver: i64,
-    /// Seconds before an unacknowledged event is redelivered.
-    pub ack_wait_secs: u64,
-    /// Days an event is kept in its stream.
-    pub max_age_days: u64,
-    /// Megabytes a stream may hold before its oldest events go.
-    pub max_megabytes: i64,
-    /// Stream replicas.
-    pub replicas: usize,
-}
-
-/// Personal data protection.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PiiSettings {
-    /// 64 hex digits; unset means `<data_dir>/pii.key`, generated once.
-    pub key: Option<Secret>,
-}
-
-/// Who may call xingfu.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct AuthSettings {
-    /// The token the services require from the gateway (at least 32 characters); unset
-    /// means `<data_dir>/internal-token`, generated once.
-    pub internal_token: Option<Secret>,
-    /// The gateway's API keys (TOML, hashes only); unset means `<data_dir>/api-keys.toml`,
-    /// created with a first admin key when missing.
-    pub keys_file: Option<PathBuf>,
-    /// The gateway's policy: each caller's scopes (TOML); unset means
-    /// `<data_dir>/policy.toml`, created granting the first admin everything.
-    pub policy_file: Option<PathBuf>,
-    /// A JWKS file whose RS256/ES256 keys sign the bearer tokens the gateway accepts;
-    /// unset means no bearer tokens.
-    pub jwks_file: Option<PathBuf>,
-    /// The issuer (`iss`) bearer tokens must name.
-    pub jwt_issuer: Option<String>,
-    /// The audience (`aud`) bearer tokens must name.
-    pub jwt_audience: Option<String>,
-    /// Seconds of clock skew allowed when checking `exp` and `nbf`.
-    #[serde(default = "default_leeway")]
-    pub jwt_leeway_secs: u64,
-    /// Milliseconds between reloads of the principals, roles and keys managed through the
-    /// API: how long a grant or a revocation made on another gateway replica takes here.
-    #[serde(default = "default_refresh_ms")]
-    pub refresh_ms: u64,
-}
-
-fn default_leeway() -> u64 {
-    60
-}
-
-fn default_refresh_ms() -> u64 {
-    1000
-}
-
-/// TLS on the gateway's gRPC port, and mutual TLS for callers with a certificate.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct TlsSettings {
-    /// The gateway's certificate chain (PEM); with `key_file`, the port speaks TLS only.
-    pub cert_file: Option<PathBuf>,
-    /// The gateway's private key (PEM).
-    pub key_file: Option<PathBuf>,
-    /// CA certificates (PEM) whose client certificates callers may present instead of a
-    /// key; each certificate's SHA-256 is named in the key file.
-    pub client_ca_file: Option<PathBuf>,
-}
-
-/// The gateway's protection of the services behind it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LimitSettings {
-    /// Calls a second per caller (a caller's `rate_per_second` in the policy wins).
-    pub rate_per_second: f64,
-    /// Calls a caller may make at once above its rate.
-    pub burst: f64,
-    /// Calls in flight through the gateway before new ones are shed (UNAVAILABLE).
-    pub max_in_flight: usize,
-    /// Milliseconds a call may take when the caller sets no deadline.
-    pub default_deadline_ms: u64,
-    /// Milliseconds a call may take at most, whatever the caller's deadline.
-    pub max_deadline_ms: u64,
-}
-
-/// The charity ledger's rules.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LedgerSettings {
-    /// Grants above this many fen need two approvers.
-    pub dual_approval_fen: i64,
-}
-
-/// OpenTelemetry export.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OtelSettings {
-    /// OTLP/gRPC endpoint; unset means no export (trace context still propagates).
-    pub endpoint: Option<String>,
-}
-
-/// gRPC serving.
-#[derive(Debug, Clone, Deserialize)]
-pub struct GrpcSettings {
-    /// Longest time a call may take.
-    pub request_timeout_secs: u64,
-    /// Calls served at once per service.
-    pub concurrency_limit: usize,
-    /// Seconds between NOT_SERVING and closing the listener.
-    pub drain_delay_secs: u64,
-    /// Seconds in-flight calls get after the listener closes.
-    pub shutdown_grace_secs: u64,
-    /// The gateway calls a service running in the same process in-process, without the
-    /// loopback HTTP/2 hop; false sends every call over the network, as between pods.
-    pub in_process: bool,
-}
-
-/// The HTTP port.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HttpSettings {
-    /// Listen address; port 0 picks a free port.
-    pub listen: SocketAddr,
-}
-
-/// Connection hygiene on every port: what an unauthenticated client may hold open.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ConnectionSettings {
-    /// Seconds a new connection gets to send its first complete request.
-    pub header_read_timeout_secs: u64,
-    /// Seconds a connection may stay open with no call in flight.
-    pub idle_timeout_secs: u64,
-    /// Seconds between HTTP/2 pings (and the TCP keepalive idle time).
-    pub keepalive_interval_secs: u64,
-    /// Seconds an HTTP/2 ping may go unanswered before the connection is closed.
-    pub keepalive_timeout_secs: u64,
-    /// Connections open at once per port; beyond it new ones are closed at once.
-    pub max_connections: usize,
-}
-
-/// One service's own settings (`XINGFU__<SERVICE>__…`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServiceSettings {
-    /// gRPC listen address; port 0 picks a free port.
-    pub listen: SocketAddr,
-    /// How the gateway and other services reach it (`http://projects:50061`); defaults to
-    /// the listen address when the service runs in the same process.
-    pub endpoint: Option<String>,
-    /// This service's own database.
-    #[serde(default)]
-    pub database: ServiceDatabaseSettings,
-}
-
-/// A service's own database, overriding the shared server.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ServiceDatabaseSettings {
-    /// Full PostgreSQL URL of this service's database (created if missing).
-    pub url: Option<Secret>,
 }
 
 /// Why settings could not be loaded.
@@ -422,80 +228,6 @@ impl Settings {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.grpc.request_timeout_secs)
     }
-}
-
-/// One configuration key as `defaults.toml` documents it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyDoc {
-    /// Dotted key, e.g. `nats.url`; per-service keys as `<service>.listen`.
-    pub key: String,
-    /// The environment variable, e.g. `XINGFU__NATS__URL`.
-    pub env: String,
-    /// The built-in default as written in the file; empty when the key is unset by default.
-    pub default: String,
-}
-
-/// Every key `defaults.toml` names, set or commented out, in file order. Per-service
-/// sections are listed once, as `<service>`.
-pub fn documented_keys() -> Vec<KeyDoc> {
-    let mut keys: Vec<KeyDoc> = Vec::new();
-    let mut section = String::new();
-    let mut service = "";
-    for line in DEFAULTS.lines() {
-        let line = line.trim();
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            service = ServiceName::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .find(|s| *s == name)
-                .unwrap_or("");
-            section = if service.is_empty() {
-                name.to_owned()
-            } else {
-                "<service>".into()
-            };
-            continue;
-        }
-        let (set, body) = match line.strip_prefix('#') {
-            Some(rest) => (false, rest.trim()),
-            None => (true, line),
-        };
-        let Some((name, value)) = body.split_once('=') else {
-            continue;
-        };
-        let name = name.trim();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
-        {
-            continue;
-        }
-        let key = if section.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{section}.{name}")
-        };
-        let value = value.trim().trim_matches('"');
-        // Per-service defaults differ by service: listed as `gateway=…, projects=…`.
-        let default = match (set, service.is_empty()) {
-            (false, _) => String::new(),
-            (true, true) => value.to_owned(),
-            (true, false) => format!("{service}={value}"),
-        };
-        if let Some(existing) = keys.iter_mut().find(|k| k.key == key) {
-            if !default.is_empty() {
-                if !existing.default.is_empty() {
-                    existing.default.push_str(", ");
-                }
-                existing.default.push_str(&default);
-            }
-            continue;
-        }
-        let env = format!("XINGFU__{}", key.replace('.', "__").to_uppercase());
-        keys.push(KeyDoc { key, env, default });
-    }
-    keys
 }
 
 #[cfg(test)]
