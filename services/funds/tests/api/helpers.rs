@@ -2,7 +2,7 @@ use prost::Message as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event as _};
-use xingfu_platform::runner::{Runner, RunningSuite};
+use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects as projects_pb;
@@ -21,12 +21,7 @@ pub struct TestApp {
 pub async fn spawn_app(max_deliver: i64) -> TestApp {
     let mut env = TestEnv::postgres();
     env.settings.nats.max_deliver = max_deliver;
-    let mut runner = Runner::new(env.settings.clone()).await.expect("runner");
-    let addr = runner
-        .add(xingfu_funds::SERVICE)
-        .await
-        .expect("funds builds");
-    let suite = runner.start().await.expect("suite starts");
+    let (suite, addr) = xingfu_testkit::spawn_service(&env.settings, xingfu_funds::SERVICE).await;
     let db = Database::open(&env.settings, ServiceName::Funds)
         .await
         .expect("database");

@@ -2,7 +2,7 @@ use sqlx::Row;
 use tonic_types::StatusExt as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
-use xingfu_platform::runner::{Runner, RunningSuite};
+use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::Channel;
@@ -18,12 +18,8 @@ pub struct TestApp {
 
 pub async fn spawn_app() -> TestApp {
     let env = TestEnv::postgres();
-    let mut runner = Runner::new(env.settings.clone()).await.expect("runner");
-    let addr = runner
-        .add(xingfu_projects::SERVICE)
-        .await
-        .expect("projects service builds");
-    let suite = runner.start().await.expect("suite starts");
+    let (suite, addr) =
+        xingfu_testkit::spawn_service(&env.settings, xingfu_projects::SERVICE).await;
     let client = ProjectsServiceClient::new(xingfu_testkit::channel(addr).await);
     let db = Database::open(&env.settings, ServiceName::Projects)
         .await

@@ -12,7 +12,7 @@ use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient
 use xingfu_testkit::{Channel, TestEnv, principal};
 use xingfu_volunteers::domain::register::check_character;
 
-use crate::activities::{START, activity, at, check, started, uuid_like};
+use crate::helpers::{START, activity, at, check, started, uuid_like};
 
 pub(crate) type Client = VolunteersServiceClient<Channel>;
 

@@ -2,7 +2,6 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
-use xingfu_platform::runner::Runner;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::Channel;
@@ -28,9 +27,8 @@ fn org(id: &str, parent: &str) -> pb::RegisterOrganisationRequest {
 #[tokio::test]
 async fn the_directory_registers_updates_lists_and_imports() {
     let env = TestEnv::postgres();
-    let mut runner = Runner::new(env.settings.clone()).await.unwrap();
-    let addr = runner.add(xingfu_volunteers::SERVICE).await.unwrap();
-    let suite = runner.start().await.unwrap();
+    let (suite, addr) =
+        xingfu_testkit::spawn_service(&env.settings, xingfu_volunteers::SERVICE).await;
     let mut client: VolunteersServiceClient<Channel> =
         VolunteersServiceClient::new(xingfu_testkit::channel(addr).await);
     let db = Database::open(&env.settings, ServiceName::Volunteers)

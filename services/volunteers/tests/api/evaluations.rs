@@ -3,8 +3,8 @@ use xingfu_proto::common::PageRequest;
 use xingfu_proto::volunteers as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::activities::{register, started, uuid_like};
 use crate::directory::fields;
+use crate::helpers::{register, started, uuid_like};
 
 fn rating(
     request_id: &str,

@@ -6,6 +6,7 @@ mod activities;
 mod boundaries;
 mod directory;
 mod evaluations;
+mod helpers;
 mod register;
 mod service;
 mod teams;

@@ -2,7 +2,6 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
-use xingfu_platform::runner::Runner;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::TestEnv;
@@ -27,9 +26,8 @@ fn volunteer(request_id: &str) -> pb::RegisterVolunteerRequest {
 #[tokio::test]
 async fn volunteers_register_once_are_found_by_digest_and_never_stored_in_clear() {
     let env = TestEnv::postgres();
-    let mut runner = Runner::new(env.settings.clone()).await.unwrap();
-    let addr = runner.add(xingfu_volunteers::SERVICE).await.unwrap();
-    let suite = runner.start().await.unwrap();
+    let (suite, addr) =
+        xingfu_testkit::spawn_service(&env.settings, xingfu_volunteers::SERVICE).await;
     let mut client = VolunteersServiceClient::new(xingfu_testkit::channel(addr).await);
     let db = Database::open(&env.settings, ServiceName::Volunteers)
         .await

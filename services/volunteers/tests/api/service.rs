@@ -9,8 +9,8 @@ use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient
 use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
-use crate::activities::{START, activity, at, check, register, started, uuid_like};
 use crate::directory::fields;
+use crate::helpers::{START, activity, at, check, register, started, uuid_like};
 
 type Client = VolunteersServiceClient<Channel>;
 

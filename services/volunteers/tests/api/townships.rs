@@ -10,11 +10,11 @@ use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 use xingfu_testkit::{TestEnv, township_principal};
 
-use crate::activities::{activity, started, uuid_like};
 use crate::boundaries::{
     Client, client_as, enrol, enrolment, open_activity, precondition, rating, reason, serve, team,
     verify, wish,
 };
+use crate::helpers::{activity, started, uuid_like};
 
 /// Tina's township, where com-a lies.
 const HERE: &str = "北岙街道";

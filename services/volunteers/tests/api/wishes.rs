@@ -3,8 +3,8 @@ use tonic_types::StatusExt as _;
 use xingfu_proto::volunteers as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::activities::{register, started, uuid_like};
 use crate::directory::fields;
+use crate::helpers::{register, started, uuid_like};
 
 fn wish(request_id: &str) -> pb::PostWishRequest {
     pb::PostWishRequest {

@@ -1,7 +1,7 @@
 //! The harness: the service started on a fresh database, and what the tests share.
 
 use tonic_types::StatusExt as _;
-use xingfu_platform::runner::{Runner, RunningSuite};
+use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
 use xingfu_testkit::Channel;
@@ -18,9 +18,8 @@ pub async fn started(env: &TestEnv) -> (Client, RunningSuite) {
 
 /// [`started`], with the address to call it as other principals.
 pub async fn started_at(env: &TestEnv) -> (Client, RunningSuite, std::net::SocketAddr) {
-    let mut runner = Runner::new(env.settings.clone()).await.unwrap();
-    let addr = runner.add(xingfu_workshops::SERVICE).await.unwrap();
-    let suite = runner.start().await.unwrap();
+    let (suite, addr) =
+        xingfu_testkit::spawn_service(&env.settings, xingfu_workshops::SERVICE).await;
     let mut client = WorkshopsServiceClient::new(xingfu_testkit::channel(addr).await);
     client
         .register_brand(pb::RegisterBrandRequest {
