@@ -66,6 +66,11 @@ impl TestApp {
             .expect("the gateway runs")
     }
 
+    /// Where the HTTP port (JSON routes, OpenAPI, dashboard) listens.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.suite.http_addr()
+    }
+
     /// A channel to the gateway carrying no credentials: a stranger's, or one a test gives
     /// a key of its own with [`with_key`].
     pub async fn raw_channel(&self) -> Channel {

@@ -8,5 +8,8 @@ mod audit;
 mod authenticate;
 mod authorise;
 mod helpers;
+mod http_api;
 mod limits;
+mod principals;
+mod reflection;
 mod subtree;

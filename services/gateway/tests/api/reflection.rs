@@ -13,7 +13,7 @@ use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
-use crate::helpers::gateway;
+use crate::helpers::{ALL, spawn_app};
 
 async fn reflect(channel: Channel, request: MessageRequest) -> MessageResponse {
     let mut client = ServerReflectionClient::new(channel);
@@ -124,9 +124,8 @@ async fn call(
 
 #[tokio::test]
 async fn a_reflection_only_client_creates_and_reads_a_project_through_the_gateway() {
-    let env = TestEnv::embedded();
-    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let channel = gateway(&suite).await;
+    let app = spawn_app(TestEnv::embedded(), ALL).await;
+    let channel = app.channel().await;
 
     let MessageResponse::ListServicesResponse(list) =
         reflect(channel.clone(), MessageRequest::ListServices(String::new())).await
@@ -222,5 +221,5 @@ async fn a_reflection_only_client_creates_and_reads_a_project_through_the_gatewa
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
-    suite.stop().await.unwrap();
+    app.stop().await;
 }

@@ -11,7 +11,7 @@ use xingfu_proto::gateway as gw;
 use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
 use xingfu_testkit::{TestEnv, eventually, holds};
 
-use crate::helpers::{ApiKey, gateway, with_key};
+use crate::helpers::{ApiKey, FUNDS, VOLUNTEERS, spawn_app, start, with_key};
 
 type Keyed = InterceptedService<tonic::transport::Channel, ApiKey>;
 
@@ -61,10 +61,9 @@ fn code<T>(result: Result<T, tonic::Status>) -> Code {
 
 #[tokio::test]
 async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes() {
-    let env = TestEnv::postgres();
-    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let raw = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
-    let mut admin = GatewayServiceClient::new(gateway(&suite).await);
+    let app = spawn_app(TestEnv::postgres(), &[FUNDS]).await;
+    let raw = app.raw_channel().await;
+    let mut admin = GatewayServiceClient::new(app.channel().await);
     let (clerk, _) = person(
         &mut admin,
         &raw,
@@ -78,7 +77,7 @@ async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes()
     let (carol, _) = person(&mut admin, &raw, "carol", &["grant_approver"]).await;
     let (erin, _) = person(&mut admin, &raw, "erin", &["grant_approver@education"]).await;
 
-    let mut funds = FundsServiceClient::new(gateway(&suite).await);
+    let mut funds = FundsServiceClient::new(app.channel().await);
     let fund = funds
         .create_fund(pb::CreateFundRequest {
             request_id: "four-eyes-fund".into(),
@@ -206,16 +205,14 @@ async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes()
         })
         .await;
     assert_eq!(code(unpaid), Code::PermissionDenied);
-    suite.stop().await.unwrap();
-    env.cleanup().await.unwrap();
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
-    let env = TestEnv::postgres();
-    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let raw = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
-    let mut admin = GatewayServiceClient::new(gateway(&suite).await);
+    let app = spawn_app(TestEnv::postgres(), &[FUNDS, VOLUNTEERS]).await;
+    let raw = app.raw_channel().await;
+    let mut admin = GatewayServiceClient::new(app.channel().await);
     let (dave, _) = person(&mut admin, &raw, "dave", &["grant_requester"]).await;
     let mut dave = GatewayServiceClient::new(dave);
 
@@ -269,7 +266,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
 
     // A principal limited to an organisation sees its organisation's funds only: not the
     // programme office's, not by list nor by id.
-    let mut funds = FundsServiceClient::new(gateway(&suite).await);
+    let mut funds = FundsServiceClient::new(app.channel().await);
     let fund = |id: &str, organisation: &str| pb::CreateFundRequest {
         request_id: format!("fund-{id}"),
         name: format!("爱心资金 {id}"),
@@ -340,7 +337,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
     // A read that may answer personal data in clear is audited; a plain read is not.
     let mut volunteers =
         xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient::new(
-            gateway(&suite).await,
+            app.channel().await,
         );
     let _ = volunteers
         .get_volunteer(xingfu_proto::volunteers::GetVolunteerRequest {
@@ -365,7 +362,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
 
     // A second gateway on the same database (another replica) sees a grant made here
     // within its refresh interval, without a restart.
-    let mut second = env.settings.clone();
+    let mut second = app.env.settings.clone();
     second.auth.refresh_ms = 100;
     for service in [
         &mut second.gateway,
@@ -376,7 +373,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
     ] {
         service.listen = "127.0.0.1:0".parse().unwrap();
     }
-    let replica = xingfu::start(second, &[]).await.unwrap();
+    let replica = start(&second, &[FUNDS, VOLUNTEERS]).await;
     let raw_replica = xingfu_testkit::raw_channel(replica.addr(Service::Gateway).unwrap()).await;
     let dave_key = admin
         .issue_api_key(gw::IssueApiKeyRequest {
@@ -407,16 +404,14 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
     })
     .await;
     replica.stop().await.unwrap();
-    suite.stop().await.unwrap();
-    env.cleanup().await.unwrap();
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
-    let env = TestEnv::postgres();
-    let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let raw = xingfu_testkit::raw_channel(suite.addr(Service::Gateway).unwrap()).await;
-    let mut admin = GatewayServiceClient::new(gateway(&suite).await);
+    let app = spawn_app(TestEnv::postgres(), &[FUNDS]).await;
+    let raw = app.raw_channel().await;
+    let mut admin = GatewayServiceClient::new(app.channel().await);
     let (importer, _) = person(
         &mut admin,
         &raw,
@@ -424,7 +419,7 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
         &["delegate", "grant_requester"],
     )
     .await;
-    let mut funds = FundsServiceClient::new(gateway(&suite).await);
+    let mut funds = FundsServiceClient::new(app.channel().await);
     let fund = funds
         .create_fund(pb::CreateFundRequest {
             request_id: "delegated-fund".into(),
@@ -450,7 +445,7 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
         .into_inner();
     // The record names the person; the event names both, beside the payload.
     assert_eq!(grant.requested_by, "alice");
-    let db = xingfu_platform::db::Database::open(&env.settings, Service::Funds)
+    let db = xingfu_platform::db::Database::open(&app.env.settings, Service::Funds)
         .await
         .unwrap();
     let (caller, on_behalf_of): (Option<String>, Option<String>) = sqlx::query_as(
@@ -492,6 +487,5 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
     .await;
     assert_eq!(record.on_behalf_of, "alice");
     assert_eq!(record.credential, "key:importer-key");
-    suite.stop().await.unwrap();
-    env.cleanup().await.unwrap();
+    app.stop().await;
 }
