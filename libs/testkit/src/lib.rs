@@ -4,6 +4,7 @@
 //! a run created, so runs never see each other's data.
 
 mod eventually;
+mod refusals;
 mod spawn;
 
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use xingfu_platform::trust::Caller;
 use xingfu_platform::{ServiceName, Settings};
 
 pub use eventually::{PATIENCE, eventually, eventually_within, holds};
+pub use refusals::{assert_denied, denial_reason};
 pub use spawn::{spawn_service, spawn_services};
 
 /// The PostgreSQL server tests use (`XINGFU_TEST_POSTGRES_URL`, default the local one).

@@ -3,7 +3,6 @@
 //! grant roles count only over the fund's organisation (or above it).
 
 use tonic::{Code, Status};
-use tonic_types::StatusExt as _;
 use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 
@@ -22,12 +21,7 @@ fn code<T>(result: Result<T, Status>) -> Code {
 }
 
 fn reason<T: std::fmt::Debug>(result: Result<T, Status>) -> String {
-    let status = result.unwrap_err();
-    status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
+    xingfu_testkit::denial_reason(&result.unwrap_err())
 }
 
 #[tokio::test]

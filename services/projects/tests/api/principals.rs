@@ -4,7 +4,6 @@
 //! organisations own, and one limited to a township only what is located there.
 
 use tonic::{Code, Status};
-use tonic_types::StatusExt as _;
 use xingfu_proto::projects as pb;
 
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
@@ -19,15 +18,7 @@ async fn directory(app: &TestApp) {
     app.organisation("org-b", "").await;
 }
 
-fn denied(status: &Status, reason: &str) {
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    let info = status.get_error_details().error_info().cloned();
-    assert_eq!(
-        info.map(|i| i.reason).as_deref(),
-        Some(reason),
-        "{status:?}"
-    );
-}
+use xingfu_testkit::assert_denied as denied;
 
 fn claim(id: &str, org: &str) -> pb::ClaimProjectRequest {
     pb::ClaimProjectRequest {

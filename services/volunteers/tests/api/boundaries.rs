@@ -38,14 +38,7 @@ pub(crate) async fn client_as(addr: SocketAddr, caller: Caller) -> Client {
 }
 
 /// The ErrorInfo reason of a PERMISSION_DENIED.
-pub(crate) fn reason(status: &tonic::Status) -> String {
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
+pub(crate) use xingfu_testkit::denial_reason as reason;
 
 /// The precondition type of a FAILED_PRECONDITION.
 pub(crate) fn precondition(status: &tonic::Status) -> String {

@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 
 use tonic::{Code, Status};
-use tonic_types::StatusExt as _;
 use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_proto::workshops as pb;
@@ -61,15 +60,7 @@ fn brand(department: &str) -> pb::RegisterBrandRequest {
     }
 }
 
-fn denied(status: &Status, reason: &str) {
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    let info = status.get_error_details().error_info().cloned();
-    assert_eq!(
-        info.map(|i| i.reason).as_deref(),
-        Some(reason),
-        "{status:?}"
-    );
-}
+use xingfu_testkit::assert_denied as denied;
 
 fn raise(key: &str, workshop: &str) -> pb::RaiseProblemRequest {
     pb::RaiseProblemRequest {
