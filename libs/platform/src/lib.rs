@@ -13,7 +13,6 @@ pub mod files;
 pub mod grpc;
 pub mod hex;
 pub mod http;
-pub mod known;
 pub mod name;
 pub mod named;
 pub mod net;

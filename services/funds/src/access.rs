@@ -21,9 +21,9 @@
 //! (a malformed request is INVALID_ARGUMENT whoever sends it), and [`admit`] decides.
 
 use sqlx::AnyConnection;
+use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
 use xingfu_platform::db::Database;
-use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 

@@ -21,7 +21,7 @@ use crate::storage::projects as known;
 /// Every subscription of the funds service.
 pub fn subscriptions(db: &Database) -> Vec<Subscription> {
     vec![
-        xingfu_platform::known::directory_subscription("funds-directory", db),
+        xingfu_directory::directory_subscription("funds-directory", db),
         Subscription {
             consumer: "funds-projects".into(),
             source: ServiceName::Projects,

@@ -57,7 +57,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
 pub fn subscriptions(
     db: &xingfu_platform::db::Database,
 ) -> Vec<xingfu_platform::events::Subscription> {
-    vec![xingfu_platform::known::directory_subscription(
+    vec![xingfu_directory::directory_subscription(
         "gateway-directory",
         db,
     )]

@@ -9,8 +9,8 @@
 //! cannot read whole, are refused to limited callers.
 
 use prost_reflect::{DynamicMessage, MessageDescriptor, Value};
+use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::db::Database;
-use xingfu_platform::known::{self, Hierarchy};
 
 /// The directory's hierarchy as the gateway knows it.
 #[derive(Clone, Debug)]

@@ -42,8 +42,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use sqlx::AnyConnection;
+use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
-use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 

@@ -27,7 +27,7 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
         handler,
     };
     vec![
-        xingfu_platform::known::directory_subscription("projects-directory", db),
+        xingfu_directory::directory_subscription("projects-directory", db),
         subscription(
             "projects-hours",
             ServiceName::Volunteers,

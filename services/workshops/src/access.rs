@@ -33,8 +33,8 @@
 //! A township boundary only narrows what is visible: it grants no role.
 
 use sqlx::AnyConnection;
+use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
-use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 

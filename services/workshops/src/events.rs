@@ -2,9 +2,9 @@
 //! register, kept as read models so references show whether they are confirmed. What it
 //! publishes is in `xingfu_proto::events`.
 
+use xingfu_directory as known;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Subscription;
-use xingfu_platform::known;
 
 /// Every subscription of the workshops service.
 pub fn subscriptions(db: &Database) -> Vec<Subscription> {

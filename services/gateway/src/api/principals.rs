@@ -6,8 +6,8 @@
 
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
+use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::db::Database;
-use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::principal::{Grant, Role, normalise};
 use xingfu_platform::time::{from_timestamp, now_micros, to_timestamp};
 use xingfu_platform::trust::Caller;

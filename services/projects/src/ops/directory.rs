@@ -1,7 +1,7 @@
 //! What the directory read model confirms of the ids an answer mentions.
 
+use xingfu_directory::{Kind, known};
 use xingfu_platform::Error;
-use xingfu_platform::known::{Kind, known};
 
 use super::Library;
 use crate::domain::Verified;

@@ -25,8 +25,8 @@
 //! boundary (linked with its subtree, of its township), and imports nothing.
 
 use sqlx::AnyConnection;
+use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
-use xingfu_platform::known::{self, Hierarchy};
 use xingfu_platform::trust::Caller;
 
 use crate::domain::activities::Activity;

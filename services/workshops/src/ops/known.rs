@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
+use xingfu_directory::{Kind, known};
 use xingfu_platform::Error;
-use xingfu_platform::known::{Kind, known};
 
 use super::Workshops;
 

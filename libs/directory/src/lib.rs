@@ -3,7 +3,8 @@
 //! has been confirmed (`verified`) without reading another service's tables. A consuming
 //! service's migrations create the tables `known_organisations`, `known_communities` and,
 //! when it follows the register, `known_volunteers` (see the projects and workshops
-//! services' migrations for their shape).
+//! services' migrations for their shape; those tables stay in each consumer's migrations,
+//! whose applied checksums cannot change).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -15,10 +16,10 @@ use xingfu_proto::volunteers::{
     VolunteerRegistered,
 };
 
-use crate::db::Database;
-use crate::events::{Envelope, Event, Handler, Subscription};
-use crate::time::now_micros;
-use crate::{Error, ServiceName};
+use xingfu_platform::db::Database;
+use xingfu_platform::events::{Envelope, Event, Handler, Subscription};
+use xingfu_platform::time::now_micros;
+use xingfu_platform::{Error, ServiceName};
 
 /// Which read model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
