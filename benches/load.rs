@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use tonic::transport::Server;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_proto::funds as fpb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
@@ -230,15 +229,15 @@ async fn main() {
     // A benchmark's streams hold far more than a test's.
     env.settings.nats.max_megabytes = 256;
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
-    let direct = xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await;
+    let gateway = xingfu_testkit::channel(suite.addr(xingfu_gateway::NAME).unwrap()).await;
+    let direct = xingfu_testkit::channel(suite.addr(xingfu_projects::NAME).unwrap()).await;
     let echo = xingfu_testkit::channel(echo_server().await).await;
     // The ceiling's own database: the projects schema with nothing running on it.
     let ceiling = TestEnv::postgres();
-    xingfu::migrate(ceiling.settings.clone(), &[Service::Projects])
+    xingfu::migrate(ceiling.settings.clone(), &[xingfu_projects::NAME])
         .await
         .unwrap();
-    let raw = Database::open(&ceiling.settings, Service::Projects)
+    let raw = Database::open(&ceiling.settings, xingfu_projects::NAME)
         .await
         .unwrap();
 
@@ -288,8 +287,10 @@ async fn main() {
     let network = xingfu::start(network_env.settings.clone(), &[])
         .await
         .unwrap();
-    let network_gateway = xingfu_testkit::channel(network.addr(Service::Gateway).unwrap()).await;
-    let network_direct = xingfu_testkit::channel(network.addr(Service::Projects).unwrap()).await;
+    let network_gateway =
+        xingfu_testkit::channel(network.addr(xingfu_gateway::NAME).unwrap()).await;
+    let network_direct =
+        xingfu_testkit::channel(network.addr(xingfu_projects::NAME).unwrap()).await;
     let loopback = [
         ("gateway over loopback", &network_gateway),
         ("direct, beside it", &network_direct),

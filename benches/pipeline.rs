@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use prost::Message as _;
 use sqlx::{Any, Transaction};
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event, EventBus, Handler, Outbox, Relay, Subscription};
 use xingfu_platform::time::now_micros;
@@ -73,10 +72,10 @@ async fn latency_of_creates(rate: u64) -> (f64, f64, f64) {
     let mut env = TestEnv::postgres_jetstream();
     // A benchmark's streams hold far more than a test's.
     env.settings.nats.max_megabytes = 256;
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_projects::NAME])
         .await
         .unwrap();
-    let channel = xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await;
+    let channel = xingfu_testkit::channel(suite.addr(xingfu_projects::NAME).unwrap()).await;
     let figures = timed(&env, suite.bus().clone(), rate, move |c, n| {
         let mut client = ProjectsServiceClient::new(channel.clone());
         async move {
@@ -99,12 +98,12 @@ async fn latency_of_writes(rate: u64) -> (f64, f64, f64) {
     let mut env = TestEnv::postgres_jetstream();
     env.settings.nats.max_megabytes = 256;
     let bus = EventBus::connect(&env.settings).await.unwrap();
-    bus.ensure_stream(Service::Projects).await.unwrap();
-    let db = Database::open(&env.settings, Service::Projects)
+    bus.ensure_stream(xingfu_projects::NAME).await.unwrap();
+    let db = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
     db.migrate(xingfu_projects::MIGRATIONS).await.unwrap();
-    let outbox = Outbox::new(Service::Projects);
+    let outbox = Outbox::new(xingfu_projects::NAME);
     let token = tokio_util::sync::CancellationToken::new();
     let relay =
         tokio::spawn(Relay::new(db.clone(), outbox.clone(), bus.clone()).run(token.clone()));
@@ -138,14 +137,16 @@ where
     F: Fn(u64, u64) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
-    let inbox = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let inbox = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     inbox.migrate(&[]).await.unwrap();
     let (sender, ages) = mpsc::channel();
     let token = tokio_util::sync::CancellationToken::new();
     let consumer = bus.spawn_consumer(
         Subscription {
             consumer: "bench-latency".into(),
-            source: Service::Projects,
+            source: xingfu_projects::NAME,
             subjects: vec![pb::ProjectCreated::SUBJECT],
             db: inbox.clone(),
             handler: Arc::new(Timing(sender)),
@@ -235,7 +236,7 @@ async fn drain(count: u64) -> (f64, usize) {
     let mut env = TestEnv::postgres_jetstream();
     // A benchmark's streams hold far more than a test's.
     env.settings.nats.max_megabytes = 256;
-    let db = Database::open(&env.settings, Service::Projects)
+    let db = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
     db.migrate(xingfu_projects::MIGRATIONS).await.unwrap();
@@ -268,11 +269,11 @@ async fn drain(count: u64) -> (f64, usize) {
     // On stderr, for a profiler to start on: what follows is the drain alone.
     eprintln!("draining {count} events");
     let started = Instant::now();
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_projects::NAME])
         .await
         .unwrap();
     let mut stream = js
-        .get_stream(env.stream_name(Service::Projects))
+        .get_stream(env.stream_name(xingfu_projects::NAME))
         .await
         .unwrap();
     loop {

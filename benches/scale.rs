@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use sqlx::Row as _;
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_proto::common::{Date, PageRequest};
 use xingfu_proto::gateway::GetOverviewRequest;
@@ -454,11 +453,11 @@ async fn main() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let env = TestEnv::postgres_jetstream();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
-    let projects_db = Database::open(&env.settings, Service::Projects)
+    let gateway = xingfu_testkit::channel(suite.addr(xingfu_gateway::NAME).unwrap()).await;
+    let projects_db = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
-    let volunteers_db = Database::open(&env.settings, Service::Volunteers)
+    let volunteers_db = Database::open(&env.settings, xingfu_volunteers::NAME)
         .await
         .unwrap();
 

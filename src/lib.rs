@@ -21,6 +21,21 @@ pub const SERVICES: [ServiceDef; 5] = [
     xingfu_gateway::SERVICE,
 ];
 
+/// The service of this binary called `name` (`projects`), for the command line.
+pub fn service_named(name: &str) -> Result<ServiceName, String> {
+    SERVICES
+        .iter()
+        .map(|service| service.name)
+        .find(|service| service.as_str() == name)
+        .ok_or_else(|| {
+            let known: Vec<&str> = SERVICES.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "unknown service {name:?}; expected one of {}",
+                known.join(", ")
+            )
+        })
+}
+
 /// Starts `services` (every one when empty) on `settings` and returns once all listen.
 pub async fn start(settings: Settings, services: &[ServiceName]) -> anyhow::Result<RunningSuite> {
     start_with_shutdown(settings, services, CancellationToken::new()).await
@@ -56,9 +71,9 @@ pub async fn migrate(settings: Settings, services: &[ServiceName]) -> anyhow::Re
 pub async fn funds_verify(settings: Settings) -> anyhow::Result<()> {
     use std::io::Write as _;
     // It only reads: no migration, and no key (verification never touches personal data).
-    let db = xingfu_platform::db::Database::open_existing(&settings, ServiceName::Funds).await?;
+    let db = xingfu_platform::db::Database::open_existing(&settings, xingfu_funds::NAME).await?;
     let pii = xingfu_platform::pii::Protector::from_key(&[0; 32]);
-    let outbox = xingfu_platform::events::Outbox::new(ServiceName::Funds);
+    let outbox = xingfu_platform::events::Outbox::new(xingfu_funds::NAME);
     let ledger =
         xingfu_funds::ops::Ledger::new(db.clone(), outbox, pii, settings.ledger.dual_approval_fen);
     let found = ledger.verify().await?;

@@ -23,7 +23,7 @@ enum Command {
     /// Runs services until SIGTERM or SIGINT (all five unless --services says which).
     Serve {
         /// Comma-separated: gateway, projects, volunteers, funds, workshops.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = xingfu::service_named)]
         services: Vec<ServiceName>,
         /// Once up, load the district's demo programme through the gateway (see `seed`).
         #[arg(long)]
@@ -47,7 +47,7 @@ enum Command {
     /// Creates and migrates the services' databases, then exits.
     Migrate {
         /// Comma-separated: gateway, projects, volunteers, funds, workshops.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = xingfu::service_named)]
         services: Vec<ServiceName>,
     },
     /// Loads data into a running suite through the gateway.
@@ -98,7 +98,7 @@ enum Events {
     /// applied.
     Replay {
         /// The consuming service: projects, funds, …
-        #[arg(long)]
+        #[arg(long, value_parser = xingfu::service_named)]
         service: ServiceName,
         /// start, or an RFC 3339 time or date (UTC), or a stream sequence.
         #[arg(long, default_value = "start")]
@@ -180,7 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let stop = CancellationToken::new();
             shutdown::cancel_on_signal(stop.clone())?;
             let suite = xingfu::start_with_shutdown(settings.clone(), &services, stop).await?;
-            let demo = match (demo, suite.addr(ServiceName::Gateway)) {
+            let demo = match (demo, suite.addr(xingfu_gateway::NAME)) {
                 (false, _) => None,
                 (true, None) => anyhow::bail!("--demo loads through the gateway: run it too"),
                 (true, Some(gateway)) => Some((
@@ -214,8 +214,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             api_key,
         } => {
             let key = xingfu::demo_key(&settings, api_key)?;
-            let endpoint =
-                endpoint.unwrap_or_else(|| format!("http://{}", settings.gateway.listen));
+            let endpoint = endpoint.unwrap_or_else(|| {
+                format!("http://{}", settings.service(xingfu_gateway::NAME).listen)
+            });
             let started = std::time::Instant::now();
             let loaded = xingfu::seed_demo(&endpoint, &key, seed).await?;
             use std::io::Write as _;
@@ -280,7 +281,8 @@ fn import_needs(
     use std::io::Write as _;
     let run = async {
         let settings = Settings::load(config)?;
-        let endpoint = endpoint.unwrap_or_else(|| format!("http://{}", settings.gateway.listen));
+        let endpoint = endpoint
+            .unwrap_or_else(|| format!("http://{}", settings.service(xingfu_gateway::NAME).listen));
         let api_key = match api_key.or_else(|| std::env::var("XINGFU_API_KEY").ok()) {
             Some(key) => key,
             None => {

@@ -86,7 +86,7 @@ fn tempfile_dir() -> std::path::PathBuf {
 async fn import_needs_streams_a_csv_file_through_the_gateway() {
     let env = xingfu_testkit::TestEnv::embedded();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let endpoint = format!("http://{}", suite.addr(xingfu::Service::Gateway).unwrap());
+    let endpoint = format!("http://{}", suite.addr(xingfu_gateway::NAME).unwrap());
     let file = env.settings.data_dir.join("needs.csv");
     std::fs::write(
         &file,

@@ -356,9 +356,9 @@ fn shown(listed: &[String], ours: &[String; 2]) -> Vec<usize> {
 async fn every_service_holds_each_boundary_for_reads_lists_figures_and_writes() {
     let env = TestEnv::postgres();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let gateway_addr = suite.addr(Service::Gateway).unwrap();
+    let gateway_addr = suite.addr(xingfu_gateway::NAME).unwrap();
     let world = world(gateway(&suite).await).await;
-    for service in [Service::Projects, Service::Workshops] {
+    for service in [xingfu_projects::NAME, xingfu_workshops::NAME] {
         communities_known(&env, service).await;
     }
     let mut admin = GatewayServiceClient::new(gateway(&suite).await);

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use sqlx::{Any, Transaction};
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Handler, Subscription, apply, apply_batch};
 use xingfu_testkit::TestEnv;
@@ -66,17 +65,19 @@ async fn applied(db: &Database) -> Vec<String> {
 }
 
 async fn each_event_once_and_a_failing_batch_applies_nothing(env: &TestEnv) {
-    xingfu::migrate(env.settings.clone(), &[Service::Funds])
+    xingfu::migrate(env.settings.clone(), &[xingfu_funds::NAME])
         .await
         .unwrap();
-    let db = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let db = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     sqlx::query("CREATE TABLE applied (event_id TEXT NOT NULL)")
         .execute(db.pool())
         .await
         .unwrap();
     let sub = Subscription {
         consumer: "funds-batch-test".into(),
-        source: Service::Projects,
+        source: xingfu_projects::NAME,
         subjects: vec!["projects.project_created.v1"],
         db: db.clone(),
         handler: Arc::new(Recorder),

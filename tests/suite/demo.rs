@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 
-use xingfu::Service;
 use xingfu::demo::FIGURES;
 use xingfu_proto::gateway as gpb;
 use xingfu_proto::gateway::gateway_service_client::GatewayServiceClient;
@@ -24,7 +23,7 @@ fn count(counts: &[gpb::KeyCount], key: &str) -> i64 {
 async fn the_demo_programme_reproduces_every_figure_of_the_article_and_loads_once() {
     let env = TestEnv::embedded();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let endpoint = format!("http://{}", suite.addr(Service::Gateway).unwrap());
+    let endpoint = format!("http://{}", suite.addr(xingfu_gateway::NAME).unwrap());
     let started = std::time::Instant::now();
     let loaded = xingfu::seed_demo(&endpoint, API_KEY, xingfu::demo::DEFAULT_SEED)
         .await
@@ -34,7 +33,7 @@ async fn the_demo_programme_reproduces_every_figure_of_the_article_and_loads_onc
         loaded.calls,
         started.elapsed().as_secs_f64()
     );
-    let gateway = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
+    let gateway = xingfu_testkit::channel(suite.addr(xingfu_gateway::NAME).unwrap()).await;
     // The gateway's read models follow the services' events: let them settle (the same
     // counts twice running).
     let overview = || async {

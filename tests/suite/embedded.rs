@@ -1,6 +1,5 @@
 //! The suite on the embedded default: SQLite files and the in-process bus.
 
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Envelope;
 use xingfu_proto::projects as pb;
@@ -39,11 +38,13 @@ async fn the_embedded_suite_serves_creates_and_applies_events_once() {
         .into_inner();
     assert_eq!(listed.projects, std::slice::from_ref(&project));
 
-    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let funds = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     assert_eq!(wait_for_known_project(&funds, &project.id).await, 1);
 
     // Deliver the same event again on the bus the suite uses.
-    let projects = Database::open(&env.settings, Service::Projects)
+    let projects = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
     let (event_id, payload): (String, Vec<u8>) =
@@ -83,13 +84,13 @@ async fn the_embedded_suite_serves_creates_and_applies_events_once() {
 #[tokio::test]
 async fn a_subset_runs_alone_and_the_gateway_reports_unknown_services() {
     let env = TestEnv::embedded();
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_projects::NAME])
         .await
         .unwrap();
-    assert!(suite.addr(Service::Gateway).is_none());
-    assert!(suite.addr(Service::Funds).is_none());
+    assert!(suite.addr(xingfu_gateway::NAME).is_none());
+    assert!(suite.addr(xingfu_funds::NAME).is_none());
     let mut client = ProjectsServiceClient::new(
-        xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await,
+        xingfu_testkit::channel(suite.addr(xingfu_projects::NAME).unwrap()).await,
     );
     client
         .create_project(new_project("subset-1"))
@@ -106,10 +107,10 @@ async fn on_shutdown_health_turns_not_serving_while_draining() {
 
     let mut env = TestEnv::embedded();
     env.settings.grpc.drain_delay_secs = 1;
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_projects::NAME])
         .await
         .unwrap();
-    let channel = xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await;
+    let channel = xingfu_testkit::channel(suite.addr(xingfu_projects::NAME).unwrap()).await;
     let mut health = HealthClient::new(channel);
     let check = HealthCheckRequest {
         service: "xingfu.projects.v1.ProjectsService".into(),

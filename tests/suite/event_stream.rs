@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull;
 use prost_reflect::{DescriptorPool, DynamicMessage};
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::secret::Secret;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
@@ -61,11 +60,11 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
     );
     let mut seen = BTreeSet::new();
     for service in [
-        Service::Projects,
-        Service::Funds,
-        Service::Volunteers,
-        Service::Workshops,
-        Service::Gateway,
+        xingfu_projects::NAME,
+        xingfu_funds::NAME,
+        xingfu_volunteers::NAME,
+        xingfu_workshops::NAME,
+        xingfu_gateway::NAME,
     ] {
         for message in read_all(&js, &env.stream_name(service)).await {
             let headers = message.headers.as_ref().unwrap();
@@ -91,12 +90,12 @@ async fn every_published_event_decodes_with_the_descriptor_set_alone() {
     // Each consumer got what it subscribed to and handled all of it the first time: a
     // consumer handed other events (a filter the server ignored) would fail and retry.
     for (source, consumer) in [
-        (Service::Projects, "funds-projects"),
-        (Service::Volunteers, "projects-directory"),
-        (Service::Volunteers, "projects-hours"),
-        (Service::Funds, "projects-grants"),
-        (Service::Volunteers, "workshops-directory"),
-        (Service::Volunteers, "workshops-register"),
+        (xingfu_projects::NAME, "funds-projects"),
+        (xingfu_volunteers::NAME, "projects-directory"),
+        (xingfu_volunteers::NAME, "projects-hours"),
+        (xingfu_funds::NAME, "projects-grants"),
+        (xingfu_volunteers::NAME, "workshops-directory"),
+        (xingfu_volunteers::NAME, "workshops-register"),
     ] {
         let stream = js.get_stream(env.stream_name(source)).await.unwrap();
         let info = eventually(&format!("{consumer} to settle"), || async {
@@ -127,7 +126,7 @@ async fn a_poison_event_is_dead_lettered_and_the_stream_moves_on() {
     env.settings.nats.max_deliver = 2;
     // Started once to make the stream and the durable consumer, then stopped, so the burst
     // below waits for it and arrives in one pull: the poison sits inside a batch.
-    let suite = xingfu::start(env.settings.clone(), &[Service::Funds])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_funds::NAME])
         .await
         .unwrap();
     suite.stop().await.unwrap();
@@ -162,11 +161,13 @@ async fn a_poison_event_is_dead_lettered_and_the_stream_moves_on() {
     for ack in acks {
         ack.await.unwrap();
     }
-    let suite = xingfu::start(env.settings.clone(), &[Service::Funds])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_funds::NAME])
         .await
         .unwrap();
 
-    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let funds = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     for i in (0..21).filter(|i| *i != 10) {
         assert_eq!(
             wait_for_known_project(&funds, &format!("after-poison-{i}")).await,
@@ -275,12 +276,18 @@ async fn relays_and_consumers_ride_out_a_nats_restart() {
     env.settings.nats.prefix = env.token.clone();
     let suite = xingfu::start(
         env.settings.clone(),
-        &[Service::Projects, Service::Funds, Service::Gateway],
+        &[
+            xingfu_projects::NAME,
+            xingfu_funds::NAME,
+            xingfu_gateway::NAME,
+        ],
     )
     .await
     .unwrap();
     let mut client = ProjectsServiceClient::new(gateway(&suite).await);
-    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let funds = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
 
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -327,7 +334,7 @@ async fn relays_and_consumers_ride_out_a_nats_restart() {
             "{id} applied exactly once"
         );
     }
-    let projects = Database::open(&env.settings, Service::Projects)
+    let projects = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
     let events: Vec<String> = sqlx::query_scalar("SELECT event_id FROM outbox")
@@ -348,9 +355,12 @@ async fn relays_and_consumers_ride_out_a_nats_restart() {
 #[tokio::test]
 async fn tools_read_the_stream_with_the_cli_and_with_python() {
     let env = TestEnv::postgres_jetstream();
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects, Service::Gateway])
-        .await
-        .unwrap();
+    let suite = xingfu::start(
+        env.settings.clone(),
+        &[xingfu_projects::NAME, xingfu_gateway::NAME],
+    )
+    .await
+    .unwrap();
     let mut client = ProjectsServiceClient::new(gateway(&suite).await);
     let project = client
         .create_project(new_project("tools-1"))
@@ -438,12 +448,18 @@ async fn replay_rebuilds_a_read_model_from_the_stream() {
     let env = TestEnv::postgres_jetstream();
     let suite = xingfu::start(
         env.settings.clone(),
-        &[Service::Projects, Service::Funds, Service::Gateway],
+        &[
+            xingfu_projects::NAME,
+            xingfu_funds::NAME,
+            xingfu_gateway::NAME,
+        ],
     )
     .await
     .unwrap();
     let mut client = ProjectsServiceClient::new(gateway(&suite).await);
-    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let funds = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for i in 0..3 {
         ids.push(
@@ -476,7 +492,13 @@ async fn replay_rebuilds_a_read_model_from_the_stream() {
             .env("XINGFU__NATS__PREFIX", &settings.nats.prefix)
             .env(
                 "XINGFU__FUNDS__DATABASE__URL",
-                settings.funds.database.url.as_ref().unwrap().expose(),
+                settings
+                    .service(xingfu_funds::NAME)
+                    .database
+                    .url
+                    .as_ref()
+                    .unwrap()
+                    .expose(),
             )
             .env(
                 "XINGFU__PII__KEY",

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull;
 use futures_util::StreamExt as _;
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
@@ -156,7 +155,9 @@ async fn the_ledger_works_on_the_embedded_default_and_its_journal_refuses_edits(
     .await;
     suite.stop().await.unwrap();
 
-    let db = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let db = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     let refused = sqlx::query("UPDATE journal_entries SET amount_fen = 1 WHERE seq = 1")
         .execute(db.pool())
         .await;
@@ -203,7 +204,7 @@ async fn the_ledger_works_on_postgres_and_its_events_reach_jetstream() {
             .unwrap(),
     );
     let stream = js
-        .get_stream(env.stream_name(Service::Funds))
+        .get_stream(env.stream_name(xingfu_funds::NAME))
         .await
         .unwrap();
     let reader = stream

@@ -14,7 +14,6 @@ use prost_reflect::{
 };
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use xingfu::Service;
 use xingfu_testkit::TestEnv;
 
 /// Passes bytes through: the messages are encoded by hand.
@@ -185,7 +184,7 @@ async fn every_call_answers_generated_messages_with_a_precise_status() {
         .unwrap_or(20);
     let env = TestEnv::embedded();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let channel = xingfu_testkit::channel(suite.addr(Service::Gateway).unwrap()).await;
+    let channel = xingfu_testkit::channel(suite.addr(xingfu_gateway::NAME).unwrap()).await;
     let pool = DescriptorPool::decode(xingfu_proto::FILE_DESCRIPTOR_SET).unwrap();
     let mut dice = Dice(seed);
     let mut calls = 0;

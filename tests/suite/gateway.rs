@@ -5,7 +5,6 @@
 //! is tested in `services/gateway/tests/api`.
 
 use tonic::Code;
-use xingfu::Service;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::volunteers as vpb;
@@ -20,10 +19,10 @@ async fn services_refuse_calls_that_did_not_come_through_the_gateway() {
     let env = TestEnv::embedded();
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
     for service in [
-        Service::Projects,
-        Service::Volunteers,
-        Service::Funds,
-        Service::Workshops,
+        xingfu_projects::NAME,
+        xingfu_volunteers::NAME,
+        xingfu_funds::NAME,
+        xingfu_workshops::NAME,
     ] {
         let addr = suite.addr(service).unwrap();
         let stranger = xingfu_testkit::raw_channel(addr).await;
@@ -53,7 +52,7 @@ async fn services_refuse_calls_that_did_not_come_through_the_gateway() {
         "x-xingfu-internal",
         "guess-guess-guess-guess-guess-guess".parse().unwrap(),
     );
-    let direct = xingfu_testkit::raw_channel(suite.addr(Service::Volunteers).unwrap()).await;
+    let direct = xingfu_testkit::raw_channel(suite.addr(xingfu_volunteers::NAME).unwrap()).await;
     let status = VolunteersServiceClient::new(direct)
         .get_volunteer(forged)
         .await
@@ -71,7 +70,8 @@ async fn in_one_process_the_gateway_calls_the_services_without_the_network() {
     for in_process in [true, false] {
         let mut env = TestEnv::embedded();
         env.settings.grpc.in_process = in_process;
-        env.settings.projects.endpoint = Some("http://127.0.0.1:1".into());
+        env.settings.service_mut(xingfu_projects::NAME).endpoint =
+            Some("http://127.0.0.1:1".into());
         let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
         let mut client = ProjectsServiceClient::new(crate::helpers::gateway(&suite).await);
         let created = client
@@ -200,10 +200,10 @@ async fn the_overview_gathers_every_services_figures_and_names_the_missing() {
     let partial = xingfu::start(
         env.settings.clone(),
         &[
-            Service::Projects,
-            Service::Volunteers,
-            Service::Funds,
-            Service::Gateway,
+            xingfu_projects::NAME,
+            xingfu_volunteers::NAME,
+            xingfu_funds::NAME,
+            xingfu_gateway::NAME,
         ],
     )
     .await

@@ -40,26 +40,26 @@ pub async fn assert_serving(suite: &RunningSuite, name: Service, grpc_services: 
 pub async fn assert_all_serving(suite: &RunningSuite) {
     assert_serving(
         suite,
-        Service::Projects,
+        xingfu_projects::NAME,
         &["xingfu.projects.v1.ProjectsService"],
     )
     .await;
     assert_serving(
         suite,
-        Service::Volunteers,
+        xingfu_volunteers::NAME,
         &["xingfu.volunteers.v1.VolunteersService"],
     )
     .await;
-    assert_serving(suite, Service::Funds, &["xingfu.funds.v1.FundsService"]).await;
+    assert_serving(suite, xingfu_funds::NAME, &["xingfu.funds.v1.FundsService"]).await;
     assert_serving(
         suite,
-        Service::Workshops,
+        xingfu_workshops::NAME,
         &["xingfu.workshops.v1.WorkshopsService"],
     )
     .await;
     assert_serving(
         suite,
-        Service::Gateway,
+        xingfu_gateway::NAME,
         &["xingfu.projects.v1.ProjectsService"],
     )
     .await;
@@ -67,7 +67,7 @@ pub async fn assert_all_serving(suite: &RunningSuite) {
 
 /// A channel to the gateway.
 pub async fn gateway(suite: &RunningSuite) -> Channel {
-    xingfu_testkit::channel(suite.addr(Service::Gateway).expect("gateway runs")).await
+    xingfu_testkit::channel(suite.addr(xingfu_gateway::NAME).expect("gateway runs")).await
 }
 
 /// Waits until the funds read model knows `project_id`; returns its revision.
@@ -210,7 +210,7 @@ pub async fn read_all(
 /// key of its own: four-eyes needs two persons.
 pub async fn second_approver(suite: &RunningSuite) -> Channel {
     use xingfu_proto::gateway as gw;
-    let addr = suite.addr(Service::Gateway).expect("gateway runs");
+    let addr = suite.addr(xingfu_gateway::NAME).expect("gateway runs");
     let mut admin = gw::gateway_service_client::GatewayServiceClient::new(gateway(suite).await);
     admin
         .register_principal(gw::RegisterPrincipalRequest {

@@ -6,7 +6,6 @@ use async_nats::jetstream::consumer::pull;
 use futures_util::StreamExt as _;
 use prost::Message as _;
 use tonic::metadata::MetadataValue;
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
@@ -32,7 +31,7 @@ async fn a_project_created_through_the_gateway_reaches_jetstream_and_funds_once(
         .unwrap();
     let js = async_nats::jetstream::new(nats);
     let stream = js
-        .get_stream(env.stream_name(Service::Projects))
+        .get_stream(env.stream_name(xingfu_projects::NAME))
         .await
         .expect("stream exists");
     let reader = stream
@@ -100,7 +99,9 @@ async fn a_project_created_through_the_gateway_reaches_jetstream_and_funds_once(
     assert_eq!(event.project_id, project.id);
     message.ack().await.unwrap();
 
-    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let funds = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     assert_eq!(wait_for_known_project(&funds, &project.id).await, 1);
 
     // The same event again, as a redelivery after JetStream's de-duplication window
@@ -151,7 +152,9 @@ async fn one_server_url_gives_each_service_its_own_database() {
         .unwrap()
         .into_inner();
 
-    let funds = Database::open(&env.settings, Service::Funds).await.unwrap();
+    let funds = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
     assert_eq!(wait_for_known_project(&funds, &project.id).await, 1);
     let databases: Vec<String> = sqlx::query_scalar(
         "SELECT datname::TEXT FROM pg_database WHERE datname LIKE $1 ORDER BY datname",

@@ -6,7 +6,6 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::pull;
 use futures_util::StreamExt as _;
 use prost::Message as _;
-use xingfu::Service;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_proto::projects as pb;
@@ -15,11 +14,11 @@ use xingfu_testkit::{TestEnv, eventually, holds};
 #[tokio::test]
 async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
     let env = TestEnv::postgres_jetstream();
-    let db = Database::open(&env.settings, Service::Projects)
+    let db = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
     db.migrate(xingfu_projects::MIGRATIONS).await.unwrap();
-    let outbox = Outbox::new(Service::Projects);
+    let outbox = Outbox::new(xingfu_projects::NAME);
     let mut ids = Vec::new();
     // More rows than a relay batch: batches are read while the one before is being marked.
     for chunk in 0..10 {
@@ -50,12 +49,15 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
         .await
         .unwrap();
     nats.flush().await.unwrap();
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects, Service::Funds])
-        .await
-        .unwrap();
+    let suite = xingfu::start(
+        env.settings.clone(),
+        &[xingfu_projects::NAME, xingfu_funds::NAME],
+    )
+    .await
+    .unwrap();
     let js = async_nats::jetstream::new(nats);
     let mut stream = js
-        .get_stream(env.stream_name(Service::Projects))
+        .get_stream(env.stream_name(xingfu_projects::NAME))
         .await
         .unwrap();
     let reader = stream
@@ -124,15 +126,15 @@ async fn pending_rows_are_published_in_commit_order_at_the_next_start() {
 #[tokio::test]
 async fn a_row_committed_after_a_later_one_was_published_is_still_sent() {
     let env = TestEnv::postgres_jetstream();
-    let suite = xingfu::start(env.settings.clone(), &[Service::Projects])
+    let suite = xingfu::start(env.settings.clone(), &[xingfu_projects::NAME])
         .await
         .unwrap();
-    let db = Database::open(&env.settings, Service::Projects)
+    let db = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .unwrap();
 
     // A transaction takes an earlier seq and stays open...
-    let outbox = Outbox::new(Service::Projects);
+    let outbox = Outbox::new(xingfu_projects::NAME);
     let mut slow = db.begin().await.unwrap();
     let late = pb::ProjectCreated {
         project_id: "late".into(),
@@ -142,7 +144,7 @@ async fn a_row_committed_after_a_later_one_was_published_is_still_sent() {
 
     // ...while a later one commits and is published.
     let mut client = xingfu_proto::projects::projects_service_client::ProjectsServiceClient::new(
-        xingfu_testkit::channel(suite.addr(Service::Projects).unwrap()).await,
+        xingfu_testkit::channel(suite.addr(xingfu_projects::NAME).unwrap()).await,
     );
     let project = client
         .create_project(crate::helpers::new_project("gap-1"))
@@ -178,7 +180,7 @@ async fn a_row_committed_after_a_later_one_was_published_is_still_sent() {
             .unwrap(),
     );
     let mut stream = js
-        .get_stream(env.stream_name(Service::Projects))
+        .get_stream(env.stream_name(xingfu_projects::NAME))
         .await
         .unwrap();
     assert_eq!(

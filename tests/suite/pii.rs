@@ -7,7 +7,6 @@ use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
-use xingfu::Service;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::{TestEnv, eventually, eventually_within};
@@ -140,7 +139,7 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
     );
     let published = eventually("the registrations to be published", || async {
         let published: Vec<Vec<u8>> =
-            crate::helpers::read_all(&js, &env.stream_name(Service::Volunteers))
+            crate::helpers::read_all(&js, &env.stream_name(xingfu_volunteers::NAME))
                 .await
                 .into_iter()
                 .map(|message| {

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use tonic::Code;
-use xingfu::Service;
 use xingfu_proto::common::Date;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
@@ -404,7 +403,7 @@ async fn the_library_works_through_the_gateway_on_postgres_and_jetstream() {
     ]
     .into_iter()
     .collect();
-    crate::helpers::facts_reach_the_stream(&env, Service::Projects, &expected).await;
+    crate::helpers::facts_reach_the_stream(&env, xingfu_projects::NAME, &expected).await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }

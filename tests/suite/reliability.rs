@@ -359,8 +359,8 @@ async fn a_postgres_restart_under_load_turns_services_not_serving_then_back_with
     env.settings.database.name_prefix = format!("xr_{}", env.token);
     env.settings.database.acquire_timeout_secs = 1;
     let suite = xingfu::start(env.settings.clone(), &[]).await.unwrap();
-    let gateway = xingfu_testkit::channel(suite.addr(xingfu::Service::Gateway).unwrap()).await;
-    let raw = xingfu_testkit::raw_channel(suite.addr(xingfu::Service::Gateway).unwrap()).await;
+    let gateway = xingfu_testkit::channel(suite.addr(xingfu_gateway::NAME).unwrap()).await;
+    let raw = xingfu_testkit::raw_channel(suite.addr(xingfu_gateway::NAME).unwrap()).await;
 
     // Callers create projects with their keys throughout, keeping what each call answered.
     let stop = tokio_util::sync::CancellationToken::new();

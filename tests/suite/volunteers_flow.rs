@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use prost_types::Timestamp;
-use xingfu::Service;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::Channel;
@@ -289,7 +288,7 @@ async fn the_volunteers_service_works_through_the_gateway_on_postgres_and_jetstr
     ]
     .into_iter()
     .collect();
-    crate::helpers::facts_reach_the_stream(&env, Service::Volunteers, &expected).await;
+    crate::helpers::facts_reach_the_stream(&env, xingfu_volunteers::NAME, &expected).await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }

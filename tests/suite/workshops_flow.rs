@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use xingfu::Service;
 use xingfu_proto::volunteers as vpb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_proto::workshops as pb;
@@ -302,7 +301,7 @@ async fn the_workshops_service_works_through_the_gateway_on_postgres_and_jetstre
         .map(|fact| fact.trim_end_matches(".v1").to_owned())
         .collect();
     let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
-    crate::helpers::facts_reach_the_stream(&env, Service::Workshops, &expected).await;
+    crate::helpers::facts_reach_the_stream(&env, xingfu_workshops::NAME, &expected).await;
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }

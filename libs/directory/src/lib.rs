@@ -21,6 +21,9 @@ use xingfu_platform::events::{Envelope, Event, Handler, Subscription};
 use xingfu_platform::time::now_micros;
 use xingfu_platform::{Error, ServiceName};
 
+/// The service whose events these read models follow.
+const VOLUNTEERS: ServiceName = ServiceName::new("volunteers");
+
 /// Which read model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -46,7 +49,7 @@ impl Kind {
 pub fn directory_subscription(consumer: &str, db: &Database) -> Subscription {
     Subscription {
         consumer: consumer.to_owned(),
-        source: ServiceName::Volunteers,
+        source: VOLUNTEERS,
         subjects: vec![
             OrganisationRegistered::SUBJECT,
             OrganisationUpdated::SUBJECT,
@@ -62,7 +65,7 @@ pub fn directory_subscription(consumer: &str, db: &Database) -> Subscription {
 pub fn register_subscription(consumer: &str, db: &Database) -> Subscription {
     Subscription {
         consumer: consumer.to_owned(),
-        source: ServiceName::Volunteers,
+        source: VOLUNTEERS,
         subjects: vec![VolunteerRegistered::SUBJECT],
         db: db.clone(),
         handler: Arc::new(RegisterHandler),

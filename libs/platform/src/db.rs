@@ -543,7 +543,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut settings = Settings::defaults().unwrap();
         settings.data_dir = root.path().join("data");
-        let db = super::Database::open(&settings, ServiceName::Projects)
+        let db = super::Database::open(&settings, ServiceName::new("example"))
             .await
             .unwrap();
         db.migrate(&[]).await.unwrap();
@@ -552,10 +552,10 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
         };
         assert_eq!(mode(""), 0o700);
-        assert_eq!(mode("projects.db"), 0o600);
+        assert_eq!(mode("example.db"), 0o600);
         // WAL mode: SQLite creates these beside the file, with the file's mode.
-        assert_eq!(mode("projects.db-wal"), 0o600);
-        assert_eq!(mode("projects.db-shm"), 0o600);
+        assert_eq!(mode("example.db-wal"), 0o600);
+        assert_eq!(mode("example.db-shm"), 0o600);
         db.close().await;
     }
 }

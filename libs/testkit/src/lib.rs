@@ -63,10 +63,9 @@ impl TestEnv {
         let token = unique_token();
         let mut settings = base_settings();
         let mut databases = Vec::new();
-        for name in ServiceName::ALL {
+        for (name, service) in &mut settings.services {
             let database = format!("xt_{token}_{name}");
-            settings.service_mut(name).database.url =
-                Some(Secret::new(format!("{}/{database}", postgres_url())));
+            service.database.url = Some(Secret::new(format!("{}/{database}", postgres_url())));
             databases.push(database);
         }
         Self {
@@ -85,8 +84,9 @@ impl TestEnv {
         let mut settings = base_settings();
         settings.database.url = Some(Secret::new(postgres_url()));
         settings.database.name_prefix = format!("xt_{token}");
-        let databases = ServiceName::ALL
-            .iter()
+        let databases = settings
+            .services
+            .keys()
             .map(|name| format!("xt_{token}_{name}"))
             .collect();
         Self {
@@ -189,8 +189,8 @@ async fn remove(databases: Vec<String>, stream_prefix: Option<String>) -> anyhow
 fn base_settings() -> Settings {
     let mut settings = Settings::defaults().expect("built-in settings load");
     let any_port: SocketAddr = ([127, 0, 0, 1], 0).into();
-    for name in ServiceName::ALL {
-        settings.service_mut(name).listen = any_port;
+    for service in settings.services.values_mut() {
+        service.listen = any_port;
     }
     settings.http.listen = any_port;
     settings.grpc.shutdown_grace_secs = 2;

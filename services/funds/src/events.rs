@@ -24,7 +24,7 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
         xingfu_directory::directory_subscription("funds-directory", db),
         Subscription {
             consumer: "funds-projects".into(),
-            source: ServiceName::Projects,
+            source: ServiceName::new("projects"),
             subjects: vec![
                 ProjectCreated::SUBJECT,
                 ProjectPublished::SUBJECT,

@@ -31,9 +31,12 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
     "0103_fund_owner",
 ];
 
+/// This service's name: its folder, database, stream and Kubernetes name.
+pub const NAME: ServiceName = ServiceName::new("funds");
+
 /// The funds service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
-    name: ServiceName::Funds,
+    name: NAME,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions: events::subscriptions,

@@ -33,21 +33,27 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
 
 /// Every public gRPC service and the service that owns it.
 pub const PUBLIC_SERVICES: &[(&str, ServiceName)] = &[
-    ("xingfu.projects.v1.ProjectsService", ServiceName::Projects),
+    (
+        "xingfu.projects.v1.ProjectsService",
+        ServiceName::new("projects"),
+    ),
     (
         "xingfu.volunteers.v1.VolunteersService",
-        ServiceName::Volunteers,
+        ServiceName::new("volunteers"),
     ),
-    ("xingfu.funds.v1.FundsService", ServiceName::Funds),
+    ("xingfu.funds.v1.FundsService", ServiceName::new("funds")),
     (
         "xingfu.workshops.v1.WorkshopsService",
-        ServiceName::Workshops,
+        ServiceName::new("workshops"),
     ),
 ];
 
+/// This service's name: its folder, database, stream and Kubernetes name.
+pub const NAME: ServiceName = ServiceName::new("gateway");
+
 /// The gateway, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
-    name: ServiceName::Gateway,
+    name: NAME,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions,
@@ -81,10 +87,10 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     };
     let sources = overview::Sources::new(
         ctx.internal.clone(),
-        channel(ServiceName::Projects)?,
-        channel(ServiceName::Volunteers)?,
-        channel(ServiceName::Funds)?,
-        channel(ServiceName::Workshops)?,
+        channel(ServiceName::new("projects"))?,
+        channel(ServiceName::new("volunteers"))?,
+        channel(ServiceName::new("funds"))?,
+        channel(ServiceName::new("workshops"))?,
     );
     let (auditor, audit_writer) = audit::Auditor::new(ctx.db.clone(), ctx.outbox.clone());
     let proxy = proxy::Proxy::new(

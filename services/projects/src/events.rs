@@ -30,13 +30,13 @@ pub fn subscriptions(db: &Database) -> Vec<Subscription> {
         xingfu_directory::directory_subscription("projects-directory", db),
         subscription(
             "projects-hours",
-            ServiceName::Volunteers,
+            ServiceName::new("volunteers"),
             vec![HoursVerified::SUBJECT],
             Arc::new(HoursHandler),
         ),
         subscription(
             "projects-grants",
-            ServiceName::Funds,
+            ServiceName::new("funds"),
             vec![GrantDisbursed::SUBJECT],
             Arc::new(GrantsHandler),
         ),

@@ -29,9 +29,12 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
     "0103_count_shards",
 ];
 
+/// This service's name: its folder, database, stream and Kubernetes name.
+pub const NAME: ServiceName = ServiceName::new("projects");
+
 /// The projects service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
-    name: ServiceName::Projects,
+    name: NAME,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions: events::subscriptions,

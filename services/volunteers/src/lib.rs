@@ -27,9 +27,12 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
     "0104_service",
 ];
 
+/// This service's name: its folder, database, stream and Kubernetes name.
+pub const NAME: ServiceName = ServiceName::new("volunteers");
+
 /// The volunteers service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
-    name: ServiceName::Volunteers,
+    name: NAME,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions: |_| Vec::new(),

@@ -22,9 +22,12 @@ use xingfu_proto::workshops::workshops_service_server::{self, WorkshopsServiceSe
 pub const MIGRATIONS: &[MigrationSource] =
     xingfu_platform::migrations!["0100_workshops", "0101_workshops",];
 
+/// This service's name: its folder, database, stream and Kubernetes name.
+pub const NAME: ServiceName = ServiceName::new("workshops");
+
 /// The workshops service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
-    name: ServiceName::Workshops,
+    name: NAME,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions: events::subscriptions,

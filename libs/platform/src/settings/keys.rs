@@ -2,7 +2,6 @@
 //! and what the tests hold every real setting to.
 
 use super::DEFAULTS;
-use crate::name::ServiceName;
 
 /// One configuration key as `defaults.toml` documents it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,14 +20,15 @@ pub fn documented_keys() -> Vec<KeyDoc> {
     let mut keys: Vec<KeyDoc> = Vec::new();
     let mut section = String::new();
     let mut service = "";
+    // The per-service sections are those the defaults give a service's settings.
+    let services: Vec<String> = super::Settings::defaults()
+        .map(|s| s.services.into_keys().collect())
+        .unwrap_or_default();
+    let services: Vec<&str> = services.iter().map(String::as_str).collect();
     for line in DEFAULTS.lines() {
         let line = line.trim();
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            service = ServiceName::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .find(|s| *s == name)
-                .unwrap_or("");
+            service = if services.contains(&name) { name } else { "" };
             section = if service.is_empty() {
                 name.to_owned()
             } else {

@@ -4,6 +4,7 @@
 mod keys;
 mod sections;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,6 +17,23 @@ pub use keys::{KeyDoc, documented_keys};
 pub use sections::*;
 
 const DEFAULTS: &str = include_str!("../defaults.toml");
+
+/// The top-level sections every service shares; any other is a service's own.
+pub const SHARED_SECTIONS: [&str; 13] = [
+    "data_dir",
+    "log",
+    "database",
+    "nats",
+    "pii",
+    "auth",
+    "limits",
+    "tls",
+    "ledger",
+    "otel",
+    "grpc",
+    "http",
+    "connections",
+];
 
 /// Everything xingfu can be configured with; `defaults.toml` documents each key.
 #[derive(Debug, Clone, Deserialize)]
@@ -48,16 +66,32 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Timeouts and a cap on the connections of every port, gRPC and HTTP.
     pub connections: ConnectionSettings,
-    /// The gateway.
-    pub gateway: ServiceSettings,
-    /// The projects service.
-    pub projects: ServiceSettings,
-    /// The volunteers service.
-    pub volunteers: ServiceSettings,
-    /// The funds service.
-    pub funds: ServiceSettings,
-    /// The workshops service.
-    pub workshops: ServiceSettings,
+    /// Each service's own section (`[projects]`, `XINGFU__PROJECTS__…`), by name: every
+    /// top-level section that is not one of the above ([`SHARED_SECTIONS`]).
+    #[serde(skip)]
+    pub services: BTreeMap<String, ServiceSettings>,
+}
+
+/// Service `name`'s section, key by key, so that a bad value names its key
+/// (`projects.listen`); what it leaves out is [`ServiceSettings::unconfigured`]'s.
+fn service_section(config: &Config, name: &str) -> Result<ServiceSettings, SettingsError> {
+    fn optional<T: serde::de::DeserializeOwned>(
+        config: &Config,
+        key: String,
+    ) -> Result<Option<T>, SettingsError> {
+        match config.get::<T>(&key) {
+            Ok(value) => Ok(Some(value)),
+            Err(config::ConfigError::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+    let mut service = ServiceSettings::unconfigured();
+    if let Some(listen) = optional(config, format!("{name}.listen"))? {
+        service.listen = listen;
+    }
+    service.endpoint = optional(config, format!("{name}.endpoint"))?;
+    service.database.url = optional(config, format!("{name}.database.url"))?;
+    Ok(service)
 }
 
 /// Why settings could not be loaded.
@@ -70,7 +104,7 @@ pub enum SettingsError {
     #[error("invalid configuration: {key}: {reason}")]
     Invalid {
         /// The dotted key, e.g. `nats.prefix`.
-        key: &'static str,
+        key: String,
         /// What is wrong.
         reason: String,
     },
@@ -88,7 +122,18 @@ impl Settings {
         if let Some(file) = file {
             builder = builder.add_source(File::from(file).required(true));
         }
-        let settings: Settings = builder.add_source(env).build()?.try_deserialize()?;
+        let config = builder.add_source(env).build()?;
+        let mut settings: Settings = config.clone().try_deserialize()?;
+        // Read one by one, so that a bad value names its key (`projects.listen`).
+        let sections = config
+            .clone()
+            .try_deserialize::<BTreeMap<String, config::Value>>()?;
+        for name in sections.into_keys() {
+            if !SHARED_SECTIONS.contains(&name.as_str()) {
+                let service = service_section(&config, &name)?;
+                settings.services.insert(name, service);
+            }
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -112,7 +157,7 @@ impl Settings {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !token_ok {
             return Err(SettingsError::Invalid {
-                key: "nats.prefix",
+                key: "nats.prefix".into(),
                 reason: "must be one subject token of letters, digits, '_' or '-'".into(),
             });
         }
@@ -125,7 +170,7 @@ impl Settings {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !name_ok {
             return Err(SettingsError::Invalid {
-                key: "database.name_prefix",
+                key: "database.name_prefix".into(),
                 reason: "must be 1 to 40 lower-case letters, digits or '_'".into(),
             });
         }
@@ -134,7 +179,7 @@ impl Settings {
             || self.limits.burst < 1.0
         {
             return Err(SettingsError::Invalid {
-                key: "limits.rate_per_second",
+                key: "limits.rate_per_second".into(),
                 reason: "the rate must be above 0 and the burst at least 1".into(),
             });
         }
@@ -143,7 +188,7 @@ impl Settings {
             || self.limits.max_deadline_ms < self.limits.default_deadline_ms
         {
             return Err(SettingsError::Invalid {
-                key: "limits.max_deadline_ms",
+                key: "limits.max_deadline_ms".into(),
                 reason: "max_in_flight and default_deadline_ms must be above 0, and \
                          max_deadline_ms at least default_deadline_ms"
                     .into(),
@@ -151,13 +196,13 @@ impl Settings {
         }
         if self.nats.max_deliver < 1 {
             return Err(SettingsError::Invalid {
-                key: "nats.max_deliver",
+                key: "nats.max_deliver".into(),
                 reason: "must be at least 1".into(),
             });
         }
         if self.grpc.concurrency_limit == 0 {
             return Err(SettingsError::Invalid {
-                key: "grpc.concurrency_limit",
+                key: "grpc.concurrency_limit".into(),
                 reason: "must be at least 1".into(),
             });
         }
@@ -169,7 +214,7 @@ impl Settings {
             || c.max_connections == 0
         {
             return Err(SettingsError::Invalid {
-                key: "connections.idle_timeout_secs",
+                key: "connections.idle_timeout_secs".into(),
                 reason: "every connections setting must be above 0, and idle_timeout_secs \
                          at least header_read_timeout_secs"
                     .into(),
@@ -177,18 +222,16 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(SettingsError::Invalid {
-                key: "database.max_connections",
+                key: "database.max_connections".into(),
                 reason: "must be at least 1".into(),
             });
         }
-        for (key, url) in [
-            ("database.url", &self.database.url),
-            ("projects.database.url", &self.projects.database.url),
-            ("volunteers.database.url", &self.volunteers.database.url),
-            ("funds.database.url", &self.funds.database.url),
-            ("workshops.database.url", &self.workshops.database.url),
-            ("gateway.database.url", &self.gateway.database.url),
-        ] {
+        let urls = std::iter::once(("database.url".to_owned(), &self.database.url)).chain(
+            self.services
+                .iter()
+                .map(|(name, service)| (format!("{name}.database.url"), &service.database.url)),
+        );
+        for (key, url) in urls {
             if let Some(url) = url {
                 let url = url.expose();
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -202,26 +245,19 @@ impl Settings {
         Ok(())
     }
 
-    /// One service's own settings.
+    /// One service's own settings; a service without a section listens on a free port of
+    /// the loopback interface.
     pub fn service(&self, name: ServiceName) -> &ServiceSettings {
-        match name {
-            ServiceName::Gateway => &self.gateway,
-            ServiceName::Projects => &self.projects,
-            ServiceName::Volunteers => &self.volunteers,
-            ServiceName::Funds => &self.funds,
-            ServiceName::Workshops => &self.workshops,
-        }
+        static UNCONFIGURED: std::sync::LazyLock<ServiceSettings> =
+            std::sync::LazyLock::new(ServiceSettings::unconfigured);
+        self.services.get(name.as_str()).unwrap_or(&UNCONFIGURED)
     }
 
     /// Mutable access to one service's settings (the suite fills in endpoints it bound).
     pub fn service_mut(&mut self, name: ServiceName) -> &mut ServiceSettings {
-        match name {
-            ServiceName::Gateway => &mut self.gateway,
-            ServiceName::Projects => &mut self.projects,
-            ServiceName::Volunteers => &mut self.volunteers,
-            ServiceName::Funds => &mut self.funds,
-            ServiceName::Workshops => &mut self.workshops,
-        }
+        self.services
+            .entry(name.as_str().to_owned())
+            .or_insert_with(ServiceSettings::unconfigured)
     }
 
     /// Longest time one gRPC call may take.
@@ -252,9 +288,9 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("./data"));
         assert!(s.database.url.is_none());
         assert!(s.nats.url.is_none());
-        assert_eq!(s.gateway.listen.port(), 50051);
-        assert_eq!(s.projects.listen.port(), 50061);
-        assert_eq!(s.workshops.listen.port(), 50064);
+        assert_eq!(s.services["gateway"].listen.port(), 50051);
+        assert_eq!(s.services["projects"].listen.port(), 50061);
+        assert_eq!(s.services["workshops"].listen.port(), 50064);
         assert_eq!(s.http.listen.port(), 8080);
     }
 
@@ -273,10 +309,10 @@ mod tests {
         .unwrap();
         assert_eq!(s.data_dir, PathBuf::from("/var/lib/xingfu"));
         assert_eq!(
-            s.funds.database.url.as_ref().unwrap().expose(),
+            s.services["funds"].database.url.as_ref().unwrap().expose(),
             "postgres://root@db/funds"
         );
-        assert_eq!(s.projects.listen.port(), 9000);
+        assert_eq!(s.services["projects"].listen.port(), 9000);
         assert!(s.nats.url.is_some());
     }
 

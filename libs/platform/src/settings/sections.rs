@@ -198,6 +198,18 @@ pub struct ServiceSettings {
     pub database: ServiceDatabaseSettings,
 }
 
+impl ServiceSettings {
+    /// What a service without a section of its own gets: a free port on the loopback
+    /// interface, reached where it listens, on the shared database settings.
+    pub fn unconfigured() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            endpoint: None,
+            database: ServiceDatabaseSettings::default(),
+        }
+    }
+}
+
 /// A service's own database, overriding the shared server.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ServiceDatabaseSettings {

@@ -1,5 +1,4 @@
 use prost::Message as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::{Envelope, Event as _};
 use xingfu_platform::runner::RunningSuite;
@@ -22,7 +21,7 @@ pub async fn spawn_app(max_deliver: i64) -> TestApp {
     let mut env = TestEnv::postgres();
     env.settings.nats.max_deliver = max_deliver;
     let (suite, addr) = xingfu_testkit::spawn_service(&env.settings, xingfu_funds::SERVICE).await;
-    let db = Database::open(&env.settings, ServiceName::Funds)
+    let db = Database::open(&env.settings, xingfu_funds::NAME)
         .await
         .expect("database");
     let client = FundsServiceClient::new(xingfu_testkit::channel(addr).await);
@@ -44,7 +43,7 @@ impl TestApp {
     /// A channel vouching for `id` holding `roles` (`role` or `role@organisation`) and
     /// limited to `boundary`'s subtree when given.
     pub async fn as_limited(&self, id: &str, roles: &[&str], boundary: Option<&str>) -> Channel {
-        let addr = self.suite.addr(ServiceName::Funds).expect("funds runs");
+        let addr = self.suite.addr(xingfu_funds::NAME).expect("funds runs");
         xingfu_testkit::channel_as(addr, xingfu_testkit::principal(id, roles, boundary)).await
     }
 

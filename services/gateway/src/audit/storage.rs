@@ -206,7 +206,6 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audit::Auditor;
-    use xingfu_platform::ServiceName;
     use xingfu_testkit::TestEnv;
 
     fn record(i: usize) -> Record {
@@ -229,11 +228,9 @@ mod tests {
     #[tokio::test]
     async fn a_refused_record_costs_only_itself() {
         let env = TestEnv::postgres();
-        let db = Database::open(&env.settings, ServiceName::Gateway)
-            .await
-            .unwrap();
+        let db = Database::open(&env.settings, crate::NAME).await.unwrap();
         db.migrate(crate::MIGRATIONS).await.unwrap();
-        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(ServiceName::Gateway));
+        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(crate::NAME));
         let shutdown = CancellationToken::new();
         let running = tokio::spawn(writer.run(shutdown.clone()));
         for i in 0..21 {
@@ -269,11 +266,9 @@ mod tests {
     #[tokio::test]
     async fn a_record_written_twice_is_stored_once_with_one_event() {
         let env = TestEnv::embedded();
-        let db = Database::open(&env.settings, ServiceName::Gateway)
-            .await
-            .unwrap();
+        let db = Database::open(&env.settings, crate::NAME).await.unwrap();
         db.migrate(crate::MIGRATIONS).await.unwrap();
-        let (auditor, _writer) = Auditor::new(db.clone(), Outbox::new(ServiceName::Gateway));
+        let (auditor, _writer) = Auditor::new(db.clone(), Outbox::new(crate::NAME));
         auditor.store.write(&[record(1)]).await.unwrap();
         auditor.store.write(&[record(1), record(2)]).await.unwrap();
         for (sql, expected) in [
@@ -291,11 +286,9 @@ mod tests {
     #[tokio::test]
     async fn what_is_queued_at_shutdown_is_written_and_later_records_too() {
         let env = TestEnv::embedded();
-        let db = Database::open(&env.settings, ServiceName::Gateway)
-            .await
-            .unwrap();
+        let db = Database::open(&env.settings, crate::NAME).await.unwrap();
         db.migrate(crate::MIGRATIONS).await.unwrap();
-        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(ServiceName::Gateway));
+        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(crate::NAME));
         for i in 0..BATCH + 44 {
             auditor.record(record(i));
         }

@@ -8,7 +8,6 @@ use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tonic_types::StatusExt as _;
 use tower::ServiceExt as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::acting::ON_BEHALF_OF_HEADER;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
@@ -60,12 +59,10 @@ impl Harness {
         env.settings.auth.policy_file = Some(dir.join("policy.toml"));
         env.settings.limits.max_in_flight = 1;
         env.settings.limits.max_deadline_ms = 60_000;
-        let db = Database::open(&env.settings, ServiceName::Gateway)
-            .await
-            .unwrap();
+        let db = Database::open(&env.settings, crate::NAME).await.unwrap();
         db.migrate(crate::MIGRATIONS).await.unwrap();
         let auth = Auth::load(&env.settings).unwrap();
-        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(ServiceName::Gateway));
+        let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(crate::NAME));
         let stop = CancellationToken::new();
         tokio::spawn(writer.run(stop.clone()));
         let seen = Arc::new(Mutex::new(Vec::new()));

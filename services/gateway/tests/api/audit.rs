@@ -2,7 +2,6 @@
 //! published on its stream, reads not; many writes at once each recorded once.
 
 use tonic::Code;
-use xingfu_platform::ServiceName;
 use xingfu_proto::projects;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::{TestEnv, eventually};
@@ -79,7 +78,7 @@ async fn writes_are_audited_in_the_store_and_on_jetstream_and_reads_are_not() {
             .unwrap(),
     );
     let stream = js
-        .get_stream(app.env.stream_name(ServiceName::Gateway))
+        .get_stream(app.env.stream_name(xingfu_gateway::NAME))
         .await
         .unwrap();
     let reader = stream
@@ -129,7 +128,7 @@ async fn concurrent_writes_through_the_gateway_are_each_audited_once() {
     let TestApp { suite, env } = app;
     suite.stop().await.unwrap();
 
-    let db = xingfu_platform::db::Database::open(&env.settings, ServiceName::Gateway)
+    let db = xingfu_platform::db::Database::open(&env.settings, xingfu_gateway::NAME)
         .await
         .unwrap();
     let mut recorded: Vec<String> = sqlx::query_scalar(

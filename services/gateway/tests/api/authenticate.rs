@@ -36,7 +36,7 @@ async fn a_fresh_install_creates_one_admin_key_readable_by_its_owner_only() {
     assert!(!stored.contains(secret), "only the hash is stored");
     assert!(stored.contains(&sha256(secret)));
     let gateway = app.raw_channel().await;
-    let code = outcome(&gateway, key.trim(), ServiceName::Funds, true).await;
+    let code = outcome(&gateway, key.trim(), xingfu_funds::NAME, true).await;
     assert_eq!(code, Code::InvalidArgument, "the admin key works at once");
     app.suite.stop().await.unwrap();
 
@@ -104,11 +104,11 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
                 .metadata_mut()
                 .insert("authorization", format!("Bearer {token}").parse().unwrap());
             let status = match (service, write) {
-                (ServiceName::Volunteers, false) => VolunteersServiceClient::new(gateway)
+                (xingfu_volunteers::NAME, false) => VolunteersServiceClient::new(gateway)
                     .get_volunteer(request)
                     .await
                     .err(),
-                (ServiceName::Volunteers, true) => {
+                (xingfu_volunteers::NAME, true) => {
                     let mut register =
                         tonic::Request::new(vpb::RegisterVolunteerRequest::default());
                     *register.metadata_mut() = request.metadata().clone();
@@ -144,12 +144,12 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
     );
     for good in [good_rsa.clone(), good_ec] {
         assert_eq!(
-            call(good, ServiceName::Volunteers, false).await,
+            call(good, xingfu_volunteers::NAME, false).await,
             Code::InvalidArgument
         );
     }
     assert_eq!(
-        call(good_rsa, ServiceName::Volunteers, true).await,
+        call(good_rsa, xingfu_volunteers::NAME, true).await,
         Code::PermissionDenied,
         "the policy's scopes hold for tokens too"
     );
@@ -160,7 +160,7 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
         claims(json!({"exp": now - 30})),
     );
     assert_eq!(
-        call(skewed, ServiceName::Volunteers, false).await,
+        call(skewed, xingfu_volunteers::NAME, false).await,
         Code::InvalidArgument,
         "within the allowed clock skew"
     );
@@ -223,7 +223,7 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
     ];
     for (why, bad) in refused {
         assert_eq!(
-            call(bad, ServiceName::Volunteers, false).await,
+            call(bad, xingfu_volunteers::NAME, false).await,
             Code::Unauthenticated,
             "{why}"
         );
@@ -236,11 +236,11 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
         claims(json!({"sub": "workshops-writer", "scope": "projects:read volunteers:read"})),
     );
     assert_eq!(
-        call(narrowed.clone(), ServiceName::Projects, false).await,
+        call(narrowed.clone(), xingfu_projects::NAME, false).await,
         Code::InvalidArgument
     );
     assert_eq!(
-        call(narrowed, ServiceName::Volunteers, false).await,
+        call(narrowed, xingfu_volunteers::NAME, false).await,
         Code::PermissionDenied,
         "volunteers:read is not the subject's to ask for"
     );
@@ -251,7 +251,7 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
         claims(json!({"sub": "wide", "scope": "projects:read"})),
     );
     assert_eq!(
-        call(wide, ServiceName::Projects, false).await,
+        call(wide, xingfu_projects::NAME, false).await,
         Code::InvalidArgument,
         "projects:* covers the projects:read a token asks for"
     );
@@ -262,7 +262,7 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
         claims(json!({"sub": "admin"})),
     );
     assert_eq!(
-        call(impostor, ServiceName::Projects, false).await,
+        call(impostor, xingfu_projects::NAME, false).await,
         Code::PermissionDenied,
         "a token's subject is never an API-key caller"
     );
@@ -333,7 +333,7 @@ async fn systems_with_a_client_certificate_call_over_mutual_tls() {
     );
     let key = format!("admin.{}", secret_of("admin"));
     assert_eq!(
-        outcome(&connect(None), &key, ServiceName::Funds, true).await,
+        outcome(&connect(None), &key, xingfu_funds::NAME, true).await,
         Code::InvalidArgument,
         "an API key still works over TLS"
     );

@@ -3,7 +3,6 @@
 //! the volunteers service.
 
 use tonic::Code;
-use xingfu_platform::ServiceName;
 use xingfu_proto::projects;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::volunteers as vpb;
@@ -24,10 +23,10 @@ async fn every_caller_gets_exactly_what_its_scopes_allow() {
 
     for (caller, scopes) in CALLERS {
         for service in [
-            ServiceName::Projects,
-            ServiceName::Volunteers,
-            ServiceName::Funds,
-            ServiceName::Workshops,
+            xingfu_projects::NAME,
+            xingfu_volunteers::NAME,
+            xingfu_funds::NAME,
+            xingfu_workshops::NAME,
         ] {
             for write in [false, true] {
                 let needed = format!("{service}:{}", if write { "write" } else { "read" });
@@ -57,7 +56,7 @@ async fn every_caller_gets_exactly_what_its_scopes_allow() {
         "admin.wrong-secret",
         "admin-expired.expired-secret",
     ] {
-        let code = outcome(&gateway, key, ServiceName::Projects, false).await;
+        let code = outcome(&gateway, key, xingfu_projects::NAME, false).await;
         assert_eq!(code, Code::Unauthenticated, "{key}");
     }
     // Rotation: the old key and the new one both work until the old one's not_after.
@@ -65,7 +64,7 @@ async fn every_caller_gets_exactly_what_its_scopes_allow() {
         "admin-old.old-secret",
         &format!("admin.{}", secret_of("admin")),
     ] {
-        let code = outcome(&gateway, key, ServiceName::Funds, true).await;
+        let code = outcome(&gateway, key, xingfu_funds::NAME, true).await;
         assert_eq!(code, Code::InvalidArgument, "{key}");
     }
     app.stop().await;

@@ -62,7 +62,7 @@ impl TestApp {
     /// Where the gateway listens.
     pub fn addr(&self) -> SocketAddr {
         self.suite
-            .addr(ServiceName::Gateway)
+            .addr(xingfu_gateway::NAME)
             .expect("the gateway runs")
     }
 
@@ -155,39 +155,39 @@ pub fn write_auth(env: &mut TestEnv, dir: &Path) {
 pub async fn outcome(channel: &Channel, key: &str, service: ServiceName, write: bool) -> Code {
     let channel = with_key(channel.clone(), key);
     let status = match (service, write) {
-        (ServiceName::Projects, false) => ProjectsServiceClient::new(channel)
+        (xingfu_projects::NAME, false) => ProjectsServiceClient::new(channel)
             .get_project(projects::GetProjectRequest::default())
             .await
             .err(),
-        (ServiceName::Projects, true) => ProjectsServiceClient::new(channel)
+        (xingfu_projects::NAME, true) => ProjectsServiceClient::new(channel)
             .create_project(projects::CreateProjectRequest::default())
             .await
             .err(),
-        (ServiceName::Volunteers, false) => VolunteersServiceClient::new(channel)
+        (xingfu_volunteers::NAME, false) => VolunteersServiceClient::new(channel)
             .get_volunteer(vpb::GetVolunteerRequest::default())
             .await
             .err(),
-        (ServiceName::Volunteers, true) => VolunteersServiceClient::new(channel)
+        (xingfu_volunteers::NAME, true) => VolunteersServiceClient::new(channel)
             .register_volunteer(vpb::RegisterVolunteerRequest::default())
             .await
             .err(),
-        (ServiceName::Funds, false) => FundsServiceClient::new(channel)
+        (xingfu_funds::NAME, false) => FundsServiceClient::new(channel)
             .get_fund(funds::GetFundRequest::default())
             .await
             .err(),
-        (ServiceName::Funds, true) => FundsServiceClient::new(channel)
+        (xingfu_funds::NAME, true) => FundsServiceClient::new(channel)
             .donate(funds::DonateRequest::default())
             .await
             .err(),
-        (ServiceName::Workshops, false) => WorkshopsServiceClient::new(channel)
+        (xingfu_workshops::NAME, false) => WorkshopsServiceClient::new(channel)
             .get_workshop(workshops::GetWorkshopRequest::default())
             .await
             .err(),
-        (ServiceName::Workshops, true) => WorkshopsServiceClient::new(channel)
+        (xingfu_workshops::NAME, true) => WorkshopsServiceClient::new(channel)
             .create_workshop(workshops::CreateWorkshopRequest::default())
             .await
             .err(),
-        (ServiceName::Gateway, _) => unreachable!("the gateway has no API of its own here"),
+        _ => unreachable!("{service} has no API called here"),
     };
     status.map_or(Code::Ok, |s| s.code())
 }

@@ -2,7 +2,6 @@
 //! flight beyond which calls are shed, a maximum deadline, and a maximum message size.
 
 use tonic::Code;
-use xingfu_platform::ServiceName;
 use xingfu_proto::projects;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_proto::volunteers as vpb;
@@ -21,7 +20,7 @@ async fn callers_over_their_rate_are_told_when_to_retry() {
     let slow = format!("slow.{}", secret_of("slow"));
     for _ in 0..2 {
         assert_eq!(
-            outcome(&gateway, &slow, ServiceName::Projects, false).await,
+            outcome(&gateway, &slow, xingfu_projects::NAME, false).await,
             Code::InvalidArgument
         );
     }
@@ -41,7 +40,7 @@ async fn callers_over_their_rate_are_told_when_to_retry() {
     // Another caller is not slowed by it.
     let admin = format!("admin.{}", secret_of("admin"));
     assert_eq!(
-        outcome(&gateway, &admin, ServiceName::Projects, false).await,
+        outcome(&gateway, &admin, xingfu_projects::NAME, false).await,
         Code::InvalidArgument
     );
     app.stop().await;

@@ -4,7 +4,6 @@
 
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
-use xingfu_platform::ServiceName as Service;
 use xingfu_proto::funds as pb;
 use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::gateway as gw;
@@ -364,17 +363,12 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
     // within its refresh interval, without a restart.
     let mut second = app.env.settings.clone();
     second.auth.refresh_ms = 100;
-    for service in [
-        &mut second.gateway,
-        &mut second.projects,
-        &mut second.volunteers,
-        &mut second.funds,
-        &mut second.workshops,
-    ] {
+    for service in second.services.values_mut() {
         service.listen = "127.0.0.1:0".parse().unwrap();
     }
     let replica = start(&second, &[FUNDS, VOLUNTEERS]).await;
-    let raw_replica = xingfu_testkit::raw_channel(replica.addr(Service::Gateway).unwrap()).await;
+    let raw_replica =
+        xingfu_testkit::raw_channel(replica.addr(xingfu_gateway::NAME).unwrap()).await;
     let dave_key = admin
         .issue_api_key(gw::IssueApiKeyRequest {
             key_id: "dave-replica".into(),
@@ -445,7 +439,7 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
         .into_inner();
     // The record names the person; the event names both, beside the payload.
     assert_eq!(grant.requested_by, "alice");
-    let db = xingfu_platform::db::Database::open(&app.env.settings, Service::Funds)
+    let db = xingfu_platform::db::Database::open(&app.env.settings, xingfu_funds::NAME)
         .await
         .unwrap();
     let (caller, on_behalf_of): (Option<String>, Option<String>) = sqlx::query_as(

@@ -1,6 +1,5 @@
 use sqlx::Row;
 use tonic_types::StatusExt as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::projects as pb;
@@ -21,7 +20,7 @@ pub async fn spawn_app() -> TestApp {
     let (suite, addr) =
         xingfu_testkit::spawn_service(&env.settings, xingfu_projects::SERVICE).await;
     let client = ProjectsServiceClient::new(xingfu_testkit::channel(addr).await);
-    let db = Database::open(&env.settings, ServiceName::Projects)
+    let db = Database::open(&env.settings, xingfu_projects::NAME)
         .await
         .expect("database");
     TestApp {
@@ -98,7 +97,7 @@ impl TestApp {
         let pii = xingfu_platform::pii::Protector::load(&self.env.settings).unwrap();
         xingfu_projects::ops::Library::new(
             self.db.clone(),
-            xingfu_platform::events::Outbox::new(ServiceName::Projects),
+            xingfu_platform::events::Outbox::new(xingfu_projects::NAME),
             pii,
         )
     }

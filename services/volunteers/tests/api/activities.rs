@@ -1,6 +1,5 @@
 use tonic::Code;
 use tonic_types::StatusExt as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_proto::volunteers as pb;
 use xingfu_testkit::TestEnv;
@@ -171,7 +170,7 @@ async fn concurrent_sign_ups_never_overbook_an_activity() {
 async fn checked_out_service_is_verified_once_into_hours_verified_events() {
     let env = TestEnv::postgres();
     let (mut client, suite) = started(&env).await;
-    let db = Database::open(&env.settings, ServiceName::Volunteers)
+    let db = Database::open(&env.settings, xingfu_volunteers::NAME)
         .await
         .unwrap();
     let mut request = activity("act-hours", 4);

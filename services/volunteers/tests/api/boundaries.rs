@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 
 use tonic::Code;
 use tonic_types::StatusExt as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
@@ -219,7 +218,7 @@ pub(crate) fn rating(
 async fn a_caller_limited_to_org_a_reaches_nothing_of_org_b_by_id() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     serve(&mut admin, &w.act_b, &w.vb).await;
     let mut alice = client_as(w.addr, alice_caller()).await;
@@ -430,7 +429,7 @@ async fn a_caller_limited_to_org_a_reaches_nothing_of_org_b_by_id() {
 async fn lists_stats_and_reports_show_a_limited_caller_its_boundary_only() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     serve(&mut admin, &w.act_a, &w.va).await;
     serve(&mut admin, &w.act_b, &w.vb).await;
@@ -538,7 +537,7 @@ async fn lists_stats_and_reports_show_a_limited_caller_its_boundary_only() {
 async fn verifiers_and_evaluators_are_the_caller_and_never_the_person_rated() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     serve(&mut admin, &w.act_a, &w.va).await;
     let mut alice = client_as(w.addr, alice_caller()).await;
@@ -635,7 +634,7 @@ async fn verifiers_and_evaluators_are_the_caller_and_never_the_person_rated() {
 async fn volunteers_check_themselves_in_and_adopt_and_fulfil_wishes_as_themselves() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     for volunteer in [&w.va, &w.vc] {
         admin
@@ -710,7 +709,7 @@ async fn volunteers_check_themselves_in_and_adopt_and_fulfil_wishes_as_themselve
 async fn finding_by_phone_needs_pii_read_and_names_are_masked_without_it() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     let mut reader = principal("reader", &[], None);
     reader.scopes = ["volunteers:read".to_owned()].into();

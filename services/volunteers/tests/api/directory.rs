@@ -1,6 +1,5 @@
 use tonic::Code;
 use tonic_types::StatusExt as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
@@ -31,7 +30,7 @@ async fn the_directory_registers_updates_lists_and_imports() {
         xingfu_testkit::spawn_service(&env.settings, xingfu_volunteers::SERVICE).await;
     let mut client: VolunteersServiceClient<Channel> =
         VolunteersServiceClient::new(xingfu_testkit::channel(addr).await);
-    let db = Database::open(&env.settings, ServiceName::Volunteers)
+    let db = Database::open(&env.settings, xingfu_volunteers::NAME)
         .await
         .unwrap();
 

@@ -1,6 +1,5 @@
 use tonic::Code;
 use tonic_types::StatusExt as _;
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
@@ -29,7 +28,7 @@ async fn volunteers_register_once_are_found_by_digest_and_never_stored_in_clear(
     let (suite, addr) =
         xingfu_testkit::spawn_service(&env.settings, xingfu_volunteers::SERVICE).await;
     let mut client = VolunteersServiceClient::new(xingfu_testkit::channel(addr).await);
-    let db = Database::open(&env.settings, ServiceName::Volunteers)
+    let db = Database::open(&env.settings, xingfu_volunteers::NAME)
         .await
         .unwrap();
 

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 
 use tonic::Code;
-use xingfu_platform::ServiceName;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 use xingfu_testkit::{TestEnv, township_principal};
@@ -118,7 +117,7 @@ fn rename(id: &str, version: i64, township: Option<&str>) -> pb::UpdateCommunity
 async fn a_township_caller_reaches_records_located_there_and_nothing_else_by_id() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     serve(&mut admin, &w.act_a, &w.va).await;
     serve(&mut admin, &w.act_b, &w.vb).await;
@@ -444,7 +443,7 @@ async fn hours(client: &mut Client, request: pb::SummariseHoursRequest) -> (i64,
 async fn lists_figures_reports_and_exports_leave_out_what_lies_elsewhere_or_nowhere() {
     let env = TestEnv::postgres();
     let (mut admin, suite) = started(&env).await;
-    let addr = suite.addr(ServiceName::Volunteers).unwrap();
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
     // Two records here (va and vc at act_a), two there (vb and vc at act_b).
     serve(&mut admin, &w.act_a, &w.va).await;

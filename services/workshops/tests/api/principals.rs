@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 
 use tonic::{Code, Status};
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_proto::workshops as pb;
 use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
@@ -17,7 +16,7 @@ use crate::helpers::{Client, id_number, started_at, volunteer};
 /// org-a with town-a below it, and org-b beside them, as the directory's events make
 /// them known.
 async fn directory(env: &TestEnv) {
-    let db = Database::open(&env.settings, ServiceName::Workshops)
+    let db = Database::open(&env.settings, xingfu_workshops::NAME)
         .await
         .unwrap();
     for (id, parent) in [("org-a", None), ("town-a", Some("org-a")), ("org-b", None)] {
@@ -268,7 +267,7 @@ const BEIAO: &str = "北岙街道";
 /// cun-a in 北岙街道 and cun-b in 元觉街道, as the directory's events make them known
 /// (cun-x, where a workshop may still be created, is not known: it lies nowhere).
 async fn communities(env: &TestEnv) {
-    let db = Database::open(&env.settings, ServiceName::Workshops)
+    let db = Database::open(&env.settings, xingfu_workshops::NAME)
         .await
         .unwrap();
     for (id, township) in [("cun-a", BEIAO), ("cun-b", "元觉街道")] {

@@ -1,5 +1,4 @@
 use tonic::Code;
-use xingfu_platform::ServiceName;
 use xingfu_platform::db::Database;
 use xingfu_proto::common::Date;
 use xingfu_proto::workshops as pb;
@@ -197,7 +196,7 @@ async fn workers_are_sealed_and_their_income_uplift_is_exact() {
     assert_eq!(stats.total_income.unwrap().fen, 1_990_000);
 
     // Personal data rests sealed: the clear values are in no row and no event.
-    let db = Database::open(&env.settings, ServiceName::Workshops)
+    let db = Database::open(&env.settings, xingfu_workshops::NAME)
         .await
         .unwrap();
     let rows: Vec<(String, String, String)> = sqlx::query_as(
