@@ -96,6 +96,9 @@ pub struct Check<'a> {
     pub record: Record<'a>,
     /// What it needs.
     pub rule: Rule,
+    /// A second record the request names, which the caller must see too (the worker a
+    /// take is for): outside, it is NOT_FOUND, so a write cannot probe it.
+    pub also: Option<Record<'a>>,
 }
 
 impl<'a> Check<'a> {
@@ -103,6 +106,7 @@ impl<'a> Check<'a> {
     pub const OPEN: Check<'static> = Check {
         record: Record::None,
         rule: Rule::See,
+        also: None,
     };
 
     /// `record`, which the caller must see.
@@ -110,6 +114,7 @@ impl<'a> Check<'a> {
         Self {
             record,
             rule: Rule::See,
+            also: None,
         }
     }
 
@@ -118,6 +123,15 @@ impl<'a> Check<'a> {
         Self {
             record,
             rule: Rule::Role(roles, what),
+            also: None,
+        }
+    }
+
+    /// This check, and `record` seen as well.
+    pub fn and_see(self, record: Record<'a>) -> Self {
+        Self {
+            also: Some(record),
+            ..self
         }
     }
 }
@@ -173,7 +187,21 @@ pub async fn admit(
     caller: &Caller,
     check: Check<'_>,
 ) -> Result<(), Error> {
-    let Some(found) = place(conn, check.record).await? else {
+    admit_one(conn, caller, check.record, check.rule).await?;
+    match check.also {
+        Some(also) => admit_one(conn, caller, also, Rule::See).await,
+        None => Ok(()),
+    }
+}
+
+/// [`admit`] for one record.
+async fn admit_one(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    record: Record<'_>,
+    rule: Rule,
+) -> Result<(), Error> {
+    let Some(found) = place(conn, record).await? else {
         return Ok(());
     };
     let lineage = match &found.owner {
@@ -197,9 +225,9 @@ pub async fn admit(
         None => Vec::new(),
     };
     if !caller.sees_record(lineages, &townships) {
-        return Err(outside(check.record, found));
+        return Err(outside(record, found));
     }
-    match check.rule {
+    match rule {
         Rule::See => Ok(()),
         Rule::Role(roles, what) => {
             if roles.iter().any(|role| caller.may(*role, &lineage)) {

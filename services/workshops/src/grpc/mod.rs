@@ -119,7 +119,8 @@ routes! {
     get_order(pb::GetOrderRequest) -> pb::Order => orders::get, |r| Check::see(Record::Order(&r.id));
     dispatch_task(pb::DispatchTaskRequest) -> pb::Task => orders::dispatch,
         |r| Check::see(Record::Order(&r.order_id));
-    take_task(pb::TakeTaskRequest) -> pb::Take => orders::take, |r| Check::see(Record::Task(&r.task_id));
+    take_task(pb::TakeTaskRequest) -> pb::Take => orders::take,
+        |r| Check::see(Record::Task(&r.task_id)).and_see(Record::Worker(&r.worker_id));
     deliver_take(pb::DeliverTakeRequest) -> pb::Take => orders::deliver,
         |r| Check::see(Record::Take(&r.take_id));
     raise_problem(pb::RaiseProblemRequest) -> pb::Problem => problems::raise,

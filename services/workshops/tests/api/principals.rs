@@ -419,6 +419,16 @@ async fn a_caller_limited_to_a_township_sees_and_changes_only_what_lies_there() 
         BEIAO,
     );
     let mut clerk = WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, caller).await);
+    let our_task = admin
+        .dispatch_task(pb::DispatchTaskRequest {
+            request_id: "our-task".into(),
+            order_id: ours.order.clone(),
+            quantity: 5,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
 
     // Outside (another township, or nowhere) answers by id as a missing id does, reads
     // and writes alike.
@@ -463,6 +473,15 @@ async fn a_caller_limited_to_a_township_sees_and_changes_only_what_lies_there() 
         not_found(clerk.raise_problem(sneak).await, &site.workshop);
         let enrolled = enrol("e-sneak", &site.workshop, 9);
         not_found(clerk.enrol_worker(enrolled).await, &site.workshop);
+        // A take at its own workshop naming a worker located elsewhere: the worker is not
+        // found, as a missing one (no WORKER_ELSEWHERE to tell that it exists).
+        let take = pb::TakeTaskRequest {
+            request_id: format!("take-{}", site.worker),
+            task_id: our_task.clone(),
+            worker_id: site.worker.clone(),
+            quantity: 1,
+        };
+        not_found(clerk.take_task(take).await, &site.worker);
         let resolve = pb::ResolveProblemRequest {
             problem_id: site.problem.clone(),
             resolution: "协调施工队加班".into(),
