@@ -22,7 +22,8 @@
 //!    boundary, one that ran out of time and one whose service did not answer are recorded
 //!    too; calls refused above it never reached a service and are not.
 //! 7. [`vouch`]: the caller's credentials and any `x-xingfu-*` header stop here; the
-//!    internal token and the caller as authenticated go on instead.
+//!    internal token and the caller as authenticated go on instead. (On the way back, the
+//!    services' `x-xingfu-*` answer headers stop at the top of the stack.)
 //! 8. [`trace`]: the trace context becomes the gateway's span, so the trace continues
 //!    through it. It and the layers above run in one synchronous pass, while the call's
 //!    span is the current one.
@@ -110,6 +111,12 @@ impl Layers {
         } = self;
         let stack = ServiceBuilder::new()
             .map_request(|request: Request<axum::body::Body>| request.map(Body::new))
+            // What the services tell the gateway (`x-xingfu-*`, read by the audit below)
+            // stays inside: the caller gets the answer without it.
+            .map_response(|mut response: Response<Body>| {
+                xingfu_platform::trust::strip(response.headers_mut());
+                response
+            })
             .layer(GateLayer(route::Resolve::new(upstreams)))
             .layer(shed::ShedLayer::new(limits.clone()))
             .layer(GateLayer(authenticate::Authenticate::new(auth)))

@@ -221,6 +221,12 @@ async fn the_service_gets_the_gateways_word_and_a_clamped_deadline() {
     assert_eq!(seen[CALLER_HEADER], "admin");
     assert_eq!(seen[INTERNAL_HEADER], INTERNAL);
     assert_eq!(seen["grpc-timeout"], "60000m", "clamped to the maximum");
+    // What the service told the gateway stays inside.
+    assert!(
+        !answer.headers().contains_key(ON_BEHALF_OF_HEADER),
+        "{:?}",
+        answer.headers()
+    );
     h.close().await;
 }
 
