@@ -35,6 +35,9 @@ if cargo nextest --version >/dev/null 2>&1; then
   # nextest does not run doc tests; they go first so its summary closes the output.
   cargo test --workspace --locked --doc --quiet
   cargo nextest run --workspace --locked --no-fail-fast
+  echo "== the services' API tests again, on SQLite files (the embedded default)"
+  XINGFU_TEST_BACKEND=sqlite cargo nextest run --workspace --locked --no-fail-fast -E 'binary(api)'
 else
   cargo test --workspace --locked --no-fail-fast
+  XINGFU_TEST_BACKEND=sqlite cargo test --workspace --locked --no-fail-fast --test api
 fi

@@ -58,6 +58,17 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
+    /// The backend this run tests, for tests that hold on either: [`TestEnv::postgres`],
+    /// or [`TestEnv::embedded`] (SQLite files) when `XINGFU_TEST_BACKEND=sqlite`.
+    /// `scripts/test.sh` runs the services' API tests once on each.
+    pub fn new() -> Self {
+        match std::env::var("XINGFU_TEST_BACKEND").as_deref() {
+            Ok("sqlite") => Self::embedded(),
+            Ok("postgres") | Err(_) => Self::postgres(),
+            Ok(other) => panic!("XINGFU_TEST_BACKEND={other}: expected postgres or sqlite"),
+        }
+    }
+
     /// Every service on its own fresh PostgreSQL database; events on the in-process bus.
     pub fn postgres() -> Self {
         let token = unique_token();
@@ -138,6 +149,12 @@ impl TestEnv {
             .url
             .is_some()
             .then(|| format!("{}_", self.settings.nats.prefix.to_uppercase()))
+    }
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

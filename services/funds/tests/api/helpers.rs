@@ -18,7 +18,7 @@ pub struct TestApp {
 /// The funds service alone, with events on the in-process bus; `max_deliver` bounds
 /// how often a failing event is tried.
 pub async fn spawn_app(max_deliver: i64) -> TestApp {
-    let mut env = TestEnv::postgres();
+    let mut env = TestEnv::new();
     env.settings.nats.max_deliver = max_deliver;
     let (suite, addr) = xingfu_testkit::spawn_service(&env.settings, xingfu_funds::SERVICE).await;
     let db = Database::open(&env.settings, xingfu_funds::NAME)

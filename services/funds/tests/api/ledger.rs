@@ -1,4 +1,5 @@
 use tonic::Code;
+use xingfu_platform::db::Backend;
 use xingfu_proto::funds as pb;
 
 use crate::helpers::spawn_app;
@@ -94,16 +95,21 @@ async fn the_database_refuses_to_change_the_journal_and_tampering_is_found() {
             .is_err(),
         "DELETE is refused"
     );
-    assert!(
-        sqlx::query("TRUNCATE journal_entries")
-            .execute(app.db.pool())
-            .await
-            .is_err(),
-        "TRUNCATE is refused"
-    );
-
     // Someone with the database owner's powers switches the guard off and edits an entry.
-    sqlx::query("ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_append_only")
+    let switch_off = match app.db.backend() {
+        Backend::Postgres => {
+            assert!(
+                sqlx::query("TRUNCATE journal_entries")
+                    .execute(app.db.pool())
+                    .await
+                    .is_err(),
+                "TRUNCATE is refused"
+            );
+            "ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_append_only"
+        }
+        Backend::Sqlite => "DROP TRIGGER journal_entries_no_update",
+    };
+    sqlx::query(switch_off)
         .execute(app.db.pool())
         .await
         .unwrap();

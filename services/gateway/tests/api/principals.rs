@@ -60,7 +60,7 @@ fn code<T>(result: Result<T, tonic::Status>) -> Code {
 
 #[tokio::test]
 async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes() {
-    let app = spawn_app(TestEnv::postgres(), &[FUNDS]).await;
+    let app = spawn_app(TestEnv::new(), &[FUNDS]).await;
     let raw = app.raw_channel().await;
     let mut admin = GatewayServiceClient::new(app.channel().await);
     let (clerk, _) = person(
@@ -209,7 +209,7 @@ async fn one_key_cannot_complete_a_four_eyes_approval_whatever_names_it_writes()
 
 #[tokio::test]
 async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
-    let app = spawn_app(TestEnv::postgres(), &[FUNDS, VOLUNTEERS]).await;
+    let app = spawn_app(TestEnv::new(), &[FUNDS, VOLUNTEERS]).await;
     let raw = app.raw_channel().await;
     let mut admin = GatewayServiceClient::new(app.channel().await);
     let (dave, _) = person(&mut admin, &raw, "dave", &["grant_requester"]).await;
@@ -403,7 +403,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
 
 #[tokio::test]
 async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
-    let app = spawn_app(TestEnv::postgres(), &[FUNDS]).await;
+    let app = spawn_app(TestEnv::new(), &[FUNDS]).await;
     let raw = app.raw_channel().await;
     let mut admin = GatewayServiceClient::new(app.channel().await);
     let (importer, _) = person(

@@ -16,7 +16,7 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (suite, addr) =
         xingfu_testkit::spawn_service(&env.settings, xingfu_projects::SERVICE).await;
     let client = ProjectsServiceClient::new(xingfu_testkit::channel(addr).await);

@@ -8,7 +8,7 @@ use crate::helpers::{START, activity, at, check, register, started, uuid_like};
 
 #[tokio::test]
 async fn activities_are_checked_created_once_and_need_a_known_community() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
 
     let status = client
@@ -90,7 +90,7 @@ async fn activities_are_checked_created_once_and_need_a_known_community() {
 
 #[tokio::test]
 async fn concurrent_sign_ups_never_overbook_an_activity() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let act = client
         .create_activity(activity("act-full", 3))
@@ -168,7 +168,7 @@ async fn concurrent_sign_ups_never_overbook_an_activity() {
 
 #[tokio::test]
 async fn checked_out_service_is_verified_once_into_hours_verified_events() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let db = Database::open(&env.settings, xingfu_volunteers::NAME)
         .await

@@ -216,7 +216,7 @@ pub(crate) fn rating(
 
 #[tokio::test]
 async fn a_caller_limited_to_org_a_reaches_nothing_of_org_b_by_id() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
@@ -427,7 +427,7 @@ async fn a_caller_limited_to_org_a_reaches_nothing_of_org_b_by_id() {
 
 #[tokio::test]
 async fn lists_stats_and_reports_show_a_limited_caller_its_boundary_only() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
@@ -535,7 +535,7 @@ async fn lists_stats_and_reports_show_a_limited_caller_its_boundary_only() {
 
 #[tokio::test]
 async fn verifiers_and_evaluators_are_the_caller_and_never_the_person_rated() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
@@ -632,7 +632,7 @@ async fn verifiers_and_evaluators_are_the_caller_and_never_the_person_rated() {
 
 #[tokio::test]
 async fn volunteers_check_themselves_in_and_adopt_and_fulfil_wishes_as_themselves() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
@@ -707,7 +707,7 @@ async fn volunteers_check_themselves_in_and_adopt_and_fulfil_wishes_as_themselve
 
 #[tokio::test]
 async fn finding_by_phone_needs_pii_read_and_names_are_masked_without_it() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;

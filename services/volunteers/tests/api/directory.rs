@@ -25,7 +25,7 @@ fn org(id: &str, parent: &str) -> pb::RegisterOrganisationRequest {
 
 #[tokio::test]
 async fn the_directory_registers_updates_lists_and_imports() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (suite, addr) =
         xingfu_testkit::spawn_service(&env.settings, xingfu_volunteers::SERVICE).await;
     let mut client: VolunteersServiceClient<Channel> =

@@ -26,7 +26,7 @@ fn rating(
 
 #[tokio::test]
 async fn each_side_rates_once_a_quarter_and_the_two_combine() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let volunteer = register(&mut client, 1).await;
     use pb::EvaluationSide::{Home, Work};

@@ -24,7 +24,7 @@ fn volunteer(request_id: &str) -> pb::RegisterVolunteerRequest {
 
 #[tokio::test]
 async fn volunteers_register_once_are_found_by_digest_and_never_stored_in_clear() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (suite, addr) =
         xingfu_testkit::spawn_service(&env.settings, xingfu_volunteers::SERVICE).await;
     let mut client = VolunteersServiceClient::new(xingfu_testkit::channel(addr).await);

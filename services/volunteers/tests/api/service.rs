@@ -82,7 +82,7 @@ fn precondition(status: &tonic::Status) -> String {
 
 #[tokio::test]
 async fn completed_activities_feed_records_summaries_exports_and_figures() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let (a, b) = (
         register(&mut client, 1).await,
@@ -386,7 +386,7 @@ async fn read_export(
 
 #[tokio::test]
 async fn the_four_ones_report_shows_what_each_linked_community_misses() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     client
         .register_community(pb::RegisterCommunityRequest {

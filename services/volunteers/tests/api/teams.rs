@@ -17,7 +17,7 @@ fn team(request_id: &str, name: &str) -> pb::FormTeamRequest {
 
 #[tokio::test]
 async fn teams_are_formed_once_per_name_and_keep_their_members() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
 
     let status = client

@@ -115,7 +115,7 @@ fn rename(id: &str, version: i64, township: Option<&str>) -> pb::UpdateCommunity
 
 #[tokio::test]
 async fn a_township_caller_reaches_records_located_there_and_nothing_else_by_id() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;
@@ -441,7 +441,7 @@ async fn hours(client: &mut Client, request: pb::SummariseHoursRequest) -> (i64,
 
 #[tokio::test]
 async fn lists_figures_reports_and_exports_leave_out_what_lies_elsewhere_or_nowhere() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite) = started(&env).await;
     let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
     let w = world(&mut admin, addr).await;

@@ -18,7 +18,7 @@ fn wish(request_id: &str) -> pb::PostWishRequest {
 
 #[tokio::test]
 async fn a_wish_is_adopted_by_exactly_one_of_many_concurrent_volunteers() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let posted = client.post_wish(wish("w-1")).await.unwrap().into_inner();
     let mut volunteers = Vec::new();
@@ -68,7 +68,7 @@ async fn a_wish_is_adopted_by_exactly_one_of_many_concurrent_volunteers() {
 
 #[tokio::test]
 async fn wishes_are_checked_fulfilled_by_their_adopter_or_cancelled() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let status = client
         .post_wish(pb::PostWishRequest {

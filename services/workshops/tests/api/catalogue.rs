@@ -6,7 +6,7 @@ use crate::helpers::{fields, open_workshop, precondition, started};
 
 #[tokio::test]
 async fn brands_are_one_per_department_and_workshops_move_along_their_transitions() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
 
     let again = client

@@ -39,7 +39,7 @@ fn order(key: &str, workshop_id: &str, quantity: i64) -> pb::PlaceOrderRequest {
 
 #[tokio::test]
 async fn concurrent_workers_never_take_more_than_a_task_holds() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let workshop = open_workshop(&mut client, "w-1").await;
     let ids = workers(&mut client, &workshop.id, 10).await;
@@ -96,7 +96,7 @@ async fn concurrent_workers_never_take_more_than_a_task_holds() {
 
 #[tokio::test]
 async fn orders_split_into_tasks_and_delivered_takes_pay_their_workers() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let workshop = open_workshop(&mut client, "w-1").await;
     let elsewhere = open_workshop(&mut client, "w-2").await;

@@ -7,7 +7,7 @@ use crate::helpers::{fields, open_workshop, precondition, started, volunteer};
 
 #[tokio::test]
 async fn commissioners_stewards_and_rated_brokers_are_appointed_and_counted() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let workshop = open_workshop(&mut client, "w-1").await;
     let appoint = |key: &str, n: u32, role: pb::Role| pb::AppointRequest {

@@ -72,7 +72,7 @@ fn raise(key: &str, workshop: &str) -> pb::RaiseProblemRequest {
 
 #[tokio::test]
 async fn a_caller_limited_to_org_a_sees_and_changes_only_org_a_workshops() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite, addr) = started_at(&env).await;
     directory(&env).await;
     let ours = admin
@@ -186,7 +186,7 @@ async fn a_caller_limited_to_org_a_sees_and_changes_only_org_a_workshops() {
 
 #[tokio::test]
 async fn appointing_and_problem_handling_need_their_roles_over_the_workshop() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite, addr) = started_at(&env).await;
     directory(&env).await;
     let workshop = admin
@@ -392,7 +392,7 @@ fn not_found<T: std::fmt::Debug>(answer: Result<T, Status>, id: &str) {
 
 #[tokio::test]
 async fn a_caller_limited_to_a_township_sees_and_changes_only_what_lies_there() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut admin, suite, addr) = started_at(&env).await;
     directory(&env).await;
     communities(&env).await;

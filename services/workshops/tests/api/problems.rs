@@ -5,7 +5,7 @@ use crate::helpers::{fields, open_workshop, precondition, started, volunteer};
 
 #[tokio::test]
 async fn problems_go_to_commissioners_and_are_escalated_or_resolved() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let workshop = open_workshop(&mut client, "w-1").await;
     let raise = |key: &str, category: pb::ProblemCategory| pb::RaiseProblemRequest {

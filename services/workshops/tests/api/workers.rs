@@ -35,7 +35,7 @@ fn income(key: &str, worker_id: &str, month: &str, fen: i64) -> pb::RecordIncome
 
 #[tokio::test]
 async fn workers_are_sealed_and_their_income_uplift_is_exact() {
-    let env = TestEnv::postgres();
+    let env = TestEnv::new();
     let (mut client, suite) = started(&env).await;
     let workshop = open_workshop(&mut client, "w-1").await;
 
