@@ -21,6 +21,11 @@ pub const SERVICES: [ServiceDef; 5] = [
     xingfu_gateway::SERVICE,
 ];
 
+/// Every service's settings' defaults, as [`Settings::load`] layers them.
+pub fn service_settings() -> Vec<&'static str> {
+    SERVICES.iter().map(|service| service.settings).collect()
+}
+
 /// The service of this binary called `name` (`projects`), for the command line.
 pub fn service_named(name: &str) -> Result<ServiceName, String> {
     SERVICES
@@ -74,8 +79,8 @@ pub async fn funds_verify(settings: Settings) -> anyhow::Result<()> {
     let db = xingfu_platform::db::Database::open_existing(&settings, xingfu_funds::NAME).await?;
     let pii = xingfu_platform::pii::Protector::from_key(&[0; 32]);
     let outbox = xingfu_platform::events::Outbox::new(xingfu_funds::NAME);
-    let ledger =
-        xingfu_funds::ops::Ledger::new(db.clone(), outbox, pii, settings.ledger.dual_approval_fen);
+    let rules = xingfu_funds::settings::FundsSettings::of(&settings)?.ledger;
+    let ledger = xingfu_funds::ops::Ledger::new(db.clone(), outbox, pii, rules.dual_approval_fen);
     let found = ledger.verify().await?;
     db.close().await;
     let mut out = std::io::stdout().lock();

@@ -173,7 +173,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let settings = Settings::load(cli.config.as_deref(), &xingfu::service_settings())?;
     let telemetry = telemetry::init(&settings, "xingfu")?;
     let result = match cli.command {
         Command::Serve { services, demo } => {
@@ -280,7 +280,7 @@ fn import_needs(
 ) -> ExitCode {
     use std::io::Write as _;
     let run = async {
-        let settings = Settings::load(config)?;
+        let settings = Settings::load(config, &xingfu::service_settings())?;
         let endpoint = endpoint
             .unwrap_or_else(|| format!("http://{}", settings.service(xingfu_gateway::NAME).listen));
         let api_key = match api_key.or_else(|| std::env::var("XINGFU_API_KEY").ok()) {
@@ -328,7 +328,7 @@ fn import_needs(
 fn config_keys() -> ExitCode {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    for key in xingfu_platform::settings::documented_keys() {
+    for key in xingfu_platform::settings::documented_keys(&xingfu::service_settings()) {
         let _ = writeln!(out, "{}\t{}\t{}", key.key, key.env, key.default);
     }
     ExitCode::SUCCESS

@@ -154,7 +154,16 @@ fn descriptors_and_config_keys_describe_the_binary() {
             .any(|l| l.starts_with("nats.url\tXINGFU__NATS__URL\t"))
     );
     assert!(keys.lines().any(|l| {
-        l.starts_with("<service>.listen\tXINGFU__<SERVICE>__LISTEN\tgateway=127.0.0.1:50051")
+        l.starts_with("<service>.listen\tXINGFU__<SERVICE>__LISTEN\tprojects=127.0.0.1:50061")
+            && l.contains("gateway=127.0.0.1:50051")
     }));
+    // Each service's own keys, from its crate.
+    for line in [
+        "gateway.limits.rate_per_second\tXINGFU__GATEWAY__LIMITS__RATE_PER_SECOND\t200.0",
+        "gateway.auth.keys_file\tXINGFU__GATEWAY__AUTH__KEYS_FILE\t",
+        "funds.ledger.dual_approval_fen\tXINGFU__FUNDS__LEDGER__DUAL_APPROVAL_FEN\t5000000",
+    ] {
+        assert!(keys.lines().any(|l| l == line), "{line} in {keys}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

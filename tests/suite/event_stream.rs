@@ -491,14 +491,12 @@ async fn replay_rebuilds_a_read_model_from_the_stream() {
             )
             .env("XINGFU__NATS__PREFIX", &settings.nats.prefix)
             .env(
-                "XINGFU__FUNDS__DATABASE__URL",
-                settings
-                    .service(xingfu_funds::NAME)
-                    .database
-                    .url
-                    .as_ref()
-                    .unwrap()
-                    .expose(),
+                "XINGFU__DATABASE__URL",
+                settings.database.url.as_ref().unwrap().expose(),
+            )
+            .env(
+                "XINGFU__DATABASE__NAME_PREFIX",
+                &settings.database.name_prefix,
             )
             .env(
                 "XINGFU__PII__KEY",

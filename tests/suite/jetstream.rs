@@ -136,7 +136,7 @@ async fn a_project_created_through_the_gateway_reaches_jetstream_and_funds_once(
 
 #[tokio::test]
 async fn one_server_url_gives_each_service_its_own_database() {
-    let mut env = TestEnv::postgres_shared_server();
+    let mut env = TestEnv::postgres();
     env.settings.nats.url = Some(xingfu_platform::secret::Secret::new(
         xingfu_testkit::nats_url(),
     ));

@@ -16,7 +16,7 @@ const PHONE: &str = "13987654321";
 
 #[tokio::test]
 async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
-    let mut env = TestEnv::postgres_shared_server();
+    let mut env = TestEnv::postgres();
     env.settings.nats.prefix = env.token.clone();
     // The child publishes to JetStream under this prefix: with the URL set, the cleanup
     // removes its streams too.

@@ -40,12 +40,20 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// The routes of the HTTP port.
-pub fn router() -> Router {
+/// The platform's routes of the HTTP port, each bounded by the gRPC request timeout. A
+/// service's own routes (the gateway's JSON API) bring their own bound.
+pub fn router(settings: &Settings) -> Router {
     let handle = metrics_handle();
     Router::new()
         .route("/metrics", get(move || std::future::ready(handle.render())))
         .route("/healthz", get(|| std::future::ready("ok")))
+        .layer(timeout(settings.request_timeout()))
+}
+
+/// Bounds a request, its body included: one whose body trickles in is a call in flight,
+/// so the idle timeout does not see it; past `longest` it gets 408.
+pub fn timeout(longest: std::time::Duration) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, longest)
 }
 
 /// Serves `router` on `listener` until `shutdown`, then gives open connections a short
@@ -57,17 +65,6 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let limits = Limits::from(&settings.connections);
-    // A request whose body trickles in is a call in flight, so the idle timeout does not
-    // see it; this bounds it (the longest deadline a JSON call may ask for).
-    let longest = settings
-        .request_timeout()
-        .max(std::time::Duration::from_millis(
-            settings.limits.max_deadline_ms,
-        ));
-    let router = router.layer(TimeoutLayer::with_status_code(
-        http::StatusCode::REQUEST_TIMEOUT,
-        longest,
-    ));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // hyper enforces its HTTP/1 header timeout (each request's, not only the first) and
     // HTTP/2 pings only with a timer.

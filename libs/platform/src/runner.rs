@@ -83,6 +83,7 @@ impl Runner {
         let pii = Protector::load(&settings)?;
         let internal = InternalToken::load(&settings)?;
         let bus = EventBus::connect(&settings).await?;
+        let http_routes = crate::http::router(&settings);
         Ok(Self {
             settings,
             bus,
@@ -91,7 +92,7 @@ impl Runner {
             pii,
             internal,
             local: LocalServices::default(),
-            http_routes: crate::http::router(),
+            http_routes,
             servers: Vec::new(),
             subscriptions: Vec::new(),
             relays: Vec::new(),

@@ -94,6 +94,9 @@ pub type Background =
 pub struct ServiceDef {
     /// Which service.
     pub name: ServiceName,
+    /// Its settings' defaults: a TOML file of its own section (`[projects]`, and nested
+    /// tables for keys of its own), each key documented; its crate's `settings.toml`.
+    pub settings: &'static str,
     /// Its database migrations.
     pub migrations: &'static [MigrationSource],
     /// Builds it on its migrated database.

@@ -139,7 +139,7 @@ async fn start(settings: Settings) -> Ports {
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = listener.local_addr().unwrap();
-    let router = xingfu_platform::http::router().route(
+    let router = xingfu_platform::http::router(&settings).route(
         "/slow",
         axum::routing::get(|| async {
             tokio::time::sleep(SLOW_CALL).await;

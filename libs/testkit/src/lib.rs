@@ -52,7 +52,8 @@ pub struct TestEnv {
     pub settings: Settings,
     /// The run's unique token (database names and NATS prefix derive from it).
     pub token: String,
-    databases: Vec<String>,
+    /// Whether the run's databases are on the test PostgreSQL server (and so dropped).
+    postgres: bool,
     cleaned: bool,
     _data_dir: Option<tempfile::TempDir>,
 }
@@ -69,41 +70,18 @@ impl TestEnv {
         }
     }
 
-    /// Every service on its own fresh PostgreSQL database; events on the in-process bus.
+    /// Every service on its own fresh PostgreSQL database, `xt_<token>_<service>`, created
+    /// on the test server when the service opens it (as production creates them on
+    /// `database.url`); events on the in-process bus.
     pub fn postgres() -> Self {
-        let token = unique_token();
-        let mut settings = base_settings();
-        let mut databases = Vec::new();
-        for (name, service) in &mut settings.services {
-            let database = format!("xt_{token}_{name}");
-            service.database.url = Some(Secret::new(format!("{}/{database}", postgres_url())));
-            databases.push(database);
-        }
-        Self {
-            settings,
-            token,
-            databases,
-            cleaned: false,
-            _data_dir: None,
-        }
-    }
-
-    /// Every service on the one PostgreSQL server URL (`database.url`), each creating its
-    /// own database `<unique prefix>_<service>` there, as production does.
-    pub fn postgres_shared_server() -> Self {
         let token = unique_token();
         let mut settings = base_settings();
         settings.database.url = Some(Secret::new(postgres_url()));
         settings.database.name_prefix = format!("xt_{token}");
-        let databases = settings
-            .services
-            .keys()
-            .map(|name| format!("xt_{token}_{name}"))
-            .collect();
         Self {
             settings,
             token,
-            databases,
+            postgres: true,
             cleaned: false,
             _data_dir: None,
         }
@@ -125,7 +103,7 @@ impl TestEnv {
         Self {
             settings,
             token: unique_token(),
-            databases: Vec::new(),
+            postgres: false,
             cleaned: false,
             _data_dir: Some(dir),
         }
@@ -140,7 +118,12 @@ impl TestEnv {
     /// not cleaned up (a failed test) does the same.
     pub async fn cleanup(mut self) -> anyhow::Result<()> {
         self.cleaned = true;
-        remove(std::mem::take(&mut self.databases), self.stream_prefix()).await
+        remove(self.database_prefix(), self.stream_prefix()).await
+    }
+
+    /// The prefix of the run's PostgreSQL databases' names, when it has some.
+    fn database_prefix(&self) -> Option<String> {
+        self.postgres.then(|| format!("xt_{}_", self.token))
     }
 
     fn stream_prefix(&self) -> Option<String> {
@@ -160,9 +143,9 @@ impl Default for TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
-        let databases = std::mem::take(&mut self.databases);
+        let databases = self.database_prefix();
         let prefix = self.stream_prefix();
-        if self.cleaned || (databases.is_empty() && prefix.is_none()) {
+        if self.cleaned || (databases.is_none() && prefix.is_none()) {
             return;
         }
         // Drop may run inside a runtime (or while unwinding a failed test): clean up on a
@@ -179,13 +162,23 @@ impl Drop for TestEnv {
     }
 }
 
-async fn remove(databases: Vec<String>, stream_prefix: Option<String>) -> anyhow::Result<()> {
-    if !databases.is_empty() {
+/// Drops the databases whose names start with `database_prefix` (a run's token: letters
+/// and digits) and deletes the streams whose names start with `stream_prefix`.
+async fn remove(
+    database_prefix: Option<String>,
+    stream_prefix: Option<String>,
+) -> anyhow::Result<()> {
+    if let Some(database_prefix) = database_prefix {
         let options = PgConnectOptions::from_str(&postgres_url())?.database("postgres");
         let mut conn = options
             .connect()
             .await
             .context("connecting to PostgreSQL")?;
+        let databases: Vec<String> =
+            sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+                .bind(&database_prefix)
+                .fetch_all(&mut conn)
+                .await?;
         for database in &databases {
             let drop = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
             conn.execute(sqlx::AssertSqlSafe(drop)).await?;
@@ -204,12 +197,9 @@ async fn remove(databases: Vec<String>, stream_prefix: Option<String>) -> anyhow
 }
 
 fn base_settings() -> Settings {
+    // No service has a section of its own, so each listens on a free loopback port.
     let mut settings = Settings::defaults().expect("built-in settings load");
-    let any_port: SocketAddr = ([127, 0, 0, 1], 0).into();
-    for service in settings.services.values_mut() {
-        service.listen = any_port;
-    }
-    settings.http.listen = any_port;
+    settings.http.listen = ([127, 0, 0, 1], 0).into();
     settings.grpc.shutdown_grace_secs = 2;
     settings.log.filter = "warn".into();
     settings.log.format = LogFormat::Test;
@@ -222,8 +212,15 @@ fn base_settings() -> Settings {
     // storage from being reserved away when many runs (or runs a failure left) coexist.
     settings.nats.max_megabytes = 16;
     let (keys, policy) = auth_files();
-    settings.auth.keys_file = Some(keys.clone());
-    settings.auth.policy_file = Some(policy.clone());
+    for (key, file) in [
+        ("gateway.auth.keys_file", keys),
+        ("gateway.auth.policy_file", policy),
+    ] {
+        let file = file.to_str().expect("a UTF-8 temporary folder").to_owned();
+        settings
+            .set(key, file)
+            .expect("the gateway's key and policy files");
+    }
     let _ = xingfu_platform::telemetry::init(&settings, "xingfu-test");
     settings
 }

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod ops;
+pub mod settings;
 pub mod storage;
 mod wire;
 
@@ -34,9 +35,13 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
 /// This service's name: its folder, database, stream and Kubernetes name.
 pub const NAME: ServiceName = ServiceName::new("funds");
 
+/// Its settings' defaults, each key documented.
+pub const SETTINGS: &str = include_str!("../settings.toml");
+
 /// The funds service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
     name: NAME,
+    settings: SETTINGS,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions: events::subscriptions,
@@ -48,7 +53,9 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         ctx.db.clone(),
         ctx.outbox,
         ctx.pii,
-        ctx.settings.ledger.dual_approval_fen,
+        settings::FundsSettings::of(&ctx.settings)?
+            .ledger
+            .dual_approval_fen,
     );
     let routes = tonic::service::Routes::new(FundsServiceServer::new(grpc::FundsApi::new(ledger)));
     let mut parts = ServiceParts::new(routes, vec![funds_service_server::SERVICE_NAME]);

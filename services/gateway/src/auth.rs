@@ -17,13 +17,14 @@ use http::HeaderMap;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tonic::Status;
-use xingfu_platform::Settings;
+
 use xingfu_platform::principal::{Grant, Role, normalise};
 use xingfu_platform::time::{from_rfc3339, now_micros};
 use xingfu_platform::trust::Caller;
 
 use crate::jwt::Jwt;
 use crate::principals::{Principals, Snapshot};
+use crate::settings::AuthSettings;
 
 /// The header (and metadata key) an API key travels in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -138,28 +139,27 @@ impl Access {
 impl Auth {
     /// Loads the key file and the policy, creating the first admin key when neither is
     /// configured nor present.
-    pub fn load(settings: &Settings) -> anyhow::Result<Self> {
+    /// Files left unset are looked for in `data_dir`.
+    pub fn load(data_dir: &Path, settings: &AuthSettings) -> anyhow::Result<Self> {
         let keys_path = settings
-            .auth
             .keys_file
             .clone()
-            .unwrap_or_else(|| settings.data_dir.join("api-keys.toml"));
+            .unwrap_or_else(|| data_dir.join("api-keys.toml"));
         let policy_path = settings
-            .auth
             .policy_file
             .clone()
-            .unwrap_or_else(|| settings.data_dir.join("policy.toml"));
-        if settings.auth.keys_file.is_none() && !keys_path.exists() {
-            bootstrap(&settings.data_dir, &keys_path, &policy_path)?;
+            .unwrap_or_else(|| data_dir.join("policy.toml"));
+        if settings.keys_file.is_none() && !keys_path.exists() {
+            bootstrap(data_dir, &keys_path, &policy_path)?;
         }
-        let keys: KeyFile = read_toml(&keys_path).context("auth.keys_file")?;
-        let policy: PolicyFile = if policy_path.exists() || settings.auth.policy_file.is_some() {
-            read_toml(&policy_path).context("auth.policy_file")?
+        let keys: KeyFile = read_toml(&keys_path).context("gateway.auth.keys_file")?;
+        let policy: PolicyFile = if policy_path.exists() || settings.policy_file.is_some() {
+            read_toml(&policy_path).context("gateway.auth.policy_file")?
         } else {
             PolicyFile { caller: Vec::new() }
         };
         let mut auth = Auth {
-            jwt: Jwt::load(&settings.auth)?,
+            jwt: Jwt::load(settings)?,
             ..Auth::default()
         };
         for key in keys.key {

@@ -7,12 +7,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::settings::AuthSettings;
 use anyhow::Context as _;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use tonic::Status;
-use xingfu_platform::settings::AuthSettings;
 
 /// The keys and rules tokens are checked against.
 #[derive(Clone)]
@@ -47,11 +47,14 @@ impl Jwt {
             return Ok(None);
         };
         let (Some(issuer), Some(audience)) = (&settings.jwt_issuer, &settings.jwt_audience) else {
-            anyhow::bail!("auth.jwks_file needs auth.jwt_issuer and auth.jwt_audience");
+            anyhow::bail!(
+                "gateway.auth.jwks_file needs gateway.auth.jwt_issuer and gateway.auth.jwt_audience"
+            );
         };
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading auth.jwks_file {}", path.display()))?;
-        let set: JwkSet = serde_json::from_str(&text).context("auth.jwks_file is not a JWKS")?;
+            .with_context(|| format!("reading gateway.auth.jwks_file {}", path.display()))?;
+        let set: JwkSet =
+            serde_json::from_str(&text).context("gateway.auth.jwks_file is not a JWKS")?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
             let Some(kid) = jwk.common.key_id.clone() else {
@@ -67,7 +70,7 @@ impl Jwt {
         }
         anyhow::ensure!(
             !keys.is_empty(),
-            "auth.jwks_file has no RS256 or ES256 key with a kid"
+            "gateway.auth.jwks_file has no RS256 or ES256 key with a kid"
         );
         Ok(Some(Self {
             keys,

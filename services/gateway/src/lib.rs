@@ -15,6 +15,7 @@ pub mod limits;
 pub mod overview;
 pub mod principals;
 pub mod proxy;
+pub mod settings;
 pub mod subtree;
 
 use anyhow::Context as _;
@@ -51,9 +52,13 @@ pub const PUBLIC_SERVICES: &[(&str, ServiceName)] = &[
 /// This service's name: its folder, database, stream and Kubernetes name.
 pub const NAME: ServiceName = ServiceName::new("gateway");
 
+/// Its settings' defaults, each key documented.
+pub const SETTINGS: &str = include_str!("../settings.toml");
+
 /// The gateway, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
     name: NAME,
+    settings: SETTINGS,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions,
@@ -72,13 +77,15 @@ pub fn subscriptions(
 /// Builds the gateway: its [`layers`] around a proxy to each service's endpoint
 /// (`<service>.endpoint`).
 pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    let own = settings::GatewaySettings::of(&ctx.settings)?;
     let principals = principals::Principals::load(
         ctx.db.clone(),
         ctx.outbox.clone(),
-        std::time::Duration::from_millis(ctx.settings.auth.refresh_ms.max(50)),
+        std::time::Duration::from_millis(own.auth.refresh_ms.max(50)),
     )
     .await?;
-    let auth = auth::Auth::load(&ctx.settings)?.with_principals(principals.clone());
+    let auth =
+        auth::Auth::load(&ctx.settings.data_dir, &own.auth)?.with_principals(principals.clone());
     let upstreams = proxy::Upstreams::new(&ctx.settings, PUBLIC_SERVICES)?;
     let channel = |owner| {
         upstreams
@@ -104,13 +111,18 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     );
     let gateway = layers::Layers {
         upstreams: upstreams.clone(),
-        limits: limits::Limits::new(&ctx.settings.limits, auth.rates()),
+        limits: limits::Limits::new(&own.limits, auth.rates()),
         auth,
         internal: ctx.internal.clone(),
         auditor,
         subtrees: subtree::Subtrees::new(ctx.db.clone()),
     }
     .around(proxy);
+    // A JSON call may take as long as the longest deadline a caller may ask for.
+    let longest = ctx
+        .settings
+        .request_timeout()
+        .max(std::time::Duration::from_millis(own.limits.max_deadline_ms));
     let http = http::rest::router(gateway.clone())
         .merge(http::dashboard::router())
         .route(
@@ -118,7 +130,8 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
             axum::routing::get(|| async {
                 http::rest::json_response(::http::StatusCode::OK, &http::openapi::document())
             }),
-        );
+        )
+        .layer(xingfu_platform::http::timeout(longest));
     let router = axum::Router::new().fallback_service(gateway);
     let names = PUBLIC_SERVICES
         .iter()
@@ -128,7 +141,7 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let mut parts = ServiceParts::new(tonic::service::Routes::from(router), names);
     parts.http = Some(http);
     parts.front_door = Some(FrontDoor {
-        tls: port_tls(&ctx.settings)?,
+        tls: port_tls(&own.tls)?,
     });
     parts.subscriptions = subscriptions(&ctx.db);
     parts.background.push(Box::new(move |reporter, shutdown| {
@@ -147,16 +160,16 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     Ok(parts)
 }
 
-/// This port's TLS, when `tls.cert_file` and `tls.key_file` are set.
+/// This port's TLS, when `gateway.tls.cert_file` and `gateway.tls.key_file` are set.
 fn port_tls(
-    settings: &xingfu_platform::Settings,
+    tls: &settings::TlsSettings,
 ) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
     use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-    let tls = &settings.tls;
     let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) else {
         anyhow::ensure!(
             tls.cert_file.is_none() && tls.key_file.is_none() && tls.client_ca_file.is_none(),
-            "tls.cert_file and tls.key_file go together (and tls.client_ca_file needs them)"
+            "gateway.tls.cert_file and gateway.tls.key_file go together (and \
+             gateway.tls.client_ca_file needs them)"
         );
         return Ok(None);
     };
@@ -164,12 +177,15 @@ fn port_tls(
         std::fs::read(path).with_context(|| format!("reading {key} {}", path.display()))
     };
     let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
-        read(cert, "tls.cert_file")?,
-        read(key, "tls.key_file")?,
+        read(cert, "gateway.tls.cert_file")?,
+        read(key, "gateway.tls.key_file")?,
     ));
     if let Some(ca) = &tls.client_ca_file {
         config = config
-            .client_ca_root(Certificate::from_pem(read(ca, "tls.client_ca_file")?))
+            .client_ca_root(Certificate::from_pem(read(
+                ca,
+                "gateway.tls.client_ca_file",
+            )?))
             .client_auth_optional(true);
     }
     Ok(Some(config))

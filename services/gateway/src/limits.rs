@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::settings::LimitSettings;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
-use xingfu_platform::settings::LimitSettings;
 
 /// Callers tracked before idle ones are forgotten.
 const MAX_BUCKETS: usize = 10_000;

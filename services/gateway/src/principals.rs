@@ -1,7 +1,7 @@
 //! Principals (操作人), their role grants and the API keys issued to them, kept as data in
 //! the gateway's database: written through the gateway's API (each change one
 //! transaction with its event), read by every call from an in-memory snapshot that each
-//! replica reloads every `auth.refresh_ms` — and at once after a change it made — so a
+//! replica reloads every `gateway.auth.refresh_ms` — and at once after a change it made — so a
 //! grant, a revocation or a new key needs no restart.
 
 use std::collections::{HashMap, HashSet};
@@ -134,7 +134,7 @@ impl Principals {
         Ok(())
     }
 
-    /// Reloads every `auth.refresh_ms` until `shutdown`, so changes made on other
+    /// Reloads every `gateway.auth.refresh_ms` until `shutdown`, so changes made on other
     /// replicas hold here too.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut tick = tokio::time::interval(self.refresh);

@@ -30,9 +30,13 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
 /// This service's name: its folder, database, stream and Kubernetes name.
 pub const NAME: ServiceName = ServiceName::new("volunteers");
 
+/// Its settings' defaults, each key documented.
+pub const SETTINGS: &str = include_str!("../settings.toml");
+
 /// The volunteers service, as the binary's table of services lists it.
 pub const SERVICE: ServiceDef = ServiceDef {
     name: NAME,
+    settings: SETTINGS,
     migrations: MIGRATIONS,
     build: |ctx| Box::pin(build(ctx)),
     subscriptions: |_| Vec::new(),

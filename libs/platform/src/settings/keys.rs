@@ -14,22 +14,29 @@ pub struct KeyDoc {
     pub default: String,
 }
 
-/// Every key `defaults.toml` names, set or commented out, in file order. Per-service
-/// sections are listed once, as `<service>`.
-pub fn documented_keys() -> Vec<KeyDoc> {
+/// Every key `defaults.toml` and `services`' defaults (each service's [`super::OwnSettings`]
+/// text) name, set or commented out, in that order. The keys every service has
+/// (`listen`, `endpoint`, `database.url`) are listed once, as `<service>.…`; a service's
+/// own keys by name (`gateway.limits.burst`).
+pub fn documented_keys(services: &[&str]) -> Vec<KeyDoc> {
     let mut keys: Vec<KeyDoc> = Vec::new();
+    for text in std::iter::once(DEFAULTS).chain(services.iter().copied()) {
+        document(text, &mut keys);
+    }
+    keys
+}
+
+/// Adds the keys `text` documents to `keys`. A service's top-level table (`[projects]`)
+/// holds the keys every service has; its nested tables (`[gateway.limits]`) its own.
+fn document(text: &str, keys: &mut Vec<KeyDoc>) {
     let mut section = String::new();
     let mut service = "";
-    // The per-service sections are those the defaults give a service's settings.
-    let services: Vec<String> = super::Settings::defaults()
-        .map(|s| s.services.into_keys().collect())
-        .unwrap_or_default();
-    let services: Vec<&str> = services.iter().map(String::as_str).collect();
-    for line in DEFAULTS.lines() {
+    for line in text.lines() {
         let line = line.trim();
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            service = if services.contains(&name) { name } else { "" };
-            section = if service.is_empty() {
+            let shared = super::SHARED_SECTIONS.contains(&name) || name.contains('.');
+            service = if shared { "" } else { name };
+            section = if shared {
                 name.to_owned()
             } else {
                 "<service>".into()
@@ -75,5 +82,4 @@ pub fn documented_keys() -> Vec<KeyDoc> {
         let env = format!("XINGFU__{}", key.replace('.', "__").to_uppercase());
         keys.push(KeyDoc { key, env, default });
     }
-    keys
 }

@@ -19,23 +19,21 @@ pub use sections::*;
 const DEFAULTS: &str = include_str!("../defaults.toml");
 
 /// The top-level sections every service shares; any other is a service's own.
-pub const SHARED_SECTIONS: [&str; 13] = [
+pub const SHARED_SECTIONS: [&str; 10] = [
     "data_dir",
     "log",
     "database",
     "nats",
     "pii",
     "auth",
-    "limits",
-    "tls",
-    "ledger",
     "otel",
     "grpc",
     "http",
     "connections",
 ];
 
-/// Everything xingfu can be configured with; `defaults.toml` documents each key.
+/// Everything every service is configured with; `defaults.toml` documents each key. A
+/// service's own keys are in its section, read with [`Settings::own`].
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     /// Folder of the embedded default's SQLite files.
@@ -48,16 +46,9 @@ pub struct Settings {
     pub nats: NatsSettings,
     /// Personal data protection.
     pub pii: PiiSettings,
-    /// Who may call: the internal token, API keys and the policy.
+    /// How the suite's parts trust each other.
     #[serde(default)]
     pub auth: AuthSettings,
-    /// The gateway's protection of the services behind it.
-    pub limits: LimitSettings,
-    /// TLS on the gateway's gRPC port.
-    #[serde(default)]
-    pub tls: TlsSettings,
-    /// The charity ledger's rules.
-    pub ledger: LedgerSettings,
     /// OpenTelemetry export.
     pub otel: OtelSettings,
     /// gRPC serving, common to every service.
@@ -66,10 +57,23 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Timeouts and a cap on the connections of every port, gRPC and HTTP.
     pub connections: ConnectionSettings,
-    /// Each service's own section (`[projects]`, `XINGFU__PROJECTS__…`), by name: every
-    /// top-level section that is not one of the above ([`SHARED_SECTIONS`]).
+    /// Each service's place and database (`[projects]`, `XINGFU__PROJECTS__…`), by name:
+    /// every top-level section that is not one of the above ([`SHARED_SECTIONS`]).
     #[serde(skip)]
     pub services: BTreeMap<String, ServiceSettings>,
+    /// The whole configuration as read, for the keys a service owns ([`Settings::own`]).
+    #[serde(skip)]
+    raw: Config,
+}
+
+/// A service's own settings: the keys of its section beyond the ones every service has
+/// (`listen`, `endpoint`, `database.url`), typed and documented by its crate.
+pub trait OwnSettings: serde::de::DeserializeOwned {
+    /// The service's section (`gateway`).
+    const SECTION: &'static str;
+    /// Its defaults: a TOML file of its section, each key documented (what `xingfu
+    /// config-keys` lists); the same text as its [`crate::ServiceDef`]'s `settings`.
+    const DEFAULTS: &'static str;
 }
 
 /// Service `name`'s section, key by key, so that a bad value names its key
@@ -94,6 +98,50 @@ fn service_section(config: &Config, name: &str) -> Result<ServiceSettings, Setti
     Ok(service)
 }
 
+/// `err`, found inside `section`, naming its key from the top (`gateway.limits.burst`).
+fn under(section: &str, err: config::ConfigError) -> config::ConfigError {
+    use config::ConfigError::{At, NotFound, Type};
+    let full = |key: Option<String>| match key {
+        Some(key) => format!("{section}.{key}"),
+        None => section.to_owned(),
+    };
+    match err {
+        Type {
+            origin,
+            unexpected,
+            expected,
+            key,
+        } => Type {
+            origin,
+            unexpected,
+            expected,
+            key: Some(full(key)),
+        },
+        At { error, origin, key } => At {
+            error,
+            origin,
+            key: Some(full(key)),
+        },
+        NotFound(key) => NotFound(full(Some(key))),
+        other => At {
+            error: Box::new(other),
+            origin: None,
+            key: Some(section.to_owned()),
+        },
+    }
+}
+
+/// The top-level tables of a service's defaults: the section it owns (`gateway`).
+fn sections_of(defaults: &str) -> Result<Vec<String>, SettingsError> {
+    let config = Config::builder()
+        .add_source(File::from_str(defaults, FileFormat::Toml))
+        .build()?;
+    Ok(config
+        .try_deserialize::<BTreeMap<String, config::Value>>()?
+        .into_keys()
+        .collect())
+}
+
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -111,14 +159,28 @@ pub enum SettingsError {
 }
 
 impl Settings {
-    /// Defaults, then `file` (TOML) when given, then `XINGFU__…` environment variables.
-    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        Self::load_with(file, Environment::with_prefix("XINGFU").separator("__"))
+    /// The built-in defaults, then each of `services`' defaults (its [`OwnSettings`]
+    /// text), then `file` (TOML) when given, then `XINGFU__…` environment variables.
+    pub fn load(file: Option<&Path>, services: &[&str]) -> Result<Self, SettingsError> {
+        Self::load_with(
+            file,
+            services,
+            Environment::with_prefix("XINGFU").separator("__"),
+        )
     }
 
     /// As [`Settings::load`], from an explicit environment (for tests).
-    pub fn load_with(file: Option<&Path>, env: Environment) -> Result<Self, SettingsError> {
+    pub fn load_with(
+        file: Option<&Path>,
+        services: &[&str],
+        env: Environment,
+    ) -> Result<Self, SettingsError> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        let mut known: Vec<String> = Vec::new();
+        for defaults in services {
+            builder = builder.add_source(File::from_str(defaults, FileFormat::Toml));
+            known.extend(sections_of(defaults)?);
+        }
         if let Some(file) = file {
             builder = builder.add_source(File::from(file).required(true));
         }
@@ -129,23 +191,79 @@ impl Settings {
             .clone()
             .try_deserialize::<BTreeMap<String, config::Value>>()?;
         for name in sections.into_keys() {
-            if !SHARED_SECTIONS.contains(&name.as_str()) {
-                let service = service_section(&config, &name)?;
-                settings.services.insert(name, service);
+            if SHARED_SECTIONS.contains(&name.as_str()) {
+                continue;
             }
+            // A section nobody reads is a mistake (a misspelt service, a key that moved):
+            // refused, rather than silently ignored.
+            if !services.is_empty() && !known.contains(&name) {
+                return Err(SettingsError::Invalid {
+                    reason: format!(
+                        "not a section of xingfu: the shared ones are {} and the services' \
+                         {}",
+                        SHARED_SECTIONS.join(", "),
+                        known.join(", ")
+                    ),
+                    key: name,
+                });
+            }
+            let service = service_section(&config, &name)?;
+            settings.services.insert(name, service);
         }
+        settings.raw = config;
         settings.validate()?;
         Ok(settings)
     }
 
-    /// The built-in defaults alone.
+    /// The built-in defaults alone: no service configured, so each listens on a free
+    /// loopback port, with its own settings' defaults.
     pub fn defaults() -> Result<Self, SettingsError> {
         Self::load_with(
             None,
+            &[],
             Environment::with_prefix("XINGFU")
                 .separator("__")
                 .source(Some(Default::default())),
         )
+    }
+
+    /// A service's own settings: its section as configured, over its crate's defaults.
+    /// A bad value names its key (`gateway.limits.burst`).
+    pub fn own<T: OwnSettings>(&self) -> Result<T, SettingsError> {
+        let config = Config::builder()
+            .add_source(File::from_str(T::DEFAULTS, FileFormat::Toml))
+            .add_source(self.raw.clone())
+            .build()?;
+        let section: config::Value = config.get(T::SECTION)?;
+        section
+            .try_deserialize()
+            .map_err(|err| SettingsError::Load(under(T::SECTION, err)))
+    }
+
+    /// Unsets one of a service's own keys, as if no file or variable named it (its crate's
+    /// default, if any, applies).
+    pub fn unset(&mut self, key: &str) -> Result<(), SettingsError> {
+        self.set(key, config::ValueKind::Nil)
+    }
+
+    /// Sets one of a service's own keys (`gateway.limits.max_in_flight`), as a file or the
+    /// environment would; what [`Settings::own`] reads. The shared settings and each
+    /// service's place are typed fields: set those directly.
+    pub fn set(&mut self, key: &str, value: impl Into<config::Value>) -> Result<(), SettingsError> {
+        let (section, rest) = key.split_once('.').unwrap_or((key, ""));
+        if SHARED_SECTIONS.contains(&section)
+            || ["listen", "endpoint", "database.url"].contains(&rest)
+        {
+            return Err(SettingsError::Invalid {
+                key: key.to_owned(),
+                reason: "a typed field of Settings: set it directly".into(),
+            });
+        }
+        self.raw = Config::builder()
+            .add_source(self.raw.clone())
+            .set_override(key, value)?
+            .build()?;
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -172,26 +290,6 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 key: "database.name_prefix".into(),
                 reason: "must be 1 to 40 lower-case letters, digits or '_'".into(),
-            });
-        }
-        if self.limits.rate_per_second.is_nan()
-            || self.limits.rate_per_second <= 0.0
-            || self.limits.burst < 1.0
-        {
-            return Err(SettingsError::Invalid {
-                key: "limits.rate_per_second".into(),
-                reason: "the rate must be above 0 and the burst at least 1".into(),
-            });
-        }
-        if self.limits.max_in_flight == 0
-            || self.limits.default_deadline_ms == 0
-            || self.limits.max_deadline_ms < self.limits.default_deadline_ms
-        {
-            return Err(SettingsError::Invalid {
-                key: "limits.max_deadline_ms".into(),
-                reason: "max_in_flight and default_deadline_ms must be above 0, and \
-                         max_deadline_ms at least default_deadline_ms"
-                    .into(),
             });
         }
         if self.nats.max_deliver < 1 {
@@ -269,6 +367,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::net::SocketAddr;
 
     use super::*;
 
@@ -282,37 +381,65 @@ mod tests {
             .source(Some(map))
     }
 
+    /// A service's defaults, as its crate's `settings.toml` would give them.
+    const EXAMPLE: &str = "# The example service.\n[example]\nlisten = \"127.0.0.1:50099\"\n\
+        # endpoint = \"http://example:50099\"\n# database.url = \"postgres://x@y/z\"\n\n\
+        [example.things]\n# How many.\nsize = 3\n# What of.\n# kind = \"apples\"\n";
+    const OTHER: &str = "[other]\nlisten = \"127.0.0.1:50098\"\n";
+
+    /// The example service's own settings.
+    #[derive(Debug, Deserialize)]
+    struct Example {
+        things: Things,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Things {
+        size: u32,
+        kind: Option<String>,
+    }
+
+    impl OwnSettings for Example {
+        const SECTION: &'static str = "example";
+        const DEFAULTS: &'static str = EXAMPLE;
+    }
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::load_with(None, &[EXAMPLE, OTHER], env(vars))
+    }
+
     #[test]
     fn defaults_are_the_embedded_setup() {
-        let s = Settings::load_with(None, env(&[])).unwrap();
+        let s = load(&[]).unwrap();
         assert_eq!(s.data_dir, PathBuf::from("./data"));
         assert!(s.database.url.is_none());
         assert!(s.nats.url.is_none());
-        assert_eq!(s.services["gateway"].listen.port(), 50051);
-        assert_eq!(s.services["projects"].listen.port(), 50061);
-        assert_eq!(s.services["workshops"].listen.port(), 50064);
+        assert_eq!(s.services["example"].listen.port(), 50099);
+        assert_eq!(s.services["other"].listen.port(), 50098);
         assert_eq!(s.http.listen.port(), 8080);
+        // A service given no defaults listens on a free loopback port.
+        let bare = Settings::defaults().unwrap();
+        assert!(bare.services.is_empty());
+        let unconfigured = bare.service(ServiceName::new("example")).listen;
+        assert_eq!(unconfigured, SocketAddr::from(([127, 0, 0, 1], 0)));
     }
 
     #[test]
     fn environment_overrides_nested_keys() {
-        let s = Settings::load_with(
-            None,
-            env(&[
-                ("XINGFU__DATA_DIR", "/var/lib/xingfu"),
-                ("XINGFU__DATABASE__URL", "postgres://root@127.0.0.1:5432"),
-                ("XINGFU__FUNDS__DATABASE__URL", "postgres://root@db/funds"),
-                ("XINGFU__NATS__URL", "nats://127.0.0.1:4222"),
-                ("XINGFU__PROJECTS__LISTEN", "0.0.0.0:9000"),
-            ]),
-        )
+        let s = load(&[
+            ("XINGFU__DATA_DIR", "/var/lib/xingfu"),
+            ("XINGFU__DATABASE__URL", "postgres://root@127.0.0.1:5432"),
+            ("XINGFU__OTHER__DATABASE__URL", "postgres://root@db/other"),
+            ("XINGFU__NATS__URL", "nats://127.0.0.1:4222"),
+            ("XINGFU__EXAMPLE__LISTEN", "0.0.0.0:9000"),
+        ])
         .unwrap();
         assert_eq!(s.data_dir, PathBuf::from("/var/lib/xingfu"));
         assert_eq!(
-            s.services["funds"].database.url.as_ref().unwrap().expose(),
-            "postgres://root@db/funds"
+            s.services["other"].database.url.as_ref().unwrap().expose(),
+            "postgres://root@db/other"
         );
-        assert_eq!(s.services["projects"].listen.port(), 9000);
+        assert_eq!(s.services["example"].listen.port(), 9000);
         assert!(s.nats.url.is_some());
     }
 
@@ -322,36 +449,73 @@ mod tests {
         let path = dir.path().join("xingfu.toml");
         std::fs::write(
             &path,
-            "[grpc]\nconcurrency_limit = 7\nrequest_timeout_secs = 9\n",
+            "[grpc]\nconcurrency_limit = 7\nrequest_timeout_secs = 9\n\
+             [example.things]\nsize = 5\n",
         )
         .unwrap();
         let s = Settings::load_with(
             Some(&path),
+            &[EXAMPLE],
             env(&[("XINGFU__GRPC__REQUEST_TIMEOUT_SECS", "3")]),
         )
         .unwrap();
         assert_eq!(s.grpc.concurrency_limit, 7);
         assert_eq!(s.grpc.request_timeout_secs, 3);
+        assert_eq!(s.own::<Example>().unwrap().things.size, 5);
+    }
+
+    #[test]
+    fn a_service_reads_its_own_keys_over_its_defaults() {
+        let s = load(&[("XINGFU__EXAMPLE__THINGS__KIND", "pears")]).unwrap();
+        let own: Example = s.own().unwrap();
+        assert_eq!(
+            (own.things.size, own.things.kind.as_deref()),
+            (3, Some("pears"))
+        );
+
+        // Without the service's defaults loaded (a test's settings), its own still apply.
+        let mut bare = Settings::defaults().unwrap();
+        assert_eq!(bare.own::<Example>().unwrap().things.size, 3);
+        bare.set("example.things.size", 8).unwrap();
+        assert_eq!(bare.own::<Example>().unwrap().things.size, 8);
+        bare.set("example.things.size", "many").unwrap();
+        let err = bare.own::<Example>().unwrap_err().to_string();
+        assert!(err.contains("example.things.size"), "{err}");
+        // The typed fields are set as fields.
+        assert!(bare.set("grpc.concurrency_limit", 3).is_err());
+        assert!(bare.set("example.listen", "127.0.0.1:1").is_err());
+    }
+
+    #[test]
+    fn a_section_nobody_reads_is_refused() {
+        let err = load(&[("XINGFU__LIMITS__BURST", "3")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("limits") && err.contains("example"), "{err}");
+        let err = load(&[("XINGFU__AUTH__KEYS_FILE", "/k.toml")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("keys_file"), "{err}");
     }
 
     #[test]
     fn a_bad_value_names_its_key() {
-        let err = Settings::load_with(None, env(&[("XINGFU__PROJECTS__LISTEN", "nowhere")]))
+        let err = load(&[("XINGFU__EXAMPLE__LISTEN", "nowhere")])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("projects.listen"), "{err}");
+        assert!(err.contains("example.listen"), "{err}");
 
-        let err = Settings::load_with(None, env(&[("XINGFU__GRPC__CONCURRENCY_LIMIT", "lots")]))
+        let err = load(&[("XINGFU__GRPC__CONCURRENCY_LIMIT", "lots")])
             .unwrap_err()
             .to_string();
         assert!(err.contains("grpc.concurrency_limit"), "{err}");
 
-        let err = Settings::load_with(None, env(&[("XINGFU__NATS__PREFIX", "a.b")]))
+        let err = load(&[("XINGFU__NATS__PREFIX", "a.b")])
             .unwrap_err()
             .to_string();
         assert!(err.contains("nats.prefix"), "{err}");
 
-        let err = Settings::load_with(None, env(&[("XINGFU__DATABASE__URL", "mysql://x")]))
+        let err = load(&[("XINGFU__DATABASE__URL", "mysql://x")])
             .unwrap_err()
             .to_string();
         assert!(err.contains("database.url"), "{err}");
@@ -359,24 +523,32 @@ mod tests {
 
     #[test]
     fn every_documented_key_is_a_real_setting() {
-        let keys = documented_keys();
+        let keys = documented_keys(&[EXAMPLE, OTHER]);
         let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
         for expected in [
             "data_dir",
             "database.url",
             "nats.url",
             "pii.key",
+            "auth.internal_token",
             "otel.endpoint",
             "<service>.listen",
             "<service>.endpoint",
             "<service>.database.url",
+            "example.things.size",
+            "example.things.kind",
         ] {
             assert!(names.contains(&expected), "{expected} in {names:?}");
         }
+        let listen = keys.iter().find(|k| k.key == "<service>.listen").unwrap();
+        assert_eq!(
+            listen.default,
+            "example=127.0.0.1:50099, other=127.0.0.1:50098"
+        );
         // Setting each through the environment must be accepted (or fail on its value,
         // naming the key), which proves the key exists.
         for doc in &keys {
-            let env_name = doc.env.replace("<SERVICE>", "PROJECTS");
+            let env_name = doc.env.replace("<SERVICE>", "EXAMPLE");
             let value = match doc.default.split_once('=') {
                 _ if doc.default.is_empty() => "postgres://x@y/z".to_owned(),
                 Some((_, first)) if doc.key.starts_with("<service>") => {
@@ -384,11 +556,11 @@ mod tests {
                 }
                 _ => doc.default.clone(),
             };
-            let result = Settings::load_with(None, env(&[(&env_name, &value)]));
+            let result = load(&[(&env_name, &value)]).and_then(|s| s.own::<Example>().map(|_| ()));
             if let Err(err) = result {
                 assert!(
                     err.to_string()
-                        .contains(&doc.key.replace("<service>", "projects")),
+                        .contains(&doc.key.replace("<service>", "example")),
                     "{}: {err}",
                     doc.key
                 );
@@ -398,7 +570,7 @@ mod tests {
 
     #[test]
     fn a_missing_config_file_is_an_error() {
-        let err = Settings::load_with(Some(Path::new("/nonexistent/xingfu.toml")), env(&[]));
+        let err = Settings::load_with(Some(Path::new("/nonexistent/xingfu.toml")), &[], env(&[]));
         assert!(err.is_err());
     }
 }

@@ -1,7 +1,6 @@
 //! The sections of the configuration, one type each; `defaults.toml` documents each key.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -70,74 +69,13 @@ pub struct PiiSettings {
     pub key: Option<Secret>,
 }
 
-/// Who may call xingfu.
+/// How the suite's own parts trust each other.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// The token the services require from the gateway (at least 32 characters); unset
     /// means `<data_dir>/internal-token`, generated once.
     pub internal_token: Option<Secret>,
-    /// The gateway's API keys (TOML, hashes only); unset means `<data_dir>/api-keys.toml`,
-    /// created with a first admin key when missing.
-    pub keys_file: Option<PathBuf>,
-    /// The gateway's policy: each caller's scopes (TOML); unset means
-    /// `<data_dir>/policy.toml`, created granting the first admin everything.
-    pub policy_file: Option<PathBuf>,
-    /// A JWKS file whose RS256/ES256 keys sign the bearer tokens the gateway accepts;
-    /// unset means no bearer tokens.
-    pub jwks_file: Option<PathBuf>,
-    /// The issuer (`iss`) bearer tokens must name.
-    pub jwt_issuer: Option<String>,
-    /// The audience (`aud`) bearer tokens must name.
-    pub jwt_audience: Option<String>,
-    /// Seconds of clock skew allowed when checking `exp` and `nbf`.
-    #[serde(default = "default_leeway")]
-    pub jwt_leeway_secs: u64,
-    /// Milliseconds between reloads of the principals, roles and keys managed through the
-    /// API: how long a grant or a revocation made on another gateway replica takes here.
-    #[serde(default = "default_refresh_ms")]
-    pub refresh_ms: u64,
-}
-
-fn default_leeway() -> u64 {
-    60
-}
-
-fn default_refresh_ms() -> u64 {
-    1000
-}
-
-/// TLS on the gateway's gRPC port, and mutual TLS for callers with a certificate.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct TlsSettings {
-    /// The gateway's certificate chain (PEM); with `key_file`, the port speaks TLS only.
-    pub cert_file: Option<PathBuf>,
-    /// The gateway's private key (PEM).
-    pub key_file: Option<PathBuf>,
-    /// CA certificates (PEM) whose client certificates callers may present instead of a
-    /// key; each certificate's SHA-256 is named in the key file.
-    pub client_ca_file: Option<PathBuf>,
-}
-
-/// The gateway's protection of the services behind it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LimitSettings {
-    /// Calls a second per caller (a caller's `rate_per_second` in the policy wins).
-    pub rate_per_second: f64,
-    /// Calls a caller may make at once above its rate.
-    pub burst: f64,
-    /// Calls in flight through the gateway before new ones are shed (UNAVAILABLE).
-    pub max_in_flight: usize,
-    /// Milliseconds a call may take when the caller sets no deadline.
-    pub default_deadline_ms: u64,
-    /// Milliseconds a call may take at most, whatever the caller's deadline.
-    pub max_deadline_ms: u64,
-}
-
-/// The charity ledger's rules.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LedgerSettings {
-    /// Grants above this many fen need two approvers.
-    pub dual_approval_fen: i64,
 }
 
 /// OpenTelemetry export.

@@ -55,13 +55,26 @@ impl Harness {
              [[caller]]\nid = \"limited\"\nscopes = [\"*\"]\norganisation = \"org-a\"\n",
         )
         .unwrap();
-        env.settings.auth.keys_file = Some(dir.join("keys.toml"));
-        env.settings.auth.policy_file = Some(dir.join("policy.toml"));
-        env.settings.limits.max_in_flight = 1;
-        env.settings.limits.max_deadline_ms = 60_000;
+        env.settings
+            .set(
+                "gateway.auth.keys_file",
+                dir.join("keys.toml").display().to_string(),
+            )
+            .unwrap();
+        env.settings
+            .set(
+                "gateway.auth.policy_file",
+                dir.join("policy.toml").display().to_string(),
+            )
+            .unwrap();
+        env.settings.set("gateway.limits.max_in_flight", 1).unwrap();
+        env.settings
+            .set("gateway.limits.max_deadline_ms", 60_000)
+            .unwrap();
         let db = Database::open(&env.settings, crate::NAME).await.unwrap();
         db.migrate(crate::MIGRATIONS).await.unwrap();
-        let auth = Auth::load(&env.settings).unwrap();
+        let own = crate::settings::GatewaySettings::of(&env.settings).unwrap();
+        let auth = Auth::load(&env.settings.data_dir, &own.auth).unwrap();
         let (auditor, writer) = Auditor::new(db.clone(), Outbox::new(crate::NAME));
         let stop = CancellationToken::new();
         tokio::spawn(writer.run(stop.clone()));
@@ -85,7 +98,7 @@ impl Harness {
         });
         let gateway = Layers {
             upstreams: Upstreams::new(&env.settings, crate::PUBLIC_SERVICES).unwrap(),
-            limits: Limits::new(&env.settings.limits, auth.rates()),
+            limits: Limits::new(&own.limits, auth.rates()),
             auth,
             internal: InternalToken::from_value(INTERNAL),
             auditor: auditor.clone(),

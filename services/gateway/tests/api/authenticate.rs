@@ -20,8 +20,8 @@ use crate::helpers::{
 #[tokio::test]
 async fn a_fresh_install_creates_one_admin_key_readable_by_its_owner_only() {
     let mut env = TestEnv::embedded();
-    env.settings.auth.keys_file = None;
-    env.settings.auth.policy_file = None;
+    env.settings.unset("gateway.auth.keys_file").unwrap();
+    env.settings.unset("gateway.auth.policy_file").unwrap();
     let app = spawn_app(env, &[FUNDS]).await;
     let path = app.env.settings.data_dir.join("admin-api-key");
     let key = std::fs::read_to_string(&path).unwrap();
@@ -60,10 +60,21 @@ async fn bearer_tokens_are_checked_for_signature_issuer_audience_and_time() {
     text += "[[caller]]\nid = \"jwt:workshops-writer\"\nscopes = [\"workshops:write\", \"projects:read\"]\n";
     text += "[[caller]]\nid = \"jwt:wide\"\nscopes = [\"projects:*\"]\n";
     std::fs::write(&policy, text).unwrap();
-    env.settings.auth.jwks_file = Some(fixtures.join("jwks.json"));
-    env.settings.auth.jwt_issuer = Some("https://id.dongtou.test".into());
-    env.settings.auth.jwt_audience = Some("xingfu".into());
-    env.settings.auth.jwt_leeway_secs = 60;
+    env.settings
+        .set(
+            "gateway.auth.jwks_file",
+            fixtures.join("jwks.json").display().to_string(),
+        )
+        .unwrap();
+    env.settings
+        .set("gateway.auth.jwt_issuer", "https://id.dongtou.test")
+        .unwrap();
+    env.settings
+        .set("gateway.auth.jwt_audience", "xingfu")
+        .unwrap();
+    env.settings
+        .set("gateway.auth.jwt_leeway_secs", 60)
+        .unwrap();
     let app = spawn_app(env, &[PROJECTS, VOLUNTEERS]).await;
     let gateway = app.raw_channel().await;
 
@@ -284,9 +295,24 @@ async fn systems_with_a_client_certificate_call_over_mutual_tls() {
     let mut text = std::fs::read_to_string(&keys).unwrap();
     text += &format!("[[cert]]\ncaller = \"projects-reader\"\nsha256 = \"{CLIENT_CERT_SHA256}\"\n");
     std::fs::write(&keys, text).unwrap();
-    env.settings.tls.cert_file = Some(fixtures.join("server.pem"));
-    env.settings.tls.key_file = Some(fixtures.join("server-key.pem"));
-    env.settings.tls.client_ca_file = Some(fixtures.join("ca.pem"));
+    env.settings
+        .set(
+            "gateway.tls.cert_file",
+            fixtures.join("server.pem").display().to_string(),
+        )
+        .unwrap();
+    env.settings
+        .set(
+            "gateway.tls.key_file",
+            fixtures.join("server-key.pem").display().to_string(),
+        )
+        .unwrap();
+    env.settings
+        .set(
+            "gateway.tls.client_ca_file",
+            fixtures.join("ca.pem").display().to_string(),
+        )
+        .unwrap();
     let app = spawn_app(env, &[PROJECTS, FUNDS]).await;
     let addr = app.addr();
 

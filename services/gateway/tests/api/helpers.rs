@@ -146,8 +146,18 @@ pub fn write_auth(env: &mut TestEnv, dir: &Path) {
     }
     std::fs::write(dir.join("keys.toml"), keys).unwrap();
     std::fs::write(dir.join("policy.toml"), policy).unwrap();
-    env.settings.auth.keys_file = Some(dir.join("keys.toml"));
-    env.settings.auth.policy_file = Some(dir.join("policy.toml"));
+    env.settings
+        .set(
+            "gateway.auth.keys_file",
+            dir.join("keys.toml").display().to_string(),
+        )
+        .unwrap();
+    env.settings
+        .set(
+            "gateway.auth.policy_file",
+            dir.join("policy.toml").display().to_string(),
+        )
+        .unwrap();
 }
 
 /// The code a read (`write` false) or write call of `service` gets as the holder of `key`.

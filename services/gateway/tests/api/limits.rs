@@ -49,9 +49,13 @@ async fn callers_over_their_rate_are_told_when_to_retry() {
 #[tokio::test]
 async fn calls_beyond_capacity_are_shed_and_long_calls_cut_at_the_maximum_deadline() {
     let mut env = TestEnv::embedded();
-    env.settings.limits.max_in_flight = 1;
-    env.settings.limits.default_deadline_ms = 400;
-    env.settings.limits.max_deadline_ms = 400;
+    env.settings.set("gateway.limits.max_in_flight", 1).unwrap();
+    env.settings
+        .set("gateway.limits.default_deadline_ms", 400)
+        .unwrap();
+    env.settings
+        .set("gateway.limits.max_deadline_ms", 400)
+        .unwrap();
     let app = spawn_app(env, &[PROJECTS, VOLUNTEERS]).await;
     let gateway = app.channel().await;
 

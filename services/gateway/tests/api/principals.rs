@@ -362,7 +362,7 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
     // A second gateway on the same database (another replica) sees a grant made here
     // within its refresh interval, without a restart.
     let mut second = app.env.settings.clone();
-    second.auth.refresh_ms = 100;
+    second.set("gateway.auth.refresh_ms", 100).unwrap();
     for service in second.services.values_mut() {
         service.listen = "127.0.0.1:0".parse().unwrap();
     }
