@@ -4,6 +4,7 @@
 //! in-process bus.
 
 pub mod acting;
+pub mod checked;
 pub mod counters;
 pub mod date;
 pub mod db;

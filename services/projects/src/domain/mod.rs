@@ -17,22 +17,7 @@ use std::collections::HashSet;
 
 use xingfu_platform::{FieldViolation, validate};
 
-/// A directory id (organisation, community, team): 1 to 64 of `[A-Za-z0-9_-]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DirectoryId(String);
-
-impl DirectoryId {
-    /// Checks `value`; `field` names it in the violation.
-    pub fn parse(value: &str, field: &str) -> Result<Self, FieldViolation> {
-        validate::directory_id(value, field).map(Self)
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
+pub use xingfu_platform::checked::DirectoryId;
 pub use xingfu_platform::date::Date;
 
 /// A reason or comment: one line, 1 to 500 characters.
