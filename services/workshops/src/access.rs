@@ -35,6 +35,7 @@
 use sqlx::AnyConnection;
 use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 
@@ -328,13 +329,13 @@ async fn place(conn: &mut AnyConnection, record: Record<'_>) -> Result<Option<Fo
     };
     // The handlers read an id in its canonical form (any case, braces, `urn:uuid:`), so
     // the boundary must look the same record up; what is no id is the handler's to refuse.
-    let Ok(id) = uuid::Uuid::try_parse(raw).map(|id| id.to_string()) else {
+    let Ok(id) = RecordId::parse(raw, "id") else {
         return Ok(None);
     };
     let found = boundary::place(conn, held, &id).await?;
     Ok(found.map(|(owner, community)| Found {
         resource,
-        id,
+        id: id.into_string(),
         owner,
         community,
     }))

@@ -6,6 +6,7 @@ pub mod problems;
 pub mod workers;
 pub mod workshops;
 
+use xingfu_platform::checked::{DirectoryId, Line, Note};
 use xingfu_platform::named_enum;
 
 named_enum! {
@@ -25,14 +26,14 @@ named_enum! {
 /// A workshop brand and its sponsoring department.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Brand {
-    /// Id, chosen at registration.
-    pub id: String,
+    /// Id, chosen at registration (a directory id).
+    pub id: DirectoryId,
     /// Name.
-    pub name: String,
+    pub name: Line<100>,
     /// The sponsoring department, a directory id.
-    pub department_id: String,
+    pub department_id: DirectoryId,
     /// What it stands for.
-    pub description: String,
+    pub description: Note<500>,
     /// Registered, microseconds since the epoch.
     pub created_at: i64,
 }

@@ -1,6 +1,8 @@
 //! The order flow (企业送单 → 工坊派单 → 农户接单): a firm's order, split into tasks, taken
 //! in parts by workers and delivered for pay. Quantities never add up past their whole.
 
+use xingfu_platform::checked::{Line, RecordId, RequestId};
+
 /// The most units one order holds, and the most fen one unit pays.
 pub const MAX_UNITS: i64 = 10_000_000;
 
@@ -8,13 +10,13 @@ pub const MAX_UNITS: i64 = 10_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
     /// The idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// The firm.
-    pub firm: String,
+    pub firm: Line<200>,
     /// The product.
-    pub product: String,
+    pub product: Line<200>,
     /// Units.
     pub quantity: i64,
     /// Pay per unit, fen.
@@ -38,13 +40,13 @@ impl NewOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// The firm.
-    pub firm: String,
+    pub firm: Line<200>,
     /// The product.
-    pub product: String,
+    pub product: Line<200>,
     /// Units.
     pub quantity: i64,
     /// Pay per unit, fen.
@@ -63,9 +65,9 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The order.
-    pub order_id: String,
+    pub order_id: RecordId,
     /// Units.
     pub quantity: i64,
     /// Units taken.
@@ -78,11 +80,11 @@ pub struct Task {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Take {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The task.
-    pub task_id: String,
+    pub task_id: RecordId,
     /// The worker.
-    pub worker_id: String,
+    pub worker_id: RecordId,
     /// Units taken.
     pub quantity: i64,
     /// Units delivered, once delivered.

@@ -1,6 +1,7 @@
 //! The people around a workshop: commissioners (共富专员), red stewards (红色管家) and star
 //! brokers (星级经纪人), all volunteers of the register.
 
+use xingfu_platform::checked::{DirectoryId, Line, Note, RecordId, RequestId};
 use xingfu_platform::named_enum;
 
 named_enum! {
@@ -19,11 +20,11 @@ named_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     /// A workshop of this service.
-    Workshop(String),
+    Workshop(RecordId),
     /// A village or community of the directory (commissioners only).
-    Community(String),
+    Community(DirectoryId),
     /// A firm, by name (commissioners only).
-    Firm(String),
+    Firm(Line<200>),
 }
 
 impl Place {
@@ -37,9 +38,9 @@ impl Place {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAppointment {
     /// The idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The volunteer.
-    pub volunteer_id: String,
+    pub volunteer_id: RecordId,
     /// The role.
     pub role: Role,
     /// Where.
@@ -50,15 +51,15 @@ impl NewAppointment {
     /// What the request asked for, to tell a retry from a reused key.
     pub fn fingerprint(&self) -> String {
         let (kind, at) = match &self.place {
-            Place::Workshop(id) => ("workshop", id),
-            Place::Community(id) => ("community", id),
-            Place::Firm(name) => ("firm", name),
+            Place::Workshop(id) => ("workshop", id.as_str()),
+            Place::Community(id) => ("community", id.as_str()),
+            Place::Firm(name) => ("firm", name.as_str()),
         };
         xingfu_platform::validate::fingerprint([
             self.volunteer_id.as_str(),
             self.role.as_str(),
             kind,
-            at.as_str(),
+            at,
         ])
     }
 }
@@ -67,9 +68,9 @@ impl NewAppointment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The volunteer.
-    pub volunteer_id: String,
+    pub volunteer_id: RecordId,
     /// The role.
     pub role: Role,
     /// Where.
@@ -90,7 +91,7 @@ pub struct Rating {
     /// Stars, 1 to 5.
     pub stars: i64,
     /// Why.
-    pub note: String,
+    pub note: Note<500>,
     /// Rated, microseconds since the epoch.
     pub created_at: i64,
 }
@@ -101,9 +102,9 @@ pub struct ListFilters {
     /// Only this role.
     pub role: Option<Role>,
     /// Only at this workshop.
-    pub workshop_id: Option<String>,
+    pub workshop_id: Option<RecordId>,
     /// Only this volunteer.
-    pub volunteer_id: Option<String>,
+    pub volunteer_id: Option<RecordId>,
     /// Only those that hold.
     pub active_only: bool,
 }

@@ -1,5 +1,6 @@
 //! Problems raised at workshops: assigned to a commissioner, escalated, resolved.
 
+use xingfu_platform::checked::{RecordId, RequestId, Text};
 use xingfu_platform::named_enum;
 
 named_enum! {
@@ -34,13 +35,13 @@ named_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewProblem {
     /// The idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// What it is about.
     pub category: ProblemCategory,
     /// What is wrong.
-    pub description: String,
+    pub description: Text<1000>,
 }
 
 impl NewProblem {
@@ -58,21 +59,21 @@ impl NewProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// What it is about.
     pub category: ProblemCategory,
     /// What is wrong.
-    pub description: String,
+    pub description: Text<1000>,
     /// Where it stands.
     pub status: ProblemStatus,
     /// The commissioner on it.
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<RecordId>,
     /// How it was solved.
-    pub resolution: Option<String>,
+    pub resolution: Option<Text<1000>>,
     /// Why it was escalated.
-    pub escalation_reason: Option<String>,
+    pub escalation_reason: Option<Text<1000>>,
     /// Raised, microseconds since the epoch.
     pub created_at: i64,
     /// Resolved.

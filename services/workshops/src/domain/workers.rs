@@ -1,6 +1,7 @@
 //! Workers (务工群众) and what a workshop does for their income: the monthly income before
 //! joining, income after, and the uplift between.
 
+use xingfu_platform::checked::{Note, RecordId, RequestId};
 use xingfu_platform::date::Date;
 use xingfu_platform::named_enum;
 
@@ -25,9 +26,9 @@ pub const MAX_MONTHLY_FEN: i64 = 100_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWorker {
     /// The idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// Name.
     pub name: String,
     /// Phone, normalised.
@@ -35,7 +36,7 @@ pub struct NewWorker {
     /// ID number, normalised.
     pub id_number: String,
     /// What they did before.
-    pub background: String,
+    pub background: Note<100>,
     /// Monthly income before joining, fen.
     pub baseline_fen: i64,
     /// The day they joined.
@@ -46,9 +47,9 @@ pub struct NewWorker {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Worker {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// Name, masked.
     pub name_masked: String,
     /// Phone, masked.
@@ -58,7 +59,7 @@ pub struct Worker {
     /// Year of birth.
     pub birth_year: i64,
     /// What they did before.
-    pub background: String,
+    pub background: Note<100>,
     /// Monthly income before joining, fen.
     pub baseline_fen: i64,
     /// The day they joined.
@@ -71,9 +72,9 @@ pub struct Worker {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewIncome {
     /// The idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The worker.
-    pub worker_id: String,
+    pub worker_id: RecordId,
     /// The month, `YYYY-MM`.
     pub month: String,
     /// Amount, fen.
@@ -98,9 +99,9 @@ impl NewIncome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Income {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The worker.
-    pub worker_id: String,
+    pub worker_id: RecordId,
     /// The month.
     pub month: String,
     /// Amount, fen.

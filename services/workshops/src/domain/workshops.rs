@@ -1,5 +1,6 @@
 //! Workshops, where they stand and the support they receive.
 
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId, Text};
 use xingfu_platform::date::Date;
 use xingfu_platform::named_enum;
 
@@ -48,19 +49,19 @@ named_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWorkshop {
     /// The creator's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Name.
-    pub name: String,
+    pub name: Line<200>,
     /// The community, a directory id.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// The host firm.
-    pub host_firm: String,
+    pub host_firm: Line<200>,
     /// The sponsoring department, a directory id.
-    pub department_id: String,
+    pub department_id: DirectoryId,
     /// How it works.
     pub mode: Mode,
     /// Its brand.
-    pub brand_id: String,
+    pub brand_id: DirectoryId,
 }
 
 impl NewWorkshop {
@@ -83,7 +84,7 @@ pub struct Support {
     /// Which kind.
     pub kind: SupportKind,
     /// What was given.
-    pub description: String,
+    pub description: Text<500>,
     /// Its money value in fen; 0 when none.
     pub value_fen: i64,
     /// The day given.
@@ -94,9 +95,9 @@ pub struct Support {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSupport {
     /// The giver's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// What was given.
     pub support: Support,
 }
@@ -118,19 +119,19 @@ impl NewSupport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workshop {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// Name.
-    pub name: String,
+    pub name: Line<200>,
     /// The community.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// The host firm.
-    pub host_firm: String,
+    pub host_firm: Line<200>,
     /// The sponsoring department.
-    pub department_id: String,
+    pub department_id: DirectoryId,
     /// How it works.
     pub mode: Mode,
     /// Its brand.
-    pub brand_id: String,
+    pub brand_id: DirectoryId,
     /// Where it stands.
     pub status: WorkshopStatus,
     /// Its support package, oldest first.
@@ -149,9 +150,9 @@ pub struct ListFilters {
     /// Only this mode.
     pub mode: Option<Mode>,
     /// Only this brand.
-    pub brand_id: Option<String>,
+    pub brand_id: Option<DirectoryId>,
     /// Only this community.
-    pub community_id: Option<String>,
+    pub community_id: Option<DirectoryId>,
     /// Only this status.
     pub status: Option<WorkshopStatus>,
 }

@@ -1,11 +1,12 @@
 //! Brands and workshops: requests parsed into the domain, answers built from it.
 
+use xingfu_platform::checked::{DirectoryId, Line, Note, RecordId, RequestId, Text};
 use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
-use super::fields::{optional_id, optional_text};
+use super::fields::optional_id;
 use super::refs;
 use crate::access::Scope;
 use crate::domain::workshops::{
@@ -44,10 +45,10 @@ pub(super) async fn register_brand(
     r: pb::RegisterBrandRequest,
 ) -> Result<pb::Brand, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
-    let name = v.check(validate::single_line(&r.name, "name", 100));
-    let department = v.check(validate::directory_id(&r.department_id, "department_id"));
-    let description = optional_text(&r.description, "description", 500, &mut v);
+    let id = v.check(DirectoryId::parse(&r.id, "id"));
+    let name = v.check(Line::parse(&r.name, "name"));
+    let department = v.check(DirectoryId::parse(&r.department_id, "department_id"));
+    let description = v.check(Note::parse(&r.description, "description"));
     let (id, name, department_id, description) =
         v.finish_with((id, name, department, description))?;
     let brand = workshops
@@ -59,7 +60,9 @@ pub(super) async fn register_brand(
             created_at: now_micros(),
         })
         .await?;
-    let known = workshops.known(&[&brand.department_id], &[], &[]).await?;
+    let known = workshops
+        .known(&[brand.department_id.as_str()], &[], &[])
+        .await?;
     Ok(brand_to_proto(brand, &known))
 }
 
@@ -72,7 +75,7 @@ pub(super) async fn list_brands(
     let mut brands = workshops
         .brands(page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut brands, &page, "brands", |b| &b.id);
+    let next_page_token = paging::finish(&mut brands, &page, "brands", |b| b.id.as_str());
     let departments: Vec<&str> = brands.iter().map(|b| b.department_id.as_str()).collect();
     let known = workshops.known(&departments, &[], &[]).await?;
     Ok(pb::ListBrandsResponse {
@@ -90,13 +93,13 @@ pub(super) async fn create(
     r: pb::CreateWorkshopRequest,
 ) -> Result<pb::Workshop, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let name = v.check(validate::single_line(&r.name, "name", 200));
-    let community = v.check(validate::directory_id(&r.community_id, "community_id"));
-    let host_firm = v.check(validate::single_line(&r.host_firm, "host_firm", 200));
-    let department = v.check(validate::directory_id(&r.department_id, "department_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let name = v.check(Line::parse(&r.name, "name"));
+    let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
+    let host_firm = v.check(Line::parse(&r.host_firm, "host_firm"));
+    let department = v.check(DirectoryId::parse(&r.department_id, "department_id"));
     let mode = v.check(validate::required(mode_from_proto(r.mode, "mode"), "mode"));
-    let brand = v.check(validate::directory_id(&r.brand_id, "brand_id"));
+    let brand = v.check(DirectoryId::parse(&r.brand_id, "brand_id"));
     let (request_id, name, community_id, host_firm, department_id, mode, brand_id) = v
         .finish_with((
             request_id, name, community, host_firm, department, mode, brand,
@@ -120,7 +123,7 @@ pub(super) async fn get(
     workshops: &Workshops,
     r: pb::GetWorkshopRequest,
 ) -> Result<pb::Workshop, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     answer(workshops, workshops.workshop(&id).await?).await
 }
 
@@ -133,8 +136,8 @@ pub(super) async fn list(
     let mut v = Violations::default();
     let filters = ListFilters {
         mode: v.check(mode_from_proto(r.mode, "mode")).flatten(),
-        brand_id: optional_id(&r.brand_id, "brand_id", &mut v),
-        community_id: optional_id(&r.community_id, "community_id", &mut v),
+        brand_id: optional_id(&r.brand_id, "brand_id", DirectoryId::parse, &mut v),
+        community_id: optional_id(&r.community_id, "community_id", DirectoryId::parse, &mut v),
         status: v.check(status_from_proto(r.status, "status")).flatten(),
     };
     v.finish()?;
@@ -143,7 +146,7 @@ pub(super) async fn list(
     let mut found = workshops
         .workshops(&filters, scope, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut found, &page, &key, |w| &w.id);
+    let next_page_token = paging::finish(&mut found, &page, &key, |w| w.id.as_str());
     let known = known_of(workshops, &found).await?;
     Ok(pb::ListWorkshopsResponse {
         workshops: found
@@ -160,12 +163,12 @@ pub(super) async fn change_status(
     r: pb::ChangeWorkshopStatusRequest,
 ) -> Result<pb::Workshop, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
+    let id = v.check(RecordId::parse(&r.id, "id"));
     let status = v.check(validate::required(
         status_from_proto(r.status, "status"),
         "status",
     ));
-    let reason = optional_text(&r.reason, "reason", 500, &mut v);
+    let reason = v.check(Note::parse(&r.reason, "reason"));
     let (id, status, reason) = v.finish_with((id, status, reason))?;
     answer(
         workshops,
@@ -180,13 +183,13 @@ pub(super) async fn give_support(
     r: pb::GiveSupportRequest,
 ) -> Result<pb::Workshop, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let workshop = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let workshop = v.check(RecordId::parse(&r.workshop_id, "workshop_id"));
     let kind = v.check(validate::required(
         support_from_proto(r.kind, "kind"),
         "kind",
     ));
-    let description = v.check(validate::text(&r.description, "description", 500));
+    let description = v.check(Text::parse(&r.description, "description"));
     if !(0..=MAX_SUPPORT_FEN).contains(&r.value_fen) {
         v.add("value_fen", format!("must be 0 to {MAX_SUPPORT_FEN}"));
     }
@@ -221,9 +224,9 @@ async fn known_of(workshops: &Workshops, found: &[Workshop]) -> Result<Known, Er
 fn brand_to_proto(b: Brand, known: &Known) -> pb::Brand {
     pb::Brand {
         department: refs::organisation(known, &b.department_id),
-        id: b.id,
-        name: b.name,
-        description: b.description,
+        id: b.id.into_string(),
+        name: b.name.into_string(),
+        description: b.description.into_string(),
         create_time: Some(to_timestamp(b.created_at)),
     }
 }
@@ -232,18 +235,18 @@ fn workshop_to_proto(w: Workshop, known: &Known) -> pb::Workshop {
     pb::Workshop {
         community: refs::community(known, &w.community_id),
         department: refs::organisation(known, &w.department_id),
-        id: w.id,
-        name: w.name,
-        host_firm: w.host_firm,
+        id: w.id.into_string(),
+        name: w.name.into_string(),
+        host_firm: w.host_firm.into_string(),
         mode: mode_to_proto(w.mode) as i32,
-        brand_id: w.brand_id,
+        brand_id: w.brand_id.into_string(),
         status: status_to_proto(w.status) as i32,
         support: w
             .support
             .into_iter()
             .map(|s| pb::Support {
                 kind: support_to_proto(s.kind) as i32,
-                description: s.description,
+                description: s.description.into_string(),
                 value: (s.value_fen > 0).then(|| Money::cny(s.value_fen)),
                 given_on: Some(s.given_on.into()),
             })

@@ -1,22 +1,18 @@
-//! Request fields parsed alike wherever they appear: optional text, optional ids.
+//! Request fields parsed alike wherever they appear: optional id filters.
 
-use xingfu_platform::{Violations, validate};
+use xingfu_platform::{FieldViolation, Violations};
 
-/// Optional free text, up to `max` characters.
-pub(super) fn optional_text(
+/// An optional id filter: `None` when empty, else checked with `parse`
+/// (`RecordId::parse`, `DirectoryId::parse`).
+pub(super) fn optional_id<T>(
     value: &str,
     field: &str,
-    max: usize,
+    parse: fn(&str, &str) -> Result<T, FieldViolation>,
     v: &mut Violations,
-) -> Option<String> {
-    v.check(validate::multi_line(value, field, max))
-}
-
-/// An optional directory-form id filter.
-pub(super) fn optional_id(value: &str, field: &str, v: &mut Violations) -> Option<String> {
+) -> Option<T> {
     if value.is_empty() {
         None
     } else {
-        v.check(validate::directory_id(value, field))
+        v.check(parse(value, field))
     }
 }

@@ -1,7 +1,8 @@
 //! The order flow: requests parsed into the domain, answers built from it.
 
+use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
-use xingfu_platform::{Error, Violations, validate};
+use xingfu_platform::{Error, Violations};
 use xingfu_proto::common::Money;
 use xingfu_proto::workshops as pb;
 
@@ -14,10 +15,10 @@ pub(super) async fn place(
     r: pb::PlaceOrderRequest,
 ) -> Result<pb::Order, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let workshop = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
-    let firm = v.check(validate::single_line(&r.firm, "firm", 200));
-    let product = v.check(validate::single_line(&r.product, "product", 200));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let workshop = v.check(RecordId::parse(&r.workshop_id, "workshop_id"));
+    let firm = v.check(Line::parse(&r.firm, "firm"));
+    let product = v.check(Line::parse(&r.product, "product"));
     units(r.quantity, "quantity", &mut v);
     units(r.unit_pay_fen, "unit_pay_fen", &mut v);
     let (request_id, workshop_id, firm, product) =
@@ -37,7 +38,7 @@ pub(super) async fn place(
 
 /// GetOrder.
 pub(super) async fn get(workshops: &Workshops, r: pb::GetOrderRequest) -> Result<pb::Order, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     Ok(order_to_proto(workshops.order(&id).await?))
 }
 
@@ -47,8 +48,8 @@ pub(super) async fn dispatch(
     r: pb::DispatchTaskRequest,
 ) -> Result<pb::Task, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let order = v.check(validate::uuid(&r.order_id, "order_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let order = v.check(RecordId::parse(&r.order_id, "order_id"));
     units(r.quantity, "quantity", &mut v);
     let (request_id, order) = v.finish_with((request_id, order))?;
     let task = workshops
@@ -60,9 +61,9 @@ pub(super) async fn dispatch(
 /// TakeTask.
 pub(super) async fn take(workshops: &Workshops, r: pb::TakeTaskRequest) -> Result<pb::Take, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let task = v.check(validate::uuid(&r.task_id, "task_id"));
-    let worker = v.check(validate::uuid(&r.worker_id, "worker_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let task = v.check(RecordId::parse(&r.task_id, "task_id"));
+    let worker = v.check(RecordId::parse(&r.worker_id, "worker_id"));
     units(r.quantity, "quantity", &mut v);
     let (request_id, task, worker) = v.finish_with((request_id, task, worker))?;
     let take = workshops
@@ -77,7 +78,7 @@ pub(super) async fn deliver(
     r: pb::DeliverTakeRequest,
 ) -> Result<pb::Take, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.take_id, "take_id"));
+    let id = v.check(RecordId::parse(&r.take_id, "take_id"));
     if r.delivered < 0 {
         v.add("delivered", "must not be negative");
     }
@@ -94,10 +95,10 @@ fn units(value: i64, field: &str, v: &mut Violations) {
 
 fn order_to_proto(o: Order) -> pb::Order {
     pb::Order {
-        id: o.id,
-        workshop_id: o.workshop_id,
-        firm: o.firm,
-        product: o.product,
+        id: o.id.into_string(),
+        workshop_id: o.workshop_id.into_string(),
+        firm: o.firm.into_string(),
+        product: o.product.into_string(),
         quantity: o.quantity,
         unit_pay: Some(Money::cny(o.unit_pay_fen)),
         dispatched: o.dispatched,
@@ -109,8 +110,8 @@ fn order_to_proto(o: Order) -> pb::Order {
 
 fn task_to_proto(t: Task) -> pb::Task {
     pb::Task {
-        id: t.id,
-        order_id: t.order_id,
+        id: t.id.into_string(),
+        order_id: t.order_id.into_string(),
         quantity: t.quantity,
         taken: t.taken,
         create_time: Some(to_timestamp(t.created_at)),
@@ -119,9 +120,9 @@ fn task_to_proto(t: Task) -> pb::Task {
 
 fn take_to_proto(t: Take) -> pb::Take {
     pb::Take {
-        id: t.id,
-        task_id: t.task_id,
-        worker_id: t.worker_id,
+        id: t.id.into_string(),
+        task_id: t.task_id.into_string(),
+        worker_id: t.worker_id.into_string(),
         quantity: t.quantity,
         delivered: t.delivered.unwrap_or(0),
         pay: t.pay_fen.map(Money::cny),

@@ -1,11 +1,12 @@
 //! Appointments and broker ratings: requests parsed into the domain, answers built from it.
 
+use xingfu_platform::checked::{DirectoryId, Line, Note, RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::workshops as pb;
 
-use super::fields::optional_text;
+use super::fields::optional_id;
 use super::refs;
 use crate::access::Scope;
 use crate::domain::people::{Appointment, ListFilters, NewAppointment, Place, Role};
@@ -23,8 +24,8 @@ pub(super) async fn appoint(
     r: pb::AppointRequest,
 ) -> Result<pb::Appointment, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let volunteer = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let volunteer = v.check(RecordId::parse(&r.volunteer_id, "volunteer_id"));
     let role = v.check(validate::required(role_from_proto(r.role, "role"), "role"));
     let place = match (
         r.workshop_id.is_empty(),
@@ -32,14 +33,12 @@ pub(super) async fn appoint(
         r.firm.trim().is_empty(),
     ) {
         (false, true, true) => v
-            .check(validate::uuid(&r.workshop_id, "workshop_id"))
+            .check(RecordId::parse(&r.workshop_id, "workshop_id"))
             .map(Place::Workshop),
         (true, false, true) => v
-            .check(validate::directory_id(&r.community_id, "community_id"))
+            .check(DirectoryId::parse(&r.community_id, "community_id"))
             .map(Place::Community),
-        (true, true, false) => v
-            .check(validate::single_line(&r.firm, "firm", 200))
-            .map(Place::Firm),
+        (true, true, false) => v.check(Line::parse(&r.firm, "firm")).map(Place::Firm),
         _ => {
             v.add(
                 "workshop_id",
@@ -66,7 +65,7 @@ pub(super) async fn end(
     workshops: &Workshops,
     r: pb::EndAppointmentRequest,
 ) -> Result<pb::Appointment, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     answer(workshops, workshops.end_appointment(&id).await?).await
 }
 
@@ -77,15 +76,10 @@ pub(super) async fn list(
     scope: &Scope,
 ) -> Result<pb::ListAppointmentsResponse, Error> {
     let mut v = Violations::default();
-    let optional_uuid = |value: &str, field: &str, v: &mut Violations| {
-        (!value.is_empty())
-            .then(|| v.check(validate::uuid(value, field)))
-            .flatten()
-    };
     let filters = ListFilters {
         role: v.check(role_from_proto(r.role, "role")).flatten(),
-        workshop_id: optional_uuid(&r.workshop_id, "workshop_id", &mut v),
-        volunteer_id: optional_uuid(&r.volunteer_id, "volunteer_id", &mut v),
+        workshop_id: optional_id(&r.workshop_id, "workshop_id", RecordId::parse, &mut v),
+        volunteer_id: optional_id(&r.volunteer_id, "volunteer_id", RecordId::parse, &mut v),
         active_only: r.active_only,
     };
     v.finish()?;
@@ -94,7 +88,7 @@ pub(super) async fn list(
     let mut found = workshops
         .appointments(&filters, scope, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut found, &page, &key, |a| &a.id);
+    let next_page_token = paging::finish(&mut found, &page, &key, |a| a.id.as_str());
     let known = known_of(workshops, &found).await?;
     Ok(pb::ListAppointmentsResponse {
         appointments: found
@@ -111,15 +105,15 @@ pub(super) async fn rate(
     r: pb::RateBrokerRequest,
 ) -> Result<pb::Appointment, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let id = v.check(validate::uuid(&r.appointment_id, "appointment_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let id = v.check(RecordId::parse(&r.appointment_id, "appointment_id"));
     if !(1..=5).contains(&r.stars) {
         v.add("stars", "must be 1 to 5");
     }
-    let note = optional_text(&r.note, "note", 500, &mut v);
+    let note = v.check(Note::parse(&r.note, "note"));
     let (request_id, id, note) = v.finish_with((request_id, id, note))?;
     let rated = workshops
-        .rate_broker(&request_id, &id, i64::from(r.stars), &note)
+        .rate_broker(&request_id, &id, i64::from(r.stars), note)
         .await?;
     answer(workshops, rated).await
 }
@@ -129,18 +123,18 @@ pub(super) async fn ratings(
     workshops: &Workshops,
     r: pb::ListBrokerRatingsRequest,
 ) -> Result<pb::ListBrokerRatingsResponse, Error> {
-    let id = validate::uuid(&r.appointment_id, "appointment_id")?;
-    let page = paging::parse(r.page.as_ref(), &id, "page")?;
+    let id = RecordId::parse(&r.appointment_id, "appointment_id")?;
+    let page = paging::parse(r.page.as_ref(), id.as_str(), "page")?;
     let mut found = workshops
         .broker_ratings(&id, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut found, &page, &id, |(key, _)| key);
+    let next_page_token = paging::finish(&mut found, &page, id.as_str(), |(key, _)| key.as_str());
     Ok(pb::ListBrokerRatingsResponse {
         ratings: found
             .into_iter()
             .map(|(_, rating)| pb::BrokerRating {
                 stars: i32::try_from(rating.stars).unwrap_or(0),
-                note: rating.note,
+                note: rating.note.into_string(),
                 create_time: Some(to_timestamp(rating.created_at)),
             })
             .collect(),
@@ -160,13 +154,13 @@ async fn known_of(workshops: &Workshops, found: &[Appointment]) -> Result<Known,
 
 fn appointment_to_proto(a: Appointment, known: &Known) -> pb::Appointment {
     let (workshop_id, community_id, firm) = match a.place {
-        Place::Workshop(id) => (id, String::new(), String::new()),
-        Place::Community(id) => (String::new(), id, String::new()),
-        Place::Firm(name) => (String::new(), String::new(), name),
+        Place::Workshop(id) => (id.into_string(), String::new(), String::new()),
+        Place::Community(id) => (String::new(), id.into_string(), String::new()),
+        Place::Firm(name) => (String::new(), String::new(), name.into_string()),
     };
     pb::Appointment {
         volunteer: refs::volunteer(known, &a.volunteer_id),
-        id: a.id,
+        id: a.id.into_string(),
         role: role_to_proto(a.role) as i32,
         workshop_id,
         community_id,

@@ -1,6 +1,7 @@
 //! Workers and income: requests parsed into the domain, answers built from it. Violations
 //! name fields, never echo values: the values are personal data.
 
+use xingfu_platform::checked::{Note, RecordId, RequestId};
 use xingfu_platform::date::Date;
 use xingfu_platform::pii::{parse_id_number, parse_phone};
 use xingfu_platform::time::to_timestamp;
@@ -8,7 +9,6 @@ use xingfu_platform::{Error, Violations, enum_map, paging, validate};
 use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
-use super::fields::optional_text;
 use crate::domain::parse_month;
 use crate::domain::workers::{
     IncomeSource, MAX_MONTHLY_FEN, NewIncome, NewWorker, Worker, mean_floor,
@@ -28,12 +28,13 @@ pub(super) async fn enrol(
     r: pb::EnrolWorkerRequest,
 ) -> Result<pb::Worker, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let workshop = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let workshop = v.check(RecordId::parse(&r.workshop_id, "workshop_id"));
+    // Personal data keeps its own types (sealed before it is stored): a name stays a String.
     let name = v.check(validate::single_line(&r.name, "name", 50));
     let phone = v.check(parse_phone(&r.phone, "phone"));
     let id_number = v.check(parse_id_number(&r.id_number, "id_number"));
-    let background = optional_text(&r.background, "background", 100, &mut v);
+    let background = v.check(Note::parse(&r.background, "background"));
     if !(0..=MAX_MONTHLY_FEN).contains(&r.baseline_monthly_income_fen) {
         v.add(
             "baseline_monthly_income_fen",
@@ -68,7 +69,7 @@ pub(super) async fn get(
     workshops: &Workshops,
     r: pb::GetWorkerRequest,
 ) -> Result<pb::Worker, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     Ok(worker_to_proto(workshops.worker(&id).await?))
 }
 
@@ -77,12 +78,12 @@ pub(super) async fn list(
     workshops: &Workshops,
     r: pb::ListWorkersRequest,
 ) -> Result<pb::ListWorkersResponse, Error> {
-    let workshop = validate::uuid(&r.workshop_id, "workshop_id")?;
-    let page = paging::parse(r.page.as_ref(), &workshop, "page")?;
+    let workshop = RecordId::parse(&r.workshop_id, "workshop_id")?;
+    let page = paging::parse(r.page.as_ref(), workshop.as_str(), "page")?;
     let mut found = workshops
         .workers(&workshop, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut found, &page, &workshop, |w| &w.id);
+    let next_page_token = paging::finish(&mut found, &page, workshop.as_str(), |w| w.id.as_str());
     Ok(pb::ListWorkersResponse {
         workers: found.into_iter().map(worker_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -95,12 +96,12 @@ pub(super) async fn record_income(
     r: pb::RecordIncomeRequest,
 ) -> Result<pb::IncomeRecord, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
     // Delivered takes record their pay under `take:<id>`: the prefix is the service's.
     if r.request_id.starts_with("take:") {
         v.add("request_id", "must not start with \"take:\"");
     }
-    let worker = v.check(validate::uuid(&r.worker_id, "worker_id"));
+    let worker = v.check(RecordId::parse(&r.worker_id, "worker_id"));
     let month = parse_month(&r.month);
     if month.is_none() {
         v.add("month", "must be a month such as 2026-10");
@@ -124,8 +125,8 @@ pub(super) async fn record_income(
         })
         .await?;
     Ok(pb::IncomeRecord {
-        id: income.id,
-        worker_id: income.worker_id,
+        id: income.id.into_string(),
+        worker_id: income.worker_id.into_string(),
         month: income.month,
         amount: Some(Money::cny(income.amount_fen)),
         source: source_to_proto(income.source) as i32,
@@ -139,12 +140,12 @@ pub(super) async fn worker_income(
     r: pb::GetWorkerIncomeRequest,
 ) -> Result<pb::WorkerIncome, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.worker_id, "worker_id"));
+    let id = v.check(RecordId::parse(&r.worker_id, "worker_id"));
     year(r.year, &mut v);
     let id = v.finish_with(id)?;
     let (worker, uplift) = workshops.worker_income(&id, r.year).await?;
     Ok(pb::WorkerIncome {
-        worker_id: worker.id,
+        worker_id: worker.id.into_string(),
         year: r.year,
         months: uplift
             .months
@@ -166,13 +167,13 @@ pub(super) async fn workshop_income(
     r: pb::GetWorkshopIncomeRequest,
 ) -> Result<pb::WorkshopIncome, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.workshop_id, "workshop_id"));
+    let id = v.check(RecordId::parse(&r.workshop_id, "workshop_id"));
     year(r.year, &mut v);
     let id = v.finish_with(id)?;
     let (beneficiaries, uplifts) = workshops.workshop_income(&id, r.year).await?;
     let averages: Vec<i64> = uplifts.iter().filter_map(|u| u.average_monthly()).collect();
     Ok(pb::WorkshopIncome {
-        workshop_id: id,
+        workshop_id: id.into_string(),
         year: r.year,
         beneficiaries,
         earning_workers: i64::try_from(uplifts.len()).unwrap_or(i64::MAX),
@@ -189,13 +190,13 @@ fn year(value: i32, v: &mut Violations) {
 
 fn worker_to_proto(w: Worker) -> pb::Worker {
     pb::Worker {
-        id: w.id,
-        workshop_id: w.workshop_id,
+        id: w.id.into_string(),
+        workshop_id: w.workshop_id.into_string(),
         name_masked: w.name_masked,
         phone_masked: w.phone_masked,
         id_number_masked: w.id_number_masked,
         birth_year: i32::try_from(w.birth_year).unwrap_or(0),
-        background: w.background,
+        background: w.background.into_string(),
         baseline_monthly_income: Some(Money::cny(w.baseline_fen)),
         joined_on: Some(w.joined_on.into()),
         create_time: Some(to_timestamp(w.created_at)),

@@ -15,7 +15,9 @@ impl Workshops {
         match store::insert(&mut tx, &brand).await? {
             Registered::New => {
                 let event = pb::BrandRegistered::from(&brand);
-                self.outbox.enqueue(&mut tx, &brand.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, brand.id.as_str(), &event)
+                    .await?;
                 COUNTERS.bump(&mut tx, "brands", "all", 1).await?;
                 self.outbox.commit(tx).await?;
                 Ok(brand)
@@ -26,12 +28,12 @@ impl Workshops {
             }
             Registered::IdTaken(_) => Err(Error::AlreadyExists {
                 resource: "brand",
-                id: brand.id.clone(),
+                id: brand.id.to_string(),
                 message: "a different brand is registered under this id".into(),
             }),
             Registered::DepartmentTaken(other) => Err(Error::AlreadyExists {
                 resource: "brand",
-                id: brand.department_id.clone(),
+                id: brand.department_id.to_string(),
                 message: format!(
                     "the department sponsors brand {} already: one department, one product",
                     other.id

@@ -15,6 +15,7 @@ mod workers;
 mod workshops;
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
@@ -41,8 +42,8 @@ impl Workshops {
 }
 
 /// The workshop `id`, NOT_FOUND when there is none.
-async fn workshop(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Workshop, Error> {
+async fn workshop(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Workshop, Error> {
     workshop_store::get(conn, id)
         .await?
-        .ok_or_else(|| Error::not_found("workshop", id))
+        .ok_or_else(|| Error::not_found("workshop", id.as_str()))
 }

@@ -2,6 +2,7 @@
 //! workers (农户接单) and delivered for pay that becomes their income.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::date::Date;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
@@ -23,7 +24,11 @@ impl Workshops {
             return if used == new.fingerprint() {
                 Ok(order)
             } else {
-                Err(Error::reused_key("order request", &new.request_id, "order"))
+                Err(Error::reused_key(
+                    "order request",
+                    new.request_id.as_str(),
+                    "order",
+                ))
             };
         }
         let at = workshop(&mut tx, &new.workshop_id).await?;
@@ -34,11 +39,13 @@ impl Workshops {
                 format!("the workshop is {}", at.status.as_str()),
             ));
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(order) => {
                 let event = pb::OrderPlaced::from(&order);
-                self.outbox.enqueue(&mut tx, &order.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, order.id.as_str(), &event)
+                    .await?;
                 COUNTERS.bump(&mut tx, "orders", "all", 1).await?;
                 self.outbox.commit(tx).await?;
                 Ok(order)
@@ -47,14 +54,16 @@ impl Workshops {
                 tx.rollback().await?;
                 Ok(order)
             }
-            Keyed::Existing(..) => {
-                Err(Error::reused_key("order request", &new.request_id, "order"))
-            }
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "order request",
+                new.request_id.as_str(),
+                "order",
+            )),
         }
     }
 
     /// The order `id` with its tasks.
-    pub async fn order(&self, id: &str) -> Result<Order, Error> {
+    pub async fn order(&self, id: &RecordId) -> Result<Order, Error> {
         let mut conn = self.db.pool().acquire().await?;
         order(&mut conn, id).await
     }
@@ -62,14 +71,15 @@ impl Workshops {
     /// Splits `quantity` units of an order into a task; a retry returns the first.
     pub async fn dispatch_task(
         &self,
-        request_id: &str,
-        order_id: &str,
+        request_id: &RequestId,
+        order_id: &RecordId,
         quantity: i64,
     ) -> Result<Task, Error> {
-        let fingerprint = xingfu_platform::validate::fingerprint([order_id, &quantity.to_string()]);
+        let fingerprint =
+            xingfu_platform::validate::fingerprint([order_id.as_str(), &quantity.to_string()]);
         let mut tx = self.db.begin().await?;
         let placed = order(&mut tx, order_id).await?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let task = store::insert_task(
             &mut tx,
             &id,
@@ -90,7 +100,9 @@ impl Workshops {
                     ));
                 }
                 let event = pb::TaskDispatched::from(&task);
-                self.outbox.enqueue(&mut tx, order_id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, order_id.as_str(), &event)
+                    .await?;
                 self.outbox.commit(tx).await?;
                 Ok(task)
             }
@@ -98,7 +110,11 @@ impl Workshops {
                 tx.rollback().await?;
                 Ok(task)
             }
-            Keyed::Existing(..) => Err(Error::reused_key("task request", request_id, "task")),
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "task request",
+                request_id.as_str(),
+                "task",
+            )),
         }
     }
 
@@ -106,25 +122,32 @@ impl Workshops {
     /// the first take.
     pub async fn take_task(
         &self,
-        request_id: &str,
-        task_id: &str,
-        worker_id: &str,
+        request_id: &RequestId,
+        task_id: &RecordId,
+        worker_id: &RecordId,
         quantity: i64,
     ) -> Result<Take, Error> {
-        let fingerprint =
-            xingfu_platform::validate::fingerprint([task_id, worker_id, &quantity.to_string()]);
+        let fingerprint = xingfu_platform::validate::fingerprint([
+            task_id.as_str(),
+            worker_id.as_str(),
+            &quantity.to_string(),
+        ]);
         let mut tx = self.db.begin().await?;
         if let Some((take, used)) = store::take_by_request(&mut tx, request_id).await? {
             tx.rollback().await?;
             return if used == fingerprint {
                 Ok(take)
             } else {
-                Err(Error::reused_key("take request", request_id, "take"))
+                Err(Error::reused_key(
+                    "take request",
+                    request_id.as_str(),
+                    "take",
+                ))
             };
         }
         let task = store::task(&mut tx, task_id)
             .await?
-            .ok_or_else(|| Error::not_found("task", task_id))?;
+            .ok_or_else(|| Error::not_found("task", task_id.as_str()))?;
         let placed = order(&mut tx, &task.order_id).await?;
         let taker = worker(&mut tx, worker_id).await?;
         if taker.workshop_id != placed.workshop_id {
@@ -141,9 +164,9 @@ impl Workshops {
             return Err(exhausted("tasks", task_id, left));
         }
         let take = Take {
-            id: uuid::Uuid::now_v7().to_string(),
-            task_id: task_id.to_owned(),
-            worker_id: worker_id.to_owned(),
+            id: RecordId::generate(),
+            task_id: task_id.clone(),
+            worker_id: worker_id.clone(),
             quantity,
             delivered: None,
             pay_fen: None,
@@ -158,20 +181,26 @@ impl Workshops {
                 let mut conn = self.db.pool().acquire().await?;
                 return match store::take_by_request(&mut conn, request_id).await? {
                     Some((take, used)) if used == fingerprint => Ok(take),
-                    _ => Err(Error::reused_key("take request", request_id, "take")),
+                    _ => Err(Error::reused_key(
+                        "take request",
+                        request_id.as_str(),
+                        "take",
+                    )),
                 };
             }
             other => other?,
         }
         let event = pb::TaskTaken::from(&take);
-        self.outbox.enqueue(&mut tx, task_id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, task_id.as_str(), &event)
+            .await?;
         self.outbox.commit(tx).await?;
         Ok(take)
     }
 
     /// The worker delivers `delivered` of the units they took: the pay becomes their
     /// income for this month. Delivering again changes nothing.
-    pub async fn deliver_take(&self, take_id: &str, delivered: i64) -> Result<Take, Error> {
+    pub async fn deliver_take(&self, take_id: &RecordId, delivered: i64) -> Result<Take, Error> {
         let mut tx = self.db.begin().await?;
         let current = take(&mut tx, take_id).await?;
         if current.delivered.is_some() {
@@ -186,7 +215,7 @@ impl Workshops {
         }
         let task = store::task(&mut tx, &current.task_id)
             .await?
-            .ok_or_else(|| Error::not_found("task", &current.task_id))?;
+            .ok_or_else(|| Error::not_found("task", current.task_id.as_str()))?;
         let placed = order(&mut tx, &task.order_id).await?;
         let pay_fen = pay(delivered, placed.unit_pay_fen)
             .ok_or_else(|| Error::invalid("delivered", "the pay is too large"))?;
@@ -198,12 +227,12 @@ impl Workshops {
         let earner = worker(&mut tx, &current.worker_id).await?;
         if pay_fen > 0 {
             let month = Date::today().month_key();
-            let income = piecework(take_id, &earner.id, month, pay_fen);
+            let income = piecework(take_id, &earner.id, month, pay_fen)?;
             self.add_income(&mut tx, &earner, &income).await?;
         }
         let event = events::take_delivered(&current, delivered, pay_fen);
         self.outbox
-            .enqueue(&mut tx, &current.task_id, &event)
+            .enqueue(&mut tx, current.task_id.as_str(), &event)
             .await?;
         COUNTERS
             .bump(&mut tx, "units", "delivered", delivered)
@@ -214,26 +243,26 @@ impl Workshops {
     }
 
     /// The take `id`.
-    pub async fn take(&self, id: &str) -> Result<Take, Error> {
+    pub async fn take(&self, id: &RecordId) -> Result<Take, Error> {
         let mut conn = self.db.pool().acquire().await?;
         take(&mut conn, id).await
     }
 }
 
-async fn order(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Order, Error> {
+async fn order(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Order, Error> {
     store::get(conn, id)
         .await?
-        .ok_or_else(|| Error::not_found("order", id))
+        .ok_or_else(|| Error::not_found("order", id.as_str()))
 }
 
-async fn take(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Take, Error> {
+async fn take(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Take, Error> {
     store::take(conn, id)
         .await?
-        .ok_or_else(|| Error::not_found("take", id))
+        .ok_or_else(|| Error::not_found("take", id.as_str()))
 }
 
 /// FAILED_PRECONDITION: fewer units are left than asked for.
-fn exhausted(collection: &str, id: &str, left: i64) -> Error {
+fn exhausted(collection: &str, id: &RecordId, left: i64) -> Error {
     Error::precondition(
         "QUANTITY_EXHAUSTED",
         format!("{collection}/{id}"),

@@ -1,6 +1,7 @@
 //! Appointing commissioners, red stewards and star brokers, and rating brokers.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{Note, RecordId, RequestId};
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
@@ -24,12 +25,12 @@ impl Workshops {
         if let Place::Workshop(id) = &new.place {
             workshop(&mut tx, id).await?;
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(appointment) => {
                 let event = pb::PersonAppointed::from(&appointment);
                 self.outbox
-                    .enqueue(&mut tx, &appointment.id, &event)
+                    .enqueue(&mut tx, appointment.id.as_str(), &event)
                     .await?;
                 self.outbox.commit(tx).await?;
                 Ok(appointment)
@@ -40,14 +41,14 @@ impl Workshops {
             }
             Keyed::Existing(..) => Err(Error::reused_key(
                 "appointment request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "appointment",
             )),
         }
     }
 
     /// Ends an appointment; again changes nothing.
-    pub async fn end_appointment(&self, id: &str) -> Result<Appointment, Error> {
+    pub async fn end_appointment(&self, id: &RecordId) -> Result<Appointment, Error> {
         let mut tx = self.db.begin().await?;
         let current = appointment(&mut tx, id).await?;
         if !store::end(&mut tx, id, now_micros()).await? {
@@ -55,14 +56,14 @@ impl Workshops {
             return self.appointment(id).await;
         }
         let event = pb::AppointmentEnded::from(&current);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         let ended = appointment(&mut tx, id).await?;
         self.outbox.commit(tx).await?;
         Ok(ended)
     }
 
     /// The appointment `id`.
-    pub async fn appointment(&self, id: &str) -> Result<Appointment, Error> {
+    pub async fn appointment(&self, id: &RecordId) -> Result<Appointment, Error> {
         let mut conn = self.db.pool().acquire().await?;
         appointment(&mut conn, id).await
     }
@@ -82,13 +83,16 @@ impl Workshops {
     /// Rates a current star broker; a retry changes nothing.
     pub async fn rate_broker(
         &self,
-        request_id: &str,
-        appointment_id: &str,
+        request_id: &RequestId,
+        appointment_id: &RecordId,
         stars: i64,
-        note: &str,
+        note: Note<500>,
     ) -> Result<Appointment, Error> {
-        let fingerprint =
-            xingfu_platform::validate::fingerprint([appointment_id, &stars.to_string(), note]);
+        let fingerprint = xingfu_platform::validate::fingerprint([
+            appointment_id.as_str(),
+            &stars.to_string(),
+            note.as_str(),
+        ]);
         let mut tx = self.db.begin().await?;
         // A retry answers as the first call did, even if the broker has since left.
         if let Some(used) = store::rating_request(&mut tx, request_id).await? {
@@ -96,7 +100,11 @@ impl Workshops {
             return if used == fingerprint {
                 self.appointment(appointment_id).await
             } else {
-                Err(Error::reused_key("rating request", request_id, "rating"))
+                Err(Error::reused_key(
+                    "rating request",
+                    request_id.as_str(),
+                    "rating",
+                ))
             };
         }
         let current = appointment(&mut tx, appointment_id).await?;
@@ -109,13 +117,15 @@ impl Workshops {
         }
         let rating = Rating {
             stars,
-            note: note.to_owned(),
+            note,
             created_at: now_micros(),
         };
         match store::rate(&mut tx, request_id, &fingerprint, appointment_id, &rating).await? {
             None => {
                 let event = events::broker_rated(&current, stars);
-                self.outbox.enqueue(&mut tx, appointment_id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, appointment_id.as_str(), &event)
+                    .await?;
                 let rated = appointment(&mut tx, appointment_id).await?;
                 self.outbox.commit(tx).await?;
                 Ok(rated)
@@ -124,25 +134,29 @@ impl Workshops {
                 tx.rollback().await?;
                 self.appointment(appointment_id).await
             }
-            Some(_) => Err(Error::reused_key("rating request", request_id, "rating")),
+            Some(_) => Err(Error::reused_key(
+                "rating request",
+                request_id.as_str(),
+                "rating",
+            )),
         }
     }
 
     /// A broker's ratings, newest first, before the rating `before`: (rating id, rating).
     pub async fn broker_ratings(
         &self,
-        appointment_id: &str,
+        appointment_id: &RecordId,
         before: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<(String, Rating)>, Error> {
+    ) -> Result<Vec<(RecordId, Rating)>, Error> {
         let mut conn = self.db.pool().acquire().await?;
         appointment(&mut conn, appointment_id).await?;
         Ok(store::ratings(&mut conn, appointment_id, before, limit).await?)
     }
 }
 
-async fn appointment(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Appointment, Error> {
+async fn appointment(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Appointment, Error> {
     store::get(conn, id)
         .await?
-        .ok_or_else(|| Error::not_found("appointment", id))
+        .ok_or_else(|| Error::not_found("appointment", id.as_str()))
 }

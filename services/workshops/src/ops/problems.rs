@@ -1,6 +1,7 @@
 //! Problems raised at workshops: assigned to a commissioner, escalated, resolved.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{RecordId, Text};
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
@@ -16,11 +17,13 @@ impl Workshops {
     pub async fn raise_problem(&self, new: NewProblem) -> Result<Problem, Error> {
         let mut tx = self.db.begin().await?;
         workshop(&mut tx, &new.workshop_id).await?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(problem) => {
                 let event = pb::ProblemRaised::from(&problem);
-                self.outbox.enqueue(&mut tx, &problem.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, problem.id.as_str(), &event)
+                    .await?;
                 COUNTERS.bump(&mut tx, "problems", "raised", 1).await?;
                 self.outbox.commit(tx).await?;
                 Ok(problem)
@@ -31,14 +34,14 @@ impl Workshops {
             }
             Keyed::Existing(..) => Err(Error::reused_key(
                 "problem request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "problem",
             )),
         }
     }
 
     /// The problem `id`.
-    pub async fn problem(&self, id: &str) -> Result<Problem, Error> {
+    pub async fn problem(&self, id: &RecordId) -> Result<Problem, Error> {
         let mut conn = self.db.pool().acquire().await?;
         problem(&mut conn, id).await
     }
@@ -46,7 +49,7 @@ impl Workshops {
     /// Problems by workshop, status and category, in raising order after `after`.
     pub async fn problems(
         &self,
-        workshop_id: Option<&str>,
+        workshop_id: Option<&RecordId>,
         status: Option<ProblemStatus>,
         category: Option<ProblemCategory>,
         scope: &Scope,
@@ -59,11 +62,15 @@ impl Workshops {
     }
 
     /// Assigns a problem to a current commissioner; to the one it has, nothing.
-    pub async fn assign_problem(&self, id: &str, volunteer_id: &str) -> Result<Problem, Error> {
+    pub async fn assign_problem(
+        &self,
+        id: &RecordId,
+        volunteer_id: &RecordId,
+    ) -> Result<Problem, Error> {
         let mut tx = self.db.begin().await?;
         let current = problem(&mut tx, id).await?;
         if current.status == ProblemStatus::Assigned
-            && current.assignee_id.as_deref() == Some(volunteer_id)
+            && current.assignee_id.as_ref() == Some(volunteer_id)
         {
             tx.rollback().await?;
             return Ok(current);
@@ -79,14 +86,22 @@ impl Workshops {
     }
 
     /// Escalates a problem that is not resolved.
-    pub async fn escalate_problem(&self, id: &str, reason: &str) -> Result<Problem, Error> {
+    pub async fn escalate_problem(
+        &self,
+        id: &RecordId,
+        reason: &Text<1000>,
+    ) -> Result<Problem, Error> {
         let mut tx = self.db.begin().await?;
         let current = problem(&mut tx, id).await?;
         self.change(tx, current, Change::Escalate(reason)).await
     }
 
     /// Resolves a problem; again changes nothing.
-    pub async fn resolve_problem(&self, id: &str, resolution: &str) -> Result<Problem, Error> {
+    pub async fn resolve_problem(
+        &self,
+        id: &RecordId,
+        resolution: &Text<1000>,
+    ) -> Result<Problem, Error> {
         let mut tx = self.db.begin().await?;
         let current = problem(&mut tx, id).await?;
         if current.status == ProblemStatus::Resolved {
@@ -113,7 +128,9 @@ impl Workshops {
         }
         let changed = problem(&mut tx, &current.id).await?;
         let event = pb::ProblemChanged::from(&changed);
-        self.outbox.enqueue(&mut tx, &changed.id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, changed.id.as_str(), &event)
+            .await?;
         if resolves {
             COUNTERS.bump(&mut tx, "problems", "resolved", 1).await?;
         }
@@ -122,8 +139,8 @@ impl Workshops {
     }
 }
 
-async fn problem(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Problem, Error> {
+async fn problem(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Problem, Error> {
     store::get(conn, id)
         .await?
-        .ok_or_else(|| Error::not_found("problem", id))
+        .ok_or_else(|| Error::not_found("problem", id.as_str()))
 }

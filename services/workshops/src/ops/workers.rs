@@ -2,6 +2,7 @@
 //! anything is stored, exactly as the volunteers service does.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::pii::{birth_year, mask_id_number, mask_name, mask_phone};
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
@@ -26,7 +27,7 @@ impl Workshops {
             } else {
                 Err(Error::reused_key(
                     "worker request",
-                    &new.request_id,
+                    new.request_id.as_str(),
                     "enrolment",
                 ))
             };
@@ -42,7 +43,9 @@ impl Workshops {
         match store::insert(&mut tx, &sealed).await? {
             Enrolled::New(worker) => {
                 let event = pb::WorkerEnrolled::from(&worker);
-                self.outbox.enqueue(&mut tx, &worker.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, worker.id.as_str(), &event)
+                    .await?;
                 workshop_store::count_worker(&mut tx, &worker.workshop_id).await?;
                 COUNTERS.bump(&mut tx, "beneficiaries", "all", 1).await?;
                 self.outbox.commit(tx).await?;
@@ -54,7 +57,7 @@ impl Workshops {
             }
             Enrolled::KeyUsed(..) => Err(Error::reused_key(
                 "worker request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "enrolment",
             )),
             Enrolled::IdNumberTaken => Err(Error::AlreadyExists {
@@ -69,7 +72,7 @@ impl Workshops {
         let baseline = new.baseline_fen.to_string();
         let joined = new.joined_on.to_string();
         SealedWorker {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: RecordId::generate(),
             request_id: new.request_id.clone(),
             request_hash: self.pii.digest([
                 "worker",
@@ -98,7 +101,7 @@ impl Workshops {
     }
 
     /// The worker `id`.
-    pub async fn worker(&self, id: &str) -> Result<Worker, Error> {
+    pub async fn worker(&self, id: &RecordId) -> Result<Worker, Error> {
         let mut conn = self.db.pool().acquire().await?;
         worker(&mut conn, id).await
     }
@@ -106,7 +109,7 @@ impl Workshops {
     /// A workshop's workers in id order after `after`.
     pub async fn workers(
         &self,
-        workshop_id: &str,
+        workshop_id: &RecordId,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Worker>, Error> {
@@ -131,7 +134,7 @@ impl Workshops {
             }
             Keyed::Existing(..) => Err(Error::reused_key(
                 "income request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "income record",
             )),
         }
@@ -155,11 +158,13 @@ impl Workshops {
                 ),
             ));
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let income = store::insert_income(tx, &id, &earner.workshop_id, new, now_micros()).await?;
         if let Keyed::New(income) = &income {
             let event = events::income_recorded(income, &earner.workshop_id);
-            self.outbox.enqueue(tx, &income.worker_id, &event).await?;
+            self.outbox
+                .enqueue(tx, income.worker_id.as_str(), &event)
+                .await?;
             COUNTERS
                 .bump(tx, "income", "total", income.amount_fen)
                 .await?;
@@ -168,7 +173,7 @@ impl Workshops {
     }
 
     /// A worker's income per month of `year` against their income before joining.
-    pub async fn worker_income(&self, id: &str, year: i32) -> Result<(Worker, Uplift), Error> {
+    pub async fn worker_income(&self, id: &RecordId, year: i32) -> Result<(Worker, Uplift), Error> {
         let mut conn = self.db.pool().acquire().await?;
         let earner = worker(&mut conn, id).await?;
         let months = store::months(&mut conn, id, year).await?;
@@ -182,7 +187,7 @@ impl Workshops {
     /// A workshop's workers enrolled, and the uplift of each who earned in `year`.
     pub async fn workshop_income(
         &self,
-        workshop_id: &str,
+        workshop_id: &RecordId,
         year: i32,
     ) -> Result<(i64, Vec<Uplift>), Error> {
         let mut conn = self.db.pool().acquire().await?;
@@ -193,20 +198,26 @@ impl Workshops {
 }
 
 /// The worker `id`, NOT_FOUND when there is none.
-pub(super) async fn worker(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Worker, Error> {
+pub(super) async fn worker(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Worker, Error> {
     store::get(conn, id)
         .await?
-        .ok_or_else(|| Error::not_found("worker", id))
+        .ok_or_else(|| Error::not_found("worker", id.as_str()))
 }
 
 /// Piecework income for a delivered take.
-pub(super) fn piecework(take_id: &str, worker_id: &str, month: String, pay_fen: i64) -> NewIncome {
-    NewIncome {
-        // The take names the record: delivering again cannot pay twice.
-        request_id: format!("take:{take_id}"),
-        worker_id: worker_id.to_owned(),
+pub(super) fn piecework(
+    take_id: &RecordId,
+    worker_id: &RecordId,
+    month: String,
+    pay_fen: i64,
+) -> Result<NewIncome, Error> {
+    Ok(NewIncome {
+        // The take names the record: delivering again cannot pay twice. A record id is 36
+        // visible characters, so the key always passes its rule.
+        request_id: RequestId::parse(&format!("take:{take_id}"), "request_id")?,
+        worker_id: worker_id.clone(),
         month,
         amount_fen: pay_fen,
         source: IncomeSource::Piecework,
-    }
+    })
 }

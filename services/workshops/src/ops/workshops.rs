@@ -1,6 +1,7 @@
 //! Workshops: creating them, their status and their support package.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{Note, RecordId};
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
@@ -23,11 +24,13 @@ impl Workshops {
                 format!("brand {} is not registered", new.brand_id),
             ));
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(workshop) => {
                 let event = pb::WorkshopCreated::from(&workshop);
-                self.outbox.enqueue(&mut tx, &workshop.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, workshop.id.as_str(), &event)
+                    .await?;
                 for (dimension, key) in [
                     ("workshops", "all"),
                     ("mode", workshop.mode.as_str()),
@@ -45,14 +48,14 @@ impl Workshops {
             }
             Keyed::Existing(..) => Err(Error::reused_key(
                 "workshop request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "workshop",
             )),
         }
     }
 
     /// The workshop `id`.
-    pub async fn workshop(&self, id: &str) -> Result<Workshop, Error> {
+    pub async fn workshop(&self, id: &RecordId) -> Result<Workshop, Error> {
         let mut conn = self.db.pool().acquire().await?;
         workshop(&mut conn, id).await
     }
@@ -72,9 +75,9 @@ impl Workshops {
     /// Moves the workshop to `to` along a valid transition; to where it is, nothing.
     pub async fn change_status(
         &self,
-        id: &str,
+        id: &RecordId,
         to: WorkshopStatus,
-        reason: &str,
+        reason: &Note<500>,
     ) -> Result<Workshop, Error> {
         let mut tx = self.db.begin().await?;
         let current = workshop(&mut tx, id).await?;
@@ -100,7 +103,7 @@ impl Workshops {
             )));
         }
         let event = events::status_changed(&current, to, reason);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         COUNTERS
             .bump(&mut tx, "status", current.status.as_str(), -1)
             .await?;
@@ -114,12 +117,12 @@ impl Workshops {
     pub async fn give_support(&self, new: NewSupport) -> Result<Workshop, Error> {
         let mut tx = self.db.begin().await?;
         workshop(&mut tx, &new.workshop_id).await?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert_support(&mut tx, &id, &new, now_micros()).await? {
             None => {
                 let event = pb::SupportGiven::from(&new);
                 self.outbox
-                    .enqueue(&mut tx, &new.workshop_id, &event)
+                    .enqueue(&mut tx, new.workshop_id.as_str(), &event)
                     .await?;
                 COUNTERS
                     .bump(&mut tx, "support_fen", "all", new.support.value_fen)
@@ -134,7 +137,7 @@ impl Workshops {
             }
             Some(_) => Err(Error::reused_key(
                 "support request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "support",
             )),
         }

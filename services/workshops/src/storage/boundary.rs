@@ -2,6 +2,7 @@
 //! the conditions that narrow lists and figures to a caller's [`Scope`].
 
 use sqlx::AnyConnection;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::db::Filtered;
 
 use crate::access::Scope;
@@ -58,11 +59,11 @@ impl Held {
 pub async fn place(
     conn: &mut AnyConnection,
     held: Held,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
     let sql = format!("SELECT w.department_id, w.community_id {}", held.from());
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(conn)
         .await
 }

@@ -2,6 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::checked::{DirectoryId, Line, Note};
 use xingfu_platform::db::Filtered;
 
 use crate::domain::Brand;
@@ -26,10 +27,10 @@ pub async fn insert(conn: &mut AnyConnection, brand: &Brand) -> Result<Registere
         "INSERT INTO brands (id, name, department_id, description, created_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
-    .bind(&brand.id)
-    .bind(&brand.name)
-    .bind(&brand.department_id)
-    .bind(&brand.description)
+    .bind(brand.id.as_str())
+    .bind(brand.name.as_str())
+    .bind(brand.department_id.as_str())
+    .bind(brand.description.as_str())
     .bind(brand.created_at)
     .execute(&mut *conn)
     .await?
@@ -43,18 +44,18 @@ pub async fn insert(conn: &mut AnyConnection, brand: &Brand) -> Result<Registere
     let sponsor = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {BRAND} FROM brands WHERE department_id = $1"
     )))
-    .bind(&brand.department_id)
+    .bind(brand.department_id.as_str())
     .fetch_one(conn)
     .await?;
     Ok(Registered::DepartmentTaken(brand_of(&sponsor)?))
 }
 
 /// The brand `id`.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Brand>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &DirectoryId) -> Result<Option<Brand>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {BRAND} FROM brands WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| brand_of(&row))
@@ -78,10 +79,10 @@ pub async fn list(
 
 fn brand_of(row: &AnyRow) -> Result<Brand, sqlx::Error> {
     Ok(Brand {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        department_id: row.try_get("department_id")?,
-        description: row.try_get("description")?,
+        id: DirectoryId::from_stored(row.try_get("id")?),
+        name: Line::from_stored(row.try_get("name")?),
+        department_id: DirectoryId::from_stored(row.try_get("department_id")?),
+        description: Note::from_stored(row.try_get("description")?),
         created_at: row.try_get("created_at")?,
     })
 }

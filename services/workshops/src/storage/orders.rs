@@ -4,6 +4,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::checked::{Line, RecordId, RequestId};
+
 use super::{Keyed, keyed};
 use crate::domain::orders::{NewOrder, Order, Take, Task};
 
@@ -15,7 +17,7 @@ const TAKE: &str = "id, task_id, worker_id, quantity, delivered, pay_fen, create
 /// Inserts `new` under `id` unless its request id is known.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewOrder,
     now: i64,
 ) -> Result<Keyed<Order>, sqlx::Error> {
@@ -24,12 +26,12 @@ pub async fn insert(
          unit_pay_fen, dispatched, delivered, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9) ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.workshop_id)
-    .bind(&new.firm)
-    .bind(&new.product)
+    .bind(new.workshop_id.as_str())
+    .bind(new.firm.as_str())
+    .bind(new.product.as_str())
     .bind(new.quantity)
     .bind(new.unit_pay_fen)
     .bind(now)
@@ -39,7 +41,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER}, request_hash FROM orders WHERE request_id = $1"
     )))
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let mut order = order_of(&row)?;
@@ -50,12 +52,12 @@ pub async fn insert(
 /// The order placed under `request_id`, with what it was asked with.
 pub async fn by_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<(Order, String)>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER}, request_hash FROM orders WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
@@ -67,11 +69,11 @@ pub async fn by_request(
 }
 
 /// The order `id`, with its tasks.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Order>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER} FROM orders WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
@@ -82,11 +84,11 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, sq
     Ok(Some(order))
 }
 
-async fn tasks(conn: &mut AnyConnection, order_id: &str) -> Result<Vec<Task>, sqlx::Error> {
+async fn tasks(conn: &mut AnyConnection, order_id: &RecordId) -> Result<Vec<Task>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK} FROM tasks WHERE order_id = $1 ORDER BY id"
     )))
-    .bind(order_id)
+    .bind(order_id.as_str())
     .fetch_all(conn)
     .await?
     .iter()
@@ -97,7 +99,7 @@ async fn tasks(conn: &mut AnyConnection, order_id: &str) -> Result<Vec<Task>, sq
 /// Sets `quantity` units of the order aside for a task; false when fewer are left.
 pub async fn dispatch(
     conn: &mut AnyConnection,
-    order_id: &str,
+    order_id: &RecordId,
     quantity: i64,
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
@@ -105,7 +107,7 @@ pub async fn dispatch(
          WHERE id = $2 AND dispatched + $1 <= quantity",
     )
     .bind(quantity)
-    .bind(order_id)
+    .bind(order_id.as_str())
     .execute(conn)
     .await?
     .rows_affected();
@@ -115,10 +117,10 @@ pub async fn dispatch(
 /// Inserts a task under `id` unless its request id is known.
 pub async fn insert_task(
     conn: &mut AnyConnection,
-    id: &str,
-    request_id: &str,
+    id: &RecordId,
+    request_id: &RequestId,
     fingerprint: &str,
-    order_id: &str,
+    order_id: &RecordId,
     quantity: i64,
     now: i64,
 ) -> Result<Keyed<Task>, sqlx::Error> {
@@ -126,10 +128,10 @@ pub async fn insert_task(
         "INSERT INTO tasks (id, request_id, request_hash, order_id, quantity, taken, created_at) \
          VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(request_id)
+    .bind(id.as_str())
+    .bind(request_id.as_str())
     .bind(fingerprint)
-    .bind(order_id)
+    .bind(order_id.as_str())
     .bind(quantity)
     .bind(now)
     .execute(&mut *conn)
@@ -138,18 +140,18 @@ pub async fn insert_task(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK}, request_hash FROM tasks WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_one(conn)
     .await?;
     keyed(inserted, &row, task_of(&row)?)
 }
 
 /// The task `id`.
-pub async fn task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>, sqlx::Error> {
+pub async fn task(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Task>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK} FROM tasks WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| task_of(&row))
@@ -159,12 +161,12 @@ pub async fn task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>, sq
 /// A take already made under `request_id`, with what it was asked with.
 pub async fn take_by_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<(Take, String)>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TAKE}, request_hash FROM takes WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| Ok((take_of(&row)?, row.try_get("request_hash")?)))
@@ -175,13 +177,13 @@ pub async fn take_by_request(
 /// concurrent takers can never take more than the task holds.
 pub async fn take_units(
     conn: &mut AnyConnection,
-    task_id: &str,
+    task_id: &RecordId,
     quantity: i64,
 ) -> Result<bool, sqlx::Error> {
     let updated =
         sqlx::query("UPDATE tasks SET taken = taken + $1 WHERE id = $2 AND taken + $1 <= quantity")
             .bind(quantity)
-            .bind(task_id)
+            .bind(task_id.as_str())
             .execute(conn)
             .await?
             .rows_affected();
@@ -192,18 +194,18 @@ pub async fn take_units(
 pub async fn insert_take(
     conn: &mut AnyConnection,
     take: &Take,
-    request_id: &str,
+    request_id: &RequestId,
     fingerprint: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO takes (id, request_id, request_hash, task_id, worker_id, quantity, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(&take.id)
-    .bind(request_id)
+    .bind(take.id.as_str())
+    .bind(request_id.as_str())
     .bind(fingerprint)
-    .bind(&take.task_id)
-    .bind(&take.worker_id)
+    .bind(take.task_id.as_str())
+    .bind(take.worker_id.as_str())
     .bind(take.quantity)
     .bind(take.created_at)
     .execute(conn)
@@ -212,11 +214,11 @@ pub async fn insert_take(
 }
 
 /// The take `id`.
-pub async fn take(conn: &mut AnyConnection, id: &str) -> Result<Option<Take>, sqlx::Error> {
+pub async fn take(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Take>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TAKE} FROM takes WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| take_of(&row))
@@ -226,8 +228,8 @@ pub async fn take(conn: &mut AnyConnection, id: &str) -> Result<Option<Take>, sq
 /// Records a delivery and adds it to the order; false when the take was delivered.
 pub async fn deliver(
     conn: &mut AnyConnection,
-    take_id: &str,
-    order_id: &str,
+    take_id: &RecordId,
+    order_id: &RecordId,
     delivered: i64,
     pay_fen: i64,
     now: i64,
@@ -239,14 +241,14 @@ pub async fn deliver(
     .bind(delivered)
     .bind(pay_fen)
     .bind(now)
-    .bind(take_id)
+    .bind(take_id.as_str())
     .execute(&mut *conn)
     .await?
     .rows_affected();
     if updated == 1 {
         sqlx::query("UPDATE orders SET delivered = delivered + $1 WHERE id = $2")
             .bind(delivered)
-            .bind(order_id)
+            .bind(order_id.as_str())
             .execute(conn)
             .await?;
     }
@@ -255,10 +257,10 @@ pub async fn deliver(
 
 fn order_of(row: &AnyRow) -> Result<Order, sqlx::Error> {
     Ok(Order {
-        id: row.try_get("id")?,
-        workshop_id: row.try_get("workshop_id")?,
-        firm: row.try_get("firm")?,
-        product: row.try_get("product")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        workshop_id: RecordId::from_stored(row.try_get("workshop_id")?),
+        firm: Line::from_stored(row.try_get("firm")?),
+        product: Line::from_stored(row.try_get("product")?),
         quantity: row.try_get("quantity")?,
         unit_pay_fen: row.try_get("unit_pay_fen")?,
         dispatched: row.try_get("dispatched")?,
@@ -270,8 +272,8 @@ fn order_of(row: &AnyRow) -> Result<Order, sqlx::Error> {
 
 fn task_of(row: &AnyRow) -> Result<Task, sqlx::Error> {
     Ok(Task {
-        id: row.try_get("id")?,
-        order_id: row.try_get("order_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        order_id: RecordId::from_stored(row.try_get("order_id")?),
         quantity: row.try_get("quantity")?,
         taken: row.try_get("taken")?,
         created_at: row.try_get("created_at")?,
@@ -280,9 +282,9 @@ fn task_of(row: &AnyRow) -> Result<Task, sqlx::Error> {
 
 fn take_of(row: &AnyRow) -> Result<Take, sqlx::Error> {
     Ok(Take {
-        id: row.try_get("id")?,
-        task_id: row.try_get("task_id")?,
-        worker_id: row.try_get("worker_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        task_id: RecordId::from_stored(row.try_get("task_id")?),
+        worker_id: RecordId::from_stored(row.try_get("worker_id")?),
         quantity: row.try_get("quantity")?,
         delivered: row.try_get("delivered")?,
         pay_fen: row.try_get("pay_fen")?,

@@ -2,6 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::checked::{Note, RecordId, RequestId};
 use xingfu_platform::date::Date;
 use xingfu_platform::db::Filtered;
 
@@ -16,13 +17,13 @@ const WORKER: &str = "id, workshop_id, name_masked, phone_masked, id_number_mask
 #[derive(Debug, Clone)]
 pub struct SealedWorker {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Keyed digest of the whole request.
     pub request_hash: String,
     /// The workshop.
-    pub workshop_id: String,
+    pub workshop_id: RecordId,
     /// Name, sealed.
     pub name_sealed: String,
     /// Name, masked.
@@ -40,7 +41,7 @@ pub struct SealedWorker {
     /// Year of birth.
     pub birth_year: i64,
     /// What they did before.
-    pub background: String,
+    pub background: Note<100>,
     /// Monthly income before joining, fen.
     pub baseline_fen: i64,
     /// The day they joined.
@@ -69,10 +70,10 @@ pub async fn insert(conn: &mut AnyConnection, w: &SealedWorker) -> Result<Enroll
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(&w.id)
-    .bind(&w.request_id)
+    .bind(w.id.as_str())
+    .bind(w.request_id.as_str())
     .bind(&w.request_hash)
-    .bind(&w.workshop_id)
+    .bind(w.workshop_id.as_str())
     .bind(&w.name_sealed)
     .bind(&w.name_masked)
     .bind(&w.phone_sealed)
@@ -81,7 +82,7 @@ pub async fn insert(conn: &mut AnyConnection, w: &SealedWorker) -> Result<Enroll
     .bind(&w.id_number_digest)
     .bind(&w.id_number_masked)
     .bind(w.birth_year)
-    .bind(&w.background)
+    .bind(w.background.as_str())
     .bind(w.baseline_fen)
     .bind(w.joined_on.to_string())
     .bind(w.created_at)
@@ -91,7 +92,7 @@ pub async fn insert(conn: &mut AnyConnection, w: &SealedWorker) -> Result<Enroll
     let by_key = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {WORKER}, request_hash FROM workers WHERE request_id = $1"
     )))
-    .bind(&w.request_id)
+    .bind(w.request_id.as_str())
     .fetch_optional(conn)
     .await?;
     match by_key {
@@ -107,12 +108,12 @@ pub async fn insert(conn: &mut AnyConnection, w: &SealedWorker) -> Result<Enroll
 /// The worker enrolled under `request_id`, with what it was asked with.
 pub async fn by_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<(Worker, String)>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {WORKER}, request_hash FROM workers WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| Ok((worker_of(&row)?, row.try_get("request_hash")?)))
@@ -120,11 +121,11 @@ pub async fn by_request(
 }
 
 /// The worker `id`.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Worker>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Worker>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {WORKER} FROM workers WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| worker_of(&row))
@@ -134,12 +135,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Worker>, s
 /// A workshop's workers in id order after `after`.
 pub async fn list(
     conn: &mut AnyConnection,
-    workshop_id: &str,
+    workshop_id: &RecordId,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Worker>, sqlx::Error> {
     Filtered::new(format!("SELECT {WORKER} FROM workers"))
-        .and("workshop_id =", Some(workshop_id))
+        .and("workshop_id =", Some(workshop_id.as_str()))
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?
@@ -152,8 +153,8 @@ pub async fn list(
 /// month, unless its request id is known.
 pub async fn insert_income(
     conn: &mut AnyConnection,
-    id: &str,
-    workshop_id: &str,
+    id: &RecordId,
+    workshop_id: &RecordId,
     new: &NewIncome,
     now: i64,
 ) -> Result<Keyed<Income>, sqlx::Error> {
@@ -162,11 +163,11 @@ pub async fn insert_income(
          month, amount_fen, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.worker_id)
-    .bind(workshop_id)
+    .bind(new.worker_id.as_str())
+    .bind(workshop_id.as_str())
     .bind(&new.month)
     .bind(new.amount_fen)
     .bind(new.source.as_str())
@@ -180,9 +181,9 @@ pub async fn insert_income(
              VALUES ($1, $2, $3, $4) ON CONFLICT (worker_id, month) \
              DO UPDATE SET income_fen = worker_months.income_fen + excluded.income_fen",
         )
-        .bind(&new.worker_id)
+        .bind(new.worker_id.as_str())
         .bind(&new.month)
-        .bind(workshop_id)
+        .bind(workshop_id.as_str())
         .bind(new.amount_fen)
         .execute(&mut *conn)
         .await?;
@@ -191,12 +192,12 @@ pub async fn insert_income(
         "SELECT id, worker_id, month, amount_fen, source, created_at, request_hash \
          FROM income_records WHERE request_id = $1",
     )
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .fetch_one(conn)
     .await?;
     let income = Income {
-        id: row.try_get("id")?,
-        worker_id: row.try_get("worker_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        worker_id: RecordId::from_stored(row.try_get("worker_id")?),
         month: row.try_get("month")?,
         amount_fen: row.try_get("amount_fen")?,
         source: named(&row, "income_records", "source", IncomeSource::parse)?,
@@ -208,14 +209,14 @@ pub async fn insert_income(
 /// A worker's income per month of `year`.
 pub async fn months(
     conn: &mut AnyConnection,
-    worker_id: &str,
+    worker_id: &RecordId,
     year: i32,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query(
         "SELECT month, income_fen FROM worker_months WHERE worker_id = $1 \
          AND month >= $2 AND month <= $3 ORDER BY month",
     )
-    .bind(worker_id)
+    .bind(worker_id.as_str())
     .bind(format!("{year:04}-01"))
     .bind(format!("{year:04}-12"))
     .fetch_all(conn)
@@ -229,7 +230,7 @@ pub async fn months(
 /// all inside `scope`: the uplift of each, by worker.
 pub async fn uplifts(
     conn: &mut AnyConnection,
-    workshop_id: Option<&str>,
+    workshop_id: Option<&RecordId>,
     year: Option<i32>,
     scope: &Scope,
 ) -> Result<Vec<Uplift>, sqlx::Error> {
@@ -240,7 +241,7 @@ pub async fn uplifts(
         "SELECT m.worker_id, m.month, m.income_fen, w.baseline_fen FROM worker_months m \
          JOIN workers w ON w.id = m.worker_id",
     )
-    .and("m.workshop_id =", workshop_id)
+    .and("m.workshop_id =", workshop_id.map(RecordId::as_str))
     .and("m.month >=", Some(from))
     .and("m.month <=", Some(to));
     let rows = scope
@@ -268,13 +269,13 @@ pub async fn uplifts(
 fn worker_of(row: &AnyRow) -> Result<Worker, sqlx::Error> {
     let joined_on: String = row.try_get("joined_on")?;
     Ok(Worker {
-        id: row.try_get("id")?,
-        workshop_id: row.try_get("workshop_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        workshop_id: RecordId::from_stored(row.try_get("workshop_id")?),
         name_masked: row.try_get("name_masked")?,
         phone_masked: row.try_get("phone_masked")?,
         id_number_masked: row.try_get("id_number_masked")?,
         birth_year: row.try_get("birth_year")?,
-        background: row.try_get("background")?,
+        background: Note::from_stored(row.try_get("background")?),
         baseline_fen: row.try_get("baseline_fen")?,
         joined_on: Date::parse(&joined_on)
             .ok_or_else(|| corrupt("workers", "joined_on", &joined_on))?,

@@ -2,6 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, Text};
 use xingfu_platform::date::Date;
 use xingfu_platform::db::Filtered;
 
@@ -18,7 +19,7 @@ const WORKSHOP: &str = "id, name, community_id, host_firm, department_id, mode, 
 /// Inserts `new` under `id`, PLANNED, unless its request id is known.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewWorkshop,
     now: i64,
 ) -> Result<Keyed<Workshop>, sqlx::Error> {
@@ -28,15 +29,15 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PLANNED', 0, 1, $10) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.name)
-    .bind(&new.community_id)
-    .bind(&new.host_firm)
-    .bind(&new.department_id)
+    .bind(new.name.as_str())
+    .bind(new.community_id.as_str())
+    .bind(new.host_firm.as_str())
+    .bind(new.department_id.as_str())
     .bind(new.mode.as_str())
-    .bind(&new.brand_id)
+    .bind(new.brand_id.as_str())
     .bind(now)
     .execute(&mut *conn)
     .await?
@@ -44,7 +45,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {WORKSHOP}, request_hash FROM workshops WHERE request_id = $1"
     )))
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let mut workshop = workshop_of(&row)?;
@@ -53,11 +54,11 @@ pub async fn insert(
 }
 
 /// The workshop `id`, with its support.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Workshop>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Workshop>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {WORKSHOP} FROM workshops WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
@@ -79,8 +80,14 @@ pub async fn list(
 ) -> Result<Vec<Workshop>, sqlx::Error> {
     let query = Filtered::new(format!("SELECT {WORKSHOP} FROM workshops"))
         .and("mode =", filters.mode.map(Mode::as_str))
-        .and("brand_id =", filters.brand_id.as_deref())
-        .and("community_id =", filters.community_id.as_deref())
+        .and(
+            "brand_id =",
+            filters.brand_id.as_ref().map(DirectoryId::as_str),
+        )
+        .and(
+            "community_id =",
+            filters.community_id.as_ref().map(DirectoryId::as_str),
+        )
         .and("status =", filters.status.map(WorkshopStatus::as_str));
     let mut workshops: Vec<Workshop> = scope
         .narrow_workshops(query)
@@ -99,7 +106,7 @@ pub async fn list(
 /// Moves the workshop from `from` to `to`; false when it was not at `from` any more.
 pub async fn set_status(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     from: WorkshopStatus,
     to: WorkshopStatus,
 ) -> Result<bool, sqlx::Error> {
@@ -107,7 +114,7 @@ pub async fn set_status(
         "UPDATE workshops SET status = $1, version = version + 1 WHERE id = $2 AND status = $3",
     )
     .bind(to.as_str())
-    .bind(id)
+    .bind(id.as_str())
     .bind(from.as_str())
     .execute(conn)
     .await?
@@ -116,9 +123,9 @@ pub async fn set_status(
 }
 
 /// Counts an enrolled worker.
-pub async fn count_worker(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+pub async fn count_worker(conn: &mut AnyConnection, id: &RecordId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE workshops SET workers = workers + 1 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -127,7 +134,7 @@ pub async fn count_worker(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx
 /// Stores support unless its request id is known; what the key was used for otherwise.
 pub async fn insert_support(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewSupport,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
@@ -136,12 +143,12 @@ pub async fn insert_support(
          value_fen, given_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.workshop_id)
+    .bind(new.workshop_id.as_str())
     .bind(new.support.kind.as_str())
-    .bind(&new.support.description)
+    .bind(new.support.description.as_str())
     .bind(new.support.value_fen)
     .bind(new.support.given_on.to_string())
     .bind(now)
@@ -152,7 +159,7 @@ pub async fn insert_support(
         return Ok(None);
     }
     sqlx::query_scalar("SELECT request_hash FROM support WHERE request_id = $1")
-        .bind(&new.request_id)
+        .bind(new.request_id.as_str())
         .fetch_one(conn)
         .await
         .map(Some)
@@ -160,13 +167,13 @@ pub async fn insert_support(
 
 async fn support_of(
     conn: &mut AnyConnection,
-    workshop_id: &str,
+    workshop_id: &RecordId,
 ) -> Result<Vec<Support>, sqlx::Error> {
     sqlx::query(
         "SELECT kind, description, value_fen, given_on FROM support WHERE workshop_id = $1 \
          ORDER BY id",
     )
-    .bind(workshop_id)
+    .bind(workshop_id.as_str())
     .fetch_all(conn)
     .await?
     .iter()
@@ -174,7 +181,7 @@ async fn support_of(
         let given_on: String = row.try_get("given_on")?;
         Ok(Support {
             kind: named(row, "support", "kind", SupportKind::parse)?,
-            description: row.try_get("description")?,
+            description: Text::from_stored(row.try_get("description")?),
             value_fen: row.try_get("value_fen")?,
             given_on: Date::parse(&given_on)
                 .ok_or_else(|| corrupt("support", "given_on", &given_on))?,
@@ -185,13 +192,13 @@ async fn support_of(
 
 fn workshop_of(row: &AnyRow) -> Result<Workshop, sqlx::Error> {
     Ok(Workshop {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        community_id: row.try_get("community_id")?,
-        host_firm: row.try_get("host_firm")?,
-        department_id: row.try_get("department_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        name: Line::from_stored(row.try_get("name")?),
+        community_id: DirectoryId::from_stored(row.try_get("community_id")?),
+        host_firm: Line::from_stored(row.try_get("host_firm")?),
+        department_id: DirectoryId::from_stored(row.try_get("department_id")?),
         mode: named(row, "workshops", "mode", Mode::parse)?,
-        brand_id: row.try_get("brand_id")?,
+        brand_id: DirectoryId::from_stored(row.try_get("brand_id")?),
         status: named(row, "workshops", "status", WorkshopStatus::parse)?,
         support: Vec::new(),
         workers: row.try_get("workers")?,
