@@ -23,6 +23,7 @@
 use sqlx::AnyConnection;
 use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::db::Database;
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
@@ -32,14 +33,14 @@ use crate::storage;
 /// The record a call touches, named by its parsed request.
 #[derive(Debug, Clone, Copy)]
 pub enum Record<'a> {
-    /// A new fund, for this organisation (empty: the programme office's).
-    NewFund(&'a str),
+    /// A new fund, for this organisation (`None`: the programme office's).
+    NewFund(Option<&'a DirectoryId>),
     /// A fund.
-    Fund(&'a str),
+    Fund(&'a RecordId),
     /// A donation, held through its fund.
-    Donation(&'a str),
+    Donation(&'a RecordId),
     /// A grant, held through its fund.
-    Grant(&'a str),
+    Grant(&'a RecordId),
     /// The whole ledger, for doing this: an act no limited caller may do.
     Ledger(&'static str),
 }
@@ -134,7 +135,11 @@ pub async fn scope(
 }
 
 /// The lineage of `organisation_id` (empty for the programme office's own funds).
-async fn lineage(conn: &mut AnyConnection, organisation_id: &str) -> Result<Vec<String>, Error> {
+async fn lineage(
+    conn: &mut AnyConnection,
+    organisation_id: Option<&DirectoryId>,
+) -> Result<Vec<String>, Error> {
+    let organisation_id = organisation_id.map_or("", DirectoryId::as_str);
     Ok(known::lineage(conn, Hierarchy::Known, organisation_id).await?)
 }
 
@@ -143,17 +148,17 @@ async fn lineage(conn: &mut AnyConnection, organisation_id: &str) -> Result<Vec<
 async fn fund(
     conn: &mut AnyConnection,
     caller: &Caller,
-    fund_id: &str,
+    fund_id: &RecordId,
 ) -> Result<Vec<String>, Error> {
     let not_found = || Error::NotFound {
         resource: "fund",
-        id: fund_id.to_owned(),
+        id: fund_id.to_string(),
     };
     let owner = storage::funds::get(conn, fund_id)
         .await?
         .ok_or_else(not_found)?
         .organisation_id;
-    let lineage = lineage(conn, &owner).await?;
+    let lineage = lineage(conn, owner.as_ref()).await?;
     if caller.sees(&lineage) {
         Ok(lineage)
     } else {
@@ -166,11 +171,11 @@ async fn fund(
 async fn grant(
     conn: &mut AnyConnection,
     caller: &Caller,
-    grant_id: &str,
+    grant_id: &RecordId,
 ) -> Result<Vec<String>, Error> {
     let not_found = || Error::NotFound {
         resource: "grant",
-        id: grant_id.to_owned(),
+        id: grant_id.to_string(),
     };
     let fund_id = storage::grants::get(conn, grant_id)
         .await?
@@ -184,11 +189,11 @@ async fn grant(
 async fn donation(
     conn: &mut AnyConnection,
     caller: &Caller,
-    donation_id: &str,
+    donation_id: &RecordId,
 ) -> Result<Vec<String>, Error> {
     let not_found = || Error::NotFound {
         resource: "donation",
-        id: donation_id.to_owned(),
+        id: donation_id.to_string(),
     };
     let fund_id = storage::donations::get(conn, donation_id)
         .await?
@@ -197,12 +202,12 @@ async fn donation(
     fund(conn, caller, &fund_id).await.map_err(|_| not_found())
 }
 
-/// The lineage of a new fund's `organisation_id` (empty: the programme office's),
+/// The lineage of a new fund's `organisation_id` (`None`: the programme office's),
 /// PERMISSION_DENIED when it lies outside the caller's boundary.
 async fn new_fund(
     conn: &mut AnyConnection,
     caller: &Caller,
-    organisation_id: &str,
+    organisation_id: Option<&DirectoryId>,
 ) -> Result<Vec<String>, Error> {
     let lineage = lineage(conn, organisation_id).await?;
     if !caller.sees(&lineage) {
@@ -210,7 +215,7 @@ async fn new_fund(
             "OUTSIDE_BOUNDARY",
             format!(
                 "a fund of {:?} lies outside the caller's organisation {:?}",
-                organisation_id,
+                organisation_id.map_or("", DirectoryId::as_str),
                 caller.organisation.as_deref().unwrap_or_default()
             ),
         ));

@@ -1,8 +1,9 @@
 //! Donations (捐赠): who gave, how, and how the donor may be shown.
 
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::named_enum;
 
-use super::Date;
+use super::{Date, Reason};
 
 named_enum! {
     /// Who gave.
@@ -34,9 +35,9 @@ named_enum! {
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewDonation {
     /// Idempotency key.
-    pub key: String,
+    pub key: RequestId,
     /// The fund.
-    pub fund_id: String,
+    pub fund_id: RecordId,
     /// Who gave.
     pub donor_kind: DonorKind,
     /// The donor's name (empty when anonymous; personal data for a person).
@@ -69,7 +70,7 @@ impl NewDonation {
     /// name included: to be hashed with a key only.
     pub fn fingerprint_parts(&self) -> [String; 6] {
         [
-            self.fund_id.clone(),
+            self.fund_id.to_string(),
             self.donor_kind.as_str().to_owned(),
             self.donor_name.clone(),
             self.amount_fen.to_string(),
@@ -92,11 +93,11 @@ impl NewDonation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Donation {
     /// Id.
-    pub id: String,
+    pub id: RecordId,
     /// Receipt number.
     pub receipt_number: String,
     /// The fund.
-    pub fund_id: String,
+    pub fund_id: RecordId,
     /// Who gave.
     pub donor_kind: DonorKind,
     /// How the donor is shown.
@@ -110,7 +111,7 @@ pub struct Donation {
     /// Refunded.
     pub refunded: bool,
     /// Why refunded.
-    pub refund_reason: Option<String>,
+    pub refund_reason: Option<Reason>,
     /// Recorded, microseconds since the epoch.
     pub created_at: i64,
 }
@@ -122,8 +123,8 @@ mod tests {
     #[test]
     fn donors_are_shown_as_they_may_be() {
         let mut d = NewDonation {
-            key: "k".into(),
-            fund_id: "f".into(),
+            key: RequestId::parse("k", "key").unwrap(),
+            fund_id: RecordId::generate(),
             donor_kind: DonorKind::Person,
             donor_name: "李大海".into(),
             amount_fen: 100,

@@ -1,6 +1,9 @@
 //! Grants (资助): what they are for, where they stand, and what a list of them shows.
 
+use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::{named_enum, validate};
+
+use super::{ActorId, MAX_ITEM_NAME_CHARS};
 
 named_enum! {
     /// What a grant is for.
@@ -42,7 +45,7 @@ impl GrantKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     /// What.
-    pub name: String,
+    pub name: Line<MAX_ITEM_NAME_CHARS>,
     /// How many.
     pub quantity: i32,
 }
@@ -51,21 +54,21 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewGrant {
     /// Idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The fund to pay it.
-    pub fund_id: String,
+    pub fund_id: RecordId,
     /// What it is for.
     pub kind: GrantKind,
     /// The beneficiary's reference (empty for project grants).
     pub beneficiary_ref: String,
     /// The project, for project grants.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// The renovation's items.
     pub items: Vec<Item>,
     /// Amount, fen.
     pub amount_fen: i64,
     /// Who requests it.
-    pub requested_by: String,
+    pub requested_by: ActorId,
 }
 
 impl NewGrant {
@@ -74,7 +77,7 @@ impl NewGrant {
         let items: Vec<String> = self
             .items
             .iter()
-            .map(|i| format!("{}x{}", i.quantity, i.name))
+            .map(|i| format!("{}x{}", i.quantity, i.name.as_str()))
             .collect();
         let amount = self.amount_fen.to_string();
         let items = items.join(",");
@@ -82,7 +85,7 @@ impl NewGrant {
             self.fund_id.as_str(),
             self.kind.as_str(),
             self.beneficiary_ref.as_str(),
-            self.project_id.as_deref().unwrap_or(""),
+            self.project_id.as_ref().map_or("", RecordId::as_str),
             items.as_str(),
             amount.as_str(),
             self.requested_by.as_str(),
@@ -94,15 +97,15 @@ impl NewGrant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     /// Id.
-    pub id: String,
+    pub id: RecordId,
     /// The fund paying it.
-    pub fund_id: String,
+    pub fund_id: RecordId,
     /// What it is for.
     pub kind: GrantKind,
     /// The beneficiary's reference.
     pub beneficiary_ref: String,
     /// The project.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// The renovation's items.
     pub items: Vec<Item>,
     /// Amount, fen.
@@ -110,12 +113,12 @@ pub struct Grant {
     /// Where it stands.
     pub status: GrantStatus,
     /// Who requested it.
-    pub requested_by: String,
+    pub requested_by: ActorId,
     /// Who approved it, in order.
-    pub approved_by: Vec<String>,
+    pub approved_by: Vec<ActorId>,
     /// Approvals needed.
     pub approvals_required: i32,
-    /// Why rejected or cancelled.
+    /// Why rejected (after the reviewer's id, `reviewer: reason`) or cancelled.
     pub reason: Option<String>,
     /// Requested, microseconds since the epoch.
     pub created_at: i64,
@@ -129,11 +132,44 @@ pub struct Grant {
 #[derive(Debug, Default)]
 pub struct GrantFilter<'a> {
     /// Only this fund's.
-    pub fund_id: Option<&'a str>,
+    pub fund_id: Option<&'a RecordId>,
     /// Only in this status.
     pub status: Option<GrantStatus>,
     /// Only for this project.
-    pub project_id: Option<&'a str>,
+    pub project_id: Option<&'a RecordId>,
     /// Only of funds owned by one of these organisations (a caller's boundary).
     pub owners: Option<&'a [String]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grant_is_fingerprinted_by_its_values_as_text() {
+        let fund_id = RecordId::generate();
+        let new = NewGrant {
+            request_id: RequestId::parse("req-1", "request_id").unwrap(),
+            fund_id: fund_id.clone(),
+            kind: GrantKind::StudyCorner,
+            beneficiary_ref: "case-7".into(),
+            project_id: None,
+            items: vec![Item {
+                name: Line::parse("书桌", "name").unwrap(),
+                quantity: 2,
+            }],
+            amount_fen: 150_000,
+            requested_by: Line::parse("alice", "requested_by").unwrap(),
+        };
+        let asked = [
+            fund_id.as_str(),
+            "STUDY_CORNER",
+            "case-7",
+            "",
+            "2x书桌",
+            "150000",
+            "alice",
+        ];
+        assert_eq!(new.fingerprint(), validate::fingerprint(asked));
+    }
 }

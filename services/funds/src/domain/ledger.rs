@@ -3,6 +3,7 @@
 //! any stored entry breaks the chain from there on.
 
 use sha2::{Digest, Sha256};
+use xingfu_platform::checked::RecordId;
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -13,8 +14,8 @@ pub const DONORS: &str = "donors";
 pub const BENEFICIARIES: &str = "beneficiaries";
 
 /// The ledger account of fund `fund_id`.
-pub fn fund_account(fund_id: &str) -> String {
-    format!("fund:{fund_id}")
+pub fn fund_account(fund_id: &RecordId) -> String {
+    format!("fund:{}", fund_id.as_str())
 }
 
 /// What a journal transaction records.
@@ -71,7 +72,8 @@ pub fn balanced(lines: &[Line]) -> bool {
             .is_some_and(|sum| sum == 0)
 }
 
-/// An entry as it is chained.
+/// An entry as it is chained: the text hashed, which verification reads back as stored
+/// (a header may be missing, a value changed), so it stays plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Position in the chain, from 1.

@@ -6,6 +6,7 @@ mod grants;
 pub mod ledger;
 
 use xingfu_platform::FieldViolation;
+use xingfu_platform::checked::{DirectoryId, Line, RecordId};
 use xingfu_platform::named_enum;
 
 pub use donations::{Donation, DonationChannel, DonorKind, NewDonation};
@@ -14,6 +15,21 @@ pub use xingfu_platform::date::Date;
 
 /// Largest single amount, fen (a hundred million yuan): sums of many stay far from i64's end.
 pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000;
+
+/// Longest fund name, in characters.
+pub const MAX_FUND_NAME_CHARS: usize = 200;
+/// Longest name of a study corner's item, in characters.
+pub const MAX_ITEM_NAME_CHARS: usize = 100;
+/// Longest reason for a refund, a rejection or a cancellation, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+/// Longest id of a person the ledger records acting (a requester, an approver), in
+/// characters.
+pub const MAX_ACTOR_CHARS: usize = 64;
+
+/// A reason given for a refund, a rejection or a cancellation.
+pub type Reason = Line<MAX_REASON_CHARS>;
+/// The id of a person the ledger records acting: a grant's requester, an approver.
+pub type ActorId = Line<MAX_ACTOR_CHARS>;
 
 named_enum! {
     /// What a fund's money may be spent on.
@@ -46,9 +62,9 @@ impl Purpose {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fund {
     /// Id (UUIDv7).
-    pub id: String,
+    pub id: RecordId,
     /// Name.
-    pub name: String,
+    pub name: Line<MAX_FUND_NAME_CHARS>,
     /// What its money may be spent on.
     pub purpose: Purpose,
     /// Money held, fen.
@@ -59,22 +75,23 @@ pub struct Fund {
     pub disbursed_fen: i64,
     /// Created, microseconds since the epoch.
     pub created_at: i64,
-    /// Owning organisation; empty for the programme office's own fund.
-    pub organisation_id: String,
+    /// Owning organisation; `None` for the programme office's own fund.
+    pub organisation_id: Option<DirectoryId>,
 }
 
 /// A validated fund to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFund {
     /// Name.
-    pub name: String,
+    pub name: Line<MAX_FUND_NAME_CHARS>,
     /// What its money may be spent on.
     pub purpose: Purpose,
-    /// Owning organisation; empty for the programme office's own fund.
-    pub organisation_id: String,
+    /// Owning organisation; `None` for the programme office's own fund.
+    pub organisation_id: Option<DirectoryId>,
 }
 
-/// A project the funds service has learnt of from the projects service's events.
+/// A project the funds service has learnt of from the projects service's events, its
+/// fields as the events carry them (that service checked them, this one does not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownProject {
     /// The project id.

@@ -1,5 +1,6 @@
 //! Donations: received, read and refunded.
 
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
@@ -9,7 +10,7 @@ use xingfu_proto::common::Money;
 use xingfu_proto::funds as pb;
 
 use crate::access::{Check, Record};
-use crate::domain::{self, Date, Donation, DonorKind, NewDonation};
+use crate::domain::{self, Date, Donation, DonorKind, NewDonation, Reason};
 use crate::ops::Ledger;
 use crate::wire::{
     channel_from_proto, channel_to_proto, donor_kind_from_proto, donor_kind_to_proto,
@@ -34,7 +35,7 @@ pub(super) async fn get(
     caller: &Caller,
     r: pb::GetDonationRequest,
 ) -> Result<pb::Donation, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     ledger
         .admit(caller, Check::see(Record::Donation(&id)))
         .await?;
@@ -48,8 +49,8 @@ pub(super) async fn refund(
     r: pb::RefundDonationRequest,
 ) -> Result<pb::Donation, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
-    let reason = v.check(validate::single_line(&r.reason, "reason", 500));
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
     let (id, reason) = v.finish_with((id, reason))?;
     let check = Check::role(
         Record::Donation(&id),
@@ -63,8 +64,8 @@ pub(super) async fn refund(
 /// The donation a Donate asks to record.
 fn parse_new(r: &pb::DonateRequest) -> Result<NewDonation, Error> {
     let mut v = Violations::default();
-    let key = v.check(validate::request_id(&r.idempotency_key, "idempotency_key"));
-    let fund_id = v.check(validate::uuid(&r.fund_id, "fund_id"));
+    let key = v.check(RequestId::parse(&r.idempotency_key, "idempotency_key"));
+    let fund_id = v.check(RecordId::parse(&r.fund_id, "fund_id"));
     let donor_kind = v.check(required(
         donor_kind_from_proto(r.donor_kind, "donor_kind"),
         "donor_kind",
@@ -124,16 +125,16 @@ fn received(d: &xingfu_proto::common::Date) -> Result<Date, FieldViolation> {
 /// A donation as the API shows it (a person's name masked).
 fn donation_to_proto(donation: Donation) -> pb::Donation {
     pb::Donation {
-        id: donation.id,
+        id: donation.id.into_string(),
         receipt_number: donation.receipt_number,
-        fund_id: donation.fund_id,
+        fund_id: donation.fund_id.into_string(),
         donor_kind: donor_kind_to_proto(donation.donor_kind) as i32,
         donor_display: donation.donor_display,
         amount: Some(Money::cny(donation.amount_fen)),
         channel: channel_to_proto(donation.channel) as i32,
         received_on: Some(donation.received_on.into()),
         refunded: donation.refunded,
-        refund_reason: donation.refund_reason.unwrap_or_default(),
+        refund_reason: donation.refund_reason.map(String::from).unwrap_or_default(),
         create_time: Some(to_timestamp(donation.created_at)),
     }
 }

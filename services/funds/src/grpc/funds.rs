@@ -1,10 +1,11 @@
 //! Funds: created, read and listed.
 
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId};
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
 use xingfu_platform::validate::required;
-use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_platform::{Error, Violations, paging};
 use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::funds as pb;
 
@@ -22,7 +23,7 @@ pub(super) async fn create(
 ) -> Result<pb::Fund, Error> {
     let (request_id, new) = parse_new(&r)?;
     let check = Check::either(
-        Record::NewFund(&new.organisation_id),
+        Record::NewFund(new.organisation_id.as_ref()),
         Role::ProgrammeAdmin,
         Role::OrganisationAdmin,
         "creating a fund",
@@ -37,7 +38,7 @@ pub(super) async fn get(
     caller: &Caller,
     r: pb::GetFundRequest,
 ) -> Result<pb::Fund, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     ledger.admit(caller, Check::see(Record::Fund(&id))).await?;
     Ok(fund_to_proto(ledger.fund(&id).await?))
 }
@@ -53,7 +54,7 @@ pub(super) async fn list(
     let mut funds = ledger
         .funds(owners.as_deref(), page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut funds, &page, "funds", |f| &f.id);
+    let next_page_token = paging::finish(&mut funds, &page, "funds", |f| f.id.as_str());
     Ok(pb::ListFundsResponse {
         funds: funds.into_iter().map(fund_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -61,22 +62,20 @@ pub(super) async fn list(
 }
 
 /// The request id and the fund a CreateFund asks for.
-fn parse_new(r: &pb::CreateFundRequest) -> Result<(String, NewFund), Error> {
+fn parse_new(r: &pb::CreateFundRequest) -> Result<(RequestId, NewFund), Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let name = v.check(validate::single_line(&r.name, "name", 200));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let name = v.check(Line::parse(&r.name, "name"));
     let purpose = v.check(required(
         purpose_from_proto(r.purpose, "purpose"),
         "purpose",
     ));
     // No organisation: the programme office's own fund.
     let organisation_id = if r.organisation_id.is_empty() {
-        Some(String::new())
+        Some(None)
     } else {
-        v.check(validate::directory_id(
-            &r.organisation_id,
-            "organisation_id",
-        ))
+        v.check(DirectoryId::parse(&r.organisation_id, "organisation_id"))
+            .map(Some)
     };
     let (request_id, name, purpose, organisation_id) =
         v.finish_with((request_id, name, purpose, organisation_id))?;
@@ -91,13 +90,13 @@ fn parse_new(r: &pb::CreateFundRequest) -> Result<(String, NewFund), Error> {
 /// A fund as the API shows it.
 fn fund_to_proto(fund: Fund) -> pb::Fund {
     pb::Fund {
-        id: fund.id,
-        name: fund.name,
+        id: fund.id.into_string(),
+        name: fund.name.into_string(),
         purpose: purpose_to_proto(fund.purpose) as i32,
         balance: Some(Money::cny(fund.balance_fen)),
         raised: Some(Money::cny(fund.raised_fen)),
         disbursed: Some(Money::cny(fund.disbursed_fen)),
         create_time: Some(to_timestamp(fund.created_at)),
-        organisation_id: fund.organisation_id,
+        organisation_id: fund.organisation_id.map(String::from).unwrap_or_default(),
     }
 }

@@ -1,5 +1,6 @@
 //! Grants: requested, read, listed, approved or rejected, cancelled and paid.
 
+use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
@@ -9,7 +10,9 @@ use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::funds as pb;
 
 use crate::access::{Check, Record};
-use crate::domain::{self, Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant};
+use crate::domain::{
+    self, ActorId, Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant, Reason,
+};
 use crate::ops::Ledger;
 use crate::wire::{
     grant_kind_from_proto, grant_kind_to_proto, grant_status_from_proto, grant_status_to_proto,
@@ -39,7 +42,7 @@ pub(super) async fn get(
     caller: &Caller,
     r: pb::GetGrantRequest,
 ) -> Result<pb::Grant, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     ledger.admit(caller, Check::see(Record::Grant(&id))).await?;
     Ok(grant_to_proto(ledger.grant(&id).await?))
 }
@@ -51,25 +54,30 @@ pub(super) async fn list(
     r: pb::ListGrantsRequest,
 ) -> Result<pb::ListGrantsResponse, Error> {
     let mut v = Violations::default();
-    let fund_id = optional_uuid(&r.fund_id, "fund_id", &mut v);
+    let fund_id = optional_id(&r.fund_id, "fund_id", &mut v);
     let status: Option<GrantStatus> = v
         .check(grant_status_from_proto(r.status, "status"))
         .flatten();
-    let project_id = optional_uuid(&r.project_id, "project_id", &mut v);
+    let project_id = optional_id(&r.project_id, "project_id", &mut v);
     v.finish()?;
-    let filters = format!("{fund_id:?}/{status:?}/{project_id:?}");
+    // The ids as text, so a page token's fingerprint of the filters stays as it was.
+    let filters = format!(
+        "{:?}/{status:?}/{:?}",
+        fund_id.as_ref().map(RecordId::as_str),
+        project_id.as_ref().map(RecordId::as_str)
+    );
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let owners = ledger.owners_seen_by(caller).await?;
     let filter = GrantFilter {
-        fund_id: fund_id.as_deref(),
+        fund_id: fund_id.as_ref(),
         status,
-        project_id: project_id.as_deref(),
+        project_id: project_id.as_ref(),
         owners: owners.as_deref(),
     };
     let mut grants = ledger
         .grants(&filter, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut grants, &page, &filters, |g| &g.id);
+    let next_page_token = paging::finish(&mut grants, &page, &filters, |g| g.id.as_str());
     Ok(pb::ListGrantsResponse {
         grants: grants.into_iter().map(grant_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -85,8 +93,8 @@ pub(super) async fn approve(
 ) -> Result<pb::Grant, Error> {
     let approver = caller.in_person("approver", &r.approver)?;
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
-    let approver = v.check(validate::single_line(&approver, "approver", 64));
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let approver = v.check(ActorId::parse(&approver, "approver"));
     let (id, approver) = v.finish_with((id, approver))?;
     let check = Check::role(Record::Grant(&id), Role::GrantApprover, "approving a grant");
     ledger.admit(caller, check).await?;
@@ -101,10 +109,10 @@ pub(super) async fn reject(
 ) -> Result<pb::Grant, Error> {
     let reviewer = caller.in_person("reviewer", &r.reviewer)?;
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
-    v.check(validate::single_line(&reviewer, "reviewer", 64));
-    let reason = v.check(validate::single_line(&r.reason, "reason", 500));
-    let (id, reason) = v.finish_with((id, reason))?;
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let reviewer = v.check(ActorId::parse(&reviewer, "reviewer"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
+    let (id, reviewer, reason) = v.finish_with((id, reviewer, reason))?;
     let check = Check::role(Record::Grant(&id), Role::GrantApprover, "rejecting a grant");
     ledger.admit(caller, check).await?;
     let reason = format!("{reviewer}: {reason}");
@@ -121,8 +129,8 @@ pub(super) async fn cancel(
     r: pb::CancelGrantRequest,
 ) -> Result<pb::Grant, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
-    let reason = v.check(validate::single_line(&r.reason, "reason", 500));
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
     let (id, reason) = v.finish_with((id, reason))?;
     let check = Check::either(
         Record::Grant(&id),
@@ -132,7 +140,7 @@ pub(super) async fn cancel(
     );
     ledger.admit(caller, check).await?;
     let cancelled = ledger
-        .end_grant(&id, GrantStatus::Cancelled, &reason)
+        .end_grant(&id, GrantStatus::Cancelled, reason.as_str())
         .await?;
     Ok(grant_to_proto(cancelled))
 }
@@ -144,7 +152,7 @@ pub(super) async fn disburse(
     r: pb::DisburseGrantRequest,
 ) -> Result<pb::Grant, Error> {
     caller.principal()?;
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     let check = Check::role(Record::Grant(&id), Role::GrantApprover, "paying a grant");
     ledger.admit(caller, check).await?;
     Ok(grant_to_proto(ledger.disburse_grant(&id).await?))
@@ -153,11 +161,11 @@ pub(super) async fn disburse(
 /// The grant a RequestGrant asks for, its requester already the actor.
 fn parse_new(r: &pb::RequestGrantRequest) -> Result<NewGrant, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let fund_id = v.check(validate::uuid(&r.fund_id, "fund_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let fund_id = v.check(RecordId::parse(&r.fund_id, "fund_id"));
     let kind = v.check(required(grant_kind_from_proto(r.kind, "kind"), "kind"));
     let amount_fen = v.check(domain::parse_amount(r.amount_fen, "amount_fen"));
-    let requested_by = v.check(validate::single_line(&r.requested_by, "requested_by", 64));
+    let requested_by = v.check(ActorId::parse(&r.requested_by, "requested_by"));
     let beneficiary_ref = match kind {
         Some(kind) if kind.needs_beneficiary() => v.check(validate::directory_id(
             &r.beneficiary_ref,
@@ -171,7 +179,7 @@ fn parse_new(r: &pb::RequestGrantRequest) -> Result<NewGrant, Error> {
     };
     let project_id = match kind {
         Some(GrantKind::Project) => v
-            .check(validate::uuid(&r.project_id, "project_id"))
+            .check(RecordId::parse(&r.project_id, "project_id"))
             .map(Some),
         _ if !r.project_id.is_empty() => {
             v.add("project_id", "is only for PROJECT grants");
@@ -221,11 +229,7 @@ fn parse_items(items: &[pb::StudyCornerItem], v: &mut Violations) -> Option<Vec<
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                let name = v.check(validate::single_line(
-                    &item.name,
-                    &format!("items[{i}].name"),
-                    100,
-                ));
+                let name = v.check(Line::parse(&item.name, &format!("items[{i}].name")));
                 if !(1..=1000).contains(&item.quantity) {
                     v.add(format!("items[{i}].quantity"), "must be 1 to 1000");
                 }
@@ -239,34 +243,34 @@ fn parse_items(items: &[pb::StudyCornerItem], v: &mut Violations) -> Option<Vec<
 }
 
 /// An optional id filter: empty is none.
-fn optional_uuid(value: &str, field: &str, v: &mut Violations) -> Option<String> {
+fn optional_id(value: &str, field: &str, v: &mut Violations) -> Option<RecordId> {
     if value.is_empty() {
         None
     } else {
-        v.check(validate::uuid(value, field))
+        v.check(RecordId::parse(value, field))
     }
 }
 
 /// A grant as the API shows it.
 fn grant_to_proto(grant: Grant) -> pb::Grant {
     pb::Grant {
-        id: grant.id,
-        fund_id: grant.fund_id,
+        id: grant.id.into_string(),
+        fund_id: grant.fund_id.into_string(),
         kind: grant_kind_to_proto(grant.kind) as i32,
         beneficiary_ref: grant.beneficiary_ref,
-        project_id: grant.project_id.unwrap_or_default(),
+        project_id: grant.project_id.map(String::from).unwrap_or_default(),
         items: grant
             .items
             .into_iter()
             .map(|i| pb::StudyCornerItem {
-                name: i.name,
+                name: i.name.into_string(),
                 quantity: i.quantity,
             })
             .collect(),
         amount: Some(Money::cny(grant.amount_fen)),
         status: grant_status_to_proto(grant.status) as i32,
-        requested_by: grant.requested_by,
-        approved_by: grant.approved_by,
+        requested_by: grant.requested_by.into_string(),
+        approved_by: grant.approved_by.into_iter().map(String::from).collect(),
         approvals_required: grant.approvals_required,
         reason: grant.reason.unwrap_or_default(),
         create_time: Some(to_timestamp(grant.created_at)),

@@ -1,5 +1,6 @@
 //! The journal: closing periods, verifying the chain, balances as of a moment.
 
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::trust::Caller;
@@ -56,14 +57,14 @@ pub(super) async fn balance(
     caller: &Caller,
     r: pb::GetBalanceRequest,
 ) -> Result<pb::Balance, Error> {
-    let fund_id = validate::uuid(&r.fund_id, "fund_id")?;
+    let fund_id = RecordId::parse(&r.fund_id, "fund_id")?;
     ledger
         .admit(caller, Check::see(Record::Fund(&fund_id)))
         .await?;
     let at = validate::timestamp(r.at.as_ref(), "at")?.unwrap_or_else(now_micros);
     let balance = ledger.balance_at(&fund_id, at).await?;
     Ok(pb::Balance {
-        fund_id,
+        fund_id: fund_id.into_string(),
         at: Some(to_timestamp(at)),
         balance: Some(Money::cny(balance)),
     })

@@ -90,9 +90,9 @@ fn report_to_proto(report: Report) -> pb::Report {
             .into_iter()
             .map(|(row, purpose)| pb::ReportRow {
                 period: row.period,
-                fund_id: row.fund_id,
+                fund_id: row.fund_id.into_string(),
                 purpose: purpose_to_proto(purpose) as i32,
-                project_id: row.project_id,
+                project_id: row.project_id.map(String::from).unwrap_or_default(),
                 raised: Some(Money::cny(row.raised_fen)),
                 disbursed: Some(Money::cny(row.disbursed_fen)),
                 grants: row.grants,

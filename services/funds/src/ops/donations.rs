@@ -1,13 +1,14 @@
 //! Donations (捐赠) in, refunds out: each a balanced journal transaction.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::db::Keyed;
 use xingfu_platform::time::now_micros;
 use xingfu_proto::funds as pb;
 
 use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{DONORS, Kind, fund_account, transfer};
-use crate::domain::{Date, Donation, DonorKind, NewDonation};
+use crate::domain::{Date, Donation, DonorKind, NewDonation, Reason};
 use crate::storage::donations;
 use crate::storage::funds::{self, Movement};
 
@@ -40,7 +41,7 @@ impl Ledger {
             DonorKind::Person => Some(self.pii.seal(&new.donor_name)),
             DonorKind::Company | DonorKind::Anonymous => None,
         };
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let donation =
             match donations::insert(&mut tx, &id, &new, &fingerprint, &receipt, sealed, now).await?
             {
@@ -66,7 +67,7 @@ impl Ledger {
         .await?;
         let event = pb::DonationReceived::from(&donation);
         self.outbox
-            .enqueue(&mut tx, &donation.fund_id, &event)
+            .enqueue(&mut tx, donation.fund_id.as_str(), &event)
             .await?;
         self.outbox.commit(tx).await?;
         tracing::debug!(donation_id = %donation.id, receipt = %donation.receipt_number, "donation received");
@@ -74,25 +75,19 @@ impl Ledger {
     }
 
     /// Reads donation `id`.
-    pub async fn donation(&self, id: &str) -> Result<Donation, Error> {
+    pub async fn donation(&self, id: &RecordId) -> Result<Donation, Error> {
         let mut conn = self.db.pool().acquire().await?;
         donations::get(&mut conn, id)
             .await?
-            .ok_or_else(|| Error::NotFound {
-                resource: "donation",
-                id: id.to_owned(),
-            })
+            .ok_or_else(|| donation_not_found(id))
     }
 
     /// Returns a donation: reversing entries booked today, never an edit.
-    pub async fn refund(&self, id: &str, reason: &str) -> Result<Donation, Error> {
+    pub async fn refund(&self, id: &RecordId, reason: &Reason) -> Result<Donation, Error> {
         let mut tx = self.db.begin().await?;
         let donation = donations::get(&mut tx, id)
             .await?
-            .ok_or_else(|| Error::NotFound {
-                resource: "donation",
-                id: id.to_owned(),
-            })?;
+            .ok_or_else(|| donation_not_found(id))?;
         if !donations::mark_refunded(&mut tx, id, reason).await? {
             return Err(Error::FailedPrecondition {
                 kind: "REFUNDED",
@@ -123,17 +118,24 @@ impl Ledger {
         .await?;
         let event = pb::RefundIssued::from(&donation);
         self.outbox
-            .enqueue(&mut tx, &donation.fund_id, &event)
+            .enqueue(&mut tx, donation.fund_id.as_str(), &event)
             .await?;
         self.outbox.commit(tx).await?;
         self.donation(id).await
     }
 }
 
-fn reused(key: &str) -> Error {
+fn donation_not_found(id: &RecordId) -> Error {
+    Error::NotFound {
+        resource: "donation",
+        id: id.to_string(),
+    }
+}
+
+fn reused(key: &RequestId) -> Error {
     Error::AlreadyExists {
         resource: "idempotency_key",
-        id: key.to_owned(),
+        id: key.to_string(),
         message: "was already used for a different donation".into(),
     }
 }

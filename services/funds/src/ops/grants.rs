@@ -3,6 +3,7 @@
 
 use sqlx::{Any, Transaction};
 use xingfu_platform::Error;
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::db::Keyed;
 use xingfu_platform::principal::normalise;
 use xingfu_platform::time::now_micros;
@@ -11,7 +12,7 @@ use xingfu_proto::funds as pb;
 use super::events::grant_approved;
 use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{BENEFICIARIES, Kind, fund_account, transfer};
-use crate::domain::{Date, Grant, GrantFilter, GrantStatus, NewGrant};
+use crate::domain::{ActorId, Date, Grant, GrantFilter, GrantStatus, NewGrant};
 use crate::storage::funds::Movement;
 use crate::storage::grants;
 use crate::storage::{funds, projects};
@@ -52,11 +53,13 @@ impl Ledger {
         } else {
             1
         };
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match grants::insert(&mut tx, &id, &new, required, now_micros()).await? {
             Keyed::New(grant) => {
                 let event = pb::GrantRequested::from(&grant);
-                self.outbox.enqueue(&mut tx, &grant.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, grant.id.as_str(), &event)
+                    .await?;
                 self.outbox.commit(tx).await?;
                 Ok(grant)
             }
@@ -69,7 +72,7 @@ impl Ledger {
     }
 
     /// Reads grant `id`.
-    pub async fn grant(&self, id: &str) -> Result<Grant, Error> {
+    pub async fn grant(&self, id: &RecordId) -> Result<Grant, Error> {
         let mut conn = self.db.pool().acquire().await?;
         grants::get(&mut conn, id)
             .await?
@@ -89,21 +92,24 @@ impl Ledger {
 
     /// `approver` approves a REQUESTED grant; it is APPROVED once it has the approvals it
     /// needs.
-    pub async fn approve_grant(&self, id: &str, approver: &str) -> Result<Grant, Error> {
+    pub async fn approve_grant(&self, id: &RecordId, approver: &ActorId) -> Result<Grant, Error> {
         let (mut tx, grant) = self
             .change_grant(id, |g| {
                 if g.status != GrantStatus::Requested {
                     return Err(grant_state(g, "only REQUESTED grants can be approved"));
                 }
                 // Ids compare normalised: `ALICE` is the requester `alice`.
-                if normalise(&g.requested_by) == approver {
+                if normalise(g.requested_by.as_str()) == approver.as_str() {
                     return Err(Error::FailedPrecondition {
                         kind: "SELF_APPROVAL",
                         subject: format!("grants/{}", g.id),
                         message: "a grant is not approved by the one who requested it".into(),
                     });
                 }
-                if g.approved_by.iter().any(|a| normalise(a) == approver) {
+                if g.approved_by
+                    .iter()
+                    .any(|a| normalise(a.as_str()) == approver.as_str())
+                {
                     return Err(Error::AlreadyExists {
                         resource: "approval",
                         id: format!("{}/{approver}", g.id),
@@ -111,7 +117,7 @@ impl Ledger {
                     });
                 }
                 let mut next = g.clone();
-                next.approved_by.push(approver.to_owned());
+                next.approved_by.push(approver.clone());
                 if i32::try_from(next.approved_by.len()).unwrap_or(i32::MAX) >= g.approvals_required
                 {
                     next.status = GrantStatus::Approved;
@@ -121,7 +127,7 @@ impl Ledger {
             .await?;
         grants::approve(&mut tx, id, approver, now_micros()).await?;
         let event = grant_approved(&grant, approver);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         self.grant(id).await
     }
@@ -129,7 +135,7 @@ impl Ledger {
     /// Rejects a REQUESTED grant, or cancels a REQUESTED or APPROVED one.
     pub async fn end_grant(
         &self,
-        id: &str,
+        id: &RecordId,
         status: GrantStatus,
         reason: &str,
     ) -> Result<Grant, Error> {
@@ -152,14 +158,14 @@ impl Ledger {
             })
             .await?;
         let event = pb::GrantRejected::from(&grant);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         self.grant(id).await
     }
 
     /// Pays an APPROVED grant from its fund, if the fund holds the money (and, for a
     /// project grant, the project is not cancelled). Paying a paid grant returns it.
-    pub async fn disburse_grant(&self, id: &str) -> Result<Grant, Error> {
+    pub async fn disburse_grant(&self, id: &RecordId) -> Result<Grant, Error> {
         let current = self.grant(id).await?;
         if current.status == GrantStatus::Disbursed {
             return Ok(current);
@@ -213,7 +219,7 @@ impl Ledger {
         )
         .await?;
         let event = pb::GrantDisbursed::from(&grant);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         tracing::debug!(grant_id = %id, amount_fen = grant.amount_fen, "grant disbursed");
         self.grant(id).await
@@ -221,7 +227,7 @@ impl Ledger {
 
     async fn change_grant<F>(
         &self,
-        id: &str,
+        id: &RecordId,
         change: F,
     ) -> Result<(Transaction<'static, Any>, Grant), Error>
     where
@@ -242,7 +248,10 @@ impl Ledger {
 }
 
 /// A project grant needs a project the funds service knows and that is not cancelled.
-async fn check_project(tx: &mut Transaction<'static, Any>, project_id: &str) -> Result<(), Error> {
+async fn check_project(
+    tx: &mut Transaction<'static, Any>,
+    project_id: &RecordId,
+) -> Result<(), Error> {
     match projects::status(tx, project_id).await?.as_deref() {
         None => Err(Error::FailedPrecondition {
             kind: "PROJECT_UNKNOWN",
@@ -258,18 +267,18 @@ async fn check_project(tx: &mut Transaction<'static, Any>, project_id: &str) -> 
     }
 }
 
-fn reused_grant_key(key: &str) -> Error {
+fn reused_grant_key(key: &RequestId) -> Error {
     Error::AlreadyExists {
         resource: "request_id",
-        id: key.to_owned(),
+        id: key.to_string(),
         message: "was already used for a different grant".into(),
     }
 }
 
-fn grant_not_found(id: &str) -> Error {
+fn grant_not_found(id: &RecordId) -> Error {
     Error::NotFound {
         resource: "grant",
-        id: id.to_owned(),
+        id: id.to_string(),
     }
 }
 

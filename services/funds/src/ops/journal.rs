@@ -2,6 +2,7 @@
 //! moment.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::time::now_micros;
 
 use super::Ledger;
@@ -11,7 +12,7 @@ use crate::storage::ledger;
 
 impl Ledger {
     /// A fund's balance over what was recorded up to `at` (microseconds).
-    pub async fn balance_at(&self, fund_id: &str, at: i64) -> Result<i64, Error> {
+    pub async fn balance_at(&self, fund_id: &RecordId, at: i64) -> Result<i64, Error> {
         self.fund(fund_id).await?;
         let mut conn = self.db.pool().acquire().await?;
         Ok(ledger::balance_at(&mut conn, &fund_account(fund_id), at).await?)

@@ -13,6 +13,7 @@ mod verify;
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
@@ -55,11 +56,11 @@ impl Ledger {
 pub(crate) async fn post(
     conn: &mut AnyConnection,
     kind: Kind,
-    reference_id: &str,
+    reference_id: &RecordId,
     booked_on: &str,
     lines: &[Line],
 ) -> Result<i64, Error> {
-    let transaction_id = uuid::Uuid::now_v7().to_string();
+    let transaction_id = RecordId::generate();
     match ledger::post(conn, &transaction_id, kind, reference_id, booked_on, lines).await {
         Ok(recorded_at) => Ok(recorded_at),
         Err(Refused::PeriodClosed(period)) => Err(Error::FailedPrecondition {
@@ -75,15 +76,15 @@ pub(crate) async fn post(
 }
 
 /// NOT_FOUND for a fund.
-pub(crate) fn fund_not_found(id: &str) -> Error {
+pub(crate) fn fund_not_found(id: &RecordId) -> Error {
     Error::NotFound {
         resource: "fund",
-        id: id.to_owned(),
+        id: id.to_string(),
     }
 }
 
 /// FAILED_PRECONDITION: the fund cannot pay this.
-pub(crate) fn insufficient(fund_id: &str, amount: i64) -> Error {
+pub(crate) fn insufficient(fund_id: &RecordId, amount: i64) -> Error {
     Error::FailedPrecondition {
         kind: "INSUFFICIENT_FUNDS",
         subject: format!("funds/{fund_id}"),

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::trust::Caller;
 
 use super::Ledger;
@@ -19,7 +20,7 @@ pub struct ReportFilter {
     /// Last month.
     pub to: Option<String>,
     /// Only these funds (a caller's boundary); `None` is every fund.
-    pub funds: Option<HashSet<String>>,
+    pub funds: Option<HashSet<RecordId>>,
 }
 
 /// A line of a report.
@@ -28,9 +29,9 @@ pub struct ReportRow {
     /// The month.
     pub period: String,
     /// The fund.
-    pub fund_id: String,
+    pub fund_id: RecordId,
     /// The project, for project grants.
-    pub project_id: String,
+    pub project_id: Option<RecordId>,
     /// Raised, fen.
     pub raised_fen: i64,
     /// Disbursed, fen.
@@ -63,25 +64,25 @@ impl Ledger {
         let from = filter.from.clone().unwrap_or_else(|| "0000-00".into());
         let to = filter.to.clone().unwrap_or_else(|| "9999-99".into());
         let lines = reports::fund_lines(&mut conn, &from, &to).await?;
-        let paid: HashMap<String, Grant> = grants::paid(&mut conn)
+        let paid: HashMap<RecordId, Grant> = grants::paid(&mut conn)
             .await?
             .into_iter()
             .map(|g| (g.id.clone(), g))
             .collect();
-        let purposes: HashMap<String, Purpose> = funds::all(&mut conn)
+        let purposes: HashMap<RecordId, Purpose> = funds::all(&mut conn)
             .await?
             .into_iter()
             .map(|f: Fund| (f.id, f.purpose))
             .collect();
-        let mut rows: BTreeMap<(String, String, String), ReportRow> = BTreeMap::new();
+        let mut rows: BTreeMap<(String, RecordId, Option<RecordId>), ReportRow> = BTreeMap::new();
         let mut report = Report::default();
         let (mut children, mut corners, mut projects) = (BTreeSet::new(), 0, BTreeSet::new());
-        let inside = |fund_id: &str| filter.funds.as_ref().is_none_or(|f| f.contains(fund_id));
+        let inside = |fund_id: &RecordId| filter.funds.as_ref().is_none_or(|f| f.contains(fund_id));
         for line in lines.into_iter().filter(|line| inside(&line.fund_id)) {
             let grant = paid
                 .get(&line.reference_id)
                 .filter(|_| line.kind == "DISBURSEMENT");
-            let project = grant.and_then(|g| g.project_id.clone()).unwrap_or_default();
+            let project = grant.and_then(|g| g.project_id.clone());
             let row = rows
                 .entry((line.period.clone(), line.fund_id.clone(), project.clone()))
                 .or_insert_with(|| ReportRow {
@@ -134,7 +135,7 @@ impl Ledger {
 
     /// The funds a report for `caller` covers: every fund (`None`), or those inside its
     /// boundary.
-    pub async fn funds_seen_by(&self, caller: &Caller) -> Result<Option<HashSet<String>>, Error> {
+    pub async fn funds_seen_by(&self, caller: &Caller) -> Result<Option<HashSet<RecordId>>, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let Some(owners) = access::scope(&mut conn, caller).await? else {
             return Ok(None);
@@ -143,7 +144,13 @@ impl Ledger {
         Ok(Some(
             funds
                 .into_iter()
-                .filter(|fund| owners.contains(&fund.organisation_id))
+                .filter(|fund| {
+                    let owner = fund
+                        .organisation_id
+                        .as_ref()
+                        .map_or("", DirectoryId::as_str);
+                    owners.iter().any(|o| o == owner)
+                })
                 .map(|fund| fund.id)
                 .collect(),
         ))
@@ -173,9 +180,9 @@ pub fn to_csv(report: &Report) -> Vec<u8> {
         out.push_str(&format!(
             "{},{},{},{},{},{},{}\n",
             row.period,
-            row.fund_id,
+            row.fund_id.as_str(),
             purpose.as_str(),
-            row.project_id,
+            row.project_id.as_ref().map_or("", RecordId::as_str),
             row.raised_fen,
             row.disbursed_fen,
             row.grants

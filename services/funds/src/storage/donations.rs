@@ -3,10 +3,11 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::db::Keyed;
 
 use super::corrupt;
-use crate::domain::{Date, Donation, DonationChannel, DonorKind, NewDonation};
+use crate::domain::{Date, Donation, DonationChannel, DonorKind, NewDonation, Reason};
 
 const COLUMNS: &str = "id, receipt_number, fund_id, donor_kind, donor_display, amount_fen, channel, \
     received_on, refunded, refund_reason, created_at";
@@ -27,12 +28,12 @@ pub async fn next_receipt(conn: &mut AnyConnection, year: i32) -> Result<String,
 /// Finds the donation recorded under `key`, with its fingerprint.
 pub async fn by_key(
     conn: &mut AnyConnection,
-    key: &str,
+    key: &RequestId,
 ) -> Result<Option<(Donation, String)>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM donations WHERE idempotency_key = $1"
     )))
-    .bind(key)
+    .bind(key.as_str())
     .fetch_optional(conn)
     .await?;
     row.map(|row| Ok((donation_of(&row)?, row.try_get("request_hash")?)))
@@ -43,7 +44,7 @@ pub async fn by_key(
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewDonation,
     fingerprint: &str,
     receipt: &str,
@@ -55,11 +56,11 @@ pub async fn insert(
          donor_sealed, donor_display, amount_fen, channel, received_on, refunded, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12) ON CONFLICT (idempotency_key) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.key)
+    .bind(id.as_str())
+    .bind(new.key.as_str())
     .bind(fingerprint)
     .bind(receipt)
-    .bind(&new.fund_id)
+    .bind(new.fund_id.as_str())
     .bind(new.donor_kind.as_str())
     .bind(donor_sealed)
     .bind(new.donor_display())
@@ -82,11 +83,11 @@ pub async fn insert(
 }
 
 /// The donation `id`.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Donation>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Donation>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM donations WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| donation_of(&row))
@@ -96,14 +97,14 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Donation>,
 /// Marks a donation refunded unless it was already; false then.
 pub async fn mark_refunded(
     conn: &mut AnyConnection,
-    id: &str,
-    reason: &str,
+    id: &RecordId,
+    reason: &Reason,
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE donations SET refunded = 1, refund_reason = $1 WHERE id = $2 AND refunded = 0",
     )
-    .bind(reason)
-    .bind(id)
+    .bind(reason.as_str())
+    .bind(id.as_str())
     .execute(conn)
     .await?
     .rows_affected();
@@ -122,10 +123,11 @@ fn donation_of(row: &AnyRow) -> Result<Donation, sqlx::Error> {
     let channel: String = row.try_get("channel")?;
     let received: String = row.try_get("received_on")?;
     let refunded: i16 = row.try_get("refunded")?;
+    let refund_reason: Option<String> = row.try_get("refund_reason")?;
     Ok(Donation {
-        id: row.try_get("id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
         receipt_number: row.try_get("receipt_number")?,
-        fund_id: row.try_get("fund_id")?,
+        fund_id: RecordId::from_stored(row.try_get("fund_id")?),
         donor_kind: DonorKind::parse(&kind)
             .ok_or_else(|| corrupt("donations", "donor_kind", &kind))?,
         donor_display: row.try_get("donor_display")?,
@@ -135,7 +137,7 @@ fn donation_of(row: &AnyRow) -> Result<Donation, sqlx::Error> {
         received_on: Date::parse(&received)
             .ok_or_else(|| corrupt("donations", "received_on", &received))?,
         refunded: refunded != 0,
-        refund_reason: row.try_get("refund_reason")?,
+        refund_reason: refund_reason.map(Line::from_stored),
         created_at: row.try_get("created_at")?,
     })
 }

@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId};
 use xingfu_platform::db::{Filtered, Keyed};
 
 use super::corrupt;
@@ -14,8 +15,8 @@ const COLUMNS: &str =
 /// Inserts a fund unless `request_id` is known.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
-    request_id: &str,
+    id: &RecordId,
+    request_id: &RequestId,
     fingerprint: &str,
     new: &NewFund,
     now: i64,
@@ -25,12 +26,12 @@ pub async fn insert(
          balance_fen, raised_fen, disbursed_fen, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7) ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(request_id)
+    .bind(id.as_str())
+    .bind(request_id.as_str())
     .bind(fingerprint)
-    .bind(&new.name)
+    .bind(new.name.as_str())
     .bind(new.purpose.as_str())
-    .bind(&new.organisation_id)
+    .bind(new.organisation_id.as_ref().map_or("", DirectoryId::as_str))
     .bind(now)
     .execute(&mut *conn)
     .await?
@@ -43,7 +44,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM funds WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_one(conn)
     .await?;
     Ok(Keyed::Existing(
@@ -53,11 +54,11 @@ pub async fn insert(
 }
 
 /// The fund `id`.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Fund>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Fund>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM funds WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| fund_of(&row))
@@ -108,7 +109,7 @@ pub struct Movement {
 /// The row stays locked until the transaction ends, so concurrent payments queue here.
 pub async fn apply(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     movement: Movement,
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
@@ -118,7 +119,7 @@ pub async fn apply(
     .bind(movement.balance)
     .bind(movement.raised)
     .bind(movement.disbursed)
-    .bind(id)
+    .bind(id.as_str())
     .execute(conn)
     .await?
     .rows_affected();
@@ -127,14 +128,18 @@ pub async fn apply(
 
 fn fund_of(row: &AnyRow) -> Result<Fund, sqlx::Error> {
     let purpose: String = row.try_get("purpose")?;
+    // '' is the programme office's own fund.
+    let organisation_id: String = row.try_get("organisation_id")?;
     Ok(Fund {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        name: Line::from_stored(row.try_get("name")?),
         purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("funds", "purpose", &purpose))?,
         balance_fen: row.try_get("balance_fen")?,
         raised_fen: row.try_get("raised_fen")?,
         disbursed_fen: row.try_get("disbursed_fen")?,
         created_at: row.try_get("created_at")?,
-        organisation_id: row.try_get("organisation_id")?,
+        organisation_id: Some(organisation_id)
+            .filter(|id| !id.is_empty())
+            .map(DirectoryId::from_stored),
     })
 }

@@ -2,10 +2,11 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::db::{Filtered, Keyed};
 
 use super::corrupt;
-use crate::domain::{Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant};
+use crate::domain::{ActorId, Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant};
 
 const COLUMNS: &str = "id, fund_id, kind, beneficiary_ref, project_id, items, amount_fen, status, \
     requested_by, approvals_required, reason, created_at, disbursed_at, version";
@@ -15,7 +16,7 @@ const RECORD: char = '\u{1e}';
 /// Inserts a REQUESTED grant unless its request id is known.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewGrant,
     approvals_required: i32,
     now: i64,
@@ -23,24 +24,24 @@ pub async fn insert(
     let items: Vec<String> = new
         .items
         .iter()
-        .map(|i| format!("{}{UNIT}{}", i.name, i.quantity))
+        .map(|i| format!("{}{UNIT}{}", i.name.as_str(), i.quantity))
         .collect();
     let inserted = sqlx::query(
         "INSERT INTO grants (id, request_id, request_hash, fund_id, kind, beneficiary_ref, project_id, items, \
          amount_fen, status, requested_by, approvals_required, created_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.fund_id)
+    .bind(new.fund_id.as_str())
     .bind(new.kind.as_str())
     .bind(&new.beneficiary_ref)
-    .bind(new.project_id.clone())
+    .bind(new.project_id.as_ref().map(RecordId::as_str))
     .bind(items.join(&RECORD.to_string()))
     .bind(new.amount_fen)
     .bind(GrantStatus::Requested.as_str())
-    .bind(&new.requested_by)
+    .bind(new.requested_by.as_str())
     .bind(approvals_required)
     .bind(now)
     .execute(&mut *conn)
@@ -54,7 +55,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM grants WHERE request_id = $1"
     )))
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let mut grant = grant_of(&row)?;
@@ -65,12 +66,12 @@ pub async fn insert(
 /// The grant requested under `request_id`, with the fingerprint it was asked with.
 pub async fn by_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<(Grant, String)>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM grants WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -80,11 +81,11 @@ pub async fn by_request(
 }
 
 /// The grant `id` with its approvers.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Grant>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Grant>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM grants WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -93,27 +94,28 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Grant>, sq
     Ok(Some(grant))
 }
 
-async fn approvers(conn: &mut AnyConnection, id: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+async fn approvers(conn: &mut AnyConnection, id: &RecordId) -> Result<Vec<ActorId>, sqlx::Error> {
+    let approvers: Vec<String> = sqlx::query_scalar(
         "SELECT approver FROM grant_approvals WHERE grant_id = $1 ORDER BY approved_at, approver",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(approvers.into_iter().map(Line::from_stored).collect())
 }
 
 /// Records `approver`'s approval; false when they had approved already.
 pub async fn approve(
     conn: &mut AnyConnection,
-    id: &str,
-    approver: &str,
+    id: &RecordId,
+    approver: &ActorId,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO grant_approvals (grant_id, approver, approved_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
-    .bind(id)
-    .bind(approver)
+    .bind(id.as_str())
+    .bind(approver.as_str())
     .bind(now)
     .execute(conn)
     .await?
@@ -131,7 +133,7 @@ pub async fn save(conn: &mut AnyConnection, grant: &Grant) -> Result<bool, sqlx:
     .bind(grant.status.as_str())
     .bind(grant.reason.clone())
     .bind(grant.disbursed_at)
-    .bind(&grant.id)
+    .bind(grant.id.as_str())
     .bind(grant.version)
     .execute(conn)
     .await?
@@ -147,9 +149,9 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Grant>, sqlx::Error> {
     let rows = Filtered::new(format!("SELECT {COLUMNS} FROM grants"))
-        .and("fund_id =", filter.fund_id)
+        .and("fund_id =", filter.fund_id.map(RecordId::as_str))
         .and("status =", filter.status.map(GrantStatus::as_str))
-        .and("project_id =", filter.project_id)
+        .and("project_id =", filter.project_id.map(RecordId::as_str))
         .and("id <", after)
         .and_in(
             "(SELECT f.organisation_id FROM funds f WHERE f.id = grants.fund_id)",
@@ -182,26 +184,27 @@ fn grant_of(row: &AnyRow) -> Result<Grant, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     let items: String = row.try_get("items")?;
+    let project_id: Option<String> = row.try_get("project_id")?;
     Ok(Grant {
-        id: row.try_get("id")?,
-        fund_id: row.try_get("fund_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        fund_id: RecordId::from_stored(row.try_get("fund_id")?),
         kind: GrantKind::parse(&kind).ok_or_else(|| corrupt("grants", "kind", &kind))?,
         beneficiary_ref: row.try_get("beneficiary_ref")?,
-        project_id: row.try_get("project_id")?,
+        project_id: project_id.map(RecordId::from_stored),
         items: items
             .split(RECORD)
             .filter(|i| !i.is_empty())
             .filter_map(|i| {
                 let (name, quantity) = i.split_once(UNIT)?;
                 Some(Item {
-                    name: name.to_owned(),
+                    name: Line::from_stored(name.to_owned()),
                     quantity: quantity.parse().ok()?,
                 })
             })
             .collect(),
         amount_fen: row.try_get("amount_fen")?,
         status: GrantStatus::parse(&status).ok_or_else(|| corrupt("grants", "status", &status))?,
-        requested_by: row.try_get("requested_by")?,
+        requested_by: Line::from_stored(row.try_get("requested_by")?),
         approved_by: Vec::new(),
         approvals_required: row.try_get("approvals_required")?,
         reason: row.try_get("reason")?,

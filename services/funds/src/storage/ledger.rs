@@ -2,6 +2,7 @@
 //! verify and report on it.
 
 use sqlx::{Any, AnyConnection, Row, Transaction};
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::db::{Backend, Database};
 
 use crate::domain::ledger::{Entry, Kind, Line, chain_hash};
@@ -37,9 +38,9 @@ async fn lock_head(conn: &mut AnyConnection) -> Result<(i64, String), sqlx::Erro
 /// before, so a balance asked "as of" a moment never changes afterwards.
 pub async fn post(
     conn: &mut AnyConnection,
-    transaction_id: &str,
+    transaction_id: &RecordId,
     kind: Kind,
-    reference_id: &str,
+    reference_id: &RecordId,
     booked_on: &str,
     lines: &[Line],
 ) -> Result<i64, Refused> {
@@ -60,9 +61,9 @@ pub async fn post(
     sqlx::query(
         "INSERT INTO journal_transactions (id, kind, reference_id, period, booked_on, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(transaction_id)
+    .bind(transaction_id.as_str())
     .bind(kind.as_str())
-    .bind(reference_id)
+    .bind(reference_id.as_str())
     .bind(&period)
     .bind(booked_on)
     .bind(now)
@@ -72,9 +73,9 @@ pub async fn post(
         seq += 1;
         let entry = Entry {
             seq,
-            transaction_id: transaction_id.to_owned(),
+            transaction_id: transaction_id.as_str().to_owned(),
             kind: kind.as_str().to_owned(),
-            reference_id: reference_id.to_owned(),
+            reference_id: reference_id.as_str().to_owned(),
             booked_on: booked_on.to_owned(),
             account: line.account.clone(),
             amount_fen: line.amount_fen,
@@ -87,7 +88,7 @@ pub async fn post(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(seq)
-        .bind(transaction_id)
+        .bind(transaction_id.as_str())
         .bind(&line.account)
         .bind(line.amount_fen)
         .bind(&period)

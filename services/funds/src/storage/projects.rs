@@ -1,6 +1,7 @@
 //! The read model of the projects the funds service may grant money to.
 
 use sqlx::{Any, AnyPool, Row, Transaction};
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::time::now_micros;
 
 use crate::domain::KnownProject;
@@ -62,10 +63,10 @@ pub async fn forget_all(tx: &mut Transaction<'static, Any>) -> Result<(), sqlx::
 /// A known project's status; `None` when the project is unknown.
 pub async fn status(
     conn: &mut sqlx::AnyConnection,
-    project_id: &str,
+    project_id: &RecordId,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT status FROM known_projects WHERE project_id = $1")
-        .bind(project_id)
+        .bind(project_id.as_str())
         .fetch_optional(conn)
         .await
 }

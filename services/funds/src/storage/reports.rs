@@ -1,6 +1,7 @@
 //! What reports read: the fund-side entries of the journal, with their transaction's kind.
 
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::checked::RecordId;
 
 /// A fund-side journal line.
 #[derive(Debug, Clone)]
@@ -10,9 +11,9 @@ pub struct FundLine {
     /// DONATION, REFUND or DISBURSEMENT.
     pub kind: String,
     /// The donation or grant.
-    pub reference_id: String,
+    pub reference_id: RecordId,
     /// The fund (from its account).
-    pub fund_id: String,
+    pub fund_id: RecordId,
     /// Signed fen on the fund's account.
     pub amount_fen: i64,
 }
@@ -38,8 +39,8 @@ pub async fn fund_lines(
             Ok(FundLine {
                 period: row.try_get("period")?,
                 kind: row.try_get("kind")?,
-                reference_id: row.try_get("reference_id")?,
-                fund_id: account.trim_start_matches("fund:").to_owned(),
+                reference_id: RecordId::from_stored(row.try_get("reference_id")?),
+                fund_id: RecordId::from_stored(account.trim_start_matches("fund:").to_owned()),
                 amount_fen: row.try_get("amount_fen")?,
             })
         })
