@@ -15,10 +15,14 @@ use crate::domain::{Community, Organisation};
 impl From<&Organisation> for pb::OrganisationRegistered {
     fn from(org: &Organisation) -> Self {
         Self {
-            organisation_id: org.id.clone(),
-            name: org.name.clone(),
+            organisation_id: org.id.to_string(),
+            name: org.name.to_string(),
             kind: org.kind.as_str().to_owned(),
-            parent_id: org.parent_id.clone().unwrap_or_default(),
+            parent_id: org
+                .parent_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -26,10 +30,14 @@ impl From<&Organisation> for pb::OrganisationRegistered {
 impl From<&Organisation> for pb::OrganisationUpdated {
     fn from(org: &Organisation) -> Self {
         Self {
-            organisation_id: org.id.clone(),
-            name: org.name.clone(),
+            organisation_id: org.id.to_string(),
+            name: org.name.to_string(),
             kind: org.kind.as_str().to_owned(),
-            parent_id: org.parent_id.clone().unwrap_or_default(),
+            parent_id: org
+                .parent_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -37,10 +45,10 @@ impl From<&Organisation> for pb::OrganisationUpdated {
 impl From<&Community> for pb::CommunityRegistered {
     fn from(community: &Community) -> Self {
         Self {
-            community_id: community.id.clone(),
-            name: community.name.clone(),
+            community_id: community.id.to_string(),
+            name: community.name.to_string(),
             kind: community.kind.as_str().to_owned(),
-            township: community.township.clone(),
+            township: community.township.to_string(),
         }
     }
 }
@@ -48,10 +56,10 @@ impl From<&Community> for pb::CommunityRegistered {
 impl From<&Community> for pb::CommunityUpdated {
     fn from(community: &Community) -> Self {
         Self {
-            community_id: community.id.clone(),
-            name: community.name.clone(),
+            community_id: community.id.to_string(),
+            name: community.name.to_string(),
             kind: community.kind.as_str().to_owned(),
-            township: community.township.clone(),
+            township: community.township.to_string(),
         }
     }
 }
@@ -59,8 +67,8 @@ impl From<&Community> for pb::CommunityUpdated {
 impl From<&CommunityLink> for pb::CommunityLinkChanged {
     fn from(link: &CommunityLink) -> Self {
         Self {
-            organisation_id: link.organisation_id.clone(),
-            community_id: link.community_id.clone(),
+            organisation_id: link.organisation_id.to_string(),
+            community_id: link.community_id.to_string(),
             linked: link.linked,
         }
     }
@@ -69,10 +77,10 @@ impl From<&CommunityLink> for pb::CommunityLinkChanged {
 impl From<&Volunteer> for pb::VolunteerRegistered {
     fn from(volunteer: &Volunteer) -> Self {
         Self {
-            volunteer_id: volunteer.id.clone(),
+            volunteer_id: volunteer.id.to_string(),
             party_member: volunteer.party_member,
-            work_organisation_id: volunteer.work_organisation_id.clone(),
-            home_community_id: volunteer.home_community_id.clone(),
+            work_organisation_id: volunteer.work_organisation_id.to_string(),
+            home_community_id: volunteer.home_community_id.to_string(),
         }
     }
 }
@@ -80,13 +88,21 @@ impl From<&Volunteer> for pb::VolunteerRegistered {
 impl From<&Activity> for pb::ActivityCreated {
     fn from(activity: &Activity) -> Self {
         Self {
-            activity_id: activity.id.clone(),
-            title: activity.title.clone(),
+            activity_id: activity.id.to_string(),
+            title: activity.title.to_string(),
             kind: activity.kind.as_str().to_owned(),
-            community_id: activity.community_id.clone(),
-            project_id: activity.project_id.clone().unwrap_or_default(),
+            community_id: activity.community_id.to_string(),
+            project_id: activity
+                .project_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             capacity: i32::try_from(activity.capacity).unwrap_or(i32::MAX),
-            organisation_id: activity.organisation_id.clone().unwrap_or_default(),
+            organisation_id: activity
+                .organisation_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -95,11 +111,19 @@ impl From<&Activity> for pb::ActivityCreated {
 impl From<&Activity> for pb::ActivityCompleted {
     fn from(activity: &Activity) -> Self {
         Self {
-            activity_id: activity.id.clone(),
+            activity_id: activity.id.to_string(),
             kind: activity.kind.as_str().to_owned(),
-            community_id: activity.community_id.clone(),
-            project_id: activity.project_id.clone().unwrap_or_default(),
-            organisation_id: activity.organisation_id.clone().unwrap_or_default(),
+            community_id: activity.community_id.to_string(),
+            project_id: activity
+                .project_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            organisation_id: activity
+                .organisation_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             people_served: activity.people_served.unwrap_or(0),
             start_time_micros: activity.start_at,
         }
@@ -109,8 +133,8 @@ impl From<&Activity> for pb::ActivityCompleted {
 /// A participation, as stored after the change, reaching `stage`.
 pub fn participation_changed(part: &Participation, stage: Stage) -> pb::ParticipationChanged {
     pb::ParticipationChanged {
-        activity_id: part.activity_id.clone(),
-        volunteer_id: part.volunteer_id.clone(),
+        activity_id: part.activity_id.to_string(),
+        volunteer_id: part.volunteer_id.to_string(),
         stage: stage.as_str().to_owned(),
         minutes: part.minutes.unwrap_or(0),
     }
@@ -119,13 +143,17 @@ pub fn participation_changed(part: &Participation, stage: Stage) -> pb::Particip
 /// A service record verified for a participation in `activity`.
 pub fn hours_verified(activity: &Activity, record: &NewRecord<'_>) -> pb::HoursVerified {
     pb::HoursVerified {
-        record_id: record.record_id.to_owned(),
-        activity_id: record.activity_id.to_owned(),
-        project_id: activity.project_id.clone().unwrap_or_default(),
-        community_id: record.community_id.to_owned(),
+        record_id: record.record_id.to_string(),
+        activity_id: record.activity_id.to_string(),
+        project_id: activity
+            .project_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        community_id: record.community_id.to_string(),
         minutes: record.minutes,
-        volunteer_id: record.volunteer_id.to_owned(),
-        organisation_id: record.organisation_id.to_owned(),
+        volunteer_id: record.volunteer_id.to_string(),
+        organisation_id: record.organisation_id.to_string(),
         activity_kind: activity.kind.as_str().to_owned(),
     }
 }
@@ -133,10 +161,10 @@ pub fn hours_verified(activity: &Activity, record: &NewRecord<'_>) -> pb::HoursV
 impl From<&Team> for pb::TeamFormed {
     fn from(team: &Team) -> Self {
         Self {
-            team_id: team.id.clone(),
-            name: team.name.clone(),
-            organisation_id: team.organisation_id.clone(),
-            skills: team.skills.clone(),
+            team_id: team.id.to_string(),
+            name: team.name.to_string(),
+            organisation_id: team.organisation_id.to_string(),
+            skills: team.skills.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -144,8 +172,8 @@ impl From<&Team> for pb::TeamFormed {
 impl From<&Membership> for pb::TeamMembershipChanged {
     fn from(change: &Membership) -> Self {
         Self {
-            team_id: change.team_id.clone(),
-            volunteer_id: change.volunteer_id.clone(),
+            team_id: change.team_id.to_string(),
+            volunteer_id: change.volunteer_id.to_string(),
             member: change.member,
         }
     }
@@ -154,7 +182,7 @@ impl From<&Membership> for pb::TeamMembershipChanged {
 impl From<&Evaluation> for pb::EvaluationRecorded {
     fn from(evaluation: &Evaluation) -> Self {
         Self {
-            volunteer_id: evaluation.volunteer_id.clone(),
+            volunteer_id: evaluation.volunteer_id.to_string(),
             period: evaluation.period.clone(),
             side: evaluation.side.as_str().to_owned(),
             score: i32::try_from(evaluation.score).unwrap_or(0),
@@ -165,8 +193,8 @@ impl From<&Evaluation> for pb::EvaluationRecorded {
 impl From<&Wish> for pb::WishPosted {
     fn from(wish: &Wish) -> Self {
         Self {
-            wish_id: wish.id.clone(),
-            community_id: wish.community_id.clone(),
+            wish_id: wish.id.to_string(),
+            community_id: wish.community_id.to_string(),
             age_band: wish.age_band.as_str().to_owned(),
         }
     }
@@ -176,9 +204,13 @@ impl From<&Wish> for pb::WishPosted {
 impl From<&Wish> for pb::WishAdopted {
     fn from(wish: &Wish) -> Self {
         Self {
-            wish_id: wish.id.clone(),
-            community_id: wish.community_id.clone(),
-            volunteer_id: wish.adopter_id.clone().unwrap_or_default(),
+            wish_id: wish.id.to_string(),
+            community_id: wish.community_id.to_string(),
+            volunteer_id: wish
+                .adopter_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -186,9 +218,13 @@ impl From<&Wish> for pb::WishAdopted {
 impl From<&Wish> for pb::WishFulfilled {
     fn from(wish: &Wish) -> Self {
         Self {
-            wish_id: wish.id.clone(),
-            community_id: wish.community_id.clone(),
-            volunteer_id: wish.adopter_id.clone().unwrap_or_default(),
+            wish_id: wish.id.to_string(),
+            community_id: wish.community_id.to_string(),
+            volunteer_id: wish
+                .adopter_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -196,8 +232,8 @@ impl From<&Wish> for pb::WishFulfilled {
 impl From<&Wish> for pb::WishCancelled {
     fn from(wish: &Wish) -> Self {
         Self {
-            wish_id: wish.id.clone(),
-            community_id: wish.community_id.clone(),
+            wish_id: wish.id.to_string(),
+            community_id: wish.community_id.to_string(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Activities and the service volunteers give in them: no SQL, no gRPC.
 
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId};
 use xingfu_platform::named_enum;
 
 named_enum! {
@@ -56,25 +57,28 @@ pub const MAX_PEOPLE_SERVED: i64 = 1_000_000;
 /// The most volunteers one activity takes.
 pub const MAX_CAPACITY: i64 = 10_000;
 
+/// An activity's title: one line, 1 to 200 characters.
+pub type Title = Line<200>;
+
 /// An activity as its creator asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewActivity {
     /// The creator's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Title.
-    pub title: String,
+    pub title: Title,
     /// Kind.
     pub kind: ActivityKind,
-    /// The community served, a directory id.
-    pub community_id: String,
+    /// The community served.
+    pub community_id: DirectoryId,
     /// The project it belongs to.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// Start, microseconds since the epoch.
     pub start_at: i64,
     /// Volunteers it takes, 1 to [`MAX_CAPACITY`].
     pub capacity: i64,
-    /// The organisation that runs it, a directory id.
-    pub organisation_id: Option<String>,
+    /// The organisation that runs it.
+    pub organisation_id: Option<DirectoryId>,
 }
 
 impl NewActivity {
@@ -84,10 +88,12 @@ impl NewActivity {
             self.title.as_str(),
             self.kind.as_str(),
             self.community_id.as_str(),
-            self.project_id.as_deref().unwrap_or(""),
+            self.project_id.as_ref().map_or("", RecordId::as_str),
             &self.start_at.to_string(),
             &self.capacity.to_string(),
-            self.organisation_id.as_deref().unwrap_or(""),
+            self.organisation_id
+                .as_ref()
+                .map_or("", DirectoryId::as_str),
         ])
     }
 }
@@ -96,15 +102,15 @@ impl NewActivity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// Title.
-    pub title: String,
+    pub title: Title,
     /// Kind.
     pub kind: ActivityKind,
     /// The community served.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// The project it belongs to.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// Start, microseconds since the epoch.
     pub start_at: i64,
     /// Volunteers it takes.
@@ -114,7 +120,7 @@ pub struct Activity {
     /// Created, microseconds since the epoch.
     pub created_at: i64,
     /// The organisation that runs it.
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<DirectoryId>,
     /// People served, once completed.
     pub people_served: Option<i64>,
     /// Completed, microseconds since the epoch.
@@ -125,9 +131,9 @@ pub struct Activity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Participation {
     /// The activity.
-    pub activity_id: String,
+    pub activity_id: RecordId,
     /// The volunteer.
-    pub volunteer_id: String,
+    pub volunteer_id: RecordId,
     /// Arrival, microseconds since the epoch.
     pub check_in_at: Option<i64>,
     /// Leaving, microseconds since the epoch.
@@ -135,8 +141,8 @@ pub struct Participation {
     /// Whole minutes between arrival and leaving.
     pub minutes: Option<i64>,
     /// The verified service record's id.
-    pub record_id: Option<String>,
-    /// Who verified it.
+    pub record_id: Option<RecordId>,
+    /// Who verified it (a principal id).
     pub verified_by: Option<String>,
 }
 
@@ -185,10 +191,10 @@ mod tests {
     #[test]
     fn a_changed_capacity_changes_the_fingerprint() {
         let a = NewActivity {
-            request_id: "r".into(),
-            title: "t".into(),
+            request_id: RequestId::parse("r", "request_id").unwrap(),
+            title: Title::parse("t", "title").unwrap(),
             kind: ActivityKind::Classroom,
-            community_id: "c".into(),
+            community_id: DirectoryId::parse("c", "community_id").unwrap(),
             project_id: None,
             start_at: 1,
             capacity: 2,

@@ -1,7 +1,11 @@
 //! Two-place evaluation (两地双评议): each quarter a volunteer is rated by the work side
 //! and the home side, and the two combine into a grade. No SQL, no gRPC.
 
+use xingfu_platform::checked::{Note, RecordId, RequestId};
 use xingfu_platform::{FieldViolation, named_enum};
+
+/// A rating's comment: up to 500 characters, possibly empty.
+pub type Comment = Note<500>;
 
 named_enum! {
     /// Which side rates.
@@ -43,9 +47,9 @@ pub fn parse_period(value: &str, field: &str) -> Result<String, FieldViolation> 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvaluation {
     /// The evaluator's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The volunteer rated.
-    pub volunteer_id: String,
+    pub volunteer_id: RecordId,
     /// The quarter.
     pub period: String,
     /// Work or home.
@@ -53,8 +57,8 @@ pub struct NewEvaluation {
     /// 1 to 5.
     pub score: i64,
     /// Comment, possibly empty.
-    pub comment: String,
-    /// Who rated, a directory id.
+    pub comment: Comment,
+    /// Who rated, a principal id.
     pub evaluator: String,
 }
 
@@ -76,7 +80,7 @@ impl NewEvaluation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
     /// The volunteer rated.
-    pub volunteer_id: String,
+    pub volunteer_id: RecordId,
     /// The quarter.
     pub period: String,
     /// Work or home.
@@ -84,8 +88,8 @@ pub struct Evaluation {
     /// 1 to 5.
     pub score: i64,
     /// Comment.
-    pub comment: String,
-    /// Who rated.
+    pub comment: Comment,
+    /// Who rated, a principal id.
     pub evaluator: String,
     /// Recorded, microseconds since the epoch.
     pub created_at: i64,
@@ -95,7 +99,7 @@ pub struct Evaluation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvaluationResult {
     /// The volunteer.
-    pub volunteer_id: String,
+    pub volunteer_id: RecordId,
     /// The quarter.
     pub period: String,
     /// The work side's rating.
@@ -106,9 +110,9 @@ pub struct EvaluationResult {
 
 impl EvaluationResult {
     /// The two ratings of `period` among `ratings` (of one volunteer).
-    pub fn of(volunteer_id: &str, period: &str, ratings: Vec<Evaluation>) -> Self {
+    pub fn of(volunteer_id: &RecordId, period: &str, ratings: Vec<Evaluation>) -> Self {
         let mut result = Self {
-            volunteer_id: volunteer_id.to_owned(),
+            volunteer_id: volunteer_id.clone(),
             period: period.to_owned(),
             work: None,
             home: None,
@@ -141,13 +145,17 @@ impl EvaluationResult {
 mod tests {
     use super::*;
 
+    fn volunteer() -> RecordId {
+        RecordId::parse("0192f0c1-7a1b-7c3d-8e4f-123456789abc", "volunteer_id").unwrap()
+    }
+
     fn rating(side: Side, score: i64) -> Evaluation {
         Evaluation {
-            volunteer_id: "v".into(),
+            volunteer_id: volunteer(),
             period: "2026-Q3".into(),
             side,
             score,
-            comment: String::new(),
+            comment: Comment::parse("", "comment").unwrap(),
             evaluator: "e".into(),
             created_at: 0,
         }
@@ -165,7 +173,7 @@ mod tests {
 
     #[test]
     fn both_sides_combine_into_a_grade() {
-        let mut result = EvaluationResult::of("v", "2026-Q3", vec![rating(Side::Work, 5)]);
+        let mut result = EvaluationResult::of(&volunteer(), "2026-Q3", vec![rating(Side::Work, 5)]);
         assert_eq!(result.combined(), None);
         result.home = Some(rating(Side::Home, 4));
         assert_eq!(result.combined(), Some((4.5, Grade::Excellent)));

@@ -8,8 +8,15 @@ pub mod register;
 pub mod teams;
 pub mod wishes;
 
+use xingfu_platform::FieldViolation;
+use xingfu_platform::checked::{DirectoryId, Line};
 use xingfu_platform::named_enum;
-use xingfu_platform::{FieldViolation, validate};
+
+/// A directory entry's name: one line, 1 to 200 characters.
+pub type Name = Line<200>;
+
+/// A township (镇 / 街道): one line, 1 to 100 characters.
+pub type Township = Line<100>;
 
 named_enum! {
     /// What kind of organisation.
@@ -39,13 +46,13 @@ named_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {
     /// Directory id.
-    pub id: String,
+    pub id: DirectoryId,
     /// Name.
-    pub name: String,
+    pub name: Name,
     /// Kind.
     pub kind: OrganisationKind,
     /// Parent organisation.
-    pub parent_id: Option<String>,
+    pub parent_id: Option<DirectoryId>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Registered, microseconds since the epoch.
@@ -56,13 +63,13 @@ pub struct Organisation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Community {
     /// Directory id.
-    pub id: String,
+    pub id: DirectoryId,
     /// Name.
-    pub name: String,
+    pub name: Name,
     /// Kind.
     pub kind: CommunityKind,
     /// Township.
-    pub township: String,
+    pub township: Township,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Registered, microseconds since the epoch.
@@ -89,22 +96,12 @@ impl Community {
     }
 }
 
-/// Checks a name: one line, 1 to 200 characters.
-pub fn parse_name(value: &str, field: &str) -> Result<String, FieldViolation> {
-    validate::single_line(value, field, 200)
-}
-
-/// Checks a township: one line, 1 to 100 characters.
-pub fn parse_township(value: &str, field: &str) -> Result<String, FieldViolation> {
-    validate::single_line(value, field, 100)
-}
-
-/// Checks an optional parent id.
-pub fn parse_parent(value: &str, field: &str) -> Result<Option<String>, FieldViolation> {
+/// Checks an optional parent id: empty is none.
+pub fn parse_parent(value: &str, field: &str) -> Result<Option<DirectoryId>, FieldViolation> {
     if value.is_empty() {
         Ok(None)
     } else {
-        validate::directory_id(value, field).map(Some)
+        DirectoryId::parse(value, field).map(Some)
     }
 }
 
@@ -128,7 +125,10 @@ mod tests {
     fn parents_are_optional_directory_ids() {
         assert_eq!(parse_parent("", "p").unwrap(), None);
         assert_eq!(
-            parse_parent("org-1", "p").unwrap().as_deref(),
+            parse_parent("org-1", "p")
+                .unwrap()
+                .as_ref()
+                .map(DirectoryId::as_str),
             Some("org-1")
         );
         assert!(parse_parent("a b", "p").is_err());

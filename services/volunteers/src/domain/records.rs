@@ -1,37 +1,40 @@
 //! Verified service records and the figures made of them: hours per volunteer,
 //! organisation and community over a period, and the Four Ones report. No SQL, no gRPC.
 
-use super::activities::{ActivityKind, FOUR_ONES};
+use xingfu_platform::checked::{DirectoryId, RecordId};
+
+use super::Name;
+use super::activities::{ActivityKind, FOUR_ONES, Title};
 
 /// Whose service a summary sums.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HoursScope {
     /// One volunteer's.
-    Volunteer(String),
+    Volunteer(RecordId),
     /// The volunteers whose work side is this organisation.
-    Organisation(String),
+    Organisation(DirectoryId),
     /// The service given in this community.
-    Community(String),
+    Community(DirectoryId),
 }
 
 /// A verified service record as verification writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRecord<'a> {
     /// The record id.
-    pub record_id: &'a str,
+    pub record_id: &'a RecordId,
     /// The volunteer.
-    pub volunteer_id: &'a str,
+    pub volunteer_id: &'a RecordId,
     /// The volunteer's work organisation.
-    pub organisation_id: &'a str,
+    pub organisation_id: &'a DirectoryId,
     /// The community served.
-    pub community_id: &'a str,
+    pub community_id: &'a DirectoryId,
     /// The activity.
-    pub activity_id: &'a str,
+    pub activity_id: &'a RecordId,
     /// Arrival.
     pub served_at: i64,
     /// Minutes served.
     pub minutes: i64,
-    /// Who verified it.
+    /// Who verified it, a principal id.
     pub verified_by: &'a str,
     /// When.
     pub verified_at: i64,
@@ -42,9 +45,9 @@ pub struct NewRecord<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommunityLink {
     /// The organisation.
-    pub organisation_id: String,
+    pub organisation_id: DirectoryId,
     /// The community.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// Linked (or, unlinking, not).
     pub linked: bool,
 }
@@ -64,24 +67,24 @@ pub struct HoursSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRecord {
     /// The record id.
-    pub record_id: String,
+    pub record_id: RecordId,
     /// The activity served.
-    pub activity_id: String,
+    pub activity_id: RecordId,
     /// Its title.
-    pub activity_title: String,
+    pub activity_title: Title,
     /// Its kind.
     pub activity_kind: ActivityKind,
     /// The community served.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// The volunteer's work organisation when verified.
-    pub organisation_id: String,
-    /// The organisation's name.
-    pub organisation_name: String,
+    pub organisation_id: DirectoryId,
+    /// The organisation's name (its id, should the directory not know it).
+    pub organisation_name: Name,
     /// Arrival, microseconds since the epoch.
     pub served_at: i64,
     /// Minutes served.
     pub minutes: i64,
-    /// Who verified it.
+    /// Who verified it, a principal id.
     pub verified_by: String,
 }
 
@@ -90,9 +93,9 @@ pub struct ServiceRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FourOnesRow {
     /// The organisation.
-    pub organisation_id: String,
+    pub organisation_id: DirectoryId,
     /// The linked community.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// Completed activities per kind, in [`FOUR_ONES`] order.
     pub done: [i64; 4],
 }
@@ -116,8 +119,8 @@ mod tests {
     #[test]
     fn the_missing_kinds_are_those_never_done() {
         let row = FourOnesRow {
-            organisation_id: "o".into(),
-            community_id: "c".into(),
+            organisation_id: DirectoryId::parse("o", "organisation_id").unwrap(),
+            community_id: DirectoryId::parse("c", "community_id").unwrap(),
             done: [2, 0, 1, 0],
         };
         assert_eq!(

@@ -2,6 +2,7 @@
 //! one volunteer and fulfilled or cancelled. The child is an alias and an age band: the
 //! service never holds a minor's name. No SQL, no gRPC.
 
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId, Text};
 use xingfu_platform::named_enum;
 
 named_enum! {
@@ -33,19 +34,25 @@ named_enum! {
 /// The longest alias: a nickname such as 小宇, not a full name.
 pub const MAX_ALIAS_CHARS: usize = 10;
 
+/// What is wished: one line, 1 to 200 characters.
+pub type WishText = Line<200>;
+
+/// A fulfilment note or a cancellation reason: 1 to 500 characters.
+pub type ClosingNote = Text<500>;
+
 /// A wish as posted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWish {
     /// The poster's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The child's alias.
-    pub child_alias: String,
+    pub child_alias: Line<MAX_ALIAS_CHARS>,
     /// The child's age band.
     pub age_band: AgeBand,
-    /// The community, a directory id.
-    pub community_id: String,
+    /// The community.
+    pub community_id: DirectoryId,
     /// What is wished.
-    pub wish: String,
+    pub wish: WishText,
 }
 
 impl NewWish {
@@ -64,23 +71,23 @@ impl NewWish {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wish {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The child's alias.
-    pub child_alias: String,
+    pub child_alias: Line<MAX_ALIAS_CHARS>,
     /// The child's age band.
     pub age_band: AgeBand,
     /// The community.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// What is wished.
-    pub wish: String,
+    pub wish: WishText,
     /// Where it stands.
     pub status: WishStatus,
     /// Who adopted it.
-    pub adopter_id: Option<String>,
+    pub adopter_id: Option<RecordId>,
     /// The fulfilment note.
-    pub fulfil_note: Option<String>,
+    pub fulfil_note: Option<ClosingNote>,
     /// The cancellation reason.
-    pub cancel_reason: Option<String>,
+    pub cancel_reason: Option<ClosingNote>,
     /// Posted, microseconds since the epoch.
     pub created_at: i64,
     /// Adopted.

@@ -1,13 +1,16 @@
 //! The activities' calls (creating, signing up, checking in and out, verifying,
 //! completing, listing): requests parsed into the domain, answers built from it.
 
+use xingfu_platform::checked::{DirectoryId, RecordId, RequestId};
 use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, FieldViolation, Violations, enum_map, paging, validate};
 use xingfu_proto::common::{CommunityRef, PageResponse};
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::activities::{Activity, ActivityKind, MAX_CAPACITY, NewActivity, Participation};
+use crate::domain::activities::{
+    Activity, ActivityKind, MAX_CAPACITY, NewActivity, Participation, Title,
+};
 use crate::ops::Volunteers;
 
 enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activity kind", {
@@ -60,7 +63,7 @@ pub(super) async fn get_activity(
     caller: &Caller,
     r: pb::GetActivityRequest,
 ) -> Result<pb::Activity, Error> {
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     Ok(activity_to_proto(volunteers.activity(caller, &id).await?))
 }
 
@@ -71,17 +74,20 @@ pub(super) async fn list_activities(
     r: pb::ListActivitiesRequest,
 ) -> Result<pb::ListActivitiesResponse, Error> {
     let (community, kind, completed) = list_filters(&r)?;
-    let filters = format!("{community:?}/{kind:?}/{completed:?}");
+    let filters = format!(
+        "{:?}/{kind:?}/{completed:?}",
+        community.as_ref().map(DirectoryId::as_str)
+    );
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut found = volunteers
         .activities(
             caller,
-            (community.as_deref(), kind, completed),
+            (community.as_ref(), kind, completed),
             page.after.as_deref(),
             page.fetch_limit(),
         )
         .await?;
-    let next_page_token = paging::finish(&mut found, &page, &filters, |a| &a.id);
+    let next_page_token = paging::finish(&mut found, &page, &filters, |a| a.id.as_str());
     Ok(pb::ListActivitiesResponse {
         activities: found.into_iter().map(activity_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -134,7 +140,7 @@ pub(super) async fn verify_hours(
     caller: &Caller,
     r: pb::VerifyHoursRequest,
 ) -> Result<pb::VerifyHoursResponse, Error> {
-    let activity = validate::uuid(&r.activity_id, "activity_id")?;
+    let activity = RecordId::parse(&r.activity_id, "activity_id")?;
     let verifier = caller.actor("verifier", &r.verifier)?;
     let verified = volunteers
         .verify_hours(caller, &activity, &verifier.id)
@@ -150,7 +156,7 @@ pub(super) async fn complete_activity(
     caller: &Caller,
     r: pb::CompleteActivityRequest,
 ) -> Result<pb::Activity, Error> {
-    let id = validate::uuid(&r.activity_id, "activity_id")?;
+    let id = RecordId::parse(&r.activity_id, "activity_id")?;
     let activity = volunteers
         .complete_activity(caller, &id, r.people_served)
         .await?;
@@ -160,14 +166,14 @@ pub(super) async fn complete_activity(
 /// `CreateActivityRequest` as a new activity, every bad field reported at once.
 fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let title = v.check(validate::single_line(&r.title, "title", 200));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let title = v.check(Title::parse(&r.title, "title"));
     let kind = v.check(validate::required(parse_kind(r.kind, "kind"), "kind"));
-    let community_id = v.check(validate::directory_id(&r.community_id, "community_id"));
+    let community_id = v.check(DirectoryId::parse(&r.community_id, "community_id"));
     let project_id = if r.project_id.is_empty() {
         Some(None)
     } else {
-        v.check(validate::uuid(&r.project_id, "project_id"))
+        v.check(RecordId::parse(&r.project_id, "project_id"))
             .map(Some)
     };
     let start_at = v.check(
@@ -177,11 +183,8 @@ fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
     let organisation_id = if r.organisation_id.is_empty() {
         Some(None)
     } else {
-        v.check(validate::directory_id(
-            &r.organisation_id,
-            "organisation_id",
-        ))
-        .map(Some)
+        v.check(DirectoryId::parse(&r.organisation_id, "organisation_id"))
+            .map(Some)
     };
     let capacity = i64::from(r.capacity);
     if !(1..=MAX_CAPACITY).contains(&capacity) {
@@ -210,7 +213,7 @@ fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
 }
 
 /// `ListActivitiesRequest`'s filters: community, kind and whether completed.
-type ListFilters = (Option<String>, Option<ActivityKind>, Option<bool>);
+type ListFilters = (Option<DirectoryId>, Option<ActivityKind>, Option<bool>);
 
 /// The filters of a `ListActivitiesRequest`, checked.
 fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ListFilters, Error> {
@@ -218,7 +221,7 @@ fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ListFilters, Error> {
     let community = if r.community_id.is_empty() {
         Some(None)
     } else {
-        v.check(validate::directory_id(&r.community_id, "community_id"))
+        v.check(DirectoryId::parse(&r.community_id, "community_id"))
             .map(Some)
     };
     let kind = v.check(parse_kind(r.kind, "kind"));
@@ -235,10 +238,10 @@ fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ListFilters, Error> {
 }
 
 /// The activity and volunteer ids of a sign-up or check, checked.
-fn ids(activity_id: &str, volunteer_id: &str) -> Result<(String, String), Error> {
+fn ids(activity_id: &str, volunteer_id: &str) -> Result<(RecordId, RecordId), Error> {
     let mut v = Violations::default();
-    let activity = v.check(validate::uuid(activity_id, "activity_id"));
-    let volunteer = v.check(validate::uuid(volunteer_id, "volunteer_id"));
+    let activity = v.check(RecordId::parse(activity_id, "activity_id"));
+    let volunteer = v.check(RecordId::parse(volunteer_id, "volunteer_id"));
     v.finish_with((activity, volunteer))
 }
 
@@ -250,20 +253,20 @@ fn check_time(r: &pb::CheckRequest) -> Result<i64, Error> {
 /// An activity as the API shows it.
 fn activity_to_proto(a: Activity) -> pb::Activity {
     pb::Activity {
-        id: a.id,
-        title: a.title,
+        id: a.id.into_string(),
+        title: a.title.into_string(),
         kind: kind_to_proto(a.kind) as i32,
         community: Some(CommunityRef {
-            id: a.community_id,
+            id: a.community_id.into_string(),
             // Checked against the directory, which this service keeps, at creation.
             verified: true,
         }),
-        project_id: a.project_id.unwrap_or_default(),
+        project_id: a.project_id.map(String::from).unwrap_or_default(),
         start_time: Some(to_timestamp(a.start_at)),
         capacity: i32::try_from(a.capacity).unwrap_or(i32::MAX),
         signed_up: i32::try_from(a.signed_up).unwrap_or(i32::MAX),
         create_time: Some(to_timestamp(a.created_at)),
-        organisation_id: a.organisation_id.unwrap_or_default(),
+        organisation_id: a.organisation_id.map(String::from).unwrap_or_default(),
         status: if a.completed_at.is_some() {
             pb::ActivityStatus::Completed
         } else {
@@ -277,13 +280,13 @@ fn activity_to_proto(a: Activity) -> pb::Activity {
 /// A participation as the API shows it.
 fn participation_to_proto(p: Participation) -> pb::Participation {
     pb::Participation {
-        activity_id: p.activity_id,
-        volunteer_id: p.volunteer_id,
+        activity_id: p.activity_id.into_string(),
+        volunteer_id: p.volunteer_id.into_string(),
         check_in_time: p.check_in_at.map(to_timestamp),
         check_out_time: p.check_out_at.map(to_timestamp),
         minutes: p.minutes.unwrap_or(0),
         verified: p.record_id.is_some(),
         verified_by: p.verified_by.unwrap_or_default(),
-        record_id: p.record_id.unwrap_or_default(),
+        record_id: p.record_id.map(String::from).unwrap_or_default(),
     }
 }

@@ -1,14 +1,17 @@
 //! The directory's calls (organisations and communities): requests parsed into the
 //! domain, answers built from it. Importing a file is `import`'s.
 
+use xingfu_platform::checked::DirectoryId;
 use xingfu_platform::time::{now_micros, to_timestamp};
 use xingfu_platform::trust::Caller;
 use xingfu_platform::validate::required;
-use xingfu_platform::{Error, Violations, enum_map, paging, validate};
+use xingfu_platform::{Error, Violations, enum_map, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::{self, Community, CommunityKind, Organisation, OrganisationKind};
+use crate::domain::{
+    self, Community, CommunityKind, Name, Organisation, OrganisationKind, Township,
+};
 use crate::ops::{CommunityPatch, OrganisationPatch, Volunteers};
 
 enum_map!(organisation_kind_to_proto, organisation_kind_from_proto, OrganisationKind, pb::OrganisationKind, "organisation kind", {
@@ -41,7 +44,7 @@ pub(super) async fn update_organisation(
     r: pb::UpdateOrganisationRequest,
 ) -> Result<pb::Organisation, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
+    let id = v.check(DirectoryId::parse(&r.id, "id"));
     let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
     mask_and_version(&paths, r.version, &mut v);
     let values = r.values.unwrap_or_default();
@@ -49,7 +52,7 @@ pub(super) async fn update_organisation(
     for path in &paths {
         let field = format!("values.{path}");
         match path.as_str() {
-            "name" => patch.name = v.check(domain::parse_name(&values.name, &field)),
+            "name" => patch.name = v.check(Name::parse(&values.name, &field)),
             "kind" => {
                 patch.kind = v.check(required(
                     organisation_kind_from_proto(values.kind, &field),
@@ -74,7 +77,7 @@ pub(super) async fn get_organisation(
     volunteers: &Volunteers,
     r: pb::GetOrganisationRequest,
 ) -> Result<pb::Organisation, Error> {
-    let id = validate::directory_id(&r.id, "id")?;
+    let id = DirectoryId::parse(&r.id, "id")?;
     Ok(organisation_to_proto(volunteers.organisation(&id).await?))
 }
 
@@ -88,21 +91,21 @@ pub(super) async fn list_organisations(
     let parent = if r.parent_id.is_empty() {
         Some(None)
     } else {
-        v.check(validate::directory_id(&r.parent_id, "parent_id"))
+        v.check(DirectoryId::parse(&r.parent_id, "parent_id"))
             .map(Some)
     };
     let (kind, parent) = v.finish_with((kind, parent))?;
-    let filters = format!("{kind:?}/{parent:?}");
+    let filters = format!("{kind:?}/{:?}", parent.as_ref().map(DirectoryId::as_str));
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut orgs = volunteers
         .organisations(
             kind,
-            parent.as_deref(),
+            parent.as_ref(),
             page.after.as_deref(),
             page.fetch_limit(),
         )
         .await?;
-    let next_page_token = paging::finish(&mut orgs, &page, &filters, |o| &o.id);
+    let next_page_token = paging::finish(&mut orgs, &page, &filters, |o| o.id.as_str());
     Ok(pb::ListOrganisationsResponse {
         organisations: orgs.into_iter().map(organisation_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -127,7 +130,7 @@ pub(super) async fn update_community(
     r: pb::UpdateCommunityRequest,
 ) -> Result<pb::Community, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
+    let id = v.check(DirectoryId::parse(&r.id, "id"));
     let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
     mask_and_version(&paths, r.version, &mut v);
     let values = r.values.unwrap_or_default();
@@ -135,16 +138,14 @@ pub(super) async fn update_community(
     for path in &paths {
         let field = format!("values.{path}");
         match path.as_str() {
-            "name" => patch.name = v.check(domain::parse_name(&values.name, &field)),
+            "name" => patch.name = v.check(Name::parse(&values.name, &field)),
             "kind" => {
                 patch.kind = v.check(required(
                     community_kind_from_proto(values.kind, &field),
                     &field,
                 ))
             }
-            "township" => {
-                patch.township = v.check(domain::parse_township(&values.township, &field))
-            }
+            "township" => patch.township = v.check(Township::parse(&values.township, &field)),
             other => v.add("update_mask", format!("{other:?} is not an editable field")),
         }
     }
@@ -160,7 +161,7 @@ pub(super) async fn get_community(
     volunteers: &Volunteers,
     r: pb::GetCommunityRequest,
 ) -> Result<pb::Community, Error> {
-    let id = validate::directory_id(&r.id, "id")?;
+    let id = DirectoryId::parse(&r.id, "id")?;
     Ok(community_to_proto(volunteers.community(&id).await?))
 }
 
@@ -174,21 +175,20 @@ pub(super) async fn list_communities(
     let township = if r.township.is_empty() {
         Some(None)
     } else {
-        v.check(domain::parse_township(&r.township, "township"))
-            .map(Some)
+        v.check(Township::parse(&r.township, "township")).map(Some)
     };
     let (kind, township) = v.finish_with((kind, township))?;
-    let filters = format!("{kind:?}/{township:?}");
+    let filters = format!("{kind:?}/{:?}", township.as_ref().map(Township::as_str));
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut communities = volunteers
         .communities(
-            township.as_deref(),
+            township.as_ref(),
             kind,
             page.after.as_deref(),
             page.fetch_limit(),
         )
         .await?;
-    let next_page_token = paging::finish(&mut communities, &page, &filters, |c| &c.id);
+    let next_page_token = paging::finish(&mut communities, &page, &filters, |c| c.id.as_str());
     Ok(pb::ListCommunitiesResponse {
         communities: communities.into_iter().map(community_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -198,8 +198,8 @@ pub(super) async fn list_communities(
 /// `RegisterOrganisationRequest` as an organisation, every bad field reported at once.
 fn new_organisation(r: &pb::RegisterOrganisationRequest) -> Result<Organisation, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
-    let name = v.check(domain::parse_name(&r.name, "name"));
+    let id = v.check(DirectoryId::parse(&r.id, "id"));
+    let name = v.check(Name::parse(&r.name, "name"));
     let kind = v.check(required(
         organisation_kind_from_proto(r.kind, "kind"),
         "kind",
@@ -222,10 +222,10 @@ fn new_organisation(r: &pb::RegisterOrganisationRequest) -> Result<Organisation,
 /// `RegisterCommunityRequest` as a community, every bad field reported at once.
 fn new_community(r: &pb::RegisterCommunityRequest) -> Result<Community, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::directory_id(&r.id, "id"));
-    let name = v.check(domain::parse_name(&r.name, "name"));
+    let id = v.check(DirectoryId::parse(&r.id, "id"));
+    let name = v.check(Name::parse(&r.name, "name"));
     let kind = v.check(required(community_kind_from_proto(r.kind, "kind"), "kind"));
-    let township = v.check(domain::parse_township(&r.township, "township"));
+    let township = v.check(Township::parse(&r.township, "township"));
     let (id, name, kind, township) = v.finish_with((id, name, kind, township))?;
     Ok(Community {
         id,
@@ -249,10 +249,10 @@ fn mask_and_version(paths: &[String], version: i64, v: &mut Violations) {
 
 fn organisation_to_proto(org: Organisation) -> pb::Organisation {
     pb::Organisation {
-        id: org.id,
-        name: org.name,
+        id: org.id.into_string(),
+        name: org.name.into_string(),
         kind: organisation_kind_to_proto(org.kind) as i32,
-        parent_id: org.parent_id.unwrap_or_default(),
+        parent_id: org.parent_id.map(String::from).unwrap_or_default(),
         version: org.version,
         create_time: Some(to_timestamp(org.created_at)),
     }
@@ -260,10 +260,10 @@ fn organisation_to_proto(org: Organisation) -> pb::Organisation {
 
 fn community_to_proto(community: Community) -> pb::Community {
     pb::Community {
-        id: community.id,
-        name: community.name,
+        id: community.id.into_string(),
+        name: community.name.into_string(),
         kind: community_kind_to_proto(community.kind) as i32,
-        township: community.township,
+        township: community.township.into_string(),
         version: community.version,
         create_time: Some(to_timestamp(community.created_at)),
     }

@@ -1,6 +1,7 @@
 //! The two-place evaluation's calls: requests parsed into the domain, answers built
 //! from it.
 
+use xingfu_platform::checked::{RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, enum_map, paging, validate};
@@ -8,7 +9,7 @@ use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 
 use crate::domain::evaluations::{
-    Evaluation, EvaluationResult, Grade, NewEvaluation, Side, parse_period,
+    Comment, Evaluation, EvaluationResult, Grade, NewEvaluation, Side, parse_period,
 };
 use crate::ops::Volunteers;
 
@@ -32,14 +33,14 @@ pub(super) async fn record_evaluation(
     r: pb::RecordEvaluationRequest,
 ) -> Result<pb::Evaluation, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let volunteer_id = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let volunteer_id = v.check(RecordId::parse(&r.volunteer_id, "volunteer_id"));
     let period = v.check(parse_period(&r.period, "period"));
     let side = v.check(validate::required(side_from_proto(r.side, "side"), "side"));
     if !(1..=5).contains(&r.score) {
         v.add("score", "must be 1 to 5");
     }
-    let comment = v.check(validate::multi_line(&r.comment, "comment", 500));
+    let comment = v.check(Comment::parse(&r.comment, "comment"));
     let (request_id, volunteer_id, period, side, comment) =
         v.finish_with((request_id, volunteer_id, period, side, comment))?;
     let evaluator = caller.actor("evaluator", &r.evaluator)?.id;
@@ -64,7 +65,7 @@ pub(super) async fn get_evaluation_result(
     r: pb::GetEvaluationResultRequest,
 ) -> Result<pb::EvaluationResult, Error> {
     let mut v = Violations::default();
-    let volunteer_id = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    let volunteer_id = v.check(RecordId::parse(&r.volunteer_id, "volunteer_id"));
     let period = v.check(parse_period(&r.period, "period"));
     let (volunteer_id, period) = v.finish_with((volunteer_id, period))?;
     let result = volunteers
@@ -79,12 +80,12 @@ pub(super) async fn list_evaluation_results(
     caller: &Caller,
     r: pb::ListEvaluationResultsRequest,
 ) -> Result<pb::ListEvaluationResultsResponse, Error> {
-    let volunteer_id = validate::uuid(&r.volunteer_id, "volunteer_id")?;
-    let page = paging::parse(r.page.as_ref(), &volunteer_id, "page")?;
+    let volunteer_id = RecordId::parse(&r.volunteer_id, "volunteer_id")?;
+    let page = paging::parse(r.page.as_ref(), volunteer_id.as_str(), "page")?;
     let mut results = volunteers
         .evaluation_history(caller, &volunteer_id, page.after.as_deref(), page.size + 1)
         .await?;
-    let next_page_token = paging::finish(&mut results, &page, &volunteer_id, |r| &r.period);
+    let next_page_token = paging::finish(&mut results, &page, volunteer_id.as_str(), |r| &r.period);
     Ok(pb::ListEvaluationResultsResponse {
         results: results.into_iter().map(result_to_proto).collect(),
         page: Some(PageResponse { next_page_token }),
@@ -93,11 +94,11 @@ pub(super) async fn list_evaluation_results(
 
 fn evaluation_to_proto(e: Evaluation) -> pb::Evaluation {
     pb::Evaluation {
-        volunteer_id: e.volunteer_id,
+        volunteer_id: e.volunteer_id.into_string(),
         period: e.period,
         side: side_to_proto(e.side) as i32,
         score: i32::try_from(e.score).unwrap_or(0),
-        comment: e.comment,
+        comment: e.comment.into_string(),
         evaluator: e.evaluator,
         create_time: Some(to_timestamp(e.created_at)),
     }
@@ -106,7 +107,7 @@ fn evaluation_to_proto(e: Evaluation) -> pb::Evaluation {
 fn result_to_proto(result: EvaluationResult) -> pb::EvaluationResult {
     let combined = result.combined();
     pb::EvaluationResult {
-        volunteer_id: result.volunteer_id,
+        volunteer_id: result.volunteer_id.into_string(),
         period: result.period,
         work: result.work.map(evaluation_to_proto),
         home: result.home.map(evaluation_to_proto),

@@ -2,9 +2,10 @@
 //! a page of records at a time so an export of any length holds one page in memory.
 
 use tokio_stream::wrappers::ReceiverStream;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::time::to_rfc3339;
 use xingfu_platform::trust::Caller;
-use xingfu_platform::{Error, Violations, validate};
+use xingfu_platform::{Error, Violations};
 use xingfu_proto::volunteers as pb;
 
 use crate::access;
@@ -22,7 +23,7 @@ pub(super) async fn export_service_record(
     r: pb::ExportServiceRecordRequest,
 ) -> Result<ReceiverStream<Result<pb::ExportChunk, tonic::Status>>, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.volunteer_id, "volunteer_id"));
+    let id = v.check(RecordId::parse(&r.volunteer_id, "volunteer_id"));
     let format = match pb::ExportFormat::try_from(r.format) {
         Ok(pb::ExportFormat::Json) => Some(Format::Json),
         Ok(pb::ExportFormat::Csv) => Some(Format::Csv),
@@ -77,11 +78,11 @@ impl Writer {
             Format::Json => format!(
                 "{{\"volunteer\":{},\"records\":[",
                 serde_json::json!({
-                    "id": volunteer.id,
+                    "id": volunteer.id.as_str(),
                     "name": volunteer.name,
                     "id_number_masked": volunteer.id_number_masked,
-                    "work_organisation_id": volunteer.work_organisation_id,
-                    "home_community_id": volunteer.home_community_id,
+                    "work_organisation_id": volunteer.work_organisation_id.as_str(),
+                    "home_community_id": volunteer.home_community_id.as_str(),
                 })
             ),
             Format::Csv => "record_id,name,id_number_masked,organisation_id,organisation,\
@@ -138,15 +139,15 @@ impl Writer {
 
     fn json(&self, r: &ServiceRecord) -> serde_json::Value {
         serde_json::json!({
-            "record_id": r.record_id,
+            "record_id": r.record_id.as_str(),
             "name": self.name,
             "id_number_masked": self.id_number_masked,
-            "organisation_id": r.organisation_id,
-            "organisation": r.organisation_name,
-            "activity_id": r.activity_id,
-            "activity": r.activity_title,
+            "organisation_id": r.organisation_id.as_str(),
+            "organisation": r.organisation_name.as_str(),
+            "activity_id": r.activity_id.as_str(),
+            "activity": r.activity_title.as_str(),
             "activity_kind": r.activity_kind.as_str(),
-            "community_id": r.community_id,
+            "community_id": r.community_id.as_str(),
             "date": local_date(r.served_at),
             "minutes": r.minutes,
             "hours": hours(r.minutes),
@@ -161,12 +162,12 @@ impl Writer {
             r.record_id.as_str(),
             &self.name,
             &self.id_number_masked,
-            &r.organisation_id,
-            &r.organisation_name,
-            &r.activity_id,
-            &r.activity_title,
+            r.organisation_id.as_str(),
+            r.organisation_name.as_str(),
+            r.activity_id.as_str(),
+            r.activity_title.as_str(),
             r.activity_kind.as_str(),
-            &r.community_id,
+            r.community_id.as_str(),
             &local_date(r.served_at),
             &minutes,
             &hours(r.minutes),

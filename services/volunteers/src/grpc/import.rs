@@ -4,12 +4,15 @@
 
 use futures_util::StreamExt as _;
 use tonic::Streaming;
+use xingfu_platform::checked::DirectoryId;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
-use xingfu_platform::{Error, FieldViolation, validate};
+use xingfu_platform::{Error, FieldViolation};
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::{self, Community, CommunityKind, Organisation, OrganisationKind};
+use crate::domain::{
+    self, Community, CommunityKind, Name, Organisation, OrganisationKind, Township,
+};
 use crate::ops::{DirectoryRow, ImportReport, Volunteers};
 
 /// Largest file accepted, in bytes.
@@ -116,8 +119,8 @@ fn row(
     parent: &str,
     township: &str,
 ) -> Result<DirectoryRow, FieldViolation> {
-    let id = validate::directory_id(id, "id")?;
-    let name = domain::parse_name(name, "name")?;
+    let id = DirectoryId::parse(id, "id")?;
+    let name = Name::parse(name, "name")?;
     match kind_of_row.to_lowercase().as_str() {
         "organisation" | "organization" => {
             let kind = OrganisationKind::parse(&kind.to_uppercase()).ok_or_else(|| {
@@ -127,7 +130,7 @@ fn row(
                 )
             })?;
             let parent_id = domain::parse_parent(parent, "parent_id")?;
-            if parent_id.as_deref() == Some(id.as_str()) {
+            if parent_id.as_ref() == Some(&id) {
                 return Err(FieldViolation::new(
                     "parent_id",
                     "must not be the organisation itself",
@@ -145,7 +148,7 @@ fn row(
         "community" => {
             let kind = CommunityKind::parse(&kind.to_uppercase())
                 .ok_or_else(|| FieldViolation::new("kind", "must be VILLAGE or RESIDENTIAL"))?;
-            let township = domain::parse_township(township, "township")?;
+            let township = Township::parse(township, "township")?;
             Ok(DirectoryRow::Community(Community {
                 id,
                 name,

@@ -2,6 +2,7 @@
 //! communities they serve, and the Four Ones report: requests parsed into the domain,
 //! answers built from it. Exporting a volunteer's record is `export`'s.
 
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, paging, validate};
 use xingfu_proto::common::PageResponse;
@@ -25,16 +26,13 @@ pub(super) async fn summarise_hours(
         r.community_id.is_empty(),
     ) {
         (false, true, true) => v
-            .check(validate::uuid(&r.volunteer_id, "volunteer_id"))
+            .check(RecordId::parse(&r.volunteer_id, "volunteer_id"))
             .map(HoursScope::Volunteer),
         (true, false, true) => v
-            .check(validate::directory_id(
-                &r.organisation_id,
-                "organisation_id",
-            ))
+            .check(DirectoryId::parse(&r.organisation_id, "organisation_id"))
             .map(HoursScope::Organisation),
         (true, true, false) => v
-            .check(validate::directory_id(&r.community_id, "community_id"))
+            .check(DirectoryId::parse(&r.community_id, "community_id"))
             .map(HoursScope::Community),
         _ => {
             v.add(
@@ -85,11 +83,8 @@ async fn set_link(
     linked: bool,
 ) -> Result<pb::CommunityLink, Error> {
     let mut v = Violations::default();
-    let organisation = v.check(validate::directory_id(
-        &r.organisation_id,
-        "organisation_id",
-    ));
-    let community = v.check(validate::directory_id(&r.community_id, "community_id"));
+    let organisation = v.check(DirectoryId::parse(&r.organisation_id, "organisation_id"));
+    let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
     let (organisation_id, community_id) = v.finish_with((organisation, community))?;
     let link = CommunityLink {
         organisation_id,
@@ -98,8 +93,8 @@ async fn set_link(
     };
     let link = volunteers.set_community_link(caller, link).await?;
     Ok(pb::CommunityLink {
-        organisation_id: link.organisation_id,
-        community_id: link.community_id,
+        organisation_id: link.organisation_id.into_string(),
+        community_id: link.community_id.into_string(),
         linked: link.linked,
     })
 }
@@ -117,14 +112,16 @@ pub(super) async fn four_ones_report(
     let organisation = if r.organisation_id.is_empty() {
         Some(None)
     } else {
-        v.check(validate::directory_id(
-            &r.organisation_id,
-            "organisation_id",
-        ))
-        .map(Some)
+        v.check(DirectoryId::parse(&r.organisation_id, "organisation_id"))
+            .map(Some)
     };
     let organisation = v.finish_with(organisation)?;
-    let filters = format!("{}/{organisation:?}/{}", r.year, r.missing_only);
+    let filters = format!(
+        "{}/{:?}/{}",
+        r.year,
+        organisation.as_ref().map(DirectoryId::as_str),
+        r.missing_only
+    );
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     // Directory ids never hold a '/', so the pair's key splits back unambiguously.
     let after = page.after.as_deref().and_then(|key| key.split_once('/'));
@@ -132,7 +129,7 @@ pub(super) async fn four_ones_report(
         .four_ones(
             caller,
             r.year,
-            organisation.as_deref(),
+            organisation.as_ref(),
             r.missing_only,
             after,
             page.size,
@@ -161,8 +158,8 @@ pub(super) async fn four_ones_report(
                     practical_matters,
                 ] = row.done;
                 pb::FourOnesRow {
-                    organisation_id: row.organisation_id,
-                    community_id: row.community_id,
+                    organisation_id: row.organisation_id.into_string(),
+                    community_id: row.community_id.into_string(),
                     festival_visits,
                     collective_birthdays,
                     collective_exchanges,

@@ -1,6 +1,7 @@
 //! The volunteer register's calls: requests parsed into the domain, answers built from
 //! it, personal data in clear only for a caller holding `pii:read`.
 
+use xingfu_platform::checked::{DirectoryId, RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
 use xingfu_platform::{Error, Violations, validate};
@@ -32,7 +33,7 @@ pub(super) async fn get_volunteer(
     r: pb::GetVolunteerRequest,
 ) -> Result<pb::Volunteer, Error> {
     let reveal = access::reveals(caller);
-    let id = validate::uuid(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     let volunteer = volunteers.volunteer_for(caller, &id, reveal).await?;
     Ok(volunteer_to_proto(volunteer))
 }
@@ -53,15 +54,16 @@ pub(super) async fn find_volunteer(
 /// violations name the field, never echo its value: the values are personal data.
 fn new_volunteer(r: &pb::RegisterVolunteerRequest) -> Result<NewVolunteer, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    // Personal data, kept a plain string: the register seals it before storing it.
     let name = v.check(validate::single_line(&r.name, "name", 50));
     let phone = v.check(parse_phone(&r.phone, "phone"));
     let id_number = v.check(parse_id_number(&r.id_number, "id_number"));
-    let work = v.check(validate::directory_id(
+    let work = v.check(DirectoryId::parse(
         &r.work_organisation_id,
         "work_organisation_id",
     ));
-    let home = v.check(validate::directory_id(
+    let home = v.check(DirectoryId::parse(
         &r.home_community_id,
         "home_community_id",
     ));
@@ -101,14 +103,14 @@ fn volunteer_to_proto(v: Volunteer) -> pb::Volunteer {
     pb::Volunteer {
         phone,
         id_number,
-        id: v.id,
+        id: v.id.into_string(),
         name: v.name,
         phone_masked: v.phone_masked,
         id_number_masked: v.id_number_masked,
         party_member: v.party_member,
-        work_organisation_id: v.work_organisation_id,
-        home_community_id: v.home_community_id,
-        skills: v.skills,
+        work_organisation_id: v.work_organisation_id.into_string(),
+        home_community_id: v.home_community_id.into_string(),
+        skills: v.skills.into_iter().map(String::from).collect(),
         create_time: Some(to_timestamp(v.created_at)),
     }
 }

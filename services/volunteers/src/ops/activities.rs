@@ -2,6 +2,7 @@
 //! leaving, and the organiser's verification that turns service into HoursVerified.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
@@ -34,15 +35,17 @@ impl Volunteers {
         let mut owner = Vec::new();
         if let Some(organisation) = &new.organisation_id {
             require_organisation(&mut tx, organisation).await?;
-            owner = boundary::lineage(&mut tx, organisation).await?;
+            owner = boundary::lineage(&mut tx, organisation.as_str()).await?;
         }
         let place = boundary::location(&mut tx, &new.community_id).await?;
         boundary::require_inside(caller, &[owner], &place, "an activity of this organisation")?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(activity) => {
                 let event = pb::ActivityCreated::from(&activity);
-                self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, activity.id.as_str(), &event)
+                    .await?;
                 COUNTERS
                     .bump(&mut tx, "activities", activity.kind.as_str(), 1)
                     .await?;
@@ -55,14 +58,14 @@ impl Volunteers {
             }
             Keyed::Existing(..) => Err(Error::reused_key(
                 "activity request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "activity",
             )),
         }
     }
 
     /// The activity `id`, if the caller sees it.
-    pub async fn activity(&self, caller: &Caller, id: &str) -> Result<Activity, Error> {
+    pub async fn activity(&self, caller: &Caller, id: &RecordId) -> Result<Activity, Error> {
         let mut conn = self.db.pool().acquire().await?;
         seen(&mut conn, caller, id).await
     }
@@ -72,8 +75,8 @@ impl Volunteers {
     pub async fn sign_up(
         &self,
         caller: &Caller,
-        activity_id: &str,
-        volunteer_id: &str,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
         let activity = seen(&mut tx, caller, activity_id).await?;
@@ -103,8 +106,8 @@ impl Volunteers {
     pub async fn check_in(
         &self,
         caller: &Caller,
-        activity_id: &str,
-        volunteer_id: &str,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
         at: i64,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
@@ -127,8 +130,8 @@ impl Volunteers {
     pub async fn check_out(
         &self,
         caller: &Caller,
-        activity_id: &str,
-        volunteer_id: &str,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
         at: i64,
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
@@ -163,7 +166,7 @@ impl Volunteers {
     pub async fn verify_hours(
         &self,
         caller: &Caller,
-        activity_id: &str,
+        activity_id: &RecordId,
         verifier: &str,
     ) -> Result<Vec<Participation>, Error> {
         let mut tx = self.db.begin().await?;
@@ -175,7 +178,7 @@ impl Volunteers {
         // served must hand the activity to another organiser, visibly.
         if let Some(own) = pending
             .iter()
-            .find(|p| caller.is_volunteer(&p.volunteer_id))
+            .find(|p| caller.is_volunteer(p.volunteer_id.as_str()))
         {
             return Err(Error::denied(
                 "SELF_VERIFICATION",
@@ -189,7 +192,7 @@ impl Volunteers {
         let mut verified = Vec::new();
         let now = now_micros();
         for mut part in pending {
-            let record_id = uuid::Uuid::now_v7().to_string();
+            let record_id = RecordId::generate();
             // A concurrent call may have verified it since the read: skip it then.
             if !store::verify(
                 &mut tx,
@@ -217,7 +220,9 @@ impl Volunteers {
             };
             records::insert(&mut tx, &record).await?;
             let event = events::hours_verified(&activity, &record);
-            self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+            self.outbox
+                .enqueue(&mut tx, activity.id.as_str(), &event)
+                .await?;
             let kind = activity.kind.as_str();
             COUNTERS.bump(&mut tx, "volunteer_times", kind, 1).await?;
             COUNTERS.bump(&mut tx, "service", "records", 1).await?;
@@ -241,7 +246,7 @@ impl Volunteers {
     pub async fn complete_activity(
         &self,
         caller: &Caller,
-        activity_id: &str,
+        activity_id: &RecordId,
         people_served: i64,
     ) -> Result<Activity, Error> {
         if !(0..=MAX_PEOPLE_SERVED).contains(&people_served) {
@@ -269,9 +274,11 @@ impl Volunteers {
         }
         let stored = store::activity(&mut tx, activity_id)
             .await?
-            .ok_or_else(|| Error::not_found("activity", activity_id))?;
+            .ok_or_else(|| Error::not_found("activity", activity_id.as_str()))?;
         let event = pb::ActivityCompleted::from(&stored);
-        self.outbox.enqueue(&mut tx, &activity.id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, activity.id.as_str(), &event)
+            .await?;
         let kind = activity.kind.as_str();
         COUNTERS.bump(&mut tx, "completed", kind, 1).await?;
         COUNTERS
@@ -311,11 +318,11 @@ impl Volunteers {
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         caller: &Caller,
-        activity_id: &str,
-        volunteer_id: &str,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
     ) -> Result<Participation, Error> {
         let activity = seen(tx, caller, activity_id).await?;
-        if !caller.is_volunteer(volunteer_id) && !caller.holds_role(Role::Delegate) {
+        if !caller.is_volunteer(volunteer_id.as_str()) && !caller.holds_role(Role::Delegate) {
             let lineage = boundary::activity_lineage(tx, &activity).await?;
             caller.require(
                 Role::ActivityOrganiser,
@@ -336,50 +343,52 @@ impl Volunteers {
     async fn unchanged(
         &self,
         tx: sqlx::Transaction<'static, sqlx::Any>,
-        activity_id: &str,
-        volunteer_id: &str,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
     ) -> Result<Participation, Error> {
         tx.rollback().await?;
         let mut conn = self.db.pool().acquire().await?;
         store::participation(&mut conn, activity_id, volunteer_id)
             .await?
-            .ok_or_else(|| Error::not_found("activity", activity_id))
+            .ok_or_else(|| Error::not_found("activity", activity_id.as_str()))
     }
 
     /// Enqueues the participation's change and commits; returns it as stored.
     async fn changed(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
-        activity_id: &str,
-        volunteer_id: &str,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
         stage: Stage,
     ) -> Result<Participation, Error> {
         let stored = store::participation(&mut tx, activity_id, volunteer_id)
             .await?
-            .ok_or_else(|| Error::not_found("activity", activity_id))?;
+            .ok_or_else(|| Error::not_found("activity", activity_id.as_str()))?;
         let event = events::participation_changed(&stored, stage);
-        self.outbox.enqueue(&mut tx, activity_id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, activity_id.as_str(), &event)
+            .await?;
         self.outbox.commit(tx).await?;
         Ok(stored)
     }
 }
 
 /// Filters of a list of activities: community, kind and whether completed.
-pub type ActivityFilters<'a> = (Option<&'a str>, Option<ActivityKind>, Option<bool>);
+pub type ActivityFilters<'a> = (Option<&'a DirectoryId>, Option<ActivityKind>, Option<bool>);
 
 /// The activity `id` as the caller sees it: NOT_FOUND when missing or outside.
 async fn seen(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Activity, Error> {
     boundary::activity(conn, caller, id)
         .await?
-        .ok_or_else(|| Error::not_found("activity", id))
+        .ok_or_else(|| Error::not_found("activity", id.as_str()))
 }
 
 /// FAILED_PRECONDITION: the activity is completed.
-fn completed(activity_id: &str) -> Error {
+fn completed(activity_id: &RecordId) -> Error {
     Error::FailedPrecondition {
         kind: "ACTIVITY_COMPLETED",
         subject: format!("activities/{activity_id}"),

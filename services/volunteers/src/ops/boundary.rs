@@ -27,8 +27,10 @@
 use sqlx::AnyConnection;
 use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::trust::Caller;
 
+use crate::domain::Township;
 use crate::domain::activities::Activity;
 use crate::domain::register::Volunteer;
 use crate::domain::teams::Team;
@@ -36,7 +38,8 @@ use crate::domain::wishes::Wish;
 use crate::storage::register::StoredVolunteer;
 use crate::storage::{Inside, activities, records, register, teams, wishes};
 
-/// Organisation `id`, then its ancestors: what a role or a boundary held at any covers.
+/// Organisation `id`, then its ancestors: what a role or a boundary held at any covers
+/// (none for the empty id: a root's parent).
 pub(crate) async fn lineage(conn: &mut AnyConnection, id: &str) -> Result<Vec<String>, Error> {
     Ok(known::lineage(conn, Hierarchy::Directory, id).await?)
 }
@@ -44,11 +47,11 @@ pub(crate) async fn lineage(conn: &mut AnyConnection, id: &str) -> Result<Vec<St
 /// The lineage of each of `organisations`.
 async fn lineages(
     conn: &mut AnyConnection,
-    organisations: &[String],
+    organisations: &[DirectoryId],
 ) -> Result<Vec<Vec<String>>, Error> {
     let mut all = Vec::with_capacity(organisations.len());
     for id in organisations {
-        all.push(lineage(conn, id).await?);
+        all.push(lineage(conn, id.as_str()).await?);
     }
     Ok(all)
 }
@@ -57,16 +60,16 @@ async fn lineages(
 /// directory does not know it).
 pub(crate) async fn location(
     conn: &mut AnyConnection,
-    community_id: &str,
+    community_id: &DirectoryId,
 ) -> Result<Vec<String>, Error> {
-    let community = [community_id.to_owned()];
+    let community = [community_id.to_string()];
     Ok(known::townships_of(conn, Hierarchy::Directory, &community).await?)
 }
 
 /// The lineages of the organisations linked with `community_id` (its home side).
 pub(crate) async fn community_owners(
     conn: &mut AnyConnection,
-    community_id: &str,
+    community_id: &DirectoryId,
 ) -> Result<Vec<Vec<String>>, Error> {
     let linked = records::linked_organisations(conn, community_id).await?;
     lineages(conn, &linked).await
@@ -75,10 +78,10 @@ pub(crate) async fn community_owners(
 /// A volunteer's owners: its work organisation, then its home community's organisations.
 pub(crate) async fn volunteer_owners(
     conn: &mut AnyConnection,
-    work_organisation_id: &str,
-    home_community_id: &str,
+    work_organisation_id: &DirectoryId,
+    home_community_id: &DirectoryId,
 ) -> Result<Vec<Vec<String>>, Error> {
-    let mut owners = vec![lineage(conn, work_organisation_id).await?];
+    let mut owners = vec![lineage(conn, work_organisation_id.as_str()).await?];
     owners.extend(community_owners(conn, home_community_id).await?);
     Ok(owners)
 }
@@ -90,7 +93,7 @@ pub(crate) async fn activity_lineage(
     activity: &Activity,
 ) -> Result<Vec<String>, Error> {
     match &activity.organisation_id {
-        Some(id) => lineage(conn, id).await,
+        Some(id) => lineage(conn, id.as_str()).await,
         None => Ok(Vec::new()),
     }
 }
@@ -99,7 +102,7 @@ pub(crate) async fn activity_lineage(
 pub(crate) async fn activity(
     conn: &mut AnyConnection,
     caller: &Caller,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<Activity>, Error> {
     let Some(found) = activities::activity(conn, id).await? else {
         return Ok(None);
@@ -116,7 +119,7 @@ pub(crate) async fn activity(
 pub(crate) async fn volunteer(
     conn: &mut AnyConnection,
     caller: &Caller,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<StoredVolunteer>, Error> {
     let Some(stored) = register::get(conn, id).await? else {
         return Ok(None);
@@ -149,12 +152,12 @@ pub(crate) async fn sees_volunteer(
 pub(crate) async fn team(
     conn: &mut AnyConnection,
     caller: &Caller,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<Team>, Error> {
     let Some(found) = teams::get(conn, id).await? else {
         return Ok(None);
     };
-    let owner = lineage(conn, &found.organisation_id).await?;
+    let owner = lineage(conn, found.organisation_id.as_str()).await?;
     Ok(caller.sees(&owner).then_some(found))
 }
 
@@ -162,7 +165,7 @@ pub(crate) async fn team(
 pub(crate) async fn wish(
     conn: &mut AnyConnection,
     caller: &Caller,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<Wish>, Error> {
     let Some(found) = wishes::get(conn, id).await? else {
         return Ok(None);
@@ -248,8 +251,8 @@ impl super::Volunteers {
     pub async fn require_community_inside(
         &self,
         caller: &Caller,
-        id: &str,
-        moved_to: Option<&str>,
+        id: &DirectoryId,
+        moved_to: Option<&Township>,
     ) -> Result<(), Error> {
         if !caller.is_limited() {
             return Ok(());
@@ -257,15 +260,20 @@ impl super::Volunteers {
         let mut conn = self.db.pool().acquire().await?;
         let owners = community_owners(&mut conn, id).await?;
         let place = location(&mut conn, id).await?;
-        require_inside(caller, &owners, &place, &format!("community {id:?}"))?;
+        let what = format!("community {:?}", id.as_str());
+        require_inside(caller, &owners, &place, &what)?;
         // Where a community lies decides which township callers see everything located
         // there: moving it to another township is the programme office's act.
-        if let Some(township) = moved_to.map(str::trim)
-            && !place.iter().any(|here| here == township)
+        if let Some(township) = moved_to
+            && !place.iter().any(|here| township == here.as_str())
         {
             return Err(outside(
                 caller,
-                &format!("community {id:?} moved to {township:?}"),
+                &format!(
+                    "community {:?} moved to {:?}",
+                    id.as_str(),
+                    township.as_str()
+                ),
             ));
         }
         Ok(())
@@ -275,9 +283,13 @@ impl super::Volunteers {
 /// PERMISSION_DENIED unless a new community of `township` lies in the township a caller
 /// is limited to. (One limited to a subtree may register communities: a new one is
 /// linked with no organisation yet, and linking it is checked.)
-pub(crate) fn require_township(caller: &Caller, township: &str, what: &str) -> Result<(), Error> {
+pub(crate) fn require_township(
+    caller: &Caller,
+    township: &Township,
+    what: &str,
+) -> Result<(), Error> {
     match &caller.township {
-        Some(ours) if ours != township.trim() => Err(outside(caller, what)),
+        Some(ours) if township != ours.as_str() => Err(outside(caller, what)),
         _ => Ok(()),
     }
 }

@@ -3,12 +3,13 @@
 
 use sqlx::{Any, Transaction};
 use xingfu_platform::Error;
+use xingfu_platform::checked::DirectoryId;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary};
-use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
+use crate::domain::{Community, CommunityKind, Name, Organisation, OrganisationKind, Township};
 use crate::storage::COUNTERS;
 use crate::storage::directory as store;
 
@@ -16,22 +17,22 @@ use crate::storage::directory as store;
 #[derive(Debug, Clone, Default)]
 pub struct OrganisationPatch {
     /// New name.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// New kind.
     pub kind: Option<OrganisationKind>,
     /// New parent (`Some(None)`: none).
-    pub parent_id: Option<Option<String>>,
+    pub parent_id: Option<Option<DirectoryId>>,
 }
 
 /// Fields to change on a community.
 #[derive(Debug, Clone, Default)]
 pub struct CommunityPatch {
     /// New name.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// New kind.
     pub kind: Option<CommunityKind>,
     /// New township.
-    pub township: Option<String>,
+    pub township: Option<Township>,
 }
 
 impl Volunteers {
@@ -43,9 +44,8 @@ impl Volunteers {
         org: Organisation,
     ) -> Result<Organisation, Error> {
         // A root organisation has no parent inside any subtree: the empty id is outside.
-        let parent = org.parent_id.clone().unwrap_or_default();
-        self.require_organisations_inside(caller, &[&parent])
-            .await?;
+        let parent = org.parent_id.as_ref().map_or("", DirectoryId::as_str);
+        self.require_organisations_inside(caller, &[parent]).await?;
         let mut tx = self.db.begin().await?;
         let (org, fresh) = self.put_organisation(&mut tx, org).await?;
         if fresh {
@@ -68,18 +68,18 @@ impl Volunteers {
         }
         if store::insert_organisation(tx, &org).await? {
             let event = pb::OrganisationRegistered::from(&org);
-            self.outbox.enqueue(tx, &org.id, &event).await?;
+            self.outbox.enqueue(tx, org.id.as_str(), &event).await?;
             COUNTERS
                 .bump(tx, "organisations", org.kind.as_str(), 1)
                 .await?;
             let stored = store::organisation(tx, &org.id)
                 .await?
-                .ok_or_else(|| Error::not_found("organisation", &org.id))?;
+                .ok_or_else(|| Error::not_found("organisation", org.id.as_str()))?;
             return Ok((stored, true));
         }
         let stored = store::organisation(tx, &org.id)
             .await?
-            .ok_or_else(|| Error::not_found("organisation", &org.id))?;
+            .ok_or_else(|| Error::not_found("organisation", org.id.as_str()))?;
         if stored.same_as(&org) {
             Ok((stored, false))
         } else {
@@ -92,20 +92,19 @@ impl Volunteers {
     pub async fn update_organisation(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &DirectoryId,
         version: i64,
         patch: OrganisationPatch,
     ) -> Result<Organisation, Error> {
-        let parent = patch.parent_id.clone().flatten().unwrap_or_default();
         let touched: Vec<&str> = match &patch.parent_id {
-            Some(_) => vec![id, &parent],
-            None => vec![id],
+            Some(parent) => vec![id.as_str(), parent.as_ref().map_or("", DirectoryId::as_str)],
+            None => vec![id.as_str()],
         };
         self.require_organisations_inside(caller, &touched).await?;
         let mut tx = self.db.begin().await?;
         let stored = store::organisation(&mut tx, id)
             .await?
-            .ok_or_else(|| Error::not_found("organisation", id))?;
+            .ok_or_else(|| Error::not_found("organisation", id.as_str()))?;
         if stored.version != version {
             return Err(stale("organisation", id, stored.version, version));
         }
@@ -139,7 +138,7 @@ impl Volunteers {
             )));
         }
         let event = pb::OrganisationUpdated::from(&next);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         if next.kind != stored.kind {
             COUNTERS
                 .bump(&mut tx, "organisations", stored.kind.as_str(), -1)
@@ -153,11 +152,11 @@ impl Volunteers {
     }
 
     /// Reads organisation `id`.
-    pub async fn organisation(&self, id: &str) -> Result<Organisation, Error> {
+    pub async fn organisation(&self, id: &DirectoryId) -> Result<Organisation, Error> {
         let mut conn = self.db.pool().acquire().await?;
         store::organisation(&mut conn, id)
             .await?
-            .ok_or_else(|| Error::not_found("organisation", id))
+            .ok_or_else(|| Error::not_found("organisation", id.as_str()))
     }
 
     /// Organisations by kind and parent, in id order after `after`: the directory is
@@ -165,7 +164,7 @@ impl Volunteers {
     pub async fn organisations(
         &self,
         kind: Option<OrganisationKind>,
-        parent_id: Option<&str>,
+        parent_id: Option<&DirectoryId>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Organisation>, Error> {
@@ -180,7 +179,11 @@ impl Volunteers {
         caller: &Caller,
         community: Community,
     ) -> Result<Community, Error> {
-        let what = format!("community {:?} of {:?}", community.id, community.township);
+        let what = format!(
+            "community {:?} of {:?}",
+            community.id.as_str(),
+            community.township.as_str()
+        );
         boundary::require_township(caller, &community.township, &what)?;
         let mut tx = self.db.begin().await?;
         let (community, fresh) = self.put_community(&mut tx, community).await?;
@@ -199,15 +202,17 @@ impl Volunteers {
     ) -> Result<(Community, bool), Error> {
         if store::insert_community(tx, &community).await? {
             let event = pb::CommunityRegistered::from(&community);
-            self.outbox.enqueue(tx, &community.id, &event).await?;
+            self.outbox
+                .enqueue(tx, community.id.as_str(), &event)
+                .await?;
             let stored = store::community(tx, &community.id)
                 .await?
-                .ok_or_else(|| Error::not_found("community", &community.id))?;
+                .ok_or_else(|| Error::not_found("community", community.id.as_str()))?;
             return Ok((stored, true));
         }
         let stored = store::community(tx, &community.id)
             .await?
-            .ok_or_else(|| Error::not_found("community", &community.id))?;
+            .ok_or_else(|| Error::not_found("community", community.id.as_str()))?;
         if stored.same_as(&community) {
             Ok((stored, false))
         } else {
@@ -220,16 +225,16 @@ impl Volunteers {
     pub async fn update_community(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &DirectoryId,
         version: i64,
         patch: CommunityPatch,
     ) -> Result<Community, Error> {
-        self.require_community_inside(caller, id, patch.township.as_deref())
+        self.require_community_inside(caller, id, patch.township.as_ref())
             .await?;
         let mut tx = self.db.begin().await?;
         let stored = store::community(&mut tx, id)
             .await?
-            .ok_or_else(|| Error::not_found("community", id))?;
+            .ok_or_else(|| Error::not_found("community", id.as_str()))?;
         if stored.version != version {
             return Err(stale("community", id, stored.version, version));
         }
@@ -249,24 +254,24 @@ impl Volunteers {
             )));
         }
         let event = pb::CommunityUpdated::from(&next);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         self.community(id).await
     }
 
     /// Reads community `id`.
-    pub async fn community(&self, id: &str) -> Result<Community, Error> {
+    pub async fn community(&self, id: &DirectoryId) -> Result<Community, Error> {
         let mut conn = self.db.pool().acquire().await?;
         store::community(&mut conn, id)
             .await?
-            .ok_or_else(|| Error::not_found("community", id))
+            .ok_or_else(|| Error::not_found("community", id.as_str()))
     }
 
     /// Communities by township and kind, in id order after `after`: the directory is
     /// names, read by every caller.
     pub async fn communities(
         &self,
-        township: Option<&str>,
+        township: Option<&Township>,
         kind: Option<CommunityKind>,
         after: Option<&str>,
         limit: i64,
@@ -276,21 +281,21 @@ impl Volunteers {
     }
 }
 
-fn taken(resource: &'static str, id: &str) -> Error {
+fn taken(resource: &'static str, id: &DirectoryId) -> Error {
     Error::AlreadyExists {
         resource,
-        id: id.to_owned(),
+        id: id.to_string(),
         message: "is registered already with other details; update it instead".into(),
     }
 }
 
-fn stale(resource: &str, id: &str, current: i64, given: i64) -> Error {
+fn stale(resource: &str, id: &DirectoryId, current: i64, given: i64) -> Error {
     Error::Aborted(format!(
         "{resource} {id} is at version {current}, not {given}; read it again"
     ))
 }
 
-fn unknown_parent(parent: &str) -> Error {
+fn unknown_parent(parent: &DirectoryId) -> Error {
     Error::FailedPrecondition {
         kind: "PARENT_UNKNOWN",
         subject: format!("organisations/{parent}"),

@@ -2,6 +2,7 @@
 
 use sqlx::AnyConnection;
 use xingfu_platform::Error;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
@@ -24,7 +25,7 @@ impl Volunteers {
         caller: &Caller,
         new: NewEvaluation,
     ) -> Result<Evaluation, Error> {
-        if caller.is_volunteer(&new.volunteer_id) {
+        if caller.is_volunteer(new.volunteer_id.as_str()) {
             return Err(Error::denied(
                 "SELF_EVALUATION",
                 "the volunteer rated is the caller: no one evaluates themself",
@@ -37,7 +38,7 @@ impl Volunteers {
             Recorded::Keyed(Keyed::New(evaluation)) => {
                 let event = pb::EvaluationRecorded::from(&evaluation);
                 self.outbox
-                    .enqueue(&mut tx, &evaluation.volunteer_id, &event)
+                    .enqueue(&mut tx, evaluation.volunteer_id.as_str(), &event)
                     .await?;
                 COUNTERS.bump(&mut tx, "evaluations", "all", 1).await?;
                 self.outbox.commit(tx).await?;
@@ -51,7 +52,7 @@ impl Volunteers {
             }
             Recorded::Keyed(Keyed::Existing(..)) => Err(Error::reused_key(
                 "evaluation request",
-                &new.request_id,
+                new.request_id.as_str(),
                 "evaluation",
             )),
             Recorded::SideRated => Err(Error::AlreadyExists {
@@ -66,7 +67,7 @@ impl Volunteers {
     pub async fn evaluation_result(
         &self,
         caller: &Caller,
-        volunteer_id: &str,
+        volunteer_id: &RecordId,
         period: &str,
     ) -> Result<EvaluationResult, Error> {
         let mut conn = self.db.pool().acquire().await?;
@@ -80,7 +81,7 @@ impl Volunteers {
     pub async fn evaluation_history(
         &self,
         caller: &Caller,
-        volunteer_id: &str,
+        volunteer_id: &RecordId,
         before: Option<&str>,
         periods: usize,
     ) -> Result<Vec<EvaluationResult>, Error> {
@@ -107,11 +108,11 @@ impl Volunteers {
 async fn require_seen(
     conn: &mut AnyConnection,
     caller: &Caller,
-    volunteer_id: &str,
+    volunteer_id: &RecordId,
 ) -> Result<(), Error> {
     match boundary::volunteer(conn, caller, volunteer_id).await? {
         Some(_) => Ok(()),
-        None => Err(Error::not_found("volunteer", volunteer_id)),
+        None => Err(Error::not_found("volunteer", volunteer_id.as_str())),
     }
 }
 
@@ -125,7 +126,7 @@ async fn require_side(
 ) -> Result<(), Error> {
     let (organisations, what) = match side {
         Side::Work => (
-            vec![boundary::lineage(conn, &volunteer.work_organisation_id).await?],
+            vec![boundary::lineage(conn, volunteer.work_organisation_id.as_str()).await?],
             "a WORK-side evaluation",
         ),
         Side::Home => (
@@ -146,10 +147,10 @@ async fn require_side(
         format!(
             "{what} needs the role evaluator over {}, which {:?} does not hold",
             match side {
-                Side::Work => format!("organisation {:?}", volunteer.work_organisation_id),
+                Side::Work => format!("organisation {:?}", volunteer.work_organisation_id.as_str()),
                 Side::Home => format!(
                     "an organisation linked with community {:?}",
-                    volunteer.home_community_id
+                    volunteer.home_community_id.as_str()
                 ),
             },
             caller.id

@@ -14,6 +14,7 @@ mod teams;
 mod wishes;
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::db::Database;
 use xingfu_platform::events::Outbox;
 use xingfu_platform::pii::Protector;
@@ -54,30 +55,40 @@ fn not_in_directory(kind: &'static str, collection: &str, id: &str) -> Error {
 }
 
 /// FAILED_PRECONDITION unless the organisation is in the directory.
-async fn require_organisation(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(), Error> {
+async fn require_organisation(
+    conn: &mut sqlx::AnyConnection,
+    id: &DirectoryId,
+) -> Result<(), Error> {
     match directory_store::organisation(conn, id).await? {
         Some(_) => Ok(()),
         None => Err(not_in_directory(
             "ORGANISATION_UNKNOWN",
             "organisations",
-            id,
+            id.as_str(),
         )),
     }
 }
 
 /// FAILED_PRECONDITION unless the community is in the directory.
-async fn require_community(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(), Error> {
+async fn require_community(conn: &mut sqlx::AnyConnection, id: &DirectoryId) -> Result<(), Error> {
     match directory_store::community(conn, id).await? {
         Some(_) => Ok(()),
-        None => Err(not_in_directory("COMMUNITY_UNKNOWN", "communities", id)),
+        None => Err(not_in_directory(
+            "COMMUNITY_UNKNOWN",
+            "communities",
+            id.as_str(),
+        )),
     }
 }
 
 /// The volunteer's work organisation; FAILED_PRECONDITION unless they are registered.
-async fn require_volunteer(conn: &mut sqlx::AnyConnection, id: &str) -> Result<String, Error> {
+async fn require_volunteer(
+    conn: &mut sqlx::AnyConnection,
+    id: &RecordId,
+) -> Result<DirectoryId, Error> {
     match register_store::get(conn, id).await? {
         Some(stored) => Ok(stored.volunteer.work_organisation_id),
-        None => Err(volunteer_unknown(id)),
+        None => Err(volunteer_unknown(id.as_str())),
     }
 }
 
@@ -86,10 +97,20 @@ async fn require_volunteer(conn: &mut sqlx::AnyConnection, id: &str) -> Result<S
 async fn require_volunteer_seen(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
-    id: &str,
+    id: &RecordId,
 ) -> Result<register_store::StoredVolunteer, Error> {
     boundary::volunteer(conn, caller, id)
         .await?
+        .ok_or_else(|| volunteer_unknown(id.as_str()))
+}
+
+/// The acting volunteer `id` as a record id. The caller's own comes unchecked from a
+/// header: one not in the canonical form this service writes names no registered
+/// volunteer, so it is FAILED_PRECONDITION (`VOLUNTEER_UNKNOWN`) like any unknown one.
+fn registered_id(id: &str) -> Result<RecordId, Error> {
+    RecordId::parse(id, "volunteer_id")
+        .ok()
+        .filter(|parsed| parsed.as_str() == id)
         .ok_or_else(|| volunteer_unknown(id))
 }
 
@@ -102,10 +123,15 @@ fn volunteer_unknown(id: &str) -> Error {
 }
 
 /// The volunteer acting in a volunteer's own write (adopting a wish): the caller's own
-/// volunteer record when `named` is empty or names it; another only for a delegate.
-fn acting_volunteer(caller: &Caller, field: &str, named: &str) -> Result<String, Error> {
+/// volunteer record when `named` is `None` or names it; another only for a delegate.
+/// The caller's own comes unchecked from the trusted headers: see [`registered_id`].
+fn acting_volunteer(
+    caller: &Caller,
+    field: &str,
+    named: Option<&RecordId>,
+) -> Result<String, Error> {
     let own = caller.volunteer.as_deref().unwrap_or_default();
-    if named.is_empty() {
+    let Some(named) = named else {
         if own.is_empty() {
             return Err(Error::invalid(
                 field,
@@ -113,9 +139,9 @@ fn acting_volunteer(caller: &Caller, field: &str, named: &str) -> Result<String,
             ));
         }
         return Ok(own.to_owned());
-    }
-    if named == own || caller.holds_role(Role::Delegate) {
-        return Ok(named.to_owned());
+    };
+    if named.as_str() == own || caller.holds_role(Role::Delegate) {
+        return Ok(named.to_string());
     }
     Err(Error::denied(
         "ACTOR_NOT_CALLER",

@@ -2,6 +2,7 @@
 //! they serve, and the Four Ones report made of both.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::date::Date;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
@@ -19,7 +20,7 @@ pub struct FourOnesPage {
     /// Rows, by organisation then community.
     pub rows: Vec<FourOnesRow>,
     /// The (organisation, community) of the last link read, to continue after.
-    pub last: Option<(String, String)>,
+    pub last: Option<(DirectoryId, DirectoryId)>,
     /// Whether more links follow.
     pub more: bool,
 }
@@ -31,7 +32,7 @@ const EXPORT_PAGE: i64 = 500;
 /// page at a time (see [`Volunteers::export_service_record`]).
 pub struct RecordPages {
     volunteers: Volunteers,
-    volunteer_id: String,
+    volunteer_id: RecordId,
     inside: Inside,
     /// The first page, read before the export answers.
     first: Option<Vec<ServiceRecord>>,
@@ -67,7 +68,7 @@ impl RecordPages {
         self.after = page
             .last()
             .filter(|_| full)
-            .map(|last| last.record_id.clone());
+            .map(|last| last.record_id.to_string());
         Ok(page)
     }
 }
@@ -86,7 +87,7 @@ impl Volunteers {
         match &scope {
             HoursScope::Volunteer(id) => {
                 if boundary::volunteer(&mut conn, caller, id).await?.is_none() {
-                    return Err(Error::not_found("volunteer", id));
+                    return Err(Error::not_found("volunteer", id.as_str()));
                 }
             }
             HoursScope::Organisation(id) => require_organisation(&mut conn, id).await?,
@@ -106,7 +107,7 @@ impl Volunteers {
     pub async fn export_service_record(
         &self,
         caller: &Caller,
-        volunteer_id: &str,
+        volunteer_id: &RecordId,
         reveal: bool,
     ) -> Result<(Volunteer, RecordPages), Error> {
         let volunteer = self.volunteer_for(caller, volunteer_id, reveal).await?;
@@ -116,7 +117,7 @@ impl Volunteers {
         };
         let mut pages = RecordPages {
             volunteers: self.clone(),
-            volunteer_id: volunteer_id.to_owned(),
+            volunteer_id: volunteer_id.clone(),
             inside,
             first: None,
             after: Some(String::new()),
@@ -140,7 +141,7 @@ impl Volunteers {
             linked,
         } = &link;
         let mut tx = self.db.begin().await?;
-        let owner = boundary::lineage(&mut tx, organisation_id).await?;
+        let owner = boundary::lineage(&mut tx, organisation_id.as_str()).await?;
         // A link is the organisation's reach: a caller limited to a township, where no
         // organisation lies, makes none.
         boundary::require_inside(caller, &[owner], &[], "organisation")?;
@@ -162,7 +163,7 @@ impl Volunteers {
         }
         let event = pb::CommunityLinkChanged::from(&link);
         self.outbox
-            .enqueue(&mut tx, organisation_id, &event)
+            .enqueue(&mut tx, organisation_id.as_str(), &event)
             .await?;
         self.outbox.commit(tx).await?;
         Ok(link)
@@ -175,7 +176,7 @@ impl Volunteers {
         &self,
         caller: &Caller,
         year: i32,
-        organisation_id: Option<&str>,
+        organisation_id: Option<&DirectoryId>,
         missing_only: bool,
         after: Option<(&str, &str)>,
         size: usize,

@@ -2,13 +2,14 @@
 //! anything is stored, and never leaves the service in clear except the name to callers.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::RecordId;
 use xingfu_platform::pii::{mask_name, mask_phone};
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary, require_community, require_organisation};
-use crate::domain::register::{NewVolunteer, Volunteer, mask_id_number};
+use crate::domain::register::{NewVolunteer, Volunteer, join_skills, mask_id_number};
 use crate::storage::register::{self as store, Registration, SealedVolunteer, StoredVolunteer};
 use crate::storage::{COUNTERS, Keyed};
 
@@ -48,7 +49,9 @@ impl Volunteers {
         match store::insert(&mut tx, &sealed).await? {
             Registration::Keyed(Keyed::New(stored)) => {
                 let event = pb::VolunteerRegistered::from(&stored.volunteer);
-                self.outbox.enqueue(&mut tx, &sealed.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, sealed.id.as_str(), &event)
+                    .await?;
                 COUNTERS.bump(&mut tx, "volunteers", "all", 1).await?;
                 if new.party_member {
                     COUNTERS.bump(&mut tx, "volunteers", "party", 1).await?;
@@ -62,7 +65,7 @@ impl Volunteers {
             }
             Registration::Keyed(Keyed::Existing(..)) => Err(Error::AlreadyExists {
                 resource: "volunteer request",
-                id: new.request_id.clone(),
+                id: new.request_id.to_string(),
                 message: "request_id was used for another registration".into(),
             }),
             Registration::IdNumberTaken => Err(Error::AlreadyExists {
@@ -78,13 +81,13 @@ impl Volunteers {
     pub async fn volunteer_for(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &RecordId,
         reveal: bool,
     ) -> Result<Volunteer, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let stored = boundary::volunteer(&mut conn, caller, id)
             .await?
-            .ok_or_else(|| Error::not_found("volunteer", id))?;
+            .ok_or_else(|| Error::not_found("volunteer", id.as_str()))?;
         Ok(self.opened(stored, reveal))
     }
 
@@ -123,10 +126,10 @@ impl Volunteers {
     }
 
     fn seal(&self, new: &NewVolunteer) -> SealedVolunteer {
-        let skills = new.skills.join("\n");
+        let skills = join_skills(&new.skills);
         let party = if new.party_member { "1" } else { "0" };
         SealedVolunteer {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: RecordId::generate(),
             request_id: new.request_id.clone(),
             request_hash: self.pii.digest([
                 "request",

@@ -1,6 +1,7 @@
 //! Service teams: forming them and their membership.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
@@ -16,7 +17,7 @@ impl Volunteers {
     pub async fn form_team(&self, caller: &Caller, new: NewTeam) -> Result<Team, Error> {
         let mut tx = self.db.begin().await?;
         require_organisation(&mut tx, &new.organisation_id).await?;
-        let owner = boundary::lineage(&mut tx, &new.organisation_id).await?;
+        let owner = boundary::lineage(&mut tx, new.organisation_id.as_str()).await?;
         // A team is located nowhere: a caller limited to a township forms none.
         boundary::require_inside(caller, &[owner], &[], "a team of this organisation")?;
         if let Some(existing) = self.retried(&mut tx, &new).await? {
@@ -31,7 +32,7 @@ impl Volunteers {
         if store::name_taken(&mut tx, &new.organisation_id, &new.name).await? {
             return Err(taken());
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let inserted = match store::insert(&mut tx, &id, &new, now_micros()).await {
             // A concurrent team took the name between the check and the insert.
             Err(e) if xingfu_platform::db::is_unique_violation(&e) => return Err(taken()),
@@ -40,7 +41,9 @@ impl Volunteers {
         match inserted {
             Keyed::New(team) => {
                 let event = pb::TeamFormed::from(&team);
-                self.outbox.enqueue(&mut tx, &team.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, team.id.as_str(), &event)
+                    .await?;
                 COUNTERS.bump(&mut tx, "teams", "all", 1).await?;
                 self.outbox.commit(tx).await?;
                 Ok(team)
@@ -49,7 +52,11 @@ impl Volunteers {
                 tx.rollback().await?;
                 Ok(team)
             }
-            Keyed::Existing(..) => Err(Error::reused_key("team request", &new.request_id, "team")),
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "team request",
+                new.request_id.as_str(),
+                "team",
+            )),
         }
     }
 
@@ -62,12 +69,16 @@ impl Volunteers {
         match store::by_request(conn, &new.request_id).await? {
             None => Ok(None),
             Some((team, hash)) if hash == new.fingerprint() => Ok(Some(team)),
-            Some(_) => Err(Error::reused_key("team request", &new.request_id, "team")),
+            Some(_) => Err(Error::reused_key(
+                "team request",
+                new.request_id.as_str(),
+                "team",
+            )),
         }
     }
 
     /// The team `id`, if the caller sees it.
-    pub async fn team(&self, caller: &Caller, id: &str) -> Result<Team, Error> {
+    pub async fn team(&self, caller: &Caller, id: &RecordId) -> Result<Team, Error> {
         let mut conn = self.db.pool().acquire().await?;
         seen(&mut conn, caller, id).await
     }
@@ -77,7 +88,7 @@ impl Volunteers {
     pub async fn teams(
         &self,
         caller: &Caller,
-        organisation_id: Option<&str>,
+        organisation_id: Option<&DirectoryId>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Team>, Error> {
@@ -90,7 +101,7 @@ impl Volunteers {
     pub async fn team_members(
         &self,
         caller: &Caller,
-        team_id: &str,
+        team_id: &RecordId,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<TeamMember>, Error> {
@@ -104,8 +115,8 @@ impl Volunteers {
     pub async fn set_team_member(
         &self,
         caller: &Caller,
-        team_id: &str,
-        volunteer_id: &str,
+        team_id: &RecordId,
+        volunteer_id: &RecordId,
         member: bool,
     ) -> Result<Team, Error> {
         let mut tx = self.db.begin().await?;
@@ -118,15 +129,17 @@ impl Volunteers {
         };
         if changed {
             let event = pb::TeamMembershipChanged::from(&Membership {
-                team_id: team_id.to_owned(),
-                volunteer_id: volunteer_id.to_owned(),
+                team_id: team_id.clone(),
+                volunteer_id: volunteer_id.clone(),
                 member,
             });
-            self.outbox.enqueue(&mut tx, team_id, &event).await?;
+            self.outbox
+                .enqueue(&mut tx, team_id.as_str(), &event)
+                .await?;
         }
         let team = store::get(&mut tx, team_id)
             .await?
-            .ok_or_else(|| Error::not_found("team", team_id))?;
+            .ok_or_else(|| Error::not_found("team", team_id.as_str()))?;
         if changed {
             self.outbox.commit(tx).await?;
         } else {
@@ -137,8 +150,12 @@ impl Volunteers {
 }
 
 /// The team `id` as the caller sees it: NOT_FOUND when missing or outside.
-async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> Result<Team, Error> {
+async fn seen(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: &RecordId,
+) -> Result<Team, Error> {
     boundary::team(conn, caller, id)
         .await?
-        .ok_or_else(|| Error::not_found("team", id))
+        .ok_or_else(|| Error::not_found("team", id.as_str()))
 }

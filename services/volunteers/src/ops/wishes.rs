@@ -1,13 +1,17 @@
 //! Micro-wishes: posting, adoption by exactly one volunteer, fulfilment, cancellation.
 
 use xingfu_platform::Error;
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, acting_volunteer, boundary, require_community, require_volunteer_seen};
-use crate::domain::wishes::{NewWish, Wish, WishStatus};
+use super::{
+    Volunteers, acting_volunteer, boundary, registered_id, require_community,
+    require_volunteer_seen,
+};
+use crate::domain::wishes::{ClosingNote, NewWish, Wish, WishStatus};
 use crate::storage::wishes as store;
 use crate::storage::{COUNTERS, Keyed};
 
@@ -20,11 +24,13 @@ impl Volunteers {
         let owners = boundary::community_owners(&mut tx, &new.community_id).await?;
         let place = boundary::location(&mut tx, &new.community_id).await?;
         boundary::require_inside(caller, &owners, &place, "a wish of this community")?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(wish) => {
                 let event = pb::WishPosted::from(&wish);
-                self.outbox.enqueue(&mut tx, &wish.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, wish.id.as_str(), &event)
+                    .await?;
                 COUNTERS.bump(&mut tx, "wishes", "posted", 1).await?;
                 self.outbox.commit(tx).await?;
                 Ok(wish)
@@ -33,12 +39,16 @@ impl Volunteers {
                 tx.rollback().await?;
                 Ok(wish)
             }
-            Keyed::Existing(..) => Err(Error::reused_key("wish request", &new.request_id, "wish")),
+            Keyed::Existing(..) => Err(Error::reused_key(
+                "wish request",
+                new.request_id.as_str(),
+                "wish",
+            )),
         }
     }
 
     /// The wish `id`, if the caller sees it.
-    pub async fn wish(&self, caller: &Caller, id: &str) -> Result<Wish, Error> {
+    pub async fn wish(&self, caller: &Caller, id: &RecordId) -> Result<Wish, Error> {
         let mut conn = self.db.pool().acquire().await?;
         seen(&mut conn, caller, id).await
     }
@@ -48,7 +58,7 @@ impl Volunteers {
     pub async fn wishes(
         &self,
         caller: &Caller,
-        community_id: Option<&str>,
+        community_id: Option<&DirectoryId>,
         status: Option<WishStatus>,
         after: Option<&str>,
         limit: i64,
@@ -58,24 +68,29 @@ impl Volunteers {
         Ok(store::list(&mut conn, community_id, status, &inside, after, limit).await?)
     }
 
-    /// A volunteer adopts an open wish: the caller's own volunteer record (`named` empty
+    /// A volunteer adopts an open wish: the caller's own volunteer record (`named` `None`
     /// or naming it), another only for a delegate. Exactly one of concurrent adopters
     /// wins; the winner asking again gets the wish unchanged, the others
     /// FAILED_PRECONDITION.
-    pub async fn adopt_wish(&self, caller: &Caller, id: &str, named: &str) -> Result<Wish, Error> {
-        let volunteer_id = acting_volunteer(caller, "volunteer_id", named)?;
-        let volunteer_id = volunteer_id.as_str();
+    pub async fn adopt_wish(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+        named: Option<&RecordId>,
+    ) -> Result<Wish, Error> {
+        let acting = acting_volunteer(caller, "volunteer_id", named)?;
         let mut tx = self.db.begin().await?;
         let wish = seen(&mut tx, caller, id).await?;
-        require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
+        let volunteer_id = registered_id(&acting)?;
+        require_volunteer_seen(&mut tx, caller, &volunteer_id).await?;
         if wish.status != WishStatus::Open
-            || !store::adopt(&mut tx, id, volunteer_id, now_micros()).await?
+            || !store::adopt(&mut tx, id, &volunteer_id, now_micros()).await?
         {
             tx.rollback().await?;
             let now = self.wish(caller, id).await?;
             return match now.status {
                 WishStatus::Adopted | WishStatus::Fulfilled
-                    if now.adopter_id.as_deref() == Some(volunteer_id) =>
+                    if now.adopter_id.as_ref() == Some(&volunteer_id) =>
                 {
                     Ok(now)
                 }
@@ -93,11 +108,16 @@ impl Volunteers {
 
     /// The adopter fulfils the wish (the caller's volunteer record, or a delegate for
     /// them); again changes nothing.
-    pub async fn fulfil_wish(&self, caller: &Caller, id: &str, note: &str) -> Result<Wish, Error> {
+    pub async fn fulfil_wish(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+        note: &ClosingNote,
+    ) -> Result<Wish, Error> {
         let mut tx = self.db.begin().await?;
         let wish = seen(&mut tx, caller, id).await?;
         if let Some(adopter) = &wish.adopter_id
-            && !caller.is_volunteer(adopter)
+            && !caller.is_volunteer(adopter.as_str())
             && !caller.holds_role(Role::Delegate)
         {
             return Err(Error::denied(
@@ -124,8 +144,8 @@ impl Volunteers {
     pub async fn cancel_wish(
         &self,
         caller: &Caller,
-        id: &str,
-        reason: &str,
+        id: &RecordId,
+        reason: &ClosingNote,
     ) -> Result<Wish, Error> {
         let mut tx = self.db.begin().await?;
         let wish = seen(&mut tx, caller, id).await?;
@@ -146,14 +166,16 @@ impl Volunteers {
     async fn closing<E: xingfu_platform::events::Event>(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
-        id: &str,
+        id: &RecordId,
         counter: &str,
         report: impl FnOnce(&Wish) -> E,
     ) -> Result<Wish, Error> {
         let stored = store::get(&mut tx, id)
             .await?
-            .ok_or_else(|| Error::not_found("wish", id))?;
-        self.outbox.enqueue(&mut tx, id, &report(&stored)).await?;
+            .ok_or_else(|| Error::not_found("wish", id.as_str()))?;
+        self.outbox
+            .enqueue(&mut tx, id.as_str(), &report(&stored))
+            .await?;
         COUNTERS.bump(&mut tx, "wishes", counter, 1).await?;
         self.outbox.commit(tx).await?;
         Ok(stored)
@@ -161,14 +183,18 @@ impl Volunteers {
 }
 
 /// The wish `id` as the caller sees it: NOT_FOUND when missing or outside.
-async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> Result<Wish, Error> {
+async fn seen(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: &RecordId,
+) -> Result<Wish, Error> {
     boundary::wish(conn, caller, id)
         .await?
-        .ok_or_else(|| Error::not_found("wish", id))
+        .ok_or_else(|| Error::not_found("wish", id.as_str()))
 }
 
 /// FAILED_PRECONDITION: the wish is not in a state for the change.
-fn wish_state(id: &str, kind: &'static str, what: &str) -> Error {
+fn wish_state(id: &RecordId, kind: &'static str, what: &str) -> Error {
     Error::FailedPrecondition {
         kind,
         subject: format!("wishes/{id}"),

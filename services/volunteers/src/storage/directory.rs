@@ -2,10 +2,11 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xingfu_platform::checked::DirectoryId;
 use xingfu_platform::db::Filtered;
 
 use super::corrupt;
-use crate::domain::{Community, CommunityKind, Organisation, OrganisationKind};
+use crate::domain::{Community, CommunityKind, Name, Organisation, OrganisationKind, Township};
 
 /// Inserts `org` unless its id is taken; false then.
 pub async fn insert_organisation(
@@ -16,10 +17,10 @@ pub async fn insert_organisation(
         "INSERT INTO organisations (id, name, kind, parent_id, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(&org.id)
-    .bind(&org.name)
+    .bind(org.id.as_str())
+    .bind(org.name.as_str())
     .bind(org.kind.as_str())
-    .bind(org.parent_id.clone())
+    .bind(org.parent_id.as_ref().map(DirectoryId::as_str))
     .bind(org.created_at)
     .execute(conn)
     .await?
@@ -37,11 +38,11 @@ pub async fn save_organisation(
         "UPDATE organisations SET name = $1, kind = $2, parent_id = $3, version = version + 1, updated_at = $4 \
          WHERE id = $5 AND version = $6",
     )
-    .bind(&org.name)
+    .bind(org.name.as_str())
     .bind(org.kind.as_str())
-    .bind(org.parent_id.clone())
+    .bind(org.parent_id.as_ref().map(DirectoryId::as_str))
     .bind(now)
-    .bind(&org.id)
+    .bind(org.id.as_str())
     .bind(org.version)
     .execute(conn)
     .await?
@@ -52,12 +53,12 @@ pub async fn save_organisation(
 /// The organisation `id`.
 pub async fn organisation(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &DirectoryId,
 ) -> Result<Option<Organisation>, sqlx::Error> {
     sqlx::query(
         "SELECT id, name, kind, parent_id, version, created_at FROM organisations WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| organisation_of(&row))
@@ -67,13 +68,13 @@ pub async fn organisation(
 /// Whether organisation `ancestor` is `id` or above it in the hierarchy.
 pub async fn is_ancestor(
     conn: &mut AnyConnection,
-    ancestor: &str,
-    id: &str,
+    ancestor: &DirectoryId,
+    id: &DirectoryId,
 ) -> Result<bool, sqlx::Error> {
-    let mut current = Some(id.to_owned());
+    let mut current = Some(id.as_str().to_owned());
     let mut steps = 0;
     while let Some(at) = current {
-        if at == ancestor {
+        if ancestor.as_str() == at {
             return Ok(true);
         }
         steps += 1;
@@ -95,13 +96,13 @@ pub async fn is_ancestor(
 pub async fn organisations(
     conn: &mut AnyConnection,
     kind: Option<OrganisationKind>,
-    parent_id: Option<&str>,
+    parent_id: Option<&DirectoryId>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Organisation>, sqlx::Error> {
     Filtered::new("SELECT id, name, kind, parent_id, version, created_at FROM organisations")
         .and("kind =", kind.map(OrganisationKind::as_str))
-        .and("parent_id =", parent_id)
+        .and("parent_id =", parent_id.map(DirectoryId::as_str))
         .and("id >", after)
         .fetch(conn, "id", limit)
         .await?
@@ -119,10 +120,10 @@ pub async fn insert_community(
         "INSERT INTO communities (id, name, kind, township, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(&community.id)
-    .bind(&community.name)
+    .bind(community.id.as_str())
+    .bind(community.name.as_str())
     .bind(community.kind.as_str())
-    .bind(&community.township)
+    .bind(community.township.as_str())
     .bind(community.created_at)
     .execute(conn)
     .await?
@@ -140,11 +141,11 @@ pub async fn save_community(
         "UPDATE communities SET name = $1, kind = $2, township = $3, version = version + 1, updated_at = $4 \
          WHERE id = $5 AND version = $6",
     )
-    .bind(&community.name)
+    .bind(community.name.as_str())
     .bind(community.kind.as_str())
-    .bind(&community.township)
+    .bind(community.township.as_str())
     .bind(now)
-    .bind(&community.id)
+    .bind(community.id.as_str())
     .bind(community.version)
     .execute(conn)
     .await?
@@ -155,12 +156,12 @@ pub async fn save_community(
 /// The community `id`.
 pub async fn community(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &DirectoryId,
 ) -> Result<Option<Community>, sqlx::Error> {
     sqlx::query(
         "SELECT id, name, kind, township, version, created_at FROM communities WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| community_of(&row))
@@ -170,13 +171,13 @@ pub async fn community(
 /// Communities in id order after `after`, by township and kind.
 pub async fn communities(
     conn: &mut AnyConnection,
-    township: Option<&str>,
+    township: Option<&Township>,
     kind: Option<CommunityKind>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Community>, sqlx::Error> {
     Filtered::new("SELECT id, name, kind, township, version, created_at FROM communities")
-        .and("township =", township)
+        .and("township =", township.map(Township::as_str))
         .and("kind =", kind.map(CommunityKind::as_str))
         .and("id >", after)
         .fetch(conn, "id", limit)
@@ -188,12 +189,13 @@ pub async fn communities(
 
 fn organisation_of(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
+    let parent_id: Option<String> = row.try_get("parent_id")?;
     Ok(Organisation {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
+        id: DirectoryId::from_stored(row.try_get("id")?),
+        name: Name::from_stored(row.try_get("name")?),
         kind: OrganisationKind::parse(&kind)
             .ok_or_else(|| corrupt("organisations", "kind", &kind))?,
-        parent_id: row.try_get("parent_id")?,
+        parent_id: parent_id.map(DirectoryId::from_stored),
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
     })
@@ -202,10 +204,10 @@ fn organisation_of(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
 fn community_of(row: &AnyRow) -> Result<Community, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     Ok(Community {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
+        id: DirectoryId::from_stored(row.try_get("id")?),
+        name: Name::from_stored(row.try_get("name")?),
         kind: CommunityKind::parse(&kind).ok_or_else(|| corrupt("communities", "kind", &kind))?,
-        township: row.try_get("township")?,
+        township: Township::from_stored(row.try_get("township")?),
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
     })

@@ -3,8 +3,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::checked::RecordId;
+
 use super::{Keyed, corrupt, keyed};
-use crate::domain::evaluations::{Evaluation, NewEvaluation, Side};
+use crate::domain::evaluations::{Comment, Evaluation, NewEvaluation, Side};
 
 const EVALUATION: &str = "volunteer_id, period, side, score, comment, evaluator, created_at";
 
@@ -28,13 +30,13 @@ pub async fn insert(
          comment, evaluator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(&new.volunteer_id)
+    .bind(new.volunteer_id.as_str())
     .bind(&new.period)
     .bind(new.side.as_str())
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
     .bind(new.score)
-    .bind(&new.comment)
+    .bind(new.comment.as_str())
     .bind(&new.evaluator)
     .bind(now)
     .execute(&mut *conn)
@@ -43,7 +45,7 @@ pub async fn insert(
     let by_key = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {EVALUATION}, request_hash FROM evaluations WHERE request_id = $1"
     )))
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .fetch_optional(conn)
     .await?;
     match by_key {
@@ -60,7 +62,7 @@ pub async fn insert(
 /// `None`), covering at most `periods` periods.
 pub async fn of_volunteer(
     conn: &mut AnyConnection,
-    volunteer_id: &str,
+    volunteer_id: &RecordId,
     before: Option<&str>,
     periods: i64,
 ) -> Result<Vec<Evaluation>, sqlx::Error> {
@@ -69,7 +71,7 @@ pub async fn of_volunteer(
         "SELECT {EVALUATION} FROM evaluations WHERE volunteer_id = $1 AND period < $2 \
          ORDER BY period DESC, side LIMIT $3"
     )))
-    .bind(volunteer_id)
+    .bind(volunteer_id.as_str())
     // Periods are `YYYY-Qn`, so "3" sorts after all of them.
     .bind(before.unwrap_or("3"))
     .bind(periods.saturating_mul(2))
@@ -83,13 +85,13 @@ pub async fn of_volunteer(
 /// The ratings of one volunteer and period.
 pub async fn of_period(
     conn: &mut AnyConnection,
-    volunteer_id: &str,
+    volunteer_id: &RecordId,
     period: &str,
 ) -> Result<Vec<Evaluation>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {EVALUATION} FROM evaluations WHERE volunteer_id = $1 AND period = $2"
     )))
-    .bind(volunteer_id)
+    .bind(volunteer_id.as_str())
     .bind(period)
     .fetch_all(conn)
     .await?
@@ -101,11 +103,11 @@ pub async fn of_period(
 fn evaluation_of(row: &AnyRow) -> Result<Evaluation, sqlx::Error> {
     let side: String = row.try_get("side")?;
     Ok(Evaluation {
-        volunteer_id: row.try_get("volunteer_id")?,
+        volunteer_id: RecordId::from_stored(row.try_get("volunteer_id")?),
         period: row.try_get("period")?,
         side: Side::parse(&side).ok_or_else(|| corrupt("evaluations", "side", &side))?,
         score: row.try_get("score")?,
-        comment: row.try_get("comment")?,
+        comment: Comment::from_stored(row.try_get("comment")?),
         evaluator: row.try_get("evaluator")?,
         created_at: row.try_get("created_at")?,
     })

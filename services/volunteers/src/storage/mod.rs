@@ -14,6 +14,8 @@ use sqlx::any::AnyRow;
 use xingfu_platform::counters::Counters;
 pub use xingfu_platform::db::Keyed;
 
+use crate::domain::register::Skill;
+
 /// The dashboard figures (see `ops::stats` for their dimensions and keys).
 pub const COUNTERS: Counters = Counters::new("volunteer_count_shards");
 
@@ -29,12 +31,12 @@ pub(crate) fn keyed<T>(inserted: u64, row: &AnyRow, value: T) -> Result<Keyed<T>
     }
 }
 
-/// Skills as stored: newline-separated.
-pub(crate) fn skills_of(stored: &str) -> Vec<String> {
+/// Skills as stored: newline-separated (`domain::register::join_skills`).
+pub(crate) fn skills_of(stored: &str) -> Vec<Skill> {
     stored
         .split('\n')
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+        .map(|skill| Skill::from_stored(skill.to_owned()))
         .collect()
 }
 

@@ -4,10 +4,12 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::db::Filtered;
 
 use super::{Condition, Inside, corrupt, in_list};
-use crate::domain::activities::{ActivityKind, FOUR_ONES};
+use crate::domain::Name;
+use crate::domain::activities::{ActivityKind, FOUR_ONES, Title};
 use crate::domain::records::{FourOnesRow, HoursScope, HoursSummary, NewRecord, ServiceRecord};
 
 /// Stores a verified record.
@@ -17,11 +19,11 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRecord<'_>) -> Result<(), s
          activity_id, served_at, minutes, verified_by, verified_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(r.record_id)
-    .bind(r.volunteer_id)
-    .bind(r.organisation_id)
-    .bind(r.community_id)
-    .bind(r.activity_id)
+    .bind(r.record_id.as_str())
+    .bind(r.volunteer_id.as_str())
+    .bind(r.organisation_id.as_str())
+    .bind(r.community_id.as_str())
+    .bind(r.activity_id.as_str())
     .bind(r.served_at)
     .bind(r.minutes)
     .bind(r.verified_by)
@@ -41,9 +43,9 @@ pub async fn summarise(
     until: i64,
 ) -> Result<HoursSummary, sqlx::Error> {
     let (column, id) = match scope {
-        HoursScope::Volunteer(id) => ("volunteer_id", id),
-        HoursScope::Organisation(id) => ("organisation_id", id),
-        HoursScope::Community(id) => ("community_id", id),
+        HoursScope::Volunteer(id) => ("volunteer_id", id.as_str()),
+        HoursScope::Organisation(id) => ("organisation_id", id.as_str()),
+        HoursScope::Community(id) => ("community_id", id.as_str()),
     };
     let only = Condition::new(4)
         .and_in("organisation_id", inside.organisations())
@@ -72,7 +74,7 @@ pub async fn summarise(
 /// `inside` keeps.
 pub async fn of_volunteer(
     conn: &mut AnyConnection,
-    volunteer_id: &str,
+    volunteer_id: &RecordId,
     inside: &Inside,
     after: &str,
     limit: i64,
@@ -83,7 +85,7 @@ pub async fn of_volunteer(
          r.verified_by FROM service_records r JOIN activities a ON a.id = r.activity_id \
          LEFT JOIN organisations o ON o.id = r.organisation_id",
     )
-    .and("r.volunteer_id =", Some(volunteer_id))
+    .and("r.volunteer_id =", Some(volunteer_id.as_str()))
     .and("r.record_id >", Some(after))
     .and_in("r.organisation_id", inside.organisations())
     .and_in("r.community_id", inside.located())
@@ -97,14 +99,14 @@ pub async fn of_volunteer(
 fn record_of(row: &AnyRow) -> Result<ServiceRecord, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     Ok(ServiceRecord {
-        record_id: row.try_get("record_id")?,
-        activity_id: row.try_get("activity_id")?,
-        activity_title: row.try_get("title")?,
+        record_id: RecordId::from_stored(row.try_get("record_id")?),
+        activity_id: RecordId::from_stored(row.try_get("activity_id")?),
+        activity_title: Title::from_stored(row.try_get("title")?),
         activity_kind: ActivityKind::parse(&kind)
             .ok_or_else(|| corrupt("activities", "kind", &kind))?,
-        community_id: row.try_get("community_id")?,
-        organisation_id: row.try_get("organisation_id")?,
-        organisation_name: row.try_get("organisation_name")?,
+        community_id: DirectoryId::from_stored(row.try_get("community_id")?),
+        organisation_id: DirectoryId::from_stored(row.try_get("organisation_id")?),
+        organisation_name: Name::from_stored(row.try_get("organisation_name")?),
         served_at: row.try_get("served_at")?,
         minutes: row.try_get("minutes")?,
         verified_by: row.try_get("verified_by")?,
@@ -114,16 +116,16 @@ fn record_of(row: &AnyRow) -> Result<ServiceRecord, sqlx::Error> {
 /// Links an organisation with a community; false when they were linked already.
 pub async fn link(
     conn: &mut AnyConnection,
-    organisation_id: &str,
-    community_id: &str,
+    organisation_id: &DirectoryId,
+    community_id: &DirectoryId,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO community_links (organisation_id, community_id, linked_at) \
          VALUES ($1, $2, $3) ON CONFLICT (organisation_id, community_id) DO NOTHING",
     )
-    .bind(organisation_id)
-    .bind(community_id)
+    .bind(organisation_id.as_str())
+    .bind(community_id.as_str())
     .bind(now)
     .execute(conn)
     .await?
@@ -134,15 +136,16 @@ pub async fn link(
 /// The organisations linked with `community_id`, in id order.
 pub async fn linked_organisations(
     conn: &mut AnyConnection,
-    community_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    community_id: &DirectoryId,
+) -> Result<Vec<DirectoryId>, sqlx::Error> {
+    let linked: Vec<String> = sqlx::query_scalar(
         "SELECT organisation_id FROM community_links WHERE community_id = $1 \
          ORDER BY organisation_id",
     )
-    .bind(community_id)
+    .bind(community_id.as_str())
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(linked.into_iter().map(DirectoryId::from_stored).collect())
 }
 
 /// The communities linked with any of `organisations`, each once.
@@ -164,13 +167,13 @@ pub async fn linked_communities(
 /// Ends a link; false when there was none.
 pub async fn unlink(
     conn: &mut AnyConnection,
-    organisation_id: &str,
-    community_id: &str,
+    organisation_id: &DirectoryId,
+    community_id: &DirectoryId,
 ) -> Result<bool, sqlx::Error> {
     let deleted =
         sqlx::query("DELETE FROM community_links WHERE organisation_id = $1 AND community_id = $2")
-            .bind(organisation_id)
-            .bind(community_id)
+            .bind(organisation_id.as_str())
+            .bind(community_id.as_str())
             .execute(conn)
             .await?
             .rows_affected();
@@ -181,11 +184,11 @@ pub async fn unlink(
 /// organisation; of those `inside` keeps (a link is located at its community).
 pub async fn links(
     conn: &mut AnyConnection,
-    organisation_id: Option<&str>,
+    organisation_id: Option<&DirectoryId>,
     inside: &Inside,
     after: Option<(&str, &str)>,
     limit: i64,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
+) -> Result<Vec<(DirectoryId, DirectoryId)>, sqlx::Error> {
     let (after_org, after_community) = after.unwrap_or(("", ""));
     let only = if organisation_id.is_some() {
         "organisation_id = $4 AND "
@@ -206,7 +209,7 @@ pub async fn links(
     .bind(after_community)
     .bind(limit);
     if let Some(id) = organisation_id {
-        rows = rows.bind(id);
+        rows = rows.bind(id.as_str());
     }
     for value in kept.binds() {
         rows = rows.bind(value);
@@ -216,8 +219,8 @@ pub async fn links(
         .iter()
         .map(|row| {
             Ok((
-                row.try_get("organisation_id")?,
-                row.try_get("community_id")?,
+                DirectoryId::from_stored(row.try_get("organisation_id")?),
+                DirectoryId::from_stored(row.try_get("community_id")?),
             ))
         })
         .collect()
@@ -227,8 +230,8 @@ pub async fn links(
 /// `community_id` starting in `[from, until)`.
 pub async fn four_ones(
     conn: &mut AnyConnection,
-    organisation_id: &str,
-    community_id: &str,
+    organisation_id: &DirectoryId,
+    community_id: &DirectoryId,
     from: i64,
     until: i64,
 ) -> Result<FourOnesRow, sqlx::Error> {
@@ -237,8 +240,8 @@ pub async fn four_ones(
          AND community_id = $2 AND start_at >= $3 AND start_at < $4 \
          AND completed_at IS NOT NULL GROUP BY kind",
     )
-    .bind(organisation_id)
-    .bind(community_id)
+    .bind(organisation_id.as_str())
+    .bind(community_id.as_str())
     .bind(from)
     .bind(until)
     .fetch_all(conn)
@@ -251,8 +254,8 @@ pub async fn four_ones(
         }
     }
     Ok(FourOnesRow {
-        organisation_id: organisation_id.to_owned(),
-        community_id: community_id.to_owned(),
+        organisation_id: organisation_id.clone(),
+        community_id: community_id.clone(),
         done,
     })
 }

@@ -3,8 +3,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use xingfu_platform::checked::{DirectoryId, RecordId, RequestId};
+
 use super::Keyed;
-use crate::domain::register::Volunteer;
+use crate::domain::register::{Skill, Volunteer, join_skills};
 
 const COLUMNS: &str = "id, name_sealed, phone_sealed, id_number_sealed, phone_masked, \
                        id_number_masked, party_member, \
@@ -14,9 +16,9 @@ const COLUMNS: &str = "id, name_sealed, phone_sealed, id_number_sealed, phone_ma
 #[derive(Debug, Clone)]
 pub struct SealedVolunteer {
     /// Server-assigned id.
-    pub id: String,
+    pub id: RecordId,
     /// The registrar's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Keyed digest of the whole request.
     pub request_hash: String,
     /// Name, sealed.
@@ -36,11 +38,11 @@ pub struct SealedVolunteer {
     /// A Party member.
     pub party_member: bool,
     /// The work organisation.
-    pub work_organisation_id: String,
+    pub work_organisation_id: DirectoryId,
     /// The home community.
-    pub home_community_id: String,
+    pub home_community_id: DirectoryId,
     /// Skills.
-    pub skills: Vec<String>,
+    pub skills: Vec<Skill>,
     /// Registered, microseconds since the epoch.
     pub created_at: i64,
 }
@@ -83,8 +85,8 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(&v.id)
-    .bind(&v.request_id)
+    .bind(v.id.as_str())
+    .bind(v.request_id.as_str())
     .bind(&v.request_hash)
     .bind(&v.name_sealed)
     .bind(&v.phone_sealed)
@@ -94,9 +96,9 @@ pub async fn insert(
     .bind(&v.id_number_digest)
     .bind(&v.id_number_masked)
     .bind(i64::from(v.party_member))
-    .bind(&v.work_organisation_id)
-    .bind(&v.home_community_id)
-    .bind(v.skills.join("\n"))
+    .bind(v.work_organisation_id.as_str())
+    .bind(v.home_community_id.as_str())
+    .bind(join_skills(&v.skills))
     .bind(v.created_at)
     .execute(&mut *conn)
     .await?
@@ -115,12 +117,12 @@ pub async fn insert(
 /// with.
 async fn keyed_by(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<Keyed<StoredVolunteer>>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM volunteers WHERE request_id = $1"
     )))
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| {
@@ -135,9 +137,9 @@ async fn keyed_by(
 /// The volunteer `id`.
 pub async fn get(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<StoredVolunteer>, sqlx::Error> {
-    one(conn, "id", id).await
+    one(conn, "id", id.as_str()).await
 }
 
 /// The volunteer with this ID-number digest.
@@ -176,14 +178,14 @@ fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
     let party_member: i64 = row.try_get("party_member")?;
     Ok(StoredVolunteer {
         volunteer: Volunteer {
-            id: row.try_get("id")?,
+            id: RecordId::from_stored(row.try_get("id")?),
             name: String::new(),
             phone_masked: row.try_get("phone_masked")?,
             id_number_masked: row.try_get("id_number_masked")?,
             revealed: None,
             party_member: party_member != 0,
-            work_organisation_id: row.try_get("work_organisation_id")?,
-            home_community_id: row.try_get("home_community_id")?,
+            work_organisation_id: DirectoryId::from_stored(row.try_get("work_organisation_id")?),
+            home_community_id: DirectoryId::from_stored(row.try_get("home_community_id")?),
             skills: super::skills_of(&skills),
             created_at: row.try_get("created_at")?,
         },
