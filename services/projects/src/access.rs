@@ -47,7 +47,7 @@ use xingfu_platform::Error;
 use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 
-use crate::domain::{Contract, Need, Project, ProviderKind, Status};
+use crate::domain::{Contract, DirectoryId, Need, Project, ProviderKind, RecordId, Status};
 use crate::storage::owners::Scope;
 
 /// Roles that make their holder a principal of an organisation: all but the auditor's.
@@ -252,7 +252,7 @@ impl Access {
     /// open in the library, or owned inside and located there.
     pub fn sees_project(&self, p: &Project) -> bool {
         let in_library = p.status == Status::Published && p.lead_organisation.is_none();
-        let owned = self.boundary.is_none() || owners(p).any(|org| self.within(org));
+        let owned = self.boundary.is_none() || owners(p).any(|org| self.within(org.as_str()));
         in_library || (owned && self.located(&p.communities))
     }
 
@@ -287,8 +287,9 @@ impl Access {
     /// inside, and located where its project is (without one, nowhere).
     pub fn sees_contract(&self, c: &Contract, project: Option<&Project>) -> bool {
         let owned = self.boundary.is_none()
-            || project.is_some_and(|p| owners(p).any(|org| self.within(org)))
-            || (c.provider_kind == ProviderKind::Organisation && self.within(&c.provider_id));
+            || project.is_some_and(|p| owners(p).any(|org| self.within(org.as_str())))
+            || (c.provider_kind == ProviderKind::Organisation
+                && self.within(c.provider_id.as_str()));
         owned && self.located(project.iter().flat_map(|p| &p.communities))
     }
 
@@ -299,7 +300,7 @@ impl Access {
         } else {
             Err(Error::NotFound {
                 resource: "contract",
-                id: c.id,
+                id: c.id.into_string(),
             })
         }
     }
@@ -334,10 +335,10 @@ impl Access {
             return self.programme_office(what);
         }
         let led = p.lead_organisation.iter().chain(&p.co_organisers);
-        if led.clone().any(|org| self.may(&ACTING, org)) {
+        if led.clone().any(|org| self.may(&ACTING, org.as_str())) {
             return Ok(());
         }
-        let org = p.lead_organisation.as_deref().unwrap_or("");
+        let org = p.lead_organisation.as_ref().map_or("", DirectoryId::as_str);
         Err(self.denied(
             what,
             org,
@@ -348,8 +349,8 @@ impl Access {
     /// The lead's own decisions on `p` (hand-over, co-organisers): a principal of the lead
     /// (the programme office's, as [`Access::owner_work`], while it has none).
     pub fn lead_work(&self, p: &Project, what: &str) -> Result<(), Error> {
-        match p.lead_organisation.as_deref() {
-            Some(org) => self.act_for(org, what),
+        match &p.lead_organisation {
+            Some(org) => self.act_for(org.as_str(), what),
             None => self.programme_office(what),
         }
     }
@@ -406,7 +407,7 @@ impl Access {
 }
 
 /// The organisations that own `p`.
-fn owners(p: &Project) -> impl Iterator<Item = &String> + Clone {
+fn owners(p: &Project) -> impl Iterator<Item = &DirectoryId> + Clone {
     p.lead_organisation
         .iter()
         .chain(&p.co_organisers)
@@ -414,10 +415,10 @@ fn owners(p: &Project) -> impl Iterator<Item = &String> + Clone {
 }
 
 /// NOT_FOUND for need `id`.
-fn need_not_found(id: &str) -> Error {
+fn need_not_found(id: &RecordId) -> Error {
     Error::NotFound {
         resource: "need",
-        id: id.to_owned(),
+        id: id.to_string(),
     }
 }
 
@@ -455,18 +456,19 @@ mod tests {
     }
 
     fn located(status: Status, lead: Option<&str>, communities: &[&str]) -> Project {
+        let id = |id: &str| DirectoryId::from_stored(id.to_owned());
         Project {
-            id: "p".into(),
-            title: String::new(),
+            id: RecordId::from_stored("p".into()),
+            title: crate::domain::Line::from_stored("t".into()),
             category: crate::domain::Category::Convenience,
-            communities: communities.iter().map(|c| (*c).to_owned()).collect(),
-            description: String::new(),
+            communities: communities.iter().map(|c| id(c)).collect(),
+            description: crate::domain::Note::from_stored(String::new()),
             status,
             version: 1,
             planned_budget_fen: 0,
             start_date: None,
             end_date: None,
-            lead_organisation: lead.map(str::to_owned),
+            lead_organisation: lead.map(id),
             co_organisers: Vec::new(),
             pending_dispatch: None,
             need_ids: Vec::new(),

@@ -1,11 +1,13 @@
 //! Service contracts (服务契约): a team's or organisation's standing agreement with a
 //! community.
 
-use super::{Date, DirectoryId};
+use super::{Date, DirectoryId, Line, Reason, RecordId, RequestId};
 use xingfu_platform::named_enum;
 
 /// Most services listed on one contract.
 pub const MAX_SERVICES: usize = 20;
+/// Longest service name, in characters.
+pub const MAX_SERVICE_CHARS: usize = 100;
 
 named_enum! {
     /// Who provides a contract's services.
@@ -33,7 +35,7 @@ named_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContract {
     /// Idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Provider kind.
     pub provider_kind: ProviderKind,
     /// Provider id.
@@ -41,19 +43,20 @@ pub struct NewContract {
     /// Community served.
     pub community: DirectoryId,
     /// Services offered.
-    pub services: Vec<String>,
+    pub services: Vec<Line<MAX_SERVICE_CHARS>>,
     /// First day.
     pub start_date: Date,
     /// Last day.
     pub end_date: Date,
     /// The project it belongs to.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
 }
 
 impl NewContract {
     /// A digest of everything asked.
     pub fn fingerprint(&self) -> String {
-        let services = self.services.join("\u{1f}");
+        let services: Vec<&str> = self.services.iter().map(Line::as_str).collect();
+        let services = services.join("\u{1f}");
         let start = self.start_date.to_string();
         let end = self.end_date.to_string();
         xingfu_platform::validate::fingerprint([
@@ -63,7 +66,7 @@ impl NewContract {
             services.as_str(),
             start.as_str(),
             end.as_str(),
-            self.project_id.as_deref().unwrap_or(""),
+            self.project_id.as_ref().map_or("", RecordId::as_str),
         ])
     }
 }
@@ -72,9 +75,9 @@ impl NewContract {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Contracts with this community.
-    pub community_id: Option<String>,
+    pub community_id: Option<DirectoryId>,
     /// Contracts of this provider.
-    pub provider_id: Option<String>,
+    pub provider_id: Option<DirectoryId>,
     /// Contracts in this status as of the day listed (see [`Contract::status_on`]).
     pub status: Option<ContractStatus>,
 }
@@ -83,15 +86,15 @@ pub struct Filter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
     /// Id (UUIDv7).
-    pub id: String,
+    pub id: RecordId,
     /// Provider kind.
     pub provider_kind: ProviderKind,
     /// Provider id.
-    pub provider_id: String,
+    pub provider_id: DirectoryId,
     /// Community served.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// Services offered.
-    pub services: Vec<String>,
+    pub services: Vec<Line<MAX_SERVICE_CHARS>>,
     /// First day.
     pub start_date: Date,
     /// Last day.
@@ -99,9 +102,9 @@ pub struct Contract {
     /// Stored status (an ACTIVE contract past its end is shown EXPIRED, see [`Contract::status_on`]).
     pub status: ContractStatus,
     /// Why terminated.
-    pub termination_reason: Option<String>,
+    pub termination_reason: Option<Reason>,
     /// The project it belongs to.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// Times renewed.
     pub renewals: i64,
     /// Signed, microseconds since the epoch.

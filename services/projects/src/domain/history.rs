@@ -2,6 +2,8 @@
 
 use xingfu_platform::named_enum;
 
+use super::DirectoryId;
+
 named_enum! {
     /// What an entry of a project's timeline records.
     HistoryKind {
@@ -44,7 +46,7 @@ pub struct HistoryEntry {
     /// Details for people.
     pub detail: String,
     /// Organisation involved.
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<DirectoryId>,
     /// When, microseconds since the epoch.
     pub at: i64,
 }

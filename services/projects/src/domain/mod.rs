@@ -15,21 +15,14 @@ pub use visit::{NewVisit, Visit};
 
 use std::collections::HashSet;
 
-use xingfu_platform::{FieldViolation, validate};
-
-pub use xingfu_platform::checked::DirectoryId;
+pub use xingfu_platform::checked::{DirectoryId, Line, Note, RecordId, RequestId, Text};
 pub use xingfu_platform::date::Date;
 
-/// A reason or comment: one line, 1 to 500 characters.
-pub fn parse_reason(value: &str, field: &str) -> Result<String, FieldViolation> {
-    validate::multi_line(value, field, 500).and_then(|text| {
-        if text.is_empty() {
-            Err(FieldViolation::new(field, "must not be empty"))
-        } else {
-            Ok(text)
-        }
-    })
-}
+/// Longest reason or comment, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// A reason or comment: free text, 1 to [`MAX_REASON_CHARS`] characters.
+pub type Reason = Text<MAX_REASON_CHARS>;
 
 /// The directory ids of an answer that the directory read model knows (the volunteers
 /// service confirmed them); an answer marks the others unverified.

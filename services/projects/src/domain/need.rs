@@ -1,12 +1,15 @@
 //! Residents' needs (群众需求 / 问需) and how they are decided.
 
-use xingfu_platform::{FieldViolation, validate};
+use xingfu_platform::FieldViolation;
 
-use super::{Category, DirectoryId};
+use super::project::MAX_TITLE_CHARS;
+use super::{Category, DirectoryId, Line, Reason, RecordId, RequestId, Text};
 use xingfu_platform::named_enum;
 
 /// Longest need description, in characters.
 pub const MAX_NEED_CHARS: usize = 2000;
+/// Longest contact name, in characters.
+pub const MAX_CONTACT_NAME_CHARS: usize = 50;
 
 named_enum! {
     /// How a need reached the programme.
@@ -39,8 +42,8 @@ named_enum! {
 /// A person to contact about a need (personal data: sealed at rest, shown masked).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Contact {
-    /// Name, possibly empty.
-    pub name: String,
+    /// Name, if given.
+    pub name: Option<Line<MAX_CONTACT_NAME_CHARS>>,
     /// Phone, possibly empty.
     pub phone: String,
 }
@@ -60,9 +63,9 @@ impl Contact {
             return Ok(None);
         }
         let name = if name.is_empty() {
-            String::new()
+            None
         } else {
-            validate::single_line(name, &format!("{field}.name"), 50)?
+            Some(Line::parse(name, &format!("{field}.name"))?)
         };
         let digits = phone.chars().filter(char::is_ascii_digit).count();
         let phone_ok = phone.is_empty()
@@ -77,7 +80,7 @@ impl Contact {
             ));
         }
         Ok(Some(Self {
-            name: name.to_owned(),
+            name,
             phone: phone.to_owned(),
         }))
     }
@@ -85,7 +88,7 @@ impl Contact {
     /// The contact as it may be shown: 张* · 138****5678.
     pub fn masked(&self) -> String {
         let parts: Vec<String> = [
-            xingfu_platform::pii::mask_name(&self.name),
+            xingfu_platform::pii::mask_name(self.name()),
             xingfu_platform::pii::mask_phone(&self.phone),
         ]
         .into_iter()
@@ -96,7 +99,12 @@ impl Contact {
 
     /// One string to seal: name and phone separated by a unit separator.
     pub fn to_clear(&self) -> String {
-        format!("{}\u{1f}{}", self.name, self.phone)
+        format!("{}\u{1f}{}", self.name(), self.phone)
+    }
+
+    /// The name; empty when none was given.
+    fn name(&self) -> &str {
+        self.name.as_ref().map_or("", Line::as_str)
     }
 }
 
@@ -104,7 +112,7 @@ impl Contact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NeedKey {
     /// The caller's idempotency key.
-    Request(String),
+    Request(RequestId),
     /// The `id` column of an imported file.
     FileRow(String),
     /// An imported row without an id: its content.
@@ -121,7 +129,7 @@ pub struct NewNeed {
     /// Its community.
     pub community: DirectoryId,
     /// What is needed.
-    pub description: String,
+    pub description: Text<MAX_NEED_CHARS>,
     /// The suggested category.
     pub suggested_category: Option<Category>,
     /// Who to contact.
@@ -135,7 +143,7 @@ impl NewNeed {
         [
             self.channel.as_str().to_owned(),
             self.community.as_str().to_owned(),
-            self.description.clone(),
+            self.description.to_string(),
             self.suggested_category
                 .map_or("", Category::as_str)
                 .to_owned(),
@@ -147,26 +155,17 @@ impl NewNeed {
     }
 }
 
-/// Checks a need's description: 1 to [`MAX_NEED_CHARS`] characters.
-pub fn parse_need_description(value: &str, field: &str) -> Result<String, FieldViolation> {
-    let text = validate::multi_line(value, field, MAX_NEED_CHARS)?;
-    if text.is_empty() {
-        return Err(FieldViolation::new(field, "must not be empty"));
-    }
-    Ok(text)
-}
-
 /// A recorded need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
     /// Id (UUIDv7).
-    pub id: String,
+    pub id: RecordId,
     /// Channel.
     pub channel: Channel,
     /// Community.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// Description.
-    pub description: String,
+    pub description: Text<MAX_NEED_CHARS>,
     /// Suggested category.
     pub suggested_category: Option<Category>,
     /// The contact, masked; empty when none.
@@ -174,11 +173,11 @@ pub struct Need {
     /// Review state.
     pub status: NeedStatus,
     /// Project accepted into or attached to.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// Need it duplicates.
-    pub duplicate_of: Option<String>,
+    pub duplicate_of: Option<RecordId>,
     /// Why declined.
-    pub decline_reason: Option<String>,
+    pub decline_reason: Option<Reason>,
     /// Submitted, microseconds since the epoch.
     pub created_at: i64,
     /// Reviewed, microseconds since the epoch.
@@ -187,16 +186,31 @@ pub struct Need {
 
 /// What a list of needs is narrowed to; each `None` leaves it open. Its `Debug` text binds
 /// page tokens to the query, so its name and fields stay as they are.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Filter {
     /// Status.
     pub status: Option<NeedStatus>,
     /// Channel.
     pub channel: Option<Channel>,
     /// Community.
-    pub community_id: Option<String>,
+    pub community_id: Option<DirectoryId>,
     /// Suggested category.
     pub category: Option<Category>,
+}
+
+/// As derived when the ids were strings (`Some("beiao")`), so page tokens stay valid.
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("status", &self.status)
+            .field("channel", &self.channel)
+            .field(
+                "community_id",
+                &self.community_id.as_ref().map(DirectoryId::as_str),
+            )
+            .field("category", &self.category)
+            .finish()
+    }
 }
 
 /// How a need is decided.
@@ -206,24 +220,24 @@ pub enum Decision {
     /// `None`).
     Accept {
         /// Title of the new project.
-        title: String,
+        title: Line<MAX_TITLE_CHARS>,
         /// Its category.
         category: Option<Category>,
     },
     /// Onto an existing project.
     Attach {
         /// The project.
-        project_id: String,
+        project_id: RecordId,
     },
     /// A duplicate of another need.
     Duplicate {
         /// The need it repeats.
-        need_id: String,
+        need_id: RecordId,
     },
     /// Declined.
     Decline {
         /// Why.
-        reason: String,
+        reason: Reason,
     },
 }
 
@@ -245,6 +259,19 @@ mod tests {
             format!("{c:?}"),
             "Contact(***)",
             "Debug never shows personal data"
+        );
+    }
+
+    #[test]
+    fn a_filter_reads_as_it_did_with_string_ids() {
+        // Page tokens are bound to this text.
+        let filter = Filter {
+            community_id: Some(DirectoryId::parse("beiao", "community_id").unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            format!("{filter:?}"),
+            r#"Filter { status: None, channel: None, community_id: Some("beiao"), category: None }"#
         );
     }
 }

@@ -2,12 +2,14 @@
 
 use xingfu_platform::{FieldViolation, validate};
 
-use super::{Date, DirectoryId};
+use super::{Date, DirectoryId, Line, Note, Reason, RecordId, RequestId, Text};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+/// Longest outcome summary, in characters.
+pub const MAX_SUMMARY_CHARS: usize = 2000;
 /// Most communities one project serves.
 pub const MAX_COMMUNITIES: usize = 50;
 
@@ -85,15 +87,15 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewProject {
     /// The creator's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Title.
-    pub title: String,
+    pub title: Line<MAX_TITLE_CHARS>,
     /// Category.
     pub category: Category,
     /// Communities served, at least one, no repeats, in the order given.
     pub communities: Vec<DirectoryId>,
     /// Description.
-    pub description: String,
+    pub description: Note<MAX_DESCRIPTION_CHARS>,
     /// Planned budget, fen.
     pub planned_budget_fen: i64,
     /// Planned start.
@@ -127,11 +129,11 @@ impl NewProject {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Patch {
     /// New title.
-    pub title: Option<String>,
+    pub title: Option<Line<MAX_TITLE_CHARS>>,
     /// New category.
     pub category: Option<Category>,
     /// New description.
-    pub description: Option<String>,
+    pub description: Option<Note<MAX_DESCRIPTION_CHARS>>,
     /// New communities.
     pub communities: Option<Vec<DirectoryId>>,
     /// New planned budget.
@@ -148,22 +150,22 @@ pub struct Outcome {
     /// People who benefited.
     pub beneficiaries: i64,
     /// What was delivered.
-    pub summary: String,
+    pub summary: Text<MAX_SUMMARY_CHARS>,
 }
 
 /// A project of the shared library.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
     /// Id (UUIDv7).
-    pub id: String,
+    pub id: RecordId,
     /// Title.
-    pub title: String,
+    pub title: Line<MAX_TITLE_CHARS>,
     /// Category.
     pub category: Category,
-    /// Communities served (ids), in order.
-    pub communities: Vec<String>,
+    /// Communities served, in order.
+    pub communities: Vec<DirectoryId>,
     /// Description.
-    pub description: String,
+    pub description: Note<MAX_DESCRIPTION_CHARS>,
     /// Lifecycle state.
     pub status: Status,
     /// Optimistic-concurrency version.
@@ -175,17 +177,17 @@ pub struct Project {
     /// Planned end.
     pub end_date: Option<Date>,
     /// Lead organisation.
-    pub lead_organisation: Option<String>,
+    pub lead_organisation: Option<DirectoryId>,
     /// Co-organisers, in the order they joined.
-    pub co_organisers: Vec<String>,
+    pub co_organisers: Vec<DirectoryId>,
     /// Organisation dispatched to, awaiting its answer.
-    pub pending_dispatch: Option<String>,
+    pub pending_dispatch: Option<DirectoryId>,
     /// Needs it answers.
-    pub need_ids: Vec<String>,
+    pub need_ids: Vec<RecordId>,
     /// Outcome, once completed.
     pub outcome: Option<Outcome>,
     /// Why it was cancelled.
-    pub cancel_reason: Option<String>,
+    pub cancel_reason: Option<Reason>,
     /// Visits recorded.
     pub visits: i64,
     /// Person-times served.
@@ -202,28 +204,37 @@ pub struct Project {
 
 /// What a list of projects is narrowed to; each `None` leaves it open. Its `Debug` text
 /// binds page tokens to the query, so its name and fields stay as they are.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Filter {
     /// Category.
     pub category: Option<Category>,
     /// Status.
     pub status: Option<Status>,
     /// A community served.
-    pub community_id: Option<String>,
+    pub community_id: Option<DirectoryId>,
     /// Lead organisation.
-    pub lead_organisation: Option<String>,
+    pub lead_organisation: Option<DirectoryId>,
     /// Text in title or description (already lower-cased).
     pub text: Option<String>,
 }
 
-/// Checks a title: one line, 1 to [`MAX_TITLE_CHARS`] characters.
-pub fn parse_title(value: &str, field: &str) -> Result<String, FieldViolation> {
-    validate::single_line(value, field, MAX_TITLE_CHARS)
-}
-
-/// Checks a description: free text of at most [`MAX_DESCRIPTION_CHARS`] characters.
-pub fn parse_description(value: &str, field: &str) -> Result<String, FieldViolation> {
-    validate::multi_line(value, field, MAX_DESCRIPTION_CHARS)
+/// As derived when the ids were strings (`Some("beiao")`), so page tokens stay valid.
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("category", &self.category)
+            .field("status", &self.status)
+            .field(
+                "community_id",
+                &self.community_id.as_ref().map(DirectoryId::as_str),
+            )
+            .field(
+                "lead_organisation",
+                &self.lead_organisation.as_ref().map(DirectoryId::as_str),
+            )
+            .field("text", &self.text)
+            .finish()
+    }
 }
 
 /// Checks the communities of a project: 1 to [`MAX_COMMUNITIES`] distinct ids.
@@ -335,6 +346,21 @@ mod tests {
                 .unwrap_err()
                 .field,
             "c[1]"
+        );
+    }
+
+    #[test]
+    fn a_filter_reads_as_it_did_with_string_ids() {
+        // Page tokens are bound to this text.
+        let filter = Filter {
+            status: Some(Status::Published),
+            lead_organisation: Some(DirectoryId::parse("org-a", "lead_organisation_id").unwrap()),
+            text: Some("灯".into()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            format!("{filter:?}"),
+            r#"Filter { category: None, status: Some(Published), community_id: None, lead_organisation: Some("org-a"), text: Some("灯") }"#
         );
     }
 

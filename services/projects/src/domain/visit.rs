@@ -1,7 +1,9 @@
 //! Visits (幸福敲门): service delivered into a community.
 
-use super::{Date, DirectoryId};
+use super::{Date, DirectoryId, Line, RecordId, RequestId};
 
+/// Longest kind of service, in characters.
+pub const MAX_KIND_CHARS: usize = 100;
 /// Most volunteers named on one visit.
 pub const MAX_VOLUNTEERS: usize = 200;
 /// Most person-times on one visit.
@@ -11,15 +13,15 @@ pub const MAX_PERSON_TIMES: i64 = 100_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVisit {
     /// Idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The project delivered.
-    pub project_id: String,
+    pub project_id: RecordId,
     /// The community visited.
     pub community: DirectoryId,
     /// The day.
     pub date: Date,
     /// Kind of service.
-    pub kind: String,
+    pub kind: Line<MAX_KIND_CHARS>,
     /// Person-times served.
     pub person_times: i64,
     /// Volunteers involved.
@@ -48,19 +50,19 @@ impl NewVisit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
     /// Id (UUIDv7).
-    pub id: String,
+    pub id: RecordId,
     /// The project delivered.
-    pub project_id: String,
+    pub project_id: RecordId,
     /// The community visited.
-    pub community_id: String,
+    pub community_id: DirectoryId,
     /// The day.
     pub date: Date,
     /// Kind of service.
-    pub kind: String,
+    pub kind: Line<MAX_KIND_CHARS>,
     /// Person-times served.
     pub person_times: i64,
     /// Volunteers involved.
-    pub volunteer_ids: Vec<String>,
+    pub volunteer_ids: Vec<DirectoryId>,
     /// Recorded, microseconds since the epoch.
     pub created_at: i64,
 }
@@ -69,7 +71,7 @@ pub struct Visit {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Visits of this project.
-    pub project_id: Option<String>,
+    pub project_id: Option<RecordId>,
     /// Visits to this community.
-    pub community_id: Option<String>,
+    pub community_id: Option<DirectoryId>,
 }

@@ -5,7 +5,7 @@ use xingfu_platform::Error;
 use xingfu_proto::projects as pb;
 
 use super::convert::{contract_to_proto, need_to_proto, project_to_proto, visit_to_proto};
-use crate::domain::{Contract, Need, Project, Verified, Visit};
+use crate::domain::{Contract, DirectoryId, Need, Project, Verified, Visit};
 use crate::ops::Library;
 
 /// What the directory knows of the organisations and communities of `projects`.
@@ -17,12 +17,12 @@ async fn of_projects(library: &Library, projects: &[Project]) -> Result<Verified
                 .iter()
                 .chain(&p.co_organisers)
                 .chain(&p.pending_dispatch)
-                .map(String::as_str)
+                .map(DirectoryId::as_str)
         })
         .collect();
     let communities: Vec<&str> = projects
         .iter()
-        .flat_map(|p| p.communities.iter().map(String::as_str))
+        .flat_map(|p| p.communities.iter().map(DirectoryId::as_str))
         .collect();
     library.verified(&organisations, &communities).await
 }

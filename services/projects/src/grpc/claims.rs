@@ -1,11 +1,11 @@
 //! Claim and dispatch (领办 / 派单): who leads a project and who helps.
 
-use xingfu_platform::{Error, Violations, validate};
+use xingfu_platform::{Error, Violations};
 use xingfu_proto::projects as pb;
 
 use super::answers;
 use crate::access::Access;
-use crate::domain::{DirectoryId, parse_reason};
+use crate::domain::{DirectoryId, Reason, RecordId};
 use crate::ops::Library;
 
 /// ClaimProject: by a principal of the organisation claiming, of a project the caller
@@ -46,12 +46,17 @@ pub(super) async fn respond(
     access: Access,
     r: pb::RespondToDispatchRequest,
 ) -> Result<pb::Project, Error> {
-    let (id, org, reason) =
-        project_organisation_reason(&r.id, &r.organisation_id, &r.reason, !r.accept)?;
+    let (id, org, declined) = if r.accept {
+        let (id, org) = project_and_organisation(&r.id, &r.organisation_id)?;
+        (id, org, None)
+    } else {
+        let (id, org, reason) = project_organisation_reason(&r.id, &r.organisation_id, &r.reason)?;
+        (id, org, Some(reason))
+    };
     access.act_for(org.as_str(), "answering a dispatch")?;
     let project = library
         .guarded(access.seeing())
-        .respond_to_dispatch(&id, &org, r.accept, &reason)
+        .respond_to_dispatch(&id, &org, declined.as_ref())
         .await?;
     answers::project(library, project).await
 }
@@ -62,8 +67,7 @@ pub(super) async fn hand_over(
     access: Access,
     r: pb::HandOverProjectRequest,
 ) -> Result<pb::Project, Error> {
-    let (id, org, reason) =
-        project_organisation_reason(&r.id, &r.organisation_id, &r.reason, true)?;
+    let (id, org, reason) = project_organisation_reason(&r.id, &r.organisation_id, &r.reason)?;
     let project = library
         .guarded(access.guard(Access::lead_work, "handing over a project"))
         .hand_over_project(&id, &org, &reason)
@@ -86,27 +90,25 @@ pub(super) async fn add_co_organiser(
 }
 
 /// A project id and an organisation.
-fn project_and_organisation(id: &str, organisation: &str) -> Result<(String, DirectoryId), Error> {
+fn project_and_organisation(
+    id: &str,
+    organisation: &str,
+) -> Result<(RecordId, DirectoryId), Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(id, "id"));
+    let id = v.check(RecordId::parse(id, "id"));
     let org = v.check(DirectoryId::parse(organisation, "organisation_id"));
     v.finish_with((id, org))
 }
 
-/// A project id, an organisation and, when `needs_reason`, a reason (else empty).
+/// A project id, an organisation and a reason.
 fn project_organisation_reason(
     id: &str,
     organisation: &str,
     reason: &str,
-    needs_reason: bool,
-) -> Result<(String, DirectoryId, String), Error> {
+) -> Result<(RecordId, DirectoryId, Reason), Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(id, "id"));
+    let id = v.check(RecordId::parse(id, "id"));
     let org = v.check(DirectoryId::parse(organisation, "organisation_id"));
-    let reason = if needs_reason {
-        v.check(parse_reason(reason, "reason"))
-    } else {
-        Some(String::new())
-    };
+    let reason = v.check(Reason::parse(reason, "reason"));
     v.finish_with((id, org, reason))
 }

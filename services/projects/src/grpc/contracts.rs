@@ -1,22 +1,19 @@
 //! Service contracts (服务契约): signed, read, listed, renewed, ended.
 
 use xingfu_platform::validate::required;
-use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_platform::{Error, Violations, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::projects as pb;
 
 use super::answers;
 use super::convert::required_date;
-use super::fields::{id, optional_directory_id};
+use super::fields::optional;
 use crate::access::Access;
 use crate::domain::contract::{Filter, MAX_SERVICES};
 use crate::domain::project::check_schedule;
-use crate::domain::{Date, DirectoryId, NewContract, parse_reason};
+use crate::domain::{Date, DirectoryId, Line, NewContract, Reason, RecordId, RequestId};
 use crate::ops::Library;
 use crate::wire::{contract_status_from_proto, provider_kind_from_proto};
-
-/// Longest service name, in characters.
-const MAX_SERVICE_CHARS: usize = 100;
 
 /// SignContract: of a project, the lead's or a co-organiser's work (judged on the project
 /// as the signing locks it); without one, as `Access::keep_contract` says.
@@ -42,7 +39,7 @@ pub(super) async fn get(
     access: Access,
     r: pb::GetContractRequest,
 ) -> Result<pb::Contract, Error> {
-    let id = id(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     let (contract, _) = library.visible_contract(&access, &id).await?;
     answers::contract(library, contract).await
 }
@@ -54,19 +51,22 @@ pub(super) async fn list(
     r: pb::ListContractsRequest,
 ) -> Result<pb::ListContractsResponse, Error> {
     let mut v = Violations::default();
-    let community_id = optional_directory_id(&r.community_id, "community_id", &mut v);
-    let provider_id = optional_directory_id(&r.provider_id, "provider_id", &mut v);
-    let status = v
-        .check(contract_status_from_proto(r.status, "status"))
-        .flatten();
-    v.finish()?;
-    let filters = format!("{community_id:?}/{provider_id:?}/{status:?}");
-    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let filter = Filter {
-        community_id,
-        provider_id,
-        status,
+        community_id: optional(&r.community_id, "community_id", &mut v, DirectoryId::parse),
+        provider_id: optional(&r.provider_id, "provider_id", &mut v, DirectoryId::parse),
+        status: v
+            .check(contract_status_from_proto(r.status, "status"))
+            .flatten(),
     };
+    v.finish()?;
+    // As when the ids were strings (`Some("…")`), so page tokens stay valid.
+    let filters = format!(
+        "{:?}/{:?}/{:?}",
+        filter.community_id.as_ref().map(DirectoryId::as_str),
+        filter.provider_id.as_ref().map(DirectoryId::as_str),
+        filter.status,
+    );
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let today = Date::today();
     let mut contracts = library
         .contracts(
@@ -77,7 +77,7 @@ pub(super) async fn list(
             page.fetch_limit(),
         )
         .await?;
-    let next_page_token = paging::finish(&mut contracts, &page, &filters, |c| &c.id);
+    let next_page_token = paging::finish(&mut contracts, &page, &filters, |c| c.id.as_str());
     Ok(pb::ListContractsResponse {
         contracts: answers::contracts(library, contracts).await?,
         page: Some(PageResponse { next_page_token }),
@@ -91,7 +91,7 @@ pub(super) async fn renew(
     r: pb::RenewContractRequest,
 ) -> Result<pb::Contract, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
+    let id = v.check(RecordId::parse(&r.id, "id"));
     let end = v.check(required_date(r.end_date.as_ref(), "end_date"));
     let (id, end) = v.finish_with((id, end))?;
     library.may_keep_contract(&access, &id).await?;
@@ -105,8 +105,8 @@ pub(super) async fn terminate(
     r: pb::TerminateContractRequest,
 ) -> Result<pb::Contract, Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
-    let reason = v.check(parse_reason(&r.reason, "reason"));
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
     let (id, reason) = v.finish_with((id, reason))?;
     library.may_keep_contract(&access, &id).await?;
     answers::contract(library, library.terminate_contract(&id, reason).await?).await
@@ -114,7 +114,7 @@ pub(super) async fn terminate(
 
 fn new_contract(r: &pb::SignContractRequest) -> Result<NewContract, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
     let kind = v.check(required(
         provider_kind_from_proto(r.provider_kind, "provider_kind"),
         "provider_kind",
@@ -127,33 +127,20 @@ fn new_contract(r: &pb::SignContractRequest) -> Result<NewContract, Error> {
             format!("must list 1 to {MAX_SERVICES} services"),
         );
     }
-    let services: Vec<String> = r
+    let services: Vec<_> = r
         .services
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| {
-            v.check(validate::single_line(
-                s,
-                &format!("services[{i}]"),
-                MAX_SERVICE_CHARS,
-            ))
-        })
+        .filter_map(|(i, s)| v.check(Line::parse(s, &format!("services[{i}]"))))
         .collect();
     let start = v.check(required_date(r.start_date.as_ref(), "start_date"));
     let end = v.check(required_date(r.end_date.as_ref(), "end_date"));
     if let (Some(start), Some(end)) = (start, end) {
         v.check(check_schedule(Some(start), Some(end), "end_date"));
     }
-    let project_id = if r.project_id.is_empty() {
-        Some(None)
-    } else {
-        v.check(validate::uuid(&r.project_id, "project_id"))
-            .map(Some)
-    };
-    let (request_id, provider_kind, provider, community, start_date, end_date, project_id) = v
-        .finish_with((
-            request_id, kind, provider, community, start, end, project_id,
-        ))?;
+    let project_id = optional(&r.project_id, "project_id", &mut v, RecordId::parse);
+    let (request_id, provider_kind, provider, community, start_date, end_date) =
+        v.finish_with((request_id, kind, provider, community, start, end))?;
     Ok(NewContract {
         request_id,
         provider_kind,

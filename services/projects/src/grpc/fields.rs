@@ -1,21 +1,18 @@
 //! Request fields every area parses the same way.
 
-use xingfu_platform::{Error, Violations, validate};
+use xingfu_platform::{FieldViolation, Violations};
 
-/// An id field that must be a UUID.
-pub(super) fn id(value: &str, field: &str) -> Result<String, Error> {
-    Ok(validate::uuid(value, field)?)
-}
-
-/// An optional directory id filter: `None` when empty.
-pub(super) fn optional_directory_id(
+/// An optional field, `None` when empty, else checked by `parse` (a violation goes to `v`):
+/// `optional(&r.community_id, "community_id", &mut v, DirectoryId::parse)`.
+pub(super) fn optional<T>(
     value: &str,
     field: &str,
     v: &mut Violations,
-) -> Option<String> {
+    parse: fn(&str, &str) -> Result<T, FieldViolation>,
+) -> Option<T> {
     if value.is_empty() {
         None
     } else {
-        v.check(validate::directory_id(value, field))
+        v.check(parse(value, field))
     }
 }

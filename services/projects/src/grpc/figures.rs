@@ -16,16 +16,15 @@ pub(super) async fn community_summary(
     r: pb::GetCommunitySummaryRequest,
 ) -> Result<pb::CommunitySummary, Error> {
     let community = DirectoryId::parse(&r.community_id, "community_id")?;
-    let id = community.as_str();
     let CommunityTotals {
         projects,
         visits,
         person_times,
         active_contracts,
-    } = library.community_totals(&access, id).await?;
-    let verified = library.verified(&[], &[id]).await?;
+    } = library.community_totals(&access, &community).await?;
+    let verified = library.verified(&[], &[community.as_str()]).await?;
     Ok(pb::CommunitySummary {
-        community: Some(community_ref(&verified, id)),
+        community: Some(community_ref(&verified, &community)),
         projects,
         visits,
         person_times,

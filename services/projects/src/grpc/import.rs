@@ -3,9 +3,7 @@
 
 use xingfu_platform::FieldViolation;
 
-use crate::domain::{
-    Category, Channel, Contact, DirectoryId, NeedKey, NewNeed, need::parse_need_description,
-};
+use crate::domain::{Category, Channel, Contact, DirectoryId, NeedKey, NewNeed, Text};
 use crate::ops::ImportReport;
 
 /// Largest file accepted, in bytes.
@@ -94,7 +92,7 @@ fn row(
     let channel = Channel::parse(&channel.to_uppercase())
         .ok_or_else(|| FieldViolation::new("channel", "must be VISIT, SURVEY or ONLINE"))?;
     let community = DirectoryId::parse(community, "community_id")?;
-    let description = parse_need_description(description, "description")?;
+    let description = Text::parse(description, "description")?;
     let suggested_category = if category.is_empty() {
         None
     } else {

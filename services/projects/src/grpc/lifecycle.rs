@@ -1,15 +1,12 @@
 //! A project's way through its lifecycle: published, started, completed, cancelled.
 
-use xingfu_platform::{Error, FieldViolation, Violations, validate};
+use xingfu_platform::{Error, Violations};
 use xingfu_proto::projects as pb;
 
 use super::answers;
 use crate::access::Access;
-use crate::domain::{Outcome, parse_reason};
+use crate::domain::{Outcome, Reason, RecordId, Text};
 use crate::ops::Library;
-
-/// Longest outcome summary, in characters.
-const MAX_SUMMARY_CHARS: usize = 2000;
 
 /// PublishProject: a project the caller may change.
 pub(super) async fn publish(
@@ -61,8 +58,8 @@ pub(super) async fn cancel(
 ) -> Result<pb::Project, Error> {
     let guarded = library.guarded(access.editing());
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
-    let reason = v.check(parse_reason(&r.reason, "reason"));
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
     not_negative(r.version, &mut v);
     let (id, reason) = v.finish_with((id, reason))?;
     let project = guarded.cancel_project(&id, r.version, reason).await?;
@@ -70,31 +67,21 @@ pub(super) async fn cancel(
 }
 
 /// A project id and the version read (0: any).
-fn transition(id: &str, version: i64) -> Result<(String, i64), Error> {
+fn transition(id: &str, version: i64) -> Result<(RecordId, i64), Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(id, "id"));
+    let id = v.check(RecordId::parse(id, "id"));
     not_negative(version, &mut v);
     Ok((v.finish_with(id)?, version))
 }
 
-fn completion(r: &pb::CompleteProjectRequest) -> Result<(String, i64, Outcome), Error> {
+fn completion(r: &pb::CompleteProjectRequest) -> Result<(RecordId, i64, Outcome), Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
+    let id = v.check(RecordId::parse(&r.id, "id"));
     let outcome = r.outcome.clone().unwrap_or_default();
     if outcome.beneficiaries < 0 {
         v.add("outcome.beneficiaries", "must not be negative");
     }
-    let summary = v.check(
-        validate::multi_line(&outcome.summary, "outcome.summary", MAX_SUMMARY_CHARS).and_then(
-            |s| {
-                if s.is_empty() {
-                    Err(FieldViolation::new("outcome.summary", "must not be empty"))
-                } else {
-                    Ok(s)
-                }
-            },
-        ),
-    );
+    let summary = v.check(Text::parse(&outcome.summary, "outcome.summary"));
     not_negative(r.version, &mut v);
     let (id, summary) = v.finish_with((id, summary))?;
     let outcome = Outcome {

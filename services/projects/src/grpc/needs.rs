@@ -4,15 +4,17 @@
 use futures_util::StreamExt as _;
 use tonic::{Status, Streaming};
 use xingfu_platform::validate::required;
-use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_platform::{Error, Violations, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::projects as pb;
 
-use super::fields::{id, optional_directory_id};
+use super::fields::optional;
 use super::{answers, import};
 use crate::access::Access;
-use crate::domain::need::{Filter, parse_need_description};
-use crate::domain::{self, Contact, Decision, DirectoryId, NeedKey, NewNeed, parse_reason};
+use crate::domain::need::Filter;
+use crate::domain::{
+    Contact, Decision, DirectoryId, Line, NeedKey, NewNeed, Reason, RecordId, RequestId, Text,
+};
 use crate::ops::Library;
 use crate::wire::{category_from_proto, channel_from_proto, need_status_from_proto};
 
@@ -33,7 +35,7 @@ pub(super) async fn get(
     access: Access,
     r: pb::GetNeedRequest,
 ) -> Result<pb::Need, Error> {
-    let id = id(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     answers::need(library, library.visible_need(&access, &id).await?).await
 }
 
@@ -49,7 +51,7 @@ pub(super) async fn list(
             .check(need_status_from_proto(r.status, "status"))
             .flatten(),
         channel: v.check(channel_from_proto(r.channel, "channel")).flatten(),
-        community_id: optional_directory_id(&r.community_id, "community_id", &mut v),
+        community_id: optional(&r.community_id, "community_id", &mut v, DirectoryId::parse),
         category: v
             .check(category_from_proto(r.category, "category"))
             .flatten(),
@@ -60,7 +62,7 @@ pub(super) async fn list(
     let mut needs = library
         .needs(&access, &filter, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut needs, &page, &filters, |n| &n.id);
+    let next_page_token = paging::finish(&mut needs, &page, &filters, |n| n.id.as_str());
     Ok(pb::ListNeedsResponse {
         needs: answers::needs(library, needs).await?,
         page: Some(PageResponse { next_page_token }),
@@ -134,13 +136,13 @@ pub(super) async fn import(
 
 fn new_need(r: &pb::SubmitNeedRequest) -> Result<NewNeed, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
     let channel = v.check(required(
         channel_from_proto(r.channel, "channel"),
         "channel",
     ));
     let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
-    let description = v.check(parse_need_description(&r.description, "description"));
+    let description = v.check(Text::parse(&r.description, "description"));
     let suggested_category = v.check(category_from_proto(
         r.suggested_category,
         "suggested_category",
@@ -166,10 +168,10 @@ fn new_need(r: &pb::SubmitNeedRequest) -> Result<NewNeed, Error> {
     })
 }
 
-fn review_of(r: &pb::ReviewNeedRequest) -> Result<(String, Decision), Error> {
+fn review_of(r: &pb::ReviewNeedRequest) -> Result<(RecordId, Decision), Error> {
     use pb::review_need_request::Decision as D;
     let mut v = Violations::default();
-    let need_id = v.check(validate::uuid(&r.need_id, "need_id"));
+    let need_id = v.check(RecordId::parse(&r.need_id, "need_id"));
     let decision = match &r.decision {
         None => {
             v.add(
@@ -179,20 +181,20 @@ fn review_of(r: &pb::ReviewNeedRequest) -> Result<(String, Decision), Error> {
             None
         }
         Some(D::Accept(accept)) => {
-            let title = v.check(domain::project::parse_title(&accept.title, "accept.title"));
+            let title = v.check(Line::parse(&accept.title, "accept.title"));
             let category = v.check(category_from_proto(accept.category, "accept.category"));
             title
                 .zip(category)
                 .map(|(title, category)| Decision::Accept { title, category })
         }
         Some(D::Attach(attach)) => v
-            .check(validate::uuid(&attach.project_id, "attach.project_id"))
+            .check(RecordId::parse(&attach.project_id, "attach.project_id"))
             .map(|project_id| Decision::Attach { project_id }),
         Some(D::Duplicate(duplicate)) => v
-            .check(validate::uuid(&duplicate.need_id, "duplicate.need_id"))
+            .check(RecordId::parse(&duplicate.need_id, "duplicate.need_id"))
             .map(|need_id| Decision::Duplicate { need_id }),
         Some(D::Decline(decline)) => v
-            .check(parse_reason(&decline.reason, "decline.reason"))
+            .check(Reason::parse(&decline.reason, "decline.reason"))
             .map(|reason| Decision::Decline { reason }),
     };
     v.finish_with((need_id, decision))

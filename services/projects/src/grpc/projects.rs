@@ -1,18 +1,16 @@
 //! Projects of the shared library: created, read, listed and edited.
 
 use xingfu_platform::validate::required;
-use xingfu_platform::{Error, FieldViolation, Violations, paging, validate};
+use xingfu_platform::{Error, FieldViolation, Violations, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::projects as pb;
 
 use super::answers;
 use super::convert::date_from_proto;
-use super::fields::{id, optional_directory_id};
+use super::fields::optional;
 use crate::access::Access;
-use crate::domain::project::{
-    Filter, check_schedule, parse_communities, parse_description, parse_fen, parse_title,
-};
-use crate::domain::{NewProject, Patch};
+use crate::domain::project::{Filter, check_schedule, parse_communities, parse_fen};
+use crate::domain::{DirectoryId, Line, NewProject, Note, Patch, RecordId, RequestId};
 use crate::ops::Library;
 use crate::wire::{category_from_proto, status_from_proto};
 
@@ -27,7 +25,7 @@ pub(super) async fn create(
     r: pb::CreateProjectRequest,
 ) -> Result<pb::Project, Error> {
     let new = new_project(&r)?;
-    access.place_in(new.communities.iter().map(|c| c.as_str()), "a project")?;
+    access.place_in(new.communities.iter().map(DirectoryId::as_str), "a project")?;
     answers::project(library, library.create_project(new).await?).await
 }
 
@@ -37,7 +35,7 @@ pub(super) async fn get(
     access: Access,
     r: pb::GetProjectRequest,
 ) -> Result<pb::Project, Error> {
-    let id = id(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     answers::project(library, library.visible_project(&access, &id).await?).await
 }
 
@@ -60,11 +58,12 @@ pub(super) async fn list(
             .check(category_from_proto(r.category, "category"))
             .flatten(),
         status: v.check(status_from_proto(r.status, "status")).flatten(),
-        community_id: optional_directory_id(&r.community_id, "community_id", &mut v),
-        lead_organisation: optional_directory_id(
+        community_id: optional(&r.community_id, "community_id", &mut v, DirectoryId::parse),
+        lead_organisation: optional(
             &r.lead_organisation_id,
             "lead_organisation_id",
             &mut v,
+            DirectoryId::parse,
         ),
         text: (!text.is_empty()).then_some(text),
     };
@@ -74,7 +73,7 @@ pub(super) async fn list(
     let mut projects = library
         .projects(&access, &filter, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut projects, &page, &filters, |p| &p.id);
+    let next_page_token = paging::finish(&mut projects, &page, &filters, |p| p.id.as_str());
     Ok(pb::ListProjectsResponse {
         projects: answers::projects(library, projects).await?,
         page: Some(PageResponse { next_page_token }),
@@ -89,7 +88,7 @@ pub(super) async fn update(
 ) -> Result<pb::Project, Error> {
     let (id, version, patch) = update_of(&r)?;
     if let Some(communities) = &patch.communities {
-        access.place_in(communities.iter().map(|c| c.as_str()), "the project")?;
+        access.place_in(communities.iter().map(DirectoryId::as_str), "the project")?;
     }
     let project = library
         .guarded(access.editing())
@@ -101,8 +100,8 @@ pub(super) async fn update(
 fn new_project(r: &pb::CreateProjectRequest) -> Result<NewProject, Error> {
     let mut v = Violations::default();
     let request_id = v.check(
-        validate::request_id(&r.request_id, "request_id").and_then(|id| {
-            if id.starts_with("need:") {
+        RequestId::parse(&r.request_id, "request_id").and_then(|id| {
+            if id.as_str().starts_with("need:") {
                 Err(FieldViolation::new(
                     "request_id",
                     "must not start with \"need:\" (reserved)",
@@ -112,13 +111,13 @@ fn new_project(r: &pb::CreateProjectRequest) -> Result<NewProject, Error> {
             }
         }),
     );
-    let title = v.check(parse_title(&r.title, "title"));
+    let title = v.check(Line::parse(&r.title, "title"));
     let category = v.check(required(
         category_from_proto(r.category, "category"),
         "category",
     ));
     let communities = v.check(parse_communities(&r.community_ids, "community_ids"));
-    let description = v.check(parse_description(&r.description, "description"));
+    let description = v.check(Note::parse(&r.description, "description"));
     let budget = v.check(parse_fen(r.planned_budget_fen, "planned_budget_fen"));
     let start = v.check(date_from_proto(r.start_date.as_ref(), "start_date"));
     let end = v.check(date_from_proto(r.end_date.as_ref(), "end_date"));
@@ -149,9 +148,9 @@ fn new_project(r: &pb::CreateProjectRequest) -> Result<NewProject, Error> {
 }
 
 /// The project, the version read and the fields the mask names, each checked.
-fn update_of(r: &pb::UpdateProjectRequest) -> Result<(String, i64, Patch), Error> {
+fn update_of(r: &pb::UpdateProjectRequest) -> Result<(RecordId, i64, Patch), Error> {
     let mut v = Violations::default();
-    let id = v.check(validate::uuid(&r.id, "id"));
+    let id = v.check(RecordId::parse(&r.id, "id"));
     if r.version <= 0 {
         v.add("version", "must be the version you read (1 or more)");
     }
@@ -168,16 +167,14 @@ fn update_of(r: &pb::UpdateProjectRequest) -> Result<(String, i64, Patch), Error
     for path in &paths {
         let field = format!("values.{path}");
         match path.as_str() {
-            "title" => patch.title = v.check(parse_title(&values.title, &field)),
+            "title" => patch.title = v.check(Line::parse(&values.title, &field)),
             "category" => {
                 patch.category = v.check(required(
                     category_from_proto(values.category, &field),
                     &field,
                 ))
             }
-            "description" => {
-                patch.description = v.check(parse_description(&values.description, &field))
-            }
+            "description" => patch.description = v.check(Note::parse(&values.description, &field)),
             "community_ids" => {
                 patch.communities = v.check(parse_communities(&values.community_ids, &field))
             }

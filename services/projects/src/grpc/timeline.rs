@@ -1,15 +1,14 @@
 //! A project's timeline: progress updates added, the timeline read page by page, and the
 //! trace from needs to what was delivered.
 
-use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_platform::{Error, Violations, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::projects as pb;
 
 use super::answers;
 use super::convert::{history_to_proto, outcome_to_proto};
-use super::fields::id;
 use crate::access::Access;
-use crate::domain::need::parse_need_description;
+use crate::domain::{RecordId, RequestId, Text};
 use crate::ops::{Library, Trace};
 
 /// AddProgressUpdate: the lead's or a co-organiser's work.
@@ -19,9 +18,9 @@ pub(super) async fn add_progress(
     r: pb::AddProgressUpdateRequest,
 ) -> Result<pb::HistoryEntry, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let project_id = v.check(validate::uuid(&r.project_id, "project_id"));
-    let text = v.check(parse_need_description(&r.text, "text"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let project_id = v.check(RecordId::parse(&r.project_id, "project_id"));
+    let text = v.check(Text::parse(&r.text, "text"));
     let (request_id, project_id, text) = v.finish_with((request_id, project_id, text))?;
     let entry = library
         .guarded(access.guard(Access::owner_work, "adding a progress update"))
@@ -36,8 +35,8 @@ pub(super) async fn history(
     access: Access,
     r: pb::ListProjectHistoryRequest,
 ) -> Result<pb::ListProjectHistoryResponse, Error> {
-    let project_id = id(&r.project_id, "project_id")?;
-    let page = paging::parse(r.page.as_ref(), &project_id, "page")?;
+    let project_id = RecordId::parse(&r.project_id, "project_id")?;
+    let page = paging::parse(r.page.as_ref(), project_id.as_str(), "page")?;
     let after: i64 = match page.after.as_deref().map(str::parse) {
         None => 0,
         Some(Ok(seq)) => seq,
@@ -56,7 +55,7 @@ pub(super) async fn history(
         entries.truncate(page.size);
         entries
             .last()
-            .map(|e| paging::next_token(&e.sequence.to_string(), &project_id))
+            .map(|e| paging::next_token(&e.sequence.to_string(), project_id.as_str()))
             .unwrap_or_default()
     } else {
         String::new()
@@ -73,7 +72,7 @@ pub(super) async fn trace(
     access: Access,
     r: pb::GetProjectRequest,
 ) -> Result<pb::ProjectTrace, Error> {
-    let id = id(&r.id, "id")?;
+    let id = RecordId::parse(&r.id, "id")?;
     let Trace {
         project,
         needs,

@@ -1,19 +1,16 @@
 //! Visits (幸福敲门): recorded against a led project, listed.
 
-use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_platform::{Error, Violations, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::projects as pb;
 
 use super::answers;
 use super::convert::required_date;
-use super::fields::optional_directory_id;
+use super::fields::optional;
 use crate::access::Access;
 use crate::domain::visit::{Filter, MAX_PERSON_TIMES, MAX_VOLUNTEERS};
-use crate::domain::{DirectoryId, NewVisit};
+use crate::domain::{DirectoryId, Line, NewVisit, RecordId, RequestId};
 use crate::ops::Library;
-
-/// Longest kind of service, in characters.
-const MAX_KIND_CHARS: usize = 100;
 
 /// RecordVisit: the lead's or a co-organiser's work.
 pub(super) async fn record(
@@ -36,23 +33,22 @@ pub(super) async fn list(
     r: pb::ListVisitsRequest,
 ) -> Result<pb::ListVisitsResponse, Error> {
     let mut v = Violations::default();
-    let project_id = if r.project_id.is_empty() {
-        None
-    } else {
-        v.check(validate::uuid(&r.project_id, "project_id"))
-    };
-    let community_id = optional_directory_id(&r.community_id, "community_id", &mut v);
-    v.finish()?;
-    let filters = format!("{project_id:?}/{community_id:?}");
-    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let filter = Filter {
-        project_id,
-        community_id,
+        project_id: optional(&r.project_id, "project_id", &mut v, RecordId::parse),
+        community_id: optional(&r.community_id, "community_id", &mut v, DirectoryId::parse),
     };
+    v.finish()?;
+    // As when the ids were strings (`Some("…")`), so page tokens stay valid.
+    let filters = format!(
+        "{:?}/{:?}",
+        filter.project_id.as_ref().map(RecordId::as_str),
+        filter.community_id.as_ref().map(DirectoryId::as_str),
+    );
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut visits = library
         .visits(&access, &filter, page.after.as_deref(), page.fetch_limit())
         .await?;
-    let next_page_token = paging::finish(&mut visits, &page, &filters, |v| &v.id);
+    let next_page_token = paging::finish(&mut visits, &page, &filters, |v| v.id.as_str());
     Ok(pb::ListVisitsResponse {
         visits: answers::visits(library, visits).await?,
         page: Some(PageResponse { next_page_token }),
@@ -61,11 +57,11 @@ pub(super) async fn list(
 
 fn new_visit(r: &pb::RecordVisitRequest) -> Result<NewVisit, Error> {
     let mut v = Violations::default();
-    let request_id = v.check(validate::request_id(&r.request_id, "request_id"));
-    let project_id = v.check(validate::uuid(&r.project_id, "project_id"));
+    let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
+    let project_id = v.check(RecordId::parse(&r.project_id, "project_id"));
     let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
     let date = v.check(required_date(r.date.as_ref(), "date"));
-    let kind = v.check(validate::single_line(&r.kind, "kind", MAX_KIND_CHARS));
+    let kind = v.check(Line::parse(&r.kind, "kind"));
     if !(1..=MAX_PERSON_TIMES).contains(&r.person_times) {
         v.add("person_times", format!("must be 1 to {MAX_PERSON_TIMES}"));
     }

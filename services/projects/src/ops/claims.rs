@@ -4,7 +4,7 @@
 use xingfu_platform::Error;
 
 use super::{Changed, Library, events, wrong_state};
-use crate::domain::{DirectoryId, HistoryKind, Project, Status};
+use crate::domain::{DirectoryId, HistoryKind, Project, Reason, RecordId, Status};
 use crate::storage::{self, history};
 
 /// Most co-organisers of one project.
@@ -14,12 +14,11 @@ impl Library {
     /// `organisation` claims a PUBLISHED project. Claiming again as its lead is a no-op.
     pub async fn claim_project(
         &self,
-        id: &str,
+        id: &RecordId,
         organisation: &DirectoryId,
     ) -> Result<Project, Error> {
-        let org = organisation.as_str();
         let current = self.project(id).await?;
-        if current.lead_organisation.as_deref() == Some(org) && current.status.is_led() {
+        if current.lead_organisation.as_ref() == Some(organisation) && current.status.is_led() {
             return Ok(current);
         }
         let changed = self
@@ -28,7 +27,7 @@ impl Library {
                     return Err(wrong_state(p, "only PUBLISHED projects can be claimed"));
                 }
                 if let Some(pending) = &p.pending_dispatch
-                    && pending != org
+                    && pending != organisation
                 {
                     return Err(wrong_state(
                         p,
@@ -37,7 +36,7 @@ impl Library {
                 }
                 let mut next = p.clone();
                 next.status = Status::Claimed;
-                next.lead_organisation = Some(org.to_owned());
+                next.lead_organisation = Some(organisation.clone());
                 next.pending_dispatch = None;
                 Ok(next)
             })
@@ -49,13 +48,12 @@ impl Library {
     /// The programme office dispatches a PUBLISHED project to `organisation`.
     pub async fn dispatch_project(
         &self,
-        id: &str,
+        id: &RecordId,
         organisation: &DirectoryId,
     ) -> Result<Project, Error> {
-        let org = organisation.as_str().to_owned();
         let current = self.project(id).await?;
         if current.status == Status::Published
-            && current.pending_dispatch.as_deref() == Some(org.as_str())
+            && current.pending_dispatch.as_ref() == Some(organisation)
         {
             return Ok(current);
         }
@@ -71,7 +69,7 @@ impl Library {
                     ));
                 }
                 let mut next = p.clone();
-                next.pending_dispatch = Some(org.clone());
+                next.pending_dispatch = Some(organisation.clone());
                 Ok(next)
             })
             .await?;
@@ -80,34 +78,35 @@ impl Library {
             id,
             HistoryKind::Dispatched,
             "dispatched",
-            Some(&org),
+            Some(organisation),
             now,
         )
         .await?;
         self.outbox
-            .enqueue(&mut tx, id, &events::dispatched(id, org))
+            .enqueue(&mut tx, id.as_str(), &events::dispatched(id, organisation))
             .await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
     }
 
-    /// The dispatched organisation accepts (and leads) or declines (with `reason`).
+    /// The dispatched organisation accepts (and leads), or declines with a reason
+    /// (`declined`).
     pub async fn respond_to_dispatch(
         &self,
-        id: &str,
+        id: &RecordId,
         organisation: &DirectoryId,
-        accept: bool,
-        reason: &str,
+        declined: Option<&Reason>,
     ) -> Result<Project, Error> {
-        let org = organisation.as_str();
         let changed = self
             .change(id, 0, |p| {
-                if p.status != Status::Published || p.pending_dispatch.as_deref() != Some(org) {
+                if p.status != Status::Published
+                    || p.pending_dispatch.as_ref() != Some(organisation)
+                {
                     return Err(Error::FailedPrecondition {
                         kind: "NOT_DISPATCHED",
                         subject: format!("projects/{}", p.id),
                         message: format!(
-                            "project {} is {} and not awaiting an answer from {org}",
+                            "project {} is {} and not awaiting an answer from {organisation}",
                             p.id,
                             p.status.as_str()
                         ),
@@ -115,14 +114,14 @@ impl Library {
                 }
                 let mut next = p.clone();
                 next.pending_dispatch = None;
-                if accept {
+                if declined.is_none() {
                     next.status = Status::Claimed;
-                    next.lead_organisation = Some(org.to_owned());
+                    next.lead_organisation = Some(organisation.clone());
                 }
                 Ok(next)
             })
             .await?;
-        if accept {
+        let Some(reason) = declined else {
             return self
                 .finish_claim(
                     changed,
@@ -132,19 +131,19 @@ impl Library {
                     None,
                 )
                 .await;
-        }
+        };
         let Changed { mut tx, now, .. } = changed;
         history::append(
             &mut tx,
             id,
             HistoryKind::DispatchDeclined,
-            reason,
-            Some(org),
+            reason.as_str(),
+            Some(organisation),
             now,
         )
         .await?;
-        let event = events::dispatch_declined(id, org, reason);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        let event = events::dispatch_declined(id, organisation, reason);
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
     }
@@ -152,11 +151,10 @@ impl Library {
     /// Hands the lead of a CLAIMED or IN_PROGRESS project to `organisation`.
     pub async fn hand_over_project(
         &self,
-        id: &str,
+        id: &RecordId,
         organisation: &DirectoryId,
-        reason: &str,
+        reason: &Reason,
     ) -> Result<Project, Error> {
-        let org = organisation.as_str();
         let changed = self
             .change(id, 0, |p| {
                 if !p.status.is_led() {
@@ -165,22 +163,23 @@ impl Library {
                         "only CLAIMED and IN_PROGRESS projects can be handed over",
                     ));
                 }
-                if p.lead_organisation.as_deref() == Some(org) {
+                if p.lead_organisation.as_ref() == Some(organisation) {
                     return Err(Error::invalid(
                         "organisation_id",
                         "already leads the project",
                     ));
                 }
                 let mut next = p.clone();
-                next.lead_organisation = Some(org.to_owned());
+                next.lead_organisation = Some(organisation.clone());
                 Ok(next)
             })
             .await?;
         let previous = changed.before.lead_organisation.clone();
-        let detail = format!("from {}: {reason}", previous.as_deref().unwrap_or("-"));
+        let previous_name = previous.as_ref().map_or("-", DirectoryId::as_str);
+        let detail = format!("from {previous_name}: {reason}");
         let mut changed = changed;
         // A co-organiser that takes the lead is no longer a co-organiser.
-        storage::projects::remove_co_organiser(&mut changed.tx, id, org).await?;
+        storage::projects::remove_co_organiser(&mut changed.tx, id, organisation).await?;
         self.finish_claim(
             changed,
             HistoryKind::HandedOver,
@@ -194,10 +193,9 @@ impl Library {
     /// Adds a co-organiser to a project that has a lead.
     pub async fn add_co_organiser(
         &self,
-        id: &str,
+        id: &RecordId,
         organisation: &DirectoryId,
     ) -> Result<Project, Error> {
-        let org = organisation.as_str();
         let Changed {
             mut tx, now, after, ..
         } = self
@@ -208,14 +206,14 @@ impl Library {
                         "co-organisers join CLAIMED or IN_PROGRESS projects",
                     ));
                 }
-                if p.lead_organisation.as_deref() == Some(org) {
+                if p.lead_organisation.as_ref() == Some(organisation) {
                     return Err(Error::invalid(
                         "organisation_id",
                         "is the lead organisation",
                     ));
                 }
                 let full = p.co_organisers.len() >= MAX_CO_ORGANISERS;
-                if full && !p.co_organisers.iter().any(|o| o == org) {
+                if full && !p.co_organisers.iter().any(|o| o == organisation) {
                     return Err(wrong_state(
                         p,
                         &format!("it has {MAX_CO_ORGANISERS} co-organisers, the most allowed"),
@@ -224,20 +222,20 @@ impl Library {
                 Ok(p.clone())
             })
             .await?;
-        if storage::projects::add_co_organiser(&mut tx, id, org, now).await? {
+        if storage::projects::add_co_organiser(&mut tx, id, organisation, now).await? {
             history::append(
                 &mut tx,
                 id,
                 HistoryKind::CoOrganiserAdded,
                 "co-organiser",
-                Some(org),
+                Some(organisation),
                 now,
             )
             .await?;
             let mut now_project = after.clone();
-            now_project.co_organisers.push(org.to_owned());
+            now_project.co_organisers.push(organisation.clone());
             let event = events::updated(&now_project, vec!["co_organisers".into()]);
-            self.outbox.enqueue(&mut tx, id, &event).await?;
+            self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
             self.outbox.commit(tx).await?;
         } else {
             tx.rollback().await?;
@@ -251,17 +249,20 @@ impl Library {
         kind: HistoryKind,
         detail: &str,
         via: &str,
-        previous: Option<String>,
+        previous: Option<DirectoryId>,
     ) -> Result<Project, Error> {
         let Changed {
             mut tx, after, now, ..
         } = changed;
-        let lead = after.lead_organisation.clone().unwrap_or_default();
-        history::append(&mut tx, &after.id, kind, detail, Some(&lead), now).await?;
+        let lead = after.lead_organisation.as_ref();
+        history::append(&mut tx, &after.id, kind, detail, lead, now).await?;
         let event = events::claimed(&after, via, previous);
-        self.outbox.enqueue(&mut tx, &after.id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, after.id.as_str(), &event)
+            .await?;
         self.outbox.commit(tx).await?;
-        tracing::debug!(project_id = %after.id, organisation_id = %lead, via, "project lead set");
+        let organisation_id = lead.map_or("", DirectoryId::as_str);
+        tracing::debug!(project_id = %after.id, organisation_id, via, "project lead set");
         self.project(&after.id).await
     }
 }

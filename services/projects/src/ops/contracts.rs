@@ -10,7 +10,7 @@ use super::projects::reused_key;
 use super::{Library, events, not_found};
 use crate::access::Access;
 use crate::domain::contract::Filter;
-use crate::domain::{Contract, ContractStatus, Date, NewContract};
+use crate::domain::{Contract, ContractStatus, Date, NewContract, Reason, RecordId};
 use crate::storage::{self, Keyed};
 
 /// How often the expiry sweep looks for contracts past their end.
@@ -26,13 +26,13 @@ impl Library {
                 .ok_or_else(|| not_found(project_id))?;
             self.check(&project)?;
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         match storage::contracts::insert(&mut tx, &id, &new, now_micros()).await? {
             Keyed::New(mut contract) => {
                 self.outbox
                     .enqueue(
                         &mut tx,
-                        &contract.id,
+                        contract.id.as_str(),
                         &events::contract_signed(&contract, false),
                     )
                     .await?;
@@ -45,18 +45,18 @@ impl Library {
                 contract.status = contract.status_on(Date::today());
                 Ok(contract)
             }
-            Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+            Keyed::Existing(..) => Err(reused_key("request_id", new.request_id.as_str())),
         }
     }
 
     /// Reads contract `id`, with its status as of today.
-    pub async fn contract(&self, id: &str) -> Result<Contract, Error> {
+    pub async fn contract(&self, id: &RecordId) -> Result<Contract, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let mut contract = storage::contracts::get(&mut conn, id)
             .await?
             .ok_or_else(|| Error::NotFound {
                 resource: "contract",
-                id: id.to_owned(),
+                id: id.to_string(),
             })?;
         contract.status = contract.status_on(Date::today());
         Ok(contract)
@@ -83,7 +83,7 @@ impl Library {
     }
 
     /// Extends an ACTIVE or EXPIRED contract to `end_date` (today or later).
-    pub async fn renew_contract(&self, id: &str, end_date: Date) -> Result<Contract, Error> {
+    pub async fn renew_contract(&self, id: &RecordId, end_date: Date) -> Result<Contract, Error> {
         let today = Date::today();
         let (mut tx, renewed) = self
             .change_contract(id, |stored| {
@@ -110,14 +110,22 @@ impl Library {
             })
             .await?;
         self.outbox
-            .enqueue(&mut tx, id, &events::contract_signed(&renewed, true))
+            .enqueue(
+                &mut tx,
+                id.as_str(),
+                &events::contract_signed(&renewed, true),
+            )
             .await?;
         self.outbox.commit(tx).await?;
         self.contract(id).await
     }
 
     /// Ends an ACTIVE contract early.
-    pub async fn terminate_contract(&self, id: &str, reason: String) -> Result<Contract, Error> {
+    pub async fn terminate_contract(
+        &self,
+        id: &RecordId,
+        reason: Reason,
+    ) -> Result<Contract, Error> {
         let today = Date::today();
         let (mut tx, _) = self
             .change_contract(id, |stored| {
@@ -138,8 +146,8 @@ impl Library {
                 Ok(ended)
             })
             .await?;
-        let event = events::contract_ended(id, ContractStatus::Terminated, reason);
-        self.outbox.enqueue(&mut tx, id, &event).await?;
+        let event = events::contract_ended(id, ContractStatus::Terminated, reason.into_string());
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         self.contract(id).await
     }
@@ -148,7 +156,7 @@ impl Library {
     /// after a concurrent change the rules judge the new state.
     async fn change_contract<F>(
         &self,
-        id: &str,
+        id: &RecordId,
         change: F,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Contract), Error>
     where
@@ -161,7 +169,7 @@ impl Library {
                     .await?
                     .ok_or_else(|| Error::NotFound {
                         resource: "contract",
-                        id: id.to_owned(),
+                        id: id.to_string(),
                     })?;
             let changed = change(&stored)?;
             if storage::contracts::save(&mut tx, &changed, now_micros()).await? {
@@ -190,7 +198,9 @@ impl Library {
                     let reason = format!("ended on {}", contract.end_date);
                     let event =
                         events::contract_ended(&contract.id, ContractStatus::Expired, reason);
-                    self.outbox.enqueue(&mut tx, &contract.id, &event).await?;
+                    self.outbox
+                        .enqueue(&mut tx, contract.id.as_str(), &event)
+                        .await?;
                     expired += 1;
                 }
             }

@@ -8,7 +8,7 @@ use xingfu_platform::Error;
 
 use super::Library;
 use crate::access::Access;
-use crate::domain::Date;
+use crate::domain::{Date, DirectoryId};
 use crate::storage;
 
 /// Most communities the figures list.
@@ -58,14 +58,14 @@ impl Library {
     pub async fn community_totals(
         &self,
         access: &Access,
-        id: &str,
+        id: &DirectoryId,
     ) -> Result<CommunityTotals, Error> {
         let today = Date::today();
         let mut conn = self.db.pool().acquire().await?;
         let conn = &mut *conn;
         let (projects, (visits, person_times), active_contracts) = match access.scope() {
             None => (
-                storage::stats::get(conn, "community", id).await?,
+                storage::stats::get(conn, "community", id.as_str()).await?,
                 storage::visits::community_totals(conn, id).await?,
                 storage::contracts::active_count(conn, id, today).await?,
             ),

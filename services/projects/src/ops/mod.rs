@@ -22,7 +22,7 @@ use xingfu_platform::pii::Protector;
 use xingfu_platform::time::now_micros;
 
 use crate::access::Guard;
-use crate::domain::{Project, Status};
+use crate::domain::{Project, RecordId, Status};
 use crate::storage;
 
 pub use figures::{CommunityTotals, Stats};
@@ -82,7 +82,7 @@ impl Library {
     /// the latest state.
     pub(crate) async fn change<F>(
         &self,
-        id: &str,
+        id: &RecordId,
         version: i64,
         change: F,
     ) -> Result<Changed, Error>
@@ -118,7 +118,7 @@ impl Library {
     }
 
     /// Reads project `id`.
-    pub async fn project(&self, id: &str) -> Result<Project, Error> {
+    pub async fn project(&self, id: &RecordId) -> Result<Project, Error> {
         let mut conn = self.db.pool().acquire().await?;
         storage::projects::get(&mut conn, id)
             .await?
@@ -127,10 +127,10 @@ impl Library {
 }
 
 /// NOT_FOUND for project `id`.
-pub(crate) fn not_found(id: &str) -> Error {
+pub(crate) fn not_found(id: &RecordId) -> Error {
     Error::NotFound {
         resource: "project",
-        id: id.to_owned(),
+        id: id.to_string(),
     }
 }
 

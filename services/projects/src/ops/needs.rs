@@ -9,7 +9,9 @@ use super::{Library, events, not_found};
 use crate::access::Access;
 use crate::domain::NeedKey;
 use crate::domain::need::Filter;
-use crate::domain::{Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject};
+use crate::domain::{
+    Decision, HistoryKind, Need, NeedStatus, NewNeed, NewProject, Note, RecordId, RequestId,
+};
 use crate::storage::{self, Keyed, history};
 
 /// What an import came to.
@@ -68,7 +70,7 @@ impl Library {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         new: &NewNeed,
     ) -> Result<(Need, bool), Error> {
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let sealed = new.contact.as_ref().map(|c| self.pii.seal(&c.to_clear()));
         let parts = new.fingerprint_parts();
         let fingerprint = self.pii.digest(parts.iter().map(String::as_str));
@@ -81,12 +83,12 @@ impl Library {
         {
             Keyed::New(need) => {
                 let event = events::need_submitted(&need, new.contact.is_some());
-                self.outbox.enqueue(tx, &need.id, &event).await?;
+                self.outbox.enqueue(tx, need.id.as_str(), &event).await?;
                 Ok((need, true))
             }
             Keyed::Existing(need, asked) if asked == fingerprint => Ok((need, false)),
             Keyed::Existing(..) => Err(match &new.key {
-                NeedKey::Request(request_id) => reused_key("request_id", request_id),
+                NeedKey::Request(request_id) => reused_key("request_id", request_id.as_str()),
                 NeedKey::FileRow(row_id) => reused_key("id", row_id),
                 // The key is the digest of the content: the same key means the same content.
                 NeedKey::Content => {
@@ -97,13 +99,13 @@ impl Library {
     }
 
     /// Reads need `id`.
-    pub async fn need(&self, id: &str) -> Result<Need, Error> {
+    pub async fn need(&self, id: &RecordId) -> Result<Need, Error> {
         let mut conn = self.db.pool().acquire().await?;
         storage::needs::get(&mut conn, id)
             .await?
             .ok_or_else(|| Error::NotFound {
                 resource: "need",
-                id: id.to_owned(),
+                id: id.to_string(),
             })
     }
 
@@ -121,13 +123,13 @@ impl Library {
     }
 
     /// Decides a SUBMITTED need.
-    pub async fn review_need(&self, id: &str, decision: Decision) -> Result<Need, Error> {
+    pub async fn review_need(&self, id: &RecordId, decision: Decision) -> Result<Need, Error> {
         let mut tx = self.db.begin().await?;
         let need = storage::needs::get(&mut tx, id)
             .await?
             .ok_or_else(|| Error::NotFound {
                 resource: "need",
-                id: id.to_owned(),
+                id: id.to_string(),
             })?;
         if need.status != NeedStatus::Submitted {
             return Err(Error::FailedPrecondition {
@@ -148,20 +150,19 @@ impl Library {
                         "must be set: the need suggests no category",
                     )
                 })?;
+                // Neither parse fails: `need:` and a UUID is a valid key, and a need's
+                // description (1 to MAX_NEED_CHARS) a valid project description.
                 let new = NewProject {
-                    request_id: format!("need:{id}"),
+                    request_id: RequestId::parse(&format!("need:{id}"), "request_id")?,
                     title,
                     category,
-                    communities: vec![crate::domain::DirectoryId::parse(
-                        &need.community_id,
-                        "community_id",
-                    )?],
-                    description: need.description.clone(),
+                    communities: vec![need.community_id.clone()],
+                    description: Note::parse(need.description.as_str(), "description")?,
                     planned_budget_fen: 0,
                     start_date: None,
                     end_date: None,
                 };
-                let project_id = uuid::Uuid::now_v7().to_string();
+                let project_id = RecordId::generate();
                 let project =
                     match storage::projects::insert(&mut tx, &project_id, &new, now).await? {
                         Keyed::New(project) => project,
@@ -201,7 +202,7 @@ impl Library {
                 decided.project_id = Some(project_id);
             }
             Decision::Duplicate { need_id } => {
-                if need_id == id {
+                if need_id == *id {
                     return Err(Error::invalid(
                         "duplicate.need_id",
                         "must name another need",
@@ -210,7 +211,7 @@ impl Library {
                 if storage::needs::get(&mut tx, &need_id).await?.is_none() {
                     return Err(Error::NotFound {
                         resource: "need",
-                        id: need_id,
+                        id: need_id.into_string(),
                     });
                 }
                 decided.status = NeedStatus::Duplicate;
@@ -235,7 +236,7 @@ impl Library {
                 &mut tx,
                 project_id,
                 HistoryKind::NeedAttached,
-                id,
+                id.as_str(),
                 None,
                 now,
             )
@@ -247,7 +248,7 @@ impl Library {
                 .await?;
         }
         self.outbox
-            .enqueue(&mut tx, id, &pb::NeedReviewed::from(&decided))
+            .enqueue(&mut tx, id.as_str(), &pb::NeedReviewed::from(&decided))
             .await?;
         self.outbox.commit(tx).await?;
         self.need(id).await

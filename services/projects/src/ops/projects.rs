@@ -7,14 +7,14 @@ use xingfu_proto::projects as pb;
 use super::{Changed, Library, events, transition, wrong_state};
 use crate::access::Access;
 use crate::domain::project::Filter;
-use crate::domain::{HistoryKind, NewProject, Outcome, Patch, Project, Status};
+use crate::domain::{HistoryKind, NewProject, Outcome, Patch, Project, Reason, RecordId, Status};
 use crate::storage::{self, Keyed, history};
 
 impl Library {
     /// Creates a DRAFT project, or returns the one its request id created before.
     pub async fn create_project(&self, new: NewProject) -> Result<Project, Error> {
         let mut tx = self.db.begin().await?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let now = now_micros();
         match storage::projects::insert(&mut tx, &id, &new, now).await? {
             Keyed::New(project) => {
@@ -28,7 +28,11 @@ impl Library {
                 )
                 .await?;
                 self.outbox
-                    .enqueue(&mut tx, &project.id, &pb::ProjectCreated::from(&project))
+                    .enqueue(
+                        &mut tx,
+                        project.id.as_str(),
+                        &pb::ProjectCreated::from(&project),
+                    )
                     .await?;
                 self.outbox.commit(tx).await?;
                 tracing::debug!(project_id = %project.id, "project created");
@@ -38,7 +42,7 @@ impl Library {
                 tx.rollback().await?;
                 Ok(project)
             }
-            Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+            Keyed::Existing(..) => Err(reused_key("request_id", new.request_id.as_str())),
         }
     }
 
@@ -58,7 +62,7 @@ impl Library {
     /// Edits the fields `patch` names, if the project is still at `version` and editable.
     pub async fn update_project(
         &self,
-        id: &str,
+        id: &RecordId,
         version: i64,
         patch: Patch,
     ) -> Result<Project, Error> {
@@ -81,7 +85,7 @@ impl Library {
                     next.description = description.clone();
                 }
                 if let Some(communities) = &patch.communities {
-                    next.communities = communities.iter().map(|c| c.as_str().to_owned()).collect();
+                    next.communities = communities.clone();
                 }
                 if let Some(budget) = patch.planned_budget_fen {
                     next.planned_budget_fen = budget;
@@ -107,7 +111,7 @@ impl Library {
         self.outbox
             .enqueue(
                 &mut tx,
-                id,
+                id.as_str(),
                 &events::updated(&after, changed_names(&before, &after)),
             )
             .await?;
@@ -116,7 +120,7 @@ impl Library {
     }
 
     /// DRAFT → PUBLISHED.
-    pub async fn publish_project(&self, id: &str, version: i64) -> Result<Project, Error> {
+    pub async fn publish_project(&self, id: &RecordId, version: i64) -> Result<Project, Error> {
         let changed = self
             .change(id, version, |p| transition(p, Status::Published))
             .await?;
@@ -125,7 +129,7 @@ impl Library {
     }
 
     /// CLAIMED → IN_PROGRESS.
-    pub async fn start_project(&self, id: &str, version: i64) -> Result<Project, Error> {
+    pub async fn start_project(&self, id: &RecordId, version: i64) -> Result<Project, Error> {
         let changed = self
             .change(id, version, |p| transition(p, Status::InProgress))
             .await?;
@@ -135,7 +139,7 @@ impl Library {
     /// IN_PROGRESS → COMPLETED with `outcome`.
     pub async fn complete_project(
         &self,
-        id: &str,
+        id: &RecordId,
         version: i64,
         outcome: Outcome,
     ) -> Result<Project, Error> {
@@ -154,9 +158,9 @@ impl Library {
     /// Any open state → CANCELLED with `reason`.
     pub async fn cancel_project(
         &self,
-        id: &str,
+        id: &RecordId,
         version: i64,
-        reason: String,
+        reason: Reason,
     ) -> Result<Project, Error> {
         let changed = self
             .change(id, version, |p| {
@@ -166,7 +170,8 @@ impl Library {
                 Ok(next)
             })
             .await?;
-        self.finish_transition(changed, &reason, 0, None).await
+        self.finish_transition(changed, reason.as_str(), 0, None)
+            .await
     }
 
     /// Records a status change in the timeline and as events, then commits.
@@ -199,10 +204,14 @@ impl Library {
         )
         .await?;
         if let Some(published) = published {
-            self.outbox.enqueue(&mut tx, &after.id, &published).await?;
+            self.outbox
+                .enqueue(&mut tx, after.id.as_str(), &published)
+                .await?;
         }
         let event = events::status_changed(&before, &after, reason, beneficiaries);
-        self.outbox.enqueue(&mut tx, &after.id, &event).await?;
+        self.outbox
+            .enqueue(&mut tx, after.id.as_str(), &event)
+            .await?;
         self.outbox.commit(tx).await?;
         tracing::debug!(project_id = %after.id, from = before.status.as_str(), to = after.status.as_str(), "project status changed");
         self.project(&after.id).await

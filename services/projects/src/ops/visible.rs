@@ -6,7 +6,7 @@ use xingfu_platform::trust::Caller;
 
 use super::Library;
 use crate::access::Access;
-use crate::domain::{Contract, Need, Project};
+use crate::domain::{Contract, Need, Project, RecordId};
 
 impl Library {
     /// The authenticated `caller`, its boundaries and grants resolved over the directory.
@@ -16,12 +16,12 @@ impl Library {
     }
 
     /// Project `id`, if the caller sees it.
-    pub async fn visible_project(&self, access: &Access, id: &str) -> Result<Project, Error> {
+    pub async fn visible_project(&self, access: &Access, id: &RecordId) -> Result<Project, Error> {
         access.project(self.project(id).await?)
     }
 
     /// Need `id`, if the caller sees it (as its project, once it has one).
-    pub async fn visible_need(&self, access: &Access, id: &str) -> Result<Need, Error> {
+    pub async fn visible_need(&self, access: &Access, id: &RecordId) -> Result<Need, Error> {
         let need = self.need(id).await?;
         let project = match &need.project_id {
             Some(project_id) => Some(self.project(project_id).await?),
@@ -34,7 +34,7 @@ impl Library {
     pub async fn visible_contract(
         &self,
         access: &Access,
-        id: &str,
+        id: &RecordId,
     ) -> Result<(Contract, Option<Project>), Error> {
         let contract = self.contract(id).await?;
         let project = match &contract.project_id {
@@ -46,11 +46,11 @@ impl Library {
 
     /// Whether the caller may renew or end contract `id` (NOT_FOUND when it does not see
     /// it).
-    pub async fn may_keep_contract(&self, access: &Access, id: &str) -> Result<(), Error> {
+    pub async fn may_keep_contract(&self, access: &Access, id: &RecordId) -> Result<(), Error> {
         let (contract, project) = self.visible_contract(access, id).await?;
         access.keep_contract(
             contract.provider_kind,
-            &contract.provider_id,
+            contract.provider_id.as_str(),
             project.as_ref(),
         )
     }

@@ -8,7 +8,10 @@ use super::projects::reused_key;
 use super::{Library, events, not_found, wrong_state};
 use crate::access::Access;
 use crate::domain::visit::Filter;
-use crate::domain::{HistoryEntry, HistoryKind, Need, NewVisit, Project, Visit};
+use crate::domain::{
+    HistoryEntry, HistoryKind, Need, NewVisit, Project, RecordId, RequestId, Text, Visit,
+    need::MAX_NEED_CHARS,
+};
 use crate::storage::history::Appended;
 use crate::storage::{self, Keyed, history};
 
@@ -54,7 +57,7 @@ impl Library {
     /// Entries of project `id`'s timeline after `after_seq`, oldest first, at most `limit`.
     pub async fn history(
         &self,
-        id: &str,
+        id: &RecordId,
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<HistoryEntry>, Error> {
@@ -63,13 +66,13 @@ impl Library {
     }
 
     /// Project `id`'s trace, if `access` sees the project.
-    pub async fn trace(&self, access: &Access, id: &str) -> Result<Trace, Error> {
+    pub async fn trace(&self, access: &Access, id: &RecordId) -> Result<Trace, Error> {
         let project = self.visible_project(access, id).await?;
         let mut conn = self.db.pool().acquire().await?;
         let needs = storage::needs::of_project(&mut conn, id).await?;
         let claims = history::list(&mut conn, id, 0, TRACED, &CLAIMS).await?;
         let filter = Filter {
-            project_id: Some(id.to_owned()),
+            project_id: Some(id.clone()),
             community_id: None,
         };
         let mut visits = storage::visits::list(&mut conn, &filter, None, None, TRACED).await?;
@@ -89,7 +92,7 @@ impl Library {
             .await?
             .ok_or_else(|| not_found(&new.project_id))?;
         self.check(&project)?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = RecordId::generate();
         let now = now_micros();
         match storage::visits::insert(&mut tx, &id, &new, now).await? {
             Keyed::New(visit) => {
@@ -108,7 +111,9 @@ impl Library {
                 let event = pb::VisitRecorded::from(&visit);
                 // The project row was written above (history), so events of one project
                 // keep their order.
-                self.outbox.enqueue(&mut tx, &project.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, project.id.as_str(), &event)
+                    .await?;
                 self.outbox.commit(tx).await?;
                 Ok(visit)
             }
@@ -116,7 +121,7 @@ impl Library {
                 tx.rollback().await?;
                 Ok(visit)
             }
-            Keyed::Existing(..) => Err(reused_key("request_id", &new.request_id)),
+            Keyed::Existing(..) => Err(reused_key("request_id", new.request_id.as_str())),
         }
     }
 
@@ -124,9 +129,9 @@ impl Library {
     /// entry written first, the same id with another update is ALREADY_EXISTS.
     pub async fn add_progress(
         &self,
-        request_id: &str,
-        project_id: &str,
-        text: &str,
+        request_id: &RequestId,
+        project_id: &RecordId,
+        text: &Text<MAX_NEED_CHARS>,
         milestone: bool,
     ) -> Result<HistoryEntry, Error> {
         let mut tx = self.db.begin().await?;
@@ -139,12 +144,16 @@ impl Library {
         } else {
             HistoryKind::Progress
         };
-        let hash = xingfu_platform::validate::fingerprint([project_id, kind.as_str(), text]);
+        let hash = xingfu_platform::validate::fingerprint([
+            project_id.as_str(),
+            kind.as_str(),
+            text.as_str(),
+        ]);
         match history::append_requested(
             &mut tx,
             &project.id,
             kind,
-            text,
+            text.as_str(),
             request_id,
             &hash,
             now_micros(),
@@ -159,17 +168,19 @@ impl Library {
                     ));
                 }
                 let event = events::progress_recorded(&project.id, &entry, milestone);
-                self.outbox.enqueue(&mut tx, &project.id, &event).await?;
+                self.outbox
+                    .enqueue(&mut tx, project.id.as_str(), &event)
+                    .await?;
                 self.outbox.commit(tx).await?;
                 Ok(entry)
             }
             Appended::Existing(entry, used_for, asked)
-                if used_for == project_id && asked == hash =>
+                if used_for == *project_id && asked == hash =>
             {
                 tx.rollback().await?;
                 Ok(entry)
             }
-            Appended::Existing(..) => Err(reused_key("request_id", request_id)),
+            Appended::Existing(..) => Err(reused_key("request_id", request_id.as_str())),
         }
     }
 }

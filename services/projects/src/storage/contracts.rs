@@ -6,7 +6,9 @@ use sqlx::{AnyConnection, Row};
 use super::owners::Scope;
 use super::{Keyed, corrupt};
 use crate::domain::contract::Filter;
-use crate::domain::{Contract, ContractStatus, Date, NewContract, ProviderKind};
+use crate::domain::{
+    Contract, ContractStatus, Date, DirectoryId, Line, NewContract, ProviderKind, Reason, RecordId,
+};
 use xingfu_platform::db::{Filtered, bind};
 
 const COLUMNS: &str = "id, provider_kind, provider_id, community_id, services, start_date, end_date, \
@@ -16,18 +18,19 @@ const SEPARATOR: char = '\u{1f}';
 /// Inserts `new` as ACTIVE unless its request id is known.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewContract,
     now: i64,
 ) -> Result<Keyed<Contract>, sqlx::Error> {
-    let services: String = new.services.join(&SEPARATOR.to_string());
+    let services: Vec<&str> = new.services.iter().map(Line::as_str).collect();
+    let services = services.join(&SEPARATOR.to_string());
     let inserted = sqlx::query(
         "INSERT INTO contracts (id, request_id, request_hash, provider_kind, provider_id, community_id, \
          services, start_date, end_date, status, project_id, renewals, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12) ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
     .bind(new.provider_kind.as_str())
     .bind(new.provider.as_str())
@@ -36,7 +39,7 @@ pub async fn insert(
     .bind(new.start_date.to_string())
     .bind(new.end_date.to_string())
     .bind(ContractStatus::Active.as_str())
-    .bind(new.project_id.clone())
+    .bind(new.project_id.as_ref().map(RecordId::as_str))
     .bind(now)
     .execute(&mut *conn)
     .await?
@@ -49,7 +52,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, request_hash FROM contracts WHERE request_id = $1"
     )))
-    .bind(&new.request_id)
+    .bind(new.request_id.as_str())
     .fetch_one(conn)
     .await?;
     Ok(Keyed::Existing(
@@ -59,11 +62,11 @@ pub async fn insert(
 }
 
 /// The contract `id`.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Contract>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Contract>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM contracts WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| contract_of(&row))
@@ -84,9 +87,9 @@ pub async fn save(
     .bind(contract.status.as_str())
     .bind(contract.end_date.to_string())
     .bind(contract.renewals)
-    .bind(contract.termination_reason.clone())
+    .bind(contract.termination_reason.as_ref().map(Reason::as_str))
     .bind(now)
-    .bind(&contract.id)
+    .bind(contract.id.as_str())
     .bind(contract.version)
     .execute(conn)
     .await?
@@ -98,7 +101,7 @@ pub async fn save(
 /// terminated or expired meanwhile.
 pub async fn expire(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     today: Date,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -107,7 +110,7 @@ pub async fn expire(
          WHERE id = $2 AND status = 'ACTIVE' AND end_date < $3",
     )
     .bind(now)
-    .bind(id)
+    .bind(id.as_str())
     .bind(today.to_string())
     .execute(conn)
     .await?
@@ -148,8 +151,14 @@ pub async fn list(
 ) -> Result<Vec<Contract>, sqlx::Error> {
     let today = today.to_string();
     let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM contracts"))
-        .and("community_id =", filter.community_id.as_deref())
-        .and("provider_id =", filter.provider_id.as_deref());
+        .and(
+            "community_id =",
+            filter.community_id.as_ref().map(DirectoryId::as_str),
+        )
+        .and(
+            "provider_id =",
+            filter.provider_id.as_ref().map(DirectoryId::as_str),
+        );
     query = match filter.status {
         Some(ContractStatus::Active) => query.and("status = 'ACTIVE' AND end_date >=", Some(today)),
         Some(ContractStatus::Expired) => query.and_bound(|binds| {
@@ -174,13 +183,13 @@ pub async fn list(
 /// Contracts in force with `community_id` on `today`.
 pub async fn active_count(
     conn: &mut AnyConnection,
-    community_id: &str,
+    community_id: &DirectoryId,
     today: Date,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM contracts WHERE community_id = $1 AND status = 'ACTIVE' AND end_date >= $2",
     )
-    .bind(community_id)
+    .bind(community_id.as_str())
     .bind(today.to_string())
     .fetch_one(conn)
     .await
@@ -195,18 +204,25 @@ fn contract_of(row: &AnyRow) -> Result<Contract, sqlx::Error> {
         Date::parse(&text).ok_or_else(|| corrupt("contracts", column, &text))
     };
     Ok(Contract {
-        id: row.try_get("id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
         provider_kind: ProviderKind::parse(&kind)
             .ok_or_else(|| corrupt("contracts", "provider_kind", &kind))?,
-        provider_id: row.try_get("provider_id")?,
-        community_id: row.try_get("community_id")?,
-        services: services.split(SEPARATOR).map(str::to_owned).collect(),
+        provider_id: DirectoryId::from_stored(row.try_get("provider_id")?),
+        community_id: DirectoryId::from_stored(row.try_get("community_id")?),
+        services: services
+            .split(SEPARATOR)
+            .map(|service| Line::from_stored(service.to_owned()))
+            .collect(),
         start_date: date("start_date")?,
         end_date: date("end_date")?,
         status: ContractStatus::parse(&status)
             .ok_or_else(|| corrupt("contracts", "status", &status))?,
-        termination_reason: row.try_get("termination_reason")?,
-        project_id: row.try_get("project_id")?,
+        termination_reason: row
+            .try_get::<Option<String>, _>("termination_reason")?
+            .map(Reason::from_stored),
+        project_id: row
+            .try_get::<Option<String>, _>("project_id")?
+            .map(RecordId::from_stored),
         renewals: row.try_get("renewals")?,
         created_at: row.try_get("created_at")?,
         version: row.try_get("version")?,

@@ -4,15 +4,15 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::corrupt;
-use crate::domain::{HistoryEntry, HistoryKind};
+use crate::domain::{DirectoryId, HistoryEntry, HistoryKind, RecordId, RequestId};
 
 /// Appends an entry to `project_id`'s timeline.
 pub async fn append(
     conn: &mut AnyConnection,
-    project_id: &str,
+    project_id: &RecordId,
     kind: HistoryKind,
     detail: &str,
-    organisation_id: Option<&str>,
+    organisation_id: Option<&DirectoryId>,
     now: i64,
 ) -> Result<HistoryEntry, sqlx::Error> {
     let seq = next_seq(conn, project_id).await?;
@@ -20,11 +20,11 @@ pub async fn append(
         "INSERT INTO project_history (project_id, seq, kind, detail, organisation_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(project_id)
+    .bind(project_id.as_str())
     .bind(seq)
     .bind(kind.as_str())
     .bind(detail)
-    .bind(organisation_id)
+    .bind(organisation_id.map(DirectoryId::as_str))
     .bind(now)
     .execute(conn)
     .await?;
@@ -32,7 +32,7 @@ pub async fn append(
         sequence: seq,
         kind,
         detail: detail.to_owned(),
-        organisation_id: organisation_id.map(str::to_owned),
+        organisation_id: organisation_id.cloned(),
         at: now,
     })
 }
@@ -43,17 +43,17 @@ pub enum Appended {
     /// A new entry.
     New(HistoryEntry),
     /// The key was used before: its entry, its project and what was asked with it.
-    Existing(HistoryEntry, String, String),
+    Existing(HistoryEntry, RecordId, String),
 }
 
 /// Appends an entry unless `request_id` is known; `hash` is what was asked with it.
 #[allow(clippy::too_many_arguments)]
 pub async fn append_requested(
     conn: &mut AnyConnection,
-    project_id: &str,
+    project_id: &RecordId,
     kind: HistoryKind,
     detail: &str,
-    request_id: &str,
+    request_id: &RequestId,
     hash: &str,
     now: i64,
 ) -> Result<Appended, sqlx::Error> {
@@ -62,11 +62,11 @@ pub async fn append_requested(
         "INSERT INTO project_history (project_id, seq, kind, detail, request_id, request_hash, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(project_id)
+    .bind(project_id.as_str())
     .bind(seq)
     .bind(kind.as_str())
     .bind(detail)
-    .bind(request_id)
+    .bind(request_id.as_str())
     .bind(hash)
     .bind(now)
     .execute(&mut *conn)
@@ -85,24 +85,24 @@ pub async fn append_requested(
         "SELECT seq, kind, detail, organisation_id, created_at, project_id, request_hash \
          FROM project_history WHERE request_id = $1",
     )
-    .bind(request_id)
+    .bind(request_id.as_str())
     .fetch_one(conn)
     .await?;
     let hash: Option<String> = row.try_get("request_hash")?;
     Ok(Appended::Existing(
         entry_of(&row)?,
-        row.try_get("project_id")?,
+        RecordId::from_stored(row.try_get("project_id")?),
         hash.unwrap_or_default(),
     ))
 }
 
 /// Takes the next timeline position; the UPDATE also locks the project row, so whatever
 /// the caller checked about the project holds until it commits.
-async fn next_seq(conn: &mut AnyConnection, project_id: &str) -> Result<i64, sqlx::Error> {
+async fn next_seq(conn: &mut AnyConnection, project_id: &RecordId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE projects SET history_seq = history_seq + 1 WHERE id = $1 RETURNING history_seq",
     )
-    .bind(project_id)
+    .bind(project_id.as_str())
     .fetch_one(conn)
     .await
 }
@@ -111,7 +111,7 @@ async fn next_seq(conn: &mut AnyConnection, project_id: &str) -> Result<i64, sql
 /// only those kinds.
 pub async fn list(
     conn: &mut AnyConnection,
-    project_id: &str,
+    project_id: &RecordId,
     after_seq: i64,
     limit: i64,
     kinds: &[HistoryKind],
@@ -128,7 +128,7 @@ pub async fn list(
     }
     sql.push_str(" ORDER BY seq LIMIT $3");
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(project_id)
+        .bind(project_id.as_str())
         .bind(after_seq)
         .bind(limit);
     for kind in kinds {
@@ -143,7 +143,9 @@ fn entry_of(row: &AnyRow) -> Result<HistoryEntry, sqlx::Error> {
         sequence: row.try_get("seq")?,
         kind: HistoryKind::parse(&kind).ok_or_else(|| corrupt("project_history", "kind", &kind))?,
         detail: row.try_get("detail")?,
-        organisation_id: row.try_get("organisation_id")?,
+        organisation_id: row
+            .try_get::<Option<String>, _>("organisation_id")?
+            .map(DirectoryId::from_stored),
         at: row.try_get("created_at")?,
     })
 }

@@ -6,7 +6,9 @@ use sqlx::{AnyConnection, Row};
 use super::owners::Scope;
 use super::{Keyed, bump, corrupt};
 use crate::domain::need::Filter;
-use crate::domain::{Category, Channel, Need, NeedStatus, NewNeed};
+use crate::domain::{
+    Category, Channel, DirectoryId, Need, NeedStatus, NewNeed, Reason, RecordId, Text,
+};
 use xingfu_platform::db::Filtered;
 
 const COLUMNS: &str = "id, channel, community_id, description, suggested_category, contact_masked, \
@@ -16,7 +18,7 @@ const COLUMNS: &str = "id, channel, community_id, description, suggested_categor
 /// keyed digest of what was asked.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewNeed,
     key: &str,
     fingerprint: &str,
@@ -29,12 +31,12 @@ pub async fn insert(
          suggested_category, contact_sealed, contact_masked, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (request_key) DO NOTHING",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(key)
     .bind(fingerprint)
     .bind(new.channel.as_str())
     .bind(new.community.as_str())
-    .bind(&new.description)
+    .bind(new.description.as_str())
     .bind(new.suggested_category.map(Category::as_str))
     .bind(contact_sealed)
     .bind(masked)
@@ -61,11 +63,11 @@ pub async fn insert(
 }
 
 /// The need `id`.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Need>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Need>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM needs WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(conn)
     .await?
     .map(|row| need_of(&row))
@@ -75,12 +77,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Need>, sql
 /// Needs of a project, oldest first.
 pub async fn of_project(
     conn: &mut AnyConnection,
-    project_id: &str,
+    project_id: &RecordId,
 ) -> Result<Vec<Need>, sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM needs WHERE project_id = $1 ORDER BY id"
     )))
-    .bind(project_id)
+    .bind(project_id.as_str())
     .fetch_all(conn)
     .await?
     .iter()
@@ -95,11 +97,11 @@ pub async fn decide(conn: &mut AnyConnection, need: &Need) -> Result<bool, sqlx:
          reviewed_at = $5 WHERE id = $6 AND status = $7",
     )
     .bind(need.status.as_str())
-    .bind(need.project_id.clone())
-    .bind(need.duplicate_of.clone())
-    .bind(need.decline_reason.clone())
+    .bind(need.project_id.as_ref().map(RecordId::as_str))
+    .bind(need.duplicate_of.as_ref().map(RecordId::as_str))
+    .bind(need.decline_reason.as_ref().map(Reason::as_str))
     .bind(need.reviewed_at)
-    .bind(&need.id)
+    .bind(need.id.as_str())
     .bind(NeedStatus::Submitted.as_str())
     .execute(conn)
     .await?
@@ -119,7 +121,10 @@ pub async fn list(
     let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM needs"))
         .and("status =", filter.status.map(NeedStatus::as_str))
         .and("channel =", filter.channel.map(Channel::as_str))
-        .and("community_id =", filter.community_id.as_deref())
+        .and(
+            "community_id =",
+            filter.community_id.as_ref().map(DirectoryId::as_str),
+        )
         .and(
             "suggested_category =",
             filter.category.map(Category::as_str),
@@ -140,11 +145,16 @@ fn need_of(row: &AnyRow) -> Result<Need, sqlx::Error> {
     let channel: String = row.try_get("channel")?;
     let status: String = row.try_get("status")?;
     let category: Option<String> = row.try_get("suggested_category")?;
+    let record_id = |column: &str| -> Result<Option<RecordId>, sqlx::Error> {
+        Ok(row
+            .try_get::<Option<String>, _>(column)?
+            .map(RecordId::from_stored))
+    };
     Ok(Need {
-        id: row.try_get("id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("needs", "channel", &channel))?,
-        community_id: row.try_get("community_id")?,
-        description: row.try_get("description")?,
+        community_id: DirectoryId::from_stored(row.try_get("community_id")?),
+        description: Text::from_stored(row.try_get("description")?),
         suggested_category: match category {
             Some(c) => Some(
                 Category::parse(&c).ok_or_else(|| corrupt("needs", "suggested_category", &c))?,
@@ -153,9 +163,11 @@ fn need_of(row: &AnyRow) -> Result<Need, sqlx::Error> {
         },
         contact_masked: row.try_get("contact_masked")?,
         status: NeedStatus::parse(&status).ok_or_else(|| corrupt("needs", "status", &status))?,
-        project_id: row.try_get("project_id")?,
-        duplicate_of: row.try_get("duplicate_of")?,
-        decline_reason: row.try_get("decline_reason")?,
+        project_id: record_id("project_id")?,
+        duplicate_of: record_id("duplicate_of")?,
+        decline_reason: row
+            .try_get::<Option<String>, _>("decline_reason")?
+            .map(Reason::from_stored),
         created_at: row.try_get("created_at")?,
         reviewed_at: row.try_get("reviewed_at")?,
     })

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use crate::domain::DirectoryId;
+
 /// What a limited caller sees: records owned inside `organisations` (its subtree) and
 /// located in `communities` (its township's); each absent when that boundary is. With both
 /// set a record must lie inside both.
@@ -195,9 +197,9 @@ pub async fn by_community(
 pub async fn community_projects(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
-    community: &str,
+    community: &DirectoryId,
 ) -> Result<i64, sqlx::Error> {
-    let mut binds = vec![community.to_owned()];
+    let mut binds = vec![community.as_str().to_owned()];
     let of_visible = of_visible_project("c.project_id", scope, &mut binds);
     let sql = format!(
         "SELECT '' AS key, COUNT(*) AS n FROM project_communities c \
@@ -210,7 +212,7 @@ pub async fn community_projects(
 pub async fn visit_totals(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
-    community: Option<&str>,
+    community: Option<&DirectoryId>,
 ) -> Result<(i64, i64), sqlx::Error> {
     let mut binds = Vec::new();
     let mut sql = String::from(
@@ -218,7 +220,7 @@ pub async fn visit_totals(
          FROM visits v WHERE ",
     );
     if let Some(community) = community {
-        binds.push(community.to_owned());
+        binds.push(community.as_str().to_owned());
         sql.push_str("v.community_id = $1 AND ");
     }
     sql.push_str(&of_visible_project("v.project_id", scope, &mut binds));
@@ -234,10 +236,10 @@ pub async fn visit_totals(
 pub async fn active_contracts(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
-    community: &str,
+    community: &DirectoryId,
     today: &str,
 ) -> Result<i64, sqlx::Error> {
-    let mut binds = vec![community.to_owned(), today.to_owned()];
+    let mut binds = vec![community.as_str().to_owned(), today.to_owned()];
     let visible = contract_visible("k", scope, &mut binds);
     let sql = format!(
         "SELECT '' AS key, COUNT(*) AS n FROM contracts k WHERE k.community_id = $1 \

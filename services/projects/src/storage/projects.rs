@@ -8,7 +8,10 @@ use sqlx::{AnyConnection, Row};
 use super::owners::Scope;
 use super::{Keyed, bump, corrupt, placeholders};
 use crate::domain::project::Filter;
-use crate::domain::{Category, Date, NewProject, Outcome, Project, Status};
+use crate::domain::{
+    Category, Date, DirectoryId, Line, NewProject, Note, Outcome, Project, Reason, RecordId,
+    Status, Text,
+};
 use xingfu_platform::db::{Filtered, bind};
 
 const COLUMNS: &str = "id, title, category, description, status, version, planned_budget_fen, \
@@ -19,15 +22,11 @@ const COLUMNS: &str = "id, title, category, description, status, version, planne
 /// Inserts `new` as a DRAFT project unless its request id is known; keeps the counters.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewProject,
     now: i64,
 ) -> Result<Keyed<Project>, sqlx::Error> {
-    let first = new
-        .communities
-        .first()
-        .map(|c| c.as_str())
-        .unwrap_or_default();
+    let first = new.communities.first().map_or("", DirectoryId::as_str);
     let inserted = sqlx::query(
         "INSERT INTO projects (id, request_id, request_hash, title, category, community_id, \
          description, status, version, created_at, updated_at, planned_budget_fen, start_date, \
@@ -35,39 +34,34 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10, $11, $12, $13) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.title)
+    .bind(new.title.as_str())
     .bind(new.category.as_str())
     .bind(first)
-    .bind(&new.description)
+    .bind(new.description.as_str())
     .bind(Status::Draft.as_str())
     .bind(now)
     .bind(new.planned_budget_fen)
     .bind(new.start_date.map(|d| d.to_string()))
     .bind(new.end_date.map(|d| d.to_string()))
-    .bind(search_text(&new.title, &new.description))
+    .bind(search_text(new.title.as_str(), new.description.as_str()))
     .execute(&mut *conn)
     .await?
     .rows_affected();
     if inserted == 0 {
         let row = sqlx::query("SELECT id, request_hash FROM projects WHERE request_id = $1")
-            .bind(&new.request_id)
+            .bind(new.request_id.as_str())
             .fetch_one(&mut *conn)
             .await?;
-        let existing: String = row.try_get("id")?;
+        let existing = RecordId::from_stored(row.try_get("id")?);
         let project = get(conn, &existing)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
         return Ok(Keyed::Existing(project, row.try_get("request_hash")?));
     }
-    let communities: Vec<String> = new
-        .communities
-        .iter()
-        .map(|c| c.as_str().to_owned())
-        .collect();
-    set_communities(conn, id, &[], &communities).await?;
+    set_communities(conn, id, &[], &new.communities).await?;
     bump(conn, "total", "", 1).await?;
     bump(conn, "category", new.category.as_str(), 1).await?;
     bump(conn, "status", Status::Draft.as_str(), 1).await?;
@@ -76,11 +70,11 @@ pub async fn insert(
 }
 
 /// The project `id` with its communities, co-organisers and needs.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Project>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM projects WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -91,9 +85,9 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>, 
 
 /// The project `id`, its row locked until the transaction ends (on PostgreSQL; SQLite
 /// transactions here already hold the write lock), so checks on its state stay true.
-pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>, sqlx::Error> {
+pub async fn lock(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Project>, sqlx::Error> {
     let locked = sqlx::query("UPDATE projects SET history_seq = history_seq WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -119,22 +113,25 @@ pub async fn save(
          community_id = $15 \
          WHERE id = $16 AND version = $17",
     )
-    .bind(&after.title)
+    .bind(after.title.as_str())
     .bind(after.category.as_str())
-    .bind(&after.description)
+    .bind(after.description.as_str())
     .bind(after.status.as_str())
     .bind(after.planned_budget_fen)
     .bind(after.start_date.map(|d| d.to_string()))
     .bind(after.end_date.map(|d| d.to_string()))
-    .bind(after.lead_organisation.clone())
-    .bind(after.pending_dispatch.clone())
+    .bind(after.lead_organisation.as_ref().map(DirectoryId::as_str))
+    .bind(after.pending_dispatch.as_ref().map(DirectoryId::as_str))
     .bind(after.outcome.as_ref().map(|o| o.beneficiaries))
-    .bind(after.outcome.as_ref().map(|o| o.summary.clone()))
-    .bind(after.cancel_reason.clone())
-    .bind(search_text(&after.title, &after.description))
+    .bind(after.outcome.as_ref().map(|o| o.summary.as_str()))
+    .bind(after.cancel_reason.as_ref().map(Reason::as_str))
+    .bind(search_text(
+        after.title.as_str(),
+        after.description.as_str(),
+    ))
     .bind(now)
-    .bind(after.communities.first().cloned().unwrap_or_default())
-    .bind(&before.id)
+    .bind(after.communities.first().map_or("", DirectoryId::as_str))
+    .bind(before.id.as_str())
     .bind(before.version)
     .execute(&mut *conn)
     .await?
@@ -158,27 +155,27 @@ pub async fn save(
 
 async fn set_communities(
     conn: &mut AnyConnection,
-    project_id: &str,
-    before: &[String],
-    after: &[String],
+    project_id: &RecordId,
+    before: &[DirectoryId],
+    after: &[DirectoryId],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM project_communities WHERE project_id = $1")
-        .bind(project_id)
+        .bind(project_id.as_str())
         .execute(&mut *conn)
         .await?;
     for (position, community) in after.iter().enumerate() {
         sqlx::query("INSERT INTO project_communities (project_id, community_id, position) VALUES ($1, $2, $3)")
-            .bind(project_id)
-            .bind(community)
+            .bind(project_id.as_str())
+            .bind(community.as_str())
             .bind(i32::try_from(position).unwrap_or(i32::MAX))
             .execute(&mut *conn)
             .await?;
     }
     for gone in before.iter().filter(|c| !after.contains(c)) {
-        bump(conn, "community", gone, -1).await?;
+        bump(conn, "community", gone.as_str(), -1).await?;
     }
     for new in after.iter().filter(|c| !before.contains(c)) {
-        bump(conn, "community", new, 1).await?;
+        bump(conn, "community", new.as_str(), 1).await?;
     }
     Ok(())
 }
@@ -186,16 +183,16 @@ async fn set_communities(
 /// Adds a co-organiser; false when it was one already.
 pub async fn add_co_organiser(
     conn: &mut AnyConnection,
-    project_id: &str,
-    organisation_id: &str,
+    project_id: &RecordId,
+    organisation_id: &DirectoryId,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let added = sqlx::query(
         "INSERT INTO project_co_organisers (project_id, organisation_id, added_at) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(project_id)
-    .bind(organisation_id)
+    .bind(project_id.as_str())
+    .bind(organisation_id.as_str())
     .bind(now)
     .execute(conn)
     .await?
@@ -206,18 +203,20 @@ pub async fn add_co_organiser(
 /// Removes a co-organiser (when it becomes the lead).
 pub async fn remove_co_organiser(
     conn: &mut AnyConnection,
-    project_id: &str,
-    organisation_id: &str,
+    project_id: &RecordId,
+    organisation_id: &DirectoryId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM project_co_organisers WHERE project_id = $1 AND organisation_id = $2")
-        .bind(project_id)
-        .bind(organisation_id)
+        .bind(project_id.as_str())
+        .bind(organisation_id.as_str())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Adds to a project's running totals (visits, person-times, funding, volunteer minutes).
+/// Adds to a project's running totals (visits, person-times, funding, volunteer minutes);
+/// `project_id` as recorded here or as another service's event names it. False when no
+/// project has that id.
 pub async fn add_totals(
     conn: &mut AnyConnection,
     project_id: &str,
@@ -275,7 +274,10 @@ pub async fn list(
             )
         });
     }
-    query = query.and("lead_organisation =", filter.lead_organisation.as_deref());
+    query = query.and(
+        "lead_organisation =",
+        filter.lead_organisation.as_ref().map(DirectoryId::as_str),
+    );
     if let Some(text) = &filter.text {
         let escaped = text
             .replace('\\', "\\\\")
@@ -304,7 +306,7 @@ async fn load_details(
     if projects.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = projects.iter().map(|p| p.id.clone()).collect();
+    let ids: Vec<String> = projects.iter().map(|p| p.id.to_string()).collect();
     let index: HashMap<String, usize> = ids
         .iter()
         .cloned()
@@ -342,9 +344,9 @@ async fn load_details(
             if let Some(&i) = index.get(&project_id) {
                 let project = &mut projects[i];
                 match slot {
-                    0 => project.communities.push(value),
-                    1 => project.co_organisers.push(value),
-                    _ => project.need_ids.push(value),
+                    0 => project.communities.push(DirectoryId::from_stored(value)),
+                    1 => project.co_organisers.push(DirectoryId::from_stored(value)),
+                    _ => project.need_ids.push(RecordId::from_stored(value)),
                 }
             }
         }
@@ -367,28 +369,34 @@ fn project_of(row: &AnyRow) -> Result<Project, sqlx::Error> {
     let beneficiaries: Option<i64> = row.try_get("outcome_beneficiaries")?;
     let summary: Option<String> = row.try_get("outcome_summary")?;
     Ok(Project {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        title: Line::from_stored(row.try_get("title")?),
         category: Category::parse(&category)
             .ok_or_else(|| corrupt("projects", "category", &category))?,
         communities: Vec::new(),
-        description: row.try_get("description")?,
+        description: Note::from_stored(row.try_get("description")?),
         status: Status::parse(&status).ok_or_else(|| corrupt("projects", "status", &status))?,
         version: row.try_get("version")?,
         planned_budget_fen: row.try_get("planned_budget_fen")?,
         start_date: date("start_date")?,
         end_date: date("end_date")?,
-        lead_organisation: row.try_get("lead_organisation")?,
+        lead_organisation: row
+            .try_get::<Option<String>, _>("lead_organisation")?
+            .map(DirectoryId::from_stored),
         co_organisers: Vec::new(),
-        pending_dispatch: row.try_get("pending_dispatch")?,
+        pending_dispatch: row
+            .try_get::<Option<String>, _>("pending_dispatch")?
+            .map(DirectoryId::from_stored),
         need_ids: Vec::new(),
         outcome: beneficiaries
             .zip(summary)
             .map(|(beneficiaries, summary)| Outcome {
                 beneficiaries,
-                summary,
+                summary: Text::from_stored(summary),
             }),
-        cancel_reason: row.try_get("cancel_reason")?,
+        cancel_reason: row
+            .try_get::<Option<String>, _>("cancel_reason")?
+            .map(Reason::from_stored),
         visits: row.try_get("visits")?,
         person_times: row.try_get("person_times")?,
         funded_fen: row.try_get("funded_fen")?,

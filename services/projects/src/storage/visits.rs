@@ -7,7 +7,7 @@ use super::owners::Scope;
 use super::projects::{Total, add_totals};
 use super::{Keyed, bump};
 use crate::domain::visit::Filter;
-use crate::domain::{Date, NewVisit, Visit};
+use crate::domain::{Date, DirectoryId, Line, NewVisit, RecordId, Visit};
 use xingfu_platform::db::Filtered;
 
 const COLUMNS: &str =
@@ -17,23 +17,23 @@ const COLUMNS: &str =
 /// the community and the library.
 pub async fn insert(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RecordId,
     new: &NewVisit,
     now: i64,
 ) -> Result<Keyed<Visit>, sqlx::Error> {
-    let volunteers: Vec<&str> = new.volunteer_ids.iter().map(|v| v.as_str()).collect();
+    let volunteers: Vec<&str> = new.volunteer_ids.iter().map(DirectoryId::as_str).collect();
     let inserted = sqlx::query(
         "INSERT INTO visits (id, request_id, request_hash, project_id, community_id, visit_date, \
          kind, person_times, volunteer_ids, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(id)
-    .bind(&new.request_id)
+    .bind(id.as_str())
+    .bind(new.request_id.as_str())
     .bind(new.fingerprint())
-    .bind(&new.project_id)
+    .bind(new.project_id.as_str())
     .bind(new.community.as_str())
     .bind(new.date.to_string())
-    .bind(&new.kind)
+    .bind(new.kind.as_str())
     .bind(new.person_times)
     .bind(volunteers.join(","))
     .bind(now)
@@ -44,7 +44,7 @@ pub async fn insert(
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS}, request_hash FROM visits WHERE request_id = $1"
         )))
-        .bind(&new.request_id)
+        .bind(new.request_id.as_str())
         .fetch_one(conn)
         .await?;
         return Ok(Keyed::Existing(
@@ -52,8 +52,9 @@ pub async fn insert(
             row.try_get("request_hash")?,
         ));
     }
-    add_totals(conn, &new.project_id, Total::Visits, 1).await?;
-    add_totals(conn, &new.project_id, Total::PersonTimes, new.person_times).await?;
+    let project_id = new.project_id.as_str();
+    add_totals(conn, project_id, Total::Visits, 1).await?;
+    add_totals(conn, project_id, Total::PersonTimes, new.person_times).await?;
     sqlx::query(
         "INSERT INTO community_totals (community_id, visits, person_times) VALUES ($1, 1, $2) \
          ON CONFLICT (community_id) DO UPDATE SET visits = community_totals.visits + 1, \
@@ -68,7 +69,7 @@ pub async fn insert(
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM visits WHERE id = $1"
     )))
-    .bind(id)
+    .bind(id.as_str())
     .fetch_one(conn)
     .await?;
     Ok(Keyed::New(visit_of(&row)?))
@@ -84,8 +85,14 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Visit>, sqlx::Error> {
     let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM visits"))
-        .and("project_id =", filter.project_id.as_deref())
-        .and("community_id =", filter.community_id.as_deref())
+        .and(
+            "project_id =",
+            filter.project_id.as_ref().map(RecordId::as_str),
+        )
+        .and(
+            "community_id =",
+            filter.community_id.as_ref().map(DirectoryId::as_str),
+        )
         .and("id <", after);
     if let Some(scope) = scope {
         query =
@@ -102,11 +109,11 @@ pub async fn list(
 /// A community's visits and person-times.
 pub async fn community_totals(
     conn: &mut AnyConnection,
-    community_id: &str,
+    community_id: &DirectoryId,
 ) -> Result<(i64, i64), sqlx::Error> {
     let row =
         sqlx::query("SELECT visits, person_times FROM community_totals WHERE community_id = $1")
-            .bind(community_id)
+            .bind(community_id.as_str())
             .fetch_optional(conn)
             .await?;
     match row {
@@ -119,16 +126,16 @@ fn visit_of(row: &AnyRow) -> Result<Visit, sqlx::Error> {
     let date: String = row.try_get("visit_date")?;
     let volunteers: String = row.try_get("volunteer_ids")?;
     Ok(Visit {
-        id: row.try_get("id")?,
-        project_id: row.try_get("project_id")?,
-        community_id: row.try_get("community_id")?,
+        id: RecordId::from_stored(row.try_get("id")?),
+        project_id: RecordId::from_stored(row.try_get("project_id")?),
+        community_id: DirectoryId::from_stored(row.try_get("community_id")?),
         date: Date::parse(&date).ok_or_else(|| super::corrupt("visits", "visit_date", &date))?,
-        kind: row.try_get("kind")?,
+        kind: Line::from_stored(row.try_get("kind")?),
         person_times: row.try_get("person_times")?,
         volunteer_ids: volunteers
             .split(',')
             .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+            .map(|v| DirectoryId::from_stored(v.to_owned()))
             .collect(),
         created_at: row.try_get("created_at")?,
     })
