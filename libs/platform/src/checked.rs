@@ -13,7 +13,7 @@ use crate::validate;
 macro_rules! checked_string {
     ($(#[$doc:meta])* $name:ident $(<const $max:ident: usize>)?) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name$(<const $max: usize>)?(String);
 
         impl$(<const $max: usize>)? $name$(<$max>)? {
@@ -30,6 +30,14 @@ macro_rules! checked_string {
             /// A value read back from the service's own database, checked when written.
             pub fn from_stored(value: String) -> Self {
                 Self(value)
+            }
+        }
+
+        /// As the string it holds: a filter's debug text (a page token's key) reads the
+        /// same whether its fields are checked or not.
+        impl$(<const $max: usize>)? fmt::Debug for $name$(<$max>)? {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
             }
         }
 
@@ -159,5 +167,7 @@ mod tests {
         assert_eq!(Note::<5>::parse(" ", "note").unwrap().as_str(), "");
         assert!(RequestId::parse(" k", "request_id").is_err());
         assert_ne!(RecordId::generate(), RecordId::generate());
+        let id = DirectoryId::parse("org-a", "organisation_id").unwrap();
+        assert_eq!(format!("{:?}", Some(id)), format!("{:?}", Some("org-a")));
     }
 }
