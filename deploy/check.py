@@ -101,7 +101,11 @@ def check_deployment(overlay, deployment, maps, services, keys, listen):
     if name == "gateway":
         for upstream in SERVICES[1:]:
             endpoint = env.get(f"XINGFU__{upstream.upper()}__ENDPOINT")
-            check(f"{where}: reaches {upstream} at its Service", endpoint == f"http://{upstream}:{listen[upstream]}", endpoint)
+            check(f"{where}: reaches every replica of {upstream} through its headless Service",
+                  endpoint == f"http://{upstream}-replicas:{listen[upstream]}", endpoint)
+            replicas = services.get(f"{upstream}-replicas")
+            check(f"{where}: {upstream}-replicas is headless",
+                  replicas is not None and replicas["spec"].get("clusterIP") == "None")
 
 
 def main():

@@ -20,5 +20,6 @@ mod outbox;
 mod pii;
 mod projects_flow;
 mod reliability;
+mod scale_out;
 mod volunteers_flow;
 mod workshops_flow;

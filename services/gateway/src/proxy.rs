@@ -16,10 +16,10 @@ use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tonic::Status;
 use tonic::body::Body;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tower::{Service, ServiceExt as _};
 use xingfu_platform::ServiceName;
-use xingfu_platform::grpc::{LocalService, LocalServices};
+use xingfu_platform::grpc::{LocalService, LocalServices, balance};
 use xingfu_platform::settings::Settings;
 use xingfu_proto::gateway::gateway_service_server::{self, GatewayServiceServer};
 
@@ -27,13 +27,14 @@ use crate::api::GatewayApi;
 use crate::layers::deadline::{self, Deadline};
 
 /// The services behind the gateway: each public gRPC service's owner and the channel to
-/// it. Connections are made on first use, so the gateway starts before its upstreams.
+/// it, balanced over every replica its endpoint's name resolves to ([`balance`]).
+/// Connections are made on first use, so the gateway starts before its upstreams.
 #[derive(Clone)]
 pub struct Upstreams(Arc<HashMap<&'static str, (ServiceName, Channel)>>);
 
 impl Upstreams {
-    /// `services`, each at its owner's configured endpoint (`<service>.endpoint`, else its
-    /// listening address).
+    /// `services`, each at its owner's configured endpoint (`<service>.endpoint`: a URL, or
+    /// several separated by commas; else its listening address).
     pub fn new(
         settings: &Settings,
         services: &[(&'static str, ServiceName)],
@@ -45,9 +46,8 @@ impl Upstreams {
                 Some(url) => url.clone(),
                 None => format!("http://{}", loopback_if_unspecified(own.listen)),
             };
-            let channel = Endpoint::from_shared(url.clone())
-                .with_context(|| format!("{owner}.endpoint {url:?} is not a URL"))?
-                .connect_lazy();
+            let channel = balance::balanced(&url, grpc_name, balance::Watch::default())
+                .with_context(|| format!("{owner}.endpoint {url:?}"))?;
             upstreams.insert(*grpc_name, (*owner, channel));
         }
         Ok(Self(Arc::new(upstreams)))

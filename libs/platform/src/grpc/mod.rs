@@ -1,5 +1,7 @@
-//! gRPC serving: health, reflection, the common tower layers and graceful shutdown.
+//! gRPC serving: health, reflection, the common tower layers and graceful shutdown; and
+//! the client channel that balances over a service's replicas.
 
+pub mod balance;
 mod layers;
 mod local;
 mod server;
