@@ -15,6 +15,7 @@ mod fuzz;
 mod gateway;
 mod helpers;
 mod jetstream;
+mod nats_cluster;
 mod otlp;
 mod outbox;
 mod pii;

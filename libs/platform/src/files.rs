@@ -57,7 +57,7 @@ mod tests {
         create_private_dir(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&root.path().join("data")), 0o700);
-        let file = dir.join("projects.sqlite");
+        let file = dir.join("example.sqlite");
         create_private_file(&file).unwrap();
         assert_eq!(mode(&file), 0o600);
         std::fs::write(&file, b"kept").unwrap();

@@ -322,7 +322,7 @@ mod tests {
     fn callers_round_trip_through_headers() {
         let caller = Caller {
             id: "civil-affairs".into(),
-            scopes: ["projects:read".to_owned(), "pii:read".to_owned()].into(),
+            scopes: ["example:read".to_owned(), "pii:read".to_owned()].into(),
             organisation: Some("beiao-party".into()),
             roles: vec![
                 Grant::from_token("grant_approver@beiao-party").unwrap(),
@@ -336,6 +336,6 @@ mod tests {
         let metadata = tonic::metadata::MetadataMap::from_headers(headers);
         let read = Caller::from_metadata(&metadata);
         assert_eq!(read, caller);
-        assert!(read.holds("pii:read") && !read.holds("funds:write"));
+        assert!(read.holds("pii:read") && !read.holds("other:write"));
     }
 }

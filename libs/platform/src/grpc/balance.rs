@@ -256,11 +256,14 @@ mod tests {
 
     #[test]
     fn a_target_keeps_its_name_and_port() {
-        let target = Target::parse("http://projects:50061").unwrap();
-        assert_eq!((target.host.as_str(), target.port), ("projects", 50061));
+        let target = Target::parse("http://example-replicas:50099").unwrap();
+        assert_eq!(
+            (target.host.as_str(), target.port),
+            ("example-replicas", 50099)
+        );
         let target = Target::parse("http://[::1]:7").unwrap();
         assert_eq!((target.host.as_str(), target.port), ("::1", 7));
-        assert_eq!(Target::parse("https://funds").unwrap().port, 443);
+        assert_eq!(Target::parse("https://example").unwrap().port, 443);
         assert!(Target::parse("not a url").is_err());
     }
 }

@@ -210,8 +210,8 @@ mod tests {
     #[test]
     fn paths_split_into_service_and_method() {
         assert_eq!(
-            split_path("/xingfu.projects.v1.ProjectsService/GetProject"),
-            ("xingfu.projects.v1.ProjectsService", "GetProject")
+            split_path("/xingfu.example.v1.ExampleService/GetThing"),
+            ("xingfu.example.v1.ExampleService", "GetThing")
         );
         assert_eq!(split_path("/"), ("", ""));
     }
