@@ -240,3 +240,28 @@ pub async fn second_approver(suite: &RunningSuite) -> Channel {
         .into_inner();
     xingfu_testkit::channel_with_key(addr, &key.api_key).await
 }
+
+/// Creates the project of `request_id` as a caller that retries does: again, with the
+/// same request id, while the answer is UNAVAILABLE (a replica or a node lost), for 30 s
+/// at most; any other refusal fails the test.
+pub async fn create_retrying(
+    client: &xingfu_proto::projects::projects_service_client::ProjectsServiceClient<Channel>,
+    request_id: &str,
+) -> pb::Project {
+    xingfu_testkit::eventually_within(
+        std::time::Duration::from_secs(30),
+        "a create answered",
+        || {
+            let mut client = client.clone();
+            let request = new_project(request_id);
+            async move {
+                match client.create_project(request).await {
+                    Ok(answer) => Some(answer.into_inner()),
+                    Err(status) if status.code() == tonic::Code::Unavailable => None,
+                    Err(status) => panic!("{request_id}: {status:?}"),
+                }
+            }
+        },
+    )
+    .await
+}

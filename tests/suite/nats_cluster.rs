@@ -7,13 +7,12 @@ use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use tonic::Code;
 use xingfu_platform::db::Database;
 use xingfu_platform::secret::Secret;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::{TestEnv, eventually, eventually_within};
 
-use crate::helpers::{assert_all_serving, gateway, new_project};
+use crate::helpers::{assert_all_serving, create_retrying, gateway};
 
 /// The `nats-server` binary: `XINGFU_TEST_NATS_SERVER`, else the Debian package's, else
 /// the one on `PATH` (`scripts/services.sh` installs one).
@@ -187,19 +186,7 @@ async fn a_node_of_a_three_node_cluster_dies_under_writes_and_nothing_is_lost_or
             let mut ids = BTreeSet::new();
             for n in 0..CREATES {
                 let request_id = format!("cluster-{n}");
-                let answer =
-                    eventually_within(Duration::from_secs(30), "a create answered", || {
-                        let mut client = client.clone();
-                        let request = new_project(&request_id);
-                        async move {
-                            match client.create_project(request).await {
-                                Ok(answer) => Some(answer.into_inner()),
-                                Err(status) if status.code() == Code::Unavailable => None,
-                                Err(status) => panic!("{status:?}"),
-                            }
-                        }
-                    })
-                    .await;
+                let answer = create_retrying(&client, &request_id).await;
                 ids.insert(answer.id);
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(10)).await;

@@ -9,13 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tonic::Code;
 use xingfu_platform::db::Database;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::{TestEnv, eventually, eventually_within};
 
-use crate::helpers::{new_project, read_all};
+use crate::helpers::{create_retrying, new_project, read_all};
 
 /// A projects replica: its process and its two ports.
 struct Replica {
@@ -198,20 +197,7 @@ async fn two_replicas_share_the_calls_and_lose_nothing_when_the_relaying_one_die
                 let mut ids = BTreeMap::new();
                 for n in (1..=CREATES).filter(|n| n % 4 == c) {
                     let request_id = format!("scale-{n}");
-                    let answer =
-                        eventually_within(Duration::from_secs(20), "a create answered", || {
-                            let mut client = client.clone();
-                            let request = new_project(&request_id);
-                            let request_id = request_id.clone();
-                            async move {
-                                match client.create_project(request).await {
-                                    Ok(answer) => Some(answer.into_inner()),
-                                    Err(status) if status.code() == Code::Unavailable => None,
-                                    Err(status) => panic!("{request_id}: {status:?}"),
-                                }
-                            }
-                        })
-                        .await;
+                    let answer = create_retrying(&client, &request_id).await;
                     ids.insert(request_id, answer.id);
                     done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
