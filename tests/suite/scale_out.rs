@@ -1,8 +1,10 @@
-//! Scale-out on the real binary: two replicas of the projects service as processes of
-//! their own, on one PostgreSQL and one JetStream, behind a gateway whose projects
-//! endpoint names both. Calls spread over the two; the replica that relays the outbox is
-//! killed under a stream of creates, and callers that retry with their request ids lose
-//! nothing, the survivor takes the relay over, and every event is published once.
+//! Scale-out on the real binary: two replicas of the projects service and two of the
+//! funds service (which consumes its events) as processes of their own, on one PostgreSQL
+//! and one JetStream, behind a gateway whose projects endpoint names both. Calls spread
+//! over the two; the replica that relays the outbox is killed under a stream of creates,
+//! and callers that retry with their request ids lose nothing, the survivor takes the
+//! relay over, every event is published once, and the two funds replicas, sharing one
+//! durable consumer, apply each once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -16,7 +18,7 @@ use xingfu_testkit::{TestEnv, eventually, eventually_within};
 
 use crate::helpers::{create_retrying, new_project, read_all};
 
-/// A projects replica: its process and its two ports.
+/// A replica of one service: its process and its two ports.
 struct Replica {
     child: Child,
     grpc: u16,
@@ -24,15 +26,18 @@ struct Replica {
 }
 
 impl Replica {
-    /// `xingfu serve --services projects` on the run's databases and streams.
-    async fn start(env: &TestEnv, data: &std::path::Path) -> Self {
+    /// `xingfu serve --services <service>` on the run's databases and streams.
+    async fn start(env: &TestEnv, data: &std::path::Path, service: &str) -> Self {
         let (grpc, http) = (free_port(), free_port());
         let settings = &env.settings;
         let child = Command::new(env!("CARGO_BIN_EXE_xingfu"))
-            .args(["serve", "--services", "projects"])
+            .args(["serve", "--services", service])
             .env("XINGFU__DATA_DIR", data)
             .env("XINGFU__LOG__FILTER", "error")
-            .env("XINGFU__PROJECTS__LISTEN", format!("127.0.0.1:{grpc}"))
+            .env(
+                format!("XINGFU__{}__LISTEN", service.to_uppercase()),
+                format!("127.0.0.1:{grpc}"),
+            )
             .env("XINGFU__HTTP__LISTEN", format!("127.0.0.1:{http}"))
             .env("XINGFU__DATABASE__URL", secret(&settings.database.url))
             .env(
@@ -50,6 +55,7 @@ impl Replica {
             .spawn()
             .unwrap();
         let replica = Self { child, grpc, http };
+        let health = format!("xingfu.{service}.v1.{}Service", capitalised(service));
         eventually_within(Duration::from_secs(30), "a replica serving", || async {
             let channel =
                 tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{grpc}"))
@@ -59,7 +65,7 @@ impl Replica {
                     .ok()?;
             let status = tonic_health::pb::health_client::HealthClient::new(channel)
                 .check(tonic_health::pb::HealthCheckRequest {
-                    service: "xingfu.projects.v1.ProjectsService".into(),
+                    service: health.clone(),
                 })
                 .await
                 .ok()?
@@ -83,6 +89,15 @@ impl Drop for Replica {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+/// `projects` → `Projects`.
+fn capitalised(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn secret(value: &Option<xingfu_platform::secret::Secret>) -> String {
@@ -129,8 +144,12 @@ async fn two_replicas_share_the_calls_and_lose_nothing_when_the_relaying_one_die
     let data = std::env::temp_dir().join(format!("xingfu-scale-{}", env.token));
     std::fs::create_dir_all(&data).unwrap();
     let replicas = [
-        Replica::start(&env, &data).await,
-        Replica::start(&env, &data).await,
+        Replica::start(&env, &data, "projects").await,
+        Replica::start(&env, &data, "projects").await,
+    ];
+    let funds = [
+        Replica::start(&env, &data, "funds").await,
+        Replica::start(&env, &data, "funds").await,
     ];
     let mut settings = env.settings.clone();
     settings.service_mut(xingfu_projects::NAME).endpoint = Some(format!(
@@ -276,9 +295,39 @@ async fn two_replicas_share_the_calls_and_lose_nothing_when_the_relaying_one_die
     assert_eq!(unique.len(), created.len());
     assert!(alive.counter(published, "projects").await > 0.0);
 
+    // The two funds replicas share one durable consumer: each event applied once.
+    let funds_db = Database::open(&env.settings, xingfu_funds::NAME)
+        .await
+        .unwrap();
+    let applied = eventually_within(Duration::from_secs(20), "every event applied", || async {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE consumer = 'funds-projects'")
+                .fetch_one(funds_db.pool())
+                .await
+                .ok()?;
+        (applied > CREATES as i64).then_some(applied)
+    })
+    .await;
+    assert_eq!(applied, CREATES as i64 + 1, "each event in the inbox once");
+    let consumer = "consumer=\"funds-projects\",outcome=\"applied\"";
+    let by_replica = [
+        funds[0]
+            .counter("xingfu_events_consumed_total", consumer)
+            .await,
+        funds[1]
+            .counter("xingfu_events_consumed_total", consumer)
+            .await,
+    ];
+    assert_eq!(
+        by_replica[0] + by_replica[1],
+        applied as f64,
+        "applied once between the two replicas: {by_replica:?}"
+    );
+    funds_db.close().await;
+
     suite.stop().await.unwrap();
     db.close().await;
-    drop((a, b));
+    drop((a, b, funds));
     std::fs::remove_dir_all(&data).ok();
     env.cleanup().await.unwrap();
 }
