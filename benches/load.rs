@@ -93,7 +93,8 @@ async fn child_support_fund(mut funds: FundsServiceClient<Channel>) -> String {
     fund
 }
 
-/// One grant below the dual-approval amount, from request to payment: three calls.
+/// One grant below the dual-approval amount, from request to payment: three calls. The
+/// caller (a delegate) requests for a caseworker and approves in person.
 async fn grant(mut funds: FundsServiceClient<Channel>, fund_id: String, request_id: String) {
     let id = funds
         .request_grant(fpb::RequestGrantRequest {
@@ -112,7 +113,7 @@ async fn grant(mut funds: FundsServiceClient<Channel>, fund_id: String, request_
     funds
         .approve_grant(fpb::ApproveGrantRequest {
             id: id.clone(),
-            approver: "office-head".into(),
+            approver: String::new(),
         })
         .await
         .unwrap();
@@ -308,6 +309,43 @@ async fn main() {
     for (name, channel) in loopback {
         figures.push(gets(&format!("get, {name}"), channel, &id, callers, seconds).await);
     }
+    // Two replicas of the projects service behind a gateway of their own that balances
+    // over both (a second replica beside the suite above, on its database and streams).
+    let replica = xingfu::start(network_env.settings.clone(), &[xingfu_projects::NAME])
+        .await
+        .unwrap();
+    let mut two = network_env.settings.clone();
+    two.service_mut(xingfu_projects::NAME).endpoint = Some(format!(
+        "http://{},http://{}",
+        network.addr(xingfu_projects::NAME).unwrap(),
+        replica.addr(xingfu_projects::NAME).unwrap()
+    ));
+    let balancing = xingfu::start(two, &[xingfu_gateway::NAME]).await.unwrap();
+    let balanced = xingfu_testkit::channel(balancing.addr(xingfu_gateway::NAME).unwrap()).await;
+    // Calls wait for the balance's first health checks.
+    settle().await;
+    figures.push(
+        creates(
+            "create, gateway over loopback, two replicas",
+            &balanced,
+            callers,
+            seconds,
+        )
+        .await,
+    );
+    settle().await;
+    figures.push(
+        gets(
+            "get, gateway over loopback, two replicas",
+            &balanced,
+            &id,
+            callers,
+            seconds,
+        )
+        .await,
+    );
+    balancing.stop().await.unwrap();
+    replica.stop().await.unwrap();
     network.stop().await.unwrap();
     network_env.cleanup().await.unwrap();
 
@@ -422,6 +460,16 @@ async fn main() {
             "get: gateway over loopback / direct",
             "get, gateway over loopback",
             "get, direct, beside it",
+        ),
+        (
+            "create: two replicas / one, over loopback",
+            "create, gateway over loopback, two replicas",
+            "create, gateway over loopback",
+        ),
+        (
+            "get: two replicas / one, over loopback",
+            "get, gateway over loopback, two replicas",
+            "get, gateway over loopback",
         ),
     ] {
         println!("| {label} | {:.0} % |", 100.0 * rate(ours) / rate(ceiling));
