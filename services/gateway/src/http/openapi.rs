@@ -75,9 +75,38 @@ pub fn document() -> Value {
             "properties": {
                 "code": {"type": "string", "description": "the gRPC status code name, e.g. INVALID_ARGUMENT"},
                 "message": {"type": "string"},
-                "details": {"type": "object", "additionalProperties": true}
+                "details": {
+                    "type": "object",
+                    "description": "what a caller can act on; empty when there is nothing",
+                    "properties": {
+                        "field_violations": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "field": {"type": "string"},
+                                    "description": {"type": "string"}
+                                },
+                                "required": ["field", "description"]
+                            }
+                        },
+                        "precondition_failures": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "type": {"type": "string"},
+                                    "subject": {"type": "string"},
+                                    "description": {"type": "string"}
+                                },
+                                "required": ["type", "subject", "description"]
+                            }
+                        },
+                        "retry_after_ms": {"type": "integer", "minimum": 0}
+                    }
+                }
             },
-            "required": ["code", "message"]
+            "required": ["code", "message", "details"]
         }),
     );
     json!({

@@ -29,7 +29,9 @@ use crate::layers::Gateway;
 /// Serves the JSON routes through `gateway`, the same stack as gRPC calls.
 pub fn router(gateway: Gateway) -> axum::Router {
     axum::Router::new()
-        .route("/v1/{service}/{slug}", axum::routing::get(call).post(call))
+        // Every method reaches `call`, which answers a wrong one 405 with an `Allow` header
+        // naming the one method the document gives the route.
+        .route("/v1/{service}/{slug}", axum::routing::any(call))
         .with_state(gateway)
 }
 
@@ -52,20 +54,23 @@ async fn call(
         return error(
             Code::NotFound,
             "no such call; see /openapi.json",
-            Value::Null,
+            Map::new(),
         );
     };
     let wanted = match route.access {
-        Access::Read => http::Method::GET,
-        Access::Write => http::Method::POST,
+        Access::Read => "GET",
+        Access::Write => "POST",
     };
-    if method != wanted {
+    if method.as_str() != wanted {
         let mut response = error(
             Code::Unimplemented,
             &format!("{} takes {wanted}", route.path()),
-            Value::Null,
+            Map::new(),
         );
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static(wanted));
         return response;
     }
     let input = route.method.input();
@@ -88,7 +93,7 @@ async fn call(
                     "the request does not match {}: {reason}",
                     route.method.input().full_name()
                 ),
-                Value::Null,
+                Map::new(),
             );
         }
     };
@@ -132,7 +137,7 @@ async fn forward(
     let (parts, body) = answer.into_parts();
     let collected = match body.collect().await {
         Ok(collected) => collected,
-        Err(status) => return error(status.code(), status.message(), Value::Null),
+        Err(status) => return error(status.code(), status.message(), Map::new()),
     };
     let trailers = collected.trailers().cloned().unwrap_or_default();
     let data = collected.to_bytes();
@@ -157,10 +162,10 @@ async fn forward(
                 .skip_default_fields(false);
             match message.serialize_with_options(serde_json::value::Serializer, &options) {
                 Ok(value) => json_response(StatusCode::OK, &value),
-                Err(e) => error(Code::Internal, &e.to_string(), Value::Null),
+                Err(e) => error(Code::Internal, &e.to_string(), Map::new()),
             }
         }
-        Err(reason) => error(Code::Internal, reason, Value::Null),
+        Err(reason) => error(Code::Internal, reason, Map::new()),
     }
 }
 
@@ -271,7 +276,7 @@ fn decode(text: &str) -> String {
 }
 
 /// The error details a caller can act on, as JSON.
-fn details(status: &tonic::Status) -> Value {
+fn details(status: &tonic::Status) -> Map<String, Value> {
     let details = status.get_error_details();
     let mut out = Map::new();
     if let Some(bad) = details.bad_request() {
@@ -295,7 +300,7 @@ fn details(status: &tonic::Status) -> Value {
     if let Some(delay) = details.retry_info().and_then(|r| r.retry_delay) {
         out.insert("retry_after_ms".into(), json!(delay.as_millis()));
     }
-    Value::Object(out)
+    out
 }
 
 /// `value` as a JSON answer.
@@ -337,12 +342,14 @@ fn body_rejected(rejection: &BytesRejection) -> Response {
     } else {
         Code::InvalidArgument
     };
-    let mut response = error(code, &rejection.body_text(), Value::Null);
+    let mut response = error(code, &rejection.body_text(), Map::new());
     *response.status_mut() = status;
     response
 }
 
-fn error(code: Code, message: &str, details: Value) -> Response {
+/// An error answer; `details` is always an object (empty when there is nothing to act on),
+/// as the OpenAPI document's `Error` says.
+fn error(code: Code, message: &str, details: Map<String, Value>) -> Response {
     let name = crate::audit::code_name(code as i32);
     let mut response = json_response(
         http_status(code),

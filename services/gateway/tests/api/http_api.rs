@@ -142,6 +142,7 @@ async fn every_service_reads_and_writes_as_json_with_the_grpc_rules() {
     // The same codes as gRPC, as HTTP statuses with the details a caller acts on.
     let (status, error) = http(addr, "GET", "/v1/projects/get-project?id=x", None, None).await;
     assert_eq!((status, &error["code"]), (401, &json!("UNAUTHENTICATED")));
+    assert!(error["details"].is_object(), "{error}");
     let (status, error) = http(
         addr,
         "POST",
@@ -161,10 +162,23 @@ async fn every_service_reads_and_writes_as_json_with_the_grpc_rules() {
         fields.contains(&"request_id") && fields.contains(&"title"),
         "{fields:?}"
     );
-    let (status, _) = http(addr, "GET", "/v1/projects/create-project", key, None).await;
-    assert_eq!(status, 405, "a write is a POST");
-    let (status, _) = http(addr, "GET", "/v1/projects/no-such-call", key, None).await;
+    // A wrong method is 405 naming, in `Allow`, exactly the route's documented method.
+    for (method, path, allowed) in [
+        ("GET", "/v1/projects/create-project", "POST"),
+        ("PUT", "/v1/projects/create-project", "POST"),
+        ("DELETE", "/v1/projects/list-projects", "GET"),
+        ("POST", "/v1/projects/list-projects", "GET"),
+        ("HEAD", "/v1/projects/list-projects", "GET"),
+    ] {
+        assert_eq!(
+            allow(addr, method, path).await,
+            (405, Some(allowed.to_owned())),
+            "{method} {path}"
+        );
+    }
+    let (status, error) = http(addr, "GET", "/v1/projects/no-such-call", key, None).await;
     assert_eq!(status, 404);
+    assert_eq!(error["details"], json!({}), "details is always an object");
     let (status, error) = http(
         addr,
         "GET",
@@ -194,6 +208,26 @@ async fn every_service_reads_and_writes_as_json_with_the_grpc_rules() {
         "{error}"
     );
     app.stop().await;
+}
+
+/// `method path` without a key: (status, its `Allow` header).
+async fn allow(addr: SocketAddr, method: &str, path: &str) -> (u16, Option<String>) {
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    let status = text[9..12].parse().unwrap();
+    let allow = text
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("allow")
+                .then(|| value.trim().to_owned())
+        });
+    (status, allow)
 }
 
 /// A JSON body of 3 MiB, over the port's limit: (status, JSON body). The answer comes
