@@ -158,6 +158,17 @@ asyncio.run(main(sys.argv[1]))
 PY
 }
 
+# PgBouncer, for the test that runs the suite behind a pooler (tests/suite/pooler.rs),
+# which starts one of its own: the package's service is not wanted.
+ensure_pgbouncer() {
+  if command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; then
+    return 0
+  fi
+  log "installing pgbouncer"
+  apt_install pgbouncer
+  systemctl disable --now pgbouncer >/dev/null 2>&1 || true
+}
+
 ensure_nats() {
   jetstream_ready && return 0
   if port_open "$NATS_PORT"; then

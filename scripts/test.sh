@@ -11,6 +11,7 @@ ensure_deploy_tools
 ensure_python_packages
 ensure_chromium
 ensure_buf
+ensure_pgbouncer
 prune_stale_streams
 
 export XINGFU_TEST_POSTGRES_URL="${XINGFU_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"

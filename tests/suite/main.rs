@@ -19,6 +19,7 @@ mod nats_cluster;
 mod otlp;
 mod outbox;
 mod pii;
+mod pooler;
 mod projects_flow;
 mod reliability;
 mod scale_out;

@@ -205,7 +205,7 @@ impl Database {
                 .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
         };
         let pool = match options().connect(url.as_str()).await {
-            Err(err) if is_missing_database(&err) => {
+            Err(err) if is_missing_database(&err, &name) => {
                 create_postgres_database(url.as_str(), &name).await?;
                 options().connect(url.as_str()).await
             }
@@ -373,10 +373,13 @@ async fn create_postgres_database(url: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn is_missing_database(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "3D000")
+/// True when `err` says database `name` does not exist: PostgreSQL's SQLSTATE 3D000, or
+/// the same words from a pooler in front of it (PgBouncer answers with a code of its own).
+fn is_missing_database(err: &sqlx::Error, name: &str) -> bool {
+    err.as_database_error().is_some_and(|e| {
+        e.code().is_some_and(|code| code == "3D000")
+            || e.message() == format!("database \"{name}\" does not exist")
+    })
 }
 
 /// True when `err` says a unique constraint was violated (an insert raced another).
