@@ -1,7 +1,7 @@
 //! The suite behind PgBouncer in session pooling mode, the setting docs/operations.md
-//! names: every service migrates, writes, relays its outbox (its leadership an advisory
-//! lock) and consumes through the pooler, with more callers than the pooler has server
-//! connections per database.
+//! names: every service creates its database, migrates, writes from many callers at
+//! once, relays its outbox (its leadership an advisory lock) and consumes, all through
+//! the pooler.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -6,6 +6,7 @@ use xingfu_platform::settings::{OwnSettings, Settings, SettingsError};
 
 /// What the funds service is configured with beyond where it listens.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FundsSettings {
     /// The charity ledger's rules.
     pub ledger: LedgerSettings,
@@ -13,6 +14,7 @@ pub struct FundsSettings {
 
 /// The charity ledger's rules.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LedgerSettings {
     /// Grants above this many fen need two approvers.
     pub dual_approval_fen: i64,

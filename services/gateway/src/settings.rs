@@ -8,6 +8,7 @@ use xingfu_platform::settings::{OwnSettings, Settings, SettingsError};
 
 /// What the gateway is configured with beyond where it listens.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
     /// Who may call.
     pub auth: AuthSettings,
@@ -56,6 +57,7 @@ impl GatewaySettings {
 
 /// Who may call xingfu.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// The API keys (TOML, hashes only); unset means `<data_dir>/api-keys.toml`, created
     /// with a first admin key when missing.
@@ -79,6 +81,7 @@ pub struct AuthSettings {
 
 /// TLS on the gRPC port, and mutual TLS for callers with a certificate.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// The certificate chain (PEM); with `key_file`, the port speaks TLS only.
     pub cert_file: Option<PathBuf>,
@@ -91,6 +94,7 @@ pub struct TlsSettings {
 
 /// The gateway's protection of the services behind it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     /// Calls a second per caller (a caller's `rate_per_second` in the policy wins).
     pub rate_per_second: f64,
@@ -126,6 +130,12 @@ mod tests {
         settings.set("gateway.limits.burst", "lots").unwrap();
         let err = GatewaySettings::of(&settings).unwrap_err().to_string();
         assert!(err.contains("gateway.limits.burst"), "{err}");
+
+        // A misspelt key is refused, naming it, not left at its default.
+        let mut misspelt = Settings::defaults().unwrap();
+        misspelt.set("gateway.limits.burts", 9).unwrap();
+        let err = GatewaySettings::of(&misspelt).unwrap_err().to_string();
+        assert!(err.contains("burts"), "{err}");
 
         settings.set("gateway.limits.burst", 0.5).unwrap();
         let err = GatewaySettings::of(&settings).unwrap_err().to_string();

@@ -1,9 +1,13 @@
 //! A client channel that uses every replica of a service. One HTTP/2 connection to a
 //! ClusterIP Service pins every call to one pod; this one resolves its endpoint's name to
 //! all of its addresses (a headless Service gives one per ready pod), spreads calls over
-//! them (tower's power-of-two-choices balancer, through tonic's `balance_channel`),
-//! re-resolves periodically and at once after a failure, and ejects an address whose
-//! health check fails or says NOT_SERVING (a draining pod) until it answers SERVING again.
+//! them (tower's power-of-two-choices balancer through tonic's `balance_channel`; tonic's
+//! connections report no load, so in effect a random pick between ready ones),
+//! re-resolves periodically and soon after a failure, and ejects an address that says
+//! NOT_SERVING (a draining pod) or cannot be reached, or whose checks time out
+//! [`FAILURES_TO_EJECT`] times in a row (a busy replica is not ejected for one slow
+//! answer), until it answers SERVING again. With no address known (the name does not resolve yet), calls go
+//! to the name itself and fail at once (UNAVAILABLE) instead of waiting for a replica.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -16,6 +20,18 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+/// Checks in a row that may time out before an address leaves the balance: one slow
+/// answer from a busy replica does not move its load onto the others.
+pub const FAILURES_TO_EJECT: u32 = 3;
+
+/// What one health check found.
+enum Checked {
+    /// An answer, or a failure that is one (refused, reset): its status.
+    Answered(i32),
+    /// No answer within the check's timeout.
+    Late,
+}
 
 /// How often the replicas are looked for and checked.
 #[derive(Debug, Clone, Copy)]
@@ -50,16 +66,25 @@ pub fn balanced(urls: &str, health_service: &str, watch: Watch) -> anyhow::Resul
         .map(Target::parse)
         .collect::<anyhow::Result<Vec<_>>>()?;
     anyhow::ensure!(!targets.is_empty(), "no endpoint URL in {urls:?}");
-    let (channel, changes) = Channel::balance_channel::<SocketAddr>(64);
+    let (channel, changes) = Channel::balance_channel::<Key>(64);
     let replicas = Replicas {
         targets,
         health_service: health_service.to_owned(),
         watch,
         changes,
         members: BTreeMap::new(),
+        by_name: false,
     };
     tokio::spawn(replicas.run());
     Ok(channel)
+}
+
+/// What the balance holds: one address of a replica, or (while no address is known) the
+/// endpoint URL itself, `n`th of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Addr(SocketAddr),
+    Name(usize),
 }
 
 /// One endpoint URL, split into what resolution needs.
@@ -77,14 +102,17 @@ impl Target {
             .parse()
             .with_context(|| format!("{url:?} is not a URL"))?;
         let scheme = uri.scheme_str().unwrap_or("http").to_owned();
+        // The services behind the gateway speak plaintext HTTP/2 inside the cluster.
+        anyhow::ensure!(
+            scheme == "http",
+            "{url:?}: only http:// endpoints are supported between the suite's parts"
+        );
         let host = uri
             .host()
             .with_context(|| format!("{url:?} names no host"))?
             .trim_matches(['[', ']'])
             .to_owned();
-        let port = uri
-            .port_u16()
-            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let port = uri.port_u16().unwrap_or(80);
         Ok(Self {
             uri,
             scheme,
@@ -94,11 +122,16 @@ impl Target {
     }
 
     /// The endpoint of one of its addresses, keeping the name as the origin (the
-    /// `:authority` and, with TLS, the name the certificate must carry).
+    /// `:authority` the service sees).
     fn endpoint(&self, addr: SocketAddr, watch: &Watch) -> anyhow::Result<Endpoint> {
         Ok(Endpoint::from_shared(format!("{}://{addr}", self.scheme))?
             .origin(self.uri.clone())
             .connect_timeout(watch.check_timeout))
+    }
+
+    /// The endpoint of the URL as given: what calls go to while no address is known.
+    fn by_name(&self, watch: &Watch) -> Endpoint {
+        Endpoint::from(self.uri.clone()).connect_timeout(watch.check_timeout)
     }
 }
 
@@ -108,8 +141,11 @@ struct Member {
     checks: Channel,
     /// Whether it is in the balance.
     in_balance: bool,
-    /// Whether its last check said SERVING.
+    /// Whether it counts as serving: its last answer said SERVING, and fewer than
+    /// [`FAILURES_TO_EJECT`] checks in a row have timed out since.
     healthy: bool,
+    /// Checks in a row that timed out (or [`FAILURES_TO_EJECT`] after a refusal).
+    failures: u32,
 }
 
 /// The watch over one balanced channel's addresses.
@@ -117,8 +153,10 @@ struct Replicas {
     targets: Vec<Target>,
     health_service: String,
     watch: Watch,
-    changes: Sender<Change<SocketAddr, Endpoint>>,
+    changes: Sender<Change<Key, Endpoint>>,
     members: BTreeMap<SocketAddr, (Target, Member)>,
+    /// Whether the URLs themselves are in the balance (no address known).
+    by_name: bool,
 }
 
 impl Replicas {
@@ -153,7 +191,12 @@ impl Replicas {
     async fn resolve(&mut self) {
         let mut seen = BTreeSet::new();
         for target in &self.targets {
-            match tokio::net::lookup_host((target.host.as_str(), target.port)).await {
+            let lookup = tokio::net::lookup_host((target.host.as_str(), target.port));
+            // A resolver that hangs must not stop the checks.
+            match tokio::time::timeout(self.watch.resolve_every, lookup)
+                .await
+                .unwrap_or_else(|_| Err(std::io::Error::other("timed out")))
+            {
                 Ok(addrs) => {
                     for addr in addrs {
                         seen.insert(addr);
@@ -167,6 +210,7 @@ impl Replicas {
                             checks: endpoint.connect_lazy(),
                             in_balance: false,
                             healthy: true,
+                            failures: 0,
                         };
                         self.members.insert(addr, (target.clone(), member));
                     }
@@ -187,7 +231,7 @@ impl Replicas {
             if let Some((_, member)) = self.members.remove(&addr)
                 && member.in_balance
             {
-                let _ = self.changes.send(Change::Remove(addr)).await;
+                let _ = self.changes.send(Change::Remove(Key::Addr(addr))).await;
             }
         }
     }
@@ -202,30 +246,50 @@ impl Replicas {
             let timeout = self.watch.check_timeout;
             async move {
                 let answer = tokio::time::timeout(timeout, client.check(request)).await;
-                let serving = matches!(
-                    answer,
-                    Ok(Ok(ref reply)) if reply.get_ref().status == ServingStatus::Serving as i32
-                );
-                (*addr, serving)
+                let outcome = match answer {
+                    Ok(Ok(reply)) => Checked::Answered(reply.into_inner().status),
+                    // Refused, reset, or an error instead of an answer: it is not serving.
+                    Ok(Err(_)) => Checked::Answered(ServingStatus::Unknown as i32),
+                    // Slow: perhaps only busy.
+                    Err(_) => Checked::Late,
+                };
+                (*addr, outcome)
             }
         });
         let results = futures_util::future::join_all(checks).await;
         let mut failed = false;
-        for (addr, serving) in results {
-            if let Some((_, member)) = self.members.get_mut(&addr) {
-                if member.healthy && !serving {
-                    tracing::warn!(upstream = %addr, service = %self.health_service, "an upstream replica stopped serving; it leaves the balance");
+        for (addr, status) in results {
+            let Some((_, member)) = self.members.get_mut(&addr) else {
+                continue;
+            };
+            let was_healthy = member.healthy;
+            match status {
+                Checked::Answered(status) if status == ServingStatus::Serving as i32 => {
+                    member.failures = 0;
+                    member.healthy = true;
                 }
-                member.healthy = serving;
-                failed |= !serving;
+                // Not SERVING (draining, its database away) or not there at all.
+                Checked::Answered(_) => {
+                    member.failures = FAILURES_TO_EJECT;
+                    member.healthy = false;
+                }
+                Checked::Late => {
+                    member.failures = member.failures.saturating_add(1);
+                    member.healthy = member.failures < FAILURES_TO_EJECT;
+                }
             }
+            if was_healthy && !member.healthy {
+                tracing::warn!(upstream = %addr, service = %self.health_service, "an upstream replica stopped serving; it leaves the balance");
+            }
+            failed |= member.failures > 0;
         }
         failed
     }
 
     /// Puts the healthy addresses in the balance and takes the others out. When none is
-    /// healthy every known address stays in, so that calls fail at once (UNAVAILABLE)
-    /// rather than wait for a replica that may never come.
+    /// healthy every known address stays in, and when none is known the URLs themselves
+    /// go in, so that calls fail at once (UNAVAILABLE) rather than wait for a replica that
+    /// may never come.
     async fn apply(&mut self) -> Result<(), ()> {
         let any_healthy = self.members.values().any(|(_, member)| member.healthy);
         for (addr, (target, member)) in &mut self.members {
@@ -235,14 +299,26 @@ impl Replicas {
             }
             let change = if wanted {
                 match target.endpoint(*addr, &self.watch) {
-                    Ok(endpoint) => Change::Insert(*addr, endpoint),
+                    Ok(endpoint) => Change::Insert(Key::Addr(*addr), endpoint),
                     Err(_) => continue,
                 }
             } else {
-                Change::Remove(*addr)
+                Change::Remove(Key::Addr(*addr))
             };
             self.changes.send(change).await.map_err(|_| ())?;
             member.in_balance = wanted;
+        }
+        let by_name = !self.members.values().any(|(_, member)| member.in_balance);
+        if by_name != self.by_name {
+            for (n, target) in self.targets.iter().enumerate() {
+                let change = if by_name {
+                    Change::Insert(Key::Name(n), target.by_name(&self.watch))
+                } else {
+                    Change::Remove(Key::Name(n))
+                };
+                self.changes.send(change).await.map_err(|_| ())?;
+            }
+            self.by_name = by_name;
         }
         metrics::gauge!("xingfu_upstream_replicas", "service" => self.health_service.clone())
             .set(self.members.values().filter(|(_, m)| m.in_balance).count() as f64);
@@ -263,7 +339,8 @@ mod tests {
         );
         let target = Target::parse("http://[::1]:7").unwrap();
         assert_eq!((target.host.as_str(), target.port), ("::1", 7));
-        assert_eq!(Target::parse("https://example").unwrap().port, 443);
+        assert_eq!(Target::parse("http://example").unwrap().port, 80);
+        assert!(Target::parse("https://example").is_err());
         assert!(Target::parse("not a url").is_err());
     }
 }

@@ -63,8 +63,21 @@ pub struct Settings {
     pub services: BTreeMap<String, ServiceSettings>,
     /// The whole configuration as read, for the keys a service owns ([`Settings::own`]).
     #[serde(skip)]
-    raw: Config,
+    raw: Raw,
 }
+
+/// The configuration as read. Its debug output names no value: secrets are among them.
+#[derive(Clone, Default)]
+struct Raw(Config);
+
+impl std::fmt::Debug for Raw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Raw(..)")
+    }
+}
+
+/// The keys of a service's section that every service has.
+const SERVICE_KEYS: [&str; 3] = ["listen", "endpoint", "database"];
 
 /// A service's own settings: the keys of its section beyond the ones every service has
 /// (`listen`, `endpoint`, `database.url`), typed and documented by its crate.
@@ -131,14 +144,15 @@ fn under(section: &str, err: config::ConfigError) -> config::ConfigError {
     }
 }
 
-/// The top-level tables of a service's defaults: the section it owns (`gateway`).
-fn sections_of(defaults: &str) -> Result<Vec<String>, SettingsError> {
+/// The sections a service's defaults give (its own, `gateway`), each with its keys.
+fn sections_of(defaults: &str) -> Result<BTreeMap<String, Vec<String>>, SettingsError> {
     let config = Config::builder()
         .add_source(File::from_str(defaults, FileFormat::Toml))
         .build()?;
-    Ok(config
-        .try_deserialize::<BTreeMap<String, config::Value>>()?
-        .into_keys()
+    let sections = config.try_deserialize::<BTreeMap<String, BTreeMap<String, config::Value>>>()?;
+    Ok(sections
+        .into_iter()
+        .map(|(name, keys)| (name, keys.into_keys().collect()))
         .collect())
 }
 
@@ -176,7 +190,8 @@ impl Settings {
         env: Environment,
     ) -> Result<Self, SettingsError> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
-        let mut known: Vec<String> = Vec::new();
+        // Each service's section, with the keys its defaults give.
+        let mut known: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for defaults in services {
             builder = builder.add_source(File::from_str(defaults, FileFormat::Toml));
             known.extend(sections_of(defaults)?);
@@ -196,21 +211,34 @@ impl Settings {
             }
             // A section nobody reads is a mistake (a misspelt service, a key that moved):
             // refused, rather than silently ignored.
-            if !services.is_empty() && !known.contains(&name) {
-                return Err(SettingsError::Invalid {
-                    reason: format!(
-                        "not a section of xingfu: the shared ones are {} and the services' \
-                         {}",
-                        SHARED_SECTIONS.join(", "),
-                        known.join(", ")
-                    ),
-                    key: name,
-                });
+            if !services.is_empty() {
+                let Some(owned) = known.get(&name) else {
+                    let services: Vec<&str> = known.keys().map(String::as_str).collect();
+                    return Err(SettingsError::Invalid {
+                        reason: format!(
+                            "not a section of xingfu: the shared ones are {} and the \
+                             services' {}",
+                            SHARED_SECTIONS.join(", "),
+                            services.join(", ")
+                        ),
+                        key: name,
+                    });
+                };
+                // A misspelt key is refused, not silently left at its default.
+                let keys: BTreeMap<String, config::Value> = config.get(&name)?;
+                let allowed =
+                    |key: &String| SERVICE_KEYS.contains(&key.as_str()) || owned.contains(key);
+                if let Some(unknown) = keys.keys().find(|key| !allowed(key)) {
+                    return Err(SettingsError::Invalid {
+                        key: format!("{name}.{unknown}"),
+                        reason: format!("not a setting of the {name} service"),
+                    });
+                }
             }
             let service = service_section(&config, &name)?;
             settings.services.insert(name, service);
         }
-        settings.raw = config;
+        settings.raw = Raw(config);
         settings.validate()?;
         Ok(settings)
     }
@@ -232,10 +260,14 @@ impl Settings {
     pub fn own<T: OwnSettings>(&self) -> Result<T, SettingsError> {
         let config = Config::builder()
             .add_source(File::from_str(T::DEFAULTS, FileFormat::Toml))
-            .add_source(self.raw.clone())
+            .add_source(self.raw.0.clone())
             .build()?;
-        let section: config::Value = config.get(T::SECTION)?;
-        section
+        // The keys every service has are read into `services`; the type holds the rest.
+        let mut section: BTreeMap<String, config::Value> = config.get(T::SECTION)?;
+        for common in SERVICE_KEYS {
+            section.remove(common);
+        }
+        config::Value::from(config::Map::from_iter(section))
             .try_deserialize()
             .map_err(|err| SettingsError::Load(under(T::SECTION, err)))
     }
@@ -252,17 +284,18 @@ impl Settings {
     pub fn set(&mut self, key: &str, value: impl Into<config::Value>) -> Result<(), SettingsError> {
         let (section, rest) = key.split_once('.').unwrap_or((key, ""));
         if SHARED_SECTIONS.contains(&section)
-            || ["listen", "endpoint", "database.url"].contains(&rest)
+            || SERVICE_KEYS.contains(&rest)
+            || rest == "database.url"
         {
             return Err(SettingsError::Invalid {
                 key: key.to_owned(),
                 reason: "a typed field of Settings: set it directly".into(),
             });
         }
-        self.raw = Config::builder()
-            .add_source(self.raw.clone())
+        self.raw = Raw(Config::builder()
+            .add_source(self.raw.0.clone())
             .set_override(key, value)?
-            .build()?;
+            .build()?);
         Ok(())
     }
 
@@ -492,6 +525,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("limits") && err.contains("example"), "{err}");
+        let err = load(&[("XINGFU__EXAMPLE__LISTN", "127.0.0.1:1")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("example.listn"), "{err}");
+        // Its own tables are its; what is inside them its type checks.
+        assert!(load(&[("XINGFU__EXAMPLE__THINGS__SIZE", "4")]).is_ok());
         let err = load(&[("XINGFU__AUTH__KEYS_FILE", "/k.toml")])
             .unwrap_err()
             .to_string();
