@@ -138,3 +138,20 @@ mod tests {
         assert_eq!(d.donor_display(), "洞头渔业有限公司");
     }
 }
+
+/// Which donations a list shows.
+#[derive(Debug, Default)]
+pub struct DonationFilter<'a> {
+    /// Only this fund's.
+    pub fund_id: Option<&'a RecordId>,
+    /// Only received in this month (`YYYY-MM`) or later.
+    pub from_period: Option<&'a str>,
+    /// Only received in this month (`YYYY-MM`) or earlier.
+    pub to_period: Option<&'a str>,
+    /// Only from this kind of donor.
+    pub donor_kind: Option<DonorKind>,
+    /// Only come in this way.
+    pub channel: Option<DonationChannel>,
+    /// Only to funds owned by one of these organisations (a caller's boundary).
+    pub owners: Option<&'a [String]>,
+}

@@ -9,7 +9,7 @@ use xingfu_platform::FieldViolation;
 use xingfu_platform::checked::{DirectoryId, Line, RecordId};
 use xingfu_platform::named_enum;
 
-pub use donations::{Donation, DonationChannel, DonorKind, NewDonation};
+pub use donations::{Donation, DonationChannel, DonationFilter, DonorKind, NewDonation};
 pub use grants::{Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant};
 pub use xingfu_platform::date::Date;
 

@@ -1,16 +1,17 @@
 //! Donations: received, read and refunded.
 
 use xingfu_platform::checked::{RecordId, RequestId};
+use xingfu_platform::paging;
 use xingfu_platform::principal::Role;
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
 use xingfu_platform::validate::required;
 use xingfu_platform::{Error, FieldViolation, Violations, validate};
-use xingfu_proto::common::Money;
+use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::funds as pb;
 
 use crate::access::{Check, Record};
-use crate::domain::{self, Date, Donation, DonorKind, NewDonation, Reason};
+use crate::domain::{self, Date, Donation, DonationFilter, DonorKind, NewDonation, Reason};
 use crate::ops::Ledger;
 use crate::wire::{
     channel_from_proto, channel_to_proto, donor_kind_from_proto, donor_kind_to_proto,
@@ -40,6 +41,57 @@ pub(super) async fn get(
         .admit(caller, Check::see(Record::Donation(&id)))
         .await?;
     Ok(donation_to_proto(ledger.donation(&id).await?))
+}
+
+/// ListDonations: of the funds the caller sees.
+pub(super) async fn list(
+    ledger: &Ledger,
+    caller: &Caller,
+    r: pb::ListDonationsRequest,
+) -> Result<pb::ListDonationsResponse, Error> {
+    let mut v = Violations::default();
+    let fund_id = match r.fund_id.as_str() {
+        "" => None,
+        id => v.check(RecordId::parse(id, "fund_id")),
+    };
+    let mut period = |value: &str, field: &str| match value {
+        "" => None,
+        month => v.check(domain::parse_period(month, field)),
+    };
+    let from_period = period(&r.from_period, "from_period");
+    let to_period = period(&r.to_period, "to_period");
+    let donor_kind = v
+        .check(donor_kind_from_proto(r.donor_kind, "donor_kind"))
+        .flatten();
+    let channel = v.check(channel_from_proto(r.channel, "channel")).flatten();
+    if let (Some(from), Some(to)) = (&from_period, &to_period)
+        && from > to
+    {
+        v.add("to_period", "must not be before from_period");
+    }
+    v.finish()?;
+    let filters = format!(
+        "{:?}/{from_period:?}/{to_period:?}/{donor_kind:?}/{channel:?}",
+        fund_id.as_ref().map(RecordId::as_str)
+    );
+    let page = paging::parse(r.page.as_ref(), &filters, "page")?;
+    let owners = ledger.owners_seen_by(caller).await?;
+    let filter = DonationFilter {
+        fund_id: fund_id.as_ref(),
+        from_period: from_period.as_deref(),
+        to_period: to_period.as_deref(),
+        donor_kind,
+        channel,
+        owners: owners.as_deref(),
+    };
+    let mut donations = ledger
+        .donations(&filter, page.after.as_deref(), page.fetch_limit())
+        .await?;
+    let next_page_token = paging::finish(&mut donations, &page, &filters, |d| d.id.as_str());
+    Ok(pb::ListDonationsResponse {
+        donations: donations.into_iter().map(donation_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
 }
 
 /// RefundDonation: money leaving a fund, as a payment does, is the approver's act.

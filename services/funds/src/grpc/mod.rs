@@ -56,6 +56,7 @@ routes! {
     list_funds(pb::ListFundsRequest) -> pb::ListFundsResponse => funds::list;
     donate(pb::DonateRequest) -> pb::Donation => donations::donate;
     get_donation(pb::GetDonationRequest) -> pb::Donation => donations::get;
+    list_donations(pb::ListDonationsRequest) -> pb::ListDonationsResponse => donations::list;
     refund_donation(pb::RefundDonationRequest) -> pb::Donation => donations::refund;
     request_grant(pb::RequestGrantRequest) -> pb::Grant => grants::request;
     get_grant(pb::GetGrantRequest) -> pb::Grant => grants::get;

@@ -8,7 +8,7 @@ use xingfu_proto::funds as pb;
 
 use super::{Ledger, fund_not_found, insufficient, post};
 use crate::domain::ledger::{DONORS, Kind, fund_account, transfer};
-use crate::domain::{Date, Donation, DonorKind, NewDonation, Reason};
+use crate::domain::{Date, Donation, DonationFilter, DonorKind, NewDonation, Reason};
 use crate::storage::donations;
 use crate::storage::funds::{self, Movement};
 
@@ -80,6 +80,17 @@ impl Ledger {
         donations::get(&mut conn, id)
             .await?
             .ok_or_else(|| donation_not_found(id))
+    }
+
+    /// A page of the donations `filter` admits, newest first, after the id `after`.
+    pub async fn donations(
+        &self,
+        filter: &DonationFilter<'_>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Donation>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(donations::list(&mut conn, filter, after, limit).await?)
     }
 
     /// Returns a donation: reversing entries booked today, never an edit.

@@ -4,10 +4,12 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use xingfu_platform::checked::{Line, RecordId, RequestId};
-use xingfu_platform::db::Keyed;
+use xingfu_platform::db::{Filtered, Keyed};
 
 use super::corrupt;
-use crate::domain::{Date, Donation, DonationChannel, DonorKind, NewDonation, Reason};
+use crate::domain::{
+    Date, Donation, DonationChannel, DonationFilter, DonorKind, NewDonation, Reason,
+};
 
 const COLUMNS: &str = "id, receipt_number, fund_id, donor_kind, donor_display, amount_fen, channel, \
     received_on, refunded, refund_reason, created_at";
@@ -92,6 +94,36 @@ pub async fn get(conn: &mut AnyConnection, id: &RecordId) -> Result<Option<Donat
     .await?
     .map(|row| donation_of(&row))
     .transpose()
+}
+
+/// A page of the donations `filter` admits, newest first, after the id `after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &DonationFilter<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Donation>, sqlx::Error> {
+    // Booking dates are ISO text: a month runs from its 01 to at most its 31.
+    let rows = Filtered::new(format!("SELECT {COLUMNS} FROM donations"))
+        .and("fund_id =", filter.fund_id.map(RecordId::as_str))
+        .and(
+            "received_on >=",
+            filter.from_period.map(|m| format!("{m}-01")),
+        )
+        .and(
+            "received_on <=",
+            filter.to_period.map(|m| format!("{m}-31")),
+        )
+        .and("donor_kind =", filter.donor_kind.map(DonorKind::as_str))
+        .and("channel =", filter.channel.map(DonationChannel::as_str))
+        .and("id <", after)
+        .and_in(
+            "(SELECT f.organisation_id FROM funds f WHERE f.id = donations.fund_id)",
+            filter.owners,
+        )
+        .fetch(&mut *conn, "id DESC", limit)
+        .await?;
+    rows.iter().map(donation_of).collect()
 }
 
 /// Marks a donation refunded unless it was already; false then.

@@ -3,6 +3,8 @@ use tonic::Code;
 use xingfu_proto::common::Date;
 use xingfu_proto::funds as pb;
 
+use xingfu_proto::funds::funds_service_client::FundsServiceClient;
+
 use crate::helpers::{donation, spawn_app};
 
 #[tokio::test]
@@ -176,4 +178,196 @@ async fn bad_donations_are_refused_field_by_field_and_closed_months_stay_closed(
         "only past months close"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn donations_list_by_fund_period_donor_and_channel_within_the_callers_boundary() {
+    let mut app = spawn_app(3).await;
+    app.directory(&[("beiao-street", None), ("education", None)])
+        .await;
+    let ours = app
+        .owned_fund("beiao", pb::Purpose::ChildSupport, "beiao-street")
+        .await;
+    let theirs = app
+        .owned_fund("school", pb::Purpose::ChildSupport, "education")
+        .await;
+    let received = |month: u32| {
+        Some(Date {
+            year: 2026,
+            month: month as i32,
+            day: 10,
+        })
+    };
+    let mut gifts = Vec::new();
+    for (n, month, kind, channel) in [
+        (1, 3, pb::DonorKind::Person, pb::DonationChannel::WechatPay),
+        (
+            2,
+            4,
+            pb::DonorKind::Company,
+            pb::DonationChannel::BankTransfer,
+        ),
+        (3, 5, pb::DonorKind::Person, pb::DonationChannel::Cash),
+        (
+            4,
+            5,
+            pb::DonorKind::Anonymous,
+            pb::DonationChannel::WechatPay,
+        ),
+    ] {
+        let mut request = donation(&format!("listed-{n}"), &ours.id, 100_00 * n);
+        request.received_on = received(month);
+        request.donor_kind = kind as i32;
+        request.channel = channel as i32;
+        if kind == pb::DonorKind::Anonymous {
+            request.donor_name.clear();
+        }
+        gifts.push(app.client.donate(request).await.unwrap().into_inner());
+    }
+    app.donate("elsewhere", &theirs.id, 1_00).await.unwrap();
+    let client = app.client.clone();
+    let list = |request: pb::ListDonationsRequest| {
+        let mut client = client.clone();
+        async move {
+            client
+                .list_donations(request)
+                .await
+                .map(|r| r.into_inner().donations)
+        }
+    };
+    let ids = |donations: Vec<pb::Donation>| -> Vec<String> {
+        donations.into_iter().map(|d| d.id).collect()
+    };
+
+    // Every one, newest first; then each filter.
+    let all = list(pb::ListDonationsRequest::default()).await.unwrap();
+    assert_eq!(all.len(), 5);
+    let of_ours = list(pb::ListDonationsRequest {
+        fund_id: ours.id.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let expected: Vec<String> = gifts.iter().rev().map(|g| g.id.clone()).collect();
+    assert_eq!(ids(of_ours), expected);
+    let may = list(pb::ListDonationsRequest {
+        fund_id: ours.id.clone(),
+        from_period: "2026-04".into(),
+        to_period: "2026-05".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ids(may).len(), 3, "April and May");
+    let persons = list(pb::ListDonationsRequest {
+        fund_id: ours.id.clone(),
+        donor_kind: pb::DonorKind::Person as i32,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ids(persons.clone()),
+        [gifts[2].id.clone(), gifts[0].id.clone()]
+    );
+    assert!(
+        persons.iter().all(|d| d.donor_display == "郑**"),
+        "a person's name stays masked in lists"
+    );
+    let wechat = list(pb::ListDonationsRequest {
+        fund_id: ours.id.clone(),
+        channel: pb::DonationChannel::WechatPay as i32,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ids(wechat), [gifts[3].id.clone(), gifts[0].id.clone()]);
+
+    // Pages of two walk the four without a gap or a repeat.
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = app
+            .client
+            .list_donations(pb::ListDonationsRequest {
+                fund_id: ours.id.clone(),
+                page: Some(xingfu_proto::common::PageRequest {
+                    page_size: 2,
+                    page_token: token.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(ids(page.donations));
+        token = page.page.unwrap().next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, expected);
+
+    // Bad filters name their fields.
+    let status = list(pb::ListDonationsRequest {
+        fund_id: "nope".into(),
+        from_period: "2026-13".into(),
+        to_period: "2026-1".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(violated(&status), ["fund_id", "from_period", "to_period"]);
+    let status = list(pb::ListDonationsRequest {
+        from_period: "2026-05".into(),
+        to_period: "2026-04".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(violated(&status), ["to_period"]);
+
+    // A caller limited to the street sees its fund's donations only, and naming the
+    // other organisation's fund shows nothing of it.
+    let mut street = FundsServiceClient::new(
+        app.as_limited(
+            "street-clerk",
+            &["grant_requester@beiao-street"],
+            Some("beiao-street"),
+        )
+        .await,
+    );
+    let seen = street
+        .list_donations(pb::ListDonationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .donations;
+    assert_eq!(seen.len(), 4);
+    assert!(seen.iter().all(|d| d.fund_id == ours.id));
+    let hidden = street
+        .list_donations(pb::ListDonationsRequest {
+            fund_id: theirs.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .donations;
+    assert!(hidden.is_empty(), "{hidden:?}");
+    app.stop().await;
+}
+
+/// The fields a refusal names, in order.
+fn violated(status: &tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    tonic_types::StatusExt::get_error_details(status)
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }
