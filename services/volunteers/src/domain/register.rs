@@ -62,5 +62,18 @@ pub struct Volunteer {
     pub created_at: i64,
 }
 
+/// Which volunteers a list shows.
+#[derive(Debug, Default)]
+pub struct VolunteerFilter {
+    /// Only working at this organisation.
+    pub work_organisation_id: Option<DirectoryId>,
+    /// Only living in this community.
+    pub home_community_id: Option<DirectoryId>,
+    /// Only listing this skill.
+    pub skill: Option<Skill>,
+    /// Only Party members, or only others.
+    pub party_member: Option<bool>,
+}
+
 /// The most skills a volunteer lists.
 pub const MAX_SKILLS: usize = 20;

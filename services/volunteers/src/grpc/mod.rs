@@ -88,6 +88,7 @@ routes! {
 
     register_volunteer(pb::RegisterVolunteerRequest) -> pb::Volunteer => register::register_volunteer;
     get_volunteer(pb::GetVolunteerRequest) -> pb::Volunteer => register::get_volunteer;
+    list_volunteers(pb::ListVolunteersRequest) -> pb::ListVolunteersResponse => register::list_volunteers;
     find_volunteer(pb::FindVolunteerRequest) -> pb::Volunteer => register::find_volunteer,
         admit access::finding_by_personal_data;
 

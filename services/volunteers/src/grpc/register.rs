@@ -4,11 +4,14 @@
 use xingfu_platform::checked::{DirectoryId, RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::trust::Caller;
-use xingfu_platform::{Error, Violations, validate};
+use xingfu_platform::{Error, Violations, paging, validate};
+use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 
 use crate::access;
-use crate::domain::register::{NewVolunteer, Volunteer, parse_id_number, parse_phone};
+use crate::domain::register::{
+    NewVolunteer, Skill, Volunteer, VolunteerFilter, parse_id_number, parse_phone,
+};
 use crate::ops::{Lookup, Volunteers};
 
 /// RegisterVolunteer.
@@ -36,6 +39,49 @@ pub(super) async fn get_volunteer(
     let id = RecordId::parse(&r.id, "id")?;
     let volunteer = volunteers.volunteer_for(caller, &id, reveal).await?;
     Ok(volunteer_to_proto(volunteer))
+}
+
+/// ListVolunteers: the register inside the caller's boundary.
+pub(super) async fn list_volunteers(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::ListVolunteersRequest,
+) -> Result<pb::ListVolunteersResponse, Error> {
+    let mut v = Violations::default();
+    let mut directory_id = |value: &str, field: &str| match value {
+        "" => None,
+        id => v.check(DirectoryId::parse(id, field)),
+    };
+    let work_organisation_id = directory_id(&r.work_organisation_id, "work_organisation_id");
+    let home_community_id = directory_id(&r.home_community_id, "home_community_id");
+    let skill = match r.skill.as_str() {
+        "" => None,
+        skill => v.check(Skill::parse(skill, "skill")),
+    };
+    v.finish()?;
+    let filter = VolunteerFilter {
+        work_organisation_id,
+        home_community_id,
+        skill,
+        party_member: r.party_member,
+    };
+    let key = format!("{filter:?}");
+    let page = paging::parse(r.page.as_ref(), &key, "page")?;
+    let reveal = access::reveals(caller);
+    let mut found = volunteers
+        .volunteers(
+            caller,
+            &filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+            reveal,
+        )
+        .await?;
+    let next_page_token = paging::finish(&mut found, &page, &key, |v| v.id.as_str());
+    Ok(pb::ListVolunteersResponse {
+        volunteers: found.into_iter().map(volunteer_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
 }
 
 /// FindVolunteer, by a clear phone or ID number: admitted only with `pii:read`

@@ -9,7 +9,9 @@ use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{Volunteers, boundary, require_community, require_organisation};
-use crate::domain::register::{NewVolunteer, Volunteer, join_skills, mask_id_number};
+use crate::domain::register::{
+    NewVolunteer, Volunteer, VolunteerFilter, join_skills, mask_id_number,
+};
 use crate::storage::register::{self as store, Registration, SealedVolunteer, StoredVolunteer};
 use crate::storage::{COUNTERS, Keyed};
 
@@ -89,6 +91,25 @@ impl Volunteers {
             .await?
             .ok_or_else(|| Error::not_found("volunteer", id.as_str()))?;
         Ok(self.opened(stored, reveal))
+    }
+
+    /// A page of the volunteers `filter` admits that the caller sees, in id order after
+    /// `after`; names in clear when `reveal`.
+    pub async fn volunteers(
+        &self,
+        caller: &Caller,
+        filter: &VolunteerFilter,
+        after: Option<&str>,
+        limit: i64,
+        reveal: bool,
+    ) -> Result<Vec<Volunteer>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let inside = boundary::inside(&mut conn, caller).await?;
+        let stored = store::list(&mut conn, filter, &inside, after, limit).await?;
+        Ok(stored
+            .into_iter()
+            .map(|stored| self.opened(stored, reveal))
+            .collect())
     }
 
     /// The volunteer with this phone (the first registered) or ID number, if the caller

@@ -5,8 +5,10 @@ use sqlx::{AnyConnection, Row};
 
 use xingfu_platform::checked::{DirectoryId, RecordId, RequestId};
 
-use super::Keyed;
-use crate::domain::register::{Skill, Volunteer, join_skills};
+use xingfu_platform::db::{Filtered, bind};
+
+use super::{Inside, Keyed};
+use crate::domain::register::{Skill, Volunteer, VolunteerFilter, join_skills};
 
 const COLUMNS: &str = "id, name_sealed, phone_sealed, id_number_sealed, phone_masked, \
                        id_number_masked, party_member, \
@@ -140,6 +142,70 @@ pub async fn get(
     id: &RecordId,
 ) -> Result<Option<StoredVolunteer>, sqlx::Error> {
     one(conn, "id", id.as_str()).await
+}
+
+/// A page of the register `filter` admits inside `inside`, in id order after `after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &VolunteerFilter,
+    inside: &Inside,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<StoredVolunteer>, sqlx::Error> {
+    let mut query = Filtered::new(format!("SELECT {COLUMNS} FROM volunteers"))
+        .and(
+            "work_organisation_id =",
+            filter
+                .work_organisation_id
+                .as_ref()
+                .map(DirectoryId::as_str),
+        )
+        .and(
+            "home_community_id =",
+            filter.home_community_id.as_ref().map(DirectoryId::as_str),
+        )
+        .and_if(filter.party_member == Some(true), "party_member <> 0")
+        .and_if(filter.party_member == Some(false), "party_member = 0")
+        .and_in("home_community_id", inside.located())
+        .and("id >", after);
+    if let Some(skill) = &filter.skill {
+        // Skills are stored one per line: a whole line matches, `%` and `_` literally.
+        let escaped: String = skill
+            .as_str()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '!' => vec!['!', c],
+                c => vec![c],
+            })
+            .collect();
+        query = query.and_bound(|binds| {
+            let newline = bind(binds, "\n");
+            let pattern = bind(binds, format!("%\n{escaped}\n%"));
+            format!("({newline} || skills || {newline}) LIKE {pattern} ESCAPE '!'")
+        });
+    }
+    // A volunteer is the caller's when its work side or its home side is.
+    if let Some((work, home)) = inside.owners() {
+        query = query.and_bound(|binds| {
+            let side = |binds: &mut Vec<String>, column: &str, values: &[String]| {
+                if values.is_empty() {
+                    return "1 = 0".to_owned();
+                }
+                let placeholders: Vec<String> =
+                    values.iter().map(|v| bind(binds, v.clone())).collect();
+                format!("{column} IN ({})", placeholders.join(", "))
+            };
+            let work = side(binds, "work_organisation_id", work);
+            let home = side(binds, "home_community_id", home);
+            format!("({work} OR {home})")
+        });
+    }
+    query
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(stored_of)
+        .collect()
 }
 
 /// The volunteer with this ID-number digest.

@@ -746,3 +746,129 @@ async fn finding_by_phone_needs_pii_read_and_names_are_masked_without_it() {
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_register_lists_by_side_skill_and_party_within_the_callers_boundary() {
+    let env = TestEnv::new();
+    let (mut admin, suite) = started(&env).await;
+    let addr = suite.addr(xingfu_volunteers::NAME).unwrap();
+    let w = world(&mut admin, addr).await;
+    // A fourth: no Party member, with skills whose text LIKE would read as patterns.
+    let mut other = enrolment(4, "org-a", "com-b");
+    other.party_member = false;
+    other.skills = vec!["书法".into(), "50%_off".into()];
+    let vd = admin
+        .register_volunteer(other)
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let list = |client: &Client, request: pb::ListVolunteersRequest| {
+        let mut client = client.clone();
+        async move {
+            let mut ids: Vec<String> = client
+                .list_volunteers(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .volunteers
+                .into_iter()
+                .map(|v| v.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut ids: Vec<&String>| {
+        ids.sort();
+        ids.into_iter().cloned().collect::<Vec<_>>()
+    };
+
+    let all = list(&admin, pb::ListVolunteersRequest::default()).await;
+    assert_eq!(all, sorted(vec![&w.va, &w.vb, &w.vc, &vd]));
+    let at_org_b = pb::ListVolunteersRequest {
+        work_organisation_id: "org-b".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(&admin, at_org_b.clone()).await,
+        sorted(vec![&w.vb, &w.vc])
+    );
+    let home_a = pb::ListVolunteersRequest {
+        home_community_id: "com-a".into(),
+        ..Default::default()
+    };
+    assert_eq!(list(&admin, home_a).await, sorted(vec![&w.va, &w.vc]));
+    for (skill, expected) in [("50%_off", vec![&vd]), ("书法", vec![&vd]), ("50", vec![])] {
+        let request = pb::ListVolunteersRequest {
+            skill: skill.into(),
+            ..Default::default()
+        };
+        assert_eq!(list(&admin, request).await, sorted(expected), "{skill}");
+    }
+    let not_party = pb::ListVolunteersRequest {
+        party_member: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(list(&admin, not_party).await, vec![vd.clone()]);
+    let party = pb::ListVolunteersRequest {
+        party_member: Some(true),
+        ..Default::default()
+    };
+    assert_eq!(list(&admin, party).await.len(), 3);
+    let status = admin
+        .list_volunteers(pb::ListVolunteersRequest {
+            work_organisation_id: "org b".into(),
+            skill: "a\nb".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["work_organisation_id", "skill"]);
+
+    // Alice, limited to org-a, sees whom org-a owns: its workers (va, vd) and those living
+    // in com-a, which org-a is linked with (vc); naming org-b's workers shows only vc.
+    let alice = client_as(w.addr, alice_caller()).await;
+    let seen = list(&alice, pb::ListVolunteersRequest::default()).await;
+    assert_eq!(seen, sorted(vec![&w.va, &w.vc, &vd]));
+    assert_eq!(list(&alice, at_org_b).await, vec![w.vc.clone()]);
+    // Without pii:read, a list shows names masked and no phone or ID number.
+    let mut reader = alice_caller();
+    reader.scopes = ["volunteers:read".to_owned()].into();
+    let shown = client_as(w.addr, reader)
+        .await
+        .list_volunteers(pb::ListVolunteersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .volunteers;
+    assert_eq!(shown.len(), 3);
+    assert!(
+        shown
+            .iter()
+            .all(|v| v.phone.is_empty() && v.id_number.is_empty() && v.name.ends_with("**")),
+        "{shown:?}"
+    );
+    // A caller limited to another township sees no one.
+    let elsewhere = client_as(
+        w.addr,
+        xingfu_testkit::township_principal("tom", &[], "霓屿街道"),
+    )
+    .await;
+    assert!(
+        list(&elsewhere, pb::ListVolunteersRequest::default())
+            .await
+            .is_empty()
+    );
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
