@@ -26,7 +26,7 @@ use xingfu_platform::trust::Caller;
 use xingfu_platform::{ServiceName, Settings};
 
 pub use eventually::{PATIENCE, eventually, eventually_within, holds};
-pub use refusals::{assert_denied, denial_reason};
+pub use refusals::{assert_denied, denial_reason, violated_fields};
 pub use spawn::{spawn_service, spawn_services};
 
 /// The PostgreSQL server tests use (`XINGFU_TEST_POSTGRES_URL`, default the local one).

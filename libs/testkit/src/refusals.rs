@@ -19,3 +19,17 @@ pub fn denial_reason(status: &Status) -> String {
 pub fn assert_denied(status: &Status, reason: &str) {
     assert_eq!(denial_reason(status), reason, "{status:?}");
 }
+
+/// The fields `status`'s BadRequest details name, in order; none when it has none.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -111,13 +111,7 @@ async fn bad_donations_are_refused_field_by_field_and_closed_months_stay_closed(
     bad.donor_kind = pb::DonorKind::Anonymous as i32;
     bad.channel = 0;
     let status = app.client.donate(bad).await.unwrap_err();
-    let fields: Vec<String> = tonic_types::StatusExt::get_error_details(&status)
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields: Vec<String> = xingfu_testkit::violated_fields(&status);
     assert_eq!(
         fields,
         [
@@ -358,16 +352,8 @@ async fn donations_list_by_fund_period_donor_and_channel_within_the_callers_boun
     app.stop().await;
 }
 
-/// The fields a refusal names, in order.
+/// The fields an INVALID_ARGUMENT names, in order.
 fn violated(status: &tonic::Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    tonic_types::StatusExt::get_error_details(status)
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
-        })
-        .unwrap_or_default()
+    xingfu_testkit::violated_fields(status)
 }

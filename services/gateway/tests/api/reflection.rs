@@ -198,16 +198,10 @@ async fn a_reflection_only_client_creates_and_reads_a_project_through_the_gatewa
     input.set_field_by_name("request_id", Value::String("reflect-2".into()));
     let status = call(channel.clone(), &create, input).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    use tonic_types::StatusExt as _;
-    let fields: Vec<_> = status
-        .get_error_details()
-        .bad_request()
-        .expect("BadRequest details")
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
-    assert_eq!(fields, ["title", "category", "community_ids"]);
+    assert_eq!(
+        xingfu_testkit::violated_fields(&status),
+        ["title", "category", "community_ids"]
+    );
 
     // A service the gateway does not front is UNIMPLEMENTED, not an error of ours.
     let mut grpc = tonic::client::Grpc::new(channel);

@@ -1,5 +1,4 @@
 use sqlx::Row;
-use tonic_types::StatusExt as _;
 use xingfu_platform::db::Database;
 use xingfu_platform::runner::RunningSuite;
 use xingfu_proto::projects as pb;
@@ -204,11 +203,4 @@ pub fn date(year: i32, month: i32, day: i32) -> Option<xingfu_proto::common::Dat
     Some(xingfu_proto::common::Date { year, month, day })
 }
 
-/// The fields named by the status's BadRequest details.
-pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
+pub use xingfu_testkit::violated_fields;

@@ -1,5 +1,4 @@
 use tonic::Code;
-use tonic_types::StatusExt as _;
 use xingfu_platform::db::Database;
 use xingfu_proto::volunteers as pb;
 use xingfu_testkit::TestEnv;
@@ -19,14 +18,7 @@ async fn activities_are_checked_created_once_and_need_a_known_community() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let bad: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let bad: Vec<String> = xingfu_testkit::violated_fields(&status);
     for field in [
         "request_id",
         "title",

@@ -825,14 +825,7 @@ async fn the_register_lists_by_side_skill_and_party_within_the_callers_boundary(
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields: Vec<String> = xingfu_testkit::violated_fields(&status);
     assert_eq!(fields, ["work_organisation_id", "skill"]);
 
     // Alice, limited to org-a, sees whom org-a owns: its workers (va, vd) and those living

@@ -1,18 +1,11 @@
 use tonic::Code;
-use tonic_types::StatusExt as _;
 use xingfu_platform::db::Database;
 use xingfu_proto::volunteers as pb;
 use xingfu_proto::volunteers::volunteers_service_client::VolunteersServiceClient;
 use xingfu_testkit::Channel;
 use xingfu_testkit::TestEnv;
 
-pub fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
+pub use xingfu_testkit::violated_fields as fields;
 
 fn org(id: &str, parent: &str) -> pb::RegisterOrganisationRequest {
     pb::RegisterOrganisationRequest {

@@ -59,14 +59,7 @@ pub async fn open_workshop(client: &mut Client, key: &str) -> pb::Workshop {
         .into_inner()
 }
 
-/// The fields a status's violations name.
-pub fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
+pub use xingfu_testkit::violated_fields as fields;
 
 /// The reason of a FAILED_PRECONDITION.
 pub fn precondition(status: &tonic::Status) -> String {
