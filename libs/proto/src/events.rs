@@ -66,6 +66,7 @@ catalogue! {
     "xingfu.workshops.v1" workshops::BrandRegistered => "workshops.brand_registered.v1";
     "xingfu.workshops.v1" workshops::WorkshopCreated => "workshops.workshop_created.v1";
     "xingfu.workshops.v1" workshops::WorkshopStatusChanged => "workshops.workshop_status_changed.v1";
+    "xingfu.workshops.v1" workshops::WorkshopUpdated => "workshops.workshop_updated.v1";
     "xingfu.workshops.v1" workshops::SupportGiven => "workshops.support_given.v1";
     "xingfu.workshops.v1" workshops::PersonAppointed => "workshops.person_appointed.v1";
     "xingfu.workshops.v1" workshops::AppointmentEnded => "workshops.appointment_ended.v1";

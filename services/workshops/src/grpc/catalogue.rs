@@ -177,6 +177,30 @@ pub(super) async fn change_status(
     .await
 }
 
+/// UpdateWorkshop.
+pub(super) async fn update(
+    workshops: &Workshops,
+    r: pb::UpdateWorkshopRequest,
+) -> Result<pb::Workshop, Error> {
+    let mut v = Violations::default();
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    if r.version < 0 {
+        v.add("version", "must be the version read, 0 or more");
+    }
+    let mut changed = |value: &str, field: &str| match value {
+        "" => Some(None),
+        value => v.check(Line::parse(value, field)).map(Some),
+    };
+    let name = changed(&r.name, "name");
+    let host_firm = changed(&r.host_firm, "host_firm");
+    let (id, name, host_firm) = v.finish_with((id, name, host_firm))?;
+    answer(
+        workshops,
+        workshops.update(&id, r.version, name, host_firm).await?,
+    )
+    .await
+}
+
 /// GiveSupport.
 pub(super) async fn give_support(
     workshops: &Workshops,

@@ -91,6 +91,8 @@ routes! {
         |r| Check::see(Record::Workshop(&r.id));
     change_workshop_status(pb::ChangeWorkshopStatusRequest) -> pb::Workshop => catalogue::change_status,
         |r| Check::see(Record::Workshop(&r.id));
+    update_workshop(pb::UpdateWorkshopRequest) -> pb::Workshop => catalogue::update,
+        |r| Check::see(Record::Workshop(&r.id));
     give_support(pb::GiveSupportRequest) -> pb::Workshop => catalogue::give_support,
         |r| Check::see(Record::Workshop(&r.workshop_id));
     appoint(pb::AppointRequest) -> pb::Appointment => people::appoint, |r| {

@@ -35,6 +35,17 @@ impl From<&Workshop> for pb::WorkshopCreated {
     }
 }
 
+impl From<&Workshop> for pb::WorkshopUpdated {
+    fn from(workshop: &Workshop) -> Self {
+        Self {
+            workshop_id: workshop.id.to_string(),
+            name: workshop.name.to_string(),
+            host_firm: workshop.host_firm.to_string(),
+            version: workshop.version,
+        }
+    }
+}
+
 /// The workshop, as it was, moving to `to` for `reason`.
 pub(super) fn status_changed(
     workshop: &Workshop,

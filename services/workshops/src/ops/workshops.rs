@@ -1,7 +1,7 @@
 //! Workshops: creating them, their status and their support package.
 
 use xingfu_platform::Error;
-use xingfu_platform::checked::{Note, RecordId};
+use xingfu_platform::checked::{Line, Note, RecordId};
 use xingfu_platform::time::now_micros;
 use xingfu_proto::workshops as pb;
 
@@ -109,6 +109,36 @@ impl Workshops {
             .await?;
         COUNTERS.bump(&mut tx, "status", to.as_str(), 1).await?;
         let changed = workshop(&mut tx, id).await?;
+        self.outbox.commit(tx).await?;
+        Ok(changed)
+    }
+
+    /// Renames the workshop and records its host firm (`None` keeps each), at the
+    /// `version` the caller read; asking for what it has changes nothing.
+    pub async fn update(
+        &self,
+        id: &RecordId,
+        version: i64,
+        name: Option<Line<200>>,
+        host_firm: Option<Line<200>>,
+    ) -> Result<Workshop, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = workshop(&mut tx, id).await?;
+        let name = name.unwrap_or_else(|| current.name.clone());
+        let host_firm = host_firm.unwrap_or_else(|| current.host_firm.clone());
+        if name == current.name && host_firm == current.host_firm {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        if !store::set_details(&mut tx, id, version, &name, &host_firm).await? {
+            return Err(Error::Aborted(format!(
+                "workshop {id} is at version {}, not {version}; read it again",
+                current.version
+            )));
+        }
+        let changed = workshop(&mut tx, id).await?;
+        let event = pb::WorkshopUpdated::from(&changed);
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
         self.outbox.commit(tx).await?;
         Ok(changed)
     }

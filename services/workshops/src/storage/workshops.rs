@@ -122,6 +122,28 @@ pub async fn set_status(
     Ok(updated == 1)
 }
 
+/// Sets the name and host firm at `version`; false when the workshop is at another.
+pub async fn set_details(
+    conn: &mut AnyConnection,
+    id: &RecordId,
+    version: i64,
+    name: &Line<200>,
+    host_firm: &Line<200>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE workshops SET name = $1, host_firm = $2, version = version + 1 \
+         WHERE id = $3 AND version = $4",
+    )
+    .bind(name.as_str())
+    .bind(host_firm.as_str())
+    .bind(id.as_str())
+    .bind(version)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
 /// Counts an enrolled worker.
 pub async fn count_worker(conn: &mut AnyConnection, id: &RecordId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE workshops SET workers = workers + 1 WHERE id = $1")

@@ -2,7 +2,9 @@ use tonic::Code;
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::helpers::{fields, open_workshop, precondition, started};
+use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
+
+use crate::helpers::{fields, open_workshop, precondition, started, started_at};
 
 #[tokio::test]
 async fn brands_are_one_per_department_and_workshops_move_along_their_transitions() {
@@ -203,6 +205,90 @@ async fn brands_are_one_per_department_and_workshops_move_along_their_transition
         [("CLOSED".to_owned(), 1), ("OPEN".to_owned(), 1)]
     );
     assert_eq!(stats.by_mode.len(), 2);
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_workshop_is_renamed_at_the_version_read_and_its_figures_keys_stay() {
+    let env = TestEnv::new();
+    let (mut client, suite, addr) = started_at(&env).await;
+    let opened = open_workshop(&mut client, "rename").await;
+    let update = |version: i64, name: &str, host_firm: &str| pb::UpdateWorkshopRequest {
+        id: opened.id.clone(),
+        version,
+        name: name.into(),
+        host_firm: host_firm.into(),
+    };
+
+    let renamed = client
+        .update_workshop(update(opened.version, " 元觉花岗岩共富工坊 ", ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.name, "元觉花岗岩共富工坊");
+    assert_eq!(
+        renamed.host_firm, opened.host_firm,
+        "an empty field keeps it"
+    );
+    assert_eq!(renamed.version, opened.version + 1);
+    assert_eq!(
+        (renamed.mode, renamed.status, &renamed.community),
+        (opened.mode, opened.status, &opened.community)
+    );
+    // The version read before is stale now: nothing changes.
+    let status = client
+        .update_workshop(update(opened.version, "", "另一家公司"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Aborted, "{status:?}");
+    // Asking for what it has changes nothing, not even the version.
+    let same = client
+        .update_workshop(update(renamed.version, "元觉花岗岩共富工坊", ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(same, renamed);
+    let status = client
+        .update_workshop(pb::UpdateWorkshopRequest {
+            id: "x".into(),
+            version: -1,
+            name: "名".repeat(201),
+            host_firm: "a\u{7}".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), ["id", "version", "name", "host_firm"]);
+
+    // One event for the one change, with no more than the workshop's public details.
+    let db = xingfu_platform::db::Database::open(&env.settings, xingfu_workshops::NAME)
+        .await
+        .unwrap();
+    let updates: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject LIKE '%.workshop_updated.%'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(updates, 1);
+    db.close().await;
+
+    // A caller limited to another organisation cannot find it to rename it.
+    let caller =
+        xingfu_testkit::principal("outsider", &["commissioner@education"], Some("education"));
+    let mut outsider = WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, caller).await);
+    let status = outsider
+        .update_workshop(update(renamed.version, "冒名", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    let kept = client
+        .get_workshop(pb::GetWorkshopRequest {
+            id: opened.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(kept.name, "元觉花岗岩共富工坊");
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
