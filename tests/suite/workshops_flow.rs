@@ -87,14 +87,26 @@ pub async fn flow(channel: Channel) -> pb::WorkshopStats {
         .await
         .unwrap()
         .into_inner();
-    client
+    let opened = client
         .change_workshop_status(pb::ChangeWorkshopStatusRequest {
             id: workshop.id.clone(),
             status: pb::WorkshopStatus::Open as i32,
             reason: String::new(),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
+    let renamed = client
+        .update_workshop(pb::UpdateWorkshopRequest {
+            id: workshop.id.clone(),
+            version: opened.version,
+            name: "鹿西岛紫菜加工共富工坊".into(),
+            host_firm: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.name, "鹿西岛紫菜加工共富工坊");
     client
         .give_support(pb::GiveSupportRequest {
             request_id: "wflow-support".into(),
