@@ -74,6 +74,7 @@ routes! {
         list_workshops(pb::ListWorkshopsRequest) -> pb::ListWorkshopsResponse => catalogue::list;
         list_appointments(pb::ListAppointmentsRequest) -> pb::ListAppointmentsResponse => people::list;
         list_problems(pb::ListProblemsRequest) -> pb::ListProblemsResponse => problems::list;
+        list_orders(pb::ListOrdersRequest) -> pb::ListOrdersResponse => orders::list;
         get_stats(pb::GetStatsRequest) -> pb::WorkshopStats => stats::get;
     }
     register_brand(pb::RegisterBrandRequest) -> pb::Brand => catalogue::register_brand,

@@ -2,10 +2,12 @@
 
 use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
-use xingfu_platform::{Error, Violations};
-use xingfu_proto::common::Money;
+use xingfu_platform::{Error, Violations, paging};
+use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
+use super::fields::optional_id;
+use crate::access::Scope;
 use crate::domain::orders::{MAX_UNITS, NewOrder, Order, Take, Task};
 use crate::ops::Workshops;
 
@@ -40,6 +42,37 @@ pub(super) async fn place(
 pub(super) async fn get(workshops: &Workshops, r: pb::GetOrderRequest) -> Result<pb::Order, Error> {
     let id = RecordId::parse(&r.id, "id")?;
     Ok(order_to_proto(workshops.order(&id).await?))
+}
+
+/// ListOrders.
+pub(super) async fn list(
+    workshops: &Workshops,
+    r: pb::ListOrdersRequest,
+    scope: &Scope,
+) -> Result<pb::ListOrdersResponse, Error> {
+    let mut v = Violations::default();
+    let workshop = optional_id(&r.workshop_id, "workshop_id", RecordId::parse, &mut v);
+    v.finish()?;
+    let key = format!(
+        "{:?}/{}",
+        workshop.as_ref().map(RecordId::as_str),
+        r.open_only
+    );
+    let page = paging::parse(r.page.as_ref(), &key, "page")?;
+    let mut found = workshops
+        .orders(
+            workshop.as_ref(),
+            r.open_only,
+            scope,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+    let next_page_token = paging::finish(&mut found, &page, &key, |o| o.id.as_str());
+    Ok(pb::ListOrdersResponse {
+        orders: found.into_iter().map(order_to_proto).collect(),
+        page: Some(PageResponse { next_page_token }),
+    })
 }
 
 /// DispatchTask.

@@ -9,6 +9,7 @@ use xingfu_proto::workshops as pb;
 
 use super::workers::{piecework, worker};
 use super::{Workshops, events, workshop};
+use crate::access::Scope;
 use crate::domain::orders::{NewOrder, Order, Take, Task, pay};
 use crate::domain::workshops::WorkshopStatus;
 use crate::storage::orders as store;
@@ -66,6 +67,19 @@ impl Workshops {
     pub async fn order(&self, id: &RecordId) -> Result<Order, Error> {
         let mut conn = self.db.pool().acquire().await?;
         order(&mut conn, id).await
+    }
+
+    /// A page of orders inside `scope`, newest first after `after`, without their tasks.
+    pub async fn orders(
+        &self,
+        workshop_id: Option<&RecordId>,
+        open_only: bool,
+        scope: &Scope,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Order>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::list(&mut conn, workshop_id, open_only, scope, after, limit).await?)
     }
 
     /// Splits `quantity` units of an order into a task; a retry returns the first.

@@ -6,7 +6,10 @@ use sqlx::{AnyConnection, Row};
 
 use xingfu_platform::checked::{Line, RecordId, RequestId};
 
+use xingfu_platform::db::Filtered;
+
 use super::{Keyed, keyed};
+use crate::access::Scope;
 use crate::domain::orders::{NewOrder, Order, Take, Task};
 
 const ORDER: &str =
@@ -253,6 +256,30 @@ pub async fn deliver(
             .await?;
     }
     Ok(updated == 1)
+}
+
+/// A page of orders, newest first after the id `after`, without their tasks: of
+/// `workshop_id` when given, only those with units to deliver when `open_only`, at
+/// workshops inside `scope`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    workshop_id: Option<&RecordId>,
+    open_only: bool,
+    scope: &Scope,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let query = Filtered::new(format!("SELECT {ORDER} FROM orders"))
+        .and("workshop_id =", workshop_id.map(RecordId::as_str))
+        .and_if(open_only, "delivered < quantity");
+    scope
+        .narrow(query, "orders")
+        .and("id <", after)
+        .fetch(conn, "id DESC", limit)
+        .await?
+        .iter()
+        .map(order_of)
+        .collect()
 }
 
 fn order_of(row: &AnyRow) -> Result<Order, sqlx::Error> {

@@ -2,7 +2,9 @@ use tonic::Code;
 use xingfu_proto::workshops as pb;
 use xingfu_testkit::TestEnv;
 
-use crate::helpers::{Client, fields, id_number, open_workshop, precondition, started};
+use xingfu_proto::workshops::workshops_service_client::WorkshopsServiceClient;
+
+use crate::helpers::{Client, fields, id_number, open_workshop, precondition, started, started_at};
 
 async fn workers(client: &mut Client, workshop_id: &str, n: u32) -> Vec<String> {
     let mut ids = Vec::new();
@@ -276,6 +278,147 @@ async fn orders_split_into_tasks_and_delivered_takes_pay_their_workers() {
         .unwrap()
         .into_inner();
     assert_eq!((stats.orders, stats.units_delivered), (1, 10));
+    suite.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn orders_list_by_workshop_and_open_units_within_the_callers_boundary() {
+    let env = TestEnv::new();
+    let (mut client, suite, addr) = started_at(&env).await;
+    let first = open_workshop(&mut client, "list-1").await;
+    let second = open_workshop(&mut client, "list-2").await;
+    let mut placed = Vec::new();
+    for (key, workshop, quantity) in [("a", &first, 5), ("b", &first, 50), ("c", &second, 8)] {
+        let order = client
+            .place_order(order(&format!("list-{key}"), &workshop.id, quantity))
+            .await
+            .unwrap()
+            .into_inner();
+        placed.push(order.id);
+    }
+    // The first order is delivered in full: no units open.
+    let worker = workers(&mut client, &first.id, 1).await.remove(0);
+    let task = client
+        .dispatch_task(pb::DispatchTaskRequest {
+            request_id: "list-task".into(),
+            order_id: placed[0].clone(),
+            quantity: 5,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let take = client
+        .take_task(pb::TakeTaskRequest {
+            request_id: "list-take".into(),
+            task_id: task.id,
+            worker_id: worker,
+            quantity: 5,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .deliver_take(pb::DeliverTakeRequest {
+            take_id: take.id,
+            delivered: 5,
+        })
+        .await
+        .unwrap();
+
+    let list = |client: &Client, request: pb::ListOrdersRequest| {
+        let mut client = client.clone();
+        async move {
+            client.list_orders(request).await.map(|r| {
+                r.into_inner()
+                    .orders
+                    .into_iter()
+                    .map(|o| o.id)
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    let newest_first: Vec<String> = placed.iter().rev().cloned().collect();
+    assert_eq!(
+        list(&client, pb::ListOrdersRequest::default())
+            .await
+            .unwrap(),
+        newest_first
+    );
+    let of_first = pb::ListOrdersRequest {
+        workshop_id: first.id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(&client, of_first.clone()).await.unwrap(),
+        [placed[1].clone(), placed[0].clone()]
+    );
+    let open = pb::ListOrdersRequest {
+        open_only: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        list(&client, open).await.unwrap(),
+        [placed[2].clone(), placed[1].clone()]
+    );
+    // Pages of one walk them all.
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_orders(pb::ListOrdersRequest {
+                page: Some(xingfu_proto::common::PageRequest {
+                    page_size: 1,
+                    page_token: token.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(page.orders.into_iter().map(|o| o.id));
+        token = page.page.unwrap().next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, newest_first);
+    let status = list(
+        &client,
+        pb::ListOrdersRequest {
+            workshop_id: "x".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(fields(&status), ["workshop_id"]);
+
+    // The workshops' department's own see them; another organisation's clerk, even naming
+    // the workshop, sees none.
+    let ours = xingfu_testkit::principal(
+        "agri-clerk",
+        &["commissioner@agri-bureau"],
+        Some("agri-bureau"),
+    );
+    let ours = WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, ours).await);
+    assert_eq!(
+        list(&ours, pb::ListOrdersRequest::default())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let other =
+        xingfu_testkit::principal("edu-clerk", &["commissioner@education"], Some("education"));
+    let other = WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, other).await);
+    assert!(
+        list(&other, pb::ListOrdersRequest::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(list(&other, of_first).await.unwrap().is_empty());
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
