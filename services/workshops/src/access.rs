@@ -43,6 +43,12 @@ use crate::storage::boundary::{self, Held};
 
 /// The roles that appoint people around a workshop.
 pub const APPOINTING: &[Role] = &[Role::OrganisationAdmin, Role::ProgrammeAdmin];
+/// The roles that run a workshop: open, suspend or close it, rename it, record support.
+pub const MANAGING: &[Role] = &[
+    Role::Commissioner,
+    Role::OrganisationAdmin,
+    Role::ProgrammeAdmin,
+];
 /// The role that rates star brokers.
 pub const RATING: &[Role] = &[Role::Evaluator];
 /// The role that takes and resolves problems.

@@ -91,11 +91,11 @@ routes! {
     get_workshop(pb::GetWorkshopRequest) -> pb::Workshop => catalogue::get,
         |r| Check::see(Record::Workshop(&r.id));
     change_workshop_status(pb::ChangeWorkshopStatusRequest) -> pb::Workshop => catalogue::change_status,
-        |r| Check::see(Record::Workshop(&r.id));
+        |r| Check::role(Record::Workshop(&r.id), access::MANAGING, "changing a workshop's status");
     update_workshop(pb::UpdateWorkshopRequest) -> pb::Workshop => catalogue::update,
-        |r| Check::see(Record::Workshop(&r.id));
+        |r| Check::role(Record::Workshop(&r.id), access::MANAGING, "updating a workshop");
     give_support(pb::GiveSupportRequest) -> pb::Workshop => catalogue::give_support,
-        |r| Check::see(Record::Workshop(&r.workshop_id));
+        |r| Check::role(Record::Workshop(&r.workshop_id), access::MANAGING, "recording support");
     appoint(pb::AppointRequest) -> pb::Appointment => people::appoint, |r| {
         let place = if r.workshop_id.is_empty() { Record::Programme } else { Record::Workshop(&r.workshop_id) };
         Check::role(place, access::APPOINTING, "appointing a volunteer")

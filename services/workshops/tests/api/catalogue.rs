@@ -281,6 +281,25 @@ async fn a_workshop_is_renamed_at_the_version_read_and_its_figures_keys_stay() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    // Inside the boundary, running a workshop takes a commissioner (or an administrator):
+    // an evaluator who sees it may not rename it, nor change its status.
+    let caller =
+        xingfu_testkit::principal("rater", &["evaluator@agri-bureau"], Some("agri-bureau"));
+    let mut rater = WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, caller).await);
+    let status = rater
+        .update_workshop(update(renamed.version, "冒名", ""))
+        .await
+        .unwrap_err();
+    xingfu_testkit::assert_denied(&status, "ROLE_REQUIRED");
+    let status = rater
+        .change_workshop_status(pb::ChangeWorkshopStatusRequest {
+            id: opened.id.clone(),
+            status: pb::WorkshopStatus::Closed as i32,
+            reason: String::new(),
+        })
+        .await
+        .unwrap_err();
+    xingfu_testkit::assert_denied(&status, "ROLE_REQUIRED");
     let kept = client
         .get_workshop(pb::GetWorkshopRequest {
             id: opened.id.clone(),
@@ -289,6 +308,20 @@ async fn a_workshop_is_renamed_at_the_version_read_and_its_figures_keys_stay() {
         .unwrap()
         .into_inner();
     assert_eq!(kept.name, "元觉花岗岩共富工坊");
+    assert_eq!(kept.status, pb::WorkshopStatus::Open as i32);
+    let caller = xingfu_testkit::principal(
+        "commissioner",
+        &["commissioner@agri-bureau"],
+        Some("agri-bureau"),
+    );
+    let mut commissioner =
+        WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, caller).await);
+    let by_commissioner = commissioner
+        .update_workshop(update(kept.version, "", "元觉石材合作社"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_commissioner.host_firm, "元觉石材合作社");
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
