@@ -349,6 +349,18 @@ async fn donations_list_by_fund_period_donor_and_channel_within_the_callers_boun
         .into_inner()
         .donations;
     assert!(hidden.is_empty(), "{hidden:?}");
+    // Funds lie in no township: a caller limited to one lists no donation at all.
+    let addr = app.suite.addr(xingfu_funds::NAME).unwrap();
+    let township =
+        xingfu_testkit::township_principal("town-clerk", &["grant_requester"], "北岙街道");
+    let mut town = FundsServiceClient::new(xingfu_testkit::channel_as(addr, township).await);
+    let seen = town
+        .list_donations(pb::ListDonationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .donations;
+    assert!(seen.is_empty(), "{seen:?}");
     app.stop().await;
 }
 

@@ -419,6 +419,16 @@ async fn orders_list_by_workshop_and_open_units_within_the_callers_boundary() {
             .is_empty()
     );
     assert!(list(&other, of_first).await.unwrap().is_empty());
+    // A township caller sees the orders of workshops located in its township only; these
+    // lie where the directory does not yet place their community, so in none.
+    let town = xingfu_testkit::township_principal("town-clerk", &["commissioner"], "元觉街道");
+    let town = WorkshopsServiceClient::new(xingfu_testkit::channel_as(addr, town).await);
+    assert!(
+        list(&town, pb::ListOrdersRequest::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     suite.stop().await.unwrap();
     env.cleanup().await.unwrap();
 }
