@@ -18,7 +18,7 @@ import yaml
 
 KUBERNETES_VERSION = "1.31.0"
 DEPLOY = Path(__file__).resolve().parent
-OVERLAYS = ["dev", "prod"]
+OVERLAYS = ["dev", "prod", "prod-mtls"]
 SERVICES = ["gateway", "projects", "volunteers", "funds", "workshops"]
 
 results = []
@@ -63,9 +63,30 @@ def check_deployment(overlay, deployment, maps, services, keys, listen):
     port = listen.get(name)
     grpc_port = next((p["containerPort"] for p in container["ports"] if p["name"] == "grpc"), None)
     check(f"{where}: grpc port is the service's default port", grpc_port == port, f"{grpc_port} vs {port}")
+    env = {}
+    for source in container.get("envFrom", []):
+        env.update(maps.get(source["configMapRef"]["name"], {}))
+    for variable in container.get("env", []):
+        env[variable["name"]] = variable.get("value", "<secret>")
+    internal_tls = "XINGFU__AUTH__INTERNAL_TLS__CA_FILE" in env
     for probe in ("startupProbe", "readinessProbe"):
-        got = container.get(probe, {}).get("grpc", {}).get("port")
-        check(f"{where}: {probe} is a native gRPC probe on the grpc port", got == grpc_port, got)
+        if internal_tls:
+            # A gRPC probe cannot speak TLS: the HTTP port answers for the gRPC health.
+            got = container.get(probe, {}).get("httpGet", {})
+            check(f"{where}: {probe} asks /readyz on the http port", got == {"path": "/readyz", "port": "http"}, got)
+        else:
+            got = container.get(probe, {}).get("grpc", {}).get("port")
+            check(f"{where}: {probe} is a native gRPC probe on the grpc port", got == grpc_port, got)
+    if internal_tls:
+        mounted = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+        secrets = {v["name"]: v.get("secret", {}).get("secretName") for v in spec.get("volumes", [])}
+        folder = mounted.get("internal-tls")
+        check(f"{where}: mounts its own internal TLS Secret",
+              secrets.get("internal-tls") == f"{name}-internal-tls" and folder is not None, secrets)
+        check(f"{where}: reads the three files from the mounted Secret",
+              all(str(env.get(f"XINGFU__AUTH__INTERNAL_TLS__{k}_FILE", "")).startswith(f"{folder}/")
+                  for k in ("CA", "CERT", "KEY")))
+        check(f"{where}: no shared internal token", "XINGFU__AUTH__INTERNAL_TOKEN" not in env)
     check(f"{where}: livenessProbe exists", "livenessProbe" in container)
     resources = container.get("resources", {})
     check(f"{where}: requests and limits",
@@ -80,11 +101,6 @@ def check_deployment(overlay, deployment, maps, services, keys, listen):
     check(f"{where}: termination grace covers drain + grace",
           spec.get("terminationGracePeriodSeconds", 30) >= 15)
 
-    env = {}
-    for source in container.get("envFrom", []):
-        env.update(maps.get(source["configMapRef"]["name"], {}))
-    for variable in container.get("env", []):
-        env[variable["name"]] = variable.get("value", "<secret>")
     unknown = sorted(k for k in env if k.startswith("XINGFU__") and k not in keys)
     check(f"{where}: every XINGFU__ variable is a known key", not unknown, unknown)
     listen_key = f"XINGFU__{name.upper()}__LISTEN"

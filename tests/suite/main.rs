@@ -14,6 +14,7 @@ mod funds_flow;
 mod fuzz;
 mod gateway;
 mod helpers;
+mod internal_tls;
 mod jetstream;
 mod nats_cluster;
 mod otlp;

@@ -14,7 +14,7 @@ use xingfu_proto::funds::funds_service_client::FundsServiceClient;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::{eventually, eventually_within, holds};
 
-use crate::helpers::{new_project, with_key};
+use crate::helpers::{http_get, new_project, with_key};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -389,6 +389,12 @@ async fn a_postgres_restart_under_load_turns_services_not_serving_then_back_with
         || async { holds(projects_health(&raw).await == ServingStatus::NotServing as i32) },
     )
     .await;
+    // The HTTP readiness probe says the same, naming what does not serve.
+    let not_ready = http_get(suite.http_addr().port(), "/readyz").await;
+    assert!(
+        not_ready.starts_with("HTTP/1.1 503") && not_ready.contains("projects"),
+        "{not_ready}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     pg.pg_ctl("start");
     // A slow recovery (reconnecting to a restarted cluster): the 20 s this wait has always
@@ -398,6 +404,14 @@ async fn a_postgres_restart_under_load_turns_services_not_serving_then_back_with
         "the projects API to turn SERVING again by itself once the database is back",
         || async { holds(projects_health(&raw).await == ServingStatus::Serving as i32) },
     )
+    .await;
+    eventually("the HTTP readiness probe to say ready", || async {
+        holds(
+            http_get(suite.http_addr().port(), "/readyz")
+                .await
+                .starts_with("HTTP/1.1 200"),
+        )
+    })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.cancel();

@@ -10,13 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use xingfu_platform::db::Database;
 use xingfu_proto::projects as pb;
 use xingfu_proto::projects::projects_service_client::ProjectsServiceClient;
 use xingfu_testkit::{TestEnv, eventually, eventually_within};
 
-use crate::helpers::{create_retrying, new_project, read_all};
+use crate::helpers::{create_retrying, http_get, new_project, read_all};
 
 /// A replica of one service: its process and its two ports.
 struct Replica {
@@ -118,16 +117,7 @@ fn free_port() -> u16 {
 
 /// The Prometheus text a process's HTTP port serves at `/metrics`.
 async fn metrics_text(port: u16) -> String {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nhost: replica\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.unwrap();
-    text
+    http_get(port, "/metrics").await
 }
 
 /// The sum of every sample of `name` whose labels contain `label`.

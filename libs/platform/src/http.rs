@@ -1,6 +1,6 @@
-//! The HTTP port: Prometheus metrics at `/metrics` and liveness at `/healthz`, plus the
-//! routes services add (the gateway's JSON API), behind the same connection hygiene as
-//! the gRPC ports (see [`crate::net`]).
+//! The HTTP port: Prometheus metrics at `/metrics`, liveness at `/healthz` and readiness
+//! at `/readyz`, plus the routes services add (the gateway's JSON API), behind the same
+//! connection hygiene as the gRPC ports (see [`crate::net`]).
 
 use std::sync::OnceLock;
 
@@ -15,9 +15,14 @@ use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::grpc::LocalService;
+use crate::name::ServiceName;
 use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 
@@ -48,6 +53,43 @@ pub fn router(settings: &Settings) -> Router {
         .route("/metrics", get(move || std::future::ready(handle.render())))
         .route("/healthz", get(|| std::future::ready("ok")))
         .layer(timeout(settings.request_timeout()))
+}
+
+/// `/readyz`: 200 when every service of this process answers SERVING to its overall
+/// health check (as a gRPC probe would ask its port), 503 naming the others. A probe that
+/// cannot speak TLS (Kubernetes' gRPC probe, when `auth.internal_tls` is on) uses it.
+pub fn readiness(services: Vec<(ServiceName, LocalService)>) -> Router {
+    Router::new().route(
+        "/readyz",
+        get(move || {
+            let services = services.clone();
+            async move {
+                let mut not_ready = Vec::new();
+                for (name, stack) in services {
+                    let mut client = HealthClient::new(stack);
+                    let answer = client
+                        .check(HealthCheckRequest {
+                            service: String::new(),
+                        })
+                        .await;
+                    let serving = answer.is_ok_and(|reply| {
+                        reply.into_inner().status == ServingStatus::Serving as i32
+                    });
+                    if !serving {
+                        not_ready.push(name.to_string());
+                    }
+                }
+                if not_ready.is_empty() {
+                    (http::StatusCode::OK, "ready".to_owned())
+                } else {
+                    (
+                        http::StatusCode::SERVICE_UNAVAILABLE,
+                        format!("not serving: {}", not_ready.join(", ")),
+                    )
+                }
+            }
+        }),
+    )
 }
 
 /// Bounds a request, its body included: one whose body trickles in is a call in flight,

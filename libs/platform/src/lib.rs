@@ -14,6 +14,7 @@ pub mod files;
 pub mod grpc;
 pub mod hex;
 pub mod http;
+pub mod internal_tls;
 pub mod name;
 pub mod named;
 pub mod net;

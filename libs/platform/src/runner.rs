@@ -16,10 +16,11 @@ use tokio_util::sync::CancellationToken;
 use crate::db::Database;
 use crate::events::{EventBus, Outbox, Relay, Subscription};
 use crate::grpc::{GrpcServer, LocalServices};
+use crate::internal_tls::InternalTls;
 use crate::pii::Protector;
 use crate::service::{Background, ServiceContext, ServiceDef, ServiceName};
 use crate::settings::Settings;
-use crate::trust::InternalToken;
+use crate::trust::{InternalGuardLayer, InternalToken};
 
 /// Builds the runner's services one at a time, then starts them all.
 pub struct Runner {
@@ -29,6 +30,7 @@ pub struct Runner {
     http: TcpListener,
     pii: Protector,
     internal: InternalToken,
+    internal_tls: Option<InternalTls>,
     local: LocalServices,
     http_routes: axum::Router,
     servers: Vec<Serving>,
@@ -82,6 +84,7 @@ impl Runner {
             })?;
         let pii = Protector::load(&settings)?;
         let internal = InternalToken::load(&settings)?;
+        let internal_tls = InternalTls::load(&settings)?;
         let bus = EventBus::connect(&settings).await?;
         let http_routes = crate::http::router(&settings);
         Ok(Self {
@@ -91,6 +94,7 @@ impl Runner {
             http,
             pii,
             internal,
+            internal_tls,
             local: LocalServices::default(),
             http_routes,
             servers: Vec::new(),
@@ -127,6 +131,7 @@ impl Runner {
             outbox: outbox.clone(),
             pii: self.pii.clone(),
             internal: self.internal.clone(),
+            internal_tls: self.internal_tls.clone(),
             local: self.local.clone(),
             settings: Arc::new(self.settings.clone()),
         };
@@ -147,8 +152,10 @@ impl Runner {
             Box::pin(watched.watch_health(names, reporter, shutdown))
         }));
         // The front door authenticates its callers itself; the services behind it admit
-        // it (and each other) only.
-        let guard = (!is_front).then(|| self.internal.clone());
+        // it (and each other) only: by the internal token, or by its certificate.
+        let peers = self.internal_tls.as_ref().map(InternalTls::peers);
+        let guard =
+            (!is_front).then(|| InternalGuardLayer::new(self.internal.clone()).trusting(peers));
         let mut server = GrpcServer::new(
             name.as_str(),
             listener,
@@ -160,6 +167,9 @@ impl Runner {
         .await?;
         if let Some(tls) = front_door.and_then(|door| door.tls) {
             server = server.with_tls(tls);
+        }
+        if !is_front {
+            server = server.with_internal_tls(self.internal_tls.clone());
         }
         if !is_front && self.settings.grpc.in_process {
             self.local.insert(name, server.local());
@@ -210,6 +220,7 @@ impl Runner {
             addrs,
             pii: _,
             internal: _,
+            internal_tls: _,
             local: _,
             http_routes,
         } = self;
@@ -235,6 +246,10 @@ impl Runner {
                 Ok(())
             });
         }
+        let stacks = servers
+            .iter()
+            .map(|serving| (serving.name, serving.server.local()))
+            .collect();
         let mut server_tasks = JoinSet::new();
         // The services behind the gateway stop only once the gateway has drained, so a
         // call in flight through it finds its service still answering.
@@ -291,6 +306,7 @@ impl Runner {
                 served
             });
         }
+        let http_routes = http_routes.merge(crate::http::readiness(stacks));
         let http_addr = http.local_addr()?;
         let http_token = CancellationToken::new();
         let mut http_task = JoinSet::new();

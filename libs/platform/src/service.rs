@@ -30,6 +30,8 @@ pub struct ServiceContext {
     pub pii: Protector,
     /// The token calls between the gateway and the services carry.
     pub internal: InternalToken,
+    /// The deployment's internal TLS, when on: what the gateway presents to the services.
+    pub internal_tls: Option<crate::internal_tls::InternalTls>,
     /// The services running in this process, for calls that need not leave it.
     pub local: LocalServices,
     /// The whole configuration.

@@ -2,9 +2,10 @@
 //! through the gateway; the services behind it trust only a call that carries the
 //! deployment's internal token (`x-xingfu-internal`), which the gateway adds after it has
 //! authenticated and authorised the caller, together with the caller's identity
-//! (`x-xingfu-caller`) and scopes (`x-xingfu-scopes`). A call without the token is refused
-//! UNAUTHENTICATED before any handler runs; only the health service answers anyone, so
-//! Kubernetes probes work.
+//! (`x-xingfu-caller`) and scopes (`x-xingfu-scopes`), or that arrives over mutual TLS
+//! from a peer whose certificate names a trusted peer ([`crate::internal_tls`]). Any other
+//! call is refused UNAUTHENTICATED before any handler runs; only the health service
+//! answers anyone, so Kubernetes probes work.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -20,6 +21,7 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 
 use crate::acting::{self, ON_BEHALF_OF_HEADER};
+use crate::internal_tls::TrustedPeers;
 pub use crate::principal::Caller;
 use crate::principal::{Grant, normalise};
 use crate::settings::Settings;
@@ -180,16 +182,24 @@ pub fn strip(headers: &mut HeaderMap) {
     }
 }
 
-/// Refuses every call but health checks that lacks the internal token.
+/// Refuses every call but health checks that lacks the internal token, unless it came over
+/// mutual TLS from a trusted peer ([`TrustedPeers`]).
 #[derive(Clone, Debug)]
 pub struct InternalGuardLayer {
     token: InternalToken,
+    peers: Option<TrustedPeers>,
 }
 
 impl InternalGuardLayer {
     /// A guard admitting calls that carry `token`.
     pub fn new(token: InternalToken) -> Self {
-        Self { token }
+        Self { token, peers: None }
+    }
+
+    /// Admits, too, calls whose verified client certificate names one of `peers`.
+    pub fn trusting(mut self, peers: Option<TrustedPeers>) -> Self {
+        self.peers = peers;
+        self
     }
 }
 
@@ -199,7 +209,7 @@ impl<S> Layer<S> for InternalGuardLayer {
     fn layer(&self, inner: S) -> Self::Service {
         InternalGuard {
             inner,
-            token: self.token.clone(),
+            admits: self.clone(),
         }
     }
 }
@@ -208,7 +218,7 @@ impl<S> Layer<S> for InternalGuardLayer {
 #[derive(Clone, Debug)]
 pub struct InternalGuard<S> {
     inner: S,
-    token: InternalToken,
+    admits: InternalGuardLayer,
 }
 
 impl<S, B> Service<Request<B>> for InternalGuard<S>
@@ -230,7 +240,13 @@ where
             .uri()
             .path()
             .starts_with(&format!("/{}/", HEALTH_SERVICE));
-        if !health && !self.token.admits(request.headers()) {
+        let admitted = self.admits.token.admits(request.headers())
+            || self
+                .admits
+                .peers
+                .as_ref()
+                .is_some_and(|peers| peers.admit(request.extensions()));
+        if !health && !admitted {
             tracing::warn!(path = %request.uri().path(), "refused a call without the internal credential");
             let status = Status::unauthenticated(
                 "this service answers the gateway only; call xingfu through the gateway",

@@ -89,7 +89,7 @@ async fn a_replica_not_serving_leaves_the_balance_and_comes_back() {
     second
         .set_service_status(CHECKED, ServingStatus::NotServing)
         .await;
-    let channel = balanced(&format!("http://{a},http://{b}"), CHECKED, quick()).unwrap();
+    let channel = balanced(&format!("http://{a},http://{b}"), CHECKED, quick(), None).unwrap();
 
     // The second says NOT_SERVING: every call goes to the first.
     until_all(&channel, true).await;
@@ -115,7 +115,13 @@ async fn a_replica_not_serving_leaves_the_balance_and_comes_back() {
 
 #[tokio::test]
 async fn a_name_that_resolves_to_nothing_fails_calls_at_once() {
-    let channel = balanced("http://xingfu-no-such-host.invalid:50099", CHECKED, quick()).unwrap();
+    let channel = balanced(
+        "http://xingfu-no-such-host.invalid:50099",
+        CHECKED,
+        quick(),
+        None,
+    )
+    .unwrap();
     let answer = tokio::time::timeout(
         Duration::from_secs(10),
         HealthClient::new(channel).check(HealthCheckRequest::default()),

@@ -86,7 +86,8 @@ pub async fn build(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     .await?;
     let auth =
         auth::Auth::load(&ctx.settings.data_dir, &own.auth)?.with_principals(principals.clone());
-    let upstreams = proxy::Upstreams::new(&ctx.settings, PUBLIC_SERVICES)?;
+    let upstreams =
+        proxy::Upstreams::new(&ctx.settings, PUBLIC_SERVICES, ctx.internal_tls.as_ref())?;
     let channel = |owner| {
         upstreams
             .channel(owner)

@@ -20,6 +20,7 @@ use tonic::transport::Channel;
 use tower::{Service, ServiceExt as _};
 use xingfu_platform::ServiceName;
 use xingfu_platform::grpc::{LocalService, LocalServices, balance};
+use xingfu_platform::internal_tls::InternalTls;
 use xingfu_platform::settings::Settings;
 use xingfu_proto::gateway::gateway_service_server::{self, GatewayServiceServer};
 
@@ -34,10 +35,12 @@ pub struct Upstreams(Arc<HashMap<&'static str, (ServiceName, Channel)>>);
 
 impl Upstreams {
     /// `services`, each at its owner's configured endpoint (`<service>.endpoint`: a URL, or
-    /// several separated by commas; else its listening address).
+    /// several separated by commas; else its listening address), over the deployment's
+    /// internal mutual TLS when it is on.
     pub fn new(
         settings: &Settings,
         services: &[(&'static str, ServiceName)],
+        internal_tls: Option<&InternalTls>,
     ) -> anyhow::Result<Self> {
         let mut upstreams = HashMap::new();
         for (grpc_name, owner) in services {
@@ -46,8 +49,13 @@ impl Upstreams {
                 Some(url) => url.clone(),
                 None => format!("http://{}", loopback_if_unspecified(own.listen)),
             };
-            let channel = balance::balanced(&url, grpc_name, balance::Watch::default())
-                .with_context(|| format!("{owner}.endpoint {url:?}"))?;
+            let channel = balance::balanced(
+                &url,
+                grpc_name,
+                balance::Watch::default(),
+                internal_tls.cloned(),
+            )
+            .with_context(|| format!("{owner}.endpoint {url:?}"))?;
             upstreams.insert(*grpc_name, (*owner, channel));
         }
         Ok(Self(Arc::new(upstreams)))

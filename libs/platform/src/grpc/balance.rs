@@ -6,8 +6,11 @@
 //! re-resolves periodically and soon after a failure, and ejects an address that says
 //! NOT_SERVING (a draining pod) or cannot be reached, or whose checks time out
 //! [`FAILURES_TO_EJECT`] times in a row (a busy replica is not ejected for one slow
-//! answer), until it answers SERVING again. With no address known (the name does not resolve yet), calls go
-//! to the name itself and fail at once (UNAVAILABLE) instead of waiting for a replica.
+//! answer), until it answers SERVING again. With no address known (the name does not
+//! resolve yet), calls go to the name itself and fail at once (UNAVAILABLE) instead of
+//! waiting for a replica. With the deployment's internal TLS, every connection is mutual
+//! TLS checked for the URL's host name, and a reload of the certificates reconnects every
+//! address with the new ones.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -20,6 +23,8 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+use crate::internal_tls::{InternalTls, Reloads};
 
 /// Checks in a row that may time out before an address leaves the balance: one slow
 /// answer from a busy replica does not move its load onto the others.
@@ -56,9 +61,15 @@ impl Default for Watch {
 
 /// A channel balanced over every address of `urls` (one URL, or several separated by
 /// commas, `http://projects:50061`), health-checked as `health_service` (the gRPC service
-/// the caller calls, so a replica draining it is left out). Connections are made on first
-/// use; the watch stops when the channel and its clones are gone.
-pub fn balanced(urls: &str, health_service: &str, watch: Watch) -> anyhow::Result<Channel> {
+/// the caller calls, so a replica draining it is left out), over mutual TLS when `tls` is
+/// given. Connections are made on first use; the watch stops when the channel and its
+/// clones are gone.
+pub fn balanced(
+    urls: &str,
+    health_service: &str,
+    watch: Watch,
+    tls: Option<InternalTls>,
+) -> anyhow::Result<Channel> {
     let targets = urls
         .split(',')
         .map(str::trim)
@@ -66,6 +77,12 @@ pub fn balanced(urls: &str, health_service: &str, watch: Watch) -> anyhow::Resul
         .map(Target::parse)
         .collect::<anyhow::Result<Vec<_>>>()?;
     anyhow::ensure!(!targets.is_empty(), "no endpoint URL in {urls:?}");
+    if let Some(tls) = &tls {
+        // A certificate that cannot serve a target's name fails here, not on every call.
+        for target in &targets {
+            target.by_name(&watch, Some(tls))?;
+        }
+    }
     let (channel, changes) = Channel::balance_channel::<Key>(64);
     let replicas = Replicas {
         targets,
@@ -74,6 +91,8 @@ pub fn balanced(urls: &str, health_service: &str, watch: Watch) -> anyhow::Resul
         changes,
         members: BTreeMap::new(),
         by_name: false,
+        reloads: tls.as_ref().map(InternalTls::reloads),
+        tls,
     };
     tokio::spawn(replicas.run());
     Ok(channel)
@@ -122,16 +141,48 @@ impl Target {
     }
 
     /// The endpoint of one of its addresses, keeping the name as the origin (the
-    /// `:authority` the service sees).
-    fn endpoint(&self, addr: SocketAddr, watch: &Watch) -> anyhow::Result<Endpoint> {
-        Ok(Endpoint::from_shared(format!("{}://{addr}", self.scheme))?
+    /// `:authority` the service sees) and, over TLS, as the name its certificate must carry.
+    fn endpoint(
+        &self,
+        addr: SocketAddr,
+        watch: &Watch,
+        tls: Option<&InternalTls>,
+    ) -> anyhow::Result<Endpoint> {
+        let scheme = if tls.is_some() { "https" } else { &self.scheme };
+        let endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))?
             .origin(self.uri.clone())
-            .connect_timeout(watch.check_timeout))
+            .connect_timeout(watch.check_timeout);
+        self.secured(endpoint, tls)
     }
 
     /// The endpoint of the URL as given: what calls go to while no address is known.
-    fn by_name(&self, watch: &Watch) -> Endpoint {
-        Endpoint::from(self.uri.clone()).connect_timeout(watch.check_timeout)
+    fn by_name(&self, watch: &Watch, tls: Option<&InternalTls>) -> anyhow::Result<Endpoint> {
+        let endpoint = match tls {
+            Some(_) => Endpoint::from_shared(format!("https://{}:{}", self.uri_host(), self.port))?
+                .origin(self.uri.clone()),
+            None => Endpoint::from(self.uri.clone()),
+        };
+        self.secured(endpoint.connect_timeout(watch.check_timeout), tls)
+    }
+
+    /// The host as a URL writes it (an IPv6 address in brackets).
+    fn uri_host(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
+    /// `endpoint` over mutual TLS when `tls` is given, checking the service's certificate
+    /// for the target's host name.
+    fn secured(&self, endpoint: Endpoint, tls: Option<&InternalTls>) -> anyhow::Result<Endpoint> {
+        match tls {
+            Some(tls) => endpoint
+                .tls_config(tls.client(&self.host))
+                .with_context(|| format!("internal TLS for {}", self.host)),
+            None => Ok(endpoint),
+        }
     }
 }
 
@@ -157,6 +208,10 @@ struct Replicas {
     members: BTreeMap<SocketAddr, (Target, Member)>,
     /// Whether the URLs themselves are in the balance (no address known).
     by_name: bool,
+    /// The internal TLS every connection uses, if on.
+    tls: Option<InternalTls>,
+    /// Notices its certificates' reloads.
+    reloads: Option<Reloads>,
 }
 
 impl Replicas {
@@ -167,6 +222,10 @@ impl Replicas {
         loop {
             interval.tick().await;
             if self.changes.is_closed() {
+                return;
+            }
+            let reloaded = self.reloads.as_mut().is_some_and(Reloads::reloaded);
+            if reloaded && self.reconnect().await.is_err() {
                 return;
             }
             let due = resolved_at.is_none_or(|at| at.elapsed() >= self.watch.resolve_every);
@@ -183,6 +242,37 @@ impl Replicas {
                 return;
             }
         }
+    }
+
+    /// Replaces every connection, for checks and calls, with one made with the reloaded
+    /// certificates (a call in flight finishes on its old connection).
+    async fn reconnect(&mut self) -> Result<(), ()> {
+        tracing::info!(service = %self.health_service, "internal TLS reloaded; reconnecting to every replica");
+        let tls = self.tls.as_ref();
+        for (addr, (target, member)) in &mut self.members {
+            let Ok(endpoint) = target.endpoint(*addr, &self.watch, tls) else {
+                continue;
+            };
+            member.checks = endpoint.connect_lazy();
+            if member.in_balance {
+                // The same key replaces the old connection in the balance.
+                self.changes
+                    .send(Change::Insert(Key::Addr(*addr), endpoint))
+                    .await
+                    .map_err(|_| ())?;
+            }
+        }
+        if self.by_name {
+            for (n, target) in self.targets.iter().enumerate() {
+                if let Ok(endpoint) = target.by_name(&self.watch, tls) {
+                    self.changes
+                        .send(Change::Insert(Key::Name(n), endpoint))
+                        .await
+                        .map_err(|_| ())?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Looks the names up; an address no longer there leaves, a new one joins (in the
@@ -203,7 +293,8 @@ impl Replicas {
                         if self.members.contains_key(&addr) {
                             continue;
                         }
-                        let Ok(endpoint) = target.endpoint(addr, &self.watch) else {
+                        let Ok(endpoint) = target.endpoint(addr, &self.watch, self.tls.as_ref())
+                        else {
                             continue;
                         };
                         let member = Member {
@@ -298,7 +389,7 @@ impl Replicas {
                 continue;
             }
             let change = if wanted {
-                match target.endpoint(*addr, &self.watch) {
+                match target.endpoint(*addr, &self.watch, self.tls.as_ref()) {
                     Ok(endpoint) => Change::Insert(Key::Addr(*addr), endpoint),
                     Err(_) => continue,
                 }
@@ -312,7 +403,10 @@ impl Replicas {
         if by_name != self.by_name {
             for (n, target) in self.targets.iter().enumerate() {
                 let change = if by_name {
-                    Change::Insert(Key::Name(n), target.by_name(&self.watch))
+                    match target.by_name(&self.watch, self.tls.as_ref()) {
+                        Ok(endpoint) => Change::Insert(Key::Name(n), endpoint),
+                        Err(_) => continue,
+                    }
                 } else {
                     Change::Remove(Key::Name(n))
                 };

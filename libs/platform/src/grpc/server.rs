@@ -1,11 +1,13 @@
 //! Assembles one service's gRPC server: its routes plus `grpc.health.v1` and reflection
 //! (v1 and v1alpha), behind request-id, tracing, metrics and concurrency layers, with a
 //! graceful shutdown: health turns NOT_SERVING, the listener closes after the drain
-//! delay, in-flight calls get the grace period to finish.
+//! delay, in-flight calls get the grace period to finish. The port speaks plaintext, TLS
+//! (the gateway's), or the deployment's internal mutual TLS (a service behind it).
 
 use std::time::Duration;
 
 use anyhow::Context as _;
+use futures_util::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
@@ -22,10 +24,11 @@ use super::LocalService;
 use super::layers::{
     GrpcMetricsLayer, decode_failure_is_invalid_argument, log_failure, make_server_span,
 };
+use crate::internal_tls::InternalTls;
 use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 use crate::trust::ActingLayer;
-use crate::trust::{InternalGuardLayer, InternalToken};
+use crate::trust::InternalGuardLayer;
 
 pub use crate::trust::HEALTH_SERVICE;
 const REFLECTION_SERVICES: [&str; 2] = [
@@ -41,18 +44,19 @@ pub struct GrpcServer {
     reporter: HealthReporter,
     services: Vec<String>,
     tls: Option<ServerTlsConfig>,
+    internal_tls: Option<InternalTls>,
 }
 
 impl GrpcServer {
     /// A server for `routes`, reporting health for `services` and describing them by
-    /// reflection from xingfu's descriptor set; with a `guard`, it answers only calls that
-    /// carry the internal token (and health checks).
+    /// reflection from xingfu's descriptor set; with a `guard`, it answers only the calls
+    /// the guard admits (and health checks).
     pub async fn new(
         label: impl Into<String>,
         listener: TcpListener,
         routes: Routes,
         services: &[&str],
-        guard: Option<InternalToken>,
+        guard: Option<InternalGuardLayer>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         let (reporter, health) = tonic_health::server::health_reporter();
@@ -89,12 +93,20 @@ impl GrpcServer {
             reporter,
             services: services.iter().map(|s| (*s).to_owned()).collect(),
             tls: None,
+            internal_tls: None,
         })
     }
 
     /// Serves TLS (and, when the config names client CAs, mutual TLS) on the port.
     pub fn with_tls(mut self, tls: ServerTlsConfig) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Serves mutual TLS with the deployment's internal certificates, reloaded as they
+    /// change (a service behind the gateway).
+    pub fn with_internal_tls(mut self, tls: Option<InternalTls>) -> Self {
+        self.internal_tls = tls;
         self
     }
 
@@ -124,6 +136,7 @@ impl GrpcServer {
             reporter,
             services,
             tls,
+            internal_tls,
         } = self;
         let drain = Duration::from_secs(settings.grpc.drain_delay_secs);
         let grace = Duration::from_secs(settings.grpc.shutdown_grace_secs);
@@ -132,6 +145,7 @@ impl GrpcServer {
         ));
         let limits = Limits::from(&settings.connections);
         let incoming = net::incoming(listener, limits, label.clone());
+        let port = label.clone();
         let signal = {
             let shutdown = shutdown.clone();
             async move {
@@ -155,10 +169,16 @@ impl GrpcServer {
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).context("the TLS settings")?;
         }
-        let server = builder
+        let router = builder
             .timeout(settings.request_timeout())
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(incoming, signal);
+            .add_routes(routes);
+        let server: BoxFuture<'_, Result<(), tonic::transport::Error>> = match internal_tls {
+            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(
+                tls.accept(incoming, limits.max_connections, port),
+                signal,
+            )),
+            None => Box::pin(router.serve_with_incoming_shutdown(incoming, signal)),
+        };
         let mut server = std::pin::pin!(server);
         tokio::select! {
             result = &mut server => return result.context("gRPC server failed"),
@@ -176,7 +196,7 @@ impl GrpcServer {
 
 /// `routes` behind the layers every call goes through, whether it came over the network
 /// or from the same process.
-fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> LocalService {
+fn stack(routes: Routes, settings: &Settings, guard: Option<InternalGuardLayer>) -> LocalService {
     let service = ServiceBuilder::new()
         .map_response(|response: http::Response<_>| response.map(Body::new))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -191,7 +211,7 @@ fn stack(routes: Routes, settings: &Settings, guard: Option<InternalToken>) -> L
         .layer(GlobalConcurrencyLimitLayer::new(
             settings.grpc.concurrency_limit,
         ))
-        .option_layer(guard.map(InternalGuardLayer::new))
+        .option_layer(guard)
         .layer(ActingLayer)
         .service(routes);
     LocalService::new(service)

@@ -1,6 +1,7 @@
 //! The sections of the configuration, one type each; `defaults.toml` documents each key.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -76,6 +77,38 @@ pub struct AuthSettings {
     /// The token the services require from the gateway (at least 32 characters); unset
     /// means `<data_dir>/internal-token`, generated once.
     pub internal_token: Option<Secret>,
+    /// Mutual TLS between the gateway and the services behind it.
+    #[serde(default)]
+    pub internal_tls: InternalTlsSettings,
+}
+
+/// Mutual TLS between the suite's pods: off until all three files are set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InternalTlsSettings {
+    /// The CA (PEM) that signs every pod's certificate, and the only one trusted.
+    pub ca_file: Option<PathBuf>,
+    /// This pod's certificate chain (PEM).
+    pub cert_file: Option<PathBuf>,
+    /// This pod's private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// DNS names (comma-separated) a client certificate must carry one of for a call to be
+    /// trusted as the gateway's without the internal token.
+    pub trusted_peers: String,
+    /// Seconds between looks at the files; changed files serve new connections.
+    pub reload_secs: u64,
+}
+
+impl Default for InternalTlsSettings {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
+            trusted_peers: "gateway".to_owned(),
+            reload_secs: 10,
+        }
+    }
 }
 
 /// OpenTelemetry export.

@@ -97,7 +97,7 @@ impl Harness {
             async move { Ok::<_, Infallible>(answer) }
         });
         let gateway = Layers {
-            upstreams: Upstreams::new(&env.settings, crate::PUBLIC_SERVICES).unwrap(),
+            upstreams: Upstreams::new(&env.settings, crate::PUBLIC_SERVICES, None).unwrap(),
             limits: Limits::new(&own.limits, auth.rates()),
             auth,
             internal: InternalToken::from_value(INTERNAL),
