@@ -138,6 +138,20 @@ async fn list_directly(
         .map(drop)
 }
 
+/// Asserts that a connection got no call through, though its calls bring the token: the
+/// handshake failed (at connecting, or at the first call under TLS 1.3).
+async fn refused_at_handshake(
+    connected: Result<tonic::transport::Channel, tonic::transport::Error>,
+) {
+    let Ok(channel) = connected else {
+        return;
+    };
+    let refused = list_directly(channel, Some(PROJECTS_TOKEN))
+        .await
+        .expect_err("a connection without a good certificate gets no call through");
+    assert_ne!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
+}
+
 #[tokio::test]
 async fn the_gateway_and_a_service_trust_each_other_by_certificate_alone() {
     let env = TestEnv::postgres();
@@ -190,27 +204,23 @@ async fn the_gateway_and_a_service_trust_each_other_by_certificate_alone() {
         .into_inner();
     assert_eq!(read.id, created.id);
 
-    // No certificate, no TLS, another CA's certificate: no connection at all.
-    assert!(
-        projects_client(port, &first, None).await.is_err()
-            || list_directly(projects_client(port, &first, None).await.unwrap(), None)
-                .await
-                .is_err(),
-        "a client without a certificate is refused"
-    );
+    // No certificate, no TLS, another CA's certificate: no connection at all, though each
+    // brings the token (which would let a connection's calls in).
+    refused_at_handshake(projects_client(port, &first, None).await).await;
     let plain = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
         .connect_timeout(Duration::from_secs(5));
-    match plain.connect().await {
-        Err(_) => {}
-        Ok(channel) => assert!(list_directly(channel, Some(PROJECTS_TOKEN)).await.is_err()),
-    }
+    refused_at_handshake(plain.connect().await).await;
     let rogue = Ca::new("someone else's CA");
     let rogue_leaf = rogue.leaf(&["gateway"]);
-    match projects_client(port, &first, Some(&rogue_leaf)).await {
-        Err(_) => {}
-        Ok(channel) => assert!(list_directly(channel, None).await.is_err()),
-    }
+    refused_at_handshake(projects_client(port, &first, Some(&rogue_leaf)).await).await;
+    // A wildcard certificate from the CA stands for no peer.
+    let wildcard = first.leaf(&["*.localhost"]);
+    let channel = projects_client(port, &first, Some(&wildcard))
+        .await
+        .unwrap();
+    let refused = list_directly(channel, None).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
 
     // The CA's certificate for another name gets a connection but not a call, unless it
     // brings the token: the token still works beside certificates.
@@ -237,13 +247,17 @@ async fn the_gateway_and_a_service_trust_each_other_by_certificate_alone() {
         &second.leaf(&["localhost", "projects-replicas"]),
     );
     install(&gateway_dir, &second, &second.leaf(&["gateway"]));
-    eventually_within(Duration::from_secs(20), "the old CA refused", || async {
-        match projects_client(port, &first, Some(&gateway_leaf)).await {
-            Err(_) => Some(()),
-            Ok(channel) => list_directly(channel, None).await.err().map(drop),
-        }
+    // The service reloads: a client of the old CA is refused at the handshake, one of the
+    // new CA is admitted, before any restart.
+    let new_gateway_leaf = second.leaf(&["gateway"]);
+    eventually_within(Duration::from_secs(20), "the new CA admitted", || async {
+        let channel = projects_client(port, &second, Some(&new_gateway_leaf))
+            .await
+            .ok()?;
+        list_directly(channel, None).await.ok()
     })
     .await;
+    refused_at_handshake(projects_client(port, &second, Some(&gateway_leaf)).await).await;
     // The gateway reconnects with its new files: a projects process started afresh on
     // the same port, which knows only the new CA, answers it.
     projects.stop().await.unwrap();
@@ -265,12 +279,6 @@ async fn the_gateway_and_a_service_trust_each_other_by_certificate_alone() {
         },
     )
     .await;
-    let new_gateway_leaf = second.leaf(&["gateway"]);
-    let channel = projects_client(port, &second, Some(&new_gateway_leaf))
-        .await
-        .unwrap();
-    list_directly(channel, None).await.unwrap();
-
     gateway.stop().await.unwrap();
     projects.stop().await.unwrap();
     env.cleanup().await.unwrap();
@@ -304,4 +312,44 @@ async fn half_configured_internal_tls_stops_start_up() {
         "{refused:#}"
     );
     env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_port_moving_to_mutual_tls_takes_both_for_a_while() {
+    let env = TestEnv::postgres();
+    let files = tempfile::tempdir().unwrap();
+    let ca = Ca::new("xingfu internal CA");
+    install(files.path(), &ca, &ca.leaf(&["localhost"]));
+    let mut settings = with_files(env.settings.clone(), files.path());
+    settings.auth.internal_token = Some(Secret::new(PROJECTS_TOKEN.to_owned()));
+    settings.auth.internal_tls.accept_plaintext = true;
+    let (projects, addr) = spawn_service(&settings, xingfu_projects::SERVICE).await;
+
+    // A gateway not moved yet: plaintext with the token, as before.
+    let plain = xingfu_testkit::raw_channel(addr).await;
+    list_directly(plain.clone(), Some(PROJECTS_TOKEN))
+        .await
+        .unwrap();
+    let refused = list_directly(plain, None).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
+    // A gateway moved: its certificate alone.
+    let leaf = ca.leaf(&["gateway"]);
+    let tls = projects_client(addr.port(), &ca, Some(&leaf))
+        .await
+        .unwrap();
+    list_directly(tls, None).await.unwrap();
+    // Another CA's certificate still gets no connection.
+    let rogue = Ca::new("someone else's CA");
+    refused_at_handshake(projects_client(addr.port(), &ca, Some(&rogue.leaf(&["gateway"]))).await)
+        .await;
+
+    projects.stop().await.unwrap();
+    env.cleanup().await.unwrap();
+}
+
+#[test]
+fn trusted_peers_are_names_not_wildcards() {
+    use xingfu_platform::internal_tls::TrustedPeers;
+    assert!(TrustedPeers::parse("gateway, Gateway.xingfu.svc").is_ok());
+    assert!(TrustedPeers::parse("*.xingfu.svc").is_err());
 }

@@ -26,6 +26,9 @@ use crate::name::ServiceName;
 use crate::net::{self, ActivityLayer, Limits};
 use crate::settings::Settings;
 
+/// How long `/readyz` waits for each service's health check.
+const READINESS_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How long the HTTP port waits for open connections after shutdown.
 const HTTP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -67,13 +70,15 @@ pub fn readiness(services: Vec<(ServiceName, LocalService)>) -> Router {
                 let mut not_ready = Vec::new();
                 for (name, stack) in services {
                     let mut client = HealthClient::new(stack);
-                    let answer = client
-                        .check(HealthCheckRequest {
-                            service: String::new(),
+                    let check = client.check(HealthCheckRequest {
+                        service: String::new(),
+                    });
+                    // A service too busy to answer in time is not ready for more.
+                    let answer = tokio::time::timeout(READINESS_CHECK_TIMEOUT, check).await;
+                    let serving = answer.is_ok_and(|answer| {
+                        answer.is_ok_and(|reply| {
+                            reply.into_inner().status == ServingStatus::Serving as i32
                         })
-                        .await;
-                    let serving = answer.is_ok_and(|reply| {
-                        reply.into_inner().status == ServingStatus::Serving as i32
                     });
                     if !serving {
                         not_ready.push(name.to_string());

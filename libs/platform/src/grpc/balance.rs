@@ -77,11 +77,9 @@ pub fn balanced(
         .map(Target::parse)
         .collect::<anyhow::Result<Vec<_>>>()?;
     anyhow::ensure!(!targets.is_empty(), "no endpoint URL in {urls:?}");
-    if let Some(tls) = &tls {
-        // A certificate that cannot serve a target's name fails here, not on every call.
-        for target in &targets {
-            target.by_name(&watch, Some(tls))?;
-        }
+    // A URL or certificate that cannot serve a target fails here, not on every call.
+    for target in &targets {
+        target.by_name(&watch, tls.as_ref())?;
     }
     let (channel, changes) = Channel::balance_channel::<Key>(64);
     let replicas = Replicas {
@@ -121,17 +119,19 @@ impl Target {
             .parse()
             .with_context(|| format!("{url:?} is not a URL"))?;
         let scheme = uri.scheme_str().unwrap_or("http").to_owned();
-        // The services behind the gateway speak plaintext HTTP/2 inside the cluster.
+        // Whether a connection is TLS is the deployment's internal TLS's to say.
         anyhow::ensure!(
-            scheme == "http",
-            "{url:?}: only http:// endpoints are supported between the suite's parts"
+            scheme == "http" || scheme == "https",
+            "{url:?}: only http:// (or https://, with auth.internal_tls) endpoints are supported between the suite's parts"
         );
         let host = uri
             .host()
             .with_context(|| format!("{url:?} names no host"))?
             .trim_matches(['[', ']'])
             .to_owned();
-        let port = uri.port_u16().unwrap_or(80);
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
         Ok(Self {
             uri,
             scheme,
@@ -148,40 +148,55 @@ impl Target {
         watch: &Watch,
         tls: Option<&InternalTls>,
     ) -> anyhow::Result<Endpoint> {
-        let scheme = if tls.is_some() { "https" } else { &self.scheme };
+        let scheme = self.scheme(tls);
         let endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))?
-            .origin(self.uri.clone())
+            .origin(self.origin(tls)?)
             .connect_timeout(watch.check_timeout);
-        self.secured(endpoint, tls)
+        self.secured(endpoint, tls, watch)
     }
 
     /// The endpoint of the URL as given: what calls go to while no address is known.
     fn by_name(&self, watch: &Watch, tls: Option<&InternalTls>) -> anyhow::Result<Endpoint> {
-        let endpoint = match tls {
-            Some(_) => Endpoint::from_shared(format!("https://{}:{}", self.uri_host(), self.port))?
-                .origin(self.uri.clone()),
-            None => Endpoint::from(self.uri.clone()),
-        };
-        self.secured(endpoint.connect_timeout(watch.check_timeout), tls)
+        let endpoint = Endpoint::from(self.origin(tls)?).connect_timeout(watch.check_timeout);
+        self.secured(endpoint, tls, watch)
     }
 
-    /// The host as a URL writes it (an IPv6 address in brackets).
-    fn uri_host(&self) -> String {
-        if self.host.contains(':') {
+    /// `https` over the internal TLS, else the URL's own (which is then `http`).
+    fn scheme<'a>(&'a self, tls: Option<&InternalTls>) -> &'a str {
+        if tls.is_some() { "https" } else { &self.scheme }
+    }
+
+    /// The URL with the scheme the connection speaks: the `:scheme` and `:authority` of
+    /// every call.
+    fn origin(&self, tls: Option<&InternalTls>) -> anyhow::Result<Uri> {
+        let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
-        }
+        };
+        Ok(format!("{}://{host}:{}", self.scheme(tls), self.port).parse()?)
     }
 
     /// `endpoint` over mutual TLS when `tls` is given, checking the service's certificate
     /// for the target's host name.
-    fn secured(&self, endpoint: Endpoint, tls: Option<&InternalTls>) -> anyhow::Result<Endpoint> {
+    fn secured(
+        &self,
+        endpoint: Endpoint,
+        tls: Option<&InternalTls>,
+        watch: &Watch,
+    ) -> anyhow::Result<Endpoint> {
         match tls {
             Some(tls) => endpoint
-                .tls_config(tls.client(&self.host))
+                .tls_config(tls.client(&self.host, watch.check_timeout))
                 .with_context(|| format!("internal TLS for {}", self.host)),
-            None => Ok(endpoint),
+            None => {
+                anyhow::ensure!(
+                    self.scheme == "http",
+                    "{}: https:// needs auth.internal_tls",
+                    self.uri
+                );
+                Ok(endpoint)
+            }
         }
     }
 }
@@ -434,7 +449,8 @@ mod tests {
         let target = Target::parse("http://[::1]:7").unwrap();
         assert_eq!((target.host.as_str(), target.port), ("::1", 7));
         assert_eq!(Target::parse("http://example").unwrap().port, 80);
-        assert!(Target::parse("https://example").is_err());
+        assert_eq!(Target::parse("https://example").unwrap().port, 443);
+        assert!(Target::parse("ftp://example").is_err());
         assert!(Target::parse("not a url").is_err());
     }
 }

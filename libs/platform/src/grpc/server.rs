@@ -31,6 +31,9 @@ use crate::trust::ActingLayer;
 use crate::trust::InternalGuardLayer;
 
 pub use crate::trust::HEALTH_SERVICE;
+/// How long a connection to an internal mutual-TLS port lives before it is closed
+/// gracefully (clients reconnect, shaking hands with the current certificates).
+const INTERNAL_TLS_CONNECTION_AGE: Duration = Duration::from_secs(600);
 const REFLECTION_SERVICES: [&str; 2] = [
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
@@ -169,12 +172,24 @@ impl GrpcServer {
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).context("the TLS settings")?;
         }
+        if internal_tls.is_some() {
+            // A client's certificate is checked once, at the handshake: connections are
+            // renewed so that a removed CA or an expired certificate stops counting.
+            builder = builder
+                .max_connection_age(INTERNAL_TLS_CONNECTION_AGE)
+                .max_connection_age_grace(grace);
+        }
         let router = builder
             .timeout(settings.request_timeout())
             .add_routes(routes);
         let server: BoxFuture<'_, Result<(), tonic::transport::Error>> = match internal_tls {
             Some(tls) => Box::pin(router.serve_with_incoming_shutdown(
-                tls.accept(incoming, limits.max_connections, port),
+                tls.accept(
+                    incoming,
+                    limits.max_connections,
+                    limits.header_read_timeout,
+                    port,
+                ),
                 signal,
             )),
             None => Box::pin(router.serve_with_incoming_shutdown(incoming, signal)),

@@ -11,6 +11,7 @@ use tower::{Layer, Service};
 
 use super::ConnectionInfo;
 use super::connection::CallGuard;
+use crate::internal_tls::PeerInfo;
 
 /// Counts each request as in flight on its connection until its answer's body is done,
 /// so a long call or a long stream is never taken for an idle connection. Requests that
@@ -47,11 +48,19 @@ where
 
     fn call(&mut self, mut request: Request<ReqB>) -> Self::Future {
         let extensions = request.extensions();
-        let info = extensions.get::<ConnectionInfo>().cloned().or_else(|| {
-            extensions
-                .get::<TlsConnectInfo<ConnectionInfo>>()
-                .map(|tls| tls.get_ref().clone())
-        });
+        let info = extensions
+            .get::<ConnectionInfo>()
+            .cloned()
+            .or_else(|| {
+                extensions
+                    .get::<TlsConnectInfo<ConnectionInfo>>()
+                    .map(|tls| tls.get_ref().clone())
+            })
+            .or_else(|| {
+                extensions
+                    .get::<PeerInfo>()
+                    .map(|peer| peer.connection.clone())
+            });
         let call = info.map(|info| {
             // tonic's `Request::remote_addr` looks for the plain TCP info.
             request.extensions_mut().insert(info.tcp.clone());

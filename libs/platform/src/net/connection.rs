@@ -109,6 +109,11 @@ impl Connection {
         }
     }
 
+    /// The first bytes waiting to be read, left in place (to tell TLS from plaintext).
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.peek(buf).await
+    }
+
     /// This connection's info, for a server that does not ask [`Connected`] itself.
     pub fn info(&self) -> ConnectionInfo {
         ConnectionInfo {

@@ -97,6 +97,9 @@ pub struct InternalTlsSettings {
     pub trusted_peers: String,
     /// Seconds between looks at the files; changed files serve new connections.
     pub reload_secs: u64,
+    /// Whether the port also takes plaintext connections (whose calls need the token):
+    /// for the steps of a move to mutual TLS, not to stay.
+    pub accept_plaintext: bool,
 }
 
 impl Default for InternalTlsSettings {
@@ -107,6 +110,7 @@ impl Default for InternalTlsSettings {
             key_file: None,
             trusted_peers: "gateway".to_owned(),
             reload_secs: 10,
+            accept_plaintext: false,
         }
     }
 }

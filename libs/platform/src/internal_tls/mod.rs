@@ -4,29 +4,33 @@
 //! as the gateway's when the certificate names one of the trusted peers, with or without
 //! the internal token. The gateway presents its certificate and checks the service's.
 //!
+//! A port may also take plaintext connections while a deployment moves to mutual TLS
+//! (`accept_plaintext`): the first byte of a connection tells a TLS handshake from
+//! HTTP/2, and plaintext calls need the token as before.
+//!
 //! Certificates come from files (a mounted Secret) and are looked at again every
 //! `reload_secs`: changed files serve every new connection, and the gateway reconnects to
 //! its upstreams with them. Files that fail to load (a Secret caught half-updated) leave
 //! the last good ones in use.
 
-use std::io;
+mod connection;
+mod peers;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use futures_util::{Stream, StreamExt as _};
 use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ServerConfig, WebPkiClientVerifier};
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
-use tonic::transport::server::TlsConnectInfo;
 use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
-use crate::net::{Connection, ConnectionInfo};
+pub use connection::{InternalConnection, PeerInfo};
+pub use peers::TrustedPeers;
+
 use crate::settings::{InternalTlsSettings, Settings};
 
 /// The deployment's internal TLS: what this pod presents and trusts, kept current.
@@ -34,12 +38,14 @@ use crate::settings::{InternalTlsSettings, Settings};
 pub struct InternalTls {
     current: watch::Receiver<Arc<Material>>,
     peers: TrustedPeers,
+    accept_plaintext: bool,
 }
 
 impl std::fmt::Debug for InternalTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InternalTls")
             .field("peers", &self.peers)
+            .field("accept_plaintext", &self.accept_plaintext)
             .finish_non_exhaustive()
     }
 }
@@ -88,7 +94,8 @@ impl InternalTls {
         tokio::spawn(watch_files(paths, sender, reload_every(tls)));
         Ok(Some(Self {
             current,
-            peers: TrustedPeers::parse(&tls.trusted_peers),
+            peers: TrustedPeers::parse(&tls.trusted_peers)?,
+            accept_plaintext: tls.accept_plaintext,
         }))
     }
 
@@ -97,47 +104,21 @@ impl InternalTls {
         self.peers.clone()
     }
 
-    /// The TLS connections made over `connections`, each shaken hands with the files
-    /// current when it arrived; up to `concurrency` handshakes run at once, and one that
-    /// fails (no certificate, another CA's) closes its connection and is counted.
-    pub fn accept<S>(
-        &self,
-        connections: S,
-        concurrency: usize,
-        port: String,
-    ) -> impl Stream<Item = io::Result<TlsStream<Connection>>> + Send + 'static
-    where
-        S: Stream<Item = io::Result<Connection>> + Send + 'static,
-    {
-        let current = self.current.clone();
-        connections
-            .map(move |accepted| {
-                let acceptor = TlsAcceptor::from(current.borrow().server.clone());
-                let port = port.clone();
-                async move {
-                    match acceptor.accept(accepted?).await {
-                        Ok(stream) => Ok(Some(stream)),
-                        Err(err) => {
-                            tracing::debug!(port, error = %err, "refused a TLS handshake");
-                            metrics::counter!("xingfu_tls_handshake_failures_total", "port" => port)
-                                .increment(1);
-                            Ok(None)
-                        }
-                    }
-                }
-            })
-            .buffer_unordered(concurrency.max(1))
-            .filter_map(|accepted| std::future::ready(accepted.transpose()))
-    }
-
     /// The client side for a service reached as `domain` (its endpoint URL's host, which
-    /// its certificate must name), with the files current now.
-    pub fn client(&self, domain: &str) -> ClientTlsConfig {
+    /// its certificate must name), with the files current now; a handshake may take up to
+    /// `timeout` (a replica that accepts TCP but stalls the handshake must not hold calls).
+    pub fn client(&self, domain: &str, timeout: Duration) -> ClientTlsConfig {
         let files = &self.current.borrow().files;
         ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(&files.ca))
             .identity(Identity::from_pem(&files.cert, &files.key))
             .domain_name(domain)
+            .timeout(timeout)
+    }
+
+    /// Whether this port also takes plaintext connections (a migration to mutual TLS).
+    pub fn accepts_plaintext(&self) -> bool {
+        self.accept_plaintext
     }
 
     /// What notices each reload: a client that keeps connections reconnects with it.
@@ -159,45 +140,6 @@ impl Reloads {
             self.0.mark_unchanged();
         }
         reloaded
-    }
-}
-
-/// Who a verified client certificate must name to be trusted as the gateway.
-#[derive(Debug, Clone)]
-pub struct TrustedPeers(Arc<[String]>);
-
-impl TrustedPeers {
-    /// The comma-separated names of `auth.internal_tls.trusted_peers`.
-    pub fn parse(names: &str) -> Self {
-        Self(
-            names
-                .split(',')
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
-    }
-
-    /// Whether a call arrived over a mutual-TLS connection whose client certificate (its
-    /// chain already verified against the CA in the handshake) names a trusted peer.
-    pub fn admit(&self, extensions: &http::Extensions) -> bool {
-        let Some(certs) = extensions
-            .get::<TlsConnectInfo<ConnectionInfo>>()
-            .and_then(TlsConnectInfo::peer_certs)
-        else {
-            return false;
-        };
-        let Some(leaf) = certs.first() else {
-            return false;
-        };
-        let Ok(leaf) = webpki::EndEntityCert::try_from(leaf) else {
-            return false;
-        };
-        self.0.iter().any(|name| {
-            ServerName::try_from(name.as_str())
-                .is_ok_and(|name| leaf.verify_is_valid_for_subject_name(&name).is_ok())
-        })
     }
 }
 
