@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use prost::Message;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     println!("cargo:rerun-if-changed={}", root.display());
@@ -17,13 +15,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Imports (google/protobuf/*) and doc comments are kept, so reflection clients get a
     // complete, documented description.
-    let fds = protox::Compiler::new([&root])?
+    let mut compiler = protox::Compiler::new([&root])?;
+    compiler
         .include_imports(true)
         .include_source_info(true)
-        .open_files(&files)?
-        .file_descriptor_set();
+        .open_files(&files)?;
+    // Encoded by protox itself: prost-types' option messages would drop the custom
+    // options (the field rules of xingfu.validate.v1) that the platform reads back.
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out.join("xingfu_descriptor.bin"), fds.encode_to_vec())?;
+    std::fs::write(
+        out.join("xingfu_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    let fds = compiler.file_descriptor_set();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

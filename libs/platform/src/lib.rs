@@ -21,6 +21,7 @@ pub mod net;
 pub mod paging;
 pub mod pii;
 pub mod principal;
+pub mod rules;
 pub mod runner;
 pub mod secret;
 pub mod service;

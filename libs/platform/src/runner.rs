@@ -162,6 +162,8 @@ impl Runner {
             parts.routes,
             &parts.grpc_services,
             guard,
+            // The front door forwards calls whole; the service behind checks them.
+            (!is_front).then(crate::rules::Rules::global),
             &self.settings,
         )
         .await?;

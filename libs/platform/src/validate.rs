@@ -90,6 +90,21 @@ pub fn directory_id(value: &str, field: &str) -> Result<String, FieldViolation> 
     }
 }
 
+/// A month, `YYYY-MM`.
+pub fn month(value: &str, field: &str) -> Result<String, FieldViolation> {
+    let ok = value.len() == 7
+        && value.as_bytes()[4] == b'-'
+        && value[..4].bytes().all(|b| b.is_ascii_digit())
+        && value[..4] != *"0000"
+        && matches!(value[5..].parse::<u8>(), Ok(1..=12))
+        && value[5..].bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldViolation::new(field, "must be a month, YYYY-MM"))
+    }
+}
+
 /// A server-assigned id (a UUID), in its canonical lower-case form.
 pub fn uuid(value: &str, field: &str) -> Result<String, FieldViolation> {
     uuid::Uuid::try_parse(value)

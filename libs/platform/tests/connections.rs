@@ -131,9 +131,17 @@ async fn start(settings: Settings) -> Ports {
         );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let grpc = listener.local_addr().unwrap();
-    let server = GrpcServer::new("test", listener, Routes::from(slow), &[], None, &settings)
-        .await
-        .unwrap();
+    let server = GrpcServer::new(
+        "test",
+        listener,
+        Routes::from(slow),
+        &[],
+        None,
+        None,
+        &settings,
+    )
+    .await
+    .unwrap();
     let (token, grpc_settings) = (stop.clone(), settings.clone());
     tokio::spawn(async move { server.serve(&grpc_settings, token).await });
 

@@ -4,6 +4,7 @@
 //! delay, in-flight calls get the grace period to finish. The port speaks plaintext, TLS
 //! (the gateway's), or the deployment's internal mutual TLS (a service behind it).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,6 +27,7 @@ use super::layers::{
 };
 use crate::internal_tls::InternalTls;
 use crate::net::{self, ActivityLayer, Limits};
+use crate::rules::{Rules, RulesLayer};
 use crate::settings::Settings;
 use crate::trust::ActingLayer;
 use crate::trust::InternalGuardLayer;
@@ -53,13 +55,15 @@ pub struct GrpcServer {
 impl GrpcServer {
     /// A server for `routes`, reporting health for `services` and describing them by
     /// reflection from xingfu's descriptor set; with a `guard`, it answers only the calls
-    /// the guard admits (and health checks).
+    /// the guard admits (and health checks), and with `rules`, only requests that keep
+    /// the rules their protos declare.
     pub async fn new(
         label: impl Into<String>,
         listener: TcpListener,
         routes: Routes,
         services: &[&str],
         guard: Option<InternalGuardLayer>,
+        rules: Option<Arc<Rules>>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         let (reporter, health) = tonic_health::server::health_reporter();
@@ -92,7 +96,7 @@ impl GrpcServer {
         Ok(Self {
             label: label.into(),
             listener,
-            stack: stack(routes, settings, guard),
+            stack: stack(routes, settings, guard, rules),
             reporter,
             services: services.iter().map(|s| (*s).to_owned()).collect(),
             tls: None,
@@ -211,7 +215,12 @@ impl GrpcServer {
 
 /// `routes` behind the layers every call goes through, whether it came over the network
 /// or from the same process.
-fn stack(routes: Routes, settings: &Settings, guard: Option<InternalGuardLayer>) -> LocalService {
+fn stack(
+    routes: Routes,
+    settings: &Settings,
+    guard: Option<InternalGuardLayer>,
+    rules: Option<Arc<Rules>>,
+) -> LocalService {
     let service = ServiceBuilder::new()
         .map_response(|response: http::Response<_>| response.map(Body::new))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -228,6 +237,7 @@ fn stack(routes: Routes, settings: &Settings, guard: Option<InternalGuardLayer>)
         ))
         .option_layer(guard)
         .layer(ActingLayer)
+        .option_layer(rules.map(RulesLayer::new))
         .service(routes);
     LocalService::new(service)
 }

@@ -118,16 +118,10 @@ pub fn parse_amount(value: i64, field: &str) -> Result<i64, FieldViolation> {
     }
 }
 
-/// Checks an accounting period, `YYYY-MM`.
+/// Checks an accounting period, `YYYY-MM` (the platform's month; the protos declare it
+/// too, so this answers only when called on a value no request carried).
 pub fn parse_period(value: &str, field: &str) -> Result<String, FieldViolation> {
-    let ok = value.len() == 7
-        && value.as_bytes()[4] == b'-'
-        && Date::parse(&format!("{value}-01")).is_some();
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(FieldViolation::new(field, "must be a month, YYYY-MM"))
-    }
+    xingfu_platform::validate::month(value, field)
 }
 
 #[cfg(test)]
@@ -149,7 +143,9 @@ mod tests {
         assert!(parse_amount(31_200_000, "a").is_ok());
         assert!(parse_amount(MAX_AMOUNT_FEN + 1, "a").is_err());
         assert!(parse_period("2026-10", "p").is_ok());
-        for bad in ["2026-13", "2026-1", "202610", "abcd-ef"] {
+        for bad in [
+            "2026-13", "2026-1", "202610", "abcd-ef", "+202-01", "2026-+1", "0000-01",
+        ] {
             assert!(parse_period(bad, "p").is_err(), "{bad}");
         }
     }

@@ -4,6 +4,7 @@
 //! no call has a hand-written handler, and every JSON call goes through the same layers as
 //! gRPC: the same keys, scopes, limits and audit.
 
+mod constraints;
 pub mod dashboard;
 pub mod openapi;
 pub mod rest;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
 
-use super::routes;
+use super::{constraints, routes};
 use crate::auth::{API_KEY_HEADER, Access};
 
 /// Nested request fields flattened into query parameters, at most this deep.
@@ -141,7 +141,11 @@ fn message_schema(message: &MessageDescriptor, queue: &mut Vec<String>) -> Value
         .fields()
         .map(|field| (field.name().to_owned(), field_schema(&field, queue)))
         .collect();
-    json!({"type": "object", "properties": properties})
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("object"));
+    schema.insert("properties".into(), Value::Object(properties));
+    constraints::constrain_message(message, &mut schema);
+    Value::Object(schema)
 }
 
 fn field_schema(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
@@ -152,7 +156,9 @@ fn field_schema(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
         return json!({"type": "object", "additionalProperties": single(&value, queue)});
     }
     let one = single(field, queue);
-    if field.is_list() {
+    if constraints::has_rules(field) {
+        constraints::constrain(field, one)
+    } else if field.is_list() {
         json!({"type": "array", "items": one})
     } else {
         one
@@ -207,15 +213,20 @@ fn query_parameters(message: &MessageDescriptor, prefix: &str, depth: usize, out
             Kind::Message(inner) if !inner.full_name().starts_with("google.protobuf.") => {}
             _ => {
                 let mut unused = Vec::new();
-                let schema = if field.is_list() {
-                    json!({"type": "array", "items": single(&field, &mut unused)})
+                let one = single(&field, &mut unused);
+                let schema = if constraints::has_rules(&field) {
+                    constraints::constrain(&field, one)
+                } else if field.is_list() {
+                    json!({"type": "array", "items": one})
                 } else {
-                    single(&field, &mut unused)
+                    one
                 };
+                // A nested field is required only when its message is given.
+                let required = depth == 0 && !field.is_list() && constraints::is_required(&field);
                 out.push(json!({
                     "name": name,
                     "in": "query",
-                    "required": false,
+                    "required": required,
                     "schema": schema,
                     "explode": true
                 }));
@@ -250,5 +261,83 @@ mod tests {
             "nested messages too"
         );
         assert_eq!(doc["paths"].as_object().unwrap().len(), routes().len());
+    }
+
+    #[test]
+    fn the_declared_rules_are_in_the_schemas() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let donate = &schemas["xingfu_funds_v1_DonateRequest"];
+        let required: Vec<&str> = donate["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for field in ["idempotency_key", "fund_id", "donor_kind", "channel"] {
+            assert!(required.contains(&field), "{field} in {required:?}");
+        }
+        assert!(
+            !required.contains(&"donor_name"),
+            "depends on the donor kind"
+        );
+        let amount = &donate["properties"]["amount_fen"];
+        assert_eq!(
+            (&amount["type"], &amount["minimum"], &amount["maximum"]),
+            (&json!("integer"), &json!(1), &json!(10_000_000_000_i64))
+        );
+        assert_eq!(donate["properties"]["fund_id"]["format"], json!("uuid"));
+        let channels = donate["properties"]["channel"]["enum"].as_array().unwrap();
+        assert!(!channels.contains(&json!("DONATION_CHANNEL_UNSPECIFIED")));
+
+        let fund = &schemas["xingfu_funds_v1_CreateFundRequest"]["properties"]["name"];
+        assert_eq!(
+            (&fund["minLength"], &fund["maxLength"]),
+            (&json!(1), &json!(200))
+        );
+        let review = &schemas["xingfu_projects_v1_ReviewNeedRequest"];
+        assert_eq!(
+            review["oneOf"].as_array().map(Vec::len),
+            Some(4),
+            "{review}"
+        );
+
+        // A read's query parameters carry them too: a month, paging's floor.
+        let list = &doc["paths"]["/v1/funds/list-donations"]["get"]["parameters"];
+        let parameter = |name: &str| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == json!(name))
+                .unwrap()
+                .clone()
+        };
+        let month = parameter("from_period");
+        let month = regex::Regex::new(month["schema"]["pattern"].as_str().unwrap()).unwrap();
+        for good in ["2026-06", "0001-12", ""] {
+            assert!(month.is_match(good), "{good}");
+        }
+        for bad in ["2026-13", "0000-01", "2026-6", "+202-01", " 2026-06"] {
+            assert!(!month.is_match(bad), "{bad}");
+        }
+        assert_eq!(parameter("page.page_size")["schema"]["minimum"], json!(0));
+
+        // A required line holds something besides spaces, and no control character.
+        let line = regex::Regex::new(fund["pattern"].as_str().unwrap()).unwrap();
+        for good in ["小桔灯", "  a b  "] {
+            assert!(line.is_match(good), "{good}");
+        }
+        for bad in ["", "   ", "a\nb", "a\u{7}b", "\u{85}"] {
+            assert!(!line.is_match(bad), "{bad:?}");
+        }
+        let key = &donate["properties"]["idempotency_key"];
+        let key_pattern = regex::Regex::new(key["pattern"].as_str().unwrap()).unwrap();
+        assert!(key_pattern.is_match("k") && key_pattern.is_match("gift 2026/1"));
+        assert!(
+            !key_pattern.is_match(" k") && !key_pattern.is_match("k ") && !key_pattern.is_match("")
+        );
+        let id = regex::Regex::new(donate["properties"]["fund_id"]["pattern"].as_str().unwrap())
+            .unwrap();
+        assert!(id.is_match("0190c8b8-7b1a-7c2e-9d4f-3a2b1c0d9e8f") && !id.is_match("0190c8b8"));
     }
 }

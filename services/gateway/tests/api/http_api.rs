@@ -139,6 +139,17 @@ async fn every_service_reads_and_writes_as_json_with_the_grpc_rules() {
         }
     }
 
+    // A bounded 64-bit integer is a JSON number in the document, and taken as one.
+    let (_, funds) = http(addr, "GET", "/v1/funds/list-funds", key, None).await;
+    let gift = json!({
+        "idempotency_key": "json-gift", "fund_id": funds["funds"][0]["id"],
+        "donor_kind": "DONOR_KIND_PERSON", "donor_name": "郑海生",
+        "amount_fen": 10000, "channel": "DONATION_CHANNEL_WECHAT_PAY"
+    });
+    let (status, answer) = http(addr, "POST", "/v1/funds/donate", key, Some(gift)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["amount"]["fen"], json!("10000"), "{answer}");
+
     // The same codes as gRPC, as HTTP statuses with the details a caller acts on.
     let (status, error) = http(addr, "GET", "/v1/projects/get-project?id=x", None, None).await;
     assert_eq!((status, &error["code"]), (401, &json!("UNAUTHENTICATED")));

@@ -130,7 +130,12 @@ async fn visits_need_a_led_project_and_valid_fields() {
     let status = app.client.record_visit(bad).await.unwrap_err();
     assert_eq!(
         violated_fields(&status),
-        ["project_id", "community_id", "date", "person_times"]
+        ["project_id", "community_id", "person_times"]
     );
+    // A calendar's rule is code's, checked once the declared ones hold.
+    let mut bad = visit("visit-4", &draft.id, "beiao", 1);
+    bad.date = date(2026, 2, 30);
+    let status = app.client.record_visit(bad).await.unwrap_err();
+    assert_eq!(violated_fields(&status), ["date"]);
     app.stop().await;
 }

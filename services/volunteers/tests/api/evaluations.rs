@@ -41,9 +41,17 @@ async fn each_side_rates_once_a_quarter_and_the_two_combine() {
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let bad = fields(&status);
-    for field in ["request_id", "volunteer_id", "period", "side", "score"] {
+    for field in ["request_id", "volunteer_id", "side", "score"] {
         assert!(bad.contains(&field.to_owned()), "{field} in {bad:?}");
     }
+    // A quarter's form is code's to check, once the declared rules hold.
+    let status = client
+        .record_evaluation(pb::RecordEvaluationRequest {
+            ..rating("eval-bad-quarter", &volunteer, "2026-Q5", Home, 5)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), ["period"]);
     // The evaluator is no request field to check: empty is the caller.
     assert!(!bad.contains(&"evaluator".to_owned()), "{bad:?}");
     assert_eq!(

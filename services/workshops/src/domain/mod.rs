@@ -51,8 +51,9 @@ impl Brand {
 /// A month, `YYYY-MM`, of the years 2000 to 2999; `None` otherwise.
 pub fn parse_month(value: &str) -> Option<String> {
     let (year, month) = value.split_once('-')?;
-    let year_ok = year.len() == 4 && year.starts_with('2') && year.parse::<u16>().is_ok();
-    let month_ok = month.len() == 2 && matches!(month.parse::<u8>(), Ok(1..=12));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let year_ok = year.len() == 4 && year.starts_with('2') && digits(year);
+    let month_ok = month.len() == 2 && digits(month) && matches!(month.parse::<u8>(), Ok(1..=12));
     (year_ok && month_ok).then(|| value.to_owned())
 }
 
@@ -63,7 +64,9 @@ mod tests {
     #[test]
     fn months_are_years_and_months() {
         assert_eq!(parse_month("2026-10").as_deref(), Some("2026-10"));
-        for bad in ["2026-13", "2026-1", "26-10", "2026-00", "2026/10", ""] {
+        for bad in [
+            "2026-13", "2026-1", "26-10", "2026-00", "2026/10", "", "2026-+1", "2+26-10",
+        ] {
             assert_eq!(parse_month(bad), None, "{bad}");
         }
     }

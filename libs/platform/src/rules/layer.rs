@@ -1,0 +1,140 @@
+//! Checks each call's request against its declared rules before the handler sees it: a
+//! request that breaks one is answered INVALID_ARGUMENT with every violation, and the
+//! handler never runs. Methods whose request declares no rules pass untouched, unread.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use prost_reflect::DynamicMessage;
+use tonic::Status;
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+use super::Rules;
+use crate::error::Error;
+
+/// The largest request read for checking: tonic's own limit on a decoded message.
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Checks requests against [`Rules`].
+#[derive(Debug, Clone)]
+pub struct RulesLayer {
+    rules: Arc<Rules>,
+}
+
+impl RulesLayer {
+    /// Checks against `rules`.
+    pub fn new(rules: Arc<Rules>) -> Self {
+        Self { rules }
+    }
+}
+
+impl<S> Layer<S> for RulesLayer {
+    type Service = RulesService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RulesService {
+            inner,
+            rules: self.rules.clone(),
+        }
+    }
+}
+
+/// See [`RulesLayer`].
+#[derive(Debug, Clone)]
+pub struct RulesService<S> {
+    inner: S,
+    rules: Arc<Rules>,
+}
+
+impl<S> Service<Request<Body>> for RulesService<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let Some(input) = self.rules.method_input(request.uri().path()).cloned() else {
+            return Box::pin(self.inner.call(request));
+        };
+        // The service that was made ready serves this call; a clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let rules = self.rules.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let bytes = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                // As tonic answers a message past its decoding limit.
+                Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                    let status = Status::out_of_range("the request is larger than 4 MiB");
+                    return Ok(status.into_http());
+                }
+                Err(_) => {
+                    let status = Status::cancelled("the request ended before it was whole");
+                    return Ok(status.into_http());
+                }
+            };
+            if let Some(message) = single_message(&bytes)
+                && let Ok(decoded) = DynamicMessage::decode(input, message)
+            {
+                let violations = rules.check(&decoded);
+                if !violations.is_empty() {
+                    return Ok(Status::from(Error::Invalid(violations)).into_http());
+                }
+            }
+            // Not one plain message (compressed, several frames, undecodable): the
+            // handler's own decoding answers it.
+            let request = Request::from_parts(parts, Body::new(Full::new(bytes)));
+            inner.call(request).await
+        })
+    }
+}
+
+/// The one uncompressed message of a gRPC request body, if that is what it holds.
+fn single_message(body: &Bytes) -> Option<Bytes> {
+    let (&compressed, rest) = body.split_first()?;
+    let length = rest.get(..4)?;
+    let length = usize::try_from(u32::from_be_bytes(length.try_into().ok()?)).ok()?;
+    (compressed == 0 && rest.len() == 4 + length).then(|| body.slice(5..))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_single_plain_frame_is_a_message() {
+        let frame = |flag: u8, payload: &[u8]| {
+            let mut body = vec![flag];
+            body.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+            body.extend_from_slice(payload);
+            Bytes::from(body)
+        };
+        assert_eq!(
+            single_message(&frame(0, b"abc")).as_deref(),
+            Some(&b"abc"[..])
+        );
+        assert_eq!(single_message(&frame(0, b"")).as_deref(), Some(&b""[..]));
+        assert!(single_message(&frame(1, b"abc")).is_none(), "compressed");
+        let mut two = frame(0, b"a").to_vec();
+        two.extend_from_slice(&frame(0, b"b"));
+        assert!(single_message(&Bytes::from(two)).is_none(), "two frames");
+        assert!(single_message(&Bytes::from_static(&[0, 0, 0])).is_none());
+    }
+}

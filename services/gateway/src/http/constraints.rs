@@ -1,0 +1,173 @@
+//! The JSON Schema form of the rules the protos declare (`xingfu.validate.v1`), for the
+//! OpenAPI document: what the services check, told to a client before it calls. Patterns
+//! are ECMA 262 regular expressions; where a rule trims first (lines, text), the schema
+//! is the stricter of the two, so a request the schema accepts is one the server accepts.
+
+use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use serde_json::{Map, Value, json};
+use xingfu_platform::rules::{FieldRules, Format, field_rules, oneof_required};
+
+/// Characters no line holds: C0 and C1 controls, DEL.
+const LINE_CHAR: &str = r"[^\u0000-\u001f\u007f-\u009f]";
+/// A line's character that is not a space either.
+const LINE_SOLID: &str = r"[^\s\u0000-\u001f\u007f-\u009f]";
+/// Characters text holds: as a line, plus tab, line feed and carriage return.
+const TEXT_CHAR: &str = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
+/// Text's character that is not a space either.
+const TEXT_SOLID: &str = r"[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
+const UUID: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+const DIRECTORY_ID: &str = "[A-Za-z0-9_-]{1,64}";
+/// A year 0001 to 9999, a dash, a month 01 to 12.
+const MONTH: &str =
+    "([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])";
+
+/// `schema` (one value of `field`, already typed) with the field's rules added; a list's
+/// items each get the value rules, the list itself its counts.
+pub fn constrain(field: &FieldDescriptor, schema: Value) -> Value {
+    let Some(rules) = field_rules(field) else {
+        return schema;
+    };
+    if field.is_list() {
+        let item = FieldRules {
+            required: true,
+            ..rules.clone()
+        };
+        let mut list = json!({"type": "array", "items": constrain_value(field, &item, schema)});
+        let min = rules.min_items.or_else(|| rules.required.then_some(1));
+        if let Some(min) = min {
+            list["minItems"] = json!(min);
+        }
+        if let Some(max) = rules.max_items {
+            list["maxItems"] = json!(max);
+        }
+        if rules.unique {
+            list["uniqueItems"] = json!(true);
+        }
+        return list;
+    }
+    constrain_value(field, &rules, schema)
+}
+
+/// Whether `field` declares rules.
+pub fn has_rules(field: &FieldDescriptor) -> bool {
+    field_rules(field).is_some()
+}
+
+/// Whether `field` must be given (its rules say `required`).
+pub fn is_required(field: &FieldDescriptor) -> bool {
+    field_rules(field).is_some_and(|rules| rules.required)
+}
+
+/// `required` and the one-of-these groups of `message`, added to its object schema.
+pub fn constrain_message(message: &MessageDescriptor, schema: &mut Map<String, Value>) {
+    let required: Vec<Value> = message
+        .fields()
+        .filter(|field| !field.is_list() && is_required(field))
+        .map(|field| json!(field.name()))
+        .collect();
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    let groups: Vec<Value> = message
+        .oneofs()
+        .filter(oneof_required)
+        .map(|oneof| {
+            let members: Vec<Value> = oneof
+                .fields()
+                .map(|field| json!({"required": [field.name()]}))
+                .collect();
+            json!({"oneOf": members})
+        })
+        .collect();
+    match groups.len() {
+        0 => {}
+        1 => {
+            if let Some(Value::Object(group)) = groups.into_iter().next() {
+                schema.extend(group);
+            }
+        }
+        _ => {
+            schema.insert("allOf".into(), Value::Array(groups));
+        }
+    }
+}
+
+fn constrain_value(field: &FieldDescriptor, rules: &FieldRules, mut schema: Value) -> Value {
+    match field.kind() {
+        Kind::String => {
+            if let Some(pattern) = pattern(rules) {
+                schema["pattern"] = json!(pattern);
+            }
+            if rules.format == Format::Uuid && rules.required {
+                schema["format"] = json!("uuid");
+            }
+            if rules.required {
+                schema["minLength"] = json!(1);
+            }
+            let max = match rules.format {
+                Format::RequestId => Some(xingfu_platform::validate::MAX_REQUEST_ID_CHARS),
+                _ => rules.max_len,
+            };
+            if let Some(max) = max {
+                schema["maxLength"] = json!(max);
+            }
+        }
+        Kind::Enum(descriptor) if rules.required => {
+            let names: Vec<String> = descriptor
+                .values()
+                .filter(|value| value.number() != 0)
+                .map(|value| value.name().to_owned())
+                .collect();
+            schema["enum"] = json!(names);
+        }
+        Kind::Int32
+        | Kind::Sint32
+        | Kind::Sfixed32
+        | Kind::Uint32
+        | Kind::Fixed32
+        | Kind::Int64
+        | Kind::Sint64
+        | Kind::Sfixed64
+        | Kind::Uint64
+        | Kind::Fixed64
+            if rules.min.is_some() || rules.max.is_some() =>
+        {
+            // A bounded 64-bit integer is given as a JSON number (the proto JSON mapping
+            // takes a number or a string), so that its bounds can be stated.
+            let mut bounded = json!({"type": "integer", "format": schema["format"].clone()});
+            if let Some(min) = rules.min {
+                bounded["minimum"] = json!(min);
+            }
+            if let Some(max) = rules.max {
+                bounded["maximum"] = json!(max);
+            }
+            if bounded["format"] == json!("int64") || bounded["format"].is_null() {
+                bounded["format"] = json!("int64");
+            }
+            schema = bounded;
+        }
+        _ => {}
+    }
+    schema
+}
+
+/// The whole-value pattern of a string's format; an optional value may also be empty.
+fn pattern(rules: &FieldRules) -> Option<String> {
+    let body = match rules.format {
+        Format::Any => return None,
+        Format::Line if rules.required => format!("{LINE_CHAR}*{LINE_SOLID}{LINE_CHAR}*"),
+        Format::Line => format!("{LINE_CHAR}*"),
+        Format::Text if rules.required => format!("{TEXT_CHAR}*{TEXT_SOLID}{TEXT_CHAR}*"),
+        Format::Text => format!("{TEXT_CHAR}*"),
+        Format::Uuid => UUID.to_owned(),
+        Format::DirectoryId => DIRECTORY_ID.to_owned(),
+        Format::RequestId => format!("{LINE_SOLID}({LINE_CHAR}*{LINE_SOLID})?"),
+        Format::Month => MONTH.to_owned(),
+    };
+    let optional = !rules.required && !matches!(rules.format, Format::Line | Format::Text);
+    Some(if optional {
+        format!("^({body})?$")
+    } else {
+        format!("^{body}$")
+    })
+}
