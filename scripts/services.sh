@@ -122,10 +122,14 @@ ensure_chromium() {
   fi
 }
 
+# nats-py and protobuf (docs/examples/consume.py), openapi-spec-validator (the document's
+# check), grpcio-tools and openapi-python-client (the generated clients of docs/examples)
+# and Schemathesis (the API fuzzer scripts/fuzz-api.sh runs).
 ensure_python_packages() {
-  if ! python3 -c "import nats, google.protobuf, openapi_spec_validator" >/dev/null 2>&1; then
-    log "installing nats-py, protobuf and openapi-spec-validator"
-    pip_install nats-py protobuf openapi-spec-validator
+  if ! python3 -c "import nats, google.protobuf, openapi_spec_validator, grpc_tools" >/dev/null 2>&1 \
+    || ! command -v openapi-python-client >/dev/null || ! command -v schemathesis >/dev/null; then
+    log "installing nats-py, protobuf, openapi-spec-validator, grpcio-tools, openapi-python-client and schemathesis"
+    pip_install nats-py protobuf openapi-spec-validator grpcio-tools openapi-python-client 'schemathesis>=4,<5'
   fi
 }
 

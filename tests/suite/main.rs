@@ -22,6 +22,7 @@ mod outbox;
 mod pii;
 mod pooler;
 mod projects_flow;
+mod python_clients;
 mod reliability;
 mod scale_out;
 mod volunteers_flow;

@@ -68,27 +68,21 @@ pub fn constrain_message(message: &MessageDescriptor, schema: &mut Map<String, V
     if !required.is_empty() {
         schema.insert("required".into(), Value::Array(required));
     }
-    let groups: Vec<Value> = message
+    // One member of a oneof is required. JSON Schema says it as a `oneOf` of `required`
+    // lists, which client generators read as a union of types and fail on; the document
+    // names the members instead, for people and for tools that look.
+    let groups: Vec<Vec<String>> = message
         .oneofs()
         .filter(oneof_required)
-        .map(|oneof| {
-            let members: Vec<Value> = oneof
-                .fields()
-                .map(|field| json!({"required": [field.name()]}))
-                .collect();
-            json!({"oneOf": members})
-        })
+        .map(|oneof| oneof.fields().map(|f| f.name().to_owned()).collect())
         .collect();
-    match groups.len() {
-        0 => {}
-        1 => {
-            if let Some(Value::Object(group)) = groups.into_iter().next() {
-                schema.extend(group);
-            }
-        }
-        _ => {
-            schema.insert("allOf".into(), Value::Array(groups));
-        }
+    if !groups.is_empty() {
+        let text: Vec<String> = groups
+            .iter()
+            .map(|members| format!("exactly one of {} is required", members.join(", ")))
+            .collect();
+        schema.insert("description".into(), json!(text.join("; ")));
+        schema.insert("x-xingfu-one-of".into(), json!(groups));
     }
 }
 
