@@ -279,3 +279,31 @@ fn xingfu_own_descriptors_load() {
     let rules = Rules::global();
     assert!(rules.method_input("/grpc.health.v1.Health/Check").is_none());
 }
+
+#[test]
+fn an_updates_values_are_checked_only_where_they_are_set() {
+    let pool = pool();
+    let rules = Rules::from_pool(&pool);
+    // Nothing is required of values a mask picks from ...
+    let update = parse(
+        &pool,
+        "Update",
+        r#"{"id": "0190c8b8-7b1a-7c2e-9d4f-3a2b1c0d9e8f", "values": {}}"#,
+    );
+    assert_eq!(violations(&rules, &update), Vec::<String>::new());
+    // ... but what is set keeps its rules, nested messages included.
+    let update = parse(
+        &pool,
+        "Update",
+        r#"{"id": "x", "values": {"title": "a\u0007", "tags": ["a", "a"], "main": {"quantity": 0}, "period": "2026-13"}}"#,
+    );
+    assert_eq!(
+        violations(&rules, &update),
+        [
+            "id: must be an id returned by this API (a UUID)",
+            "values.period: must be a month, YYYY-MM",
+            "values.tags: must not repeat an item",
+            "values.title: must not contain control characters",
+        ]
+    );
+}

@@ -9,16 +9,19 @@ use crate::error::FieldViolation;
 use crate::validate;
 
 impl Rules {
+    /// Checks `message`, whose fields' paths start with `prefix`; a `partial` message (an
+    /// update's values) has its unset fields left alone.
     pub(super) fn check_message(
         &self,
         message: &DynamicMessage,
         prefix: &str,
+        partial: bool,
         out: &mut Vec<FieldViolation>,
     ) {
         let Some(rules) = self.messages.get(message.descriptor().full_name()) else {
             return;
         };
-        for oneof in &rules.oneofs {
+        for oneof in rules.oneofs.iter().filter(|_| !partial) {
             if !oneof.fields().any(|field| message.has_field(&field)) {
                 let members: Vec<String> = oneof.fields().map(|f| f.name().to_owned()).collect();
                 out.push(FieldViolation::new(
@@ -28,6 +31,9 @@ impl Rules {
             }
         }
         for (field, declared) in &rules.fields {
+            if partial && !message.has_field(field) {
+                continue;
+            }
             let path = format!("{prefix}{}", field.name());
             let value = message.get_field(field);
             if field.is_list() {
@@ -42,16 +48,21 @@ impl Rules {
         }
         for field in &rules.nested {
             let path = format!("{prefix}{}", field.name());
+            let partial = partial
+                || rules
+                    .fields
+                    .iter()
+                    .any(|(f, declared)| f == field && declared.partial);
             match message.get_field(field).as_ref() {
                 Value::List(items) => {
                     for (n, item) in items.iter().enumerate() {
                         if let Value::Message(inner) = item {
-                            self.check_message(inner, &format!("{path}[{n}]."), out);
+                            self.check_message(inner, &format!("{path}[{n}]."), partial, out);
                         }
                     }
                 }
                 Value::Message(inner) if message.has_field(field) => {
-                    self.check_message(inner, &format!("{path}."), out);
+                    self.check_message(inner, &format!("{path}."), partial, out);
                 }
                 _ => {}
             }

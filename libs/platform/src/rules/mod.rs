@@ -82,6 +82,9 @@ pub struct FieldRules {
     pub max_items: Option<usize>,
     /// Items of a repeated field must differ.
     pub unique: bool,
+    /// On a message field: the message is an update's values; its unset fields are not
+    /// checked.
+    pub partial: bool,
 }
 
 /// The rules `field` declares, if any.
@@ -137,6 +140,7 @@ fn read_rules(options: &DynamicMessage, extension: &ExtensionDescriptor) -> Opti
         min_items: count("min_items"),
         max_items: count("max_items"),
         unique: matches!(get("unique"), Some(Value::Bool(true))),
+        partial: matches!(get("partial"), Some(Value::Bool(true))),
     })
 }
 
@@ -248,7 +252,7 @@ impl Rules {
     /// `items[2].name`).
     pub fn check(&self, message: &DynamicMessage) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
-        self.check_message(message, "", &mut violations);
+        self.check_message(message, "", false, &mut violations);
         violations
     }
 }

@@ -22,11 +22,16 @@ const MONTH: &str =
     "([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])";
 
 /// `schema` (one value of `field`, already typed) with the field's rules added; a list's
-/// items each get the value rules, the list itself its counts.
-pub fn constrain(field: &FieldDescriptor, schema: Value) -> Value {
-    let Some(rules) = field_rules(field) else {
+/// items each get the value rules, the list itself its counts. In a `partial` message (an
+/// update's values) nothing is required.
+pub fn constrain(field: &FieldDescriptor, schema: Value, partial: bool) -> Value {
+    let Some(mut rules) = field_rules(field) else {
         return schema;
     };
+    if partial {
+        rules.required = false;
+        rules.min_items = None;
+    }
     if field.is_list() {
         let item = FieldRules {
             required: true,
@@ -48,32 +53,65 @@ pub fn constrain(field: &FieldDescriptor, schema: Value) -> Value {
     constrain_value(field, &rules, schema)
 }
 
+/// Whether `field` holds an update's values (`partial`).
+pub fn is_partial(field: &FieldDescriptor) -> bool {
+    field_rules(field).is_some_and(|rules| rules.partial)
+}
+
 /// Whether `field` declares rules.
 pub fn has_rules(field: &FieldDescriptor) -> bool {
     field_rules(field).is_some()
 }
 
-/// Whether `field` must be given (its rules say `required`).
+/// Whether `field` must be given in JSON: its rules say `required`, or leaving it out
+/// (zero, no items) breaks them.
 pub fn is_required(field: &FieldDescriptor) -> bool {
-    field_rules(field).is_some_and(|rules| rules.required)
+    let Some(rules) = field_rules(field) else {
+        return false;
+    };
+    if field.is_list() {
+        return rules.required || rules.min_items.is_some_and(|min| min > 0);
+    }
+    let zero_refused = rules.min.is_some_and(|min| min > 0) || rules.max.is_some_and(|max| max < 0);
+    let integer = matches!(
+        field.kind(),
+        Kind::Int32
+            | Kind::Sint32
+            | Kind::Sfixed32
+            | Kind::Uint32
+            | Kind::Fixed32
+            | Kind::Int64
+            | Kind::Sint64
+            | Kind::Sfixed64
+            | Kind::Uint64
+            | Kind::Fixed64
+    );
+    rules.required || (integer && zero_refused)
 }
 
-/// `required` and the one-of-these groups of `message`, added to its object schema.
-pub fn constrain_message(message: &MessageDescriptor, schema: &mut Map<String, Value>) {
+/// `required`, no other properties, and the one-of-these groups of `message`, added to
+/// its object schema.
+pub fn constrain_message(
+    message: &MessageDescriptor,
+    partial: bool,
+    schema: &mut Map<String, Value>,
+) {
     let required: Vec<Value> = message
         .fields()
-        .filter(|field| !field.is_list() && is_required(field))
+        .filter(|field| !partial && is_required(field))
         .map(|field| json!(field.name()))
         .collect();
     if !required.is_empty() {
         schema.insert("required".into(), Value::Array(required));
     }
+    // The JSON decoder refuses a field the message does not have.
+    schema.insert("additionalProperties".into(), json!(false));
     // One member of a oneof is required. JSON Schema says it as a `oneOf` of `required`
     // lists, which client generators read as a union of types and fail on; the document
     // names the members instead, for people and for tools that look.
     let groups: Vec<Vec<String>> = message
         .oneofs()
-        .filter(oneof_required)
+        .filter(|oneof| !partial && oneof_required(oneof))
         .map(|oneof| oneof.fields().map(|f| f.name().to_owned()).collect())
         .collect();
     if !groups.is_empty() {

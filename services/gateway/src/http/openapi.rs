@@ -44,8 +44,9 @@ pub fn document() -> Value {
             }
             Access::Write => {
                 wanted.insert(input.full_name().to_owned());
+                // A body is always sent: `{}` is a request whose every field is unset.
                 operation["requestBody"] = json!({
-                    "required": false,
+                    "required": true,
                     "content": {"application/json": {"schema": reference(&input)}}
                 });
                 "post"
@@ -59,10 +60,16 @@ pub fn document() -> Value {
         if schemas.contains_key(&name) {
             continue;
         }
-        let Some(message) = crate::descriptors::pool().get_message_by_name(&name) else {
+        // `<message>#partial`: the message as an update's values.
+        let (message_name, partial) = match name.strip_suffix(PARTIAL) {
+            Some(base) => (base, true),
+            None => (name.as_str(), false),
+        };
+        let Some(message) = crate::descriptors::pool().get_message_by_name(message_name) else {
             continue;
         };
-        schemas.insert(name, message_schema(&message, &mut queue));
+        let schema = message_schema(&message, partial, &mut queue);
+        schemas.insert(name, schema);
     }
     let mut components: Map<String, Value> = schemas
         .into_iter()
@@ -128,27 +135,36 @@ pub fn document() -> Value {
     })
 }
 
+/// The suffix of a message's name in the queue when it is wanted as an update's values.
+const PARTIAL: &str = "#partial";
+
 fn schema_name(full_name: &str) -> String {
-    full_name.replace('.', "_")
+    full_name.replace('.', "_").replace(PARTIAL, "_Partial")
 }
 
 fn reference(message: &MessageDescriptor) -> Value {
     json!({"$ref": format!("#/components/schemas/{}", schema_name(message.full_name()))})
 }
 
-fn message_schema(message: &MessageDescriptor, queue: &mut Vec<String>) -> Value {
+/// The schema of `message`; a `partial` one (an update's values) requires nothing.
+fn message_schema(message: &MessageDescriptor, partial: bool, queue: &mut Vec<String>) -> Value {
     let properties: Map<String, Value> = message
         .fields()
-        .map(|field| (field.name().to_owned(), field_schema(&field, queue)))
+        .map(|field| {
+            (
+                field.name().to_owned(),
+                field_schema(&field, partial, queue),
+            )
+        })
         .collect();
     let mut schema = Map::new();
     schema.insert("type".into(), json!("object"));
     schema.insert("properties".into(), Value::Object(properties));
-    constraints::constrain_message(message, &mut schema);
+    constraints::constrain_message(message, partial, &mut schema);
     Value::Object(schema)
 }
 
-fn field_schema(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
+fn field_schema(field: &FieldDescriptor, partial: bool, queue: &mut Vec<String>) -> Value {
     if field.is_map()
         && let Kind::Message(entry) = field.kind()
         && let Some(value) = entry.get_field_by_name("value")
@@ -157,7 +173,7 @@ fn field_schema(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
     }
     let one = single(field, queue);
     if constraints::has_rules(field) {
-        constraints::constrain(field, one)
+        constraints::constrain(field, one, partial)
     } else if field.is_list() {
         json!({"type": "array", "items": one})
     } else {
@@ -190,6 +206,13 @@ fn single(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
                 json!({"type": "string", "description": "field paths, comma-separated"})
             }
             "google.protobuf.Duration" => json!({"type": "string", "description": "e.g. 1.5s"}),
+            name if constraints::is_partial(field) => {
+                let partial = format!("{name}{PARTIAL}");
+                let link =
+                    json!({"$ref": format!("#/components/schemas/{}", schema_name(&partial))});
+                queue.push(partial);
+                link
+            }
             name => {
                 queue.push(name.to_owned());
                 reference(&m)
@@ -215,14 +238,14 @@ fn query_parameters(message: &MessageDescriptor, prefix: &str, depth: usize, out
                 let mut unused = Vec::new();
                 let one = single(&field, &mut unused);
                 let schema = if constraints::has_rules(&field) {
-                    constraints::constrain(&field, one)
+                    constraints::constrain(&field, one, false)
                 } else if field.is_list() {
                     json!({"type": "array", "items": one})
                 } else {
                     one
                 };
                 // A nested field is required only when its message is given.
-                let required = depth == 0 && !field.is_list() && constraints::is_required(&field);
+                let required = depth == 0 && constraints::is_required(&field);
                 out.push(json!({
                     "name": name,
                     "in": "query",
@@ -289,6 +312,27 @@ mod tests {
         assert_eq!(donate["properties"]["fund_id"]["format"], json!("uuid"));
         let channels = donate["properties"]["channel"]["enum"].as_array().unwrap();
         assert!(!channels.contains(&json!("DONATION_CHANNEL_UNSPECIFIED")));
+
+        // A create requires what an update's values (the same message, partial) need not.
+        let create = &schemas["xingfu_projects_v1_CreateProjectRequest"];
+        assert_eq!(
+            create["required"],
+            json!(["request_id", "title", "category", "community_ids"])
+        );
+        assert_eq!(create["additionalProperties"], json!(false));
+        let update = &schemas["xingfu_projects_v1_UpdateProjectRequest"]["properties"]["values"];
+        assert_eq!(
+            update["$ref"],
+            json!("#/components/schemas/xingfu_projects_v1_CreateProjectRequest_Partial")
+        );
+        let partial = &schemas["xingfu_projects_v1_CreateProjectRequest_Partial"];
+        assert!(partial.get("required").is_none(), "{partial}");
+        assert_eq!(partial["properties"]["title"]["maxLength"], json!(200));
+        assert!(
+            partial["properties"]["community_ids"]
+                .get("minItems")
+                .is_none()
+        );
 
         let fund = &schemas["xingfu_funds_v1_CreateFundRequest"]["properties"]["name"];
         assert_eq!(
