@@ -42,3 +42,7 @@ else
   cargo test --workspace --locked --no-fail-fast
   XINGFU_TEST_BACKEND=sqlite cargo test --workspace --locked --no-fail-fast --test api
 fi
+
+echo "== the JSON API under Schemathesis (scripts/fuzz-api.sh)"
+cargo build --locked -p xingfu --quiet
+scripts/fuzz-api.sh target/debug/xingfu

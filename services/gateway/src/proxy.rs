@@ -17,10 +17,11 @@ use http::{Request, Response};
 use tonic::Status;
 use tonic::body::Body;
 use tonic::transport::Channel;
-use tower::{Service, ServiceExt as _};
+use tower::{Layer as _, Service, ServiceExt as _};
 use xingfu_platform::ServiceName;
 use xingfu_platform::grpc::{LocalService, LocalServices, balance};
 use xingfu_platform::internal_tls::InternalTls;
+use xingfu_platform::rules::{Rules, RulesLayer, RulesService};
 use xingfu_platform::settings::Settings;
 use xingfu_proto::gateway::gateway_service_server::{self, GatewayServiceServer};
 
@@ -140,8 +141,12 @@ impl Route {
 pub struct Proxy {
     upstreams: Upstreams,
     in_process: LocalServices,
-    local: GatewayServiceServer<GatewayApi>,
+    local: OwnApi,
 }
+
+/// The gateway's own API, behind the rules its protos declare (checked here, once the
+/// caller is authenticated and authorised, as a service checks them behind the gateway).
+type OwnApi = RulesService<GatewayServiceServer<GatewayApi>>;
 
 impl Proxy {
     /// A proxy to `upstreams`, each reached in-process when it runs in `in_process`, and
@@ -150,7 +155,10 @@ impl Proxy {
         Self {
             upstreams,
             in_process,
-            local: GatewayServiceServer::new(api),
+            local: RulesLayer::new(Arc::new(
+                Rules::global().only(&[gateway_service_server::SERVICE_NAME]),
+            ))
+            .layer(GatewayServiceServer::new(api)),
         }
     }
 
@@ -178,7 +186,7 @@ pub fn no_such_service(path: &str) -> Status {
 enum Target {
     Remote(Channel),
     InProcess(LocalService),
-    Local(GatewayServiceServer<GatewayApi>),
+    Local(OwnApi),
 }
 
 impl Service<Request<Body>> for Proxy {

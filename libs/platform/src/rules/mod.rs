@@ -156,7 +156,7 @@ struct MessageRules {
 /// Every message type's rules, and which message each method takes.
 #[derive(Debug)]
 pub struct Rules {
-    messages: HashMap<String, MessageRules>,
+    messages: Arc<HashMap<String, MessageRules>>,
     /// Request path (`/package.Service/Method`) → what the method takes, for the methods
     /// that take one message (not a client stream) with rules.
     methods: HashMap<String, MessageDescriptor>,
@@ -240,7 +240,31 @@ impl Rules {
                 (path, method.input())
             })
             .collect();
-        Self { messages, methods }
+        Self {
+            messages: Arc::new(messages),
+            methods,
+        }
+    }
+
+    /// The same rules, checked only for the methods of `services` (full names): a server
+    /// that answers other calls by passing them on.
+    pub fn only(&self, services: &[&str]) -> Self {
+        let methods = self
+            .methods
+            .iter()
+            .filter(|(path, _)| {
+                services.iter().any(|service| {
+                    path.strip_prefix('/')
+                        .and_then(|p| p.strip_prefix(service))
+                        .is_some_and(|rest| rest.starts_with('/'))
+                })
+            })
+            .map(|(path, input)| (path.clone(), input.clone()))
+            .collect();
+        Self {
+            messages: self.messages.clone(),
+            methods,
+        }
     }
 
     /// What the method at `path` takes, when it has rules to check.

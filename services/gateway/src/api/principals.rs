@@ -114,10 +114,14 @@ impl PrincipalsApi {
                 ""
             }
         };
-        let display_name = r.display_name.trim().to_owned();
-        if display_name.is_empty() || display_name.chars().count() > 100 {
-            violations.add("display_name", "1 to 100 characters");
-        }
+        // A name shown on every record of the principal's: one line, no control characters.
+        let display_name = violations
+            .check(xingfu_platform::validate::single_line(
+                &r.display_name,
+                "display_name",
+                100,
+            ))
+            .unwrap_or_default();
         if !r.volunteer_id.is_empty() && r.volunteer_id.chars().count() > 64 {
             violations.add("volunteer_id", "at most 64 characters");
         }

@@ -202,9 +202,12 @@ fn single(field: &FieldDescriptor, queue: &mut Vec<String>) -> Value {
         }
         Kind::Message(m) => match m.full_name() {
             "google.protobuf.Timestamp" => json!({"type": "string", "format": "date-time"}),
-            "google.protobuf.FieldMask" => {
-                json!({"type": "string", "description": "field paths, comma-separated"})
-            }
+            // The JSON form of a mask: lowerCamelCase paths, comma-separated.
+            "google.protobuf.FieldMask" => json!({
+                "type": "string",
+                "description": "field paths in lowerCamelCase, comma-separated",
+                "pattern": "^([a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*(,[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*)*)?$"
+            }),
             "google.protobuf.Duration" => json!({"type": "string", "description": "e.g. 1.5s"}),
             name if constraints::is_partial(field) => {
                 let partial = format!("{name}{PARTIAL}");
