@@ -6,6 +6,7 @@
 mod binary;
 mod boundaries;
 mod consumer;
+mod contract;
 mod dashboard;
 mod demo;
 mod embedded;

@@ -90,28 +90,55 @@ where
                     return Ok(status.into_http());
                 }
             };
-            if let Some(message) = single_message(&bytes)
-                && let Ok(decoded) = DynamicMessage::decode(input, message)
-            {
+            // Only what is checked reaches the handler: a body that is not one plain
+            // message is refused here, not passed on unchecked.
+            let message = match framing(&bytes) {
+                Framing::One(message) => message,
+                Framing::Compressed => {
+                    let status = Status::unimplemented("compressed requests are not accepted");
+                    return Ok(status.into_http());
+                }
+                Framing::NotOne => {
+                    let status = Status::invalid_argument("a call carries exactly one message");
+                    return Ok(status.into_http());
+                }
+            };
+            // A message that does not decode is the handler's decoding's to answer.
+            if let Ok(decoded) = DynamicMessage::decode(input, message) {
                 let violations = rules.check(&decoded);
                 if !violations.is_empty() {
                     return Ok(Status::from(Error::Invalid(violations)).into_http());
                 }
             }
-            // Not one plain message (compressed, several frames, undecodable): the
-            // handler's own decoding answers it.
             let request = Request::from_parts(parts, Body::new(Full::new(bytes)));
             inner.call(request).await
         })
     }
 }
 
-/// The one uncompressed message of a gRPC request body, if that is what it holds.
-fn single_message(body: &Bytes) -> Option<Bytes> {
-    let (&compressed, rest) = body.split_first()?;
-    let length = rest.get(..4)?;
-    let length = usize::try_from(u32::from_be_bytes(length.try_into().ok()?)).ok()?;
-    (compressed == 0 && rest.len() == 4 + length).then(|| body.slice(5..))
+/// What a gRPC request body holds.
+enum Framing {
+    /// One uncompressed message.
+    One(Bytes),
+    /// A compressed message, which no server here accepts.
+    Compressed,
+    /// Nothing, several messages, or a message cut short.
+    NotOne,
+}
+
+fn framing(body: &Bytes) -> Framing {
+    let Some((&compressed, rest)) = body.split_first() else {
+        return Framing::NotOne;
+    };
+    let length = rest
+        .get(..4)
+        .and_then(|length| <[u8; 4]>::try_from(length).ok())
+        .and_then(|length| usize::try_from(u32::from_be_bytes(length)).ok());
+    match length {
+        _ if compressed != 0 => Framing::Compressed,
+        Some(length) if rest.len() == 4 + length => Framing::One(body.slice(5..)),
+        _ => Framing::NotOne,
+    }
 }
 
 #[cfg(test)]
@@ -122,19 +149,27 @@ mod tests {
     fn only_a_single_plain_frame_is_a_message() {
         let frame = |flag: u8, payload: &[u8]| {
             let mut body = vec![flag];
-            body.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+            body.extend_from_slice(&u32::try_from(payload.len()).unwrap_or(0).to_be_bytes());
             body.extend_from_slice(payload);
             Bytes::from(body)
         };
-        assert_eq!(
-            single_message(&frame(0, b"abc")).as_deref(),
-            Some(&b"abc"[..])
-        );
-        assert_eq!(single_message(&frame(0, b"")).as_deref(), Some(&b""[..]));
-        assert!(single_message(&frame(1, b"abc")).is_none(), "compressed");
+        let one = |body: &Bytes| match framing(body) {
+            Framing::One(message) => Some(message),
+            _ => None,
+        };
+        assert_eq!(one(&frame(0, b"abc")).as_deref(), Some(&b"abc"[..]));
+        assert_eq!(one(&frame(0, b"")).as_deref(), Some(&b""[..]));
+        assert!(matches!(framing(&frame(1, b"abc")), Framing::Compressed));
         let mut two = frame(0, b"a").to_vec();
         two.extend_from_slice(&frame(0, b"b"));
-        assert!(single_message(&Bytes::from(two)).is_none(), "two frames");
-        assert!(single_message(&Bytes::from_static(&[0, 0, 0])).is_none());
+        assert!(matches!(framing(&Bytes::from(two)), Framing::NotOne));
+        assert!(matches!(
+            framing(&Bytes::from_static(&[0, 0, 0])),
+            Framing::NotOne
+        ));
+        assert!(matches!(framing(&Bytes::new()), Framing::NotOne));
+        let mut cut = frame(0, b"abcdef").to_vec();
+        cut.truncate(8);
+        assert!(matches!(framing(&Bytes::from(cut)), Framing::NotOne));
     }
 }

@@ -42,7 +42,8 @@ pub struct NewDonation {
     pub donor_kind: DonorKind,
     /// The donor's name (empty when anonymous; personal data for a person).
     pub donor_name: String,
-    /// Amount, fen.
+    /// Amount, fen (`DonateRequest.amount_fen` in the proto bounds it: a hundred million
+    /// yuan at most, so sums of many stay far from i64's end).
     pub amount_fen: i64,
     /// How it came in.
     pub channel: DonationChannel,

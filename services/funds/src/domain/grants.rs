@@ -65,7 +65,8 @@ pub struct NewGrant {
     pub project_id: Option<RecordId>,
     /// The renovation's items.
     pub items: Vec<Item>,
-    /// Amount, fen.
+    /// Amount, fen (`RequestGrantRequest.amount_fen` in the proto bounds it: a hundred
+    /// million yuan at most, so sums of many stay far from i64's end).
     pub amount_fen: i64,
     /// Who requests it.
     pub requested_by: ActorId,

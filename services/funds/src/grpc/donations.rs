@@ -130,7 +130,6 @@ fn parse_new(r: &pb::DonateRequest) -> Result<NewDonation, Error> {
         Some(DonorKind::Anonymous) => Some(String::new()),
         _ => v.check(validate::single_line(&r.donor_name, "donor_name", 100)),
     };
-    let amount_fen = v.check(domain::parse_amount(r.amount_fen, "amount_fen"));
     let channel = v.check(required(
         channel_from_proto(r.channel, "channel"),
         "channel",
@@ -140,22 +139,14 @@ fn parse_new(r: &pb::DonateRequest) -> Result<NewDonation, Error> {
         None => Some(None),
         Some(d) => v.check(received(d)).map(Some),
     };
-    let (key, fund_id, donor_kind, donor_name, amount_fen, channel, received_on) =
-        v.finish_with((
-            key,
-            fund_id,
-            donor_kind,
-            donor_name,
-            amount_fen,
-            channel,
-            received_on,
-        ))?;
+    let (key, fund_id, donor_kind, donor_name, channel, received_on) =
+        v.finish_with((key, fund_id, donor_kind, donor_name, channel, received_on))?;
     Ok(NewDonation {
         key,
         fund_id,
         donor_kind,
         donor_name,
-        amount_fen,
+        amount_fen: r.amount_fen,
         channel,
         received_on,
     })

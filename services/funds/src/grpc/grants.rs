@@ -10,9 +10,7 @@ use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::funds as pb;
 
 use crate::access::{Check, Record};
-use crate::domain::{
-    self, ActorId, Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant, Reason,
-};
+use crate::domain::{ActorId, Grant, GrantFilter, GrantKind, GrantStatus, Item, NewGrant, Reason};
 use crate::ops::Ledger;
 use crate::wire::{
     grant_kind_from_proto, grant_kind_to_proto, grant_status_from_proto, grant_status_to_proto,
@@ -164,7 +162,6 @@ fn parse_new(r: &pb::RequestGrantRequest) -> Result<NewGrant, Error> {
     let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
     let fund_id = v.check(RecordId::parse(&r.fund_id, "fund_id"));
     let kind = v.check(required(grant_kind_from_proto(r.kind, "kind"), "kind"));
-    let amount_fen = v.check(domain::parse_amount(r.amount_fen, "amount_fen"));
     let requested_by = v.check(ActorId::parse(&r.requested_by, "requested_by"));
     let beneficiary_ref = match kind {
         Some(kind) if kind.needs_beneficiary() => v.check(validate::directory_id(
@@ -195,12 +192,11 @@ fn parse_new(r: &pb::RequestGrantRequest) -> Result<NewGrant, Error> {
         }
         _ => Some(Vec::new()),
     };
-    let (request_id, fund_id, kind, amount_fen, requested_by, beneficiary_ref, project_id, items) =
-        v.finish_with((
+    let (request_id, fund_id, kind, requested_by, beneficiary_ref, project_id, items) = v
+        .finish_with((
             request_id,
             fund_id,
             kind,
-            amount_fen,
             requested_by,
             beneficiary_ref,
             project_id,
@@ -213,12 +209,13 @@ fn parse_new(r: &pb::RequestGrantRequest) -> Result<NewGrant, Error> {
         beneficiary_ref,
         project_id,
         items,
-        amount_fen,
+        amount_fen: r.amount_fen,
         requested_by,
     })
 }
 
-/// A study corner's items: 1 to 20, each named, 1 to 1000 of it.
+/// A study corner's items: 1 to 20, each named (each one's quantity is bounded by
+/// `StudyCornerItem.quantity` in the proto).
 fn parse_items(items: &[pb::StudyCornerItem], v: &mut Violations) -> Option<Vec<Item>> {
     if items.is_empty() || items.len() > 20 {
         v.add("items", "must list 1 to 20 items for a study corner");
@@ -229,14 +226,11 @@ fn parse_items(items: &[pb::StudyCornerItem], v: &mut Violations) -> Option<Vec<
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                let name = v.check(Line::parse(&item.name, &format!("items[{i}].name")));
-                if !(1..=1000).contains(&item.quantity) {
-                    v.add(format!("items[{i}].quantity"), "must be 1 to 1000");
-                }
-                name.map(|name| Item {
-                    name,
-                    quantity: item.quantity,
-                })
+                v.check(Line::parse(&item.name, &format!("items[{i}].name")))
+                    .map(|name| Item {
+                        name,
+                        quantity: item.quantity,
+                    })
             })
             .collect(),
     )

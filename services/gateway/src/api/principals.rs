@@ -109,9 +109,12 @@ impl PrincipalsApi {
         let kind = match pb::PrincipalKind::try_from(r.kind) {
             Ok(pb::PrincipalKind::Person) => "PERSON",
             Ok(pb::PrincipalKind::System) => "SYSTEM",
+            // The request's rules require a defined kind (`kind` in the proto).
             _ => {
-                violations.add("kind", "PRINCIPAL_KIND_PERSON or PRINCIPAL_KIND_SYSTEM");
-                ""
+                return Err(Error::Unexpected(anyhow::anyhow!(
+                    "a RegisterPrincipal request without a kind passed the request's rules"
+                ))
+                .into());
             }
         };
         // A name shown on every record of the principal's: one line, no control characters.
@@ -122,9 +125,6 @@ impl PrincipalsApi {
                 100,
             ))
             .unwrap_or_default();
-        if !r.volunteer_id.is_empty() && r.volunteer_id.chars().count() > 64 {
-            violations.add("volunteer_id", "at most 64 characters");
-        }
         if !r.organisation_id.is_empty() {
             violations.check(xingfu_platform::validate::directory_id(
                 &r.organisation_id,

@@ -4,8 +4,6 @@
 use super::{Date, DirectoryId, Line, Reason, RecordId, RequestId};
 use xingfu_platform::named_enum;
 
-/// Most services listed on one contract.
-pub const MAX_SERVICES: usize = 20;
 /// Longest service name, in characters.
 pub const MAX_SERVICE_CHARS: usize = 100;
 
@@ -42,7 +40,7 @@ pub struct NewContract {
     pub provider: DirectoryId,
     /// Community served.
     pub community: DirectoryId,
-    /// Services offered.
+    /// Services offered (how many: `SignContractRequest.services` in the proto).
     pub services: Vec<Line<MAX_SERVICE_CHARS>>,
     /// First day.
     pub start_date: Date,

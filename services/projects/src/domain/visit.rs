@@ -4,10 +4,6 @@ use super::{Date, DirectoryId, Line, RecordId, RequestId};
 
 /// Longest kind of service, in characters.
 pub const MAX_KIND_CHARS: usize = 100;
-/// Most volunteers named on one visit.
-pub const MAX_VOLUNTEERS: usize = 200;
-/// Most person-times on one visit.
-pub const MAX_PERSON_TIMES: i64 = 100_000;
 
 /// A validated visit to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +18,9 @@ pub struct NewVisit {
     pub date: Date,
     /// Kind of service.
     pub kind: Line<MAX_KIND_CHARS>,
-    /// Person-times served.
+    /// Person-times served (bounded by `RecordVisitRequest.person_times` in the proto).
     pub person_times: i64,
-    /// Volunteers involved.
+    /// Volunteers involved (how many: `RecordVisitRequest.volunteer_ids` in the proto).
     pub volunteer_ids: Vec<DirectoryId>,
 }
 

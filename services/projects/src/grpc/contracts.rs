@@ -9,7 +9,7 @@ use super::answers;
 use super::convert::required_date;
 use super::fields::optional;
 use crate::access::Access;
-use crate::domain::contract::{Filter, MAX_SERVICES};
+use crate::domain::contract::Filter;
 use crate::domain::project::check_schedule;
 use crate::domain::{Date, DirectoryId, Line, NewContract, Reason, RecordId, RequestId};
 use crate::ops::Library;
@@ -121,12 +121,6 @@ fn new_contract(r: &pb::SignContractRequest) -> Result<NewContract, Error> {
     ));
     let provider = v.check(DirectoryId::parse(&r.provider_id, "provider_id"));
     let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
-    if r.services.is_empty() || r.services.len() > MAX_SERVICES {
-        v.add(
-            "services",
-            format!("must list 1 to {MAX_SERVICES} services"),
-        );
-    }
     let services: Vec<_> = r
         .services
         .iter()

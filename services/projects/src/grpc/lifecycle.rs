@@ -60,7 +60,6 @@ pub(super) async fn cancel(
     let mut v = Violations::default();
     let id = v.check(RecordId::parse(&r.id, "id"));
     let reason = v.check(Reason::parse(&r.reason, "reason"));
-    not_negative(r.version, &mut v);
     let (id, reason) = v.finish_with((id, reason))?;
     let project = guarded.cancel_project(&id, r.version, reason).await?;
     answers::project(library, project).await
@@ -68,31 +67,18 @@ pub(super) async fn cancel(
 
 /// A project id and the version read (0: any).
 fn transition(id: &str, version: i64) -> Result<(RecordId, i64), Error> {
-    let mut v = Violations::default();
-    let id = v.check(RecordId::parse(id, "id"));
-    not_negative(version, &mut v);
-    Ok((v.finish_with(id)?, version))
+    Ok((RecordId::parse(id, "id")?, version))
 }
 
 fn completion(r: &pb::CompleteProjectRequest) -> Result<(RecordId, i64, Outcome), Error> {
     let mut v = Violations::default();
     let id = v.check(RecordId::parse(&r.id, "id"));
     let outcome = r.outcome.clone().unwrap_or_default();
-    if outcome.beneficiaries < 0 {
-        v.add("outcome.beneficiaries", "must not be negative");
-    }
     let summary = v.check(Text::parse(&outcome.summary, "outcome.summary"));
-    not_negative(r.version, &mut v);
     let (id, summary) = v.finish_with((id, summary))?;
     let outcome = Outcome {
         beneficiaries: outcome.beneficiaries,
         summary,
     };
     Ok((id, r.version, outcome))
-}
-
-fn not_negative(version: i64, v: &mut Violations) {
-    if version < 0 {
-        v.add("version", "must not be negative");
-    }
 }

@@ -173,12 +173,11 @@ fn review_of(r: &pb::ReviewNeedRequest) -> Result<(RecordId, Decision), Error> {
     let mut v = Violations::default();
     let need_id = v.check(RecordId::parse(&r.need_id, "need_id"));
     let decision = match &r.decision {
+        // The request's rules require a member (`oneof_required` in the proto).
         None => {
-            v.add(
-                "decision",
-                "must be one of accept, attach, duplicate, decline",
-            );
-            None
+            return Err(Error::Unexpected(anyhow::anyhow!(
+                "a ReviewNeed request without a decision passed the request's rules"
+            )));
         }
         Some(D::Accept(accept)) => {
             let title = v.check(Line::parse(&accept.title, "accept.title"));

@@ -151,9 +151,6 @@ fn new_project(r: &pb::CreateProjectRequest) -> Result<NewProject, Error> {
 fn update_of(r: &pb::UpdateProjectRequest) -> Result<(RecordId, i64, Patch), Error> {
     let mut v = Violations::default();
     let id = v.check(RecordId::parse(&r.id, "id"));
-    if r.version <= 0 {
-        v.add("version", "must be the version you read (1 or more)");
-    }
     let paths = r
         .update_mask
         .as_ref()

@@ -8,7 +8,7 @@ use super::answers;
 use super::convert::required_date;
 use super::fields::optional;
 use crate::access::Access;
-use crate::domain::visit::{Filter, MAX_PERSON_TIMES, MAX_VOLUNTEERS};
+use crate::domain::visit::Filter;
 use crate::domain::{DirectoryId, Line, NewVisit, RecordId, RequestId};
 use crate::ops::Library;
 
@@ -62,15 +62,6 @@ fn new_visit(r: &pb::RecordVisitRequest) -> Result<NewVisit, Error> {
     let community = v.check(DirectoryId::parse(&r.community_id, "community_id"));
     let date = v.check(required_date(r.date.as_ref(), "date"));
     let kind = v.check(Line::parse(&r.kind, "kind"));
-    if !(1..=MAX_PERSON_TIMES).contains(&r.person_times) {
-        v.add("person_times", format!("must be 1 to {MAX_PERSON_TIMES}"));
-    }
-    if r.volunteer_ids.len() > MAX_VOLUNTEERS {
-        v.add(
-            "volunteer_ids",
-            format!("must name at most {MAX_VOLUNTEERS} volunteers"),
-        );
-    }
     let volunteer_ids: Vec<_> = r
         .volunteer_ids
         .iter()

@@ -51,12 +51,6 @@ impl ActivityKind {
     }
 }
 
-/// The most people one completed activity records as served.
-pub const MAX_PEOPLE_SERVED: i64 = 1_000_000;
-
-/// The most volunteers one activity takes.
-pub const MAX_CAPACITY: i64 = 10_000;
-
 /// An activity's title: one line, 1 to 200 characters.
 pub type Title = Line<200>;
 
@@ -75,7 +69,7 @@ pub struct NewActivity {
     pub project_id: Option<RecordId>,
     /// Start, microseconds since the epoch.
     pub start_at: i64,
-    /// Volunteers it takes, 1 to [`MAX_CAPACITY`].
+    /// Volunteers it takes (bounded by `CreateActivityRequest.capacity` in the proto).
     pub capacity: i64,
     /// The organisation that runs it.
     pub organisation_id: Option<DirectoryId>,

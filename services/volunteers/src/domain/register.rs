@@ -74,6 +74,3 @@ pub struct VolunteerFilter {
     /// Only Party members, or only others.
     pub party_member: Option<bool>,
 }
-
-/// The most skills a volunteer lists.
-pub const MAX_SKILLS: usize = 20;

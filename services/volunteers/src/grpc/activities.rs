@@ -8,9 +8,7 @@ use xingfu_platform::{Error, FieldViolation, Violations, enum_map, paging, valid
 use xingfu_proto::common::{CommunityRef, PageResponse};
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::activities::{
-    Activity, ActivityKind, MAX_CAPACITY, NewActivity, Participation, Title,
-};
+use crate::domain::activities::{Activity, ActivityKind, NewActivity, Participation, Title};
 use crate::ops::Volunteers;
 
 enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activity kind", {
@@ -186,10 +184,6 @@ fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
         v.check(DirectoryId::parse(&r.organisation_id, "organisation_id"))
             .map(Some)
     };
-    let capacity = i64::from(r.capacity);
-    if !(1..=MAX_CAPACITY).contains(&capacity) {
-        v.add("capacity", format!("must be 1 to {MAX_CAPACITY}"));
-    }
     let (request_id, title, kind, community_id, project_id, start_at, organisation_id) = v
         .finish_with((
             request_id,
@@ -207,7 +201,7 @@ fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
         community_id,
         project_id,
         start_at,
-        capacity,
+        capacity: i64::from(r.capacity),
         organisation_id,
     })
 }

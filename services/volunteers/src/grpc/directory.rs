@@ -46,7 +46,7 @@ pub(super) async fn update_organisation(
     let mut v = Violations::default();
     let id = v.check(DirectoryId::parse(&r.id, "id"));
     let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-    mask_and_version(&paths, r.version, &mut v);
+    mask_names_a_field(&paths, &mut v);
     let values = r.values.unwrap_or_default();
     let mut patch = OrganisationPatch::default();
     for path in &paths {
@@ -132,7 +132,7 @@ pub(super) async fn update_community(
     let mut v = Violations::default();
     let id = v.check(DirectoryId::parse(&r.id, "id"));
     let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-    mask_and_version(&paths, r.version, &mut v);
+    mask_names_a_field(&paths, &mut v);
     let values = r.values.unwrap_or_default();
     let mut patch = CommunityPatch::default();
     for path in &paths {
@@ -237,11 +237,9 @@ fn new_community(r: &pb::RegisterCommunityRequest) -> Result<Community, Error> {
     })
 }
 
-/// An update names at least one field and the version it read.
-fn mask_and_version(paths: &[String], version: i64, v: &mut Violations) {
-    if version <= 0 {
-        v.add("version", "must be the version you read (1 or more)");
-    }
+/// An update names at least one field (the version it read is bounded by the request's
+/// `version` in the proto).
+fn mask_names_a_field(paths: &[String], v: &mut Violations) {
     if paths.is_empty() {
         v.add("update_mask", "must name at least one field");
     }

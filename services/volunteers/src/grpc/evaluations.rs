@@ -37,9 +37,6 @@ pub(super) async fn record_evaluation(
     let volunteer_id = v.check(RecordId::parse(&r.volunteer_id, "volunteer_id"));
     let period = v.check(parse_period(&r.period, "period"));
     let side = v.check(validate::required(side_from_proto(r.side, "side"), "side"));
-    if !(1..=5).contains(&r.score) {
-        v.add("score", "must be 1 to 5");
-    }
     let comment = v.check(Comment::parse(&r.comment, "comment"));
     let (request_id, volunteer_id, period, side, comment) =
         v.finish_with((request_id, volunteer_id, period, side, comment))?;

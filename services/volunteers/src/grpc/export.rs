@@ -2,10 +2,10 @@
 //! a page of records at a time so an export of any length holds one page in memory.
 
 use tokio_stream::wrappers::ReceiverStream;
+use xingfu_platform::Error;
 use xingfu_platform::checked::RecordId;
 use xingfu_platform::time::to_rfc3339;
 use xingfu_platform::trust::Caller;
-use xingfu_platform::{Error, Violations};
 use xingfu_proto::volunteers as pb;
 
 use crate::access;
@@ -22,17 +22,17 @@ pub(super) async fn export_service_record(
     caller: &Caller,
     r: pb::ExportServiceRecordRequest,
 ) -> Result<ReceiverStream<Result<pb::ExportChunk, tonic::Status>>, Error> {
-    let mut v = Violations::default();
-    let id = v.check(RecordId::parse(&r.volunteer_id, "volunteer_id"));
+    let id = RecordId::parse(&r.volunteer_id, "volunteer_id")?;
     let format = match pb::ExportFormat::try_from(r.format) {
-        Ok(pb::ExportFormat::Json) => Some(Format::Json),
-        Ok(pb::ExportFormat::Csv) => Some(Format::Csv),
+        Ok(pb::ExportFormat::Json) => Format::Json,
+        Ok(pb::ExportFormat::Csv) => Format::Csv,
+        // The request's rules require a defined format (`format` in the proto).
         _ => {
-            v.add("format", "must be EXPORT_FORMAT_JSON or EXPORT_FORMAT_CSV");
-            None
+            return Err(Error::Unexpected(anyhow::anyhow!(
+                "an ExportServiceRecord request without a format passed the request's rules"
+            )));
         }
     };
-    let (id, format) = v.finish_with((id, format))?;
     let (volunteer, mut pages) = volunteers
         .export_service_record(caller, &id, access::reveals(caller))
         .await?;

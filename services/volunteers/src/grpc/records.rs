@@ -106,9 +106,6 @@ pub(super) async fn four_ones_report(
     r: pb::FourOnesReportRequest,
 ) -> Result<pb::FourOnesReportResponse, Error> {
     let mut v = Violations::default();
-    if !(2000..=2999).contains(&r.year) {
-        v.add("year", "must be 2000 to 2999");
-    }
     let organisation = if r.organisation_id.is_empty() {
         Some(None)
     } else {

@@ -7,7 +7,7 @@ use xingfu_platform::{Error, Violations, paging};
 use xingfu_proto::common::PageResponse;
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::register::{MAX_SKILLS, Skill};
+use crate::domain::register::Skill;
 use crate::domain::teams::{NewTeam, Team, TeamName};
 use crate::ops::Volunteers;
 
@@ -130,11 +130,9 @@ pub(super) async fn list_team_members(
     })
 }
 
-/// Skills of a request: at most [`MAX_SKILLS`], each one line of 1 to 50 characters.
+/// Skills of a request, each one line of 1 to 50 characters (how many: the request's
+/// `skills` in the proto).
 pub(super) fn skills(values: &[String], v: &mut Violations) -> Vec<Skill> {
-    if values.len() > MAX_SKILLS {
-        v.add("skills", format!("at most {MAX_SKILLS}"));
-    }
     values
         .iter()
         .enumerate()

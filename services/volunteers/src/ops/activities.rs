@@ -13,7 +13,7 @@ use super::{
     require_volunteer_seen,
 };
 use crate::domain::activities::{
-    Activity, ActivityKind, MAX_PEOPLE_SERVED, NewActivity, Participation, Stage, minutes_served,
+    Activity, ActivityKind, NewActivity, Participation, Stage, minutes_served,
 };
 use crate::domain::records::NewRecord;
 use crate::events;
@@ -241,7 +241,8 @@ impl Volunteers {
         Ok(verified)
     }
 
-    /// Completes the activity with the people it served; again with the same figure
+    /// Completes the activity with the people it served (bounded by
+    /// `CompleteActivityRequest.people_served` in the proto); again with the same figure
     /// returns it unchanged. Needs `activity_organiser` over the activity's organisation.
     pub async fn complete_activity(
         &self,
@@ -249,12 +250,6 @@ impl Volunteers {
         activity_id: &RecordId,
         people_served: i64,
     ) -> Result<Activity, Error> {
-        if !(0..=MAX_PEOPLE_SERVED).contains(&people_served) {
-            return Err(Error::invalid(
-                "people_served",
-                format!("must be 0 to {MAX_PEOPLE_SERVED}"),
-            ));
-        }
         let mut tx = self.db.begin().await?;
         let activity = seen(&mut tx, caller, activity_id).await?;
         let lineage = boundary::activity_lineage(&mut tx, &activity).await?;

@@ -3,9 +3,6 @@
 
 use xingfu_platform::checked::{Line, RecordId, RequestId};
 
-/// The most units one order holds, and the most fen one unit pays.
-pub const MAX_UNITS: i64 = 10_000_000;
-
 /// An order as placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
@@ -17,9 +14,9 @@ pub struct NewOrder {
     pub firm: Line<200>,
     /// The product.
     pub product: Line<200>,
-    /// Units.
+    /// Units (bounded by `PlaceOrderRequest.quantity` in the proto).
     pub quantity: i64,
-    /// Pay per unit, fen.
+    /// Pay per unit, fen (bounded by `PlaceOrderRequest.unit_pay_fen` in the proto).
     pub unit_pay_fen: i64,
 }
 

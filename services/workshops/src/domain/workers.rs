@@ -19,9 +19,6 @@ named_enum! {
     }
 }
 
-/// The largest monthly income (before joining, or one record) accepted: a million yuan.
-pub const MAX_MONTHLY_FEN: i64 = 100_000_000;
-
 /// A worker as enrolled, personal data in clear (it is sealed before it is stored).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWorker {
@@ -37,7 +34,8 @@ pub struct NewWorker {
     pub id_number: String,
     /// What they did before.
     pub background: Note<100>,
-    /// Monthly income before joining, fen.
+    /// Monthly income before joining, fen (bounded by
+    /// `EnrolWorkerRequest.baseline_monthly_income_fen` in the proto: a million yuan).
     pub baseline_fen: i64,
     /// The day they joined.
     pub joined_on: Date,
@@ -77,7 +75,8 @@ pub struct NewIncome {
     pub worker_id: RecordId,
     /// The month, `YYYY-MM`.
     pub month: String,
-    /// Amount, fen.
+    /// Amount, fen (bounded by `RecordIncomeRequest.amount_fen` in the proto: a million
+    /// yuan).
     pub amount_fen: i64,
     /// Where it came from.
     pub source: IncomeSource,

@@ -85,7 +85,8 @@ pub struct Support {
     pub kind: SupportKind,
     /// What was given.
     pub description: Text<500>,
-    /// Its money value in fen; 0 when none.
+    /// Its money value in fen; 0 when none (bounded by `GiveSupportRequest.value_fen` in
+    /// the proto: a hundred million yuan).
     pub value_fen: i64,
     /// The day given.
     pub given_on: Date,

@@ -36,9 +36,6 @@ enum_map!(support_to_proto, support_from_proto, SupportKind, pb::SupportKind, "s
     RentRelief <=> RentRelief,
 });
 
-/// The largest money value of one piece of support, in fen: a hundred million yuan.
-const MAX_SUPPORT_FEN: i64 = 10_000_000_000;
-
 /// RegisterBrand.
 pub(super) async fn register_brand(
     workshops: &Workshops,
@@ -184,9 +181,6 @@ pub(super) async fn update(
 ) -> Result<pb::Workshop, Error> {
     let mut v = Violations::default();
     let id = v.check(RecordId::parse(&r.id, "id"));
-    if r.version < 0 {
-        v.add("version", "must be the version read, 0 or more");
-    }
     let mut changed = |value: &str, field: &str| match value {
         "" => Some(None),
         value => v.check(Line::parse(value, field)).map(Some),
@@ -214,9 +208,6 @@ pub(super) async fn give_support(
         "kind",
     ));
     let description = v.check(Text::parse(&r.description, "description"));
-    if !(0..=MAX_SUPPORT_FEN).contains(&r.value_fen) {
-        v.add("value_fen", format!("must be 0 to {MAX_SUPPORT_FEN}"));
-    }
     let given_on = v.check(validate::date(r.given_on.as_ref(), "given_on"));
     let (request_id, workshop_id, kind, description, given_on) =
         v.finish_with((request_id, workshop, kind, description, given_on))?;

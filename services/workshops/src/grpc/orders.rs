@@ -8,7 +8,7 @@ use xingfu_proto::workshops as pb;
 
 use super::fields::optional_id;
 use crate::access::Scope;
-use crate::domain::orders::{MAX_UNITS, NewOrder, Order, Take, Task};
+use crate::domain::orders::{NewOrder, Order, Take, Task};
 use crate::ops::Workshops;
 
 /// PlaceOrder.
@@ -21,8 +21,6 @@ pub(super) async fn place(
     let workshop = v.check(RecordId::parse(&r.workshop_id, "workshop_id"));
     let firm = v.check(Line::parse(&r.firm, "firm"));
     let product = v.check(Line::parse(&r.product, "product"));
-    units(r.quantity, "quantity", &mut v);
-    units(r.unit_pay_fen, "unit_pay_fen", &mut v);
     let (request_id, workshop_id, firm, product) =
         v.finish_with((request_id, workshop, firm, product))?;
     let order = workshops
@@ -83,7 +81,6 @@ pub(super) async fn dispatch(
     let mut v = Violations::default();
     let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
     let order = v.check(RecordId::parse(&r.order_id, "order_id"));
-    units(r.quantity, "quantity", &mut v);
     let (request_id, order) = v.finish_with((request_id, order))?;
     let task = workshops
         .dispatch_task(&request_id, &order, r.quantity)
@@ -97,7 +94,6 @@ pub(super) async fn take(workshops: &Workshops, r: pb::TakeTaskRequest) -> Resul
     let request_id = v.check(RequestId::parse(&r.request_id, "request_id"));
     let task = v.check(RecordId::parse(&r.task_id, "task_id"));
     let worker = v.check(RecordId::parse(&r.worker_id, "worker_id"));
-    units(r.quantity, "quantity", &mut v);
     let (request_id, task, worker) = v.finish_with((request_id, task, worker))?;
     let take = workshops
         .take_task(&request_id, &task, &worker, r.quantity)
@@ -110,20 +106,9 @@ pub(super) async fn deliver(
     workshops: &Workshops,
     r: pb::DeliverTakeRequest,
 ) -> Result<pb::Take, Error> {
-    let mut v = Violations::default();
-    let id = v.check(RecordId::parse(&r.take_id, "take_id"));
-    if r.delivered < 0 {
-        v.add("delivered", "must not be negative");
-    }
-    let id = v.finish_with(id)?;
+    let id = RecordId::parse(&r.take_id, "take_id")?;
     let take = workshops.deliver_take(&id, r.delivered).await?;
     Ok(take_to_proto(take))
-}
-
-fn units(value: i64, field: &str, v: &mut Violations) {
-    if !(1..=MAX_UNITS).contains(&value) {
-        v.add(field, format!("must be 1 to {MAX_UNITS}"));
-    }
 }
 
 fn order_to_proto(o: Order) -> pb::Order {

@@ -10,9 +10,7 @@ use xingfu_proto::common::{Money, PageResponse};
 use xingfu_proto::workshops as pb;
 
 use crate::domain::parse_month;
-use crate::domain::workers::{
-    IncomeSource, MAX_MONTHLY_FEN, NewIncome, NewWorker, Worker, mean_floor,
-};
+use crate::domain::workers::{IncomeSource, NewIncome, NewWorker, Worker, mean_floor};
 use crate::ops::Workshops;
 
 enum_map!(source_to_proto, source_from_proto, IncomeSource, pb::IncomeSource, "income source", {
@@ -35,12 +33,6 @@ pub(super) async fn enrol(
     let phone = v.check(parse_phone(&r.phone, "phone"));
     let id_number = v.check(parse_id_number(&r.id_number, "id_number"));
     let background = v.check(Note::parse(&r.background, "background"));
-    if !(0..=MAX_MONTHLY_FEN).contains(&r.baseline_monthly_income_fen) {
-        v.add(
-            "baseline_monthly_income_fen",
-            format!("must be 0 to {MAX_MONTHLY_FEN}"),
-        );
-    }
     let joined_on = v.check(validate::date(r.joined_on.as_ref(), "joined_on"));
     if joined_on.flatten().is_some_and(|day| day > Date::today()) {
         v.add("joined_on", "must not be in the future");
@@ -106,9 +98,6 @@ pub(super) async fn record_income(
     if month.is_none() {
         v.add("month", "must be a month such as 2026-10");
     }
-    if !(1..=MAX_MONTHLY_FEN).contains(&r.amount_fen) {
-        v.add("amount_fen", format!("must be 1 to {MAX_MONTHLY_FEN}"));
-    }
     let source = v.check(validate::required(
         source_from_proto(r.source, "source"),
         "source",
@@ -139,10 +128,7 @@ pub(super) async fn worker_income(
     workshops: &Workshops,
     r: pb::GetWorkerIncomeRequest,
 ) -> Result<pb::WorkerIncome, Error> {
-    let mut v = Violations::default();
-    let id = v.check(RecordId::parse(&r.worker_id, "worker_id"));
-    year(r.year, &mut v);
-    let id = v.finish_with(id)?;
+    let id = RecordId::parse(&r.worker_id, "worker_id")?;
     let (worker, uplift) = workshops.worker_income(&id, r.year).await?;
     Ok(pb::WorkerIncome {
         worker_id: worker.id.into_string(),
@@ -166,10 +152,7 @@ pub(super) async fn workshop_income(
     workshops: &Workshops,
     r: pb::GetWorkshopIncomeRequest,
 ) -> Result<pb::WorkshopIncome, Error> {
-    let mut v = Violations::default();
-    let id = v.check(RecordId::parse(&r.workshop_id, "workshop_id"));
-    year(r.year, &mut v);
-    let id = v.finish_with(id)?;
+    let id = RecordId::parse(&r.workshop_id, "workshop_id")?;
     let (beneficiaries, uplifts) = workshops.workshop_income(&id, r.year).await?;
     let averages: Vec<i64> = uplifts.iter().filter_map(|u| u.average_monthly()).collect();
     Ok(pb::WorkshopIncome {
@@ -180,12 +163,6 @@ pub(super) async fn workshop_income(
         total_income: Some(Money::cny(uplifts.iter().map(|u| u.total()).sum())),
         average_monthly_uplift: Some(Money::cny(mean_floor(&averages))),
     })
-}
-
-fn year(value: i32, v: &mut Violations) {
-    if !(2000..=2999).contains(&value) {
-        v.add("year", "must be 2000 to 2999");
-    }
 }
 
 fn worker_to_proto(w: Worker) -> pb::Worker {
