@@ -57,7 +57,8 @@ def explained(operation, interaction, allowed):
         return None
     fields = [v.get("field") for v in body.get("details", {}).get("field_violations", [])]
     permitted = set(allowed.get("*", [])) | set(allowed.get(operation, []))
-    if fields and all(field in permitted for field in fields):
+    prefixes = tuple(p[:-1] for p in permitted if p.endswith(".*"))
+    if fields and all(field in permitted or field.startswith(prefixes or ("\0",)) for field in fields):
         return "rule in code"
     if not fields and "<json>" in permitted:
         return "rule in code (the JSON form of a oneof)"

@@ -83,6 +83,12 @@ impl Runner {
                 )
             })?;
         let pii = Protector::load(&settings)?;
+        // The services trust the declared rules and no longer repeat them: without them
+        // (a descriptor set built without its options) nothing may serve.
+        anyhow::ensure!(
+            crate::rules::Rules::global().methods_checked() > 0,
+            "the built-in descriptor set declares no field rules; the build lost its options"
+        );
         let internal = InternalToken::load(&settings)?;
         let internal_tls = InternalTls::load(&settings)?;
         let bus = EventBus::connect(&settings).await?;

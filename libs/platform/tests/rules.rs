@@ -297,10 +297,13 @@ fn an_updates_values_are_checked_only_where_they_are_set() {
         "Update",
         r#"{"id": "x", "values": {"title": "a\u0007", "tags": ["a", "a"], "main": {"quantity": 0}, "period": "2026-13"}}"#,
     );
+    // A message set inside the values keeps every rule of its own.
     assert_eq!(
         violations(&rules, &update),
         [
             "id: must be an id returned by this API (a UUID)",
+            "values.main.name: must not be empty",
+            "values.main.quantity: must be 1 to 1000",
             "values.period: must be a month, YYYY-MM",
             "values.tags: must not repeat an item",
             "values.title: must not contain control characters",

@@ -48,11 +48,12 @@ impl Rules {
         }
         for field in &rules.nested {
             let path = format!("{prefix}{}", field.name());
-            let partial = partial
-                || rules
-                    .fields
-                    .iter()
-                    .any(|(f, declared)| f == field && declared.partial);
+            // Partial is the values message's own fields: a message set inside it keeps
+            // every rule.
+            let partial = rules
+                .fields
+                .iter()
+                .any(|(f, declared)| f == field && declared.partial);
             match message.get_field(field).as_ref() {
                 Value::List(items) => {
                     for (n, item) in items.iter().enumerate() {

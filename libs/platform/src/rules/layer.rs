@@ -103,12 +103,19 @@ where
                     return Ok(status.into_http());
                 }
             };
-            // A message that does not decode is the handler's decoding's to answer.
-            if let Ok(decoded) = DynamicMessage::decode(input, message) {
-                let violations = rules.check(&decoded);
-                if !violations.is_empty() {
-                    return Ok(Status::from(Error::Invalid(violations)).into_http());
+            let decoded = match DynamicMessage::decode(input.clone(), message) {
+                Ok(decoded) => decoded,
+                Err(_) => {
+                    let status = Status::invalid_argument(format!(
+                        "the request is not a {}",
+                        input.full_name()
+                    ));
+                    return Ok(status.into_http());
                 }
+            };
+            let violations = rules.check(&decoded);
+            if !violations.is_empty() {
+                return Ok(Status::from(Error::Invalid(violations)).into_http());
             }
             let request = Request::from_parts(parts, Body::new(Full::new(bytes)));
             inner.call(request).await

@@ -168,7 +168,8 @@ impl Rules {
         static RULES: OnceLock<Arc<Rules>> = OnceLock::new();
         RULES
             .get_or_init(|| {
-                // The descriptor set is built into the binary: a failure here is a build's.
+                // The descriptor set is built into the binary: a failure here is a build's,
+                // and leaves no rules, which the runner refuses to start with.
                 let pool = DescriptorPool::decode(xingfu_proto::FILE_DESCRIPTOR_SET)
                     .unwrap_or_else(|_| DescriptorPool::new());
                 Arc::new(Self::from_pool(&pool))
@@ -265,6 +266,12 @@ impl Rules {
             messages: self.messages.clone(),
             methods,
         }
+    }
+
+    /// How many request messages declare rules (none means the options were lost: the
+    /// runner refuses to start so).
+    pub fn methods_checked(&self) -> usize {
+        self.methods.len()
     }
 
     /// What the method at `path` takes, when it has rules to check.

@@ -3,6 +3,9 @@
 //! are ECMA 262 regular expressions; where a rule trims first (lines, text), the schema
 //! is the stricter of the two, so a request the schema accepts is one the server accepts.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
 use xingfu_platform::rules::{FieldRules, Format, field_rules, oneof_required};
@@ -73,20 +76,7 @@ pub fn is_required(field: &FieldDescriptor) -> bool {
         return rules.required || rules.min_items.is_some_and(|min| min > 0);
     }
     let zero_refused = rules.min.is_some_and(|min| min > 0) || rules.max.is_some_and(|max| max < 0);
-    let integer = matches!(
-        field.kind(),
-        Kind::Int32
-            | Kind::Sint32
-            | Kind::Sfixed32
-            | Kind::Uint32
-            | Kind::Fixed32
-            | Kind::Int64
-            | Kind::Sint64
-            | Kind::Sfixed64
-            | Kind::Uint64
-            | Kind::Fixed64
-    );
-    rules.required || (integer && zero_refused)
+    rules.required || (is_integer(&field.kind()) && zero_refused)
 }
 
 /// `required`, no other properties, and the one-of-these groups of `message`, added to
@@ -152,35 +142,83 @@ fn constrain_value(field: &FieldDescriptor, rules: &FieldRules, mut schema: Valu
                 .collect();
             schema["enum"] = json!(names);
         }
-        Kind::Int32
-        | Kind::Sint32
-        | Kind::Sfixed32
-        | Kind::Uint32
-        | Kind::Fixed32
-        | Kind::Int64
-        | Kind::Sint64
-        | Kind::Sfixed64
-        | Kind::Uint64
-        | Kind::Fixed64
-            if rules.min.is_some() || rules.max.is_some() =>
-        {
-            // A bounded 64-bit integer is given as a JSON number (the proto JSON mapping
-            // takes a number or a string), so that its bounds can be stated.
-            let mut bounded = json!({"type": "integer", "format": schema["format"].clone()});
+        kind if is_integer(&kind) && (rules.min.is_some() || rules.max.is_some()) => {
+            let text = schema["type"] == json!("string");
+            if text && in_answers(field.parent_message()) {
+                // A 64-bit integer of a message the API also answers with stays a string
+                // (as every answer gives it); its bounds are said in words, and a floor
+                // of 0 or more as digits.
+                schema["description"] = json!(bounds_in_words(rules));
+                if rules.min.is_some_and(|min| min >= 0) && rules.max.is_none() {
+                    schema["pattern"] = json!("^[0-9]{1,18}$");
+                }
+                return schema;
+            }
+            // Otherwise the bounded integer is a JSON number (the proto JSON mapping takes
+            // a number or a string), so that its bounds can be stated.
+            let mut bounded = json!({"type": "integer", "format": if text { json!("int64") } else { schema["format"].clone() }});
             if let Some(min) = rules.min {
                 bounded["minimum"] = json!(min);
             }
             if let Some(max) = rules.max {
                 bounded["maximum"] = json!(max);
             }
-            if bounded["format"] == json!("int64") || bounded["format"].is_null() {
-                bounded["format"] = json!("int64");
-            }
             schema = bounded;
         }
         _ => {}
     }
     schema
+}
+
+fn is_integer(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Int32
+            | Kind::Sint32
+            | Kind::Sfixed32
+            | Kind::Uint32
+            | Kind::Fixed32
+            | Kind::Int64
+            | Kind::Sint64
+            | Kind::Sfixed64
+            | Kind::Uint64
+            | Kind::Fixed64
+    )
+}
+
+fn bounds_in_words(rules: &FieldRules) -> String {
+    match (rules.min, rules.max) {
+        (Some(min), Some(max)) => format!("a whole number from {min} to {max}"),
+        (Some(min), None) => format!("a whole number, at least {min}"),
+        (_, Some(max)) => format!("a whole number, at most {max}"),
+        (None, None) => "a whole number".to_owned(),
+    }
+}
+
+/// Whether the API answers with `message` somewhere: its schema then describes answers
+/// too, whose 64-bit integers are strings.
+fn in_answers(message: &MessageDescriptor) -> bool {
+    static ANSWERED: OnceLock<HashSet<String>> = OnceLock::new();
+    ANSWERED
+        .get_or_init(|| {
+            let mut seen = HashSet::new();
+            let mut queue: Vec<MessageDescriptor> = crate::descriptors::pool()
+                .services()
+                .flat_map(|service| service.methods().map(|m| m.output()).collect::<Vec<_>>())
+                .collect();
+            while let Some(next) = queue.pop() {
+                if !seen.insert(next.full_name().to_owned()) {
+                    continue;
+                }
+                for field in next.fields() {
+                    if let Kind::Message(inner) = field.kind() {
+                        queue.push(inner);
+                    }
+                }
+            }
+            seen
+        })
+        .contains(message.full_name())
 }
 
 /// The whole-value pattern of a string's format; an optional value may also be empty.

@@ -337,6 +337,11 @@ mod tests {
                 .is_none()
         );
 
+        // A 64-bit integer of a message answers carry too stays a string, bounds in words.
+        let served = &schemas["xingfu_projects_v1_Outcome"]["properties"]["beneficiaries"];
+        assert_eq!(served["type"], json!("string"), "{served}");
+        assert_eq!(served["pattern"], json!("^[0-9]{1,18}$"), "{served}");
+
         let fund = &schemas["xingfu_funds_v1_CreateFundRequest"]["properties"]["name"];
         assert_eq!(
             (&fund["minLength"], &fund["maxLength"]),
