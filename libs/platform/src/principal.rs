@@ -116,9 +116,11 @@ impl Grant {
 }
 
 /// A principal's id as it is compared and stored: trimmed and lower-case, so `Alice`,
-/// `ALICE` and ` alice` are one person.
+/// `ALICE` and ` alice` are one person. Only ASCII letters are folded: a full Unicode
+/// fold would turn the Kelvin sign into `k`, and an id that is not ASCII must stay one
+/// that no check admits, never become someone else's.
 pub fn normalise(id: &str) -> String {
-    id.trim().to_lowercase()
+    id.trim().to_ascii_lowercase()
 }
 
 /// Whether `id` (normalised) is spelt as a principal's id can be: 1 to 128 characters

@@ -383,18 +383,15 @@ fn may_read(caller: &Caller) -> Result<(), Error> {
     }
 }
 
+/// A principal's id as the API takes it: what a principal's id can be anywhere (a token's
+/// `jwt:<sub>` included), so every principal can be managed here.
 fn principal_id(id: &str, field: &str) -> Result<(), xingfu_platform::FieldViolation> {
-    let fine = !id.is_empty()
-        && id.len() <= 64
-        && id.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b':')
-        });
-    if fine {
+    if xingfu_platform::principal::is_principal_id(id) {
         Ok(())
     } else {
         Err(xingfu_platform::FieldViolation::new(
             field,
-            "1 to 64 characters of a-z, 0-9, '-', '_', '.', ':'",
+            "1 to 128 characters of a-z, 0-9, '-', '_', '.', ':', '@'",
         ))
     }
 }

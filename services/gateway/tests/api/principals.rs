@@ -483,3 +483,65 @@ async fn a_delegate_is_recorded_beside_the_person_it_acted_for() {
     assert_eq!(record.credential, "key:importer-key");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_token_principal_named_by_an_address_is_managed_and_a_look_alike_is_refused() {
+    let app = spawn_app(TestEnv::new(), &[]).await;
+    let mut admin = GatewayServiceClient::new(app.channel().await);
+    // A bearer token's principal is `jwt:<sub>`, and a subject may be an address.
+    let id = "jwt:zheng.haisheng@dongtou.gov.cn";
+    admin
+        .register_principal(gw::RegisterPrincipalRequest {
+            id: id.into(),
+            kind: gw::PrincipalKind::Person as i32,
+            display_name: "郑海生".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    admin
+        .grant_role(gw::RoleRequest {
+            principal_id: id.to_uppercase(),
+            role: "auditor".into(),
+            organisation_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let read = admin
+        .get_principal(gw::GetPrincipalRequest { id: id.into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.id, id);
+    assert!(read.roles.iter().any(|r| r.role == "auditor"), "{read:?}");
+
+    // A Kelvin sign (K, U+212A) is no `k`: the look-alike is refused, never taken for
+    // `jwt:kim`.
+    admin
+        .register_principal(gw::RegisterPrincipalRequest {
+            id: "jwt:kim".into(),
+            kind: gw::PrincipalKind::Person as i32,
+            display_name: "金".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let refused = admin
+        .grant_role(gw::RoleRequest {
+            principal_id: "jwt:\u{212A}im".into(),
+            role: "programme_admin".into(),
+            organisation_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    let kim = admin
+        .get_principal(gw::GetPrincipalRequest {
+            id: "jwt:kim".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(kim.roles.is_empty(), "{kim:?}");
+    app.stop().await;
+}
