@@ -31,18 +31,24 @@ async fn http(
     }
     request += "\r\n";
     request += &body;
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let text = String::from_utf8_lossy(&answer);
-    let status = text[9..12].parse().unwrap();
+    let (status, text) = exchange(addr, &request).await;
     let json = text
         .split_once("\r\n\r\n")
         .map(|(_, b)| b)
         .and_then(|b| serde_json::from_str(b).ok())
         .unwrap_or(Value::Null);
     (status, json)
+}
+
+/// Sends `request` whole and reads the answer to its end: (status, the answer's text).
+async fn exchange(addr: SocketAddr, request: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text[9..12].parse().unwrap();
+    (status, text)
 }
 
 #[tokio::test]
@@ -224,12 +230,7 @@ async fn every_service_reads_and_writes_as_json_with_the_grpc_rules() {
 /// `method path` without a key: (status, its `Allow` header).
 async fn allow(addr: SocketAddr, method: &str, path: &str) -> (u16, Option<String>) {
     let request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let text = String::from_utf8_lossy(&answer);
-    let status = text[9..12].parse().unwrap();
+    let (status, text) = exchange(addr, &request).await;
     let allow = text
         .lines()
         .take_while(|line| !line.is_empty())
