@@ -1,6 +1,7 @@
-//! Personal data stays in the volunteers service: a volunteer registered, found and read
-//! through the gateway of the real binary, logging at debug level, on PostgreSQL and
-//! JetStream, leaves their phone and ID number in no log line and no published event.
+//! Personal data stays in the volunteers service: a volunteer registered, found, read,
+//! given a new phone, withdrawn and erased through the gateway of the real binary,
+//! logging at debug level, on PostgreSQL and JetStream, leaves their name, phones and ID
+//! number in no log line and no published event, and once erased nothing to read.
 
 use std::io::Read as _;
 use std::net::TcpListener;
@@ -13,6 +14,8 @@ use xingfu_testkit::{TestEnv, eventually, eventually_within};
 use xingfu_volunteers::domain::register::check_character;
 
 const PHONE: &str = "13987654321";
+const NEW_PHONE: &str = "13912340000";
+const NAME: &str = "陈海燕";
 
 #[tokio::test]
 async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
@@ -81,7 +84,7 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
         .unwrap();
     let request = pb::RegisterVolunteerRequest {
         request_id: "pii-1".into(),
-        name: "陈海燕".into(),
+        name: NAME.into(),
         phone: PHONE.into(),
         id_number: id_number.clone(),
         party_member: true,
@@ -130,6 +133,50 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
         })
         .await
         .unwrap();
+    // A new phone, then withdrawal and erasure on the person's request.
+    client
+        .update_volunteer(pb::UpdateVolunteerRequest {
+            id: registered.id.clone(),
+            version: 1,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["phone".into()],
+            }),
+            values: Some(pb::RegisterVolunteerRequest {
+                phone: NEW_PHONE.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    client
+        .withdraw_volunteer(pb::WithdrawVolunteerRequest {
+            id: registered.id.clone(),
+            reason: "本人申请退出".into(),
+        })
+        .await
+        .unwrap();
+    client
+        .erase_volunteer(pb::EraseVolunteerRequest {
+            id: registered.id.clone(),
+        })
+        .await
+        .unwrap();
+    let erased = client
+        .get_volunteer(pb::GetVolunteerRequest {
+            id: registered.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            erased.name.as_str(),
+            erased.phone.as_str(),
+            erased.id_number.as_str()
+        ),
+        ("", "", ""),
+        "the admin holds pii:read, and nothing is left to show"
+    );
 
     // Every event the volunteers service published, headers and payload.
     let js = async_nats::jetstream::new(
@@ -148,7 +195,7 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
                     bytes
                 })
                 .collect();
-        (published.len() >= 3).then_some(published)
+        (published.len() >= 6).then_some(published)
     })
     .await;
 
@@ -165,7 +212,13 @@ async fn a_volunteers_phone_and_id_number_are_in_no_log_and_no_event() {
         logs.contains("RegisterVolunteer"),
         "the calls were logged at all"
     );
-    for (what, secret) in [("phone", PHONE), ("ID number", id_number.as_str())] {
+    assert!(logs.contains("EraseVolunteer"), "the erasure was logged");
+    for (what, secret) in [
+        ("phone", PHONE),
+        ("new phone", NEW_PHONE),
+        ("name", NAME),
+        ("ID number", id_number.as_str()),
+    ] {
         assert!(!logs.contains(secret), "the {what} is in the logs");
         for (i, event) in published.iter().enumerate() {
             assert!(

@@ -238,6 +238,49 @@ pub async fn flow(channel: Channel) -> pb::VolunteerStats {
         })
         .await
         .unwrap();
+
+    // The register's lifecycle: an edit at the version read, the history it keeps, and
+    // b's withdrawal and the erasure of their personal data.
+    let edited = client
+        .update_volunteer(pb::UpdateVolunteerRequest {
+            id: a.clone(),
+            version: 1,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["skills".into()],
+            }),
+            values: Some(pb::RegisterVolunteerRequest {
+                skills: vec!["送餐".into(), "理发".into()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(edited.version, 2);
+    let history = client
+        .list_affiliations(pb::ListAffiliationsRequest {
+            home_community_id: HOME.into(),
+            party_member: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .affiliations;
+    assert_eq!(history.len(), 2, "both reported to {HOME} (双报到)");
+    client
+        .withdraw_volunteer(pb::WithdrawVolunteerRequest {
+            id: b.clone(),
+            reason: "迁居外地".into(),
+        })
+        .await
+        .unwrap();
+    let erased = client
+        .erase_volunteer(pb::EraseVolunteerRequest { id: b.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(erased.status, pb::VolunteerStatus::Erased as i32);
     client
         .get_stats(pb::GetStatsRequest {})
         .await
@@ -246,7 +289,7 @@ pub async fn flow(channel: Channel) -> pb::VolunteerStats {
 }
 
 fn assert_figures(stats: &pb::VolunteerStats) {
-    assert!(stats.volunteers >= 2);
+    assert!(stats.volunteers >= 2 && stats.withdrawn_volunteers >= 1);
     assert!(stats.events >= 1 && stats.participants >= 40);
     assert!(stats.wishes_posted >= 2 && stats.wishes_fulfilled >= 1);
     assert!(stats.teams >= 1 && stats.evaluations >= 2);
@@ -273,6 +316,9 @@ async fn the_volunteers_service_works_through_the_gateway_on_postgres_and_jetstr
         "organisation_registered",
         "community_registered",
         "volunteer_registered",
+        "volunteer_updated",
+        "volunteer_withdrawn",
+        "volunteer_erased",
         "team_formed",
         "team_membership_changed",
         "community_link_changed",

@@ -43,6 +43,9 @@ catalogue! {
     "xingfu.volunteers.v1" volunteers::CommunityRegistered => "volunteers.community_registered.v1";
     "xingfu.volunteers.v1" volunteers::CommunityUpdated => "volunteers.community_updated.v1";
     "xingfu.volunteers.v1" volunteers::VolunteerRegistered => "volunteers.volunteer_registered.v1";
+    "xingfu.volunteers.v1" volunteers::VolunteerUpdated => "volunteers.volunteer_updated.v1";
+    "xingfu.volunteers.v1" volunteers::VolunteerWithdrawn => "volunteers.volunteer_withdrawn.v1";
+    "xingfu.volunteers.v1" volunteers::VolunteerErased => "volunteers.volunteer_erased.v1";
     "xingfu.volunteers.v1" volunteers::ActivityCreated => "volunteers.activity_created.v1";
     "xingfu.volunteers.v1" volunteers::ParticipationChanged => "volunteers.participation_changed.v1";
     "xingfu.volunteers.v1" volunteers::HoursVerified => "volunteers.hours_verified.v1";

@@ -3,7 +3,7 @@
 //! secret's SHA-256, the caller it belongs to and, for rotation, when it stops being
 //! accepted, so a new key and the old one overlap until the old one's `not_after`. The
 //! policy file gives each caller its scopes: `<service>:read`, `<service>:write`,
-//! `<service>:*`, `pii:read` or `*`.
+//! `<service>:*`, `pii:read`, `pii:erase` or `*`.
 //!
 //! Secure by default: with no key file configured and none in the data folder, the first
 //! start creates an admin key, stores its hash, grants it `*`, and writes the key itself
@@ -465,7 +465,7 @@ fn bootstrap(data_dir: &Path, keys_path: &Path, policy_path: &Path) -> anyhow::R
     if !policy_path.exists() {
         write_private(
             policy_path,
-            "# Each caller's scopes: <service>:read, <service>:write, <service>:*, pii:read, *.\n\
+            "# Each caller's scopes: <service>:read, <service>:write, <service>:*, pii:read, pii:erase, *.\n\
              # The admin loads data in bulk (xingfu seed --demo): a higher rate than the default.\n\
              # Roles (docs/security.md): the admin manages principals, roles and keys.\n\
              [[caller]]\nid = \"admin\"\nscopes = [\"*\"]\nroles = [\"programme_admin\"]\n\

@@ -9,6 +9,10 @@ use xingfu_platform::trust::Caller;
 /// The scope that lets a caller see personal data in clear.
 pub const PII_READ: &str = "pii:read";
 
+/// The scope that lets a caller erase a person's personal data: irreversible, so apart
+/// from every write scope.
+pub const PII_ERASE: &str = "pii:erase";
+
 /// Whether the caller sees volunteers' names, phones and ID numbers in clear.
 pub fn reveals(caller: &Caller) -> bool {
     caller.holds(PII_READ)
@@ -24,6 +28,17 @@ pub fn finding_by_personal_data(caller: &Caller) -> Result<(), Error> {
     Err(Error::denied(
         "PII_READ_REQUIRED",
         "finding a volunteer by phone or ID number needs the pii:read scope",
+    ))
+}
+
+/// PERMISSION_DENIED (`PII_ERASE_REQUIRED`) unless the caller holds `pii:erase`.
+pub fn erasing_personal_data(caller: &Caller) -> Result<(), Error> {
+    if caller.holds(PII_ERASE) {
+        return Ok(());
+    }
+    Err(Error::denied(
+        "PII_ERASE_REQUIRED",
+        "erasing a volunteer's personal data needs the pii:erase scope",
     ))
 }
 

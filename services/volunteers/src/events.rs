@@ -85,6 +85,30 @@ impl From<&Volunteer> for pb::VolunteerRegistered {
     }
 }
 
+/// Where the volunteer stands after an update; the caller fills in `changed`.
+impl From<&Volunteer> for pb::VolunteerUpdated {
+    fn from(volunteer: &Volunteer) -> Self {
+        Self {
+            volunteer_id: volunteer.id.to_string(),
+            changed: Vec::new(),
+            party_member: volunteer.party_member,
+            work_organisation_id: volunteer.work_organisation_id.to_string(),
+            home_community_id: volunteer.home_community_id.to_string(),
+            version: volunteer.version,
+        }
+    }
+}
+
+impl From<&Volunteer> for pb::VolunteerWithdrawn {
+    fn from(volunteer: &Volunteer) -> Self {
+        Self {
+            volunteer_id: volunteer.id.to_string(),
+            work_organisation_id: volunteer.work_organisation_id.to_string(),
+            home_community_id: volunteer.home_community_id.to_string(),
+        }
+    }
+}
+
 impl From<&Activity> for pb::ActivityCreated {
     fn from(activity: &Activity) -> Self {
         Self {

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
     "0102_activities",
     "0103_register",
     "0104_service",
+    "0105_volunteer_lifecycle",
 ];
 
 /// This service's name: its folder, database, stream and Kubernetes name.

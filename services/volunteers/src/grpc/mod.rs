@@ -91,6 +91,11 @@ routes! {
     list_volunteers(pb::ListVolunteersRequest) -> pb::ListVolunteersResponse => register::list_volunteers;
     find_volunteer(pb::FindVolunteerRequest) -> pb::Volunteer => register::find_volunteer,
         admit access::finding_by_personal_data;
+    update_volunteer(pb::UpdateVolunteerRequest) -> pb::Volunteer => register::update_volunteer;
+    withdraw_volunteer(pb::WithdrawVolunteerRequest) -> pb::Volunteer => register::withdraw_volunteer;
+    erase_volunteer(pb::EraseVolunteerRequest) -> pb::Volunteer => register::erase_volunteer,
+        admit access::erasing_personal_data;
+    list_affiliations(pb::ListAffiliationsRequest) -> pb::ListAffiliationsResponse => register::list_affiliations;
 
     create_activity(pb::CreateActivityRequest) -> pb::Activity => activities::create_activity;
     get_activity(pb::GetActivityRequest) -> pb::Activity => activities::get_activity;

@@ -18,6 +18,7 @@ pub(super) async fn get_stats(
     Ok(pb::VolunteerStats {
         volunteers: stats.volunteers,
         party_members: stats.party_members,
+        withdrawn_volunteers: stats.withdrawn,
         verified_minutes: stats.verified_minutes,
         service_records: stats.service_records,
         events: stats.events(),

@@ -9,8 +9,8 @@ use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
 use super::{
-    Volunteers, boundary, require_community, require_organisation, require_volunteer,
-    require_volunteer_seen,
+    Volunteers, boundary, require_community, require_organisation, require_serving_volunteer,
+    require_volunteer,
 };
 use crate::domain::activities::{
     Activity, ActivityKind, NewActivity, Participation, Stage, minutes_served,
@@ -83,7 +83,7 @@ impl Volunteers {
         if activity.completed_at.is_some() {
             return Err(completed(activity_id));
         }
-        require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
+        require_serving_volunteer(&mut tx, caller, volunteer_id).await?;
         if !store::insert_participation(&mut tx, activity_id, volunteer_id, now_micros()).await? {
             return Err(Error::AlreadyExists {
                 resource: "participation",

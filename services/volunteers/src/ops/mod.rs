@@ -104,6 +104,19 @@ async fn require_volunteer_seen(
         .ok_or_else(|| volunteer_unknown(id.as_str()))
 }
 
+/// The volunteer a write enlists (a sign-up, a team, a wish): as
+/// [`require_volunteer_seen`], and FAILED_PRECONDITION (`VOLUNTEER_WITHDRAWN`) unless
+/// they are active.
+async fn require_serving_volunteer(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: &RecordId,
+) -> Result<register_store::StoredVolunteer, Error> {
+    let stored = require_volunteer_seen(conn, caller, id).await?;
+    register::require_active(&stored.volunteer)?;
+    Ok(stored)
+}
+
 /// The acting volunteer `id` as a record id. The caller's own comes unchecked from a
 /// header: one not in the canonical form this service writes names no registered
 /// volunteer, so it is FAILED_PRECONDITION (`VOLUNTEER_UNKNOWN`) like any unknown one.

@@ -1,6 +1,6 @@
 //! The dashboard figures, read from the counters every write keeps (so they cost the
 //! same however much data there is). Dimensions and keys:
-//! `volunteers/{all,party}`, `service/{minutes,records}`, `teams/all`, `evaluations/all`,
+//! `volunteers/{all,party,withdrawn}`, `service/{minutes,records}`, `teams/all`, `evaluations/all`,
 //! `wishes/{posted,adopted,fulfilled,cancelled}`, `organisations/<kind>`, and per activity kind
 //! `activities/<kind>`, `completed/<kind>`, `people_served/<kind>`, `volunteer_times/<kind>`.
 
@@ -36,6 +36,8 @@ pub struct Stats {
     pub volunteers: i64,
     /// Of them, Party members.
     pub party_members: i64,
+    /// Of them, withdrawn (erased ones included).
+    pub withdrawn: i64,
     /// Verified minutes.
     pub verified_minutes: i64,
     /// Verified records.
@@ -97,6 +99,7 @@ impl Volunteers {
         Ok(Stats {
             volunteers: get("volunteers", "all"),
             party_members: get("volunteers", "party"),
+            withdrawn: get("volunteers", "withdrawn"),
             verified_minutes: get("service", "minutes"),
             service_records: get("service", "records"),
             by_kind: by_kind(&counters),

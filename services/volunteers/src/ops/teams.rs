@@ -6,7 +6,7 @@ use xingfu_platform::time::now_micros;
 use xingfu_platform::trust::Caller;
 use xingfu_proto::volunteers as pb;
 
-use super::{Volunteers, boundary, require_organisation, require_volunteer_seen};
+use super::{Volunteers, boundary, require_organisation, require_serving_volunteer};
 use crate::domain::teams::{Membership, NewTeam, Team, TeamMember};
 use crate::storage::teams as store;
 use crate::storage::{COUNTERS, Keyed};
@@ -122,7 +122,7 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         seen(&mut tx, caller, team_id).await?;
         let changed = if member {
-            require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
+            require_serving_volunteer(&mut tx, caller, volunteer_id).await?;
             store::add_member(&mut tx, team_id, volunteer_id, now_micros()).await?
         } else {
             store::remove_member(&mut tx, team_id, volunteer_id).await?

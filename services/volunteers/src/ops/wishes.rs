@@ -9,7 +9,7 @@ use xingfu_proto::volunteers as pb;
 
 use super::{
     Volunteers, acting_volunteer, boundary, registered_id, require_community,
-    require_volunteer_seen,
+    require_serving_volunteer,
 };
 use crate::domain::wishes::{ClosingNote, NewWish, Wish, WishStatus};
 use crate::storage::wishes as store;
@@ -82,7 +82,7 @@ impl Volunteers {
         let mut tx = self.db.begin().await?;
         let wish = seen(&mut tx, caller, id).await?;
         let volunteer_id = registered_id(&acting)?;
-        require_volunteer_seen(&mut tx, caller, &volunteer_id).await?;
+        require_serving_volunteer(&mut tx, caller, &volunteer_id).await?;
         if wish.status != WishStatus::Open
             || !store::adopt(&mut tx, id, &volunteer_id, now_micros()).await?
         {

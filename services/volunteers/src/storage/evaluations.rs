@@ -112,3 +112,16 @@ fn evaluation_of(row: &AnyRow) -> Result<Evaluation, sqlx::Error> {
         created_at: row.try_get("created_at")?,
     })
 }
+
+/// Clears the comments on the volunteer's evaluations (free text about a person, erased
+/// with their personal data); the scores stay, and so the results.
+pub async fn clear_comments(
+    conn: &mut AnyConnection,
+    volunteer_id: &RecordId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE evaluations SET comment = '' WHERE volunteer_id = $1")
+        .bind(volunteer_id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -7,12 +7,18 @@ use xingfu_platform::checked::{DirectoryId, RecordId, RequestId};
 
 use xingfu_platform::db::{Filtered, bind};
 
-use super::{Inside, Keyed};
-use crate::domain::register::{Skill, Volunteer, VolunteerFilter, join_skills};
+use super::{Inside, Keyed, corrupt};
+use crate::domain::register::{
+    Affiliation, AffiliationFilter, Skill, Volunteer, VolunteerFilter, VolunteerStatus, join_skills,
+};
 
-const COLUMNS: &str = "id, name_sealed, phone_sealed, id_number_sealed, phone_masked, \
-                       id_number_masked, party_member, \
-                       work_organisation_id, home_community_id, skills, created_at";
+const COLUMNS: &str = "id, name_sealed, phone_sealed, phone_digest, id_number_sealed, \
+                       phone_masked, id_number_masked, party_member, \
+                       work_organisation_id, home_community_id, skills, created_at, \
+                       version, status, status_changed_at, withdrawal_reason";
+
+const AFFILIATION_COLUMNS: &str = "id, volunteer_id, work_organisation_id, home_community_id, \
+                                   party_member, valid_from, valid_until";
 
 /// A volunteer row ready to store: every personal field already protected.
 #[derive(Debug, Clone)]
@@ -58,6 +64,8 @@ pub struct StoredVolunteer {
     pub name_sealed: String,
     /// The sealed phone.
     pub phone_sealed: String,
+    /// The phone's keyed digest.
+    pub phone_digest: String,
     /// The sealed ID number.
     pub id_number_sealed: String,
 }
@@ -166,6 +174,7 @@ pub async fn list(
         )
         .and_if(filter.party_member == Some(true), "party_member <> 0")
         .and_if(filter.party_member == Some(false), "party_member = 0")
+        .and("status =", filter.status.map(VolunteerStatus::as_str))
         .and_in("home_community_id", inside.located())
         .and("id >", after);
     if let Some(skill) = &filter.skill {
@@ -184,27 +193,194 @@ pub async fn list(
             format!("({newline} || skills || {newline}) LIKE {pattern} ESCAPE '!'")
         });
     }
-    // A volunteer is the caller's when its work side or its home side is.
-    if let Some((work, home)) = inside.owners() {
-        query = query.and_bound(|binds| {
-            let side = |binds: &mut Vec<String>, column: &str, values: &[String]| {
-                if values.is_empty() {
-                    return "1 = 0".to_owned();
-                }
-                let placeholders: Vec<String> =
-                    values.iter().map(|v| bind(binds, v.clone())).collect();
-                format!("{column} IN ({})", placeholders.join(", "))
-            };
-            let work = side(binds, "work_organisation_id", work);
-            let home = side(binds, "home_community_id", home);
-            format!("({work} OR {home})")
-        });
-    }
+    query = owned_by_either(query, "work_organisation_id", "home_community_id", inside);
     query
         .fetch(conn, "id", limit)
         .await?
         .iter()
         .map(stored_of)
+        .collect()
+}
+
+/// Keeps what a volunteer's work side (`work`) or home side (`home`) puts inside a
+/// caller limited to a subtree: a volunteer, or one of their affiliations, is the
+/// caller's when either side is.
+fn owned_by_either(query: Filtered, work: &str, home: &str, inside: &Inside) -> Filtered {
+    let Some((organisations, linked)) = inside.owners() else {
+        return query;
+    };
+    query.and_bound(|binds| {
+        let side = |binds: &mut Vec<String>, column: &str, values: &[String]| {
+            if values.is_empty() {
+                return "1 = 0".to_owned();
+            }
+            let placeholders: Vec<String> = values.iter().map(|v| bind(binds, v.clone())).collect();
+            format!("{column} IN ({})", placeholders.join(", "))
+        };
+        let work = side(binds, work, organisations);
+        let home = side(binds, home, linked);
+        format!("({work} OR {home})")
+    })
+}
+
+/// Writes `next` over the active volunteer's row if it is still at `version`, moving it
+/// to the next version; false when it changed meanwhile or is no longer active.
+pub async fn save(
+    conn: &mut AnyConnection,
+    next: &StoredVolunteer,
+    version: i64,
+) -> Result<bool, sqlx::Error> {
+    let v = &next.volunteer;
+    let saved = sqlx::query(
+        "UPDATE volunteers SET name_sealed = $1, phone_sealed = $2, phone_digest = $3, \
+         phone_masked = $4, party_member = $5, work_organisation_id = $6, \
+         home_community_id = $7, skills = $8, version = $9 \
+         WHERE id = $10 AND version = $11 AND status = 'ACTIVE'",
+    )
+    .bind(&next.name_sealed)
+    .bind(&next.phone_sealed)
+    .bind(&next.phone_digest)
+    .bind(&v.phone_masked)
+    .bind(i64::from(v.party_member))
+    .bind(v.work_organisation_id.as_str())
+    .bind(v.home_community_id.as_str())
+    .bind(join_skills(&v.skills))
+    .bind(version + 1)
+    .bind(v.id.as_str())
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(saved.rows_affected() == 1)
+}
+
+/// Withdraws the active volunteer `id`; false when they are not active.
+pub async fn withdraw(
+    conn: &mut AnyConnection,
+    id: &RecordId,
+    reason: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let withdrawn = sqlx::query(
+        "UPDATE volunteers SET status = 'WITHDRAWN', status_changed_at = $1, \
+         withdrawal_reason = $2, version = version + 1 WHERE id = $3 AND status = 'ACTIVE'",
+    )
+    .bind(at)
+    .bind(reason)
+    .bind(id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(withdrawn.rows_affected() == 1)
+}
+
+/// Destroys the withdrawn volunteer `id`'s personal data: the sealed values, the
+/// digests a clear value could be matched against, the masks, the request's digest and
+/// the reason they gave; false when they are not withdrawn. The digests become
+/// per-volunteer placeholders (they are unique) that no clear value digests to.
+pub async fn erase(conn: &mut AnyConnection, id: &RecordId, at: i64) -> Result<bool, sqlx::Error> {
+    let placeholder = format!("erased:{id}");
+    let erased = sqlx::query(
+        "UPDATE volunteers SET status = 'ERASED', status_changed_at = $1, \
+         name_sealed = '', phone_sealed = '', phone_digest = $2, phone_masked = '', \
+         id_number_sealed = '', id_number_digest = $2, id_number_masked = '', \
+         request_hash = $2, withdrawal_reason = '', version = version + 1 \
+         WHERE id = $3 AND status = 'WITHDRAWN'",
+    )
+    .bind(at)
+    .bind(&placeholder)
+    .bind(id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(erased.rows_affected() == 1)
+}
+
+/// Opens a stretch of affiliation.
+pub async fn open_affiliation(
+    conn: &mut AnyConnection,
+    a: &Affiliation,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO volunteer_affiliations (id, volunteer_id, work_organisation_id, \
+         home_community_id, party_member, valid_from) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(a.id.as_str())
+    .bind(a.volunteer_id.as_str())
+    .bind(a.work_organisation_id.as_str())
+    .bind(a.home_community_id.as_str())
+    .bind(i64::from(a.party_member))
+    .bind(a.valid_from)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends the volunteer's current stretch of affiliation at `at`.
+pub async fn close_affiliation(
+    conn: &mut AnyConnection,
+    volunteer_id: &RecordId,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE volunteer_affiliations SET valid_until = $1 \
+         WHERE volunteer_id = $2 AND valid_until IS NULL",
+    )
+    .bind(at)
+    .bind(volunteer_id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A page of the affiliations `filter` admits inside `inside`, in id order after `after`:
+/// each held against the boundary by its own work and home sides.
+pub async fn affiliations(
+    conn: &mut AnyConnection,
+    filter: &AffiliationFilter,
+    inside: &Inside,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Affiliation>, sqlx::Error> {
+    let query = Filtered::new(format!(
+        "SELECT {AFFILIATION_COLUMNS} FROM volunteer_affiliations"
+    ))
+    .and(
+        "volunteer_id =",
+        filter.volunteer_id.as_ref().map(RecordId::as_str),
+    )
+    .and(
+        "work_organisation_id =",
+        filter
+            .work_organisation_id
+            .as_ref()
+            .map(DirectoryId::as_str),
+    )
+    .and(
+        "home_community_id =",
+        filter.home_community_id.as_ref().map(DirectoryId::as_str),
+    )
+    .and_if(filter.party_member == Some(true), "party_member <> 0")
+    .and_if(filter.party_member == Some(false), "party_member = 0")
+    .and_if(filter.current == Some(true), "valid_until IS NULL")
+    .and_if(filter.current == Some(false), "valid_until IS NOT NULL")
+    .and_in("home_community_id", inside.located())
+    .and("id >", after);
+    owned_by_either(query, "work_organisation_id", "home_community_id", inside)
+        .fetch(conn, "id", limit)
+        .await?
+        .iter()
+        .map(|row| {
+            let party_member: i64 = row.try_get("party_member")?;
+            Ok(Affiliation {
+                id: RecordId::from_stored(row.try_get("id")?),
+                volunteer_id: RecordId::from_stored(row.try_get("volunteer_id")?),
+                work_organisation_id: DirectoryId::from_stored(
+                    row.try_get("work_organisation_id")?,
+                ),
+                home_community_id: DirectoryId::from_stored(row.try_get("home_community_id")?),
+                party_member: party_member != 0,
+                valid_from: row.try_get("valid_from")?,
+                valid_until: row.try_get("valid_until")?,
+            })
+        })
         .collect()
 }
 
@@ -242,6 +418,7 @@ async fn one(
 fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
     let skills: String = row.try_get("skills")?;
     let party_member: i64 = row.try_get("party_member")?;
+    let status: String = row.try_get("status")?;
     Ok(StoredVolunteer {
         volunteer: Volunteer {
             id: RecordId::from_stored(row.try_get("id")?),
@@ -254,9 +431,15 @@ fn stored_of(row: &AnyRow) -> Result<StoredVolunteer, sqlx::Error> {
             home_community_id: DirectoryId::from_stored(row.try_get("home_community_id")?),
             skills: super::skills_of(&skills),
             created_at: row.try_get("created_at")?,
+            version: row.try_get("version")?,
+            status: VolunteerStatus::parse(&status)
+                .ok_or_else(|| corrupt("volunteers", "status", &status))?,
+            status_changed_at: row.try_get("status_changed_at")?,
+            withdrawal_reason: row.try_get("withdrawal_reason")?,
         },
         name_sealed: row.try_get("name_sealed")?,
         phone_sealed: row.try_get("phone_sealed")?,
+        phone_digest: row.try_get("phone_digest")?,
         id_number_sealed: row.try_get("id_number_sealed")?,
     })
 }

@@ -40,13 +40,15 @@ pub async fn within(conn: &mut AnyConnection, inside: &Inside) -> Result<Figures
     let only = of_volunteer("work_organisation_id", "home_community_id");
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS a, \
-         CAST(COALESCE(SUM(CASE WHEN party_member <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS b \
+         CAST(COALESCE(SUM(CASE WHEN party_member <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS b, \
+         CAST(COALESCE(SUM(CASE WHEN status <> 'ACTIVE' THEN 1 ELSE 0 END), 0) AS BIGINT) AS c \
          FROM volunteers WHERE {}",
         only.sql()
     );
     for row in fetch(conn, &sql, &only).await? {
         add("volunteers", "all", row.try_get("a")?);
         add("volunteers", "party", row.try_get("b")?);
+        add("volunteers", "withdrawn", row.try_get("c")?);
     }
     let only = owned_at("organisation_id", "community_id");
     let sql = format!(

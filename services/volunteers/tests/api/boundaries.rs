@@ -83,7 +83,8 @@ pub(crate) async fn enrol(client: &mut Client, n: u32, work: &str, home: &str) -
         .id
 }
 
-async fn place(client: &mut Client, side: &str) {
+/// Organisation `org-<side>` and community `com-<side>`, linked.
+pub(crate) async fn place(client: &mut Client, side: &str) {
     client
         .register_organisation(pb::RegisterOrganisationRequest {
             id: format!("org-{side}"),

@@ -7,6 +7,7 @@ mod boundaries;
 mod directory;
 mod evaluations;
 mod helpers;
+mod lifecycle;
 mod register;
 mod service;
 mod teams;
