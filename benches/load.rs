@@ -144,6 +144,7 @@ async fn activities(
                 }),
                 capacity: 10_000,
                 organisation_id: String::new(),
+                co_organiser_ids: Vec::new(),
             })
             .await
             .unwrap()

@@ -173,6 +173,7 @@ impl Loader {
                     start_time: at(start),
                     capacity: 20,
                     organisation_id: organiser.clone(),
+                    co_organiser_ids: Vec::new(),
                 }))?;
                 let check = |seconds| volunteers::CheckRequest {
                     activity_id: activity.id.clone(),

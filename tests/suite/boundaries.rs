@@ -184,6 +184,7 @@ async fn world(channel: Channel) -> World {
                 }),
                 capacity: 10,
                 organisation_id: ORGS[side].into(),
+                co_organiser_ids: Vec::new(),
             })
             .await
             .unwrap()

@@ -297,6 +297,7 @@ pub async fn flow(channel: Channel) -> pb::Project {
             }),
             capacity: 2,
             organisation_id: String::new(),
+            co_organiser_ids: Vec::new(),
         })
         .await
         .unwrap()

@@ -102,6 +102,7 @@ pub async fn flow(channel: Channel) -> pb::VolunteerStats {
             }),
             capacity: 10,
             organisation_id: ORG.into(),
+            co_organiser_ids: Vec::new(),
         })
         .await
         .unwrap()
@@ -139,6 +140,67 @@ pub async fn flow(channel: Channel) -> pb::VolunteerStats {
         })
         .await
         .unwrap();
+    // A class planned, moved, a sign-up withdrawn, then called off.
+    let class = client
+        .create_activity(pb::CreateActivityRequest {
+            request_id: "vflow-class".into(),
+            title: "共享幸福小课堂".into(),
+            kind: pb::ActivityKind::Classroom as i32,
+            community_id: HOME.into(),
+            start_time: Some(Timestamp {
+                seconds: START,
+                nanos: 0,
+            }),
+            capacity: 5,
+            organisation_id: ORG.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .sign_up(pb::SignUpRequest {
+            activity_id: class.id.clone(),
+            volunteer_id: a.clone(),
+        })
+        .await
+        .unwrap();
+    client
+        .update_activity(pb::UpdateActivityRequest {
+            id: class.id.clone(),
+            version: 1,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["start_time".into()],
+            }),
+            values: Some(pb::CreateActivityRequest {
+                start_time: Some(Timestamp {
+                    seconds: START + 7 * 86_400,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let freed = client
+        .cancel_sign_up(pb::CancelSignUpRequest {
+            activity_id: class.id.clone(),
+            volunteer_id: a.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(freed.signed_up, 0);
+    let called_off = client
+        .cancel_activity(pb::CancelActivityRequest {
+            id: class.id.clone(),
+            reason: "台风停课".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(called_off.status, pb::ActivityStatus::Cancelled as i32);
+
     let report = client
         .four_ones_report(pb::FourOnesReportRequest {
             year: 2026,
@@ -323,6 +385,8 @@ async fn the_volunteers_service_works_through_the_gateway_on_postgres_and_jetstr
         "team_membership_changed",
         "community_link_changed",
         "activity_created",
+        "activity_updated",
+        "activity_cancelled",
         "participation_changed",
         "hours_verified",
         "activity_completed",

@@ -47,6 +47,8 @@ catalogue! {
     "xingfu.volunteers.v1" volunteers::VolunteerWithdrawn => "volunteers.volunteer_withdrawn.v1";
     "xingfu.volunteers.v1" volunteers::VolunteerErased => "volunteers.volunteer_erased.v1";
     "xingfu.volunteers.v1" volunteers::ActivityCreated => "volunteers.activity_created.v1";
+    "xingfu.volunteers.v1" volunteers::ActivityUpdated => "volunteers.activity_updated.v1";
+    "xingfu.volunteers.v1" volunteers::ActivityCancelled => "volunteers.activity_cancelled.v1";
     "xingfu.volunteers.v1" volunteers::ParticipationChanged => "volunteers.participation_changed.v1";
     "xingfu.volunteers.v1" volunteers::HoursVerified => "volunteers.hours_verified.v1";
     "xingfu.volunteers.v1" volunteers::ActivityCompleted => "volunteers.activity_completed.v1";

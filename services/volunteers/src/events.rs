@@ -127,8 +127,34 @@ impl From<&Activity> for pb::ActivityCreated {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
+            co_organiser_ids: organisers(activity),
         }
     }
+}
+
+/// The activity after a change; the caller fills in `changed` and `volunteer_ids`.
+impl From<&Activity> for pb::ActivityUpdated {
+    fn from(activity: &Activity) -> Self {
+        Self {
+            activity_id: activity.id.to_string(),
+            changed: Vec::new(),
+            title: activity.title.to_string(),
+            start_time_micros: activity.start_at,
+            capacity: i32::try_from(activity.capacity).unwrap_or(i32::MAX),
+            community_id: activity.community_id.to_string(),
+            co_organiser_ids: organisers(activity),
+            volunteer_ids: Vec::new(),
+            version: activity.version,
+        }
+    }
+}
+
+fn organisers(activity: &Activity) -> Vec<String> {
+    activity
+        .co_organiser_ids
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// A completed activity, as stored once completed (with the people it served).

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
     "0103_register",
     "0104_service",
     "0105_volunteer_lifecycle",
+    "0106_activity_changes",
 ];
 
 /// This service's name: its folder, database, stream and Kubernetes name.

@@ -1,6 +1,6 @@
 //! Activities and the service volunteers give in them: no SQL, no gRPC.
 
-use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId};
+use xingfu_platform::checked::{DirectoryId, Line, RecordId, RequestId, Text};
 use xingfu_platform::named_enum;
 
 named_enum! {
@@ -54,6 +54,29 @@ impl ActivityKind {
 /// An activity's title: one line, 1 to 200 characters.
 pub type Title = Line<200>;
 
+/// Why an activity was cancelled: 1 to 500 characters.
+pub type CancelReason = Text<500>;
+
+named_enum! {
+    /// Where an activity stands.
+    ActivityStatus {
+        /// Taking sign-ups and check-ins.
+        Open = "OPEN",
+        /// Done: the people served recorded.
+        Completed = "COMPLETED",
+        /// Called off before anyone arrived.
+        Cancelled = "CANCELLED",
+    }
+}
+
+/// Co-organisers as one string, newline-separated: how they are stored and fingerprinted.
+pub fn join_organisers(ids: &[DirectoryId]) -> String {
+    ids.iter()
+        .map(DirectoryId::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// An activity as its creator asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewActivity {
@@ -73,6 +96,8 @@ pub struct NewActivity {
     pub capacity: i64,
     /// The organisation that runs it.
     pub organisation_id: Option<DirectoryId>,
+    /// Organisations running it with the lead.
+    pub co_organiser_ids: Vec<DirectoryId>,
 }
 
 impl NewActivity {
@@ -88,6 +113,7 @@ impl NewActivity {
             self.organisation_id
                 .as_ref()
                 .map_or("", DirectoryId::as_str),
+            &join_organisers(&self.co_organiser_ids),
         ])
     }
 }
@@ -119,6 +145,49 @@ pub struct Activity {
     pub people_served: Option<i64>,
     /// Completed, microseconds since the epoch.
     pub completed_at: Option<i64>,
+    /// Organisations running it with the lead.
+    pub co_organiser_ids: Vec<DirectoryId>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// Cancelled, microseconds since the epoch.
+    pub cancelled_at: Option<i64>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
+}
+
+impl Activity {
+    /// Open, completed or cancelled.
+    pub fn status(&self) -> ActivityStatus {
+        if self.completed_at.is_some() {
+            ActivityStatus::Completed
+        } else if self.cancelled_at.is_some() {
+            ActivityStatus::Cancelled
+        } else {
+            ActivityStatus::Open
+        }
+    }
+
+    /// The organisations that run it: the lead, then the co-organisers.
+    pub fn organisations(&self) -> impl Iterator<Item = &DirectoryId> {
+        self.organisation_id.iter().chain(&self.co_organiser_ids)
+    }
+}
+
+/// An UpdateActivity's changes: `Some` for each field the mask names.
+#[derive(Debug, Default)]
+pub struct ActivityPatch {
+    /// A new title.
+    pub title: Option<Title>,
+    /// A new start, microseconds since the epoch.
+    pub start_at: Option<i64>,
+    /// A new capacity (bounded by the proto).
+    pub capacity: Option<i64>,
+    /// Another community served.
+    pub community_id: Option<DirectoryId>,
+    /// Another project, or none.
+    pub project_id: Option<Option<RecordId>>,
+    /// Other co-organisers.
+    pub co_organiser_ids: Option<Vec<DirectoryId>>,
 }
 
 /// A volunteer's part in an activity.
@@ -149,6 +218,8 @@ named_enum! {
         CheckedIn = "checked_in",
         /// Left, the minutes served recorded.
         CheckedOut = "checked_out",
+        /// The sign-up ended before arrival.
+        Cancelled = "cancelled",
     }
 }
 
@@ -193,6 +264,7 @@ mod tests {
             start_at: 1,
             capacity: 2,
             organisation_id: None,
+            co_organiser_ids: Vec::new(),
         };
         let b = NewActivity {
             capacity: 3,

@@ -8,8 +8,17 @@ use xingfu_platform::{Error, FieldViolation, Violations, enum_map, paging, valid
 use xingfu_proto::common::{CommunityRef, PageResponse};
 use xingfu_proto::volunteers as pb;
 
-use crate::domain::activities::{Activity, ActivityKind, NewActivity, Participation, Title};
+use crate::domain::activities::{
+    Activity, ActivityKind, ActivityPatch, ActivityStatus, CancelReason, NewActivity,
+    Participation, Title,
+};
 use crate::ops::Volunteers;
+
+enum_map!(status_to_proto, status_from_proto, ActivityStatus, pb::ActivityStatus, "activity status", {
+    Open <=> Open,
+    Completed <=> Completed,
+    Cancelled <=> Cancelled,
+});
 
 enum_map!(kind_to_proto, kind_from_proto, ActivityKind, pb::ActivityKind, "activity kind", {
     Classroom <=> Classroom,
@@ -71,16 +80,16 @@ pub(super) async fn list_activities(
     caller: &Caller,
     r: pb::ListActivitiesRequest,
 ) -> Result<pb::ListActivitiesResponse, Error> {
-    let (community, kind, completed) = list_filters(&r)?;
+    let (community, kind, status) = list_filters(&r)?;
     let filters = format!(
-        "{:?}/{kind:?}/{completed:?}",
+        "{:?}/{kind:?}/{status:?}",
         community.as_ref().map(DirectoryId::as_str)
     );
     let page = paging::parse(r.page.as_ref(), &filters, "page")?;
     let mut found = volunteers
         .activities(
             caller,
-            (community.as_ref(), kind, completed),
+            (community.as_ref(), kind, status),
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -184,6 +193,15 @@ fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
         v.check(DirectoryId::parse(&r.organisation_id, "organisation_id"))
             .map(Some)
     };
+    let co_organiser_ids = co_organisers(&r.co_organiser_ids, "co_organiser_ids", &mut v);
+    if !r.co_organiser_ids.is_empty()
+        && (r.organisation_id.is_empty() || r.co_organiser_ids.contains(&r.organisation_id))
+    {
+        v.add(
+            "co_organiser_ids",
+            "co-organisers run an activity with a lead organisation_id, not in their number",
+        );
+    }
     let (request_id, title, kind, community_id, project_id, start_at, organisation_id) = v
         .finish_with((
             request_id,
@@ -203,11 +221,104 @@ fn new_activity(r: &pb::CreateActivityRequest) -> Result<NewActivity, Error> {
         start_at,
         capacity: i64::from(r.capacity),
         organisation_id,
+        co_organiser_ids,
     })
 }
 
-/// `ListActivitiesRequest`'s filters: community, kind and whether completed.
-type ListFilters = (Option<DirectoryId>, Option<ActivityKind>, Option<bool>);
+/// Co-organiser ids, each a directory id (the proto bounds their number and keeps them
+/// distinct).
+fn co_organisers(ids: &[String], field: &str, v: &mut Violations) -> Vec<DirectoryId> {
+    ids.iter()
+        .enumerate()
+        .filter_map(|(i, id)| v.check(DirectoryId::parse(id, &format!("{field}[{i}]"))))
+        .collect()
+}
+
+/// CancelSignUp.
+pub(super) async fn cancel_sign_up(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::CancelSignUpRequest,
+) -> Result<pb::Activity, Error> {
+    let (activity, volunteer) = ids(&r.activity_id, &r.volunteer_id)?;
+    let activity = volunteers
+        .cancel_sign_up(caller, &activity, &volunteer)
+        .await?;
+    Ok(activity_to_proto(activity))
+}
+
+/// UpdateActivity: the fields the mask names, at the version read.
+pub(super) async fn update_activity(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::UpdateActivityRequest,
+) -> Result<pb::Activity, Error> {
+    let mut v = Violations::default();
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+    if paths.is_empty() {
+        v.add("update_mask", "must name at least one field");
+    }
+    let values = r.values.unwrap_or_default();
+    let mut patch = ActivityPatch::default();
+    for path in &paths {
+        let field = format!("values.{path}");
+        match path.as_str() {
+            "title" => patch.title = v.check(Title::parse(&values.title, &field)),
+            "start_time" => {
+                patch.start_at = v.check(
+                    validate::timestamp(values.start_time.as_ref(), &field).and_then(|t| {
+                        t.ok_or_else(|| FieldViolation::new(field.as_str(), "must be set"))
+                    }),
+                )
+            }
+            "capacity" => match values.capacity {
+                1..=10_000 => patch.capacity = Some(i64::from(values.capacity)),
+                _ => v.add(&field, "must be 1 to 10,000"),
+            },
+            "community_id" => {
+                patch.community_id = v.check(DirectoryId::parse(&values.community_id, &field))
+            }
+            "project_id" => {
+                patch.project_id = match values.project_id.as_str() {
+                    "" => Some(None),
+                    id => v.check(RecordId::parse(id, &field)).map(Some),
+                }
+            }
+            "co_organiser_ids" => {
+                patch.co_organiser_ids =
+                    Some(co_organisers(&values.co_organiser_ids, &field, &mut v))
+            }
+            other => v.add("update_mask", format!("{other:?} is not an editable field")),
+        }
+    }
+    let id = v.finish_with(id)?;
+    let activity = volunteers
+        .update_activity(caller, &id, r.version, patch)
+        .await?;
+    Ok(activity_to_proto(activity))
+}
+
+/// CancelActivity.
+pub(super) async fn cancel_activity(
+    volunteers: &Volunteers,
+    caller: &Caller,
+    r: pb::CancelActivityRequest,
+) -> Result<pb::Activity, Error> {
+    let mut v = Violations::default();
+    let id = v.check(RecordId::parse(&r.id, "id"));
+    let reason = v.check(CancelReason::parse(&r.reason, "reason"));
+    let (id, reason) = v.finish_with((id, reason))?;
+    let activity = volunteers.cancel_activity(caller, &id, &reason).await?;
+    Ok(activity_to_proto(activity))
+}
+
+/// `ListActivitiesRequest`'s filters: community, kind and status.
+type ListFilters = (
+    Option<DirectoryId>,
+    Option<ActivityKind>,
+    Option<ActivityStatus>,
+);
 
 /// The filters of a `ListActivitiesRequest`, checked.
 fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ListFilters, Error> {
@@ -219,16 +330,8 @@ fn list_filters(r: &pb::ListActivitiesRequest) -> Result<ListFilters, Error> {
             .map(Some)
     };
     let kind = v.check(parse_kind(r.kind, "kind"));
-    let completed = match pb::ActivityStatus::try_from(r.status) {
-        Ok(pb::ActivityStatus::Unspecified) => Some(None),
-        Ok(pb::ActivityStatus::Open) => Some(Some(false)),
-        Ok(pb::ActivityStatus::Completed) => Some(Some(true)),
-        Err(_) => {
-            v.add("status", format!("unknown activity status {}", r.status));
-            None
-        }
-    };
-    v.finish_with((community, kind, completed))
+    let status = v.check(status_from_proto(r.status, "status"));
+    v.finish_with((community, kind, status))
 }
 
 /// The activity and volunteer ids of a sign-up or check, checked.
@@ -246,6 +349,7 @@ fn check_time(r: &pb::CheckRequest) -> Result<i64, Error> {
 
 /// An activity as the API shows it.
 fn activity_to_proto(a: Activity) -> pb::Activity {
+    let status = status_to_proto(a.status()) as i32;
     pb::Activity {
         id: a.id.into_string(),
         title: a.title.into_string(),
@@ -261,13 +365,13 @@ fn activity_to_proto(a: Activity) -> pb::Activity {
         signed_up: i32::try_from(a.signed_up).unwrap_or(i32::MAX),
         create_time: Some(to_timestamp(a.created_at)),
         organisation_id: a.organisation_id.map(String::from).unwrap_or_default(),
-        status: if a.completed_at.is_some() {
-            pb::ActivityStatus::Completed
-        } else {
-            pb::ActivityStatus::Open
-        } as i32,
+        status,
         people_served: a.people_served.unwrap_or(0),
         complete_time: a.completed_at.map(to_timestamp),
+        co_organiser_ids: a.co_organiser_ids.into_iter().map(String::from).collect(),
+        version: a.version,
+        cancel_time: a.cancelled_at.map(to_timestamp),
+        cancel_reason: a.cancel_reason.unwrap_or_default(),
     }
 }
 

@@ -105,6 +105,9 @@ routes! {
     check_out(pb::CheckRequest) -> pb::Participation => activities::check_out;
     verify_hours(pb::VerifyHoursRequest) -> pb::VerifyHoursResponse => activities::verify_hours;
     complete_activity(pb::CompleteActivityRequest) -> pb::Activity => activities::complete_activity;
+    cancel_sign_up(pb::CancelSignUpRequest) -> pb::Activity => activities::cancel_sign_up;
+    update_activity(pb::UpdateActivityRequest) -> pb::Activity => activities::update_activity;
+    cancel_activity(pb::CancelActivityRequest) -> pb::Activity => activities::cancel_activity;
 
     summarise_hours(pb::SummariseHoursRequest) -> pb::HoursSummary => records::summarise_hours;
     export_service_record(pb::ExportServiceRecordRequest) -> Self::ExportServiceRecordStream => export::export_service_record;

@@ -10,10 +10,11 @@ use xingfu_proto::volunteers as pb;
 
 use super::{
     Volunteers, boundary, require_community, require_organisation, require_serving_volunteer,
-    require_volunteer,
+    require_volunteer, require_volunteer_seen,
 };
 use crate::domain::activities::{
-    Activity, ActivityKind, NewActivity, Participation, Stage, minutes_served,
+    Activity, ActivityKind, ActivityPatch, ActivityStatus, CancelReason, NewActivity,
+    Participation, Stage, minutes_served,
 };
 use crate::domain::records::NewRecord;
 use crate::events;
@@ -37,7 +38,11 @@ impl Volunteers {
             require_organisation(&mut tx, organisation).await?;
             owner = boundary::lineage(&mut tx, organisation.as_str()).await?;
         }
+        for co_organiser in &new.co_organiser_ids {
+            require_organisation(&mut tx, co_organiser).await?;
+        }
         let place = boundary::location(&mut tx, &new.community_id).await?;
+        // The lead decides: a caller creates only what its own organisation leads.
         boundary::require_inside(caller, &[owner], &place, "an activity of this organisation")?;
         let id = RecordId::generate();
         match store::insert(&mut tx, &id, &new, now_micros()).await? {
@@ -80,9 +85,7 @@ impl Volunteers {
     ) -> Result<Participation, Error> {
         let mut tx = self.db.begin().await?;
         let activity = seen(&mut tx, caller, activity_id).await?;
-        if activity.completed_at.is_some() {
-            return Err(completed(activity_id));
-        }
+        require_open(&activity)?;
         require_serving_volunteer(&mut tx, caller, volunteer_id).await?;
         if !store::insert_participation(&mut tx, activity_id, volunteer_id, now_micros()).await? {
             return Err(Error::AlreadyExists {
@@ -171,8 +174,8 @@ impl Volunteers {
     ) -> Result<Vec<Participation>, Error> {
         let mut tx = self.db.begin().await?;
         let activity = seen(&mut tx, caller, activity_id).await?;
-        let lineage = boundary::activity_lineage(&mut tx, &activity).await?;
-        caller.require(Role::ActivityOrganiser, &lineage, "verifying hours")?;
+        let owners = boundary::activity_owners(&mut tx, &activity).await?;
+        boundary::require_over_any(caller, Role::ActivityOrganiser, &owners, "verifying hours")?;
         let pending = store::unverified(&mut tx, activity_id).await?;
         // The whole call is refused rather than the others verified: a verifier who
         // served must hand the activity to another organiser, visibly.
@@ -252,8 +255,16 @@ impl Volunteers {
     ) -> Result<Activity, Error> {
         let mut tx = self.db.begin().await?;
         let activity = seen(&mut tx, caller, activity_id).await?;
-        let lineage = boundary::activity_lineage(&mut tx, &activity).await?;
-        caller.require(Role::ActivityOrganiser, &lineage, "completing an activity")?;
+        let owners = boundary::activity_owners(&mut tx, &activity).await?;
+        boundary::require_over_any(
+            caller,
+            Role::ActivityOrganiser,
+            &owners,
+            "completing an activity",
+        )?;
+        if activity.cancelled_at.is_some() {
+            return Err(cancelled(activity_id));
+        }
         // A concurrent completion may land between the read and the update: then the
         // update changes nothing and the stored figure decides.
         if activity.completed_at.is_some()
@@ -283,6 +294,207 @@ impl Volunteers {
         Ok(stored)
     }
 
+    /// Ends a volunteer's sign-up before arrival and frees the place; one that does not
+    /// exist changes nothing. The volunteer themself, an organiser of the activity or a
+    /// delegate; the activity and volunteer inside the caller's boundary.
+    pub async fn cancel_sign_up(
+        &self,
+        caller: &Caller,
+        activity_id: &RecordId,
+        volunteer_id: &RecordId,
+    ) -> Result<Activity, Error> {
+        let mut tx = self.db.begin().await?;
+        let activity = seen(&mut tx, caller, activity_id).await?;
+        require_volunteer_seen(&mut tx, caller, volunteer_id).await?;
+        if !caller.is_volunteer(volunteer_id.as_str()) && !caller.holds_role(Role::Delegate) {
+            let owners = boundary::activity_owners(&mut tx, &activity).await?;
+            boundary::require_over_any(
+                caller,
+                Role::ActivityOrganiser,
+                &owners,
+                "cancelling another volunteer's sign-up",
+            )?;
+        }
+        let Some(part) = store::participation(&mut tx, activity_id, volunteer_id).await? else {
+            tx.rollback().await?;
+            return Ok(activity);
+        };
+        require_open(&activity)?;
+        if part.check_in_at.is_some()
+            || !store::cancel_participation(&mut tx, activity_id, volunteer_id).await?
+        {
+            return Err(Error::FailedPrecondition {
+                kind: "ALREADY_CHECKED_IN",
+                subject: format!("activities/{activity_id}"),
+                message: format!(
+                    "volunteer {volunteer_id} has arrived: their service is recorded, not cancelled"
+                ),
+            });
+        }
+        let event = events::participation_changed(&part, Stage::Cancelled);
+        self.outbox
+            .enqueue(&mut tx, activity_id.as_str(), &event)
+            .await?;
+        let stored = store::activity(&mut tx, activity_id)
+            .await?
+            .ok_or_else(|| Error::not_found("activity", activity_id.as_str()))?;
+        self.outbox.commit(tx).await?;
+        Ok(stored)
+    }
+
+    /// Changes what `patch` sets on the open activity `id` at `version`. Needs
+    /// `activity_organiser` over one of its organisations; a limited caller cannot move it
+    /// outside its boundary. A change that changes nothing returns it as it is.
+    pub async fn update_activity(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+        version: i64,
+        patch: ActivityPatch,
+    ) -> Result<Activity, Error> {
+        let mut tx = self.db.begin().await?;
+        let activity = seen(&mut tx, caller, id).await?;
+        let owners = boundary::activity_owners(&mut tx, &activity).await?;
+        boundary::require_over_any(
+            caller,
+            Role::ActivityOrganiser,
+            &owners,
+            "changing an activity",
+        )?;
+        require_open(&activity)?;
+        if activity.version != version {
+            return Err(Error::Aborted(format!(
+                "activity {id} is at version {}, not {version}; read it again",
+                activity.version
+            )));
+        }
+        let mut next = activity.clone();
+        let mut changed = Vec::new();
+        if let Some(title) = patch.title
+            && title != next.title
+        {
+            next.title = title;
+            changed.push("title");
+        }
+        if let Some(start_at) = patch.start_at
+            && start_at != next.start_at
+        {
+            next.start_at = start_at;
+            changed.push("start_time");
+        }
+        if let Some(capacity) = patch.capacity
+            && capacity != next.capacity
+        {
+            if capacity < next.signed_up {
+                return Err(Error::FailedPrecondition {
+                    kind: "CAPACITY_BELOW_SIGN_UPS",
+                    subject: format!("activities/{id}"),
+                    message: format!(
+                        "{} volunteers are signed up: cancel sign-ups before taking fewer",
+                        next.signed_up
+                    ),
+                });
+            }
+            next.capacity = capacity;
+            changed.push("capacity");
+        }
+        if let Some(community_id) = patch.community_id
+            && community_id != next.community_id
+        {
+            require_community(&mut tx, &community_id).await?;
+            let place = boundary::location(&mut tx, &community_id).await?;
+            boundary::require_inside(caller, &owners, &place, "an activity in this community")?;
+            next.community_id = community_id;
+            changed.push("community_id");
+        }
+        if let Some(project_id) = patch.project_id
+            && project_id != next.project_id
+        {
+            next.project_id = project_id;
+            changed.push("project_id");
+        }
+        if let Some(co_organisers) = patch.co_organiser_ids
+            && co_organisers != next.co_organiser_ids
+        {
+            require_lead(&next, &co_organisers)?;
+            for co_organiser in &co_organisers {
+                require_organisation(&mut tx, co_organiser).await?;
+            }
+            next.co_organiser_ids = co_organisers;
+            changed.push("co_organiser_ids");
+        }
+        if changed.is_empty() {
+            tx.rollback().await?;
+            return Ok(activity);
+        }
+        if !store::save(&mut tx, &next, version).await? {
+            return Err(Error::Aborted(format!(
+                "activity {id} changed meanwhile; read it again"
+            )));
+        }
+        next.version = version + 1;
+        let volunteer_ids = store::signed_up_volunteers(&mut tx, id).await?;
+        let event = pb::ActivityUpdated {
+            changed: changed.iter().map(|field| (*field).to_owned()).collect(),
+            volunteer_ids,
+            ..pb::ActivityUpdated::from(&next)
+        };
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
+        self.outbox.commit(tx).await?;
+        Ok(next)
+    }
+
+    /// Cancels the open activity `id` nobody has arrived at, with `reason`; again returns
+    /// it unchanged. Needs `activity_organiser` over one of its organisations.
+    pub async fn cancel_activity(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+        reason: &CancelReason,
+    ) -> Result<Activity, Error> {
+        let mut tx = self.db.begin().await?;
+        let activity = seen(&mut tx, caller, id).await?;
+        let owners = boundary::activity_owners(&mut tx, &activity).await?;
+        boundary::require_over_any(
+            caller,
+            Role::ActivityOrganiser,
+            &owners,
+            "cancelling an activity",
+        )?;
+        match activity.status() {
+            ActivityStatus::Cancelled => {
+                tx.rollback().await?;
+                return Ok(activity);
+            }
+            ActivityStatus::Completed => return Err(completed(id)),
+            ActivityStatus::Open => {}
+        }
+        if !store::cancel(&mut tx, id, reason.as_str(), now_micros()).await? {
+            return Err(Error::FailedPrecondition {
+                kind: "ACTIVITY_UNDER_WAY",
+                subject: format!("activities/{id}"),
+                message: format!("volunteers have arrived at activity {id}: complete it instead"),
+            });
+        }
+        let stored = store::activity(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("activity", id.as_str()))?;
+        let event = pb::ActivityCancelled {
+            activity_id: id.to_string(),
+            kind: stored.kind.as_str().to_owned(),
+            community_id: stored.community_id.to_string(),
+            reason: reason.to_string(),
+            volunteer_ids: store::signed_up_volunteers(&mut tx, id).await?,
+        };
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
+        // The figures count activities held or to be held.
+        COUNTERS
+            .bump(&mut tx, "activities", stored.kind.as_str(), -1)
+            .await?;
+        self.outbox.commit(tx).await?;
+        Ok(stored)
+    }
+
     /// Activities by community, kind and completion, in creation order after `after`;
     /// only those inside the caller's boundary.
     pub async fn activities(
@@ -294,17 +506,8 @@ impl Volunteers {
     ) -> Result<Vec<Activity>, Error> {
         let mut conn = self.db.pool().acquire().await?;
         let inside = boundary::inside(&mut conn, caller).await?;
-        let (community_id, kind, completed) = filters;
-        Ok(store::list(
-            &mut conn,
-            community_id,
-            kind,
-            completed,
-            &inside,
-            after,
-            limit,
-        )
-        .await?)
+        let (community_id, kind, status) = filters;
+        Ok(store::list(&mut conn, community_id, kind, status, &inside, after, limit).await?)
     }
 
     /// The participation a check changes: the activity seen, the volunteer themself or
@@ -317,11 +520,15 @@ impl Volunteers {
         volunteer_id: &RecordId,
     ) -> Result<Participation, Error> {
         let activity = seen(tx, caller, activity_id).await?;
+        if activity.cancelled_at.is_some() {
+            return Err(cancelled(activity_id));
+        }
         if !caller.is_volunteer(volunteer_id.as_str()) && !caller.holds_role(Role::Delegate) {
-            let lineage = boundary::activity_lineage(tx, &activity).await?;
-            caller.require(
+            let owners = boundary::activity_owners(tx, &activity).await?;
+            boundary::require_over_any(
+                caller,
                 Role::ActivityOrganiser,
-                &lineage,
+                &owners,
                 "checking another volunteer in or out",
             )?;
         }
@@ -368,8 +575,12 @@ impl Volunteers {
     }
 }
 
-/// Filters of a list of activities: community, kind and whether completed.
-pub type ActivityFilters<'a> = (Option<&'a DirectoryId>, Option<ActivityKind>, Option<bool>);
+/// Filters of a list of activities: community, kind and status.
+pub type ActivityFilters<'a> = (
+    Option<&'a DirectoryId>,
+    Option<ActivityKind>,
+    Option<ActivityStatus>,
+);
 
 /// The activity `id` as the caller sees it: NOT_FOUND when missing or outside.
 async fn seen(
@@ -382,11 +593,51 @@ async fn seen(
         .ok_or_else(|| Error::not_found("activity", id.as_str()))
 }
 
+/// FAILED_PRECONDITION unless the activity is open: completed or cancelled, it takes no
+/// more sign-ups or changes.
+fn require_open(activity: &Activity) -> Result<(), Error> {
+    match activity.status() {
+        ActivityStatus::Open => Ok(()),
+        ActivityStatus::Completed => Err(completed(&activity.id)),
+        ActivityStatus::Cancelled => Err(cancelled(&activity.id)),
+    }
+}
+
+/// FAILED_PRECONDITION: the activity is cancelled.
+fn cancelled(activity_id: &RecordId) -> Error {
+    Error::FailedPrecondition {
+        kind: "ACTIVITY_CANCELLED",
+        subject: format!("activities/{activity_id}"),
+        message: format!("activity {activity_id} is cancelled"),
+    }
+}
+
 /// FAILED_PRECONDITION: the activity is completed.
 fn completed(activity_id: &RecordId) -> Error {
     Error::FailedPrecondition {
         kind: "ACTIVITY_COMPLETED",
         subject: format!("activities/{activity_id}"),
         message: format!("activity {activity_id} is completed"),
+    }
+}
+
+/// FAILED_PRECONDITION (`LEAD_REQUIRED`) unless co-organisers run it with a lead other
+/// than any of them.
+pub(crate) fn require_lead(
+    activity: &Activity,
+    co_organisers: &[DirectoryId],
+) -> Result<(), Error> {
+    if co_organisers.is_empty() {
+        return Ok(());
+    }
+    match &activity.organisation_id {
+        Some(lead) if !co_organisers.contains(lead) => Ok(()),
+        _ => Err(Error::FailedPrecondition {
+            kind: "LEAD_REQUIRED",
+            subject: format!("activities/{}", activity.id),
+            message: "co-organisers run an activity with a lead organisation, not in \
+                      their number"
+                .into(),
+        }),
     }
 }

@@ -8,7 +8,7 @@
 //! | record | owned by | located at |
 //! |---|---|---|
 //! | volunteer | its work organisation and every organisation linked to its home community | its home community |
-//! | activity | its organisation (one without: callers without an organisation boundary only) | its community |
+//! | activity | its organisation and co-organisers (one without: callers without an organisation boundary only) | its community |
 //! | team | its organisation | nowhere: its members come and go, so it has no place of its own |
 //! | wish | the organisations linked to its community | its community |
 //! | service record | its organisation (the volunteer's work side when verified) | the community served (its activity's) |
@@ -28,6 +28,7 @@ use sqlx::AnyConnection;
 use xingfu_directory::{self as known, Hierarchy};
 use xingfu_platform::Error;
 use xingfu_platform::checked::{DirectoryId, RecordId};
+use xingfu_platform::principal::Role;
 use xingfu_platform::trust::Caller;
 
 use crate::domain::Township;
@@ -86,16 +87,35 @@ pub(crate) async fn volunteer_owners(
     Ok(owners)
 }
 
-/// The lineage of the activity's organisation; empty for one without (then only
-/// programme-wide grants and callers without an organisation boundary cover it).
-pub(crate) async fn activity_lineage(
+/// The lineages of the organisations running the activity, the lead's first; one empty
+/// lineage for an activity without any (then only programme-wide grants and callers
+/// without an organisation boundary cover it).
+pub(crate) async fn activity_owners(
     conn: &mut AnyConnection,
     activity: &Activity,
-) -> Result<Vec<String>, Error> {
-    match &activity.organisation_id {
-        Some(id) => lineage(conn, id.as_str()).await,
-        None => Ok(Vec::new()),
+) -> Result<Vec<Vec<String>>, Error> {
+    let mut owners = Vec::new();
+    for id in activity.organisations() {
+        owners.push(lineage(conn, id.as_str()).await?);
     }
+    if owners.is_empty() {
+        owners.push(Vec::new());
+    }
+    Ok(owners)
+}
+
+/// PERMISSION_DENIED (`ROLE_REQUIRED`) unless the caller holds `role` over one of the
+/// organisations running the activity (`owners`, from [`activity_owners`]).
+pub(crate) fn require_over_any(
+    caller: &Caller,
+    role: Role,
+    owners: &[Vec<String>],
+    what: &str,
+) -> Result<(), Error> {
+    if owners.iter().any(|lineage| caller.may(role, lineage)) {
+        return Ok(());
+    }
+    caller.require(role, owners.first().map_or(&[][..], Vec::as_slice), what)
 }
 
 /// The activity `id`, if it exists and the caller sees it.
@@ -110,9 +130,9 @@ pub(crate) async fn activity(
     if !caller.is_limited() {
         return Ok(Some(found));
     }
-    let owner = activity_lineage(conn, &found).await?;
+    let owners = activity_owners(conn, &found).await?;
     let place = location(conn, &found.community_id).await?;
-    Ok(caller.sees_record(&[owner], &place).then_some(found))
+    Ok(caller.sees_record(&owners, &place).then_some(found))
 }
 
 /// The volunteer `id`, if registered and the caller sees them.

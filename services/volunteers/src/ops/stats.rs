@@ -19,7 +19,7 @@ use crate::storage::{COUNTERS, stats};
 pub struct KindStats {
     /// The kind.
     pub kind: ActivityKind,
-    /// Created.
+    /// Created and not cancelled.
     pub activities: i64,
     /// Completed.
     pub completed: i64,

@@ -61,7 +61,8 @@ pub async fn within(conn: &mut AnyConnection, inside: &Inside) -> Result<Figures
         add("service", "minutes", row.try_get("b")?);
     }
     let sql = format!(
-        "SELECT kind, CAST(COUNT(*) AS BIGINT) AS a, \
+        "SELECT kind, \
+         CAST(COALESCE(SUM(CASE WHEN cancelled_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS a, \
          CAST(COALESCE(SUM(CASE WHEN completed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS b, \
          CAST(COALESCE(SUM(people_served), 0) AS BIGINT) AS c \
          FROM activities WHERE {} GROUP BY kind",

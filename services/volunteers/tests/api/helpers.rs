@@ -24,6 +24,7 @@ pub fn activity(request_id: &str, capacity: i32) -> pb::CreateActivityRequest {
         start_time: at(START),
         capacity,
         organisation_id: String::new(),
+        co_organiser_ids: Vec::new(),
     }
 }
 

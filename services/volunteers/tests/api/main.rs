@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod activities;
+mod activity_changes;
 mod boundaries;
 mod directory;
 mod evaluations;
