@@ -120,6 +120,11 @@ async fn the_dashboard_shows_the_overviews_figures_in_chinese_and_english() {
         overview.projects > 0 && overview.workshops > 0,
         "the flows filled it"
     );
+    // The charts show each value's label, not its key: the flow's collective birthday.
+    assert!(
+        dom.contains(">集体生日<") && !dom.contains(">COLLECTIVE_BIRTHDAY<"),
+        "the activity kinds are labelled in Chinese: {dom}"
+    );
 
     let profile = env.settings.data_dir.join("chromium-en");
     let (dom, _) = tokio::task::spawn_blocking(move || {
@@ -128,6 +133,10 @@ async fn the_dashboard_shows_the_overviews_figures_in_chinese_and_english() {
     .await
     .unwrap();
     assert!(dom.contains("Shared project library") && dom.contains("lang=\"en\""));
+    assert!(
+        dom.contains(">Collective birthday<"),
+        "and in English: {dom}"
+    );
     // Without a key the page asks for one instead of showing anything.
     let profile = env.settings.data_dir.join("chromium-nokey");
     let (dom, _) = tokio::task::spawn_blocking(move || rendered(addr, "", &profile))

@@ -217,6 +217,63 @@ pub async fn flow(channel: Channel) -> pb::WorkshopStats {
         })
         .await
         .unwrap();
+    // A second order whose only delivery is refused on quality, then closed: its pay is
+    // taken back, so the figures above are what the first order made them.
+    let second = client
+        .place_order(pb::PlaceOrderRequest {
+            request_id: "wflow-order-2".into(),
+            workshop_id: workshop.id.clone(),
+            firm: "温州水产".into(),
+            product: "虾皮".into(),
+            quantity: 10,
+            unit_pay_fen: 300,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let task = client
+        .dispatch_task(pb::DispatchTaskRequest {
+            request_id: "wflow-task-2".into(),
+            order_id: second.id.clone(),
+            quantity: 10,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let take = client
+        .take_task(pb::TakeTaskRequest {
+            request_id: "wflow-take-2".into(),
+            task_id: task.id,
+            worker_id: worker.id.clone(),
+            quantity: 10,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .deliver_take(pb::DeliverTakeRequest {
+            take_id: take.id.clone(),
+            delivered: 10,
+        })
+        .await
+        .unwrap();
+    let refused = client
+        .reject_take(pb::RejectTakeRequest {
+            take_id: take.id,
+            rejected: 10,
+            reason: "虾皮受潮".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refused.pay.unwrap().fen, 0);
+    client
+        .close_order(pb::CloseOrderRequest {
+            order_id: second.id,
+            reason: "企业取消".into(),
+        })
+        .await
+        .unwrap();
     let problem = client
         .raise_problem(pb::RaiseProblemRequest {
             request_id: "wflow-problem".into(),

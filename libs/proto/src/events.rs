@@ -82,6 +82,8 @@ catalogue! {
     "xingfu.workshops.v1" workshops::TaskDispatched => "workshops.task_dispatched.v1";
     "xingfu.workshops.v1" workshops::TaskTaken => "workshops.task_taken.v1";
     "xingfu.workshops.v1" workshops::TakeDelivered => "workshops.take_delivered.v1";
+    "xingfu.workshops.v1" workshops::TakeRejected => "workshops.take_rejected.v1";
+    "xingfu.workshops.v1" workshops::OrderClosed => "workshops.order_closed.v1";
     "xingfu.workshops.v1" workshops::ProblemRaised => "workshops.problem_raised.v1";
     "xingfu.workshops.v1" workshops::ProblemChanged => "workshops.problem_changed.v1";
     "xingfu.gateway.v1" gateway::CallAudited => "gateway.call_audited.v1";

@@ -10,6 +10,7 @@ pub mod descriptors;
 pub mod health;
 pub mod http;
 pub mod jwt;
+pub mod labels;
 pub mod layers;
 pub mod limits;
 pub mod overview;

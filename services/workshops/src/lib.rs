@@ -20,7 +20,7 @@ use xingfu_proto::workshops::workshops_service_server::{self, WorkshopsServiceSe
 
 /// The workshops database's migrations, for PostgreSQL and SQLite.
 pub const MIGRATIONS: &[MigrationSource] =
-    xingfu_platform::migrations!["0100_workshops", "0101_workshops",];
+    xingfu_platform::migrations!["0100_workshops", "0101_workshops", "0102_order_changes",];
 
 /// This service's name: its folder, database, stream and Kubernetes name.
 pub const NAME: ServiceName = ServiceName::new("workshops");

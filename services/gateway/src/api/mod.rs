@@ -99,6 +99,14 @@ impl GatewayService for GatewayApi {
         Ok(Response::new(self.sources.overview().await))
     }
 
+    async fn list_labels(
+        &self,
+        request: Request<pb::ListLabelsRequest>,
+    ) -> Result<Response<pb::ListLabelsResponse>, Status> {
+        let enums = crate::labels::list(&request.into_inner().r#enum)?;
+        Ok(Response::new(pb::ListLabelsResponse { enums }))
+    }
+
     async fn list_audit_records(
         &self,
         request: Request<pb::ListAuditRecordsRequest>,

@@ -301,3 +301,74 @@ async fn the_openapi_document_passes_an_outside_validator() {
     assert!(document["paths"]["/v1/workshops/place-order"]["post"].is_object());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_enum_value_has_a_chinese_and_an_english_label_over_grpc_and_json() {
+    use xingfu_proto::gateway as gpb;
+    let app = spawn_app(TestEnv::embedded(), ALL).await;
+    let mut client = gpb::gateway_service_client::GatewayServiceClient::new(app.channel().await);
+    let all = client
+        .list_labels(gpb::ListLabelsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .enums;
+    assert!(all.len() >= 30, "every enum of the API: {}", all.len());
+    for e in &all {
+        assert!(!e.values.is_empty(), "{} has values", e.name);
+        for v in &e.values {
+            assert!(
+                !v.zh.is_empty() && !v.en.is_empty(),
+                "{}.{} is labelled in both languages",
+                e.name,
+                v.name
+            );
+            assert!(v.name.ends_with(&v.key) && !v.key.is_empty());
+        }
+    }
+    let kinds = client
+        .list_labels(gpb::ListLabelsRequest {
+            r#enum: "xingfu.volunteers.v1.ActivityKind".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .enums;
+    let red_sunday = kinds[0]
+        .values
+        .iter()
+        .find(|v| v.key == "RED_SUNDAY")
+        .unwrap();
+    assert_eq!(
+        (red_sunday.zh.as_str(), red_sunday.en.as_str()),
+        ("红色星期天", "Red Sunday")
+    );
+    let status = client
+        .list_labels(gpb::ListLabelsRequest {
+            r#enum: "xingfu.volunteers.v1.NoSuchEnum".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+
+    // The same as JSON, for the dashboard and for clients without gRPC.
+    let (status, body) = http(
+        app.http_addr(),
+        "GET",
+        "/v1/gateway/list-labels?enum=xingfu.projects.v1.Category",
+        Some(API_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let convenience = body["enums"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "CONVENIENCE")
+        .cloned()
+        .unwrap();
+    assert_eq!(convenience["zh"], "便民利民");
+    assert_eq!(convenience["en"], "Everyday convenience");
+    app.stop().await;
+}

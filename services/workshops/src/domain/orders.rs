@@ -1,7 +1,10 @@
 //! The order flow (企业送单 → 工坊派单 → 农户接单): a firm's order, split into tasks, taken
 //! in parts by workers and delivered for pay. Quantities never add up past their whole.
 
-use xingfu_platform::checked::{Line, RecordId, RequestId};
+use xingfu_platform::checked::{Line, RecordId, RequestId, Text};
+
+/// Why an order was closed or a take refused: 1 to 500 characters.
+pub type Reason = Text<500>;
 
 /// An order as placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +59,10 @@ pub struct Order {
     pub tasks: Vec<Task>,
     /// Placed, microseconds since the epoch.
     pub created_at: i64,
+    /// Closed, microseconds since the epoch.
+    pub closed_at: Option<i64>,
+    /// Why it was closed.
+    pub close_reason: Option<String>,
 }
 
 /// A stored task.
@@ -92,6 +99,12 @@ pub struct Take {
     pub created_at: i64,
     /// Delivered.
     pub delivered_at: Option<i64>,
+    /// Units refused on quality.
+    pub rejected: Option<i64>,
+    /// Why they were refused.
+    pub reject_reason: Option<String>,
+    /// Refused, microseconds since the epoch.
+    pub rejected_at: Option<i64>,
 }
 
 /// Pay for `delivered` units at `unit_pay_fen` each; `None` if it overflows.

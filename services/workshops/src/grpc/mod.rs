@@ -126,6 +126,10 @@ routes! {
         |r| Check::see(Record::Task(&r.task_id)).and_see(Record::Worker(&r.worker_id));
     deliver_take(pb::DeliverTakeRequest) -> pb::Take => orders::deliver,
         |r| Check::see(Record::Take(&r.take_id));
+    close_order(pb::CloseOrderRequest) -> pb::Order => orders::close,
+        |r| Check::role(Record::Order(&r.order_id), access::MANAGING, "closing an order");
+    reject_take(pb::RejectTakeRequest) -> pb::Take => orders::reject,
+        |r| Check::role(Record::Take(&r.take_id), access::MANAGING, "refusing delivered units");
     raise_problem(pb::RaiseProblemRequest) -> pb::Problem => problems::raise,
         |r| Check::see(Record::Workshop(&r.workshop_id));
     get_problem(pb::GetProblemRequest) -> pb::Problem => problems::get,

@@ -1,5 +1,6 @@
 //! The order flow: requests parsed into the domain, answers built from it.
 
+use crate::domain::orders::Reason;
 use xingfu_platform::checked::{Line, RecordId, RequestId};
 use xingfu_platform::time::to_timestamp;
 use xingfu_platform::{Error, Violations, paging};
@@ -111,6 +112,32 @@ pub(super) async fn deliver(
     Ok(take_to_proto(take))
 }
 
+/// CloseOrder.
+pub(super) async fn close(
+    workshops: &Workshops,
+    r: pb::CloseOrderRequest,
+) -> Result<pb::Order, Error> {
+    let mut v = Violations::default();
+    let id = v.check(RecordId::parse(&r.order_id, "order_id"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
+    let (id, reason) = v.finish_with((id, reason))?;
+    Ok(order_to_proto(workshops.close_order(&id, &reason).await?))
+}
+
+/// RejectTake.
+pub(super) async fn reject(
+    workshops: &Workshops,
+    r: pb::RejectTakeRequest,
+) -> Result<pb::Take, Error> {
+    let mut v = Violations::default();
+    let id = v.check(RecordId::parse(&r.take_id, "take_id"));
+    let reason = v.check(Reason::parse(&r.reason, "reason"));
+    let (id, reason) = v.finish_with((id, reason))?;
+    Ok(take_to_proto(
+        workshops.reject_take(&id, r.rejected, &reason).await?,
+    ))
+}
+
 fn order_to_proto(o: Order) -> pb::Order {
     pb::Order {
         id: o.id.into_string(),
@@ -123,6 +150,8 @@ fn order_to_proto(o: Order) -> pb::Order {
         delivered: o.delivered,
         tasks: o.tasks.into_iter().map(task_to_proto).collect(),
         create_time: Some(to_timestamp(o.created_at)),
+        close_time: o.closed_at.map(to_timestamp),
+        close_reason: o.close_reason.unwrap_or_default(),
     }
 }
 
@@ -146,5 +175,8 @@ fn take_to_proto(t: Take) -> pb::Take {
         pay: t.pay_fen.map(Money::cny),
         create_time: Some(to_timestamp(t.created_at)),
         deliver_time: t.delivered_at.map(to_timestamp),
+        rejected: t.rejected.unwrap_or(0),
+        reject_reason: t.reject_reason.unwrap_or_default(),
+        reject_time: t.rejected_at.map(to_timestamp),
     }
 }

@@ -10,7 +10,8 @@ use xingfu_proto::workshops as pb;
 use super::workers::{piecework, worker};
 use super::{Workshops, events, workshop};
 use crate::access::Scope;
-use crate::domain::orders::{NewOrder, Order, Take, Task, pay};
+use crate::domain::orders::{NewOrder, Order, Reason, Take, Task, pay};
+use crate::domain::workers::{IncomeSource, NewIncome};
 use crate::domain::workshops::WorkshopStatus;
 use crate::storage::orders as store;
 use crate::storage::{COUNTERS, Keyed};
@@ -93,6 +94,7 @@ impl Workshops {
             xingfu_platform::validate::fingerprint([order_id.as_str(), &quantity.to_string()]);
         let mut tx = self.db.begin().await?;
         let placed = order(&mut tx, order_id).await?;
+        require_open(&placed)?;
         let id = RecordId::generate();
         let task = store::insert_task(
             &mut tx,
@@ -163,6 +165,7 @@ impl Workshops {
             .await?
             .ok_or_else(|| Error::not_found("task", task_id.as_str()))?;
         let placed = order(&mut tx, &task.order_id).await?;
+        require_open(&placed)?;
         let taker = worker(&mut tx, worker_id).await?;
         if taker.workshop_id != placed.workshop_id {
             return Err(Error::precondition(
@@ -186,6 +189,9 @@ impl Workshops {
             pay_fen: None,
             created_at: now_micros(),
             delivered_at: None,
+            rejected: None,
+            reject_reason: None,
+            rejected_at: None,
         };
         match store::insert_take(&mut tx, &take, request_id, &fingerprint).await {
             // The same key raced in from another call: it holds the units, this gives
@@ -256,6 +262,107 @@ impl Workshops {
         Ok(done)
     }
 
+    /// Closes the order `id` with `reason`: no more tasks or takes; again returns it.
+    pub async fn close_order(&self, id: &RecordId, reason: &Reason) -> Result<Order, Error> {
+        let mut tx = self.db.begin().await?;
+        let placed = order(&mut tx, id).await?;
+        if !store::close(&mut tx, id, reason.as_str(), now_micros()).await? {
+            tx.rollback().await?;
+            return Ok(placed);
+        }
+        let event = pb::OrderClosed {
+            order_id: id.to_string(),
+            workshop_id: placed.workshop_id.to_string(),
+            undelivered: placed.quantity - placed.delivered,
+        };
+        self.outbox.enqueue(&mut tx, id.as_str(), &event).await?;
+        let closed = order(&mut tx, id).await?;
+        self.outbox.commit(tx).await?;
+        Ok(closed)
+    }
+
+    /// Refuses `rejected` of a delivered take's units on quality, once: their pay is taken
+    /// back from the worker's income of the month it was booked in (a negative piecework
+    /// record), the order counts them undelivered, and the task offers them again. The
+    /// same refusal again returns the take; another is FAILED_PRECONDITION.
+    pub async fn reject_take(
+        &self,
+        take_id: &RecordId,
+        rejected: i64,
+        reason: &Reason,
+    ) -> Result<Take, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = take(&mut tx, take_id).await?;
+        if current.rejected.is_some() {
+            tx.rollback().await?;
+            return refused_before(current, rejected);
+        }
+        let Some(delivered) = current.delivered else {
+            return Err(Error::precondition(
+                "TAKE_NOT_DELIVERED",
+                format!("takes/{take_id}"),
+                "only delivered units are refused",
+            ));
+        };
+        if rejected > delivered {
+            return Err(Error::invalid(
+                "rejected",
+                format!("must be 1 to the {delivered} units delivered"),
+            ));
+        }
+        let task = store::task(&mut tx, &current.task_id)
+            .await?
+            .ok_or_else(|| Error::not_found("task", current.task_id.as_str()))?;
+        let placed = order(&mut tx, &task.order_id).await?;
+        // The pay is taken back as it was paid: units times the order's rate.
+        let pay_back = pay(rejected, placed.unit_pay_fen)
+            .ok_or_else(|| Error::invalid("rejected", "the pay is too large"))?;
+        if !store::reject(
+            &mut tx,
+            &current,
+            &placed.id,
+            rejected,
+            pay_back,
+            reason.as_str(),
+            now_micros(),
+        )
+        .await?
+        {
+            // Refused meanwhile by a concurrent call: it stands, as for a retry.
+            tx.rollback().await?;
+            return refused_before(self.take(take_id).await?, rejected);
+        }
+        let earner = worker(&mut tx, &current.worker_id).await?;
+        let paid_in = store::income_month(&mut tx, &format!("take:{take_id}"))
+            .await?
+            .unwrap_or_else(|| Date::today().month_key());
+        let correction = NewIncome {
+            // One refusal per take: the key cannot take the pay back twice.
+            request_id: RequestId::parse(&format!("reject:{take_id}"), "request_id")?,
+            worker_id: earner.id.clone(),
+            month: paid_in,
+            amount_fen: -pay_back,
+            source: IncomeSource::Piecework,
+        };
+        self.add_income(&mut tx, &earner, &correction).await?;
+        let event = pb::TakeRejected {
+            take_id: take_id.to_string(),
+            task_id: current.task_id.to_string(),
+            worker_id: current.worker_id.to_string(),
+            rejected,
+            pay_taken_back_fen: pay_back,
+        };
+        self.outbox
+            .enqueue(&mut tx, current.task_id.as_str(), &event)
+            .await?;
+        COUNTERS
+            .bump(&mut tx, "units", "delivered", -rejected)
+            .await?;
+        let done = take(&mut tx, take_id).await?;
+        self.outbox.commit(tx).await?;
+        Ok(done)
+    }
+
     /// The take `id`.
     pub async fn take(&self, id: &RecordId) -> Result<Take, Error> {
         let mut conn = self.db.pool().acquire().await?;
@@ -273,6 +380,34 @@ async fn take(conn: &mut sqlx::AnyConnection, id: &RecordId) -> Result<Take, Err
     store::take(conn, id)
         .await?
         .ok_or_else(|| Error::not_found("take", id.as_str()))
+}
+
+/// The answer to refusing a take refused before: the take, when it was the same figure;
+/// FAILED_PRECONDITION (`TAKE_REJECTED`) otherwise.
+fn refused_before(take: Take, rejected: i64) -> Result<Take, Error> {
+    match take.rejected {
+        Some(before) if before == rejected => Ok(take),
+        before => Err(Error::precondition(
+            "TAKE_REJECTED",
+            format!("takes/{}", take.id),
+            format!(
+                "{} units of this take were refused already",
+                before.unwrap_or(0)
+            ),
+        )),
+    }
+}
+
+/// FAILED_PRECONDITION (`ORDER_CLOSED`) unless the order is open.
+fn require_open(order: &Order) -> Result<(), Error> {
+    if order.closed_at.is_none() {
+        return Ok(());
+    }
+    Err(Error::precondition(
+        "ORDER_CLOSED",
+        format!("orders/{}", order.id),
+        "the order is closed: it takes no more tasks or takes",
+    ))
 }
 
 /// FAILED_PRECONDITION: fewer units are left than asked for.

@@ -12,10 +12,11 @@ use super::{Keyed, keyed};
 use crate::access::Scope;
 use crate::domain::orders::{NewOrder, Order, Take, Task};
 
-const ORDER: &str =
-    "id, workshop_id, firm, product, quantity, unit_pay_fen, dispatched, delivered, created_at";
+const ORDER: &str = "id, workshop_id, firm, product, quantity, unit_pay_fen, dispatched, \
+                     delivered, created_at, closed_at, close_reason";
 const TASK: &str = "id, order_id, quantity, taken, created_at";
-const TAKE: &str = "id, task_id, worker_id, quantity, delivered, pay_fen, created_at, delivered_at";
+const TAKE: &str = "id, task_id, worker_id, quantity, delivered, pay_fen, created_at, \
+                    delivered_at, rejected, reject_reason, rejected_at";
 
 /// Inserts `new` under `id` unless its request id is known.
 pub async fn insert(
@@ -258,8 +259,77 @@ pub async fn deliver(
     Ok(updated == 1)
 }
 
+/// Closes the open order `id`; false when it was closed already.
+pub async fn close(
+    conn: &mut AnyConnection,
+    id: &RecordId,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let closed = sqlx::query(
+        "UPDATE orders SET closed_at = $1, close_reason = $2 WHERE id = $3 AND closed_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(id.as_str())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(closed == 1)
+}
+
+/// Refuses `rejected` of the take's delivered units, once: its pay drops by `pay_back_fen`,
+/// the order counts them undelivered and the task has them to take again. False when the
+/// take was refused before (or is not delivered, or delivered fewer).
+pub async fn reject(
+    conn: &mut AnyConnection,
+    take: &Take,
+    order_id: &RecordId,
+    rejected: i64,
+    pay_back_fen: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE takes SET rejected = $1, reject_reason = $2, rejected_at = $3, \
+         pay_fen = pay_fen - $4 WHERE id = $5 AND rejected IS NULL AND delivered >= $1",
+    )
+    .bind(rejected)
+    .bind(reason)
+    .bind(now)
+    .bind(pay_back_fen)
+    .bind(take.id.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        sqlx::query("UPDATE orders SET delivered = delivered - $1 WHERE id = $2")
+            .bind(rejected)
+            .bind(order_id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE tasks SET taken = taken - $1 WHERE id = $2")
+            .bind(rejected)
+            .bind(take.task_id.as_str())
+            .execute(conn)
+            .await?;
+    }
+    Ok(updated == 1)
+}
+
+/// The month the income record under `request_id` was booked in.
+pub async fn income_month(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT month FROM income_records WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await
+}
+
 /// A page of orders, newest first after the id `after`, without their tasks: of
-/// `workshop_id` when given, only those with units to deliver when `open_only`, at
+/// `workshop_id` when given, only open ones with units to deliver when `open_only`, at
 /// workshops inside `scope`.
 pub async fn list(
     conn: &mut AnyConnection,
@@ -271,7 +341,7 @@ pub async fn list(
 ) -> Result<Vec<Order>, sqlx::Error> {
     let query = Filtered::new(format!("SELECT {ORDER} FROM orders"))
         .and("workshop_id =", workshop_id.map(RecordId::as_str))
-        .and_if(open_only, "delivered < quantity");
+        .and_if(open_only, "delivered < quantity AND closed_at IS NULL");
     scope
         .narrow(query, "orders")
         .and("id <", after)
@@ -294,6 +364,8 @@ fn order_of(row: &AnyRow) -> Result<Order, sqlx::Error> {
         delivered: row.try_get("delivered")?,
         tasks: Vec::new(),
         created_at: row.try_get("created_at")?,
+        closed_at: row.try_get("closed_at")?,
+        close_reason: row.try_get("close_reason")?,
     })
 }
 
@@ -317,5 +389,8 @@ fn take_of(row: &AnyRow) -> Result<Take, sqlx::Error> {
         pay_fen: row.try_get("pay_fen")?,
         created_at: row.try_get("created_at")?,
         delivered_at: row.try_get("delivered_at")?,
+        rejected: row.try_get("rejected")?,
+        reject_reason: row.try_get("reject_reason")?,
+        rejected_at: row.try_get("rejected_at")?,
     })
 }

@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod helpers;
+mod order_changes;
 mod orders;
 mod people;
 mod principals;
