@@ -99,6 +99,6 @@ fn reveals_personal_data(service: &str, method: &str) -> bool {
     service == "xingfu.volunteers.v1.VolunteersService"
         && matches!(
             method,
-            "GetVolunteer" | "FindVolunteer" | "ExportServiceRecord"
+            "GetVolunteer" | "FindVolunteer" | "ExportServiceRecord" | "ExportNationalRecords"
         )
 }

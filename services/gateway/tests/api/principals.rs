@@ -343,7 +343,23 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
             id: "0190b5f4-0000-7000-8000-000000000000".into(),
         })
         .await;
-    eventually("the unmasking read to be audited", || async {
+    // The national batch carries ID numbers in clear to such a caller: audited too.
+    let _ = volunteers
+        .export_national_records(xingfu_proto::volunteers::ExportNationalRecordsRequest {
+            organisation_id: "no-such-org".into(),
+            from: Some(xingfu_proto::common::Date {
+                year: 2026,
+                month: 11,
+                day: 1,
+            }),
+            to: Some(xingfu_proto::common::Date {
+                year: 2026,
+                month: 11,
+                day: 30,
+            }),
+        })
+        .await;
+    eventually("the unmasking reads to be audited", || async {
         let records = admin
             .clone()
             .list_audit_records(gw::ListAuditRecordsRequest::default())
@@ -351,11 +367,12 @@ async fn only_admins_manage_principals_and_grants_reach_other_replicas() {
             .unwrap()
             .into_inner()
             .records;
-        holds(
+        let audited = |method: &str| {
             records
                 .iter()
-                .any(|r| r.method.ends_with("/GetVolunteer") && r.credential == "key:test-admin"),
-        )
+                .any(|r| r.method.ends_with(method) && r.credential == "key:test-admin")
+        };
+        holds(audited("/GetVolunteer") && audited("/ExportNationalRecords"))
     })
     .await;
 

@@ -68,6 +68,8 @@ pub struct HoursSummary {
 pub struct ServiceRecord {
     /// The record id.
     pub record_id: RecordId,
+    /// The volunteer who served.
+    pub volunteer_id: RecordId,
     /// The activity served.
     pub activity_id: RecordId,
     /// Its title.
@@ -76,6 +78,8 @@ pub struct ServiceRecord {
     pub activity_kind: ActivityKind,
     /// The community served.
     pub community_id: DirectoryId,
+    /// The community's name (its id, should the directory not know it).
+    pub community_name: Name,
     /// The volunteer's work organisation when verified.
     pub organisation_id: DirectoryId,
     /// The organisation's name (its id, should the directory not know it).

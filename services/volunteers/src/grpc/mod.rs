@@ -73,6 +73,7 @@ macro_rules! routes {
 
 routes! {
     type ExportServiceRecordStream = ReceiverStream<Result<pb::ExportChunk, Status>>;
+    type ExportNationalRecordsStream = ReceiverStream<Result<pb::ExportChunk, Status>>;
     public {
         get_organisation(pb::GetOrganisationRequest) -> pb::Organisation => directory::get_organisation;
         list_organisations(pb::ListOrganisationsRequest) -> pb::ListOrganisationsResponse => directory::list_organisations;
@@ -111,6 +112,7 @@ routes! {
 
     summarise_hours(pb::SummariseHoursRequest) -> pb::HoursSummary => records::summarise_hours;
     export_service_record(pb::ExportServiceRecordRequest) -> Self::ExportServiceRecordStream => export::export_service_record;
+    export_national_records(pb::ExportNationalRecordsRequest) -> Self::ExportNationalRecordsStream => export::export_national_records;
     link_community(pb::CommunityLinkRequest) -> pb::CommunityLink => records::link_community;
     unlink_community(pb::CommunityLinkRequest) -> pb::CommunityLink => records::unlink_community;
     four_ones_report(pb::FourOnesReportRequest) -> pb::FourOnesReportResponse => records::four_ones_report;

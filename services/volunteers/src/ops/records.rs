@@ -1,6 +1,8 @@
 //! Verified service as figures and records, organisations' links with the communities
 //! they serve, and the Four Ones report made of both.
 
+use std::collections::HashMap;
+
 use xingfu_platform::Error;
 use xingfu_platform::checked::{DirectoryId, RecordId};
 use xingfu_platform::date::Date;
@@ -12,7 +14,8 @@ use super::{Volunteers, boundary, require_community, require_organisation};
 use crate::domain::records::{CommunityLink, FourOnesRow, HoursScope, HoursSummary, ServiceRecord};
 use crate::domain::register::Volunteer;
 use crate::storage::Inside;
-use crate::storage::records as store;
+use crate::storage::records::{self as store, RecordsOf};
+use crate::storage::register as register_store;
 
 /// A page of the Four Ones report: its rows and whether links follow the last one.
 #[derive(Debug, Clone)]
@@ -28,11 +31,12 @@ pub struct FourOnesPage {
 /// Records read per page while exporting.
 const EXPORT_PAGE: i64 = 500;
 
-/// A volunteer's verified records inside a caller's boundary, in verification order, a
-/// page at a time (see [`Volunteers::export_service_record`]).
+/// Verified records inside a caller's boundary, a volunteer's or an organisation's over a
+/// period, in verification order, a page at a time (see
+/// [`Volunteers::export_service_record`], [`Volunteers::export_national_records`]).
 pub struct RecordPages {
     volunteers: Volunteers,
-    volunteer_id: RecordId,
+    of: RecordsOf,
     inside: Inside,
     /// The first page, read before the export answers.
     first: Option<Vec<ServiceRecord>>,
@@ -56,14 +60,7 @@ impl RecordPages {
     async fn read(&mut self) -> Result<Vec<ServiceRecord>, Error> {
         let after = self.after.take().unwrap_or_default();
         let mut conn = self.volunteers.db.pool().acquire().await?;
-        let page = store::of_volunteer(
-            &mut conn,
-            &self.volunteer_id,
-            &self.inside,
-            &after,
-            EXPORT_PAGE,
-        )
-        .await?;
+        let page = store::page(&mut conn, &self.of, &self.inside, &after, EXPORT_PAGE).await?;
         let full = page.len() >= usize::try_from(EXPORT_PAGE).unwrap_or(usize::MAX);
         self.after = page
             .last()
@@ -115,15 +112,72 @@ impl Volunteers {
             let mut conn = self.db.pool().acquire().await?;
             boundary::inside(&mut conn, caller).await?
         };
+        let pages = self
+            .record_pages(RecordsOf::Volunteer(volunteer_id.clone()), inside)
+            .await?;
+        Ok((volunteer, pages))
+    }
+
+    /// The verified records given for `organisation_id` served from `from` to `to`
+    /// (inclusive days), inside the caller's boundary, a page at a time; the first page
+    /// read here, so a failure is the call's.
+    pub async fn export_national_records(
+        &self,
+        caller: &Caller,
+        organisation_id: &DirectoryId,
+        from: Date,
+        to: Date,
+    ) -> Result<RecordPages, Error> {
+        let inside = {
+            let mut conn = self.db.pool().acquire().await?;
+            require_organisation(&mut conn, organisation_id).await?;
+            boundary::inside(&mut conn, caller).await?
+        };
+        let of = RecordsOf::Organisation {
+            id: organisation_id.clone(),
+            from: from.start_micros(),
+            until: to.next().start_micros(),
+        };
+        self.record_pages(of, inside).await
+    }
+
+    /// The people behind `records` as the caller may see them, by volunteer id: the
+    /// name, and the ID number (in clear with `reveal`, masked otherwise; empty once
+    /// erased).
+    pub async fn people_of(
+        &self,
+        records: &[ServiceRecord],
+        reveal: bool,
+    ) -> Result<HashMap<RecordId, (String, String)>, Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut people = HashMap::new();
+        for record in records {
+            if people.contains_key(&record.volunteer_id) {
+                continue;
+            }
+            let Some(stored) = register_store::get(&mut conn, &record.volunteer_id).await? else {
+                continue;
+            };
+            let volunteer = self.opened(stored, reveal);
+            let id_number = match volunteer.revealed {
+                Some((_, id_number)) => id_number,
+                None => volunteer.id_number_masked,
+            };
+            people.insert(record.volunteer_id.clone(), (volunteer.name, id_number));
+        }
+        Ok(people)
+    }
+
+    async fn record_pages(&self, of: RecordsOf, inside: Inside) -> Result<RecordPages, Error> {
         let mut pages = RecordPages {
             volunteers: self.clone(),
-            volunteer_id: volunteer_id.clone(),
+            of,
             inside,
             first: None,
             after: Some(String::new()),
         };
         pages.first = Some(pages.read().await?);
-        Ok((volunteer, pages))
+        Ok(pages)
     }
 
     /// Links (`linked`) or unlinks an organisation and a community; a change made already

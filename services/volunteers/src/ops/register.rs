@@ -378,7 +378,7 @@ impl Volunteers {
     /// phone and ID number; without, the name masked (陈**) as workers' and donors' are.
     /// A value sealed under another key shows as "***" rather than failing; an erased
     /// volunteer has nothing left to open, and shows nothing.
-    fn opened(&self, stored: StoredVolunteer, reveal: bool) -> Volunteer {
+    pub(super) fn opened(&self, stored: StoredVolunteer, reveal: bool) -> Volunteer {
         let open = |sealed: &str| self.pii.open(sealed).unwrap_or_else(|| "***".into());
         let mut volunteer = stored.volunteer;
         if volunteer.status == VolunteerStatus::Erased {

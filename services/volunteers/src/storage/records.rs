@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use xingfu_platform::checked::{DirectoryId, RecordId};
-use xingfu_platform::db::Filtered;
+use xingfu_platform::db::{Filtered, bind};
 
 use super::{Condition, Inside, corrupt, in_list};
 use crate::domain::Name;
@@ -70,41 +70,76 @@ pub async fn summarise(
     })
 }
 
-/// A volunteer's records in verification order, after the record `after`; of those
+/// Service records with their activity's and the directory's names.
+const RECORDS: &str = "SELECT r.record_id, r.volunteer_id, r.activity_id, a.title, a.kind, \
+     r.community_id, COALESCE(c.name, r.community_id) AS community_name, r.organisation_id, \
+     COALESCE(o.name, r.organisation_id) AS organisation_name, r.served_at, r.minutes, \
+     r.verified_by FROM service_records r JOIN activities a ON a.id = r.activity_id \
+     LEFT JOIN organisations o ON o.id = r.organisation_id \
+     LEFT JOIN communities c ON c.id = r.community_id";
+
+/// Whose records a page holds.
+#[derive(Debug, Clone)]
+pub enum RecordsOf {
+    /// One volunteer's, all of them.
+    Volunteer(RecordId),
+    /// Those given for an organisation, served in `[from, until)` (microseconds).
+    Organisation {
+        /// The organisation (the volunteers' work side when verified).
+        id: DirectoryId,
+        /// The period's start.
+        from: i64,
+        /// The period's end, exclusive.
+        until: i64,
+    },
+}
+
+/// The records of `of` in verification order, after the record `after`; of those
 /// `inside` keeps.
-pub async fn of_volunteer(
+pub async fn page(
     conn: &mut AnyConnection,
-    volunteer_id: &RecordId,
+    of: &RecordsOf,
     inside: &Inside,
     after: &str,
     limit: i64,
 ) -> Result<Vec<ServiceRecord>, sqlx::Error> {
-    Filtered::new(
-        "SELECT r.record_id, r.activity_id, a.title, a.kind, r.community_id, r.organisation_id, \
-         COALESCE(o.name, r.organisation_id) AS organisation_name, r.served_at, r.minutes, \
-         r.verified_by FROM service_records r JOIN activities a ON a.id = r.activity_id \
-         LEFT JOIN organisations o ON o.id = r.organisation_id",
-    )
-    .and("r.volunteer_id =", Some(volunteer_id.as_str()))
-    .and("r.record_id >", Some(after))
-    .and_in("r.organisation_id", inside.organisations())
-    .and_in("r.community_id", inside.located())
-    .fetch(conn, "r.record_id", limit)
-    .await?
-    .iter()
-    .map(record_of)
-    .collect()
+    let query = match of {
+        RecordsOf::Volunteer(id) => {
+            Filtered::new(RECORDS).and("r.volunteer_id =", Some(id.as_str()))
+        }
+        // The filter binds text: the bounds are cast to the column's type.
+        RecordsOf::Organisation { id, from, until } => Filtered::new(RECORDS)
+            .and("r.organisation_id =", Some(id.as_str()))
+            .and_bound(|binds| {
+                let from = bind(binds, from.to_string());
+                let until = bind(binds, until.to_string());
+                format!(
+                    "r.served_at >= CAST({from} AS BIGINT) AND r.served_at < CAST({until} AS BIGINT)"
+                )
+            }),
+    };
+    query
+        .and("r.record_id >", Some(after))
+        .and_in("r.organisation_id", inside.organisations())
+        .and_in("r.community_id", inside.located())
+        .fetch(conn, "r.record_id", limit)
+        .await?
+        .iter()
+        .map(record_of)
+        .collect()
 }
 
 fn record_of(row: &AnyRow) -> Result<ServiceRecord, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     Ok(ServiceRecord {
         record_id: RecordId::from_stored(row.try_get("record_id")?),
+        volunteer_id: RecordId::from_stored(row.try_get("volunteer_id")?),
         activity_id: RecordId::from_stored(row.try_get("activity_id")?),
         activity_title: Title::from_stored(row.try_get("title")?),
         activity_kind: ActivityKind::parse(&kind)
             .ok_or_else(|| corrupt("activities", "kind", &kind))?,
         community_id: DirectoryId::from_stored(row.try_get("community_id")?),
+        community_name: Name::from_stored(row.try_get("community_name")?),
         organisation_id: DirectoryId::from_stored(row.try_get("organisation_id")?),
         organisation_name: Name::from_stored(row.try_get("organisation_name")?),
         served_at: row.try_get("served_at")?,

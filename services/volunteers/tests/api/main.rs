@@ -9,6 +9,7 @@ mod directory;
 mod evaluations;
 mod helpers;
 mod lifecycle;
+mod national_export;
 mod register;
 mod service;
 mod teams;
