@@ -148,6 +148,40 @@ pub async fn flow(channel: Channel) -> pb::Project {
         })
         .await
         .unwrap();
+    // A milestone planned ahead, then reached: it joins the history.
+    let milestone = client
+        .plan_milestone(pb::PlanMilestoneRequest {
+            request_id: "flow-milestone-1".into(),
+            project_id: id.clone(),
+            title: "第一学期结课".into(),
+            due_date: Some(Date {
+                year: 2099,
+                month: 1,
+                day: 15,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for progress_percent in [60, 100] {
+        client
+            .report_milestone_progress(pb::ReportMilestoneProgressRequest {
+                milestone_id: milestone.id.clone(),
+                progress_percent,
+            })
+            .await
+            .unwrap();
+    }
+    let milestones = client
+        .list_milestones(pb::ListMilestonesRequest {
+            project_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .milestones;
+    assert_eq!(milestones.len(), 1);
+    assert!(milestones[0].reach_time.is_some(), "{milestones:?}");
     client
         .add_progress_update(pb::AddProgressUpdateRequest {
             request_id: "flow-progress-1".into(),
@@ -192,6 +226,11 @@ pub async fn flow(channel: Channel) -> pb::Project {
         .dispatch_project(pb::DispatchProjectRequest {
             id: other.id.clone(),
             organisation_id: "civil-affairs".into(),
+            respond_by: Some(xingfu_proto::common::Date {
+                year: 2099,
+                month: 1,
+                day: 31,
+            }),
         })
         .await
         .unwrap();
@@ -401,6 +440,8 @@ async fn the_library_works_through_the_gateway_on_postgres_and_jetstream() {
         "contract_signed",
         "project_updated",
         "progress_recorded",
+        "milestone_planned",
+        "milestone_progressed",
     ]
     .into_iter()
     .collect();

@@ -32,6 +32,8 @@ catalogue! {
     "xingfu.projects.v1" projects::ProjectPublished => "projects.project_published.v1";
     "xingfu.projects.v1" projects::ProjectClaimed => "projects.project_claimed.v1";
     "xingfu.projects.v1" projects::ProjectDispatched => "projects.project_dispatched.v1";
+    "xingfu.projects.v1" projects::MilestonePlanned => "projects.milestone_planned.v1";
+    "xingfu.projects.v1" projects::MilestoneProgressed => "projects.milestone_progressed.v1";
     "xingfu.projects.v1" projects::ProjectStatusChanged => "projects.project_status_changed.v1";
     "xingfu.projects.v1" projects::VisitRecorded => "projects.visit_recorded.v1";
     "xingfu.projects.v1" projects::ContractSigned => "projects.contract_signed.v1";

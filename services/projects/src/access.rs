@@ -471,6 +471,7 @@ mod tests {
             lead_organisation: lead.map(id),
             co_organisers: Vec::new(),
             pending_dispatch: None,
+            dispatch_respond_by: None,
             need_ids: Vec::new(),
             outcome: None,
             cancel_reason: None,

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[MigrationSource] = xingfu_platform::migrations![
     "0101_library",
     "0102_versions",
     "0103_count_shards",
+    "0104_milestones",
 ];
 
 /// This service's name: its folder, database, stream and Kubernetes name.

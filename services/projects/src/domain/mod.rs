@@ -3,12 +3,14 @@
 
 pub mod contract;
 pub mod history;
+pub mod milestone;
 pub mod need;
 pub mod project;
 pub mod visit;
 
 pub use contract::{Contract, ContractStatus, NewContract, ProviderKind};
 pub use history::{HistoryEntry, HistoryKind};
+pub use milestone::{Milestone, NewMilestone};
 pub use need::{Channel, Contact, Decision, Need, NeedKey, NeedStatus, NewNeed};
 pub use project::{Category, NewProject, Outcome, Patch, Project, Status, project_schedule_ok};
 pub use visit::{NewVisit, Visit};

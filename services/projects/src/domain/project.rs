@@ -182,6 +182,8 @@ pub struct Project {
     pub co_organisers: Vec<DirectoryId>,
     /// Organisation dispatched to, awaiting its answer.
     pub pending_dispatch: Option<DirectoryId>,
+    /// The day the organisation dispatched to must answer by.
+    pub dispatch_respond_by: Option<Date>,
     /// Needs it answers.
     pub need_ids: Vec<RecordId>,
     /// Outcome, once completed.
@@ -200,6 +202,13 @@ pub struct Project {
     pub created_at: i64,
     /// Last changed, microseconds since the epoch.
     pub updated_at: i64,
+}
+
+impl Project {
+    /// Whether a dispatch is unanswered past its respond-by day, as of `today`.
+    pub fn dispatch_overdue(&self, today: Date) -> bool {
+        self.pending_dispatch.is_some() && self.dispatch_respond_by.is_some_and(|by| by < today)
+    }
 }
 
 /// What a list of projects is narrowed to; each `None` leaves it open. Its `Debug` text

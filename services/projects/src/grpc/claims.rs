@@ -4,8 +4,9 @@ use xingfu_platform::{Error, Violations};
 use xingfu_proto::projects as pb;
 
 use super::answers;
+use super::convert::date_from_proto;
 use crate::access::Access;
-use crate::domain::{DirectoryId, Reason, RecordId};
+use crate::domain::{Date, DirectoryId, Reason, RecordId};
 use crate::ops::Library;
 
 /// ClaimProject: by a principal of the organisation claiming, of a project the caller
@@ -30,11 +31,15 @@ pub(super) async fn dispatch(
     r: pb::DispatchProjectRequest,
 ) -> Result<pb::Project, Error> {
     let (id, org) = project_and_organisation(&r.id, &r.organisation_id)?;
+    let respond_by = date_from_proto(r.respond_by.as_ref(), "respond_by")?;
+    if respond_by.is_some_and(|by| by < Date::today()) {
+        return Err(Error::invalid("respond_by", "must not be before today"));
+    }
     access.dispatch_to(org.as_str())?;
     library.visible_project(&access, &id).await?;
     let project = library
         .guarded(access.seeing())
-        .dispatch_project(&id, &org)
+        .dispatch_project(&id, &org, respond_by)
         .await?;
     answers::project(library, project).await
 }

@@ -6,7 +6,9 @@ use xingfu_platform::time::to_timestamp;
 use xingfu_proto::common::{CommunityRef, Date as PbDate, Money, OrganisationRef};
 use xingfu_proto::projects as pb;
 
-use crate::domain::{Contract, Date, DirectoryId, HistoryEntry, Need, Project, Verified, Visit};
+use crate::domain::{
+    Contract, Date, DirectoryId, HistoryEntry, Milestone, Need, Project, Verified, Visit,
+};
 use crate::wire::{
     category_to_proto, channel_to_proto, contract_status_to_proto, history_kind_to_proto,
     need_status_to_proto, provider_kind_to_proto, status_to_proto,
@@ -56,6 +58,7 @@ pub(super) fn outcome_to_proto(outcome: crate::domain::Outcome) -> pb::Outcome {
 /// A project as the API shows it.
 pub(super) fn project_to_proto(project: Project, verified: &Verified) -> pb::Project {
     let organisation = |o: &DirectoryId| organisation_ref(verified, o);
+    let dispatch_overdue = project.dispatch_overdue(Date::today());
     pb::Project {
         id: project.id.into_string(),
         title: project.title.into_string(),
@@ -83,6 +86,22 @@ pub(super) fn project_to_proto(project: Project, verified: &Verified) -> pb::Pro
         person_times: project.person_times,
         funded: Some(Money::cny(project.funded_fen)),
         volunteer_minutes: project.volunteer_minutes,
+        dispatch_overdue,
+        dispatch_respond_by: project.dispatch_respond_by.map(date_to_proto),
+    }
+}
+
+/// A milestone as the API shows it, overdue as of today.
+pub(super) fn milestone_to_proto(m: Milestone) -> pb::Milestone {
+    pb::Milestone {
+        overdue: m.overdue(Date::today()),
+        id: m.id.into_string(),
+        project_id: m.project_id.into_string(),
+        title: m.title.into_string(),
+        due_date: Some(date_to_proto(m.due_on)),
+        progress_percent: i32::try_from(m.progress).unwrap_or(100),
+        reach_time: m.reached_at.map(to_timestamp),
+        create_time: Some(to_timestamp(m.created_at)),
     }
 }
 

@@ -15,6 +15,7 @@ mod fields;
 mod figures;
 mod import;
 mod lifecycle;
+mod milestones;
 mod needs;
 mod projects;
 mod timeline;
@@ -87,6 +88,9 @@ routes! {
     list_visits(pb::ListVisitsRequest) -> pb::ListVisitsResponse => visits::list;
 
     add_progress_update(pb::AddProgressUpdateRequest) -> pb::HistoryEntry => timeline::add_progress;
+    plan_milestone(pb::PlanMilestoneRequest) -> pb::Milestone => milestones::plan;
+    report_milestone_progress(pb::ReportMilestoneProgressRequest) -> pb::Milestone => milestones::report;
+    list_milestones(pb::ListMilestonesRequest) -> pb::ListMilestonesResponse => milestones::list;
     list_project_history(pb::ListProjectHistoryRequest) -> pb::ListProjectHistoryResponse => timeline::history;
     trace_project(pb::GetProjectRequest) -> pb::ProjectTrace => timeline::trace;
 

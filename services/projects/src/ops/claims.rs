@@ -4,7 +4,7 @@
 use xingfu_platform::Error;
 
 use super::{Changed, Library, events, wrong_state};
-use crate::domain::{DirectoryId, HistoryKind, Project, Reason, RecordId, Status};
+use crate::domain::{Date, DirectoryId, HistoryKind, Project, Reason, RecordId, Status};
 use crate::storage::{self, history};
 
 /// Most co-organisers of one project.
@@ -50,10 +50,12 @@ impl Library {
         &self,
         id: &RecordId,
         organisation: &DirectoryId,
+        respond_by: Option<Date>,
     ) -> Result<Project, Error> {
         let current = self.project(id).await?;
         if current.status == Status::Published
             && current.pending_dispatch.as_ref() == Some(organisation)
+            && current.dispatch_respond_by == respond_by
         {
             return Ok(current);
         }
@@ -70,6 +72,7 @@ impl Library {
                 }
                 let mut next = p.clone();
                 next.pending_dispatch = Some(organisation.clone());
+                next.dispatch_respond_by = respond_by;
                 Ok(next)
             })
             .await?;
@@ -83,7 +86,11 @@ impl Library {
         )
         .await?;
         self.outbox
-            .enqueue(&mut tx, id.as_str(), &events::dispatched(id, organisation))
+            .enqueue(
+                &mut tx,
+                id.as_str(),
+                &events::dispatched(id, organisation, respond_by),
+            )
             .await?;
         self.outbox.commit(tx).await?;
         self.project(id).await
@@ -114,6 +121,7 @@ impl Library {
                 }
                 let mut next = p.clone();
                 next.pending_dispatch = None;
+                next.dispatch_respond_by = None;
                 if declined.is_none() {
                     next.status = Status::Claimed;
                     next.lead_organisation = Some(organisation.clone());

@@ -5,7 +5,8 @@ use xingfu_platform::time::to_timestamp;
 use xingfu_proto::projects as pb;
 
 use crate::domain::{
-    Contract, ContractStatus, DirectoryId, HistoryEntry, Need, Project, Reason, RecordId, Visit,
+    Contract, ContractStatus, Date, DirectoryId, HistoryEntry, Need, Project, Reason, RecordId,
+    Visit,
 };
 use crate::wire::{
     category_to_proto, channel_to_proto, contract_status_to_proto, need_status_to_proto,
@@ -98,10 +99,12 @@ pub(super) fn dispatch_declined(
 pub(super) fn dispatched(
     project_id: &RecordId,
     organisation: &DirectoryId,
+    respond_by: Option<Date>,
 ) -> pb::ProjectDispatched {
     pb::ProjectDispatched {
         project_id: project_id.to_string(),
         organisation_id: organisation.to_string(),
+        respond_by: respond_by.map(|d| d.to_string()).unwrap_or_default(),
     }
 }
 

@@ -9,6 +9,7 @@ mod contracts;
 mod directory;
 mod events;
 mod figures;
+mod milestones;
 mod needs;
 mod projects;
 mod visible;

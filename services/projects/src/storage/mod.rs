@@ -4,6 +4,7 @@
 
 pub mod contracts;
 pub mod history;
+pub mod milestones;
 pub mod needs;
 pub mod owners;
 pub mod projects;

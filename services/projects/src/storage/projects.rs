@@ -17,7 +17,7 @@ use xingfu_platform::db::{Filtered, bind};
 const COLUMNS: &str = "id, title, category, description, status, version, planned_budget_fen, \
     start_date, end_date, lead_organisation, pending_dispatch, outcome_beneficiaries, \
     outcome_summary, cancel_reason, visits, person_times, funded_fen, volunteer_minutes, \
-    created_at, updated_at";
+    created_at, updated_at, dispatch_respond_by";
 
 /// Inserts `new` as a DRAFT project unless its request id is known; keeps the counters.
 pub async fn insert(
@@ -110,7 +110,7 @@ pub async fn save(
          version = version + 1, planned_budget_fen = $5, start_date = $6, end_date = $7, \
          lead_organisation = $8, pending_dispatch = $9, outcome_beneficiaries = $10, \
          outcome_summary = $11, cancel_reason = $12, search_text = $13, updated_at = $14, \
-         community_id = $15 \
+         community_id = $15, dispatch_respond_by = $18 \
          WHERE id = $16 AND version = $17",
     )
     .bind(after.title.as_str())
@@ -133,6 +133,7 @@ pub async fn save(
     .bind(after.communities.first().map_or("", DirectoryId::as_str))
     .bind(before.id.as_str())
     .bind(before.version)
+    .bind(after.dispatch_respond_by.map(|d| d.to_string()))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -387,6 +388,7 @@ fn project_of(row: &AnyRow) -> Result<Project, sqlx::Error> {
         pending_dispatch: row
             .try_get::<Option<String>, _>("pending_dispatch")?
             .map(DirectoryId::from_stored),
+        dispatch_respond_by: date("dispatch_respond_by")?,
         need_ids: Vec::new(),
         outcome: beneficiaries
             .zip(summary)

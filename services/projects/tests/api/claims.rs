@@ -57,6 +57,7 @@ async fn dispatch_is_answered_and_every_hand_over_is_in_the_history() {
         .dispatch_project(pb::DispatchProjectRequest {
             id: id.clone(),
             organisation_id: "org-a".into(),
+            respond_by: None,
         })
         .await
         .unwrap()
@@ -110,6 +111,7 @@ async fn dispatch_is_answered_and_every_hand_over_is_in_the_history() {
         .dispatch_project(pb::DispatchProjectRequest {
             id: id.clone(),
             organisation_id: "org-b".into(),
+            respond_by: None,
         })
         .await
         .unwrap();
@@ -229,6 +231,7 @@ async fn a_pending_dispatch_is_not_replaced_and_a_co_organiser_can_take_the_lead
     let dispatch = |org: &str| pb::DispatchProjectRequest {
         id: id.clone(),
         organisation_id: org.into(),
+        respond_by: None,
     };
     app.client
         .dispatch_project(dispatch("org-a"))

@@ -9,6 +9,7 @@ mod contracts;
 mod create;
 mod helpers;
 mod lifecycle;
+mod milestones;
 mod needs;
 mod principals;
 mod read;

@@ -82,6 +82,7 @@ async fn a_dispatch_is_answered_only_by_the_organisation_dispatched_to() {
     let dispatch = |org: &str| pb::DispatchProjectRequest {
         id: project.id.clone(),
         organisation_id: org.into(),
+        respond_by: None,
     };
     let answer = |org: &str| pb::RespondToDispatchRequest {
         id: project.id.clone(),
